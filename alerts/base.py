@@ -1,0 +1,106 @@
+"""What every channel receives (AlertMessage) and the Channel base class."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from monitor.config import Channel as ChannelSettings
+from monitor.config import Settings
+from monitor.records import utcnow
+
+# C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """Text safe to show in a terminal or log: no control sequences, no direction overrides."""
+    return _UNSAFE.sub("", unicodedata.normalize("NFC", text))
+
+
+def truncate(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def ago(when: datetime, now: datetime | None = None) -> str:
+    seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """Everything a channel needs to show one alert; built by the dispatcher from the store."""
+
+    alert_id: int
+    kind: str
+    brand: str
+    source: str
+    external_id: str
+    author: str
+    text: str
+    url: str
+    created_at: datetime
+    label: str | None
+    negative: float | None
+    title: str = ""
+    rating: int | None = None
+    author_history: dict[str, int] = field(default_factory=dict)
+    reply_draft: str = ""
+    group_count: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def history_line(self) -> str:
+        """A short line such as '3rd complaint this month' from the author's earlier mentions."""
+        earlier_neg = self.author_history.get("negative", 0)
+        total = sum(self.author_history.values())
+        if not total:
+            return "first mention from this author"
+        if earlier_neg and self.label == "negative":
+            return f"{ordinal(earlier_neg + 1)} complaint from this author in 30 days"
+        return f"{total} earlier mention{'s' if total != 1 else ''} from this author in 30 days"
+
+    @property
+    def headline(self) -> str:
+        if self.kind == "spike":
+            return f"Spike in negative mentions of {self.brand}"
+        if self.kind == "escalation":
+            return f"Unclaimed for too long: negative mention of {self.brand}"
+        if self.kind == "test":
+            return "listenpost test alert"
+        return f"Negative mention of {self.brand} on {self.source}"
+
+
+class Channel(ABC):
+    """Base class of alert channels: set ``type``; implement ``send``."""
+
+    type: ClassVar[str]
+    #: channels that can look up whether an alert was already delivered (after a crash)
+    idempotent: ClassVar[bool] = False
+
+    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        self.name = name
+        self.settings = settings
+        self.app = app
+        self.options = settings.options
+
+    @abstractmethod
+    def send(self, message: AlertMessage) -> str | None:
+        """Deliver; return the channel's message id. Raise ChannelError on failure."""
+
+    def find_sent(self, message: AlertMessage) -> str | None:
+        """For idempotent channels: the message id if this alert was delivered already."""
+        return None

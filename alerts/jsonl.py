@@ -1,0 +1,58 @@
+"""File channel: one JSON line per alert, appended to a file other tools can tail."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from alerts.base import AlertMessage, Channel
+from monitor.errors import ChannelError, ConfigError
+
+
+class JsonlChannel(Channel):
+    type: ClassVar[str] = "jsonl"
+    idempotent: ClassVar[bool] = True
+
+    @property
+    def path(self) -> Path:
+        path = self.options.get("path")
+        if not isinstance(path, str) or not path:
+            raise ConfigError(f"alerts.channels.{self.name}.options.path: a jsonl channel needs a file path")
+        return Path(path)
+
+    def send(self, message: AlertMessage) -> str | None:
+        record = {
+            "alert_id": message.alert_id, "kind": message.kind, "brand": message.brand,
+            "source": message.source, "external_id": message.external_id,
+            "author": message.author, "text": message.text, "url": message.url,
+            "title": message.title, "rating": message.rating,
+            "created_at": message.created_at.isoformat(), "label": message.label,
+            "negative": message.negative, "author_history": message.author_history,
+            "reply_draft": message.reply_draft, "group_count": message.group_count,
+        }
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # One write of a whole line with O_APPEND: concurrent writers never interleave lines.
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, line.encode("utf-8", "replace"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise ChannelError(f"cannot write {self.path}: {exc}") from None
+        return f"{self.path.name}#{message.alert_id}"
+
+    def find_sent(self, message: AlertMessage) -> str | None:
+        """After a crash, the file itself says whether this alert's line was written."""
+        if not self.path.exists():
+            return None
+        needle = f'"alert_id": {message.alert_id},'
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("{" + needle):
+                    return f"{self.path.name}#{message.alert_id}"
+        return None

@@ -1,0 +1,29 @@
+"""Routing: which channels get an alert for a classified mention, by brand, source and severity."""
+
+from __future__ import annotations
+
+from monitor.config import LABEL_ORDER, Settings
+
+# negative is the most severe; a route with min_severity "neutral" also takes negatives.
+SEVERITY = {label: rank for rank, label in enumerate(LABEL_ORDER)}
+
+
+def _matches(patterns: list[str], value: str) -> bool:
+    return "*" in patterns or value in patterns
+
+
+def channels_for(settings: Settings, *, brand: str, source: str, label: str) -> list[str]:
+    """Enabled channels whose routes take this brand, source and label, in settings order."""
+    if label not in SEVERITY:
+        return []  # unscored mentions are counted, never alerted
+    chosen: list[str] = []
+    for route in settings.alerts.routes:
+        if not (_matches(route.brands, brand) and _matches(route.sources, source)):
+            continue
+        if SEVERITY[label] < SEVERITY[route.min_severity]:
+            continue
+        for name in route.channels:
+            channel = settings.alerts.channels.get(name)
+            if channel and channel.enabled and name not in chosen:
+                chosen.append(name)
+    return chosen

@@ -1,0 +1,23 @@
+"""Sources of mentions. A new source is one module here plus one line in SOURCES."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collectors.base import Collector
+
+# source name -> "module:Class"; imported only when the source is used.
+SOURCES: dict[str, str] = {
+    "file": "collectors.file:FileCollector",
+}
+
+
+def collector_class(name: str) -> type[Collector]:
+    from monitor.errors import ConfigError
+
+    if name not in SOURCES:
+        raise ConfigError(f"unknown source {name!r} (known: {', '.join(sorted(SOURCES))})")
+    module, _, attr = SOURCES[name].partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]

@@ -1,0 +1,78 @@
+"""`listenpost classify`: score a CSV/JSONL file, one JSON line per input row, in input order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from monitor.textfile import Row, read_rows
+
+if TYPE_CHECKING:
+    from classifiers.base import Classifier
+
+
+@dataclass
+class ClassifyReport:
+    rows: int = 0
+    scored: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _row_id(row: Row, index: int) -> Any:
+    if row.data and row.data.get("id") not in (None, ""):
+        return row.data["id"]
+    return index
+
+
+def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
+                  decide: Callable[[Any], str], batch_size: int = 256,
+                  progress: Callable[[int], None] | None = None) -> ClassifyReport:
+    """Write {"id", "label", "scores"} per row; unreadable rows get {"id", "error"} instead."""
+    import time
+
+    report = ClassifyReport()
+    started = time.perf_counter()
+    index = 0
+    for batch in _batches(read_rows(path), batch_size):
+        ids = []
+        texts: list[str] = []
+        positions: list[int] = []
+        outputs: list[dict[str, Any]] = []
+        for row in batch:
+            index += 1
+            ids.append(_row_id(row, index))
+            text = row.data.get("text") if row.data else None
+            if row.data is None or not isinstance(text, str) or not text.strip():
+                why = row.error or "no 'text' value"
+                outputs.append({"id": ids[-1], "label": None, "scores": None,
+                                "error": f"line {row.line}: {why}"})
+                report.errors += 1
+            else:
+                positions.append(len(outputs))
+                texts.append(text)
+                outputs.append({"id": ids[-1]})
+        for pos, scores in zip(positions, classifier.classify(texts) if texts else [], strict=True):
+            outputs[pos].update(label=decide(scores), scores=scores.as_dict())
+        for line in outputs:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        report.rows += len(batch)
+        report.scored += len(texts)
+        if progress:
+            progress(len(batch))
+    report.seconds = time.perf_counter() - started
+    return report

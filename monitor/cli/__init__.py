@@ -1,0 +1,112 @@
+"""The `listenpost` command: a thin click group over the library functions.
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage or settings error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import __version__
+from monitor.errors import ListenpostError
+
+# command name -> "module:attribute"; each module holds the commands of one area.
+COMMANDS: dict[str, str] = {
+    "init": "monitor.cli.setup:init",
+    "config": "monitor.cli.setup:config",
+    "demo": "monitor.cli.setup:demo",
+    "collect": "monitor.cli.collect:collect",
+    "import": "monitor.cli.collect:import_file",
+    "classify": "monitor.cli.collect:classify",
+    "mentions": "monitor.cli.browse:mentions",
+    "alerts": "monitor.cli.browse:alerts",
+    "status": "monitor.cli.browse:status",
+    "stats": "monitor.cli.browse:stats",
+}
+
+
+@dataclass
+class App:
+    """What every command shares: where the settings and database are, loaded on first use."""
+
+    config_path: str | None
+    db_path: str | None
+    _settings: Any = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Any:
+        if self._settings is None:
+            from monitor.config import load_settings
+
+            self._settings = load_settings(self.config_path, overrides={"database": self.db_path})
+        return self._settings
+
+    def store(self) -> Any:
+        from monitor.store import Store
+
+        return Store(self.settings.database)
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs, so `--help` stays instant."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            module, _, attr = COMMANDS[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ListenpostError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="LISTENPOST_CONFIG",
+              help="Settings file (default: ./settings.toml, or $LISTENPOST_CONFIG).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="Database file (default: the `database` setting).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="listenpost")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbose: int) -> None:
+    """listenpost: watch brand mentions and reviews, flag the unhappy ones, alert your team.
+
+    Start with `listenpost demo` (offline, bundled data), then `listenpost init` to write a
+    settings.toml for your own brands.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = App(config_path=config_path, db_path=db_path)
+
+
+def main() -> None:
+    cli(prog_name="listenpost")
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def progress(length: int | None, label: str) -> Any:
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True,
+                             show_eta=length is not None)
+
+
+def resolve_path(path: str) -> Path:
+    return Path(path).expanduser()

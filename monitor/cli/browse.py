@@ -1,0 +1,186 @@
+"""Commands that look at what is stored: mentions, alerts, status, stats."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+
+from alerts.base import plain, truncate
+from monitor.cli import App, pass_app
+from monitor.errors import InputError
+from monitor.records import utcnow
+
+LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """'24h', '7d', '30m' back from now, or an ISO date."""
+    if not value:
+        return None
+    from monitor.config import parse_duration
+
+    try:
+        return utcnow() - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    from monitor.textfile import parse_datetime
+
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise InputError(f"--since {value!r}: expected a span such as 24h or 7d, or a date") from None
+
+
+def _local(app: App, stamp: str | None) -> str:
+    from monitor.store import parse_ts
+
+    when = parse_ts(stamp)
+    return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M") if when else "-"
+
+
+def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        click.echo("No mentions match.")
+        return
+    for r in rows:
+        label = r.get("label") or "unclassified"
+        head = (f"{_local(app, r['created_at'])}  {r['source']:<10} {plain(r['brand'] or '-'):<12} "
+                + click.style(f"{label:<9}", fg=LABEL_COLOURS.get(label)))
+        click.echo(f"{head} {plain(r['author'] or '')}")
+        click.echo(f"    {plain(truncate(r['text'], 160))}")
+        if r.get("url"):
+            click.echo(f"    {plain(r['url'])}")
+
+
+_filters = [
+    click.option("--brand", help="Only this brand."),
+    click.option("--source", help="Only this source."),
+    click.option("--label", type=click.Choice(["negative", "neutral", "positive", "unscored"])),
+    click.option("--since", help="Only newer than this: 24h, 7d, or a date."),
+    click.option("--limit", type=click.IntRange(1, 100000), default=20, show_default=True),
+]
+
+
+def filters(f: Any) -> Any:
+    for option in reversed(_filters):
+        f = option(f)
+    return f
+
+
+@click.group()
+def mentions() -> None:
+    """List and search stored mentions."""
+
+
+@mentions.command("list")
+@filters
+@pass_app
+def mentions_list(app: App, brand: str | None, source: str | None, label: str | None,
+                  since: str | None, limit: int) -> None:
+    """Newest mentions first, with their sentiment."""
+    with app.store() as store:
+        rows = store.list_mentions(brand=brand, source=source, label=label,
+                                   since=parse_since(since), limit=limit)
+    _print_mentions(app, rows)
+
+
+@mentions.command("search")
+@click.argument("words")
+@filters
+@pass_app
+def mentions_search(app: App, words: str, brand: str | None, source: str | None,
+                    label: str | None, since: str | None, limit: int) -> None:
+    """Full-text search of mention text, titles and authors (every word must occur)."""
+    with app.store() as store:
+        rows = store.list_mentions(brand=brand, source=source, label=label,
+                                   since=parse_since(since), search=words, limit=limit)
+    _print_mentions(app, rows)
+
+
+@click.group()
+def alerts() -> None:
+    """Look at the alerts outbox."""
+
+
+@alerts.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "suppressed"]))
+@click.option("--brand")
+@click.option("--limit", type=click.IntRange(1, 100000), default=20, show_default=True)
+@pass_app
+def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> None:
+    """Alerts newest first: status, channel, who claimed or replied."""
+    with app.store() as store:
+        rows = store.list_alerts(status=status, brand=brand, limit=limit)
+    if not rows:
+        click.echo("No alerts.")
+        return
+    for r in rows:
+        who = ""
+        if r.get("replied_by"):
+            who = f" replied by {plain(r['replied_by'])}"
+        elif r.get("claimed_by"):
+            who = f" claimed by {plain(r['claimed_by'])}"
+        error = f"  last error: {plain(r['last_error'])}" if r.get("last_error") else ""
+        click.echo(f"#{r['id']:<5} {r['status']:<9} {r['channel']:<12} {plain(r['brand']):<12} "
+                   f"{r['source']:<10} {plain(r.get('author') or '')}{who}{error}")
+        click.echo(f"       {plain(truncate(r.get('text') or '', 140))}")
+
+
+@click.command()
+@pass_app
+def status(app: App) -> None:
+    """Health: per source the last run and error, the outbox, the database size.
+
+    Exits 1 when something is unhealthy (a source whose last run failed, failed alerts),
+    so it can serve as a health check.
+    """
+    settings = app.settings
+    unhealthy = []
+    with app.store() as store:
+        runs = {r["source"]: r for r in store.last_runs()}
+        counts = store.alert_counts()
+        labels = store.label_counts()
+        size = store.size_bytes()
+        total = store.count_mentions()
+    click.echo(f"Database: {settings.database} ({size / 1e6:.1f} MB, {total} mentions, "
+               f"{labels.get('unscored', 0)} unscored in other languages)")
+    names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
+    click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")
+    for name in names:
+        run = runs.get(name, {})
+        ok = _local(app, run.get("last_success"))
+        line = f"  {name:<11} last run {_local(app, run.get('last_run'))}, last success {ok}"
+        if run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or ""):
+            line += click.style(f", failing: {plain(run['last_error'])}", fg="red")
+            unhealthy.append(name)
+        click.echo(line)
+    click.echo("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    if counts.get("failed"):
+        unhealthy.append(f"{counts['failed']} failed alerts")
+    if unhealthy:
+        click.secho(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
+        sys.exit(1)
+    click.secho("Healthy.", fg="green")
+
+
+@click.command()
+@click.option("--since", help="Only mentions newer than this: 24h, 7d, or a date.")
+@pass_app
+def stats(app: App, since: str | None) -> None:
+    """Mention counts per brand and source, by sentiment."""
+    with app.store() as store:
+        rows = store.stats(since=parse_since(since))
+    if not rows:
+        click.echo("No mentions stored yet.")
+        return
+    table: dict[tuple[str, str], dict[str, int]] = {}
+    for r in rows:
+        table.setdefault((r["brand"] or "-", r["source"]), {})[r["label"]] = r["n"]
+    columns = ["negative", "neutral", "positive", "unscored", "unclassified"]
+    click.echo(f"{'brand':<14}{'source':<12}" + "".join(f"{c:>13}" for c in columns) + f"{'total':>8}")
+    for (brand, source), counts in sorted(table.items()):
+        click.echo(f"{plain(brand):<14}{source:<12}" + "".join(f"{counts.get(c, 0):>13}" for c in columns)
+                   + f"{sum(counts.values()):>8}")

@@ -1,0 +1,145 @@
+"""Commands that bring mentions in: collect, import, and classify for files."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from monitor.cli import App, pass_app, progress
+from monitor.errors import ConfigError
+
+
+def load_active_classifier(app: App, model: str | None = None) -> Any:
+    from classifiers import load_classifier
+
+    settings = app.settings.classifier
+    return load_classifier(model or settings.model, label_map=settings.label_map or None,
+                           batch_size=settings.batch_size)
+
+
+def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field_name, sep, column = pair.partition("=")
+        if not sep or not field_name or not column:
+            raise click.BadParameter(f"{pair!r}: expected FIELD=COLUMN, e.g. text=body", param_hint="--map")
+        mapping[field_name.strip()] = column.strip()
+    return mapping
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
+              help="Take FIELD (text, id, created_at, author, url, title, brand, source, kind, "
+                   "rating, language, parent_id, app_version, country) from COLUMN. Repeatable.")
+@click.option("--source", "source_name", help="Source name for every row (default: a 'source' column, else 'file').")
+@click.option("--brand", help="Brand for every row (default: a 'brand' column, else matched by the brands' queries).")
+@click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822.")
+@click.option("--no-classify", is_flag=True, help="Store only; classify later with `listenpost collect`.")
+@pass_app
+def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str | None,
+                brand: str | None, date_format: str | None, no_classify: bool) -> None:
+    """Import mentions from a CSV or JSONL export.
+
+    \b
+    Example:
+      listenpost import tweets.csv --map text=full_text --map created_at=date --brand Acme
+
+    Lines that cannot be read are reported with their line numbers; the rest are imported.
+    Importing the same file twice adds nothing.
+    """
+    from collectors.file import FileCollector
+    from monitor.pipeline import run_collector
+
+    collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping),
+                              source_name=source_name, brand=brand, date_format=date_format)
+    classifier = None if no_classify else load_active_classifier(app)
+    with app.store() as store, progress(None, f"Importing {click.format_filename(file)}") as bar:
+        report = run_collector(store, app.settings, collector, kind="import",
+                               classifier=classifier, progress=bar.update)
+    for line, error in collector.report.errors[:50]:
+        click.secho(f"  line {line}: {error}", fg="yellow", err=True)
+    if len(collector.report.errors) > 50:
+        click.secho(f"  … and {len(collector.report.errors) - 50} more lines with errors", fg="yellow", err=True)
+    click.echo(
+        f"Read {collector.report.rows} rows: {report.new} new mentions, "
+        f"{report.fetched - report.new} already stored, {len(collector.report.errors)} lines with errors"
+        + (f", {collector.report.unmatched} matched no brand" if collector.report.unmatched else "")
+        + "."
+    )
+    if classifier is not None:
+        click.echo(f"Classified {report.new}: {report.negatives} negative, {report.unscored} unscored "
+                   f"(other languages); {report.alerts} alerts queued.")
+
+
+@click.command()
+@click.argument("source", required=False)
+@pass_app
+def collect(app: App, source: str | None) -> None:
+    """Collect new mentions once from SOURCE, or from every enabled source.
+
+    A source without its credentials is skipped with a message naming the missing
+    environment variable; the other sources still run. Queued alerts are then sent.
+    """
+    from collectors import SOURCES, collector_class
+    from monitor.pipeline import classify_pending, run_collector
+
+    settings = app.settings
+    if source is not None and source not in SOURCES:
+        raise ConfigError(f"unknown source {source!r} (known: {', '.join(sorted(SOURCES))})")
+    names = [source] if source else [n for n, s in settings.sources.items() if s.enabled]
+    if not names:
+        click.echo("No source is enabled in the settings; enable one under [sources.NAME].")
+    classifier = load_active_classifier(app)
+    failed = 0
+    with app.store() as store:
+        for name in names:
+            if name == "file":
+                click.echo("file: use `listenpost import FILE` to import a file.")
+                continue
+            try:
+                collector = collector_class(name)(settings)
+                report = run_collector(store, settings, collector, classifier=classifier)
+            except ConfigError as exc:
+                click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)
+                continue
+            failed += bool(report.errors)
+            line = (f"{name}: fetched {report.fetched}, new {report.new}, negative {report.negatives}, "
+                    f"alerts {report.alerts}")
+            click.echo(line + (f", errors: {'; '.join(report.errors)}" if report.errors else ""))
+        classify_pending(store, settings, classifier)
+        from alerts.dispatch import dispatch_due
+
+        sent = dispatch_due(store, settings)
+        click.echo(f"Alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed.")
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the JSON lines (default: standard output).")
+@click.option("--model", help="Classifier: default, lexicon, a model directory or a Hugging Face id.")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
+@pass_app
+def classify(app: App, file: str, output: Any, model: str | None, batch_size: int) -> None:
+    """Classify a CSV or JSONL file with a `text` column (and optional `id`).
+
+    Writes one JSON line per input row, in input order:
+    {"id": ..., "label": "negative"|"neutral"|"positive", "scores": {"negative": p, ...}}.
+    Throughput goes to standard error.
+    """
+    from monitor.classify import classify_file
+    from monitor.pipeline import decide_label
+
+    classifier = load_active_classifier(app, model)
+    threshold = app.settings.classifier.negative_threshold
+    with progress(None, "Classifying") as bar:
+        report = classify_file(file, output, classifier, batch_size=batch_size,
+                               decide=lambda s: decide_label(s, threshold), progress=bar.update)
+    rate = report.scored / report.seconds if report.seconds else 0.0
+    click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
+               f"({rate:.0f}/s); {report.errors} rows without text.", err=True)

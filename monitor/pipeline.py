@@ -1,0 +1,212 @@
+"""The one pipeline: collector -> normalize and dedupe -> store -> classify -> route -> outbox.
+
+`collect`, `run`, `backfill`, `import` and `demo` all call `run_collector`; they differ only in
+the collector and the time window they pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from alerts.router import channels_for
+from collectors.base import Batch, BrandQuery, Collector, Window
+from monitor.config import Settings
+from monitor.errors import ListenpostError
+from monitor.records import UNSCORED, Classification, Mention, utcnow
+from monitor.store import Store
+
+if TYPE_CHECKING:
+    from classifiers.base import Classifier, Scores
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RunReport:
+    """What one collector run did; also written to the runs table."""
+
+    source: str
+    fetched: int = 0
+    new: int = 0
+    negatives: int = 0
+    unscored: int = 0
+    alerts: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        self.fetched += other.fetched
+        self.new += other.new
+        self.negatives += other.negatives
+        self.unscored += other.unscored
+        self.alerts += other.alerts
+
+
+@dataclass
+class IngestResult:
+    fetched: int = 0
+    new: int = 0
+    negatives: int = 0
+    unscored: int = 0
+    alerts: int = 0
+    new_mentions: list[Mention] = field(default_factory=list)
+
+
+def decide_label(scores: Scores, threshold: float) -> str:
+    """Negative when its probability reaches the threshold; otherwise the likelier of the rest."""
+    if scores.negative >= threshold:
+        return "negative"
+    return "positive" if scores.positive > scores.neutral else "neutral"
+
+
+def _normalize(settings: Settings, mentions: Iterable[Mention]) -> list[Mention]:
+    """Drop the brand's own accounts; everything else is kept as collected."""
+    ignored = {
+        b.name: {a.lower().lstrip("@") for a in b.ignore_authors} for b in settings.brands
+    }
+    out = []
+    for m in mentions:
+        if m.author and m.author.lower().lstrip("@") in ignored.get(m.brand, ()):
+            continue
+        out.append(m)
+    return out
+
+
+def classify_mentions(
+    store: Store, settings: Settings, classifier: Classifier, mentions: Sequence[Mention]
+) -> list[Classification]:
+    """Detect language, score covered languages in batches, store and return the verdicts."""
+    from classifiers.language import detect_language
+
+    to_score: list[Mention] = []
+    results: list[Classification] = []
+    for m in mentions:
+        language = m.language or detect_language(m.text)
+        if language != m.language:
+            store.set_language(m.source, m.external_id, language)
+        if language and classifier.languages is not None and language not in classifier.languages:
+            results.append(Classification(m.source, m.external_id, classifier.name, UNSCORED,
+                                          None, None, None))
+        else:
+            to_score.append(m)
+    if to_score:
+        texts = [f"{m.title}. {m.text}" if m.title else m.text for m in to_score]
+        scores = classifier.classify(texts)
+        threshold = settings.classifier.negative_threshold
+        for m, s in zip(to_score, scores, strict=True):
+            results.append(Classification(m.source, m.external_id, classifier.name,
+                                          decide_label(s, threshold), s.negative, s.neutral, s.positive))
+    store.save_classifications(results)
+    return results
+
+
+def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
+                 verdicts: Sequence[Classification]) -> int:
+    """Write outbox rows for each classified mention that a route takes; returns how many."""
+    by_key = {(c.source, c.external_id): c for c in verdicts}
+    created = 0
+    for m in mentions:
+        verdict = by_key.get(m.key)
+        if verdict is None:
+            continue
+        for channel in channels_for(settings, brand=m.brand, source=m.source, label=verdict.label):
+            if store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
+                                   channel=channel) is not None:
+                created += 1
+    return created
+
+
+def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],
+           classifier: Classifier | None) -> IngestResult:
+    """Store a batch, classify what is new and route alerts. Re-ingesting adds nothing."""
+    batch = _normalize(settings, mentions)
+    result = IngestResult(fetched=len(batch))
+    new = store.save_mentions(batch)
+    result.new = len(new)
+    result.new_mentions = new
+    if new and classifier is not None:
+        verdicts = classify_mentions(store, settings, classifier, new)
+        result.negatives = sum(v.label == "negative" for v in verdicts)
+        result.unscored = sum(v.label == UNSCORED for v in verdicts)
+        result.alerts = route_alerts(store, settings, new, verdicts)
+    return result
+
+
+def run_collector(
+    store: Store,
+    settings: Settings,
+    collector: Collector,
+    *,
+    kind: str = "collect",
+    window: Window | None = None,
+    classifier: Classifier | None = None,
+    progress: Progress | None = None,
+    queries: list[BrandQuery | None] | None = None,
+) -> RunReport:
+    """Run one collector over its queries; each batch is stored before its cursor moves on."""
+    window = window or Window()
+    report = RunReport(source=collector.name)
+    run_id = store.start_run(collector.name, kind)
+    todo: list[BrandQuery | None] = list(collector.queries()) if queries is None else queries
+    if not todo and queries is None:
+        todo = [None]
+    try:
+        for query in todo:
+            cursor_key = query.key if query else ""
+            cursor = store.cursor(collector.name, cursor_key) if kind != "import" else None
+            try:
+                for batch in collector.fetch(query, cursor, window):
+                    _apply(store, settings, collector, batch, cursor_key, kind, classifier, report)
+                    if progress:
+                        progress(len(batch.mentions) + batch.skipped)
+            except ListenpostError as exc:
+                # One failing query is recorded; the source's other queries still run.
+                log.error("%s: %s", collector.name, exc)
+                report.errors.append(f"{cursor_key or collector.name}: {exc}")
+    except BaseException as exc:  # Ctrl-C or a bug: record the run as failed, then re-raise
+        store.finish_run(run_id, fetched=report.fetched, new=report.new,
+                         negatives=report.negatives, alerts=report.alerts,
+                         error=f"interrupted: {type(exc).__name__}: {exc}")
+        raise
+    store.finish_run(run_id, fetched=report.fetched, new=report.new, negatives=report.negatives,
+                     alerts=report.alerts, error="; ".join(report.errors) or None)
+    return report
+
+
+def _apply(store: Store, settings: Settings, collector: Collector, batch: Batch, cursor_key: str,
+           kind: str, classifier: Classifier | None, report: RunReport) -> None:
+    result = ingest(store, settings, batch.mentions, classifier)
+    report.add(result)
+    report.skipped += batch.skipped
+    report.notes.extend(batch.notes)
+    if batch.cursor is not None and kind != "import":
+        store.save_cursor(collector.name, cursor_key, batch.cursor)
+
+
+def classify_pending(store: Store, settings: Settings, classifier: Classifier, *,
+                     batch_size: int = 256, progress: Progress | None = None) -> int:
+    """Classify stored mentions this model has not scored yet (after a model change)."""
+    done = 0
+    while True:
+        rows = store.unclassified(classifier.name, limit=batch_size)
+        if not rows:
+            return done
+        mentions = [_row_mention(r) for r in rows]
+        classify_mentions(store, settings, classifier, mentions)
+        done += len(rows)
+        if progress:
+            progress(len(rows))
+
+
+def _row_mention(row: dict[str, Any]) -> Mention:
+    return replace(
+        Mention(source=row["source"], external_id=row["external_id"], text=row["text"],
+                created_at=utcnow()),
+        title=row.get("title") or "", language=row.get("language"),
+    )

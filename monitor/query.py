@@ -1,0 +1,191 @@
+"""Boolean keyword queries: `"acme cloud" OR acmecloud -hiring`, matched locally on any text.
+
+Grammar: terms and "quoted phrases"; juxtaposition or AND means both; OR means either;
+a leading - or NOT excludes; parentheses group. Matching is case-insensitive on word
+boundaries, so `acme` does not match `acmeville`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from monitor.errors import ConfigError
+
+_TOKEN = re.compile(r'\s*(?:(\()|(\))|(-?)"([^"]*)"|(-?)([^\s()"]+))')
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+
+    def matches(self, haystack: str) -> bool:
+        return _pattern(self.text).search(haystack) is not None
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+    def matches(self, haystack: str) -> bool:
+        return not self.node.matches(haystack)
+
+
+@dataclass(frozen=True)
+class All:
+    nodes: tuple[Node, ...]
+
+    def matches(self, haystack: str) -> bool:
+        return all(n.matches(haystack) for n in self.nodes)
+
+
+@dataclass(frozen=True)
+class Any_:
+    nodes: tuple[Node, ...]
+
+    def matches(self, haystack: str) -> bool:
+        return any(n.matches(haystack) for n in self.nodes)
+
+
+Node = Term | Not | All | Any_
+
+
+@cache
+def _pattern(text: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in text.lower().split()]
+    body = r"\s+".join(words)
+    # Word boundaries only where the term starts/ends with a word character (#tags, @handles).
+    left = r"(?<!\w)" if text[:1].isalnum() or text[:1] == "_" else ""
+    right = r"(?!\w)" if text[-1:].isalnum() or text[-1:] == "_" else ""
+    return re.compile(left + body + right, re.IGNORECASE)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ConfigError(f"query {text!r}: cannot read it at position {pos} (unbalanced quote?)")
+        pos = m.end()
+        if m.group(1):
+            out.append(("(", "("))
+        elif m.group(2):
+            out.append((")", ")"))
+        elif m.group(4) is not None:
+            out.append(("-" if m.group(3) else "term", m.group(4)))
+        else:
+            word = m.group(6)
+            if word in ("OR", "|"):
+                out.append(("OR", word))
+            elif word == "AND":
+                continue
+            elif word == "NOT":
+                out.append(("NOT", word))
+            else:
+                out.append(("-" if m.group(5) else "term", word))
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.i = 0
+
+    def error(self, why: str) -> ConfigError:
+        return ConfigError(f"query {self.text!r}: {why}")
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i][0] if self.i < len(self.tokens) else None
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise self.error("the query is empty")
+        node = self.any_()
+        if self.peek() is not None:
+            raise self.error("unexpected ')'")
+        return node
+
+    def any_(self) -> Node:
+        nodes = [self.all_()]
+        while self.peek() == "OR":
+            self.i += 1
+            nodes.append(self.all_())
+        return nodes[0] if len(nodes) == 1 else Any_(tuple(nodes))
+
+    def all_(self) -> Node:
+        nodes = []
+        while self.peek() not in (None, "OR", ")"):
+            nodes.append(self.unary())
+        if not nodes:
+            raise self.error("OR needs a term on each side")
+        return nodes[0] if len(nodes) == 1 else All(tuple(nodes))
+
+    def unary(self) -> Node:
+        kind, value = self.tokens[self.i]
+        self.i += 1
+        if kind == "NOT":
+            if self.peek() is None:
+                raise self.error("NOT needs a term after it")
+            return Not(self.unary())
+        if kind == "-":
+            return Not(Term(value))
+        if kind == "(":
+            node = self.any_()
+            if self.peek() != ")":
+                raise self.error("missing ')'")
+            self.i += 1
+            return node
+        if kind == ")":
+            raise self.error("unexpected ')'")
+        if not value.strip():
+            raise self.error("empty phrase \"\"")
+        return Term(value)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query plus the brand-wide exclusions."""
+
+    text: str
+    root: Node
+    exclude: tuple[str, ...] = ()
+
+    def matches(self, text: str) -> bool:
+        if any(_pattern(e).search(text) for e in self.exclude):
+            return False
+        return self.root.matches(text)
+
+    def positive_terms(self) -> list[str]:
+        """The terms a search must ask a source for (everything not under a NOT)."""
+        out: list[str] = []
+
+        def walk(node: Node) -> None:
+            if isinstance(node, Term):
+                out.append(node.text)
+            elif isinstance(node, All | Any_):
+                for child in node.nodes:
+                    walk(child)
+
+        walk(self.root)
+        return out
+
+    def negative_terms(self) -> list[str]:
+        out = list(self.exclude)
+
+        def walk(node: Node) -> None:
+            if isinstance(node, Not) and isinstance(node.node, Term):
+                out.append(node.node.text)
+            elif isinstance(node, All | Any_):
+                for child in node.nodes:
+                    walk(child)
+
+        walk(self.root)
+        return out
+
+
+def parse_query(text: str, exclude: tuple[str, ...] | list[str] = ()) -> Query:
+    return Query(text=text, root=_Parser(text).parse(), exclude=tuple(exclude))

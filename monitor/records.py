@@ -1,0 +1,85 @@
+"""Frozen records passed between collectors, the pipeline, classifiers and alert channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+KINDS = ("post", "comment", "review")
+LABELS = ("negative", "neutral", "positive")
+UNSCORED = "unscored"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_utc(value: datetime) -> datetime:
+    """Naive datetimes are taken as UTC; aware ones are converted to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One post, comment or review that talks about a brand."""
+
+    source: str
+    external_id: str
+    text: str
+    created_at: datetime
+    brand: str = ""
+    kind: str = "post"
+    author: str = ""
+    url: str = ""
+    title: str = ""
+    language: str | None = None
+    rating: int | None = None
+    parent_id: str | None = None
+    app_version: str | None = None
+    country: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"mention kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if not self.source or not self.external_id:
+            raise ValueError("a mention needs a source and an external id")
+        object.__setattr__(self, "created_at", ensure_utc(self.created_at))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.external_id)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A model's verdict on one mention; label is ``unscored`` for uncovered languages."""
+
+    source: str
+    external_id: str
+    model: str
+    label: str
+    negative: float | None
+    neutral: float | None
+    positive: float | None
+    classified_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A row of the alerts outbox as channels see it."""
+
+    id: int
+    source: str
+    external_id: str
+    brand: str
+    channel: str
+    kind: str
+    status: str
+    attempts: int
+    created_at: datetime
+    group_key: str | None = None
+    channel_message_id: str | None = None

@@ -1,0 +1,566 @@
+"""The SQLite store: every SQL statement listenpost runs lives in this module.
+
+An ordinary SQLite file (WAL mode) that Datasette and the sqlite-utils CLI open as they are.
+Open one ``Store`` per thread; read-then-write steps run under ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.errors import ListenpostError
+from monitor.records import Alert, Classification, Mention, utcnow
+
+ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+MAX_TEXT = 1_000_000  # characters kept of one mention's text; the rest is cut, never the row
+
+
+def ts(value: datetime) -> str:
+    """The one text form of a timestamp in the database: UTC, millisecond, sortable."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_ts(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def clean_text(value: str) -> str:
+    """Text SQLite, JSON and terminals can hold: no NUL bytes, no lone surrogates."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value[:MAX_TEXT]
+
+
+def _m0001_core(db: sqlite_utils.Database) -> None:
+    db["mentions"].create(
+        {
+            "source": str, "external_id": str, "brand": str, "kind": str, "author": str,
+            "url": str, "title": str, "text": str, "language": str, "rating": int,
+            "parent_id": str, "app_version": str, "country": str, "created_at": str,
+            "collected_at": str, "raw": str,
+        },
+        pk=("source", "external_id"),
+        not_null={"text", "created_at", "collected_at"},
+    )
+    db["classifications"].create(
+        {
+            "source": str, "external_id": str, "model": str, "label": str,
+            "negative": float, "neutral": float, "positive": float, "classified_at": str,
+        },
+        pk=("source", "external_id", "model"),
+    )
+    db["alerts"].create(
+        {
+            "id": int, "source": str, "external_id": str, "brand": str, "channel": str,
+            "kind": str, "status": str, "attempts": int, "next_attempt_at": str,
+            "last_error": str, "channel_message_id": str, "group_key": str,
+            "created_at": str, "sending_since": str, "sent_at": str,
+            "claimed_at": str, "claimed_by": str, "replied_at": str, "replied_by": str,
+            "closed_at": str, "closed_by": str, "resolution": str, "snoozed_until": str,
+            "escalated_at": str, "payload": str,
+        },
+        pk="id",
+        defaults={"status": "pending", "attempts": 0, "payload": "{}"},
+    )
+    db["cursors"].create(
+        {"source": str, "query": str, "value": str, "updated_at": str},
+        pk=("source", "query"),
+    )
+    db["runs"].create(
+        {
+            "id": int, "source": str, "kind": str, "started_at": str, "finished_at": str,
+            "fetched": int, "new": int, "negatives": int, "alerts": int, "error": str,
+        },
+        pk="id",
+    )
+    db["labeled_examples"].create(
+        {
+            "id": int, "source": str, "external_id": str, "text": str, "label": str,
+            "origin": str, "created_by": str, "created_at": str,
+        },
+        pk="id",
+    )
+
+
+def _m0002_fts(db: sqlite_utils.Database) -> None:
+    db["mentions"].enable_fts(["text", "title", "author"], create_triggers=True, tokenize="unicode61")
+
+
+def _m0003_indexes(db: sqlite_utils.Database) -> None:
+    db["mentions"].create_index(["created_at"], if_not_exists=True)
+    db["mentions"].create_index(["brand", "created_at"], if_not_exists=True)
+    db["mentions"].create_index(["source", "author", "created_at"], if_not_exists=True)
+    db["classifications"].create_index(["model", "label"], if_not_exists=True)
+    db["alerts"].create_index(
+        ["source", "external_id", "channel", "kind"], unique=True, if_not_exists=True
+    )
+    db["alerts"].create_index(["status", "next_attempt_at"], if_not_exists=True)
+    db["alerts"].create_index(["group_key", "channel"], if_not_exists=True)
+    db["runs"].create_index(["source", "started_at"], if_not_exists=True)
+
+
+def _m0004_latest_labels(db: sqlite_utils.Database) -> None:
+    # The newest verdict per mention, whichever model gave it: what lists and stats show.
+    db.create_view(
+        "latest_labels",
+        "SELECT c.* FROM classifications c WHERE c.classified_at = ("
+        " SELECT max(c2.classified_at) FROM classifications c2"
+        " WHERE c2.source = c.source AND c2.external_id = c.external_id)",
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("0001_core_tables", _m0001_core),
+    ("0002_mention_fulltext", _m0002_fts),
+    ("0003_indexes", _m0003_indexes),
+    ("0004_latest_labels_view", _m0004_latest_labels),
+]
+
+
+class StoreError(ListenpostError):
+    """The database cannot be opened or migrated."""
+
+
+class Store:
+    """One connection to the listenpost database. Not shared between threads."""
+
+    def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if not Path(self.path).exists():
+                # Owner-only from the start: mention text and authors are personal data.
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 60000")
+            self.db = sqlite_utils.Database(conn)
+            if self.path != ":memory:":
+                self.db.enable_wal()
+            conn.execute("PRAGMA foreign_keys = ON")
+            if migrate:
+                self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: take the write lock up front so read-then-write cannot interleave."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- migrations -------------------------------------------------------------------------
+
+    def applied_migrations(self) -> list[str]:
+        if "migrations" not in self.db.table_names():
+            return []
+        return [r["name"] for r in self.db.query("SELECT name FROM migrations ORDER BY name")]
+
+    def migrate(self, upto: str | None = None) -> list[str]:
+        """Apply the named migrations not yet recorded, in order; returns their names."""
+        if "migrations" not in self.db.table_names():
+            self.db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+        done = set(self.applied_migrations())
+        applied = []
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                if name in set(self.applied_migrations()):
+                    continue  # another process got here first
+                step(self.db)
+                self.db["migrations"].insert({"name": name, "applied_at": ts(utcnow())})
+            applied.append(name)
+            if name == upto:
+                break
+        return applied
+
+    # -- mentions ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _mention_row(m: Mention, collected_at: str) -> dict[str, Any]:
+        return {
+            "source": m.source, "external_id": m.external_id, "brand": m.brand, "kind": m.kind,
+            "author": clean_text(m.author), "url": m.url, "title": clean_text(m.title),
+            "text": clean_text(m.text), "language": m.language, "rating": m.rating,
+            "parent_id": m.parent_id, "app_version": m.app_version, "country": m.country,
+            "created_at": ts(m.created_at), "collected_at": collected_at,
+            "raw": clean_text(json.dumps(m.raw, ensure_ascii=False, default=str)),
+        }
+
+    def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:
+        """Insert mentions not stored yet; returns the new ones. Duplicates are ignored."""
+        batch: dict[tuple[str, str], Mention] = {}
+        for m in mentions:
+            batch.setdefault(m.key, m)
+        if not batch:
+            return []
+        collected_at = ts(utcnow())
+        with self.transaction():
+            existing = self._existing_keys(list(batch))
+            new = [m for k, m in batch.items() if k not in existing]
+            if new:
+                self.db["mentions"].insert_all(
+                    (self._mention_row(m, collected_at) for m in new), batch_size=500
+                )
+        return new
+
+    def _existing_keys(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        for i in range(0, len(keys), 400):
+            chunk = keys[i:i + 400]
+            values = ",".join("(?, ?)" for _ in chunk)
+            params = [v for k in chunk for v in k]
+            rows = self.conn.execute(
+                f"SELECT source, external_id FROM mentions WHERE (source, external_id) IN (VALUES {values})",
+                params,
+            )
+            found.update((r[0], r[1]) for r in rows)
+        return found
+
+    def mention(self, source: str, external_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query(
+            "SELECT * FROM mentions WHERE source = ? AND external_id = ?", [source, external_id]
+        ))
+        return rows[0] if rows else None
+
+    def set_language(self, source: str, external_id: str, language: str | None) -> None:
+        self.conn.execute(
+            "UPDATE mentions SET language = ? WHERE source = ? AND external_id = ?",
+            [language, source, external_id],
+        )
+
+    def count_mentions(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM mentions").fetchone()[0])
+
+    def list_mentions(
+        self,
+        *,
+        brand: str | None = None,
+        source: str | None = None,
+        label: str | None = None,
+        since: datetime | None = None,
+        search: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """Mentions newest first with their latest label; ``search`` is an FTS5 query."""
+        where, params = [], []
+        if brand:
+            where.append("m.brand = ?")
+            params.append(brand)
+        if source:
+            where.append("m.source = ?")
+            params.append(source)
+        if since:
+            where.append("m.created_at >= ?")
+            params.append(ts(since))
+        if label:
+            where.append("c.label = ?")
+            params.append(label)
+        if search:
+            where.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+            params.append(_fts_query(search))
+        sql = (
+            "SELECT m.source, m.external_id, m.brand, m.kind, m.author, m.url, m.title, m.text,"
+            " m.language, m.rating, m.created_at, c.label, c.negative, c.model"
+            " FROM mentions m LEFT JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY m.created_at DESC LIMIT ?"
+        )
+        return list(self.db.query(sql, [*params, limit]))
+
+    def author_history(
+        self, source: str, author: str, *, before: datetime, days: int = 30, model: str | None = None
+    ) -> dict[str, int]:
+        """How often this author wrote here in the last ``days`` days, by label."""
+        if not author:
+            return {}
+        rows = self.conn.execute(
+            "SELECT coalesce(c.label, 'unclassified'), count(*) FROM mentions m"
+            " LEFT JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.source = ? AND m.author = ? AND m.created_at < ? AND m.created_at >= ?"
+            " GROUP BY 1",
+            [source, author, ts(before), ts(before - timedelta(days=days))],
+        )
+        return {r[0]: r[1] for r in rows}
+
+    # -- classifications --------------------------------------------------------------------
+
+    def save_classifications(self, items: Iterable[Classification]) -> None:
+        rows = [
+            {
+                "source": c.source, "external_id": c.external_id, "model": c.model,
+                "label": c.label, "negative": c.negative, "neutral": c.neutral,
+                "positive": c.positive, "classified_at": ts(c.classified_at),
+            }
+            for c in items
+        ]
+        if rows:
+            with self.transaction():
+                self.db["classifications"].upsert_all(rows, pk=("source", "external_id", "model"))
+
+    def unclassified(self, model: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """Mentions with no classification from ``model`` yet, oldest first."""
+        return list(self.db.query(
+            "SELECT m.source, m.external_id, m.text, m.title, m.language FROM mentions m"
+            " WHERE NOT EXISTS (SELECT 1 FROM classifications c WHERE c.source = m.source"
+            " AND c.external_id = m.external_id AND c.model = ?)"
+            " ORDER BY m.collected_at, m.created_at LIMIT ?",
+            [model, limit],
+        ))
+
+    def label_counts(self, *, since: datetime | None = None) -> dict[str, int]:
+        sql = (
+            "SELECT coalesce(c.label, 'unclassified'), count(*) FROM mentions m"
+            " LEFT JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"
+        )
+        params: list[Any] = []
+        if since:
+            sql += " WHERE m.created_at >= ?"
+            params.append(ts(since))
+        return {r[0]: r[1] for r in self.conn.execute(sql + " GROUP BY 1", params)}
+
+    def stats(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Mention counts per brand, source and label."""
+        sql = (
+            "SELECT m.brand, m.source, coalesce(c.label, 'unclassified') AS label, count(*) AS n"
+            " FROM mentions m LEFT JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+        )
+        params: list[Any] = []
+        if since:
+            sql += " WHERE m.created_at >= ?"
+            params.append(ts(since))
+        return list(self.db.query(sql + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", params))
+
+    # -- cursors ----------------------------------------------------------------------------
+
+    def cursor(self, source: str, query: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT value FROM cursors WHERE source = ? AND query = ?", [source, query]
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_cursor(self, source: str, query: str, value: str | None) -> None:
+        if value is None:
+            self.conn.execute("DELETE FROM cursors WHERE source = ? AND query = ?", [source, query])
+            return
+        self.db["cursors"].upsert(
+            {"source": source, "query": query, "value": value, "updated_at": ts(utcnow())},
+            pk=("source", "query"),
+        )
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(self, source: str, kind: str) -> int:
+        table = self.db["runs"]
+        table.insert({"source": source, "kind": kind, "started_at": ts(utcnow()),
+                      "fetched": 0, "new": 0, "negatives": 0, "alerts": 0})
+        return int(table.last_pk)  # type: ignore[attr-defined]
+
+    def finish_run(self, run_id: int, *, fetched: int, new: int, negatives: int = 0,
+                   alerts: int = 0, error: str | None = None) -> None:
+        self.db["runs"].update(run_id, {
+            "finished_at": ts(utcnow()), "fetched": fetched, "new": new,
+            "negatives": negatives, "alerts": alerts, "error": error,
+        })
+
+    def last_runs(self) -> list[dict[str, Any]]:
+        """Per source: the latest run, the latest success and the latest error."""
+        return list(self.db.query(
+            "SELECT source,"
+            " max(started_at) AS last_run,"
+            " max(CASE WHEN error IS NULL AND finished_at IS NOT NULL THEN finished_at END) AS last_success,"
+            " max(CASE WHEN error IS NOT NULL THEN finished_at END) AS last_error_at,"
+            " (SELECT r2.error FROM runs r2 WHERE r2.source = runs.source AND r2.error IS NOT NULL"
+            "  ORDER BY r2.started_at DESC LIMIT 1) AS last_error"
+            " FROM runs GROUP BY source ORDER BY source"
+        ))
+
+    def failed_runs(self, since: datetime) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT * FROM runs WHERE error IS NOT NULL AND started_at >= ? ORDER BY started_at",
+            [ts(since)],
+        ))
+
+    # -- alerts outbox ----------------------------------------------------------------------
+
+    def enqueue_alert(
+        self,
+        *,
+        source: str,
+        external_id: str,
+        brand: str,
+        channel: str,
+        kind: str = "mention",
+        group_key: str | None = None,
+        payload: dict[str, Any] | None = None,
+        not_before: datetime | None = None,
+    ) -> int | None:
+        """Add an alert to the outbox unless this mention already has one on this channel."""
+        now = ts(utcnow())
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO alerts (source, external_id, brand, channel, kind, status,"
+            " attempts, next_attempt_at, group_key, created_at, payload)"
+            " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+            [source, external_id, brand, channel, kind, ts(not_before) if not_before else now,
+             group_key, now, json.dumps(payload or {}, ensure_ascii=False, default=str)],
+        )
+        return cur.lastrowid if cur.rowcount else None
+
+    def claim_due_alerts(
+        self, *, now: datetime | None = None, limit: int = 50, lease: float = 120.0,
+        channels: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Take due alerts for sending: pending ones and 'sending' ones whose sender died.
+
+        Marked 'sending' inside one immediate transaction, so two dispatchers never take
+        the same row. A row left 'sending' past its lease is a crash to recover from.
+        """
+        now = now or utcnow()
+        stale = ts(now - timedelta(seconds=lease))
+        where = (
+            "((status = 'pending' AND next_attempt_at <= ?)"
+            " OR (status = 'sending' AND sending_since <= ?))"
+        )
+        params: list[Any] = [ts(now), stale]
+        if channels is not None:
+            where += f" AND channel IN ({','.join('?' for _ in channels)})"
+            params.extend(channels)
+        with self.transaction():
+            rows = list(self.db.query(
+                f"SELECT * FROM alerts WHERE {where} ORDER BY next_attempt_at, id LIMIT ?",
+                [*params, limit],
+            ))
+            if rows:
+                ids = [r["id"] for r in rows]
+                self.conn.execute(
+                    f"UPDATE alerts SET status = 'sending', sending_since = ?, attempts = attempts + 1"
+                    f" WHERE id IN ({','.join('?' for _ in ids)})",
+                    [ts(now), *ids],
+                )
+        for row in rows:
+            row["attempts"] += 1
+        return rows
+
+    def mark_sent(self, alert_id: int, message_id: str | None) -> None:
+        self.conn.execute(
+            "UPDATE alerts SET status = 'sent', sent_at = ?, channel_message_id = ?,"
+            " last_error = NULL WHERE id = ?",
+            [ts(utcnow()), message_id, alert_id],
+        )
+
+    def mark_retry(self, alert_id: int, error: str, *, next_attempt: datetime) -> None:
+        self.conn.execute(
+            "UPDATE alerts SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            [error, ts(next_attempt), alert_id],
+        )
+
+    def mark_failed(self, alert_id: int, error: str) -> None:
+        self.conn.execute(
+            "UPDATE alerts SET status = 'failed', last_error = ? WHERE id = ?", [error, alert_id]
+        )
+
+    def set_alert_fields(self, alert_id: int, **values: Any) -> None:
+        if values:
+            cols = ", ".join(f"{k} = ?" for k in values)
+            self.conn.execute(
+                f"UPDATE alerts SET {cols} WHERE id = ?",
+                [ts(v) if isinstance(v, datetime) else v for v in values.values()] + [alert_id],
+            )
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]))
+        return rows[0] if rows else None
+
+    def list_alerts(
+        self, *, status: str | None = None, brand: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        where, params = [], []
+        if status:
+            where.append("a.status = ?")
+            params.append(status)
+        if brand:
+            where.append("a.brand = ?")
+            params.append(brand)
+        sql = (
+            "SELECT a.*, m.author, m.text, m.url, m.created_at AS posted_at FROM alerts a"
+            " LEFT JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY a.created_at DESC, a.id DESC LIMIT ?"
+        )
+        return list(self.db.query(sql, [*params, limit]))
+
+    def alert_counts(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT status, count(*) FROM alerts GROUP BY 1")}
+
+    def alert_record(self, row: dict[str, Any]) -> Alert:
+        return Alert(
+            id=row["id"], source=row["source"], external_id=row["external_id"], brand=row["brand"],
+            channel=row["channel"], kind=row["kind"], status=row["status"],
+            attempts=row["attempts"], created_at=parse_ts(row["created_at"]) or utcnow(),
+            group_key=row.get("group_key"), channel_message_id=row.get("channel_message_id"),
+        )
+
+    # -- labeled examples -------------------------------------------------------------------
+
+    def add_labeled_example(self, *, source: str, external_id: str, text: str, label: str,
+                            origin: str, created_by: str = "") -> None:
+        self.db["labeled_examples"].insert({
+            "source": source, "external_id": external_id, "text": text, "label": label,
+            "origin": origin, "created_by": created_by, "created_at": ts(utcnow()),
+        })
+
+    def labeled_examples(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT text, label, origin FROM labeled_examples ORDER BY id"))
+
+    def size_bytes(self) -> int:
+        if self.path == ":memory:":
+            return 0
+        return sum(
+            os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p)
+        )
+
+
+def _fts_query(text: str) -> str:
+    """Quote each word so user input can never be FTS5 syntax (a stray quote or NEAR)."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"' for w in words) or '""'
