@@ -250,7 +250,7 @@ def _validate(settings: Settings) -> None:
     for i, brand in enumerate(settings.brands):
         if not brand.name.strip():
             raise ConfigError(f"brands[{i}].name: a brand needs a name")
-        if names.count(brand.name) > 1:
+        if brand.name in names[:i]:
             raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
     from collectors import SOURCES  # the registry decides which source names exist
 

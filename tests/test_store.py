@@ -1,0 +1,147 @@
+"""The store: migrations (fresh and from an older schema), dedupe, outbox leases, search, hostile text."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.records import Classification, Mention
+from monitor.store import MIGRATIONS, Store, clean_text, ts
+
+
+def mention(i: int, text: str = "acme lost my parcel", **kw: object) -> Mention:
+    base = {"source": "x", "external_id": str(i), "text": text,
+            "created_at": datetime(2026, 11, 20, 12, tzinfo=UTC) + timedelta(minutes=i), "author": "bob"}
+    base.update(kw)
+    return Mention(**base)  # type: ignore[arg-type]
+
+
+def test_fresh_database_gets_every_migration_in_order(db_path: Path) -> None:
+    with Store(db_path) as store:
+        assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
+        assert {"mentions", "classifications", "alerts", "cursors", "runs", "mentions_fts"} <= set(
+            store.db.table_names())
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # Plain SQLite and sqlite-utils open it as it is.
+    assert sqlite_utils.Database(db_path)["mentions"].count == 0
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+
+
+def test_database_at_the_previous_schema_version_is_upgraded_keeping_data(db_path: Path) -> None:
+    first = MIGRATIONS[0][0]
+    with Store(db_path, migrate=False) as old:
+        assert old.migrate(upto=first) == [first]
+        old.db["mentions"].insert({"source": "x", "external_id": "1", "text": "acme outage again",
+                                   "created_at": ts(datetime.now(UTC)), "collected_at": ts(datetime.now(UTC))})
+    with Store(db_path) as store:
+        assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
+        # Data from before the upgrade is searchable once full-text search is added.
+        assert [r["external_id"] for r in store.list_mentions(search="outage")] == ["1"]
+    with Store(db_path) as again:  # re-opening applies nothing twice
+        assert again.migrate() == []
+
+
+def test_saving_twice_adds_nothing(store: Store) -> None:
+    batch = [mention(i) for i in range(10)]
+    assert len(store.save_mentions(batch)) == 10
+    assert store.save_mentions(batch) == []
+    assert store.save_mentions([mention(3), mention(3), mention(11)]) == [mention(11)]
+    assert store.count_mentions() == 11
+
+
+def test_hostile_text_is_stored_without_loss_of_the_row(store: Store) -> None:
+    nasty = "nul\x00byte \ud800 lone surrogate <!channel> =cmd|' /C calc'!A0 " + "x" * 2_000_000
+    [saved] = store.save_mentions([mention(1, nasty, author="\ud83d")])
+    row = store.mention("x", "1")
+    assert row is not None
+    assert "\x00" not in row["text"] and "\ufffd" in row["text"] and "<!channel>" in row["text"]
+    assert len(row["text"]) == 1_000_000
+    assert clean_text("fine") == "fine"
+    assert saved.external_id == "1"
+
+
+def test_search_treats_user_input_as_words_not_syntax(store: Store) -> None:
+    store.save_mentions([mention(1, 'refund "please" NEAR now'), mention(2, "all good")])
+    assert [r["external_id"] for r in store.list_mentions(search='refund "please')] == ["1"]
+    # FTS5 operators in user input are searched for as plain words, never parsed.
+    assert [r["external_id"] for r in store.list_mentions(search="NEAR(")] == ["1"]
+    assert store.list_mentions(search="good AND") == []
+
+
+def test_latest_label_and_filters(store: Store) -> None:
+    store.save_mentions([mention(1, brand="Acme"), mention(2, brand="Other")])
+    store.save_classifications([Classification("x", "1", "m1", "neutral", 0.2, 0.6, 0.2,
+                                                datetime(2026, 1, 1, tzinfo=UTC))])
+    store.save_classifications([Classification("x", "1", "m2", "negative", 0.9, 0.05, 0.05,
+                                                datetime(2026, 1, 2, tzinfo=UTC))])
+    assert [r["label"] for r in store.list_mentions(brand="Acme")] == ["negative"]
+    assert store.list_mentions(label="negative", brand="Other") == []
+    assert store.label_counts() == {"negative": 1, "unclassified": 1}
+
+
+def test_outbox_claims_each_alert_once_and_recovers_a_dead_sender(store: Store) -> None:
+    store.save_mentions([mention(1)])
+    alert_id = store.enqueue_alert(source="x", external_id="1", brand="Acme", channel="slack")
+    assert alert_id is not None
+    assert store.enqueue_alert(source="x", external_id="1", brand="Acme", channel="slack") is None
+    now = datetime.now(UTC)
+    [claimed] = store.claim_due_alerts(now=now)
+    assert claimed["attempts"] == 1
+    assert store.claim_due_alerts(now=now + timedelta(seconds=10)) == []  # leased to the first sender
+    [again] = store.claim_due_alerts(now=now + timedelta(minutes=5))  # lease expired: sender died
+    assert again["id"] == alert_id and again["attempts"] == 2
+    store.mark_sent(alert_id, "ts-1")
+    assert store.claim_due_alerts(now=now + timedelta(hours=1)) == []
+    assert store.alert_counts() == {"sent": 1}
+
+
+def test_two_connections_write_concurrently_without_lock_errors(db_path: Path) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            with Store(db_path) as s:
+                for i in range(20):
+                    s.save_mentions([mention(offset + j) for j in range(i * 10, i * 10 + 10)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    Store(db_path).close()
+    threads = [threading.Thread(target=writer, args=(n * 1000,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Store(db_path) as s:
+        assert s.count_mentions() == 600
+
+
+def test_cursors_and_runs(store: Store) -> None:
+    assert store.cursor("x", "Acme:acme") is None
+    store.save_cursor("x", "Acme:acme", "123")
+    store.save_cursor("x", "Acme:acme", "456")
+    assert store.cursor("x", "Acme:acme") == "456"
+    run = store.start_run("x", "collect")
+    store.finish_run(run, fetched=3, new=2, error="boom")
+    [last] = store.last_runs()
+    assert last["source"] == "x" and last["last_error"] == "boom" and last["last_success"] is None
+
+
+def test_corrupt_database_file_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from monitor.store import StoreError
+
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(bad)
+    assert sqlite3.sqlite_version
