@@ -114,8 +114,11 @@ class FileCollector(Collector):
 
     def to_mention(self, data: dict[str, Any]) -> Mention:
         text = self._get(data, "text")
+        title = str(self._get(data, "title") or "")
         if text is None or not str(text).strip():
-            raise ValueError("no text (expected a 'text' column or a --map text=COLUMN)")
+            if not title.strip():
+                raise ValueError("no text (expected a 'text' column or a --map text=COLUMN)")
+            text = title  # a link post (an HN story, say) says everything in its title
         text = str(text)
         raw_date = self._get(data, "created_at")
         if raw_date in (None, ""):
@@ -138,7 +141,6 @@ class FileCollector(Collector):
             kind = "review" if kind == "post" else kind
         else:
             rating = None
-        title = str(self._get(data, "title") or "")
         brand = self.brand or str(self._get(data, "brand") or "") or self._match_brand(f"{title}\n{text}")
 
         def optional(name: str) -> str | None:
