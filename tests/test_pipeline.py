@@ -1,0 +1,112 @@
+"""The one pipeline: import with broken lines, idempotent re-runs, routing, ignore-lists, languages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from collectors.file import FileCollector
+from monitor.pipeline import run_collector
+from monitor.store import Store
+
+SETTINGS = """
+[[brands]]
+name = "Acme"
+queries = ["acme"]
+ignore_authors = ["AcmeSupport"]
+
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "alerts.jsonl" }
+
+[[alerts.routes]]
+channels = ["file"]
+"""
+
+CSV = """id,created_at,author,text
+1,2026-11-20T10:00:00Z,ann,Acme lost my parcel and support is terrible. Worst service ever.
+2,2026-11-20T10:05:00Z,bob,"Acme delivered early, love it, great job!"
+3,not a date,carl,Acme is fine
+4,2026-11-20T10:07:00Z,dora
+5,2026-11-20T10:09:00Z,AcmeSupport,Sorry to hear that! Acme will fix it. Terrible news.
+6,2026-11-20T10:10:00Z,eve,
+7,1763633400,fred,"Acme charged me twice, this is a scam and I am furious"
+8,2026-11-20T10:12:00Z,gil,Das Paket von Acme ist nie angekommen und der Kundendienst antwortet nicht. Furchtbar.
+"""
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(SETTINGS)
+
+
+def _import(store: Store, settings, path: Path, lexicon):
+    collector = FileCollector(settings, path)
+    return collector, run_collector(store, settings, collector, kind="import", classifier=lexicon)
+
+
+def test_import_reports_broken_lines_and_keeps_the_rest(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(CSV, encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    errors = dict(collector.report.errors)
+    assert set(errors) == {4, 5, 7}  # 1-based file lines (header is line 1)
+    assert "cannot read the date" in errors[4]
+    assert "expected 4 columns, found 3" in errors[5]
+    assert "no text" in errors[7]
+    # 5 readable rows; the brand's own account is dropped before storing.
+    assert report.fetched == 4 and report.new == 4
+    assert store.count_mentions() == 4
+    assert store.mention("file", "5") is None
+    assert {r["brand"] for r in store.list_mentions()} == {"Acme"}
+
+
+def test_running_the_same_input_twice_adds_and_alerts_nothing(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(CSV, encoding="utf-8")
+    _, first = _import(store, settings, path, lexicon)
+    _, second = _import(store, settings, path, lexicon)
+    assert first.negatives >= 2 and first.alerts == first.negatives
+    assert (second.new, second.alerts) == (0, 0)
+    assert sum(store.alert_counts().values()) == first.alerts
+
+
+def test_languages_the_model_does_not_cover_are_unscored_not_alerted(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(CSV, encoding="utf-8")
+    _, report = _import(store, settings, path, lexicon)
+    assert lexicon.languages is not None and "de" not in lexicon.languages
+    assert report.unscored == 1
+    row = store.mention("file", "8")
+    assert row is not None and row["language"] == "de"
+    [verdict] = store.conn.execute(
+        "SELECT label, negative FROM classifications WHERE external_id = '8'").fetchall()
+    assert verdict == ("unscored", None)
+    alerted = {r["external_id"] for r in store.list_alerts()}
+    assert "8" not in alerted and {"1", "7"} <= alerted
+
+
+def test_jsonl_import_with_column_mapping_and_stable_ids(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "reviews.jsonl"
+    rows = [{"body": "Acme app crashes on every launch, useless", "when": "Fri, 20 Nov 2026 10:00:00 +0000",
+             "stars": 1}, {"body": "Acme app is wonderful", "when": "2026-11-20 11:00:00", "stars": "5"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n[1, 2]\n", encoding="utf-8")
+    mapping = {"text": "body", "created_at": "when", "rating": "stars"}
+    collector = FileCollector(settings, path, mapping=mapping, source_name="appstore")
+    report = run_collector(store, settings, collector, kind="import", classifier=lexicon)
+    assert report.new == 2
+    assert [line for line, _ in collector.report.errors] == [3, 4]
+    stored = store.list_mentions(source="appstore")
+    assert sorted(r["rating"] for r in stored) == [1, 5]
+    assert {r["kind"] for r in stored} == {"review"}
+    again = FileCollector(settings, path, mapping=mapping, source_name="appstore")
+    assert run_collector(store, settings, again, kind="import", classifier=lexicon).new == 0
+
+
+def test_unknown_mapping_field_is_a_clear_error(settings, tmp_path) -> None:
+    from monitor.errors import InputError
+
+    with pytest.raises(InputError, match="cannot map colour"):
+        FileCollector(settings, tmp_path / "x.csv", mapping={"colour": "c"})
