@@ -125,11 +125,18 @@ def _m0004_latest_labels(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m0007_digest_indexes(db: sqlite_utils.Database) -> None:
+    # The digest and `report` select alerts and runs by time window.
+    db["alerts"].create_index(["created_at"], if_not_exists=True)
+    db["runs"].create_index(["started_at"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
     ("0003_indexes", _m0003_indexes),
     ("0004_latest_labels_view", _m0004_latest_labels),
+    ("0007_digest_indexes", _m0007_digest_indexes),
 ]
 
 
@@ -559,6 +566,114 @@ class Store:
             os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p)
         )
 
+
+    # -- digest and report: aggregates over a time window ------------------------------------
+
+    def period_counts(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Mentions posted in [since, until) per brand, source and latest label."""
+        return list(self.db.query(
+            "SELECT m.brand, m.source, coalesce(c.label, 'unclassified') AS label, count(*) AS n"
+            " FROM mentions m LEFT JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1, 2, 3",
+            [ts(since), ts(until)],
+        ))
+
+    def hourly_counts(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Per brand and UTC hour ('YYYY-MM-DDTHH'): mentions and negatives posted."""
+        return list(self.db.query(
+            "SELECT m.brand, substr(m.created_at, 1, 13) AS hour, count(*) AS n,"
+            " sum(c.label = 'negative') AS negatives"
+            " FROM mentions m LEFT JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1, 2",
+            [ts(since), ts(until)],
+        ))
+
+    def top_negatives(self, since: datetime, until: datetime, *, per_brand: int) -> list[dict[str, Any]]:
+        """The most negative mentions posted in [since, until), at most ``per_brand`` per brand."""
+        return list(self.db.query(
+            "SELECT * FROM (SELECT m.brand, m.source, m.external_id, m.author, m.url, m.title,"
+            " substr(m.text, 1, 2000) AS text, m.created_at, c.negative, row_number() OVER"
+            " (PARTITION BY m.brand ORDER BY c.negative DESC, m.created_at DESC) AS rank"
+            " FROM mentions m JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative')"
+            " WHERE rank <= ? ORDER BY brand, rank",
+            [ts(since), ts(until), per_brand],
+        ))
+
+    def unanswered_negatives(self, since: datetime, *, per_brand: int) -> list[dict[str, Any]]:
+        """Negatives posted since ``since`` with no reply or close recorded on any alert.
+
+        Oldest first, at most ``per_brand`` per brand; ``total`` is the brand's full count.
+        """
+        return list(self.db.query(
+            "SELECT * FROM (SELECT m.brand, m.source, m.external_id, m.author, m.url, m.title,"
+            " substr(m.text, 1, 2000) AS text, m.created_at,"
+            " (SELECT max(a.claimed_by) FROM alerts a WHERE a.source = m.source"
+            "  AND a.external_id = m.external_id) AS claimed_by,"
+            " row_number() OVER (PARTITION BY m.brand ORDER BY m.created_at) AS rank,"
+            " count(*) OVER (PARTITION BY m.brand) AS total"
+            " FROM mentions m JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND c.label = 'negative' AND NOT EXISTS ("
+            "  SELECT 1 FROM alerts a WHERE a.source = m.source AND a.external_id = m.external_id"
+            "  AND (a.replied_at IS NOT NULL OR a.closed_at IS NOT NULL)))"
+            " WHERE rank <= ? ORDER BY brand, rank",
+            [ts(since), per_brand],
+        ))
+
+    def negative_texts(self, since: datetime, until: datetime, *, limit: int) -> list[dict[str, Any]]:
+        """Negatives posted in [since, until), newest first, for grouping into themes."""
+        return list(self.db.query(
+            "SELECT m.brand, m.source, m.url, m.title, substr(m.text, 1, 2000) AS text,"
+            " m.created_at, c.negative FROM mentions m JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
+            " ORDER BY m.created_at DESC LIMIT ?",
+            [ts(since), ts(until), limit],
+        ))
+
+    def response_times(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Per source, channel and step: how many alerts got there, median and p90 seconds.
+
+        Steps are measured from when the mention was posted: 'alert' (sent to the channel),
+        'claim' and 'reply'; step 'total' counts the alerts created in [since, until).
+        Percentiles are nearest-rank, computed in SQL so large windows stay cheap.
+        """
+        return list(self.db.query(
+            "WITH base AS (SELECT a.source, a.channel,"
+            " max(0, julianday(a.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
+            " max(0, julianday(a.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
+            " max(0, julianday(a.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
+            " FROM alerts a JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id"
+            " WHERE a.kind = 'mention' AND a.created_at >= ? AND a.created_at < ?),"
+            " steps AS (SELECT source, channel, 'total' AS step, 0.0 AS secs FROM base"
+            "  UNION ALL SELECT source, channel, 'alert', alert_s FROM base"
+            "  UNION ALL SELECT source, channel, 'claim', claim_s FROM base"
+            "  UNION ALL SELECT source, channel, 'reply', reply_s FROM base),"
+            " ranked AS (SELECT source, channel, step, secs,"
+            "  row_number() OVER (PARTITION BY source, channel, step ORDER BY secs) AS rn,"
+            "  count(*) OVER (PARTITION BY source, channel, step) AS n"
+            "  FROM steps WHERE secs IS NOT NULL)"
+            " SELECT source, channel, step, max(n) AS n,"
+            " min(CASE WHEN rn >= (n + 1) / 2 THEN secs END) AS median,"
+            " min(CASE WHEN rn >= (9 * n + 9) / 10 THEN secs END) AS p90"
+            " FROM ranked GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            [ts(since), ts(until)],
+        ))
+
+    def run_summary(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Per source: collector runs started in [since, until), how many failed, the last error."""
+        return list(self.db.query(
+            "SELECT source, count(*) AS runs, count(error) AS failed,"
+            " (SELECT r2.error FROM runs r2 WHERE r2.source = runs.source AND r2.error IS NOT NULL"
+            "  AND r2.started_at >= ? AND r2.started_at < ? ORDER BY r2.started_at DESC LIMIT 1)"
+            " AS last_error FROM runs WHERE started_at >= ? AND started_at < ?"
+            " GROUP BY source ORDER BY source",
+            [ts(since), ts(until), ts(since), ts(until)],
+        ))
 
 def _fts_query(text: str) -> str:
     """Quote each word so user input can never be FTS5 syntax (a stray quote or NEAR)."""
