@@ -53,6 +53,7 @@ class Brand:
     apps: dict[str, list[str]] = field(default_factory=dict)
     reply_signature: str = ""
     support_contact: str = ""
+    reply_template: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ class Digest:
     smtp_security: str = "starttls"
     grade_excellent: float = duration("1h")
     grade_average: float = duration("24h")
+    smtp_timeout: float = duration("30s")
+    # negatives posted this far back with no reply recorded are listed as unanswered
+    unanswered_window: float = duration("7d")
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,10 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"brands[{i}].name: a brand needs a name")
         if brand.name in names[:i]:
             raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
+        if brand.reply_template:
+            from alerts.drafts import check_template
+
+            check_template(brand.reply_template, f"brands[{i}].reply_template")
     from collectors import SOURCES  # the registry decides which source names exist
 
     for name in settings.sources:

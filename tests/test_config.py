@@ -75,11 +75,13 @@ def test_relative_database_is_relative_to_the_settings_file(write_settings) -> N
 
 
 def test_bad_environment_override_names_the_variable(write_settings) -> None:
-    with pytest.raises(ConfigError, match="classifier.batch_size: expected an integer"):
+    with pytest.raises(ConfigError, match=r"classifier\.batch_size: expected an integer"):
         load_settings(write_settings(""), environ={"LISTENPOST_CLASSIFIER__BATCH_SIZE": "many"})
 
 
-@pytest.mark.parametrize(("text", "seconds"), [(90, 90.0), ("90s", 90.0), ("15m", 900.0), ("1h", 3600.0), ("2d", 172800.0)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [(90, 90.0), ("90s", 90.0), ("15m", 900.0), ("1h", 3600.0), ("2d", 172800.0)]
+)
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
