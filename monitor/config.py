@@ -126,6 +126,15 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """How often `listenpost run` sends alerts and checks escalations; when it tidies the database."""
+
+    dispatch_every: float = duration("30s")
+    escalate_every: float = duration("1m")
+    maintenance_at: str = "03:30"
+
+
+@dataclass(frozen=True)
 class Settings:
     database: str = "listenpost.db"
     timezone: str = "UTC"
@@ -135,6 +144,7 @@ class Settings:
     alerts: Alerts = field(default_factory=Alerts)
     digest: Digest = field(default_factory=Digest)
     raw_retention: float = duration("90d")
+    schedule: Schedule = field(default_factory=Schedule)
     path: str = field(default="", metadata={"internal": True})
 
     @property
@@ -292,6 +302,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("digest.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
     if not re.fullmatch(r"\d{1,2}:\d{2}", settings.digest.send_at):
         raise ConfigError("digest.send_at: expected a local time such as \"08:00\"")
+    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.schedule.maintenance_at):
+        raise ConfigError("schedule.maintenance_at: expected a local time such as \"03:30\"")
 
 
 def load_settings(
