@@ -131,12 +131,22 @@ def _m0007_digest_indexes(db: sqlite_utils.Database) -> None:
     db["runs"].create_index(["started_at"], if_not_exists=True)
 
 
+def _m0010_scheduled_jobs(db: sqlite_utils.Database) -> None:
+    # What `listenpost run` has scheduled, so `status` can show next runs and notice a dead daemon.
+    db["jobs"].create(
+        {"id": str, "next_run_at": str, "running_since": str, "last_finished_at": str,
+         "last_error": str, "updated_at": str},
+        pk="id",
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
     ("0003_indexes", _m0003_indexes),
     ("0004_latest_labels_view", _m0004_latest_labels),
     ("0007_digest_indexes", _m0007_digest_indexes),
+    ("0010_scheduled_jobs", _m0010_scheduled_jobs),
 ]
 
 
@@ -674,6 +684,70 @@ class Store:
             " GROUP BY source ORDER BY source",
             [ts(since), ts(until), ts(since), ts(until)],
         ))
+
+    # -- scheduled jobs (`listenpost run`) ------------------------------------------------
+
+    def schedule_jobs(self, next_runs: dict[str, datetime | None]) -> None:
+        """Record the daemon's job plan at start; jobs it no longer runs are forgotten."""
+        now = ts(utcnow())
+        with self.transaction():
+            self.conn.execute("DELETE FROM jobs")
+            self.db["jobs"].insert_all(
+                {"id": job_id, "next_run_at": ts(when) if when else None, "updated_at": now}
+                for job_id, when in next_runs.items()
+            )
+
+    def job_started(self, job_id: str) -> None:
+        now = ts(utcnow())
+        self.conn.execute(
+            "UPDATE jobs SET running_since = ?, updated_at = ? WHERE id = ?", [now, now, job_id]
+        )
+
+    def job_finished(self, job_id: str, *, next_run_at: datetime | None, error: str | None) -> None:
+        now = ts(utcnow())
+        self.conn.execute(
+            "UPDATE jobs SET running_since = NULL, last_finished_at = ?, last_error = ?,"
+            " next_run_at = ?, updated_at = ? WHERE id = ?",
+            [now, error, ts(next_run_at) if next_run_at else None, now, job_id],
+        )
+
+    def unschedule_jobs(self) -> None:
+        """The daemon stopped cleanly: nothing is due any more, so nothing is overdue."""
+        self.conn.execute(
+            "UPDATE jobs SET next_run_at = NULL, running_since = NULL, updated_at = ?", [ts(utcnow())]
+        )
+
+    def scheduled_jobs(self) -> dict[str, dict[str, Any]]:
+        return {r["id"]: r for r in self.db.query("SELECT * FROM jobs ORDER BY id")}
+
+    # -- maintenance ------------------------------------------------------------------------
+
+    def drop_raw_payloads(self, collected_before: datetime, *, chunk: int = 2000) -> int:
+        """Replace raw API payloads of mentions collected before the cutoff with '{}'.
+
+        In chunks, each its own short transaction, so collectors writing meanwhile wait
+        milliseconds rather than for the whole sweep.
+        """
+        cleared = 0
+        while True:
+            with self.transaction():
+                cur = self.conn.execute(
+                    "UPDATE mentions SET raw = '{}' WHERE rowid IN (SELECT rowid FROM mentions"
+                    " WHERE collected_at < ? AND raw != '{}' LIMIT ?)",
+                    [ts(collected_before), chunk],
+                )
+            cleared += cur.rowcount
+            if cur.rowcount < chunk:
+                return cleared
+
+    def analyze(self) -> None:
+        self.conn.execute("ANALYZE")
+
+    def vacuum(self) -> None:
+        """Give free pages back to the file system; VACUUM cannot run inside a transaction."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.execute("VACUUM")
+
 
 def _fts_query(text: str) -> str:
     """Quote each word so user input can never be FTS5 syntax (a stray quote or NEAR)."""
