@@ -140,6 +140,15 @@ def _m0010_scheduled_jobs(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m0005_alert_handling(db: sqlite_utils.Database) -> None:
+    # Signatures of Slack interactivity requests already handled: a replay inside the
+    # five-minute window is refused. Plus the lookups escalation and incidents make.
+    db["slack_requests"].create({"signature": str, "received_at": str}, pk="signature")
+    db["slack_requests"].create_index(["received_at"], if_not_exists=True)
+    db["alerts"].create_index(["status", "kind", "sent_at"], if_not_exists=True)
+    db["alerts"].create_index(["brand", "kind", "created_at"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
@@ -147,6 +156,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0004_latest_labels_view", _m0004_latest_labels),
     ("0007_digest_indexes", _m0007_digest_indexes),
     ("0010_scheduled_jobs", _m0010_scheduled_jobs),
+    ("0005_alert_handling", _m0005_alert_handling),
 ]
 
 
@@ -170,6 +180,8 @@ class Store:
             self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":
                 self.db.enable_wal()
+            # In WAL mode NORMAL survives a killed process; only power loss can drop the last commits.
+            conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             if migrate:
                 self.migrate()
@@ -216,7 +228,7 @@ class Store:
             self.db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
         done = set(self.applied_migrations())
         applied = []
-        for name, step in MIGRATIONS:
+        for name, step in sorted(MIGRATIONS, key=lambda m: m[0]):  # numbered names give the order
             if name in done:
                 continue
             with self.transaction():
@@ -254,8 +266,11 @@ class Store:
             existing = self._existing_keys(list(batch))
             new = [m for k, m in batch.items() if k not in existing]
             if new:
-                self.db["mentions"].insert_all(
-                    (self._mention_row(m, collected_at) for m in new), batch_size=500
+                rows = [self._mention_row(m, collected_at) for m in new]
+                columns = list(rows[0])
+                self.conn.executemany(
+                    f"INSERT INTO mentions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                    [tuple(r.values()) for r in rows],
                 )
         return new
 
@@ -719,6 +734,106 @@ class Store:
 
     def scheduled_jobs(self) -> dict[str, dict[str, Any]]:
         return {r["id"]: r for r in self.db.query("SELECT * FROM jobs ORDER BY id")}
+
+    # -- alert handling: claims, incidents, escalation, Slack interactivity ------------------
+
+    def case_alert_ids(self, alert_id: int) -> list[int]:
+        """The rows that are one case with this alert: its mention's alerts on every channel."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT b.id FROM alerts a JOIN alerts b ON b.source = a.source"
+            " AND b.external_id = a.external_id AND b.kind IN ('mention', 'escalation', 'test')"
+            " WHERE a.id = ? ORDER BY b.id", [alert_id],
+        )]
+
+    def update_case(self, alert_id: int, *, only_unset: str | None = None, **values: Any) -> list[int]:
+        """Set fields on every row of the alert's case; ``only_unset`` keeps the first writer
+        (a second Claim does not take a claimed alert). Returns the rows changed."""
+        with self.transaction():
+            ids = self.case_alert_ids(alert_id)
+            if only_unset:
+                ids = [i for i in ids if self.conn.execute(
+                    f"SELECT {only_unset} IS NULL FROM alerts WHERE id = ?", [i]).fetchone()[0]]
+            for i in ids:
+                self.set_alert_fields(i, **values)
+        return ids
+
+    def requeue_alerts(self, ids: Sequence[int]) -> int:
+        """Failed (or pending) alerts back into the outbox, due now, with fresh attempts."""
+        if not ids:
+            return 0
+        marks = ",".join("?" for _ in ids)
+        cur = self.conn.execute(
+            f"UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ?"
+            f" WHERE id IN ({marks}) AND status IN ('failed', 'pending', 'suppressed')",
+            [ts(utcnow()), *ids],
+        )
+        return cur.rowcount
+
+    def group_root(self, group_key: str, channel: str, before_id: int) -> dict[str, Any] | None:
+        """The first delivered alert of an incident on a channel: later ones join its thread."""
+        rows = list(self.db.query(
+            "SELECT * FROM alerts WHERE group_key = ? AND channel = ? AND id < ? AND status = 'sent'"
+            " AND channel_message_id IS NOT NULL ORDER BY id LIMIT 1",
+            [group_key, channel, before_id],
+        ))
+        return rows[0] if rows else None
+
+    def group_size(self, group_key: str, channel: str, upto_id: int) -> int:
+        return int(self.conn.execute(
+            "SELECT count(*) FROM alerts WHERE group_key = ? AND channel = ? AND id <= ?",
+            [group_key, channel, upto_id],
+        ).fetchone()[0])
+
+    def recent_incidents(self, brand: str, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        """Newest first: each recent mention alert of a brand with its incident key and text."""
+        return list(self.db.query(
+            "SELECT a.group_key, a.source, a.external_id, m.text FROM alerts a JOIN mentions m"
+            " ON m.source = a.source AND m.external_id = a.external_id"
+            " WHERE a.brand = ? AND a.kind = 'mention' AND a.created_at >= ?"
+            " AND a.group_key IS NOT NULL GROUP BY a.source, a.external_id"
+            " ORDER BY max(a.id) DESC LIMIT ?",
+            [brand, ts(since), limit],
+        ))
+
+    def hourly_negatives(self, brand: str, since: datetime, until: datetime) -> dict[str, int]:
+        """Negative mentions of a brand per hour ('YYYY-MM-DDTHH'), by posting time."""
+        rows = self.conn.execute(
+            "SELECT substr(m.created_at, 1, 13), count(*) FROM mentions m JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.brand = ? AND c.label = 'negative' AND m.created_at >= ? AND m.created_at < ?"
+            " GROUP BY 1",
+            [brand, ts(since), ts(until)],
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def last_alert_at(self, brand: str, kind: str) -> datetime | None:
+        row = self.conn.execute(
+            "SELECT max(created_at) FROM alerts WHERE brand = ? AND kind = ?", [brand, kind]
+        ).fetchone()
+        return parse_ts(row[0]) if row else None
+
+    def unclaimed_alerts(self, *, sent_before: datetime, now: datetime) -> list[dict[str, Any]]:
+        """Delivered mention alerts nobody claimed or closed, not snoozed, not escalated yet."""
+        return list(self.db.query(
+            "SELECT a.* FROM alerts a WHERE a.kind = 'mention' AND a.status = 'sent'"
+            " AND a.sent_at <= ? AND a.escalated_at IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source"
+            "  AND b.external_id = a.external_id AND (b.claimed_at IS NOT NULL"
+            "  OR b.closed_at IS NOT NULL OR b.snoozed_until > ?))"
+            " ORDER BY a.id",
+            [ts(sent_before), ts(now)],
+        ))
+
+    def remember_request(self, signature: str, *, now: datetime, keep: float) -> bool:
+        """Record a signed request; False when it was seen before (a replay)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM slack_requests WHERE received_at < ?",
+                              [ts(now - timedelta(seconds=keep))])
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO slack_requests (signature, received_at) VALUES (?, ?)",
+                [signature, ts(now)],
+            )
+        return cur.rowcount == 1
 
     # -- maintenance ------------------------------------------------------------------------
 
