@@ -71,8 +71,10 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     from alerts.console import ConsoleChannel
     from alerts.dispatch import build_message, dispatch_due
     from classifiers import load_classifier
+    from monitor.cli import progress
     from monitor.pipeline import run_collector
     from monitor.store import Store
+    from monitor.textfile import count_rows
 
     started = time.perf_counter()
     settings = demo_settings(db_path, model or "default")
@@ -81,7 +83,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     classifier = load_classifier(settings.classifier.model)
     collector = DemoCollector(settings)
     with Store(db_path) as store:
-        with click.progressbar(length=None, label="Collecting and classifying", file=None) as bar:
+        with progress(count_rows(demo_data_path()), "Collecting and classifying") as bar:
             report = run_collector(store, settings, collector, kind="demo",
                                    classifier=classifier, progress=bar.update)
         # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.

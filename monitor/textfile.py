@@ -91,6 +91,14 @@ def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
         yield Row(reader.line_num, dict(zip(header, values, strict=True)))
 
 
+def count_rows(path: str | Path) -> int:
+    """Roughly how many rows a file holds (its lines less a CSV header), for progress bars."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    return max(0, lines - (file_format(path) == "csv"))
+
+
 def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
     """A timezone-aware UTC datetime from ISO 8601, epoch seconds, RFC 2822 or ``fmt``."""
     if isinstance(value, datetime):

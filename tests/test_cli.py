@@ -110,7 +110,7 @@ def test_collect_sends_queued_alerts_and_status_reports_health(runner, project) 
     lines = Path("alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["external_id"] for line in lines] == ["a1"]
     status = run(runner, "status")
-    assert "3 mentions" in status and "sent 1" in status and "Healthy." in status
+    assert "3 mentions" in status and "1 sent" in status and "Healthy." in status
 
 
 def test_status_exits_1_when_a_source_is_failing(runner, project) -> None:
@@ -168,5 +168,9 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
     with Store("demo.db") as store:
         assert store.count_mentions() == mentions
         assert sum(store.alert_counts().values()) == alerts
-    # Hostile text is shown without its control characters and the brand's own posts are dropped.
-    assert "ParcellyHelp" not in first
+        # The brands' own accounts are on their ignore-lists and never stored.
+        own = store.conn.execute(
+            "SELECT count(*) FROM mentions WHERE author IN ('ParcellyHelp', 'BrewbirdSupport')").fetchone()[0]
+        assert own == 0
+    # Terminal control characters in hostile text never reach the screen.
+    assert "\u202e" not in first and "\x1b" not in first

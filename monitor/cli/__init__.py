@@ -102,10 +102,9 @@ def main() -> None:
 pass_app = click.make_pass_decorator(App)
 
 
-def progress(length: int | None, label: str) -> Any:
-    """A progress bar on stderr (hidden when stderr is not a terminal)."""
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True,
-                             show_eta=length is not None)
+def progress(length: int, label: str) -> Any:
+    """A progress bar on stderr (click hides it when stderr is not a terminal)."""
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True)
 
 
 def resolve_path(path: str) -> Path:

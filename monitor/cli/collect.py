@@ -9,6 +9,7 @@ import click
 
 from monitor.cli import App, pass_app, progress
 from monitor.errors import ConfigError
+from monitor.textfile import count_rows
 
 
 def load_active_classifier(app: App, model: str | None = None) -> Any:
@@ -56,7 +57,7 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping),
                               source_name=source_name, brand=brand, date_format=date_format)
     classifier = None if no_classify else load_active_classifier(app)
-    with app.store() as store, progress(None, f"Importing {click.format_filename(file)}") as bar:
+    with app.store() as store, progress(count_rows(file), f"Importing {click.format_filename(file)}") as bar:
         report = run_collector(store, app.settings, collector, kind="import",
                                classifier=classifier, progress=bar.update)
     for line, error in collector.report.errors[:50]:
@@ -137,7 +138,7 @@ def classify(app: App, file: str, output: Any, model: str | None, batch_size: in
 
     classifier = load_active_classifier(app, model)
     threshold = app.settings.classifier.negative_threshold
-    with progress(None, "Classifying") as bar:
+    with progress(count_rows(file), "Classifying") as bar:
         report = classify_file(file, output, classifier, batch_size=batch_size,
                                decide=lambda s: decide_label(s, threshold), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
