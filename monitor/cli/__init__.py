@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "mentions": "monitor.cli.browse:mentions",
     "alerts": "monitor.cli.browse:alerts",
     "status": "monitor.cli.browse:status",
+    "run": "monitor.cli.run:run",
     "stats": "monitor.cli.browse:stats",
 }
 

@@ -132,10 +132,10 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
 @click.command()
 @pass_app
 def status(app: App) -> None:
-    """Health: per source the last run and error, the outbox, the database size.
+    """Health: per source the last run, error and next run; the outbox; the database size.
 
-    Exits 1 when something is unhealthy (a source whose last run failed, failed alerts),
-    so it can serve as a health check.
+    Exits 1 when something is unhealthy (a source whose last run failed, failed alerts,
+    a `listenpost run` daemon whose jobs are overdue), so it can serve as a health check.
     """
     settings = app.settings
     unhealthy = []
@@ -145,6 +145,7 @@ def status(app: App) -> None:
         labels = store.label_counts()
         size = store.size_bytes()
         total = store.count_mentions()
+        jobs = store.scheduled_jobs()
     click.echo(f"Database: {settings.database} ({size / 1e6:.1f} MB, {total} mentions, "
                f"{labels.get('unscored', 0)} unscored in other languages)")
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
@@ -156,14 +157,36 @@ def status(app: App) -> None:
         if run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or ""):
             line += click.style(f", failing: {plain(run['last_error'])}", fg="red")
             unhealthy.append(name)
-        click.echo(line)
+        elif run.get("last_error_at"):
+            line += f", last error {_local(app, run['last_error_at'])}"
+        click.echo(line + f", next run {_next_run(app, jobs.get(f'collect:{name}'))}")
     click.echo("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
+    unhealthy.extend(_daemon_health(app, jobs))
     if unhealthy:
         click.secho(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
         sys.exit(1)
     click.secho("Healthy.", fg="green")
+
+
+def _next_run(app: App, job: dict[str, Any] | None) -> str:
+    if job and job.get("running_since"):
+        return "running now"
+    if job and job.get("next_run_at"):
+        return _local(app, job["next_run_at"])
+    return "not scheduled (`listenpost run` is not running)"
+
+
+def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
+    """Print the daemon's other jobs; an overdue job means the daemon died without stopping."""
+    from monitor.scheduler import overdue
+
+    others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")}
+    if others:
+        click.echo("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
+    late = overdue(jobs, utcnow())
+    return [f"`listenpost run` jobs overdue ({', '.join(late)}); is the daemon running?"] if late else []
 
 
 @click.command()

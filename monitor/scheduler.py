@@ -1,0 +1,343 @@
+"""The `listenpost run` daemon: APScheduler jobs for collection, alert delivery, escalation,
+the daily digest and database maintenance, and a clean stop on SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import TYPE_CHECKING, Any, cast
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from collectors.base import Batch, BrandQuery, Collector, Window
+from monitor.config import Settings
+from monitor.errors import ConfigError, ListenpostError
+from monitor.records import utcnow
+from monitor.store import Store, parse_ts
+
+if TYPE_CHECKING:
+    from alerts.base import Channel
+    from classifiers.base import Classifier, Scores
+
+log = logging.getLogger(__name__)
+
+VACUUM_DAY = "sun"
+# A digest or maintenance run that could not start within this long (machine asleep,
+# daemon stopped) is skipped rather than sent hours late; the next one comes as usual.
+DAILY_GRACE = 3600
+# `status` calls a job overdue when it is this late and not running: the daemon is gone.
+OVERDUE_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: stable id, what it runs, when, and how late it may still start."""
+
+    id: str
+    run: Callable[[Store], str]
+    trigger: BaseTrigger
+    next_run: datetime
+    grace: int
+
+
+class _Serialized:
+    """A classifier shared by collection threads; one batch at a time, since model
+    and tokenizer objects are not safe to call from several threads at once."""
+
+    def __init__(self, inner: Classifier) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.languages = inner.languages
+        self._lock = threading.Lock()
+
+    def classify(self, texts: Sequence[str]) -> list[Scores]:
+        with self._lock:
+            return self.inner.classify(texts)
+
+
+class _UntilStopped(Collector):
+    """Runs another collector but ends its run after the batch in hand once a stop is asked.
+
+    Every batch the pipeline received is stored with its cursor, so a restart resumes there.
+    """
+
+    def __init__(self, inner: Collector, stop: threading.Event) -> None:
+        # No super().__init__(): the wrapped collector has checked its credentials already.
+        self.inner = inner
+        self.stop = stop
+        self.settings = inner.settings
+        self.source = inner.source
+        self.secrets = inner.secrets
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.inner.name
+
+    def queries(self) -> list[BrandQuery]:
+        return self.inner.queries()
+
+    def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
+        if self.stop.is_set():
+            return
+        for batch in self.inner.fetch(query, cursor, window):
+            yield batch
+            if self.stop.is_set():
+                return
+
+
+def _at(local_time: str) -> tuple[int, int]:
+    hour, minute = (int(part) for part in local_time.split(":"))
+    return hour, minute
+
+
+def first_collection(last_run: datetime | None, interval: float, now: datetime) -> datetime:
+    """A restarted daemon collects when the source is next due, not all at once on start."""
+    if last_run is None:
+        return now
+    return max(now, last_run + timedelta(seconds=interval))
+
+
+def _optional(path: str) -> Callable[..., Any] | None:
+    """A function from a module that may not be installed in this version."""
+    module, _, attr = path.partition(":")
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+    return getattr(found, attr, None)  # type: ignore[no-any-return]
+
+
+class Daemon:
+    """Builds the job plan from the settings and runs it until asked to stop."""
+
+    def __init__(self, settings: Settings, *, classifier: Classifier | None,
+                 collectors: dict[str, Collector] | None = None,
+                 channels: dict[str, Channel] | None = None) -> None:
+        self.settings = settings
+        self.stopping = threading.Event()
+        self.classifier = _Serialized(classifier) if classifier is not None else None
+        self.collectors = self._build_collectors() if collectors is None else collectors
+        self.channels = self._build_channels() if channels is None else channels
+        self.scheduler: BackgroundScheduler | None = None
+
+    # -- what runs ---------------------------------------------------------------------------
+
+    def _skip(self, name: str, why: str) -> None:
+        """A source that cannot run is logged and recorded as a failed run, so `status` shows it."""
+        log.warning("%s: skipped: %s", name, why)
+        with Store(self.settings.database) as store:
+            store.finish_run(store.start_run(name, "collect"), fetched=0, new=0, error=f"skipped: {why}")
+
+    def _build_collectors(self) -> dict[str, Collector]:
+        from collectors import collector_class
+
+        out: dict[str, Collector] = {}
+        for name, source in self.settings.sources.items():
+            if not source.enabled:
+                continue
+            if name == "file":
+                log.warning("file: not scheduled; import files with `listenpost import FILE`")
+                continue
+            if source.interval <= 0:
+                raise ConfigError(f"sources.{name}.interval: must be more than 0")
+            try:
+                out[name] = collector_class(name)(self.settings)
+            except ListenpostError as exc:
+                self._skip(name, str(exc))
+        return out
+
+    def _build_channels(self) -> dict[str, Channel]:
+        from alerts import channel_class
+
+        out: dict[str, Channel] = {}
+        for name, config in self.settings.alerts.channels.items():
+            if not config.enabled:
+                continue
+            try:
+                out[name] = channel_class(config.type)(name, config, self.settings)
+            except ListenpostError as exc:
+                log.warning("channel %s: skipped, its alerts stay queued: %s", name, exc)
+        return out
+
+    def jobs(self, now: datetime | None = None) -> list[JobSpec]:
+        """The job plan as of ``now``: ids, triggers and first fire times."""
+        now = now or utcnow()
+        tz = self.settings.tz
+        schedule = self.settings.schedule
+        with Store(self.settings.database) as store:
+            last = {r["source"]: parse_ts(r["last_run"]) for r in store.last_runs()}
+        specs = []
+        for name, collector in self.collectors.items():
+            interval = self.settings.source(name).interval
+            first = first_collection(last.get(name), interval, now)
+            specs.append(JobSpec(
+                f"collect:{name}", self._collect_job(collector),
+                IntervalTrigger(seconds=interval, start_date=first, timezone=tz), first,
+                grace=max(1, int(interval)),
+            ))
+        for job_id, run, every in (
+            ("dispatch", self._dispatch, schedule.dispatch_every),
+            ("escalate", self._escalate, schedule.escalate_every),
+        ):
+            if every <= 0:
+                raise ConfigError(f"schedule.{job_id}_every: must be more than 0")
+            specs.append(JobSpec(job_id, run, IntervalTrigger(seconds=every, start_date=now, timezone=tz),
+                                 now, grace=max(1, int(every))))
+        m_hour, m_minute = _at(schedule.maintenance_at)
+        daily: list[tuple[str, Callable[[Store], str], BaseTrigger]] = [
+            ("maintenance", self._maintain, CronTrigger(hour=m_hour, minute=m_minute, timezone=tz)),
+            ("vacuum", self._vacuum,
+             CronTrigger(day_of_week=VACUUM_DAY, hour=m_hour, minute=m_minute, timezone=tz)),
+        ]
+        if self.settings.digest.recipients:
+            hour, minute = _at(self.settings.digest.send_at)
+            daily.append(("digest", self._digest, CronTrigger(hour=hour, minute=minute, timezone=tz)))
+        else:
+            log.info("digest: not scheduled; digest.recipients is empty")
+        for job_id, run, trigger in daily:
+            first = trigger.get_next_fire_time(None, now.astimezone(tz))
+            assert first is not None  # a daily or weekly cron always fires again
+            specs.append(JobSpec(job_id, run, trigger, first, grace=DAILY_GRACE))
+        return specs
+
+    # -- job bodies: each returns its log line -----------------------------------------------
+
+    def _collect_job(self, collector: Collector) -> Callable[[Store], str]:
+        def collect(store: Store) -> str:
+            from monitor.pipeline import run_collector
+
+            report = run_collector(store, self.settings, _UntilStopped(collector, self.stopping),
+                                   classifier=cast("Classifier | None", self.classifier))
+            line = (f"source {collector.name}: fetched {report.fetched}, new {report.new}, "
+                    f"negatives {report.negatives}, alerts {report.alerts}")
+            return line + (f", errors: {'; '.join(report.errors)}" if report.errors else "")
+
+        return collect
+
+    def _dispatch(self, store: Store) -> str:
+        from alerts.dispatch import dispatch_due
+
+        if not self.channels:
+            return "no channel can send; alerts stay queued"
+        report = dispatch_due(store, self.settings, self.channels)
+        return f"alerts sent {report.sent}, to retry {report.retried}, failed {report.failed}"
+
+    def _escalate(self, store: Store) -> str:
+        escalate_due = _optional("alerts.escalation:escalate_due")
+        if escalate_due is None:
+            return "escalation checks are not available in this version; skipped"
+        return f"escalations {escalate_due(store, self.settings)}"
+
+    def _digest(self, store: Store) -> str:
+        send_digest = _optional("alerts.digest:send_digest")
+        if send_digest is None:
+            return "the digest is not available in this version; skipped"
+        return f"digest sent, Message-ID {send_digest(store, self.settings)}"
+
+    def _maintain(self, store: Store) -> str:
+        cutoff = utcnow() - timedelta(seconds=self.settings.raw_retention)
+        cleared = store.drop_raw_payloads(cutoff)
+        store.analyze()
+        return f"raw payloads dropped from {cleared} mentions, statistics updated"
+
+    def _vacuum(self, store: Store) -> str:
+        before = store.size_bytes()
+        store.vacuum()
+        return f"database compacted from {before / 1e6:.1f} MB to {store.size_bytes() / 1e6:.1f} MB"
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _wrap(self, spec: JobSpec) -> Callable[[], None]:
+        """One log line and one jobs-table update per run; a failure never reaches the scheduler."""
+
+        def run() -> None:
+            started = time.monotonic()
+            error = None
+            with Store(self.settings.database) as store:
+                store.job_started(spec.id)
+                try:
+                    line = spec.run(store)
+                except ListenpostError as exc:
+                    error = line = f"failed: {exc}"
+                except Exception as exc:
+                    log.exception("%s: failed", spec.id)
+                    error = line = f"failed: {type(exc).__name__}: {exc}"
+                log.log(logging.ERROR if error else logging.INFO, "%s: %s (%.2fs)",
+                        spec.id, line, time.monotonic() - started)
+                # From the trigger, not the scheduler: asking the scheduler while it shuts
+                # down waits on a lock it holds until this very job returns.
+                next_run = spec.trigger.get_next_fire_time(None, datetime.now(self.settings.tz))
+                store.job_finished(spec.id, next_run_at=next_run, error=error)
+
+        return run
+
+    def start(self, now: datetime | None = None) -> None:
+        specs = self.jobs(now)
+        self.scheduler = BackgroundScheduler(
+            # A worker per job: a slow source never waits for a free thread, nor delays others.
+            executors={"default": ThreadPoolExecutor(max_workers=len(specs))},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=self.settings.tz,
+        )
+        for spec in specs:
+            self.scheduler.add_job(self._wrap(spec), spec.trigger, id=spec.id, name=spec.id,
+                                   next_run_time=spec.next_run, misfire_grace_time=spec.grace)
+        with Store(self.settings.database) as store:
+            store.schedule_jobs({s.id: s.next_run for s in specs})
+        for spec in specs:
+            log.info("%s: next run %s", spec.id, spec.next_run.astimezone(self.settings.tz).isoformat())
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Let running jobs finish their current batch, then stop; nothing new starts."""
+        self.stopping.set()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        with Store(self.settings.database) as store:
+            store.unschedule_jobs()
+        log.info("stopped")
+
+    def run_until_signalled(self) -> None:
+        """Run in the foreground until SIGTERM or SIGINT; a second signal ends it at once."""
+        signalled = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            log.info("%s received: finishing the current step, then stopping",
+                     signal.Signals(signum).name)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signalled.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            while not signalled.wait(1.0):
+                pass
+            self.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def overdue(jobs: dict[str, dict[str, Any]], now: datetime) -> list[str]:
+    """Jobs that should have started a while ago and are not running: the daemon has died."""
+    late = []
+    for job_id, row in jobs.items():
+        due = parse_ts(row.get("next_run_at"))
+        if due and not row.get("running_since") and due < now - OVERDUE_AFTER:
+            late.append(job_id)
+    return late
