@@ -11,6 +11,13 @@ if TYPE_CHECKING:
 # source name -> "module:Class"; imported only when the source is used.
 SOURCES: dict[str, str] = {
     "file": "collectors.file:FileCollector",
+    "reddit": "collectors.reddit:RedditCollector",
+    "x": "collectors.x:XCollector",
+    "bluesky": "collectors.bluesky:BlueskyCollector",
+    "hackernews": "collectors.hackernews:HackerNewsCollector",
+    "appstore": "collectors.appstore:AppStoreCollector",
+    "googleplay": "collectors.googleplay:GooglePlayCollector",
+    "rss": "collectors.rss:RssCollector",
 }
 
 

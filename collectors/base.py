@@ -6,15 +6,17 @@ its cursor, so a crash can repeat a batch (deduplicated) but never skip one.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import ClassVar
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
-from monitor.config import Brand, Settings, Source, require_secret
+from monitor.config import ENV_PREFIX, Brand, Settings, Source, parse_duration, require_secret
+from monitor.errors import ConfigError, SourceError
 from monitor.query import Query, parse_query
-from monitor.records import Mention
+from monitor.records import Mention, utcnow
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,13 @@ class BrandQuery:
 
     brand: Brand
     query: Query
+    target: str = ""  # what is asked for instead of the query text: an app id, a feed URL
+    scope: str = ""  # set for backfills, so their progress is kept apart from collect's cursor
 
     @property
     def key(self) -> str:
-        return f"{self.brand.name}:{self.query.text}"
+        key = f"{self.brand.name}:{self.target or self.query.text}"
+        return f"{key}|{self.scope}" if self.scope else key
 
 
 class Collector(ABC):
@@ -74,3 +79,217 @@ class Collector(ABC):
     @abstractmethod
     def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
         """Yield batches of mentions, oldest cursor first, each with the cursor after it."""
+
+    #: source-specific keys allowed under [sources.NAME.options]
+    option_names: ClassVar[frozenset[str]] = frozenset()
+
+    def option(self, key: str, default: Any) -> Any:
+        """An option of this source, checked against the default's type; errors name the key."""
+        allowed = self.option_names | REMOTE_OPTIONS
+        unknown = sorted(set(self.source.options) - allowed)
+        if unknown:
+            raise ConfigError(f"sources.{self.name}.options.{unknown[0]}: unknown option "
+                              f"(known: {', '.join(sorted(allowed))})")
+        value = self.source.options.get(key, default)
+        where = f"sources.{self.name}.options.{key}"
+        if isinstance(default, float) and not isinstance(default, bool):
+            try:
+                return parse_duration(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        if isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+            return value
+        if not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+        return value
+
+    def rejected(self, detail: object) -> SourceError:
+        """The error for credentials the API refused; names the variables to check."""
+        names = ", ".join(ENV_PREFIX + c for c in self.credentials)
+        return SourceError(f"{self.name}: the credentials were rejected ({detail}); check {names}")
+
+
+# Options every remote source understands (seconds, or durations such as "10m").
+REMOTE_OPTIONS = frozenset({"lookback", "overlap", "backoff", "max_wait", "min_interval"})
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of a newest-first source, in the order the source gave it."""
+
+    mentions: list[Mention]
+    skipped: int = 0
+    #: set on the last page when the source's own ceiling ended the listing early
+    ceiling: str | None = None
+
+
+class RemoteCollector(Collector):
+    """A source read newest first over HTTP. Cursors, windows, local matching and dedupe live here.
+
+    Subclasses implement ``pages``. ``collect`` (no window) reads back to the newest mention
+    seen last time, less an overlap for late-indexed posts, and saves that high-water mark
+    only after the last page is stored. A backfill (a window) walks from ``until`` back to
+    ``since`` and saves how far it got after every page, so a rerun resumes there.
+    """
+
+    #: how far back the very first collect looks
+    default_lookback: ClassVar[float] = 86400.0
+    #: the source's documented rate limit, as seconds between requests
+    default_min_interval: ClassVar[float] = 0.0
+    #: review sources take every item; search sources re-check the query locally
+    match_locally: ClassVar[bool] = True
+
+    def __init__(self, settings: Settings, source: Source | None = None) -> None:
+        super().__init__(settings, source)
+        from collectors.http import RetryPolicy
+
+        self.lookback = self.option("lookback", self.default_lookback)
+        self.overlap = self.option("overlap", 600.0)
+        self.policy = RetryPolicy(
+            what=self.name, timeout=self.source.timeout, retries=max(0, self.source.max_retries),
+            backoff=self.option("backoff", 1.0), max_wait=self.option("max_wait", 60.0),
+            min_interval=self.option("min_interval", self.default_min_interval),
+        )
+
+    @abstractmethod
+    def pages(self, query: BrandQuery, newer_than: datetime, older_than: datetime | None,
+              state: dict[str, Any]) -> Iterator[Page]:
+        """Pages newest first. Use the bounds in the API request where it can; the base
+        filters again. ``state`` is kept in the collect cursor for source-specific marks."""
+
+    def earliest(self) -> datetime | None:
+        """The oldest time the source can search at all, where it has such a ceiling."""
+        return None
+
+    def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
+        if query is None:
+            return
+        state = _load_state(cursor)
+        if window.since is None:
+            yield from self._collect(query, state)
+        else:
+            yield from self._backfill(query, state, window)
+
+    def _collect(self, query: BrandQuery, state: dict[str, Any]) -> Iterator[Batch]:
+        now = utcnow()
+        newest = _parse(state.get("newest"))
+        newer_than = newest - timedelta(seconds=self.overlap) if newest else now - timedelta(
+            seconds=self.lookback)
+        seen: set[tuple[str, str]] = set()
+        high = newest
+        for page in self.pages(query, newer_than, None, state):
+            dates = [m.created_at for m in page.mentions]
+            if dates:
+                high = max(high or dates[0], *dates)
+            yield Batch(self._keep(query, page.mentions, newer_than, None, seen), skipped=page.skipped)
+            if dates and min(dates) < newer_than:
+                break
+        state["newest"] = (high or newer_than).isoformat()
+        yield Batch([], cursor=json.dumps(state))
+
+    def _backfill(self, query: BrandQuery, state: dict[str, Any], window: Window) -> Iterator[Batch]:
+        if state.get("done"):
+            return
+        assert window.since is not None
+        until = window.until or utcnow()
+        since = window.since
+        earliest = self.earliest()
+        if earliest is not None and since < earliest:
+            state["gap"] = f"{_day(since)}..{_day(earliest)} not covered"
+            since = earliest
+        reached = _parse(state.get("reached")) or until
+        seen: set[tuple[str, str]] = set()
+        ceiling = None
+        for page in self.pages(query, since, reached, {}):
+            kept = self._keep(query, page.mentions, since, reached, seen)
+            kept = [m for m in kept if m.created_at < until]
+            if kept:
+                state["count"] = state.get("count", 0) + len(kept)
+                first = [_parse(state.get("oldest")), *(m.created_at for m in kept)]
+                last = [_parse(state.get("newest")), *(m.created_at for m in kept)]
+                state["oldest"] = min(d for d in first if d).isoformat()
+                state["newest"] = max(d for d in last if d).isoformat()
+            dates = [m.created_at for m in page.mentions]
+            if dates:
+                reached = min(reached, *dates)
+                state["reached"] = reached.isoformat()
+            ceiling = page.ceiling
+            yield Batch(kept, cursor=json.dumps(state), skipped=page.skipped)
+            if dates and reached < since:
+                break
+        if ceiling and reached > since:
+            state["gap"] = f"{ceiling}: {_day(since)}..{_day(reached)} not covered"
+        state["done"] = True
+        yield Batch([], cursor=json.dumps(state), notes=[f"{query.key}: {state['gap']}"]
+                    if state.get("gap") else [])
+
+    def _keep(self, query: BrandQuery, mentions: list[Mention], newer_than: datetime,
+              older_than: datetime | None, seen: set[tuple[str, str]]) -> list[Mention]:
+        """The page's mentions inside the window that match the query, each once, with the brand."""
+        out = []
+        for m in mentions:
+            if m.created_at < newer_than or (older_than is not None and m.created_at > older_than):
+                continue
+            if m.key in seen:
+                continue
+            if self.match_locally and not query.query.matches(f"{m.title}\n{m.text}"):
+                continue
+            seen.add(m.key)
+            out.append(m if m.brand else replace(m, brand=query.brand.name))
+        return out
+
+
+def coverage(cursor: str | None) -> dict[str, Any]:
+    """What a backfill cursor says it covered: oldest, newest, count, gap, done."""
+    return _load_state(cursor)
+
+
+def from_timestamp(value: float | int | str) -> datetime:
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+def _load_state(cursor: str | None) -> dict[str, Any]:
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _day(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def render_query(query: Query, *, and_op: str = " ", not_prefix: str = "-") -> str:
+    """The query in a search API's boolean syntax (X: ``a -b``; Lucene: ``a AND NOT b``)."""
+    from monitor.query import All, Any_, Not, Term
+
+    def render(node: object, nested: bool) -> str:
+        if isinstance(node, Term):
+            return f'"{node.text}"' if any(not c.isalnum() for c in node.text.strip("#@$")) \
+                else node.text
+        if isinstance(node, Not):
+            return not_prefix + render(node.node, True)
+        if isinstance(node, All | Any_):
+            joiner = and_op if isinstance(node, All) else " OR "
+            text = joiner.join(render(n, True) for n in node.nodes)
+            return f"({text})" if nested else text
+        raise TypeError(f"not a query node: {node!r}")
+
+    parts = [render(query.root, bool(query.exclude))]
+    parts += [not_prefix + render(Term(e), True) for e in query.exclude]
+    return and_op.join(parts)

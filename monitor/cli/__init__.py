@@ -25,10 +25,11 @@ COMMANDS: dict[str, str] = {
     "collect": "monitor.cli.collect:collect",
     "import": "monitor.cli.collect:import_file",
     "classify": "monitor.cli.collect:classify",
+    "backfill": "monitor.cli.sources:backfill",
+    "sources": "monitor.cli.sources:sources",
     "mentions": "monitor.cli.browse:mentions",
     "alerts": "monitor.cli.browse:alerts",
     "status": "monitor.cli.browse:status",
-    "run": "monitor.cli.run:run",
     "stats": "monitor.cli.browse:stats",
 }
 

@@ -1,0 +1,144 @@
+"""Commands about sources: `sources` (credentials and last runs) and `backfill` (a past window)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import click
+
+from monitor.cli import App, pass_app, progress
+from monitor.errors import InputError
+from monitor.records import utcnow
+
+
+def _date(value: str | None, flag: str) -> datetime | None:
+    if value is None:
+        return None
+    from monitor.textfile import parse_datetime
+
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise InputError(f"{flag} {value!r}: expected a date such as 2026-11-01 "
+                         "or 2026-11-01T08:00:00Z (UTC unless a zone is given)") from None
+
+
+def _when(app: App, value: str | None) -> str:
+    from monitor.store import parse_ts
+
+    try:
+        stamp = parse_ts(value)
+    except ValueError:
+        return value or "-"
+    return stamp.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M") if stamp else "-"
+
+
+@click.command()
+@click.argument("source")
+@click.option("--since", required=True, help="Start of the window (a date; UTC unless a zone is given).")
+@click.option("--until", help="End of the window (default: now).")
+@click.option("--restart", is_flag=True, help="Start the window over instead of resuming it.")
+@click.option("--no-classify", is_flag=True, help="Store only; classify later with `listenpost collect`.")
+@pass_app
+def backfill(app: App, source: str, since: str, until: str | None, restart: bool,
+             no_classify: bool) -> None:
+    """Collect SOURCE's mentions from a past window, newest first, then report coverage.
+
+    \b
+    Example:
+      listenpost backfill hackernews --since 2026-10-01 --until 2026-11-01
+
+    Progress is saved after every page: after a crash or Ctrl-C, the same command resumes
+    where it stopped. The report gives, per query, the oldest and newest mention stored and
+    any part of the window the source cannot reach (X searches 7 days, Reddit listings end
+    after 1000 items, the App Store feed after 10 pages).
+    """
+    from collectors import collector_class
+    from collectors.base import Window
+    from monitor.cli.collect import load_active_classifier
+    from monitor.pipeline import run_collector
+
+    start, end = _date(since, "--since"), _date(until, "--until")
+    assert start is not None
+    if start >= (end or utcnow()):
+        raise InputError("--since must be before --until (or before now)")
+    settings = app.settings
+    collector = collector_class(source)(settings)
+    scope = f"backfill {start.isoformat()}..{end.isoformat() if end else 'now'}"
+    queries: list[Any] = [replace(q, scope=scope) for q in collector.queries()]
+    if not queries:
+        click.echo(f"{source}: nothing to ask for; add brand queries (or app ids) to the settings.")
+        return
+    classifier = None if no_classify else load_active_classifier(app)
+    with app.store() as store:
+        if restart:
+            for q in queries:
+                store.save_cursor(source, q.key, None)
+        try:
+            with progress(None, f"Backfilling {source}") as bar:
+                report = run_collector(store, settings, collector, kind="backfill",
+                                       window=Window(start, end), classifier=classifier,
+                                       progress=bar.update, queries=queries)
+        except KeyboardInterrupt:
+            click.secho("\nInterrupted; run the same command again to resume.", fg="yellow", err=True)
+            _coverage(app, store, source, queries)
+            sys.exit(130)
+        click.echo(f"{source}: fetched {report.fetched}, new {report.new}, "
+                   f"negative {report.negatives}, alerts {report.alerts}, unreadable {report.skipped}")
+        _coverage(app, store, source, queries)
+    for error in report.errors:
+        click.secho(f"  error: {error}", fg="red", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+def _coverage(app: App, store: Any, source: str, queries: list[Any]) -> None:
+    from collectors.base import coverage
+
+    click.echo("Coverage:")
+    for q in queries:
+        state = coverage(store.cursor(source, q.key))
+        name = q.key.rsplit("|", 1)[0]
+        if state.get("count"):
+            line = (f"  {name}: {state['count']} mentions, "
+                    f"{_when(app, state.get('oldest'))} .. {_when(app, state.get('newest'))}")
+        else:
+            line = f"  {name}: no mentions in the window"
+        if not state.get("done"):
+            reached = state.get("reached")
+            line += f" (not finished; reached {_when(app, reached)})" if reached else " (not finished)"
+        click.echo(line)
+        if state.get("gap"):
+            click.secho(f"    not covered: {state['gap']}", fg="yellow")
+
+
+@click.command("sources")
+@pass_app
+def sources(app: App) -> None:
+    """List every source: enabled or not, credentials present or missing, last run, last error."""
+    from collectors import SOURCES, collector_class
+    from monitor.config import ENV_PREFIX, secret
+
+    settings = app.settings
+    with app.store() as store:
+        runs = {r["source"]: r for r in store.last_runs()}
+    for name in sorted(SOURCES):
+        cls = collector_class(name)
+        enabled = "enabled" if settings.source(name).enabled else "disabled"
+        missing = [ENV_PREFIX + c for c in cls.credentials if secret(c) is None]
+        if not cls.credentials:
+            creds = "no credentials needed"
+        elif missing:
+            creds = click.style(f"missing {', '.join(missing)}", fg="yellow")
+        else:
+            creds = "credentials present"
+        run = runs.get(name, {})
+        click.echo(f"{name:<11} {enabled:<9} {creds}")
+        click.echo(f"            last run {_when(app, run.get('last_run'))}, "
+                   f"last success {_when(app, run.get('last_success'))}")
+        if run.get("last_error"):
+            click.secho(f"            last error ({_when(app, run.get('last_error_at'))}): "
+                        f"{run['last_error']}", fg="red")
