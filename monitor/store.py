@@ -20,14 +20,17 @@ import sqlite_utils
 from monitor.errors import ListenpostError
 from monitor.records import Alert, Classification, Mention, utcnow
 
+MENTION_COLUMNS = (
+    "source", "external_id", "brand", "kind", "author", "url", "title", "text", "language", "rating",
+    "parent_id", "app_version", "country", "created_at", "collected_at", "raw",
+)
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
 MAX_TEXT = 1_000_000  # characters kept of one mention's text; the rest is cut, never the row
 
 
 def ts(value: datetime) -> str:
     """The one text form of a timestamp in the database: UTC, millisecond, sortable."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_ts(value: str | None) -> datetime | None:
@@ -38,8 +41,9 @@ def parse_ts(value: str | None) -> datetime | None:
 
 def clean_text(value: str) -> str:
     """Text SQLite, JSON and terminals can hold: no NUL bytes, no lone surrogates."""
-    if "\x00" in value:
-        value = value.replace("\x00", "")
+    if value.isascii() and "\x00" not in value:
+        return value[:MAX_TEXT]
+    value = value.replace("\x00", "")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -244,15 +248,14 @@ class Store:
     # -- mentions ---------------------------------------------------------------------------
 
     @staticmethod
-    def _mention_row(m: Mention, collected_at: str) -> dict[str, Any]:
-        return {
-            "source": m.source, "external_id": m.external_id, "brand": m.brand, "kind": m.kind,
-            "author": clean_text(m.author), "url": m.url, "title": clean_text(m.title),
-            "text": clean_text(m.text), "language": m.language, "rating": m.rating,
-            "parent_id": m.parent_id, "app_version": m.app_version, "country": m.country,
-            "created_at": ts(m.created_at), "collected_at": collected_at,
-            "raw": clean_text(json.dumps(m.raw, ensure_ascii=False, default=str)),
-        }
+    def _mention_row(m: Mention, collected_at: str) -> tuple[Any, ...]:
+        """Values in MENTION_COLUMNS order."""
+        return (
+            m.source, m.external_id, m.brand, m.kind, clean_text(m.author), m.url,
+            clean_text(m.title), clean_text(m.text), m.language, m.rating, m.parent_id,
+            m.app_version, m.country, ts(m.created_at), collected_at,
+            clean_text(json.dumps(m.raw, ensure_ascii=False, default=str)),
+        )
 
     def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Insert mentions not stored yet; returns the new ones. Duplicates are ignored."""
@@ -262,30 +265,16 @@ class Store:
         if not batch:
             return []
         collected_at = ts(utcnow())
+        new: list[Mention] = []
+        sql = (f"INSERT OR IGNORE INTO mentions ({', '.join(MENTION_COLUMNS)})"
+               f" VALUES ({', '.join('?' for _ in MENTION_COLUMNS)})")
         with self.transaction():
-            existing = self._existing_keys(list(batch))
-            new = [m for k, m in batch.items() if k not in existing]
-            if new:
-                rows = [self._mention_row(m, collected_at) for m in new]
-                columns = list(rows[0])
-                self.conn.executemany(
-                    f"INSERT INTO mentions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                    [tuple(r.values()) for r in rows],
-                )
+            execute = self.conn.execute
+            for m in batch.values():
+                # rowcount tells inserted from already-stored without a separate lookup.
+                if execute(sql, self._mention_row(m, collected_at)).rowcount:
+                    new.append(m)
         return new
-
-    def _existing_keys(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        found: set[tuple[str, str]] = set()
-        for i in range(0, len(keys), 400):
-            chunk = keys[i:i + 400]
-            values = ",".join("(?, ?)" for _ in chunk)
-            params = [v for k in chunk for v in k]
-            rows = self.conn.execute(
-                f"SELECT source, external_id FROM mentions WHERE (source, external_id) IN (VALUES {values})",
-                params,
-            )
-            found.update((r[0], r[1]) for r in rows)
-        return found
 
     def mention(self, source: str, external_id: str) -> dict[str, Any] | None:
         rows = list(self.db.query(
@@ -778,10 +767,11 @@ class Store:
         ))
         return rows[0] if rows else None
 
-    def group_size(self, group_key: str, channel: str, upto_id: int) -> int:
+    def group_size(self, group_key: str, channel: str, upto_id: int | None = None) -> int:
+        """How many alerts an incident has on a channel (up to and including ``upto_id``)."""
         return int(self.conn.execute(
             "SELECT count(*) FROM alerts WHERE group_key = ? AND channel = ? AND id <= ?",
-            [group_key, channel, upto_id],
+            [group_key, channel, upto_id if upto_id is not None else 2**62],
         ).fetchone()[0])
 
     def recent_incidents(self, brand: str, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
