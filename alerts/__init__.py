@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 CHANNEL_TYPES: dict[str, str] = {
     "console": "alerts.console:ConsoleChannel",
     "jsonl": "alerts.jsonl:JsonlChannel",
+    "slack": "alerts.slack:SlackChannel",
+    "slack_webhook": "alerts.webhook:WebhookChannel",
+    "email": "alerts.email:EmailChannel",
 }
 
 

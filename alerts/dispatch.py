@@ -3,18 +3,23 @@
 Rows are marked 'sending' before the send and 'sent' after it. A crash in between leaves a
 'sending' row that is retried after its lease; idempotent channels first check whether the
 message already went out, so it is neither lost nor (where the channel can tell) sent twice.
+Later alerts of an incident join the first one's thread; during quiet hours a channel's
+alerts wait, or go to the on-call escalation channels instead.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import channel_class
 from alerts.base import AlertMessage, Channel
 from alerts.drafts import reply_draft
+from alerts.escalation import escalate_due, in_quiet_hours
 from monitor.config import Settings
 from monitor.errors import ChannelError, ConfigError, ListenpostError
 from monitor.records import utcnow
@@ -24,6 +29,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 30.0
 BACKOFF_CAP = 3600.0
+LEASE = 120.0  # a 'sending' row older than this belongs to a dispatcher that died
+STATUS_FIELDS = ("claimed_at", "claimed_by", "replied_at", "replied_by", "closed_at", "closed_by",
+                 "resolution", "snoozed_until")
 
 
 @dataclass
@@ -31,15 +39,26 @@ class DispatchReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    grouped: int = 0
+    rerouted: int = 0
 
 
-def build_channels(settings: Settings, names: list[str] | None = None) -> dict[str, Channel]:
+def build_channels(settings: Settings, names: list[str] | None = None, *,
+                   skip_broken: bool = True) -> dict[str, Channel]:
+    """The enabled channels. A channel with a missing credential or bad option is skipped with
+    a message naming it (its alerts stay queued); with ``skip_broken=False`` the error is raised."""
     out: dict[str, Channel] = {}
     for name, config in settings.alerts.channels.items():
         if names is not None and name not in names:
             continue
-        if config.enabled:
+        if not config.enabled:
+            continue
+        try:
             out[name] = channel_class(config.type)(name, config, settings)
+        except ConfigError as exc:
+            if not skip_broken:
+                raise
+            log.error("alert channel %s skipped, its alerts wait in the outbox: %s", name, exc)
     return out
 
 
@@ -50,22 +69,28 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
         "SELECT label, negative FROM latest_labels WHERE source = ? AND external_id = ?",
         [row["source"], row["external_id"]],
     ).fetchone()
-    created = parse_ts(mention.get("created_at")) or utcnow()
+    created = parse_ts(mention.get("created_at")) or parse_ts(row.get("created_at")) or utcnow()
     author = mention.get("author") or ""
     history = store.author_history(row["source"], author, before=created) if author else {}
-    import json
-
-    payload = json.loads(row.get("payload") or "{}")
+    try:
+        payload = json.loads(row.get("payload") or "{}")
+    except ValueError:
+        payload = {}
+    extra = {**payload, "queued_at": row.get("created_at")}
+    extra.update({k: row.get(k) for k in STATUS_FIELDS if row.get(k)})
+    if row["kind"] == "escalation" and settings.alerts.escalation.mention:
+        extra["mention"] = settings.alerts.escalation.mention
+    text = mention.get("text") or payload.get("text", "")
     return AlertMessage(
         alert_id=row["id"], kind=row["kind"], brand=row["brand"], source=row["source"],
-        external_id=row["external_id"], author=author, text=mention.get("text") or payload.get("text", ""),
+        external_id=row["external_id"], author=author, text=text,
         url=mention.get("url") or "", created_at=created,
         label=label[0] if label else None, negative=label[1] if label else None,
         title=mention.get("title") or "", rating=mention.get("rating"),
         author_history=history,
-        reply_draft=reply_draft(settings, brand=row["brand"], author=author,
-                                text=mention.get("text") or "") if row["kind"] == "mention" else "",
-        group_count=int(payload.get("group_count", 1)), extra=payload,
+        reply_draft=reply_draft(settings, brand=row["brand"], author=author, text=text)
+        if row["kind"] in ("mention", "escalation") else "",
+        group_count=int(payload.get("group_count", 1)), extra=extra,
     )
 
 
@@ -75,31 +100,101 @@ def backoff(attempts: int, retry_after: float | None) -> float:
 
 
 def dispatch_due(
-    store: Store, settings: Settings, channels: dict[str, Channel] | None = None, *, limit: int = 100
+    store: Store, settings: Settings, channels: dict[str, Channel] | None = None, *,
+    limit: int = 100, lease: float = LEASE, now: datetime | None = None,
 ) -> DispatchReport:
     """Send every due alert once; failures are rescheduled or, past max_attempts, marked failed."""
     channels = build_channels(settings) if channels is None else channels
+    now = now or utcnow()
     report = DispatchReport()
-    rows = store.claim_due_alerts(limit=limit, channels=list(channels))
-    for row in rows:
+    quiet = {n for n, c in channels.items() if in_quiet_hours(n, c.settings, now, settings.tz)}
+    # Quiet "wait" channels are not even claimed: their alerts stay pending until morning.
+    active = [n for n in channels if n not in quiet or channels[n].settings.quiet_mode == "escalation"]
+    if not active:
+        return report
+    for row in store.claim_due_alerts(limit=limit, channels=active, lease=lease):
         channel = channels[row["channel"]]
+        if row["channel"] in quiet and row["kind"] != "escalation":
+            _reroute_to_on_call(store, settings, row, report)
+            continue
         try:
-            message = build_message(store, settings, row)
-            message_id = channel.find_sent(message) if row["attempts"] > 1 and channel.idempotent else None
-            if message_id is None:
-                message_id = channel.send(message)
+            _deliver(store, settings, channel, row, report)
         except ChannelError as exc:
             _record_failure(store, settings, row, str(exc), exc.permanent, exc.retry_after, report)
-            continue
         except ConfigError as exc:
             _record_failure(store, settings, row, str(exc), True, None, report)
-            continue
         except ListenpostError as exc:
             _record_failure(store, settings, row, str(exc), False, None, report)
-            continue
-        store.mark_sent(row["id"], message_id)
-        report.sent += 1
     return report
+
+
+def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, Any],
+             report: DispatchReport) -> None:
+    message = build_message(store, settings, row)
+    root = store.group_root(row["group_key"], row["channel"], row["id"]) if row["group_key"] else None
+    if root is not None:
+        count = store.group_size(row["group_key"], row["channel"], row["id"])
+        if not getattr(channel, "threads", False):
+            # Channels without threads get the incident once; the rest are counted, not sent.
+            store.set_alert_fields(row["id"], status="suppressed",
+                                   last_error=f"grouped into alert #{root['id']}")
+            report.grouped += 1
+            return
+        message = replace(message, group_count=count,
+                          extra={**message.extra, "thread_ts": root["channel_message_id"]})
+    message_id = channel.find_sent(message) if row["attempts"] > 1 and channel.idempotent else None
+    if message_id is None:
+        message_id = channel.send(message)
+    store.mark_sent(row["id"], message_id)
+    report.sent += 1
+    if root is not None:
+        report.grouped += 1
+        _refresh(store, settings, channel, root, group_count=count)
+
+
+def _refresh(store: Store, settings: Settings, channel: Channel, row: dict[str, Any], **changes: Any) -> None:
+    """Re-render a delivered alert in place; a failure here never undoes the delivery."""
+    update = getattr(channel, "update", None)
+    if update is None or not row.get("channel_message_id"):
+        return
+    message = replace(build_message(store, settings, row), **changes)
+    try:
+        update(row["channel_message_id"], message)
+    except ListenpostError as exc:
+        log.warning("could not update alert %s on %s: %s", row["id"], row["channel"], exc)
+
+
+def refresh_case(store: Store, settings: Settings, alert_ids: list[int],
+                 channels: dict[str, Channel] | None = None) -> None:
+    """Show claims, replies and resolutions on the messages already posted for these alerts."""
+    channels = dict(channels or {})
+    for alert_id in alert_ids:
+        row = store.alert(alert_id)
+        if not row or row["status"] != "sent":
+            continue
+        if row["channel"] not in channels:
+            channels.update(build_channels(settings, [row["channel"]]))
+        channel = channels.get(row["channel"])
+        if channel is None:
+            continue
+        is_root = row["group_key"] and store.group_root(row["group_key"], row["channel"], row["id"]) is None
+        count = store.group_size(row["group_key"], row["channel"]) if is_root else 1
+        _refresh(store, settings, channel, row, group_count=count)
+
+
+def _reroute_to_on_call(store: Store, settings: Settings, row: dict[str, Any], report: DispatchReport) -> None:
+    targets = [c for c in settings.alerts.escalation.channels if c in settings.alerts.channels]
+    for target in targets:
+        store.enqueue_alert(source=row["source"], external_id=row["external_id"], brand=row["brand"],
+                            channel=target, kind="escalation", group_key=row["group_key"],
+                            payload={"original_alert": row["id"], "reason": "quiet hours"})
+    note = f"quiet hours: sent to on-call ({', '.join(targets)})" if targets else "quiet hours"
+    if not targets:
+        # Nowhere to send it now: it waits rather than being dropped.
+        store.mark_retry(row["id"], note, next_attempt=utcnow() + timedelta(minutes=15))
+        return
+    store.set_alert_fields(row["id"], status="suppressed", last_error=note)
+    report.rerouted += 1
 
 
 def _record_failure(store: Store, settings: Settings, row: dict[str, Any], error: str,
@@ -114,3 +209,20 @@ def _record_failure(store: Store, settings: Settings, row: dict[str, Any], error
                 row["id"], row["channel"], row["attempts"], delay, error)
     store.mark_retry(row["id"], error, next_attempt=utcnow() + timedelta(seconds=delay))
     report.retried += 1
+
+
+def run_dispatcher(settings: Settings, *, poll: float = 1.0, stop: threading.Event | None = None,
+                   lease: float = LEASE) -> None:
+    """Deliver and escalate until ``stop`` is set, checking the outbox every ``poll`` seconds."""
+    stop = stop or threading.Event()
+    channels = build_channels(settings)
+    with Store(settings.database) as store:
+        while not stop.is_set():
+            try:
+                escalate_due(store, settings)
+                report = dispatch_due(store, settings, channels, lease=lease)
+            except ListenpostError as exc:
+                log.error("dispatch: %s", exc)
+                report = DispatchReport()
+            if not (report.sent or report.retried or report.failed):
+                stop.wait(poll)

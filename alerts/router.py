@@ -27,3 +27,16 @@ def channels_for(settings: Settings, *, brand: str, source: str, label: str) -> 
             if channel and channel.enabled and name not in chosen:
                 chosen.append(name)
     return chosen
+
+
+def channels_for_brand(settings: Settings, brand: str) -> list[str]:
+    """Enabled channels of every route that takes this brand, whatever its sources: for spikes."""
+    chosen: list[str] = []
+    for route in settings.alerts.routes:
+        if not _matches(route.brands, brand):
+            continue
+        for name in route.channels:
+            channel = settings.alerts.channels.get(name)
+            if channel and channel.enabled and name not in chosen:
+                chosen.append(name)
+    return chosen

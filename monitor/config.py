@@ -287,6 +287,10 @@ def _validate(settings: Settings) -> None:
             )
         if channel.quiet_mode not in ("wait", "escalation"):
             raise ConfigError(f"alerts.channels.{name}.quiet_mode: must be \"wait\" or \"escalation\"")
+        if channel.quiet_hours:
+            from alerts.escalation import parse_quiet_hours
+
+            parse_quiet_hours(channel.quiet_hours, f"alerts.channels.{name}.quiet_hours")
     for i, route in enumerate(settings.alerts.routes):
         for channel_name in route.channels:
             if channel_name not in settings.alerts.channels:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from alerts.incidents import group_key_for, raise_spikes
 from alerts.router import channels_for
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.config import Settings
@@ -115,11 +116,15 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
         verdict = by_key.get(m.key)
         if verdict is None:
             continue
-        for channel in channels_for(settings, brand=m.brand, source=m.source, label=verdict.label):
+        channels = channels_for(settings, brand=m.brand, source=m.source, label=verdict.label)
+        # Near-duplicates (reposts, cross-posts) share an incident key: one thread, a running count.
+        group = group_key_for(store, settings, m) if channels else None
+        for channel in channels:
             if store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
-                                   channel=channel) is not None:
+                                   channel=channel, group_key=group) is not None:
                 created += 1
-    return created
+    negative_brands = {m.brand for m in mentions if getattr(by_key.get(m.key), "label", "") == "negative"}
+    return created + raise_spikes(store, settings, negative_brands)
 
 
 def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],

@@ -28,7 +28,8 @@ COMMANDS: dict[str, str] = {
     "backfill": "monitor.cli.sources:backfill",
     "sources": "monitor.cli.sources:sources",
     "mentions": "monitor.cli.browse:mentions",
-    "alerts": "monitor.cli.browse:alerts",
+    "alerts": "monitor.cli.alerting:alerts",
+    "serve": "monitor.cli.alerting:serve",
     "status": "monitor.cli.browse:status",
     "stats": "monitor.cli.browse:stats",
 }

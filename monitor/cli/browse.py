@@ -1,4 +1,4 @@
-"""Commands that look at what is stored: mentions, alerts, status, stats."""
+"""Commands that look at what is stored: mentions, status, stats."""
 
 from __future__ import annotations
 
@@ -98,35 +98,6 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
         rows = store.list_mentions(brand=brand, source=source, label=label,
                                    since=parse_since(since), search=words, limit=limit)
     _print_mentions(app, rows)
-
-
-@click.group()
-def alerts() -> None:
-    """Look at the alerts outbox."""
-
-
-@alerts.command("list")
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "suppressed"]))
-@click.option("--brand")
-@click.option("--limit", type=click.IntRange(1, 100000), default=20, show_default=True)
-@pass_app
-def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> None:
-    """Alerts newest first: status, channel, who claimed or replied."""
-    with app.store() as store:
-        rows = store.list_alerts(status=status, brand=brand, limit=limit)
-    if not rows:
-        click.echo("No alerts.")
-        return
-    for r in rows:
-        who = ""
-        if r.get("replied_by"):
-            who = f" replied by {plain(r['replied_by'])}"
-        elif r.get("claimed_by"):
-            who = f" claimed by {plain(r['claimed_by'])}"
-        error = f"  last error: {plain(r['last_error'])}" if r.get("last_error") else ""
-        click.echo(f"#{r['id']:<5} {r['status']:<9} {r['channel']:<12} {plain(r['brand']):<12} "
-                   f"{r['source']:<10} {plain(r.get('author') or '')}{who}{error}")
-        click.echo(f"       {plain(truncate(r.get('text') or '', 140))}")
 
 
 @click.command()

@@ -1,0 +1,121 @@
+"""What people do with an alert (claim, replied, resolve, snooze, false positive), quiet hours,
+and escalation of alerts nobody claimed in time."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from monitor.config import Channel as ChannelSettings
+from monitor.config import Settings
+from monitor.errors import ConfigError, ListenpostError
+from monitor.records import utcnow
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+SNOOZE = timedelta(hours=1)
+ACTIONS = ("claim", "replied", "resolve", "false_positive", "snooze")
+_QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class UnknownAlert(ListenpostError):
+    """No alert has the given id."""
+
+    exit_code = 2
+
+
+def parse_quiet_hours(spec: str, where: str) -> tuple[int, int]:
+    """'22:00-07:00' as minutes after local midnight (start, end); the span may wrap midnight."""
+    match = _QUIET.match(spec)
+    if not match:
+        raise ConfigError(f"{where}: expected local times such as \"22:00-07:00\", not {spec!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ConfigError(f"{where}: {spec!r} is not a time of day")
+    return h1 * 60 + m1, h2 * 60 + m2
+
+
+def in_quiet_hours(name: str, channel: ChannelSettings, now: datetime, tz: ZoneInfo) -> bool:
+    if not channel.quiet_hours:
+        return False
+    start, end = parse_quiet_hours(channel.quiet_hours, f"alerts.channels.{name}.quiet_hours")
+    local = now.astimezone(tz)
+    minute = local.hour * 60 + local.minute
+    return start <= minute < end if start <= end else minute >= start or minute < end
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action changed: the alert rows of the case, and a line for the person."""
+
+    alert_ids: list[int]
+    summary: str
+
+
+def apply_action(store: Store, alert_id: int, action: str, who: str, *,
+                 now: datetime | None = None) -> Outcome:
+    """Apply a person's action to the alert and every other alert of the same mention."""
+    now = now or utcnow()
+    row = store.alert(alert_id)
+    if row is None:
+        raise UnknownAlert(f"no alert #{alert_id}")
+    who = who.strip()[:80] or "someone"
+    if action == "claim":
+        ids = store.update_case(alert_id, only_unset="claimed_at", claimed_at=now, claimed_by=who)
+        if not ids:
+            current = store.alert(alert_id) or {}
+            return Outcome([], f"alert #{alert_id} is already claimed by {current.get('claimed_by')}")
+        return Outcome(ids, f"alert #{alert_id} claimed by {who}")
+    if action == "replied":
+        ids = store.update_case(alert_id, replied_at=now, replied_by=who, closed_at=now, closed_by=who,
+                                resolution="replied")
+        store.update_case(alert_id, only_unset="claimed_at", claimed_at=now, claimed_by=who)
+        return Outcome(ids, f"alert #{alert_id} marked replied by {who}")
+    if action in ("resolve", "false_positive"):
+        resolution = "resolved" if action == "resolve" else "false_positive"
+        ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution=resolution)
+        if action == "false_positive":
+            _label_false_positive(store, row, who)
+        return Outcome(ids, f"alert #{alert_id} closed as {resolution.replace('_', ' ')} by {who}")
+    if action == "snooze":
+        ids = store.update_case(alert_id, snoozed_until=now + SNOOZE)
+        return Outcome(ids, f"alert #{alert_id} snoozed for an hour by {who}")
+    raise ListenpostError(f"unknown action {action!r} (known: {', '.join(ACTIONS)})")
+
+
+def _label_false_positive(store: Store, row: dict[str, object], who: str) -> None:
+    """Keep the mention as a training example for `listenpost train`.
+
+    The click says "not a complaint", not whether it was praise, so it is kept as neutral.
+    """
+    mention = store.mention(str(row["source"]), str(row["external_id"]))
+    if mention:
+        store.add_labeled_example(source=mention["source"], external_id=mention["external_id"],
+                                  text=mention["text"], label="neutral", origin="false_positive",
+                                  created_by=who)
+
+
+def escalate_due(store: Store, settings: Settings, *, now: datetime | None = None) -> int:
+    """Queue an escalation for each delivered alert left unclaimed past ``alerts.escalation.after``."""
+    config = settings.alerts.escalation
+    targets = [c for c in config.channels if c in settings.alerts.channels]
+    if not targets:
+        return 0
+    now = now or utcnow()
+    queued = 0
+    minutes = round(config.after / 60)
+    for row in store.unclaimed_alerts(sent_before=now - timedelta(seconds=config.after), now=now):
+        for channel in targets:
+            if store.enqueue_alert(source=row["source"], external_id=row["external_id"], brand=row["brand"],
+                                   channel=channel, kind="escalation", group_key=row["group_key"],
+                                   payload={"original_alert": row["id"],
+                                            "reason": f"unclaimed for {minutes} minutes"}) is not None:
+                queued += 1
+        store.update_case(row["id"], escalated_at=now)
+    if queued:
+        log.info("escalated %s unclaimed alert(s)", queued)
+    return queued

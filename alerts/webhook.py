@@ -1,0 +1,40 @@
+"""Slack incoming webhook channel: the simple option, one message per alert, no buttons."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from alerts.base import AlertMessage, Channel
+from alerts.slack import render
+from monitor.config import require_secret
+from monitor.errors import ChannelError
+
+
+class WebhookChannel(Channel):
+    """options: url_env (default SLACK_WEBHOOK_URL: the webhook URL is a secret), timeout."""
+
+    type: ClassVar[str] = "slack_webhook"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.url = require_secret(f"alerts.channels.{self.name}",
+                                  str(self.options.get("url_env", "SLACK_WEBHOOK_URL")))
+
+    def send(self, message: AlertMessage) -> str | None:
+        from slack_sdk.webhook import WebhookClient
+
+        text, blocks = render(message, tz=self.app.tz, buttons=False)
+        client = WebhookClient(self.url, timeout=int(self.options.get("timeout", 15)), retry_handlers=[])
+        try:
+            response = client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        except (OSError, ValueError) as exc:
+            raise ChannelError(f"Slack webhook: {type(exc).__name__}: {exc}") from None
+        status = response.status_code
+        if status == 200:
+            return None
+        if status == 429 or status >= 500:
+            raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
+            retry_after = float(raw[0] if isinstance(raw, list) else raw) if raw else None
+            raise ChannelError(f"Slack webhook: HTTP {status}", retry_after=retry_after)
+        # invalid_payload, no_service, channel_is_archived ...: the same request fails again.
+        raise ChannelError(f"Slack webhook: HTTP {status} {response.body[:200]}", permanent=True)

@@ -1,0 +1,226 @@
+"""`listenpost alerts ...` (the outbox and what people do with alerts) and `listenpost serve`."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import threading
+from typing import Any
+
+import click
+
+from alerts.base import plain, truncate
+from monitor.cli import App, pass_app
+
+STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
+_by = click.option("--by", "who", default=lambda: getpass.getuser(), show_default="your login name",
+                   help="Who did it, as shown on the alert.")
+
+
+def _local(app: App, stamp: str | None) -> str:
+    from monitor.store import parse_ts
+
+    when = parse_ts(stamp)
+    return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M") if when else "-"
+
+
+@click.group()
+def alerts() -> None:
+    """The alerts outbox: list, show, claim, mark replied, resolve, retry, test a channel."""
+
+
+@alerts.command("list")
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--brand")
+@click.option("--limit", type=click.IntRange(1, 100000), default=20, show_default=True)
+@pass_app
+def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> None:
+    """Alerts newest first: status, channel, who claimed or replied, the last delivery error."""
+    with app.store() as store:
+        rows = store.list_alerts(status=status, brand=brand, limit=limit)
+    if not rows:
+        click.echo("No alerts.")
+        return
+    for r in rows:
+        who = ""
+        if r.get("replied_by"):
+            who = f" replied by {plain(r['replied_by'])}"
+        elif r.get("claimed_by"):
+            who = f" claimed by {plain(r['claimed_by'])}"
+        if r.get("resolution"):
+            who += f" ({r['resolution'].replace('_', ' ')})"
+        error = f"  last error: {plain(r['last_error'])}" if r.get("last_error") else ""
+        click.echo(f"#{r['id']:<5} {r['status']:<10} {r['kind']:<10} {r['channel']:<12} {plain(r['brand']):<12} "
+                   f"{r['source']:<10} {plain(r.get('author') or '')}{who}{error}")
+        click.echo(f"       {plain(truncate(r.get('text') or '', 140))}")
+
+
+@alerts.command("show")
+@click.argument("alert_id", type=int)
+@pass_app
+def alerts_show(app: App, alert_id: int) -> None:
+    """One alert as its channel shows it, with its delivery and handling history."""
+    from alerts.console import ConsoleChannel
+    from alerts.dispatch import build_message
+    from alerts.escalation import UnknownAlert
+    from monitor.config import Channel
+
+    with app.store() as store:
+        row = store.alert(alert_id)
+        if row is None:
+            raise UnknownAlert(f"no alert #{alert_id}")
+        message = build_message(store, app.settings, row)
+    console = ConsoleChannel("show", Channel(type="console", options={"width": 2000}), app.settings)
+    click.echo(console.render(message))
+    click.echo(f"\n  status {row['status']} on {row['channel']} after {row['attempts']} attempt(s); "
+               f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}")
+    for key in ("claimed", "replied", "closed"):
+        if row.get(f"{key}_by"):
+            click.echo(f"  {key} by {plain(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}")
+    for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
+                       ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
+        if row.get(key):
+            value = _local(app, row[key]) if key.endswith(("_at", "_until")) else plain(str(row[key]))
+            click.echo(f"  {label}: {value}")
+
+
+def _act(app: App, alert_id: int, action: str, who: str) -> None:
+    from alerts.dispatch import refresh_case
+    from alerts.escalation import apply_action
+
+    with app.store() as store:
+        outcome = apply_action(store, alert_id, action, who)
+        # The Slack messages show the change too, as if the button had been clicked.
+        refresh_case(store, app.settings, outcome.alert_ids)
+    click.echo(outcome.summary)
+
+
+@alerts.command("claim")
+@click.argument("alert_id", type=int)
+@_by
+@pass_app
+def alerts_claim(app: App, alert_id: int, who: str) -> None:
+    """Take an alert: the team sees who is answering it, and it is not escalated."""
+    _act(app, alert_id, "claim", who)
+
+
+@alerts.command("replied")
+@click.argument("alert_id", type=int)
+@_by
+@pass_app
+def alerts_replied(app: App, alert_id: int, who: str) -> None:
+    """Record that the customer has been answered; closes the alert."""
+    _act(app, alert_id, "replied", who)
+
+
+@alerts.command("resolve")
+@click.argument("alert_id", type=int)
+@click.option("--false-positive", is_flag=True,
+              help="Not a complaint: keep the mention as a labeled example for `listenpost train`.")
+@_by
+@pass_app
+def alerts_resolve(app: App, alert_id: int, false_positive: bool, who: str) -> None:
+    """Close an alert without a reply (or as a false positive)."""
+    _act(app, alert_id, "false_positive" if false_positive else "resolve", who)
+
+
+@alerts.command("retry")
+@click.argument("alert_ids", type=int, nargs=-1)
+@click.option("--failed", "all_failed", is_flag=True, help="Every failed alert.")
+@pass_app
+def alerts_retry(app: App, alert_ids: tuple[int, ...], all_failed: bool) -> None:
+    """Put failed alerts back in the outbox; the next dispatch sends them."""
+    if not alert_ids and not all_failed:
+        raise click.UsageError("give alert ids or --failed")
+    with app.store() as store:
+        ids = list(alert_ids) + [r["id"] for r in store.list_alerts(status="failed", limit=100000)
+                                 if all_failed]
+        count = store.requeue_alerts(ids)
+    click.echo(f"{count} alert(s) queued again.")
+
+
+@alerts.command("test")
+@click.argument("channel")
+@pass_app
+def alerts_test(app: App, channel: str) -> None:
+    """Send a test message through CHANNEL (a name under [alerts.channels])."""
+    from alerts.base import AlertMessage
+    from alerts.dispatch import build_channels
+    from monitor.errors import ConfigError
+    from monitor.records import utcnow
+
+    settings = app.settings
+    if channel not in settings.alerts.channels:
+        raise ConfigError(f"no channel named {channel!r} under [alerts.channels] "
+                          f"(known: {', '.join(sorted(settings.alerts.channels)) or 'none'})")
+    target = build_channels(settings, [channel], skip_broken=False).get(channel)
+    if target is None:
+        raise ConfigError(f"alerts.channels.{channel}.enabled is false")
+    brand = settings.brands[0].name if settings.brands else "Example"
+    message = AlertMessage(
+        alert_id=0, kind="test", brand=brand, source="test", external_id="test", author="listenpost",
+        text="If you can read this, listenpost can post alerts here.", url="", created_at=utcnow(),
+        label=None, negative=None,
+    )
+    message_id = target.send(message)
+    click.echo(f"Test message sent through {channel}" + (f" ({message_id})." if message_id else "."))
+
+
+@alerts.command("dispatch")
+@click.option("--watch", is_flag=True, help="Keep running: deliver new alerts as they are queued.")
+@click.option("--poll", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
+              help="Seconds between outbox checks with --watch.")
+@pass_app
+def alerts_dispatch(app: App, watch: bool, poll: float) -> None:
+    """Deliver due alerts now (and queue escalations for unclaimed ones)."""
+    from alerts.dispatch import dispatch_due, run_dispatcher
+    from alerts.escalation import escalate_due
+
+    if watch:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_dispatcher(app.settings, poll=poll)
+        return
+    with app.store() as store:
+        escalated = escalate_due(store, app.settings)
+        report = dispatch_due(store, app.settings)
+    click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+               f"{report.grouped} joined an incident, {escalated} escalated.")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=3000, show_default=True)
+@click.option("--path", default="/slack/actions", show_default=True, help="The Slack Request URL path.")
+@click.option("--socket-mode", is_flag=True,
+              help="Take button clicks over Slack's Socket Mode instead (LISTENPOST_SLACK_APP_TOKEN).")
+@click.option("--dispatch/--no-dispatch", default=True, show_default=True,
+              help="Also deliver queued alerts (one second polling).")
+@pass_app
+def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch: bool) -> None:
+    """Answer Slack's alert buttons (Claim, Replied, False positive, Snooze 1 h)."""
+    from alerts.dispatch import run_dispatcher
+    from monitor.serve import make_server, run_socket_mode
+
+    settings = app.settings
+    stop = threading.Event()
+    workers: list[threading.Thread] = []
+    if dispatch:
+        workers.append(threading.Thread(target=run_dispatcher, args=(settings,),
+                                        kwargs={"stop": stop}, daemon=True, name="dispatch"))
+    server: Any = None
+    if not socket_mode:
+        server = make_server(settings, host=host, port=port, path=path)
+        click.echo(f"Listening for Slack interactivity on http://{host}:{server.server_port}{path}")
+    for worker in workers:
+        worker.start()
+    try:
+        if socket_mode:
+            run_socket_mode(settings, stop, on_ready=lambda: click.echo("Connected to Slack (Socket Mode)."))
+        else:
+            server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        if server is not None:
+            server.server_close()
