@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "alerts": "monitor.cli.alerting:alerts",
     "serve": "monitor.cli.alerting:serve",
     "status": "monitor.cli.browse:status",
+    "run": "monitor.cli.run:run",
     "stats": "monitor.cli.browse:stats",
 }
 
