@@ -6,7 +6,9 @@ its cursor, so a crash can repeat a batch (deduplicated) but never skip one.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -111,6 +113,8 @@ class Collector(ABC):
         return SourceError(f"{self.name}: the credentials were rejected ({detail}); check {names}")
 
 
+_TAG = re.compile(r"<[^>]+>")
+
 # Options every remote source understands (seconds, or durations such as "10m").
 REMOTE_OPTIONS = frozenset({"lookback", "overlap", "backoff", "max_wait", "min_interval"})
 
@@ -199,14 +203,17 @@ class RemoteCollector(Collector):
         if earliest is not None and since < earliest:
             state["gap"] = f"{_day(since)}..{_day(earliest)} not covered"
             since = earliest
-        reached = _parse(state.get("reached")) or until
+        resumed_at = _parse(state.get("reached"))
+        reached = resumed_at or until
         seen: set[tuple[str, str]] = set()
         ceiling = None
         for page in self.pages(query, since, reached, {}):
             kept = self._keep(query, page.mentions, since, reached, seen)
             kept = [m for m in kept if m.created_at < until]
             if kept:
-                state["count"] = state.get("count", 0) + len(kept)
+                # Mentions at the resume point were stored and counted by the run before.
+                state["count"] = state.get("count", 0) + sum(
+                    resumed_at is None or m.created_at < resumed_at for m in kept)
                 first = [_parse(state.get("oldest")), *(m.created_at for m in kept)]
                 last = [_parse(state.get("newest")), *(m.created_at for m in kept)]
                 state["oldest"] = min(d for d in first if d).isoformat()
@@ -244,6 +251,11 @@ class RemoteCollector(Collector):
 def coverage(cursor: str | None) -> dict[str, Any]:
     """What a backfill cursor says it covered: oldest, newest, count, gap, done."""
     return _load_state(cursor)
+
+
+def plain_text(markup: str) -> str:
+    """HTML from an API (HN comments, feed summaries) as text: tags dropped, entities decoded."""
+    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
 
 
 def from_timestamp(value: float | int | str) -> datetime:

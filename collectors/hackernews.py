@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp
+from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, plain_text
 from collectors.http import get_json, make_session
 from monitor.config import Settings, Source
 from monitor.records import Mention
@@ -81,7 +81,7 @@ class HackerNewsCollector(RemoteCollector):
         object_id = str(hit["objectID"])
         parent = hit.get("parent_id")
         return Mention(
-            source=self.name, external_id=object_id, text=str(text) or title, title=title,
+            source=self.name, external_id=object_id, text=plain_text(str(text)) or title, title=title,
             created_at=from_timestamp(hit["created_at_i"]), kind="comment" if is_comment else "post",
             author=str(hit.get("author") or ""),
             url=f"https://news.ycombinator.com/item?id={object_id}",

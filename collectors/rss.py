@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import html
-import re
 from calendar import timegm
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp
+from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, plain_text
 from collectors.http import check_response, make_session
 from monitor.config import Settings, Source
 from monitor.errors import ConfigError, SourceError
 from monitor.query import parse_query
 from monitor.records import Mention
-
-_TAG = re.compile(r"<[^>]+>")
-
-
-def plain(markup: str) -> str:
-    """Feed HTML as text: tags dropped, entities decoded, whitespace folded."""
-    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
 
 
 class RssCollector(RemoteCollector):
@@ -72,7 +63,7 @@ class RssCollector(RemoteCollector):
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         content = entry.get("content") or []
         body = content[0].get("value", "") if content else entry.get("summary", "")
-        text, title = plain(body or ""), plain(entry.get("title", "") or "")
+        text, title = plain_text(body or ""), plain_text(entry.get("title", "") or "")
         if stamp is None or not (text or title):
             return None
         created_at = from_timestamp(timegm(stamp))
@@ -81,7 +72,7 @@ class RssCollector(RemoteCollector):
             f"{feed_url}\n{title}\n{created_at.isoformat()}".encode()).hexdigest()[:24]
         return Mention(
             source=self.name, external_id=str(entry_id), text=text or title, title=title,
-            created_at=created_at, author=plain(entry.get("author", "") or ""), url=link,
+            created_at=created_at, author=plain_text(entry.get("author", "") or ""), url=link,
             raw={"feed": feed_url, "id": entry_id, "title": title, "link": link,
                  "published": entry.get("published") or entry.get("updated")},
         )
