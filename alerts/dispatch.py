@@ -112,7 +112,7 @@ def dispatch_due(
     active = [n for n in channels if n not in quiet or channels[n].settings.quiet_mode == "escalation"]
     if not active:
         return report
-    for row in store.claim_due_alerts(limit=limit, channels=active, lease=lease):
+    for row in store.claim_due_alerts(now=now, limit=limit, channels=active, lease=lease):
         channel = channels[row["channel"]]
         if row["channel"] in quiet and row["kind"] != "escalation":
             _reroute_to_on_call(store, settings, row, report)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tests.httpfake import FakeServer, Request, Response
@@ -110,3 +117,63 @@ class FakeSlack:
 
     def _replies(self, request: Request) -> Response:
         return self._listing(request, thread=True)
+
+
+def settings_toml(base_url: str, extra: str = "") -> str:
+    """A brand routed to one Slack channel (C0ALERTS) on the fake, plus ``extra`` TOML."""
+    return f"""
+[[brands]]
+name = "Acme"
+reply_signature = "Sam, Acme support"
+support_contact = "support@acme.example"
+
+[alerts.channels.team]
+type = "slack"
+options = {{ channel = "C0ALERTS", base_url = "{base_url}" }}
+
+[[alerts.routes]]
+channels = ["team"]
+{extra}
+"""
+
+
+def start_dispatcher(config: Path, *, poll: float = 0.05, lease: float = 0.5) -> subprocess.Popen[bytes]:
+    """`listenpost alerts dispatch --watch` in its own process, posting to the fake with the test token."""
+    env = {**os.environ, "LISTENPOST_SLACK_BOT_TOKEN": TOKEN, "LISTENPOST_CONFIG": str(config)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "alerts", "dispatch", "--watch", f"--poll={poll}", f"--lease={lease}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def outbox_open(db: Path) -> int:
+    """Alerts still pending or being sent."""
+    with sqlite3.connect(db, timeout=30) as conn:
+        return int(conn.execute("SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')").fetchone()[0])
+
+
+def deliver_with_kills(slack: FakeSlack, config: Path, db: Path, *, kills: int, rng: random.Random,
+                       timeout: float = 60.0) -> int:
+    """Run the dispatcher, SIGKILL it right after a post reached Slack (before or while the
+    answer comes back), restart it, ``kills`` times; then let it finish. Returns the kills made."""
+    made = 0
+    deadline = time.monotonic() + timeout
+    for _ in range(kills):
+        if not outbox_open(db):
+            break
+        process = start_dispatcher(config)
+        target = len(slack.messages) + rng.randint(1, 3)
+        while len(slack.messages) < target and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.08))  # anywhere from "answer pending" to "row being marked sent"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        made += 1
+    process = start_dispatcher(config)
+    try:
+        while outbox_open(db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        process.terminate()
+        process.wait(10)
+    return made

@@ -170,19 +170,21 @@ def alerts_test(app: App, channel: str) -> None:
 @click.option("--watch", is_flag=True, help="Keep running: deliver new alerts as they are queued.")
 @click.option("--poll", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
               help="Seconds between outbox checks with --watch.")
+@click.option("--lease", type=click.FloatRange(0.1, 86400), default=120.0, show_default=True,
+              help="Seconds after which an alert left 'sending' by a dispatcher that died is taken over.")
 @pass_app
-def alerts_dispatch(app: App, watch: bool, poll: float) -> None:
+def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
     """Deliver due alerts now (and queue escalations for unclaimed ones)."""
     from alerts.dispatch import dispatch_due, run_dispatcher
     from alerts.escalation import escalate_due
 
     if watch:
         with contextlib.suppress(KeyboardInterrupt):
-            run_dispatcher(app.settings, poll=poll)
+            run_dispatcher(app.settings, poll=poll, lease=lease)
         return
     with app.store() as store:
         escalated = escalate_due(store, app.settings)
-        report = dispatch_due(store, app.settings)
+        report = dispatch_due(store, app.settings, lease=lease)
     click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
                f"{report.grouped} joined an incident, {escalated} escalated.")
 

@@ -1,0 +1,205 @@
+"""Slack channel against a fake Web API: Block Kit posts, faults, the outbox, incidents, crash recovery."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alerts.dispatch import build_channels, build_message, dispatch_due
+from alerts.slack import SlackChannel
+from monitor.errors import ChannelError, ConfigError
+from monitor.pipeline import ingest
+from monitor.records import Mention, utcnow
+from tests.fakeslack import TOKEN, FakeSlack, settings_toml
+from tests.httpfake import Response
+
+COMPLAINT = "Acme lost my parcel and nobody answers. Terrible service, worst company ever."
+
+
+@pytest.fixture
+def slack(fake, monkeypatch) -> FakeSlack:
+    monkeypatch.setenv("LISTENPOST_SLACK_BOT_TOKEN", TOKEN)
+    return FakeSlack(fake).install()
+
+
+@pytest.fixture
+def settings(make_settings, slack):
+    return make_settings(settings_toml(slack.base_url))
+
+
+def mention(n: int, text: str = COMPLAINT, **kw) -> Mention:
+    return Mention(source="reddit", external_id=f"t3_{n}", text=text, brand="Acme", author=f"user{n}",
+                   url=f"https://reddit.example/r/x/{n}", created_at=kw.pop("created_at", utcnow()), **kw)
+
+
+def texts(blocks: list[dict]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_negative_mention_posts_block_kit_with_buttons_and_metadata(store, settings, slack, lexicon) -> None:
+    earlier = mention(0, created_at=utcnow() - timedelta(days=2))
+    ingest(store, settings, [earlier], lexicon)
+    store.conn.execute("UPDATE mentions SET author = 'user1' WHERE external_id = 't3_0'")
+    result = ingest(store, settings, [mention(1, rating=2)], lexicon)
+    assert result.alerts == 1
+    report = dispatch_due(store, settings)
+    assert report.sent == 2  # the earlier mention's alert too
+    post = slack.posts()[-1]
+    assert post["channel"] == "C0ALERTS"
+    assert post["metadata"]["event_payload"]["alert_id"] == 2
+    body = texts(post["blocks"])
+    assert "Negative mention of Acme on reddit" in body
+    assert "2nd complaint from this author" in body  # the author's history
+    assert "★★☆☆☆" in body and "negative 0." in body and "just now" in body
+    assert "<https://reddit.example/r/x/1|Open on reddit>" in body
+    assert "Reply draft" in body and "support@acme.example" in body and "Sam, Acme support" in body
+    actions = next(b for b in post["blocks"] if b["type"] == "actions")
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "listenpost_claim", "listenpost_replied", "listenpost_false_positive", "listenpost_snooze"]
+    assert {e["value"] for e in actions["elements"]} == {"2"}
+    row = store.alert(2)
+    assert row["status"] == "sent" and row["channel_message_id"] == f"C0ALERTS:{post['ts']}"
+
+
+@pytest.mark.parametrize(("answer", "permanent", "retry_after"), [
+    (Response(429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": "42"}), False, 42.0),
+    (Response(503, "upstream down"), False, None),
+    (Response(200, b"{truncated"), False, None),
+    (Response(200, {"ok": False, "error": "channel_not_found"}), True, None),
+    (Response(200, {"ok": False, "error": "invalid_auth"}), True, None),
+    (Response(200, {"ok": False, "error": "internal_error"}), False, None),
+])
+def test_web_api_faults_become_channel_errors(store, settings, slack, lexicon, answer, permanent,
+                                              retry_after) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    channel = build_channels(settings)["team"]
+    slack.faults.append(answer)
+    message = build_message(store, settings, store.alert(1))
+    with pytest.raises(ChannelError) as caught:
+        channel.send(message)
+    assert caught.value.permanent is permanent
+    assert caught.value.retry_after == retry_after
+
+
+def test_outbox_retries_honouring_retry_after_then_delivers_once(store, settings, slack, lexicon) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    slack.faults.append(Response(429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": "600"}))
+    first = dispatch_due(store, settings)
+    assert (first.sent, first.retried) == (0, 1)
+    row = store.alert(1)
+    due = datetime.fromisoformat(row["next_attempt_at"].replace("Z", "+00:00"))
+    assert due - utcnow() > timedelta(seconds=590)  # Retry-After beats the 30 s first backoff
+    assert dispatch_due(store, settings).sent == 0  # not due yet
+    later = dispatch_due(store, settings, now=utcnow() + timedelta(minutes=11))
+    assert later.sent == 1
+    assert len(slack.posts(1)) == 1
+    # The retry asked Slack first whether the alert had gone out: no blind re-post.
+    assert slack.server.calls("/api/conversations.history")
+
+
+def test_permanent_failure_is_marked_and_shown(store, settings, slack, lexicon, runner) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    slack.faults.append(Response(200, {"ok": False, "error": "channel_not_found"}))
+    assert dispatch_due(store, settings).failed == 1
+    row = store.alert(1)
+    assert row["status"] == "failed" and "channel_not_found" in row["last_error"]
+    assert store.requeue_alerts([1]) == 1
+    assert dispatch_due(store, settings).sent == 1
+
+
+def test_transient_failures_stop_after_max_attempts(store, make_settings, slack, lexicon, tmp_path) -> None:
+    settings = make_settings(settings_toml(slack.base_url, "[alerts]\nmax_attempts = 2"))
+    ingest(store, settings, [mention(1)], lexicon)
+    slack.faults.extend([Response(500, "boom"), Response(500, "boom")])
+    assert dispatch_due(store, settings).retried == 1
+    assert dispatch_due(store, settings, now=utcnow() + timedelta(hours=1)).failed == 1
+    assert store.alert(1)["status"] == "failed"
+
+
+def test_crash_after_post_is_recovered_without_a_second_post(store, settings, slack, lexicon) -> None:
+    """The post went out but the process died before recording it: the row is left 'sending'."""
+    ingest(store, settings, [mention(1)], lexicon)
+    channel = build_channels(settings)["team"]
+    rows = store.claim_due_alerts()
+    channel.send(build_message(store, settings, rows[0]))  # ... and then the process died
+    assert store.alert(1)["status"] == "sending"
+    assert dispatch_due(store, settings).sent == 0  # within its lease nobody touches it
+    report = dispatch_due(store, settings, now=utcnow() + timedelta(minutes=3))
+    assert report.sent == 1
+    assert len(slack.posts(1)) == 1
+    assert store.alert(1)["channel_message_id"] == f"C0ALERTS:{slack.posts(1)[0]['ts']}"
+
+
+def test_crash_before_post_is_posted_on_recovery(store, settings, slack, lexicon) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    store.claim_due_alerts()  # claimed, then the process died before posting
+    assert dispatch_due(store, settings, now=utcnow() + timedelta(minutes=3)).sent == 1
+    assert len(slack.posts(1)) == 1
+
+
+def test_near_duplicates_join_one_thread_with_a_running_count(store, settings, slack, lexicon) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    dispatch_due(store, settings)
+    repost = COMPLAINT.replace("Terrible", "TERRIBLE!!") + " https://t.example/abc @acme"
+    ingest(store, settings, [mention(2, text=repost), mention(3, text="RT " + COMPLAINT)], lexicon)
+    unrelated = "The Acme app crashes on login since the update, awful and useless."
+    ingest(store, settings, [mention(4, text=unrelated)], lexicon)
+    report = dispatch_due(store, settings)
+    assert report.sent == 3 and report.grouped == 2
+    top = [m for m in slack.posts() if not m["thread_ts"]]
+    assert len(top) == 2  # the first complaint and the unrelated one
+    root = slack.posts(1)[0]
+    replies = [m for m in slack.posts() if m["thread_ts"] == root["ts"]]
+    assert len(replies) == 2
+    assert root["updates"] == 2 and "3 similar mentions" in texts(root["blocks"])
+    assert store.alert(2)["group_key"] == store.alert(1)["group_key"] != store.alert(4)["group_key"]
+
+
+def test_missing_token_skips_the_channel_and_names_the_variable(store, make_settings, slack, lexicon,
+                                                                 monkeypatch, caplog) -> None:
+    monkeypatch.delenv("LISTENPOST_SLACK_BOT_TOKEN")
+    settings = make_settings(settings_toml(slack.base_url))
+    ingest(store, settings, [mention(1)], lexicon)
+    assert dispatch_due(store, settings).sent == 0
+    assert "LISTENPOST_SLACK_BOT_TOKEN" in caplog.text
+    assert store.alert(1)["status"] == "pending"  # kept for when the token is there
+
+
+def test_channel_option_is_required(make_settings, slack) -> None:
+    settings = make_settings(settings_toml(slack.base_url).replace('channel = "C0ALERTS", ', ""))
+    with pytest.raises(ConfigError, match=r"alerts\.channels\.team\.options\.channel"):
+        SlackChannel("team", settings.alerts.channels["team"], settings)
+
+
+def test_quiet_hours_wait_holds_alerts_until_morning(store, make_settings, slack, lexicon) -> None:
+    settings = make_settings(settings_toml(slack.base_url).replace(
+        "[[alerts.routes]]", 'quiet_hours = "22:00-07:00"\n\n[[alerts.routes]]'))
+    ingest(store, settings, [mention(1)], lexicon)
+    night = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    assert dispatch_due(store, settings, now=night).sent == 0
+    assert store.alert(1)["status"] == "pending"
+    morning = datetime(2026, 11, 24, 7, 5, tzinfo=UTC)
+    assert dispatch_due(store, settings, now=max(morning, utcnow())).sent == 1
+
+
+def test_quiet_hours_escalation_sends_to_on_call_only(store, make_settings, slack, lexicon) -> None:
+    extra = """
+[alerts.channels.oncall]
+type = "slack"
+options = { channel = "C0ONCALL", base_url = "BASE" }
+
+[alerts.escalation]
+channels = ["oncall"]
+mention = "<!subteam^S0ONCALL>"
+""".replace("BASE", slack.base_url)
+    settings = make_settings(settings_toml(slack.base_url, extra).replace(
+        "[[alerts.routes]]", 'quiet_hours = "00:00-23:59"\nquiet_mode = "escalation"\n\n[[alerts.routes]]'))
+    ingest(store, settings, [mention(1)], lexicon)
+    report = dispatch_due(store, settings)
+    assert report.rerouted == 1 and store.alert(1)["status"] == "suppressed"
+    assert dispatch_due(store, settings).sent == 1
+    posts = slack.posts()
+    assert [p["channel"] for p in posts] == ["C0ONCALL"]
+    assert posts[0]["blocks"][0]["text"]["text"].startswith("<!subteam^S0ONCALL> ")

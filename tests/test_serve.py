@@ -1,0 +1,151 @@
+"""`listenpost serve`: signed, forged, replayed and stale Slack button clicks; actions reach the database."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from alerts.dispatch import dispatch_due
+from monitor.pipeline import ingest
+from monitor.records import Mention, utcnow
+from monitor.serve import make_server, signature_for
+from tests.fakeslack import TOKEN, FakeSlack, settings_toml
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+COMPLAINT = "Acme lost my parcel and nobody answers. Terrible service, worst company ever."
+
+
+@pytest.fixture
+def slack(fake, monkeypatch) -> FakeSlack:
+    monkeypatch.setenv("LISTENPOST_SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("LISTENPOST_SLACK_SIGNING_SECRET", SECRET)
+    return FakeSlack(fake).install()
+
+
+@pytest.fixture
+def settings(make_settings, slack, db_path):
+    return make_settings(f'database = "{db_path}"\n' + settings_toml(slack.base_url))
+
+
+@pytest.fixture
+def endpoint(settings, store, slack, lexicon):
+    """A served endpoint with one delivered alert (#1) on the fake Slack."""
+    ingest(store, settings, [Mention(source="reddit", external_id="t3_1", text=COMPLAINT, brand="Acme",
+                                     author="ann", created_at=utcnow())], lexicon)
+    dispatch_due(store, settings)
+    server = make_server(settings, host="127.0.0.1", port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/slack/actions"
+    server.shutdown()
+    server.server_close()
+
+
+def click(action: str, alert_id: int = 1, user: str = "maria") -> bytes:
+    payload = {"type": "block_actions", "user": {"id": "U0MARIA", "username": user},
+               "channel": {"id": "C0ALERTS"}, "container": {"message_ts": "1.0"},
+               "actions": [{"action_id": f"listenpost_{action}", "value": str(alert_id)}]}
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def post(url: str, body: bytes, *, secret: str = SECRET, stamp: int | None = None,
+         signature: str | None = None) -> requests.Response:
+    stamp = int(time.time()) if stamp is None else stamp
+    headers = {"X-Slack-Request-Timestamp": str(stamp),
+               "X-Slack-Signature": signature or signature_for(secret, str(stamp), body),
+               "Content-Type": "application/x-www-form-urlencoded"}
+    return requests.post(url, data=body, headers=headers, timeout=10)
+
+
+def test_signed_claim_is_applied_and_the_message_updated(endpoint, store, slack) -> None:
+    response = post(endpoint, click("claim"))
+    assert response.status_code == 200
+    row = store.alert(1)
+    assert row["claimed_by"] == "maria" and row["claimed_at"]
+    message = slack.posts(1)[0]
+    assert message["updates"] == 1 and "Claimed by maria" in json.dumps(message["blocks"])
+
+
+def test_replied_closes_and_removes_the_buttons(endpoint, store, slack) -> None:
+    assert post(endpoint, click("replied")).status_code == 200
+    row = store.alert(1)
+    assert (row["replied_by"], row["resolution"], row["claimed_by"]) == ("maria", "replied", "maria")
+    blocks = slack.posts(1)[0]["blocks"]
+    assert not any(b["type"] == "actions" for b in blocks)
+    assert "Replied by maria" in json.dumps(blocks)
+
+
+def test_false_positive_becomes_a_labeled_example(endpoint, store) -> None:
+    assert post(endpoint, click("false_positive")).status_code == 200
+    assert store.alert(1)["resolution"] == "false_positive"
+    examples = store.labeled_examples()
+    assert examples == [{"text": COMPLAINT, "label": "neutral", "origin": "false_positive"}]
+
+
+def test_snooze_holds_escalation_for_an_hour(endpoint, store) -> None:
+    assert post(endpoint, click("snooze")).status_code == 200
+    snoozed = store.alert(1)["snoozed_until"]
+    assert snoozed > store.alert(1)["sent_at"]
+    assert not store.unclaimed_alerts(sent_before=utcnow(), now=utcnow())
+
+
+@pytest.mark.parametrize("forge", [
+    {"secret": "not-the-secret"},
+    {"signature": "v0=" + "0" * 64},
+    {"signature": "garbage"},
+])
+def test_forged_requests_are_refused(endpoint, store, forge) -> None:
+    response = post(endpoint, click("claim"), **forge)
+    assert response.status_code == 401
+    assert store.alert(1)["claimed_at"] is None
+
+
+def test_tampered_body_is_refused(endpoint, store) -> None:
+    stamp = int(time.time())
+    good = signature_for(SECRET, str(stamp), click("claim", user="maria"))
+    response = post(endpoint, click("claim", user="mallory"), stamp=stamp, signature=good)
+    assert response.status_code == 401
+    assert store.alert(1)["claimed_at"] is None
+
+
+@pytest.mark.parametrize("age", [301, -301, 3600])
+def test_stale_requests_are_refused(endpoint, store, age) -> None:
+    response = post(endpoint, click("claim"), stamp=int(time.time()) - age)
+    assert response.status_code == 401
+    assert store.alert(1)["claimed_at"] is None
+
+
+def test_replayed_request_is_refused(endpoint, store) -> None:
+    body, stamp = click("claim"), int(time.time())
+    assert post(endpoint, body, stamp=stamp).status_code == 200
+    store.set_alert_fields(1, claimed_at=None, claimed_by=None)
+    assert post(endpoint, body, stamp=stamp).status_code == 401
+    assert store.alert(1)["claimed_at"] is None
+
+
+def test_missing_headers_and_bad_payloads(endpoint, store) -> None:
+    assert requests.post(endpoint, data=click("claim"), timeout=10).status_code == 401
+    assert post(endpoint, b"payload=%7Bnot+json").status_code == 400
+    assert post(endpoint, urlencode({"payload": json.dumps({"type": "view_submission"})}).encode()).status_code == 400
+    assert post(endpoint, b"x" * 300_000).status_code == 413
+    # A click on an alert that does not exist is answered, and changes nothing.
+    response = post(endpoint, click("claim", alert_id=999))
+    assert response.status_code == 200 and "no alert #999" in response.text
+
+
+def test_second_claim_keeps_the_first_claimer(endpoint, store) -> None:
+    assert post(endpoint, click("claim", user="maria")).status_code == 200
+    assert post(endpoint, click("claim", user="li")).status_code == 200
+    assert store.alert(1)["claimed_by"] == "maria"
+
+
+def test_serve_needs_the_signing_secret(settings, monkeypatch) -> None:
+    from monitor.errors import MissingCredential
+
+    monkeypatch.delenv("LISTENPOST_SLACK_SIGNING_SECRET")
+    with pytest.raises(MissingCredential, match="LISTENPOST_SLACK_SIGNING_SECRET"):
+        make_server(settings, host="127.0.0.1", port=0)
