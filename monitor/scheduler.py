@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -208,10 +209,10 @@ class Daemon:
             daily.append(("digest", self._digest, CronTrigger(hour=hour, minute=minute, timezone=tz)))
         else:
             log.info("digest: not scheduled; digest.recipients is empty")
-        for job_id, run, trigger in daily:
+        for job_id, body, trigger in daily:
             first = trigger.get_next_fire_time(None, now.astimezone(tz))
             assert first is not None  # a daily or weekly cron always fires again
-            specs.append(JobSpec(job_id, run, trigger, first, grace=DAILY_GRACE))
+            specs.append(JobSpec(job_id, body, trigger, first, grace=DAILY_GRACE))
         return specs
 
     # -- job bodies: each returns its log line -----------------------------------------------
@@ -285,22 +286,38 @@ class Daemon:
 
         return run
 
-    def start(self, now: datetime | None = None) -> None:
+    def schedule(self, now: datetime | None = None) -> BackgroundScheduler:
+        """The scheduler with every job added and the plan recorded; not started yet."""
         specs = self.jobs(now)
-        self.scheduler = BackgroundScheduler(
+        scheduler = BackgroundScheduler(
             # A worker per job: a slow source never waits for a free thread, nor delays others.
             executors={"default": ThreadPoolExecutor(max_workers=len(specs))},
-            job_defaults={"coalesce": True, "max_instances": 1},
             timezone=self.settings.tz,
         )
         for spec in specs:
-            self.scheduler.add_job(self._wrap(spec), spec.trigger, id=spec.id, name=spec.id,
-                                   next_run_time=spec.next_run, misfire_grace_time=spec.grace)
+            # Coalesce: a backlog of missed runs (a suspended machine) becomes one run.
+            # One instance: a run still going when the next is due makes that one skip.
+            scheduler.add_job(self._wrap(spec), spec.trigger, id=spec.id, name=spec.id,
+                              next_run_time=spec.next_run, misfire_grace_time=spec.grace,
+                              coalesce=True, max_instances=1)
+        triggers = {spec.id: spec.trigger for spec in specs}
+        scheduler.add_listener(lambda event: self._missed(event, triggers), EVENT_JOB_MISSED)
         with Store(self.settings.database) as store:
             store.schedule_jobs({s.id: s.next_run for s in specs})
         for spec in specs:
             log.info("%s: next run %s", spec.id, spec.next_run.astimezone(self.settings.tz).isoformat())
-        self.scheduler.start()
+        self.scheduler = scheduler
+        return scheduler
+
+    def _missed(self, event: JobExecutionEvent, triggers: dict[str, BaseTrigger]) -> None:
+        """A run too late to start (APScheduler logs it): record when the job runs next."""
+        next_run = triggers[event.job_id].get_next_fire_time(None, datetime.now(self.settings.tz))
+        with Store(self.settings.database) as store:
+            store.job_finished(event.job_id, next_run_at=next_run,
+                               error=f"missed the run due at {event.scheduled_run_time.isoformat()}")
+
+    def start(self, now: datetime | None = None) -> None:
+        (self.scheduler or self.schedule(now)).start()
 
     def stop(self) -> None:
         """Let running jobs finish their current batch, then stop; nothing new starts."""

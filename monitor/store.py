@@ -696,7 +696,7 @@ class Store:
         now = ts(utcnow())
         with self.transaction():
             self.conn.execute("DELETE FROM jobs")
-            self.db["jobs"].insert_all(
+            self.db.table("jobs").insert_all(
                 {"id": job_id, "next_run_at": ts(when) if when else None, "updated_at": now}
                 for job_id, when in next_runs.items()
             )
