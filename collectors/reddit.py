@@ -86,6 +86,8 @@ class RedditCollector(RemoteCollector):
             raise SourceError(f"reddit: {exc}") from None
         except ValueError as exc:  # a cut-off or non-JSON body
             raise SourceError(f"reddit: the response is not valid JSON ({exc})") from None
+        except (TypeError, KeyError, AttributeError) as exc:  # praw could not read the listing
+            raise SourceError(f"reddit: unreadable listing ({type(exc).__name__}: {exc})") from None
 
     def _counted(self, items: Iterable[Any], counts: dict[str, int],
                  kind: str) -> Iterator[tuple[datetime, Mention | None]]:
@@ -103,7 +105,7 @@ class RedditCollector(RemoteCollector):
         common: dict[str, Any] = {
             "source": self.name, "external_id": str(data.get("name") or data.get("id")),
             "created_at": from_timestamp(data["created_utc"]),
-            "author": str(author) if author else "",
+            "author": str(author) if author and str(author) not in GONE else "",
             "url": f"https://www.reddit.com{permalink}" if permalink.startswith("/") else permalink,
             "raw": {k: v for k, v in data.items() if isinstance(v, str | int | float | bool | None)},
         }
