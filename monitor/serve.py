@@ -172,10 +172,10 @@ def run_socket_mode(settings: Settings, stop: threading.Event, on_ready: Callabl
     interactions = Interactions(settings)
     slack = next((c for c in interactions.channels.values() if c.type == "slack"), None)
     base_url = str(slack.options.get("base_url") or "") if slack else ""
-    web = WebClient(token=app_token, **({"base_url": base_url} if base_url else {}))
+    web = WebClient(token=app_token, base_url=base_url or "https://slack.com/api/")
     client = SocketModeClient(app_token=app_token, web_client=web)
 
-    def listener(socket: SocketModeClient, request: SocketModeRequest) -> None:
+    def listener(socket: Any, request: SocketModeRequest) -> None:
         # Acknowledge first: Slack wants the ack within three seconds.
         socket.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
         if request.type != "interactive":

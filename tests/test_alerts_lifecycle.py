@@ -1,0 +1,174 @@
+"""Incidents and spikes, escalation of unclaimed alerts, reply drafts, and the `alerts` commands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerts.dispatch import dispatch_due
+from alerts.drafts import reply_draft
+from alerts.escalation import escalate_due
+from alerts.incidents import group_key_for, raise_spikes
+from monitor.cli import cli
+from monitor.errors import ConfigError
+from monitor.pipeline import ingest
+from monitor.records import Classification, Mention, utcnow
+
+SETTINGS = """
+[[brands]]
+name = "Acme"
+reply_signature = "Sam, Acme support"
+support_contact = "a DM to @AcmeHelp"
+
+[[brands]]
+name = "Brewbird"
+reply_template = "Hello {name}! Sorry about {problem}. Write to {contact}. {signature}"
+support_contact = "care@brewbird.example"
+
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "ALERTS" }
+
+[alerts.channels.oncall]
+type = "jsonl"
+options = { path = "ONCALL" }
+
+[alerts.escalation]
+after = "30m"
+channels = ["oncall"]
+mention = "<!subteam^S0ONCALL>"
+
+[[alerts.routes]]
+channels = ["file"]
+"""
+COMPLAINT = "Acme lost my parcel again and nobody answers. Terrible, awful service, I hate it."
+
+
+@pytest.fixture
+def settings(make_settings, tmp_path):
+    return make_settings(SETTINGS.replace("ALERTS", str(tmp_path / "alerts.jsonl"))
+                         .replace("ONCALL", str(tmp_path / "oncall.jsonl")))
+
+
+def mention(n: int, text: str = COMPLAINT, brand: str = "Acme", ago: timedelta = timedelta(0)) -> Mention:
+    return Mention(source="x", external_id=str(n), text=text, brand=brand, author=f"user{n}",
+                   created_at=utcnow() - ago)
+
+
+def test_reposts_share_an_incident_and_other_complaints_do_not(store, settings, lexicon) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    first = store.alert(1)["group_key"]
+    assert first == "x:1"
+    repost = mention(2, "RT @someone: " + COMPLAINT.upper() + " https://t.co/xyz")
+    assert group_key_for(store, settings, repost) == first
+    other = mention(3, "The Acme app crashes every time I open the settings page, awful update.")
+    assert group_key_for(store, settings, other) == "x:3"
+    assert group_key_for(store, settings, mention(4, brand="Brewbird")) == "x:4"  # incidents are per brand
+    later = utcnow() + timedelta(hours=7)  # past alerts.group_window (6h)
+    assert group_key_for(store, settings, repost, now=later) == "x:2"
+
+
+def add_negatives(store, hours_ago: list[float], brand: str = "Acme") -> None:
+    mentions = [Mention(source="x", external_id=f"b{i}", text="bad", brand=brand,
+                        created_at=utcnow() - timedelta(hours=h)) for i, h in enumerate(hours_ago)]
+    store.save_mentions(mentions)
+    store.save_classifications(Classification(m.source, m.external_id, "test", "negative", 0.9, 0.1, 0.0)
+                               for m in mentions)
+
+
+def test_spike_against_a_quiet_baseline_raises_one_alert(store, settings) -> None:
+    add_negatives(store, [h * 6.0 + 2 for h in range(27)] + [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    assert raise_spikes(store, settings, ["Acme"]) == 1
+    (row,) = store.list_alerts()
+    assert (row["kind"], row["channel"], row["source"]) == ("spike", "file", "spike")
+    assert "6 negative mentions of Acme in the last hour" in row["payload"]
+    add_negatives(store, [0.05] * 1, brand="Acme")
+    assert raise_spikes(store, settings, ["Acme"]) == 0  # one spike alert per brand per window
+
+
+def test_busy_brand_baseline_is_not_a_spike(store, settings) -> None:
+    # 0 to 8 negatives an hour all week (mean 4): six in the last hour is an ordinary hour.
+    add_negatives(store, [h + 1.5 for h in range(168) for _ in range(h % 9)] + [0.1] * 6)
+    assert raise_spikes(store, settings, ["Acme"]) == 0
+
+
+def test_too_few_negatives_are_never_a_spike(store, settings) -> None:
+    add_negatives(store, [0.1, 0.2, 0.3])
+    assert raise_spikes(store, settings, ["Acme"]) == 0
+
+
+def test_unclaimed_alert_escalates_once(store, settings, lexicon, tmp_path) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    dispatch_due(store, settings)
+    assert escalate_due(store, settings) == 0  # not yet 30 minutes
+    later = utcnow() + timedelta(minutes=31)
+    assert escalate_due(store, settings, now=later) == 1
+    assert escalate_due(store, settings, now=later) == 0
+    dispatch_due(store, settings)
+    line = (tmp_path / "oncall.jsonl").read_text()
+    assert '"kind": "escalation"' in line and COMPLAINT in line
+
+
+@pytest.mark.parametrize("action", ["claim", "snooze", "resolve"])
+def test_claimed_snoozed_or_closed_alerts_do_not_escalate(store, settings, lexicon, action) -> None:
+    from alerts.escalation import apply_action
+
+    ingest(store, settings, [mention(1)], lexicon)
+    dispatch_due(store, settings)
+    apply_action(store, 1, action, "maria")
+    assert escalate_due(store, settings, now=utcnow() + timedelta(minutes=31)) == 0
+    if action == "snooze":  # an hour later the reminder comes
+        assert escalate_due(store, settings, now=utcnow() + timedelta(minutes=61)) == 1
+
+
+def test_reply_drafts_follow_the_brand_template(settings) -> None:
+    acme = reply_draft(settings, brand="Acme", author="@ann", text="You charged me twice!")
+    assert acme.startswith("Hi ann,") and "the charge on your account" in acme
+    assert "sorry" in acme and "a DM to @AcmeHelp" in acme and acme.endswith("Sam, Acme support")
+    brew = reply_draft(settings, brand="Brewbird", author="{signature}", text="my coffee order is late")
+    assert brew == ("Hello {signature}! Sorry about your order not arriving when it should. "
+                    "Write to care@brewbird.example. The Brewbird team")
+
+
+@pytest.mark.parametrize(("template", "message"), [
+    ("Hi {nmae}", r"brands\[0\]\.reply_template: unknown placeholder \{nmae\}"),
+    ("Hi {name.__class__}", r"unknown placeholder"),
+    ("Hi {name", r"brands\[0\]\.reply_template"),
+])
+def test_bad_reply_templates_are_config_errors(make_settings, template, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_settings(f'[[brands]]\nname = "Acme"\nreply_template = "{template}"\n')
+
+
+@pytest.mark.parametrize("spec", ["22-07", "25:00-07:00", "soon"])
+def test_bad_quiet_hours_are_config_errors(make_settings, spec) -> None:
+    with pytest.raises(ConfigError, match=r"alerts\.channels\.console\.quiet_hours"):
+        make_settings(f'[alerts.channels.console]\ntype = "console"\nquiet_hours = "{spec}"\n')
+
+
+def test_alerts_commands(runner, settings, store, lexicon, db_path) -> None:
+    ingest(store, settings, [mention(1)], lexicon)
+    base = ["--config", settings.path, "--db", str(db_path)]
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, [*base, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "1 sent" in run("alerts", "dispatch")
+    assert "claimed by maria" in run("alerts", "claim", "1", "--by", "maria")
+    assert "already claimed by maria" in run("alerts", "claim", "1", "--by", "li")
+    assert "marked replied by maria" in run("alerts", "replied", "1", "--by", "maria")
+    shown = run("alerts", "show", "1")
+    assert "claimed by maria" in shown and "replied by maria" in shown and COMPLAINT[:40] in shown
+    assert "Draft reply" in shown
+    listed = run("alerts", "list")
+    assert "#1" in listed and "replied by maria (replied)" in listed
+    ingest(store, settings, [mention(2, "Acme is a total scam, refund my money, terrible!")], lexicon)
+    assert "closed as false positive" in run("alerts", "resolve", "2", "--false-positive", "--by", "li")
+    assert store.labeled_examples()[0]["origin"] == "false_positive"
+    store.mark_failed(2, "boom")
+    assert "1 alert(s) queued again" in run("alerts", "retry", "--failed")
+    missing = runner.invoke(cli, [*base, "alerts", "show", "99"])
+    assert missing.exit_code == 2 and "no alert #99" in missing.output
