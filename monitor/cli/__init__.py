@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "status": "monitor.cli.browse:status",
     "run": "monitor.cli.run:run",
     "stats": "monitor.cli.browse:stats",
+    "digest": "monitor.cli.digest:digest",
+    "report": "monitor.cli.digest:report",
 }
 
 

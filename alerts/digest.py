@@ -1,0 +1,360 @@
+"""The daily digest: per-brand volume and sentiment, charts, unanswered negatives, themes, response times.
+
+`build_digest` reads the store (aggregates run in SQL); `render_digest` turns it into an
+email (text, HTML and inline PNGs); `send_digest` does both and mails it to the recipients.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from alerts.base import ago, plain, truncate
+from alerts.charts import Point, volume_chart
+from alerts.themes import Theme, find_themes
+from monitor.config import Settings
+from monitor.records import UNSCORED, utcnow
+from monitor.store import Store, parse_ts
+
+TOP_NEGATIVES = 5
+UNANSWERED_SHOWN = 8
+THEME_TEXTS = 20000  # newest negatives of a period read for themes
+SNIPPET = 280
+NO_BRAND = "Other mentions"
+
+
+@dataclass(frozen=True)
+class Item:
+    """A mention as the digest shows it: cleaned, shortened text and a link only if it is http(s)."""
+
+    source: str
+    author: str
+    text: str
+    url: str
+    posted: datetime
+    claimed_by: str = ""
+
+
+@dataclass
+class SourceLine:
+    source: str
+    now: Counter[str] = field(default_factory=Counter)
+    before: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.now.values())
+
+    @property
+    def previous(self) -> int:
+        return sum(self.before.values())
+
+
+@dataclass
+class BrandSection:
+    name: str
+    sources: list[SourceLine] = field(default_factory=list)
+    chart: str | None = None  # content id of the chart image
+    top: list[Item] = field(default_factory=list)
+    unanswered: list[Item] = field(default_factory=list)
+    unanswered_total: int = 0
+
+    def count(self, label: str | None = None, *, previous: bool = False) -> int:
+        return sum(
+            sum(c.values()) if label is None else c[label]
+            for c in ((s.before if previous else s.now) for s in self.sources)
+        )
+
+
+@dataclass
+class Timing:
+    """Response times of one source on one channel, seconds from when the mention was posted."""
+
+    source: str
+    channel: str
+    alerts: int = 0
+    steps: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+
+    def n(self, step: str) -> int:
+        return int(self.steps.get(step, {}).get("n") or 0)
+
+    def value(self, step: str, stat: str) -> float | None:
+        value = self.steps.get(step, {}).get(stat)
+        return None if value is None else float(value)
+
+
+@dataclass
+class Digest:
+    since: datetime
+    until: datetime
+    tz: ZoneInfo
+    excellent: float
+    average: float
+    backlog: float  # seconds back that unanswered negatives are listed from
+    brands: list[BrandSection] = field(default_factory=list)
+    timings: list[Timing] = field(default_factory=list)
+    themes: list[tuple[Theme, list[Item]]] = field(default_factory=list)
+    failed_sources: list[dict[str, Any]] = field(default_factory=list)
+    unscored: int = 0
+    unclassified: int = 0
+    charts: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def period(self) -> timedelta:
+        return self.until - self.since
+
+    @property
+    def total(self) -> int:
+        return sum(b.count() for b in self.brands)
+
+    @property
+    def negatives(self) -> int:
+        return sum(b.count("negative") for b in self.brands)
+
+    @property
+    def previous_total(self) -> int:
+        return sum(b.count(previous=True) for b in self.brands)
+
+    @property
+    def previous_negatives(self) -> int:
+        return sum(b.count("negative", previous=True) for b in self.brands)
+
+    @property
+    def unanswered(self) -> int:
+        return sum(b.unanswered_total for b in self.brands)
+
+    def grade(self, seconds: float | None) -> str:
+        return grade(seconds, self.excellent, self.average)
+
+
+def grade(seconds: float | None, excellent: float, average: float) -> str:
+    """'excellent' within ``excellent`` seconds, 'average' within ``average``, else 'poor'."""
+    if seconds is None:
+        return ""
+    if seconds <= excellent:
+        return "excellent"
+    return "average" if seconds <= average else "poor"
+
+
+def safe_url(url: str | None) -> str:
+    """Only http(s) links are shown; javascript:, data: and the like are dropped."""
+    if not url:
+        return ""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
+    text = row.get("text") or ""
+    title = row.get("title") or ""
+    if title and not text.startswith(title):
+        text = f"{title} — {text}" if text else title
+    posted = parse_ts(row["created_at"]) or utcnow()
+    return Item(source=row["source"], author=plain(truncate(row.get("author") or "", 60)),
+                text=plain(truncate(text, SNIPPET)), url=safe_url(row.get("url")),
+                posted=posted.astimezone(tz), claimed_by=plain(row.get("claimed_by") or ""))
+
+
+def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,
+                    before: datetime) -> dict[str, BrandSection]:
+    sections = {b.name: BrandSection(b.name) for b in settings.brands}
+    lines: dict[tuple[str, str], SourceLine] = {}
+    for previous, rows in ((False, store.period_counts(since, until)),
+                           (True, store.period_counts(before, since))):
+        for r in rows:
+            brand = r["brand"] or NO_BRAND
+            section = sections.setdefault(brand, BrandSection(plain(brand)))
+            line = lines.get((brand, r["source"]))
+            if line is None:
+                line = lines[(brand, r["source"])] = SourceLine(r["source"])
+                section.sources.append(line)
+            (line.before if previous else line.now)[r["label"]] += r["n"]
+    for section in sections.values():
+        section.sources.sort(key=lambda s: (-s.total, s.source))
+    return sections
+
+
+def chart_points(rows: list[dict[str, Any]], start: datetime, until: datetime, tz: ZoneInfo,
+            step: timedelta) -> list[Point]:
+    """Hourly UTC counts gathered into buckets of ``step`` (an hour, or a local day), zeros kept."""
+    buckets: dict[datetime, list[int]] = {}
+    for r in rows:
+        hour = datetime.fromisoformat(r["hour"] + ":00+00:00").astimezone(tz)
+        key = hour if step < timedelta(days=1) else hour.replace(hour=0, minute=0, second=0)
+        counts = buckets.setdefault(key.replace(tzinfo=None), [0, 0])
+        counts[0] += r["n"]
+        counts[1] += r["negatives"] or 0
+    points = []
+    cursor = start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    if step >= timedelta(days=1):
+        cursor = cursor.replace(hour=0)
+    while cursor < until:
+        total, negatives = buckets.get(cursor.replace(tzinfo=None), (0, 0))
+        points.append(Point(cursor, total, negatives))
+        # wall-clock steps: a local day stays a day across a DST change
+        cursor = (cursor.replace(tzinfo=None) + step).replace(tzinfo=tz)
+    return points
+
+
+def _charts(digest: Digest, store: Store, before: datetime) -> None:
+    step = timedelta(hours=1) if digest.period <= timedelta(hours=48) else timedelta(days=1)
+    by_brand: dict[str, list[dict[str, Any]]] = {}
+    for r in store.hourly_counts(before, digest.until):
+        by_brand.setdefault(r["brand"] or NO_BRAND, []).append(r)
+    for i, section in enumerate(digest.brands, 1):
+        rows = by_brand.get(section.name)
+        if not rows:
+            continue
+        points = chart_points(rows, before, digest.until, digest.tz, step)
+        cid = f"chart-{i}@listenpost"
+        digest.charts[cid] = volume_chart(points, split=digest.since.astimezone(digest.tz), step=step)
+        section.chart = cid
+
+
+def response_times(store: Store, since: datetime, until: datetime) -> list[Timing]:
+    """Per source and channel: alerts created in [since, until) and how fast each step came."""
+    timings: dict[tuple[str, str], Timing] = {}
+    for r in store.response_times(since, until):
+        timing = timings.setdefault((r["source"], r["channel"]), Timing(r["source"], r["channel"]))
+        if r["step"] == "total":
+            timing.alerts = r["n"]
+        else:
+            timing.steps[r["step"]] = {"n": r["n"], "median": r["median"], "p90": r["p90"]}
+    return list(timings.values())
+
+
+def _failed_sources(store: Store, settings: Settings, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Sources with failed runs in the period, and enabled sources that did not run at all."""
+    summary = {r["source"]: r for r in store.run_summary(since, until)}
+    out = [{"source": s, "runs": r["runs"], "failed": r["failed"],
+            "error": plain(truncate(r["last_error"] or "", 200))}
+           for s, r in summary.items() if r["failed"]]
+    out += [{"source": name, "runs": 0, "failed": 0, "error": "no collector run in this period"}
+            for name, source in sorted(settings.sources.items())
+            if source.enabled and name not in summary]
+    return out
+
+
+def build_digest(store: Store, settings: Settings, *, period: timedelta = timedelta(hours=24),
+                 now: datetime | None = None) -> Digest:
+    """Everything the digest shows for the ``period`` before ``now``, compared with the one before."""
+    until = now or utcnow()
+    since, before = until - period, until - 2 * period
+    tz = settings.tz
+    digest = Digest(since=since, until=until, tz=tz, excellent=settings.digest.grade_excellent,
+                    average=settings.digest.grade_average, backlog=settings.digest.unanswered_window)
+    sections = _brand_sections(store, settings, since, until, before)
+    for r in store.top_negatives(since, until, per_brand=TOP_NEGATIVES):
+        sections[r["brand"] or NO_BRAND].top.append(_item(r, tz))
+    for r in store.unanswered_negatives(until - timedelta(seconds=digest.backlog), per_brand=UNANSWERED_SHOWN):
+        section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(plain(r["brand"] or NO_BRAND)))
+        section.unanswered.append(_item(r, tz))
+        section.unanswered_total = r["total"]
+    digest.brands = list(sections.values())
+    digest.unscored = sum(s.now[UNSCORED] for b in digest.brands for s in b.sources)
+    digest.unclassified = sum(s.now["unclassified"] for b in digest.brands for s in b.sources)
+    _charts(digest, store, before)
+    digest.timings = response_times(store, since, until)
+    digest.failed_sources = _failed_sources(store, settings, since, until)
+    ignore = [b.name for b in settings.brands] + [a for b in settings.brands for a in b.ignore_authors]
+    ignore += [b.name for b in digest.brands]
+    themes = find_themes(store.negative_texts(since, until, limit=THEME_TEXTS),
+                         store.negative_texts(before, since, limit=THEME_TEXTS), ignore_words=ignore)
+    digest.themes = [(t, [_item(r, tz) for r in t.examples]) for t in themes]
+    return digest
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes = round(seconds) // 60  # julianday arithmetic gives 1799.99 s for half an hour
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min" if hours < 10 and minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def span(seconds: float) -> str:
+    """'24 hours', '7 days': a period in words."""
+    hours = round(seconds / 3600)
+    if hours % 24 or hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours // 24} days"
+
+
+def change(now: int, before: int) -> str:
+    """'+12%' against the previous period; 'new' when there was nothing before."""
+    if not before:
+        return "new" if now else "–"
+    pct = round(100 * (now - before) / before)
+    return "±0%" if pct == 0 else f"{pct:+d}%".replace("-", "−")
+
+
+def title(digest: Digest) -> str:
+    day = digest.until.astimezone(digest.tz).strftime("%a %-d %b %Y")
+    if digest.period == timedelta(hours=24):
+        return f"Daily digest, {day}"
+    if digest.period == timedelta(days=7):
+        return f"Weekly digest, {day}"
+    return f"Digest of the last {span(digest.period.total_seconds())}, {day}"
+
+
+def subject(digest: Digest) -> str:
+    line = f"{title(digest)}: {digest.negatives} negative of {digest.total} mentions"
+    return line + (f", {digest.unanswered} unanswered" if digest.unanswered else "")
+
+
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("alerts", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters.update(duration=human_duration, when=lambda d: d.strftime("%a %-d %b %H:%M"))
+    env.filters.update(span=span)
+    env.globals.update(change=change)
+    return env
+
+
+def render_digest(digest: Digest, *, inline_images: bool = False) -> tuple[str, str, str]:
+    """(subject, text, html). Charts are ``cid:`` references, or data: URIs for a browser preview."""
+    env = _environment()
+    now = digest.until
+
+    def image(cid: str) -> str:
+        if inline_images:
+            return "data:image/png;base64," + base64.b64encode(digest.charts[cid]).decode()
+        return f"cid:{cid}"
+
+    context = {"d": digest, "title": title(digest), "image": image,
+               "ago": lambda when: ago(when, now), "local": lambda when: when.astimezone(digest.tz)}
+    text = env.get_template("digest.txt.j2").render(context)
+    html = env.get_template("digest.html.j2").render(context)
+    return subject(digest), text, html
+
+
+def send_digest(store: Store, settings: Settings, *, period: timedelta = timedelta(hours=24),
+                now: datetime | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Build, render and mail the digest to ``digest.recipients``; returns the Message-ID."""
+    from alerts.mailer import send_email
+    from monitor.errors import ConfigError
+
+    if not settings.digest.recipients:
+        raise ConfigError("digest.recipients: no one to send the digest to (add addresses in settings.toml)")
+    digest = build_digest(store, settings, period=period, now=now)
+    subject_line, text, html = render_digest(digest)
+    return send_email(settings, settings.digest.recipients, subject_line, text, html, digest.charts,
+                      environ=environ)

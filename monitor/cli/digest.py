@@ -1,0 +1,164 @@
+"""`listenpost digest` (the daily email: print, preview or send) and `listenpost report` (response times)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.cli import App, pass_app, resolve_path
+from monitor.errors import InputError
+from monitor.records import utcnow
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+STEPS = (("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
+
+
+def _period(since: str) -> tuple[timedelta, datetime]:
+    """The span to cover, ending now: 24h / 7d exactly, or back to a given date."""
+    from monitor.cli.browse import parse_since
+    from monitor.config import parse_duration
+
+    now = utcnow()
+    try:
+        span = timedelta(seconds=parse_duration(since))
+    except ValueError:
+        start = parse_since(since)
+        span = now - start if start else timedelta(0)
+    if span <= timedelta(0):
+        raise InputError(f"--since {since!r}: must reach back into the past, e.g. 24h or 7d")
+    return span, now
+
+
+@click.command()
+@click.option("--since", default="24h", show_default=True,
+              help="Period covered: 24h, 7d, or a date; compared with the same span before it.")
+@click.option("--preview", type=click.Path(dir_okay=False),
+              help="Write the HTML email to this file (charts embedded) to open in a browser.")
+@click.option("--send", is_flag=True, help="Mail it to digest.recipients through the SMTP server.")
+@pass_app
+def digest(app: App, since: str, preview: str | None, send: bool) -> None:
+    """The digest email: print it, preview it in a browser, or send it.
+
+    Volume and sentiment per brand and source against the previous period, a chart, the most
+    negative and the still unanswered mentions, recurring themes and response times.
+
+    Without --preview or --send it prints the plain-text version. Sending needs
+    digest.recipients and, when the server wants a login, LISTENPOST_SMTP_USER and
+    LISTENPOST_SMTP_PASSWORD.
+
+      listenpost digest --since 7d --preview digest.html
+    """
+    from alerts.digest import build_digest, render_digest
+
+    settings = app.settings
+    period, now = _period(since)
+    if send and not settings.digest.recipients:
+        from monitor.errors import ConfigError
+
+        raise ConfigError("digest.recipients: no one to send the digest to (add addresses in settings.toml)")
+    with app.store() as store:
+        result = build_digest(store, settings, period=period, now=now)
+    subject, text, html = render_digest(result)
+    if preview:
+        _, _, preview_html = render_digest(result, inline_images=True)
+        path = resolve_path(preview)
+        try:
+            path.write_text(preview_html, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--preview {preview}: cannot write: {exc.strerror}") from None
+        click.echo(f"Preview written to {path}")
+    if send:
+        from alerts.mailer import send_email
+
+        send_email(settings, settings.digest.recipients, subject, text, html, result.charts)
+        click.echo(f"Digest sent to {len(settings.digest.recipients)} recipient(s): {subject}")
+    if not preview and not send:
+        click.echo(text, nl=False)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A leading ' keeps a spreadsheet from running a cell that starts like a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
+    rows = []
+    for t in timings:
+        row: dict[str, Any] = {"source": t.source, "channel": t.channel, "alerts": t.alerts}
+        for step, verb in STEPS:
+            row[verb] = t.n(step)
+            for stat in ("median", "p90"):
+                value = t.value(step, stat)
+                row[f"{step}_{stat}_s"] = None if value is None else round(value)
+                if step != "alert":
+                    row[f"{step}_{stat}_grade"] = grade(value)
+        rows.append(row)
+    return rows
+
+
+@click.command()
+@click.option("--since", default="30d", show_default=True, help="Alerts created in this span: 7d, 30d, or a date.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the table to this CSV file.")
+@pass_app
+def report(app: App, since: str, csv_path: str | None) -> None:
+    """Response times per source and channel, graded (also --csv).
+
+    Median and p90 time from posting to alert, claim and reply, graded by
+    digest.grade_excellent and digest.grade_average.
+
+      listenpost report --since 30d --csv response-times.csv
+    """
+    from alerts.base import plain
+    from alerts.digest import grade as grade_of
+    from alerts.digest import human_duration, response_times, span
+
+    settings = app.settings
+    period, now = _period(since)
+    with app.store() as store:
+        timings = response_times(store, now - period, now)
+    excellent, average = settings.digest.grade_excellent, settings.digest.grade_average
+
+    def grade(seconds: float | None) -> str:
+        return grade_of(seconds, excellent, average)
+
+    rows = _rows(timings, grade)
+    if csv_path:
+        _write_csv(Path(csv_path).expanduser(), rows)
+    if not rows:
+        click.echo(f"No alerts in the last {span(period.total_seconds())}.")
+        return
+    click.echo(f"Response times over the last {span(period.total_seconds())}, from when the "
+               f"mention was posted (excellent ≤ {human_duration(excellent)}, "
+               f"average ≤ {human_duration(average)}):")
+    click.echo(f"{'source':<12}{'channel':<14}{'alerts':>7}{'alerted':>10}"
+               f"{'claimed':>9}{'median':>12}{'p90':>12}{'replied':>9}{'median':>12}{'p90':>12}")
+    colours = {"excellent": "green", "average": "yellow", "poor": "red"}
+    for t, row in zip(timings, rows, strict=True):
+        line = f"{plain(t.source):<12.12}{plain(t.channel):<14.14}{row['alerts']:>7}" \
+               f"{human_duration(t.value('alert', 'median')):>10}"
+        for step, verb in STEPS[1:]:
+            line += f"{row[verb]:>9}"
+            for stat in ("median", "p90"):
+                value = t.value(step, stat)
+                line += click.style(f"{human_duration(value):>12}", fg=colours.get(grade(value)))
+        click.echo(line)
+    if csv_path:
+        click.echo(f"Written to {csv_path}")
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    fields = list(rows[0]) if rows else ["source", "channel", "alerts"]
+    try:
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=fields)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
+    except OSError as exc:
+        raise InputError(f"--csv {path}: cannot write: {exc.strerror}") from None
