@@ -55,7 +55,9 @@ class BlueskyCollector(RemoteCollector):
         except exceptions.RateLimitExceededError as exc:
             raise SourceError(f"bluesky: rate limited (HTTP 429) after retries: {exc}") from None
         except (exceptions.AtProtocolError, ValueError) as exc:
-            raise SourceError(f"bluesky: {type(exc).__name__}: {exc}") from None
+            # Model errors list every missing field over many lines; the first says what broke.
+            first = (str(exc).splitlines() or [""])[0]
+            raise SourceError(f"bluesky: {type(exc).__name__}: {first}") from None
 
     def pages(self, query: BrandQuery, newer_than: datetime, older_than: datetime | None,
               state: dict[str, Any]) -> Iterator[Page]:
