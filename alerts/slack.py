@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from alerts.base import AlertMessage, Channel, ago, truncate
+from alerts.base import AlertMessage, Channel, ago, plain, truncate
 from alerts.escape import link_target, mrkdwn, mrkdwn_code, mrkdwn_quote
 from monitor.config import require_secret
 from monitor.errors import ChannelError, ConfigError
@@ -122,6 +122,23 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
         })
     text = f"{message.headline}: {truncate(message.text, 150)}" if message.text else message.headline
     return mrkdwn(text), blocks
+
+
+def preview(message: AlertMessage, *, tz: ZoneInfo) -> str:
+    """A terminal rendering of the Slack message: each block's text as Slack shows it, buttons in brackets."""
+    _, blocks = render(message, tz=tz)
+    lines = []
+    for block in blocks:
+        if block["type"] == "actions":
+            text = "  ".join(f"[{e['text']['text']}]" for e in block["elements"])
+        elif block["type"] == "context":
+            text = " ".join(e["text"] for e in block["elements"])
+        else:
+            text = block["text"]["text"]
+        # Undo the mrkdwn entities only for display; plain() keeps the terminal safe.
+        text = plain(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+        lines.extend("│ " + line for line in text.split("\n"))
+    return "\n".join(lines)
 
 
 class SlackChannel(Channel):

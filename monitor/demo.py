@@ -70,6 +70,7 @@ def _rows(path: Path) -> Any:
 def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     from alerts.console import ConsoleChannel
     from alerts.dispatch import build_message, dispatch_due
+    from alerts.slack import preview
     from classifiers import load_classifier
     from monitor.cli import progress
     from monitor.pipeline import run_collector
@@ -94,6 +95,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
+        in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz) if shown else ""
 
     elapsed = time.perf_counter() - started
     click.echo(f"\n{report.fetched} mentions read ({report.fetched - report.new} already stored, "
@@ -107,6 +109,9 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     click.echo(f"\n{len(negatives)} negative mentions would be alerted. The {len(rendered)} newest:\n")
     for text in rendered:
         click.echo(text + "\n")
+    if in_slack:
+        click.echo("The newest as a Slack alert (channel type \"slack\", see docs/alerts.md):\n")
+        click.echo(in_slack + "\n")
     click.echo(f"Done in {elapsed:.1f}s. Look further:")
     for command in (
         f"listenpost --db {db_path} mentions list --label negative --limit 10",
