@@ -4,7 +4,6 @@ the daily digest and database maintenance, and a clean stop on SIGTERM or Ctrl-C
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -108,18 +107,6 @@ def first_collection(last_run: datetime | None, interval: float, now: datetime) 
     if last_run is None:
         return now
     return max(now, last_run + timedelta(seconds=interval))
-
-
-def _optional(path: str) -> Callable[..., Any] | None:
-    """A function from a module that may not be installed in this version."""
-    module, _, attr = path.partition(":")
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-    return getattr(found, attr, None)  # type: ignore[no-any-return]
 
 
 class Daemon:
@@ -238,15 +225,13 @@ class Daemon:
         return f"alerts sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 
     def _escalate(self, store: Store) -> str:
-        escalate_due = _optional("alerts.escalation:escalate_due")
-        if escalate_due is None:
-            return "escalation checks are not available in this version; skipped"
-        return f"escalations {escalate_due(store, self.settings)}"
+        from alerts.escalation import escalate_due
+
+        return f"escalations queued {escalate_due(store, self.settings)}"
 
     def _digest(self, store: Store) -> str:
-        send_digest = _optional("alerts.digest:send_digest")
-        if send_digest is None:
-            return "the digest is not available in this version; skipped"
+        from alerts.digest import send_digest
+
         return f"digest sent, Message-ID {send_digest(store, self.settings)}"
 
     def _maintain(self, store: Store) -> str:

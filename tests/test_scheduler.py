@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -398,3 +399,42 @@ def test_status_shows_next_runs_and_fails_when_the_daemon_died(settings_for: Cal
     assert status().exit_code == 0  # late because they are still running, not because the daemon died
     store.unschedule_jobs()
     assert status().exit_code == 0
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def test_escalation_and_digest_jobs_do_their_work(settings_for: Callable[..., Settings], store: Store) -> None:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        settings = settings_for(recipients='["leads@acme.example"]',
+                                extra='[alerts.escalation]\nafter = "30m"\nchannels = ["out"]\n')
+        settings = replace(settings, digest=replace(settings.digest, smtp_host="127.0.0.1", smtp_port=port,
+                                                    smtp_security="plain"))
+        store.save_mentions([Mention(source="fast", external_id="1", text="Acme never answers", brand="Acme",
+                                     created_at=NOW)])
+        alert_id = store.enqueue_alert(source="fast", external_id="1", brand="Acme", channel="out")
+        assert alert_id is not None
+        store.set_alert_fields(alert_id, status="sent", sent_at=datetime.now(UTC) - timedelta(hours=1))
+        daemon = Daemon(settings, classifier=None, channels={})
+        assert daemon._escalate(store) == "escalations queued 1"
+        assert daemon._escalate(store) == "escalations queued 0"  # once per alert
+        assert daemon._digest(store).startswith("digest sent, Message-ID <")
+        assert len(inbox.messages) == 1 and b"leads@acme.example" in inbox.messages[0]
+    finally:
+        smtp.stop()
