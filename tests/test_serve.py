@@ -15,6 +15,7 @@ from monitor.pipeline import ingest
 from monitor.records import Mention, utcnow
 from monitor.serve import make_server, signature_for
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
+from tests.httpfake import Response
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 COMPLAINT = "Acme lost my parcel and nobody answers. Terrible service, worst company ever."
@@ -45,11 +46,14 @@ def endpoint(settings, store, slack, lexicon):
     server.server_close()
 
 
+def action_payload(action: str, alert_id: int = 1, user: str = "maria") -> dict:
+    return {"type": "block_actions", "user": {"id": "U0MARIA", "username": user},
+            "channel": {"id": "C0ALERTS"}, "container": {"message_ts": "1.0"},
+            "actions": [{"action_id": f"listenpost_{action}", "value": str(alert_id)}]}
+
+
 def click(action: str, alert_id: int = 1, user: str = "maria") -> bytes:
-    payload = {"type": "block_actions", "user": {"id": "U0MARIA", "username": user},
-               "channel": {"id": "C0ALERTS"}, "container": {"message_ts": "1.0"},
-               "actions": [{"action_id": f"listenpost_{action}", "value": str(alert_id)}]}
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return urlencode({"payload": json.dumps(action_payload(action, alert_id, user))}).encode()
 
 
 def post(url: str, body: bytes, *, secret: str = SECRET, stamp: int | None = None,
@@ -149,3 +153,43 @@ def test_serve_needs_the_signing_secret(settings, monkeypatch) -> None:
     monkeypatch.delenv("LISTENPOST_SLACK_SIGNING_SECRET")
     with pytest.raises(MissingCredential, match="LISTENPOST_SLACK_SIGNING_SECRET"):
         make_server(settings, host="127.0.0.1", port=0)
+
+
+def test_socket_mode_click_is_acknowledged_and_applied(settings, store, slack, lexicon, monkeypatch) -> None:
+    """Slack's Socket Mode, played by a local websocket server that sends one button click."""
+    from websockets.sync.server import serve
+
+    from monitor.serve import run_socket_mode
+
+    monkeypatch.setenv("LISTENPOST_SLACK_APP_TOKEN", "xapp-test")
+    ingest(store, settings, [Mention(source="reddit", external_id="t3_1", text=COMPLAINT, brand="Acme",
+                                     author="ann", created_at=utcnow())], lexicon)
+    dispatch_due(store, settings)
+    acks: list[dict] = []
+    payload = action_payload("claim", user="sam")
+
+    def session(websocket) -> None:
+        websocket.send(json.dumps({"type": "hello", "num_connections": 1}))
+        websocket.send(json.dumps({"envelope_id": "env-1", "type": "interactive", "payload": payload,
+                                   "accepts_response_payload": False}))
+        acks.append(json.loads(websocket.recv(timeout=10)))
+        websocket.recv(timeout=10)  # held open until the client goes
+
+    with serve(session, "127.0.0.1", 0) as ws_server:
+        threading.Thread(target=ws_server.serve_forever, daemon=True).start()
+        port = ws_server.socket.getsockname()[1]
+        slack.server.route("POST", "/api/apps.connections.open",
+                           lambda _: Response(200, {"ok": True, "url": f"ws://127.0.0.1:{port}/link"}))
+        stop = threading.Event()
+        worker = threading.Thread(target=run_socket_mode, args=(settings, stop), daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 15
+        while store.alert(1)["claimed_by"] is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        worker.join(10)
+        ws_server.shutdown()
+    assert acks == [{"envelope_id": "env-1"}]
+    assert store.alert(1)["claimed_by"] == "sam"
+    assert slack.server.calls("/api/apps.connections.open")[0].headers["authorization"] == "Bearer xapp-test"
+
