@@ -90,12 +90,11 @@ class GooglePlayCollector(RemoteCollector):
         except (IndexError, TypeError, ValueError) as exc:
             raise SourceError(f"{what}: cannot read the answer ({type(exc).__name__}); "
                               f"{len(text)} characters, truncated or not the review format") from None
-        try:
-            token = results[-2][-1]
-        except (IndexError, TypeError):
-            token = None
+        # The token rides in a trailing [null, "token"] pair; the last page has none.
+        token = next((part[1] for part in results[1:] if isinstance(part, list) and len(part) == 2
+                      and part[0] is None and isinstance(part[1], str)), None)
         items = results[0] if results and isinstance(results[0], list) else []
-        return items, token if isinstance(token, str) else None
+        return items, token
 
     def to_mention(self, item: Any, specs: Any, app_id: str, lang: str, country: str) -> Mention | None:
         fields = {k: spec.extract_content(item) for k, spec in specs.Review.items() if k != "at"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from calendar import timegm
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,6 +15,8 @@ from monitor.config import Settings, Source
 from monitor.errors import ConfigError, SourceError
 from monitor.query import parse_query
 from monitor.records import Mention
+
+log = logging.getLogger(__name__)
 
 
 class RssCollector(RemoteCollector):
@@ -54,6 +57,9 @@ class RssCollector(RemoteCollector):
         if feed.bozo and not feed.entries:
             raise SourceError(f"rss {url}: not a readable RSS or Atom feed "
                               f"({type(feed.get('bozo_exception')).__name__})")
+        if feed.bozo:
+            log.warning("rss %s: the feed is malformed (%s); reading what can be read", url,
+                        feed.get("bozo_exception"))
         mentions = [m for m in (self.to_mention(e, url) for e in feed.entries) if m]
         mentions.sort(key=lambda m: m.created_at, reverse=True)  # feeds need not be in order
         yield Page(mentions, skipped=len(feed.entries) - len(mentions),
