@@ -108,7 +108,12 @@ def escalate_due(store: Store, settings: Settings, *, now: datetime | None = Non
     now = now or utcnow()
     queued = 0
     minutes = round(config.after / 60)
+    seen: set[str] = set()
     for row in store.unclaimed_alerts(sent_before=now - timedelta(seconds=config.after), now=now):
+        incident = row["group_key"] or f"{row['source']}:{row['external_id']}"
+        if incident in seen:
+            continue  # one escalation per incident, not one per repost
+        seen.add(incident)
         for channel in targets:
             if store.enqueue_alert(source=row["source"], external_id=row["external_id"], brand=row["brand"],
                                    channel=channel, kind="escalation", group_key=row["group_key"],

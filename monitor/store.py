@@ -727,10 +727,11 @@ class Store:
     # -- alert handling: claims, incidents, escalation, Slack interactivity ------------------
 
     def case_alert_ids(self, alert_id: int) -> list[int]:
-        """The rows that are one case with this alert: its mention's alerts on every channel."""
+        """The rows that are one case with this alert: its mention's alerts on every channel,
+        and those of every mention in the same incident."""
         return [r[0] for r in self.conn.execute(
-            "SELECT b.id FROM alerts a JOIN alerts b ON b.source = a.source"
-            " AND b.external_id = a.external_id AND b.kind IN ('mention', 'escalation', 'test')"
+            "SELECT b.id FROM alerts a JOIN alerts b ON ((b.source = a.source AND b.external_id = a.external_id)"
+            " OR b.group_key = a.group_key) AND b.kind IN ('mention', 'escalation')"
             " WHERE a.id = ? ORDER BY b.id", [alert_id],
         )]
 
@@ -807,8 +808,8 @@ class Store:
         return list(self.db.query(
             "SELECT a.* FROM alerts a WHERE a.kind = 'mention' AND a.status = 'sent'"
             " AND a.sent_at <= ? AND a.escalated_at IS NULL"
-            " AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source"
-            "  AND b.external_id = a.external_id AND (b.claimed_at IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM alerts b WHERE ((b.source = a.source"
+            "  AND b.external_id = a.external_id) OR b.group_key = a.group_key) AND (b.claimed_at IS NOT NULL"
             "  OR b.closed_at IS NOT NULL OR b.snoozed_until > ?))"
             " ORDER BY a.id",
             [ts(sent_before), ts(now)],

@@ -172,3 +172,18 @@ def test_alerts_commands(runner, settings, store, lexicon, db_path) -> None:
     assert "1 alert(s) queued again" in run("alerts", "retry", "--failed")
     missing = runner.invoke(cli, [*base, "alerts", "show", "99"])
     assert missing.exit_code == 2 and "no alert #99" in missing.output
+
+
+def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexicon) -> None:
+    from alerts.escalation import apply_action
+
+    ingest(store, settings, [mention(1), mention(2, "RT " + COMPLAINT), mention(3, COMPLAINT + " !!")], lexicon)
+    dispatch_due(store, settings)
+    later = utcnow() + timedelta(minutes=31)
+    assert escalate_due(store, settings, now=later) == 1  # one escalation for three reposts
+    ingest(store, settings, [mention(4, COMPLAINT + " #fail")], lexicon)
+    dispatch_due(store, settings)
+    outcome = apply_action(store, 1, "claim", "maria")
+    assert {store.alert(i)["claimed_by"] for i in range(1, 5)} == {"maria"}
+    assert set(outcome.alert_ids) >= {1, 2, 3, 4}
+    assert escalate_due(store, settings, now=later + timedelta(hours=1)) == 0
