@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from alerts.base import AlertMessage, Channel
 from alerts.slack import render
 from monitor.config import require_secret
 from monitor.errors import ChannelError
+
+# slack_sdk logs the webhook URL at debug level, and the URL is the secret: keep that logger quiet.
+_QUIET = logging.getLogger("listenpost.webhook.client")
+_QUIET.setLevel(logging.WARNING)
+_QUIET.propagate = False
 
 
 class WebhookChannel(Channel):
@@ -24,7 +30,8 @@ class WebhookChannel(Channel):
         from slack_sdk.webhook import WebhookClient
 
         text, blocks = render(message, tz=self.app.tz, buttons=False)
-        client = WebhookClient(self.url, timeout=int(self.options.get("timeout", 15)), retry_handlers=[])
+        client = WebhookClient(self.url, timeout=int(self.options.get("timeout", 15)), retry_handlers=[],
+                               logger=_QUIET)
         try:
             response = client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
         except (OSError, ValueError) as exc:

@@ -168,3 +168,16 @@ def test_alerts_test_command_sends_through_the_named_channel(runner, write_setti
     monkeypatch.delenv("LISTENPOST_SLACK_WEBHOOK_URL")
     unset = runner.invoke(cli, ["--config", str(config), "alerts", "test", "hook"])
     assert unset.exit_code == 2 and "LISTENPOST_SLACK_WEBHOOK_URL" in unset.output
+
+
+def test_webhook_url_never_reaches_the_log(store, make_settings, fake, lexicon, monkeypatch, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    fake.route("POST", "/services/T0/B0/s3cr3t", Response(500, "oops"))
+    monkeypatch.setenv("LISTENPOST_SLACK_WEBHOOK_URL", fake.url + "/services/T0/B0/s3cr3t")
+    settings = webhook_settings(make_settings)
+    ingest(store, settings, [complaint()], lexicon)
+    dispatch_due(store, settings)
+    assert fake.calls("/services/T0/B0/s3cr3t")
+    assert "s3cr3t" not in caplog.text and "s3cr3t" not in (store.alert(1)["last_error"] or "")
