@@ -92,7 +92,7 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
         summary = message.extra.get("text") or message.text
         blocks.append(section(mrkdwn(summary)))
         return f"{message.headline}: {summary}", blocks
-    facts = [f"*{mrkdwn(message.author) or 'unknown author'}* on {mrkdwn(message.source)}",
+    facts = [f"*{mrkdwn(truncate(message.author, 80)) or 'unknown author'}* on {mrkdwn(message.source)}",
              message.history_line(), f"posted {ago(message.created_at)}"]
     if message.negative is not None:
         facts.append(f"negative {message.negative:.2f}")

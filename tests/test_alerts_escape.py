@@ -85,3 +85,5 @@ def test_huge_text_is_cut_to_slack_limits() -> None:
     for block in blocks:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= 3000
+        if block["type"] == "context":
+            assert all(len(e["text"]) <= 2000 for e in block["elements"])
