@@ -834,23 +834,28 @@ class Store:
 
     # -- maintenance ------------------------------------------------------------------------
 
-    def drop_raw_payloads(self, collected_before: datetime, *, chunk: int = 2000) -> int:
+    def drop_raw_payloads(self, collected_before: datetime, *, chunk: int = 1000) -> int:
         """Replace raw API payloads of mentions collected before the cutoff with '{}'.
 
-        In chunks, each its own short transaction, so collectors writing meanwhile wait
-        milliseconds rather than for the whole sweep.
+        In rowid order and in chunks, each its own short transaction: collectors writing
+        meanwhile wait for one chunk, not the whole sweep, and no chunk rescans the rows
+        already done.
         """
-        cleared = 0
+        cleared, last = 0, 0
         while True:
             with self.transaction():
-                cur = self.conn.execute(
-                    "UPDATE mentions SET raw = '{}' WHERE rowid IN (SELECT rowid FROM mentions"
-                    " WHERE collected_at < ? AND raw != '{}' LIMIT ?)",
-                    [ts(collected_before), chunk],
+                ids = [r[0] for r in self.conn.execute(
+                    "SELECT rowid FROM mentions WHERE rowid > ? AND collected_at < ? AND raw != '{}'"
+                    " ORDER BY rowid LIMIT ?",
+                    [last, ts(collected_before), chunk],
+                )]
+                if not ids:
+                    return cleared
+                self.conn.execute(
+                    f"UPDATE mentions SET raw = '{{}}' WHERE rowid IN ({','.join('?' for _ in ids)})", ids
                 )
-            cleared += cur.rowcount
-            if cur.rowcount < chunk:
-                return cleared
+            cleared += len(ids)
+            last = ids[-1]
 
     def analyze(self) -> None:
         self.conn.execute("ANALYZE")
