@@ -37,17 +37,16 @@ def volume_chart(points: Sequence[Point], *, split: datetime, step: timedelta) -
     fig = Figure(figsize=(6.0, 1.7), dpi=200)
     ax = fig.add_axes((0.07, 0.17, 0.86, 0.76))
     share_ax = ax.twinx()
-    xs = [p.start for p in points]
+    xs = mdates.date2num([p.start for p in points])  # days as floats: matplotlib's time axis
+    days = step.total_seconds() / 86400
     colours = [CURRENT if p.start >= split else PREVIOUS for p in points]
-    width = step.total_seconds() / 86400 * 0.8
-    ax.bar(xs, [p.mentions for p in points], width=width, color=colours, align="edge", linewidth=0)
-    ax.bar(xs, [p.negatives for p in points], width=width, align="edge", linewidth=0,
+    ax.bar(xs, [p.mentions for p in points], width=days * 0.8, color=colours, align="edge", linewidth=0)
+    ax.bar(xs, [p.negatives for p in points], width=days * 0.8, align="edge", linewidth=0,
            color=[NEGATIVE if p.start >= split else PREVIOUS_NEGATIVE for p in points])
     # a share of one or two mentions is 0 % or 100 % noise; the line skips such buckets
     shares = [100.0 * p.negatives / p.mentions if p.mentions >= MIN_FOR_SHARE else float("nan")
               for p in points]
-    share_ax.plot([x + step / 2 for x in xs], shares, color="#7f1d1d", linewidth=1.1, marker="o",
-                  markersize=1.8)
+    share_ax.plot(xs + days / 2, shares, color="#7f1d1d", linewidth=1.1, marker="o", markersize=1.8)
     share_ax.set_ylim(0, 100)
     share_ax.set_yticks([0, 50, 100], ["0%", "50%", "100%"])
     ax.set_ylim(0, max([p.mentions for p in points] + [1]) * 1.15)
@@ -59,8 +58,8 @@ def volume_chart(points: Sequence[Point], *, split: datetime, step: timedelta) -
     else:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8, tz=tz))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=tz))
-    if xs:
-        ax.set_xlim(xs[0], xs[-1] + step)
+    if len(xs):
+        ax.set_xlim(xs[0], xs[-1] + days)
     for axis in (ax, share_ax):
         axis.tick_params(labelsize=6, colors=INK, length=2)
         for side in ("top", "left", "right"):

@@ -23,7 +23,7 @@ from monitor.records import UNSCORED, utcnow
 from monitor.store import Store, parse_ts
 
 TOP_NEGATIVES = 5
-UNANSWERED_SHOWN = 8
+UNANSWERED_SHOWN = 6
 THEME_TEXTS = 20000  # newest negatives of a period read for themes
 SNIPPET = 280
 NO_BRAND = "Other mentions"
@@ -38,6 +38,7 @@ class Item:
     text: str
     url: str
     posted: datetime
+    claimed: bool = False
     claimed_by: str = ""
 
 
@@ -158,7 +159,8 @@ def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
     posted = parse_ts(row["created_at"]) or utcnow()
     return Item(source=row["source"], author=plain(truncate(row.get("author") or "", 60)),
                 text=plain(truncate(text, SNIPPET)), url=safe_url(row.get("url")),
-                posted=posted.astimezone(tz), claimed_by=plain(row.get("claimed_by") or ""))
+                posted=posted.astimezone(tz), claimed=bool(row.get("claimed_at")),
+                claimed_by=plain(row.get("claimed_by") or ""))
 
 
 def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,
@@ -287,6 +289,8 @@ def human_duration(seconds: float | None) -> str:
 
 def span(seconds: float) -> str:
     """'24 hours', '7 days': a period in words."""
+    if seconds < 3600:
+        return human_duration(seconds)
     hours = round(seconds / 3600)
     if hours % 24 or hours < 48:
         return f"{hours} hour{'s' if hours != 1 else ''}"
@@ -329,6 +333,12 @@ def _environment() -> Any:
     return env
 
 
+def _waiting(item: Item, now: datetime) -> str:
+    """'waiting 2 days · claimed by sam' for an unanswered mention."""
+    who = f"claimed by {item.claimed_by}" if item.claimed_by else "claimed" if item.claimed else "unclaimed"
+    return f"waiting {ago(item.posted, now).removesuffix(' ago')} · {who}"
+
+
 def render_digest(digest: Digest, *, inline_images: bool = False) -> tuple[str, str, str]:
     """(subject, text, html). Charts are ``cid:`` references, or data: URIs for a browser preview."""
     env = _environment()
@@ -339,8 +349,8 @@ def render_digest(digest: Digest, *, inline_images: bool = False) -> tuple[str, 
             return "data:image/png;base64," + base64.b64encode(digest.charts[cid]).decode()
         return f"cid:{cid}"
 
-    context = {"d": digest, "title": title(digest), "image": image,
-               "ago": lambda when: ago(when, now), "local": lambda when: when.astimezone(digest.tz)}
+    context = {"d": digest, "title": title(digest), "image": image, "ago": lambda when: ago(when, now),
+               "waiting": lambda item: _waiting(item, now), "local": lambda when: when.astimezone(digest.tz)}
     text = env.get_template("digest.txt.j2").render(context)
     html = env.get_template("digest.html.j2").render(context)
     return subject(digest), text, html

@@ -42,7 +42,7 @@ def build_message(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
-        html_part = message.get_payload()[1]
+        html_part = typing.cast(list[EmailMessage], message.get_payload())[1]
         for cid, data in (images or {}).items():
             html_part.add_related(data, maintype="image", subtype="png", cid=f"<{cid}>",
                                   filename=f"{cid.partition('@')[0]}.png", disposition="inline")

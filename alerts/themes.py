@@ -98,11 +98,11 @@ def find_themes(
     before = Counter(t for t, w in zip(*assign(previous), strict=True) if w > 0) if previous else Counter()
     themes = []
     for t in range(k):
-        members = np.flatnonzero((topic == t) & (strength > 0))
+        members = np.flatnonzero((topic == t) & (strength > 0)).tolist()
         keywords = _label(terms, nmf.components_[t])
         if len(members) < 2 or not keywords:
             continue
-        best = members[np.argsort(-strength[members], kind="stable")]
+        best = sorted(members, key=lambda i: -strength[i])
         themes.append(Theme(
             label=" · ".join(keywords[:LABEL_WORDS]), keywords=keywords, count=len(members),
             previous=before[t], brands=Counter(current[i].get("brand") or "" for i in members),

@@ -633,6 +633,8 @@ class Store:
             " substr(m.text, 1, 2000) AS text, m.created_at,"
             " (SELECT max(a.claimed_by) FROM alerts a WHERE a.source = m.source"
             "  AND a.external_id = m.external_id) AS claimed_by,"
+            " (SELECT min(a.claimed_at) FROM alerts a WHERE a.source = m.source"
+            "  AND a.external_id = m.external_id) AS claimed_at,"
             " row_number() OVER (PARTITION BY m.brand ORDER BY m.created_at) AS rank,"
             " count(*) OVER (PARTITION BY m.brand) AS total"
             " FROM mentions m JOIN latest_labels c"

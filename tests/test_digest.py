@@ -128,6 +128,7 @@ def busy_store(store: Store) -> Store:
             "negative", NOW - (i + 3) * hour, source="reddit", url=f"https://reddit.com/r/p/{i}")
     add(store, "evil", HOSTILE, "negative", NOW - 30 * timedelta(minutes=1),
         url="javascript:alert(document.cookie)", negative=0.99)
+    add(store, "huge", "unbearable " * 100_000, "negative", NOW - 40 * timedelta(minutes=1), negative=0.98)
     add(store, "ok1", "fast delivery, thanks", "positive", NOW - 5 * hour)
     add(store, "de1", "Paket seit 5 Tagen unterwegs", "unscored", NOW - 4 * hour)
     add(store, "bb1", "love my brewbird", "positive", NOW - 6 * hour, brand="Brewbird", source="bluesky")
@@ -136,6 +137,7 @@ def busy_store(store: Store) -> Store:
             NOW - timedelta(hours=30 + i), source="reddit")
     alert(store, "out0", created=NOW - 2 * hour, sent_at=NOW - 2 * hour + timedelta(minutes=1),
           claimed_at=NOW - hour, replied_at=NOW - hour + timedelta(minutes=10), replied_by="sam")
+    alert(store, "out7", created=NOW - 9 * hour, claimed_at=NOW - 8 * hour, claimed_by="jo")
     run = store.start_run("reddit", "collect")
     store.finish_run(run, fetched=0, new=0, error="reddit: 503 Service Unavailable")
     store.db["runs"].update(run, {"started_at": ts(NOW - 3 * hour)})
@@ -172,7 +174,7 @@ def test_digest_arrives_over_smtp_with_chart_links_and_escaped_text(
     message = box.messages[0]
     assert message["Message-ID"] == message_id
     # long subjects are folded onto a continuation line; unfolding leaves the usual leading space
-    assert message["Subject"].strip() == "Daily digest, Mon 23 Nov 2026: 14 negative of 17 mentions, 16 unanswered"
+    assert message["Subject"].strip() == "Daily digest, Mon 23 Nov 2026: 15 negative of 18 mentions, 17 unanswered"
     p = parts(message)
     # one chart per brand with mentions, each referenced from the HTML and a real PNG
     assert len(p["images"]) == 2
@@ -181,6 +183,8 @@ def test_digest_arrives_over_smtp_with_chart_links_and_escaped_text(
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert 'href="https://x.com/u/status/7"' in p["html"]
     assert "https://reddit.com/r/p/0" in p["text"]
+    assert "[x] waiting 9 hours · claimed by jo: Is Parcelly down?" in p["text"]
+    assert "[reddit] waiting 1 day · unclaimed: parcel marked delivered but not here 2" in p["text"]
     # hostile text is escaped, its bidi override removed, its javascript: link not linked
     assert "<script" not in p["html"] and "<img src=x" not in p["html"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in p["html"]
@@ -188,6 +192,8 @@ def test_digest_arrives_over_smtp_with_chart_links_and_escaped_text(
     assert "\u202e" not in p["html"] and "\u202e" not in p["text"]
     assert "javascript:" not in p["html"]
     assert "<script>alert(1)</script>" in p["text"]  # plain text shows it as written
+    # a million-character mention is shortened, not mailed whole
+    assert len(p["html"]) < 100_000 and "unbearable unbearable" in p["html"]
     # local time, failures and other-language mentions are all stated
     assert "(Europe/Berlin)" in p["text"] and "08:00 –" not in p["text"]
     assert "reddit: 1 of 1 collection runs failed (last error: reddit: 503 Service Unavailable)" in p["text"]
@@ -199,9 +205,10 @@ def test_digest_compares_sources_with_the_previous_period(busy_store: Store, set
     parcelly = next(b for b in digest.brands if b.name == "Parcelly")
     reddit = next(s for s in parcelly.sources if s.source == "reddit")
     assert (reddit.now["negative"], reddit.before["negative"]) == (5, 3)
-    assert parcelly.count("negative") == 14 and parcelly.count("negative", previous=True) == 3
+    assert parcelly.count("negative") == 15 and parcelly.count("negative", previous=True) == 3
     assert parcelly.top[0].url == ""  # the javascript: link was dropped
-    assert parcelly.unanswered_total == 16  # out0 was replied to; the previous day's are still open
+    assert len(parcelly.top[1].text) <= 280 and parcelly.top[1].text.endswith("…")
+    assert parcelly.unanswered_total == 17  # out0 was replied to; the previous day's are still open
     _, text, _ = render_digest(digest)
     assert "reddit                 5         5        0         0            0" in text
     assert "+67%" in text  # negatives up from 3 to 5 on reddit, per the source table's delta
