@@ -222,6 +222,8 @@ def test_bad_intervals_are_settings_errors(settings_for: Callable[..., Settings]
         Daemon(settings_for(source("fast", "0s")), classifier=None, channels={})
     with pytest.raises(ConfigError, match=r"schedule\.dispatch_every"):
         Daemon(settings_for(dispatch="0s"), classifier=None, channels={}).jobs(NOW)
+    with pytest.raises(ConfigError, match=r"schedule\.maintenance_at: expected a local time"):
+        settings_for(maintenance="3am")
 
 
 # -- the running scheduler: misfires, coalescing, overlaps, stops -------------------------------
