@@ -1,5 +1,5 @@
 """`listenpost run` as a real process: collects from a loopback source, alerts a fake Slack, stops on
-SIGTERM, resumes on restart, and shares its database with a concurrent import.
+SIGTERM, resumes on restart, and shares its database with a backfill and an import running at once.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack
 from tests.fakesource import REGISTRATION, FeedServer
-from tests.httpfake import FakeServer
+from tests.httpfake import FakeServer, Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 # The CLI with the test-only source registered, as the daemon's process would have it installed.
@@ -147,14 +149,35 @@ def test_daemon_collects_alerts_stops_on_sigterm_and_resumes(
     assert sorted(set(feed.served)) == ["m1", "m2"]
 
 
-def test_import_and_daemon_share_one_database(
+def algolia(hits: list[dict[str, Any]]) -> Callable[[Request], Response]:
+    """Hacker News search_by_date: hits inside the request's created_at_i bounds, 100 a page."""
+
+    def answer(request: Request) -> Response:
+        bounds = request.query["numericFilters"][0].split(",")
+        lower = next((int(b.split(">=")[1]) for b in bounds if ">=" in b), 0)
+        upper = next((int(b.split("<=")[1]) for b in bounds if "<=" in b), None)
+        page = [h for h in hits if h["created_at_i"] >= lower and (upper is None or h["created_at_i"] <= upper)]
+        return Response(200, {"hits": page[:100], "hitsPerPage": 100})
+
+    return answer
+
+
+def test_backfill_import_and_daemon_share_one_database(
     config: Callable[[str], Path], fake: FakeServer, slack: FakeSlack, tmp_path: Path,
     processes: list[subprocess.Popen[str]],
 ) -> None:
     feed = FeedServer(fake, [ANGRY, HAPPY, "What time does acme open?"], per_request=25)
+    now = int(time.time())
+    archive = [{"_tags": ["comment"], "author": f"hn{i}", "comment_text": f"acme deploy number {i} went fine",
+                "created_at_i": now - 600 * i - 60, "objectID": str(9000 + i), "parent_id": 1, "story_id": 1}
+               for i in range(600)]  # one every ten minutes for about four days
+    fake.route("GET", "/hn/search_by_date", algolia(archive))
     path = config("0.05s")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f'[sources.hackernews]\nbase_url = "{fake.url}/hn"\n'
+                 'options = { min_interval = 0, backoff = 0.01 }\n')
     export = tmp_path / "export.jsonl"
-    rows = 2000
+    rows = 1000
     with export.open("w", encoding="utf-8") as fh:
         for n in range(rows):
             fh.write(json.dumps({"id": f"e{n}", "text": f"acme order {n} arrived", "author": f"a{n}",
@@ -163,23 +186,27 @@ def test_import_and_daemon_share_one_database(
     daemon = start_daemon(path, processes, log)
     wait_for(lambda: len(feed.cursors()) >= 3, daemon, log)
 
-    imported = subprocess.run(listenpost(path, "import", str(export), "--brand", "Acme"), cwd=ROOT,
-                              env=environment(), text=True, capture_output=True, timeout=300)
+    since = (datetime.now(UTC) - timedelta(days=9)).date().isoformat()
+    writers = [subprocess.Popen(listenpost(path, *args), cwd=ROOT, env=environment(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for args in (("import", str(export), "--brand", "Acme"), ("backfill", "hackernews", "--since", since))]
+    processes.extend(writers)
+    (imported, imported_err), (backfilled, backfilled_err) = (w.communicate(timeout=300) for w in writers)
     calls = len(feed.cursors())
     wait_for(lambda: len(feed.cursors()) >= calls + 3, daemon, log)  # still collecting afterwards
     text = stop(daemon, log)
 
-    assert imported.returncode == 0, imported.stderr
-    assert f"Read {rows} rows: {rows} new mentions" in imported.stdout
-    for output in (text, imported.stderr):
+    assert [w.returncode for w in writers] == [0, 0], imported_err + backfilled_err
+    assert f"Read {rows} rows: {rows} new mentions" in imported
+    assert f"hackernews: fetched {len(archive)}, new {len(archive)}" in backfilled
+    for output in (text, imported_err, backfilled_err):
         assert "locked" not in output and "Traceback" not in output
     with Store(tmp_path / "listenpost.db") as store:
-        assert store.count_mentions() == rows + len(set(feed.served))
         counts = {r["source"]: r["n"] for r in store.db.query("SELECT source, count(*) AS n FROM mentions GROUP BY 1")}
         failed = [r for r in store.last_runs() if r["last_error"]]
         alerts = store.alert_counts()
         negatives = store.label_counts()["negative"]
-    assert counts == {"export": rows, "fakefeed": len(set(feed.served))}
+    assert counts == {"export": rows, "hackernews": len(archive), "fakefeed": len(set(feed.served))}
     assert not failed
     assert negatives >= len({m for m in feed.served if int(m[1:]) % 3 == 1})  # at least every angry one
     assert sum(alerts.values()) == negatives  # one alert per negative mention: none lost, none twice
