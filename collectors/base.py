@@ -163,6 +163,9 @@ class RemoteCollector(Collector):
         """Pages newest first. Use the bounds in the API request where it can; the base
         filters again. ``state`` is kept in the collect cursor for source-specific marks."""
 
+    #: why ``earliest`` is where it is, as the coverage report says it
+    earliest_reason: ClassVar[str] = ""
+
     def earliest(self) -> datetime | None:
         """The oldest time the source can search at all, where it has such a ceiling."""
         return None
@@ -201,7 +204,7 @@ class RemoteCollector(Collector):
         since = window.since
         earliest = self.earliest()
         if earliest is not None and since < earliest:
-            state["gap"] = f"{_day(since)}..{_day(earliest)} not covered"
+            state["gap"] = f"{self.earliest_reason}: {_day(since)}..{_day(earliest)} not covered"
             since = earliest
         resumed_at = _parse(state.get("reached"))
         reached = resumed_at or until

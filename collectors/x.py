@@ -24,6 +24,7 @@ class XCollector(RemoteCollector):
     # App-only recent search: 450 requests per 15 minutes.
     default_min_interval: ClassVar[float] = 2.0
     option_names: ClassVar[frozenset[str]] = frozenset({"include_retweets", "max_results"})
+    earliest_reason: ClassVar[str] = f"X search covers only the last {SEARCH_DAYS} days"
 
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         super().__init__(settings, source)

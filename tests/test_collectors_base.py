@@ -16,21 +16,23 @@ from monitor.query import parse_query
 from monitor.store import Store
 from tests.collectorkit import collect, make, source_settings
 
-NOW = time.time()
-
 
 @pytest.mark.parametrize(("headers", "expected"), [
     ({"Retry-After": "30"}, 30.0),
-    ({"retry-after": email.utils.formatdate(NOW + 120, usegmt=True)}, 120.0),
-    ({"x-rate-limit-reset": str(int(NOW) + 300), "x-rate-limit-remaining": "0"}, 300.0),  # X
-    ({"ratelimit-reset": str(int(NOW) + 60)}, 60.0),  # Bluesky
+    ({"retry-after": "{date+120}"}, 120.0),
+    ({"x-rate-limit-reset": "{epoch+300}", "x-rate-limit-remaining": "0"}, 300.0),  # X
+    ({"ratelimit-reset": "{epoch+60}"}, 60.0),  # Bluesky
     ({"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "42"}, 42.0),  # Reddit: seconds left
     ({"X-Ratelimit-Remaining": "57", "X-Ratelimit-Reset": "42"}, None),  # budget left: no wait
     ({"Retry-After": "soon"}, None),
     ({}, None),
 ])
 def test_server_wait_reads_each_apis_headers(headers: dict[str, str], expected: float | None) -> None:
-    wait = server_wait(headers)
+    now = time.time()
+    filled = {k: v.replace("{date+120}", email.utils.formatdate(now + 120, usegmt=True))
+              .replace("{epoch+300}", str(int(now) + 300)).replace("{epoch+60}", str(int(now) + 60))
+              for k, v in headers.items()}
+    wait = server_wait(filled)
     if expected is None:
         assert wait is None
     else:

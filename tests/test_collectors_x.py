@@ -101,7 +101,8 @@ def test_backfill_states_the_seven_day_ceiling(tmp_path: Path, fake: FakeServer,
     report = collect(store, settings_for(tmp_path, fake), "x", since=since, scope="bf")
     assert report.errors == [] and report.new == 9
     state = coverage(store.cursor("x", f"{KEY}|bf"))
-    assert state["gap"].startswith("2026-01-01 00:00..")
+    assert state["gap"].startswith("X search covers only the last 7 days: 2026-01-01 00:00..")
+    assert state["gap"].endswith(" not covered")
     assert report.notes == [f"{KEY}|bf: {state['gap']}"]
     start = datetime.fromisoformat(fake.requests[0].query["start_time"][0].replace("Z", "+00:00"))
     assert utcnow() - start < timedelta(days=7)

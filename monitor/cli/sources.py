@@ -13,6 +13,8 @@ from monitor.cli import App, pass_app, progress
 from monitor.errors import InputError
 from monitor.records import utcnow
 
+PER_QUERY = 1000  # progress steps per query: thousandths of the window
+
 
 def _date(value: str | None, flag: str) -> datetime | None:
     if value is None:
@@ -78,10 +80,15 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
             for q in queries:
                 store.save_cursor(source, q.key, None)
         try:
-            with progress(None, f"Backfilling {source}") as bar:
+            # The bar measures how much of the window each query has walked back through.
+            with progress(PER_QUERY * len(queries), f"Backfilling {source}") as bar:
+                def advance(_: int) -> None:
+                    done = sum(_walked(store, source, q.key, start, end or utcnow()) for q in queries)
+                    bar.update(max(0, done - bar.pos))
+
                 report = run_collector(store, settings, collector, kind="backfill",
                                        window=Window(start, end), classifier=classifier,
-                                       progress=bar.update, queries=queries)
+                                       progress=advance, queries=queries)
         except KeyboardInterrupt:
             click.secho("\nInterrupted; run the same command again to resume.", fg="yellow", err=True)
             _coverage(app, store, source, queries)
@@ -93,6 +100,19 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
         click.secho(f"  error: {error}", fg="red", err=True)
     if report.errors:
         sys.exit(1)
+
+
+def _walked(store: Any, source: str, key: str, since: datetime, until: datetime) -> int:
+    """How far one query's backfill has come, in thousandths of the window."""
+    from collectors.base import coverage
+
+    state = coverage(store.cursor(source, key))
+    if state.get("done"):
+        return PER_QUERY
+    reached = _date(state.get("reached"), "reached") if state.get("reached") else until
+    assert reached is not None
+    span = (until - since).total_seconds() or 1.0
+    return min(PER_QUERY, int(PER_QUERY * (until - reached).total_seconds() / span))
 
 
 def _coverage(app: App, store: Any, source: str, queries: list[Any]) -> None:
@@ -112,7 +132,7 @@ def _coverage(app: App, store: Any, source: str, queries: list[Any]) -> None:
             line += f" (not finished; reached {_when(app, reached)})" if reached else " (not finished)"
         click.echo(line)
         if state.get("gap"):
-            click.secho(f"    not covered: {state['gap']}", fg="yellow")
+            click.secho(f"    {state['gap']}", fg="yellow")
 
 
 @click.command("sources")
