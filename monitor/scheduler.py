@@ -316,10 +316,12 @@ class Daemon:
     def run_until_signalled(self) -> None:
         """Run in the foreground until SIGTERM or SIGINT; a second signal ends it at once."""
         signalled = threading.Event()
+        received: list[str] = []
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
-            log.info("%s received: finishing the current step, then stopping",
-                     signal.Signals(signum).name)
+            # Only flags here; logging from inside a signal handler can interleave with a log
+            # line the main thread was writing.
+            received.append(signal.Signals(signum).name)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signalled.set()
@@ -329,6 +331,7 @@ class Daemon:
             self.start()
             while not signalled.wait(1.0):
                 pass
+            log.info("%s received: finishing the current step, then stopping", received[0])
             self.stop()
         finally:
             for sig, handler in previous.items():

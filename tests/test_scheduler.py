@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -440,3 +442,30 @@ def test_escalation_and_digest_jobs_do_their_work(settings_for: Callable[..., Se
         assert len(inbox.messages) == 1 and b"leads@acme.example" in inbox.messages[0]
     finally:
         smtp.stop()
+
+
+def test_ctrl_c_finishes_the_batch_in_hand_then_returns(settings_for: Callable[..., Settings], store: Store,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="monitor")
+    settings = settings_for(source("slow", "1h"))
+    gate = threading.Event()
+    slow = Slow(settings, batches=3, hold_before={1: gate})
+    daemon = Daemon(settings, classifier=None, channels={}, collectors={"slow": slow})
+    before = signal.getsignal(signal.SIGINT)
+
+    def press_ctrl_c() -> None:
+        wait_for(lambda: store.cursor("slow", "") == "1")
+        os.kill(os.getpid(), signal.SIGINT)
+        wait_for(daemon.stopping.is_set)
+        gate.set()
+
+    helper = threading.Thread(target=press_ctrl_c)
+    helper.start()
+    try:
+        daemon.run_until_signalled()
+    finally:
+        gate.set()
+        helper.join(10)
+    assert store.cursor("slow", "") == "2" and slow.fetched_batches == 2
+    assert "SIGINT received: finishing the current step, then stopping" in caplog.text
+    assert signal.getsignal(signal.SIGINT) is before
