@@ -40,7 +40,7 @@ def endpoint(settings, store, slack, lexicon):
                                      author="ann", created_at=utcnow())], lexicon)
     dispatch_due(store, settings)
     server = make_server(settings, host="127.0.0.1", port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/slack/actions"
     server.shutdown()
     server.server_close()
