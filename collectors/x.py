@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from collectors.base import BrandQuery, Page, RemoteCollector, render_query
 from collectors.http import make_session
 from monitor.config import Settings, Source
-from monitor.errors import SourceError
+from monitor.errors import ConfigError, SourceError
 from monitor.records import Mention, ensure_utc, utcnow
 
 # Recent search reaches back 7 days; a minute of margin keeps start_time valid in flight.
@@ -21,8 +21,8 @@ class XCollector(RemoteCollector):
     name: ClassVar[str] = "x"
     credentials: ClassVar[tuple[str, ...]] = ("X_BEARER_TOKEN",)
     default_base_url: ClassVar[str] = "https://api.twitter.com"
-    # App-only recent search: 450 requests per 15 minutes.
-    default_min_interval: ClassVar[float] = 2.0
+    # Recent search on the Basic tier: 60 requests per 15 minutes per app (Pro: 450, so 2s).
+    default_min_interval: ClassVar[float] = 15.0
     option_names: ClassVar[frozenset[str]] = frozenset({"include_retweets", "max_results"})
     earliest_reason: ClassVar[str] = f"X search covers only the last {SEARCH_DAYS} days"
 
@@ -32,6 +32,8 @@ class XCollector(RemoteCollector):
 
         self.include_retweets = self.option("include_retweets", False)
         self.max_results = self.option("max_results", 100)
+        if not 10 <= self.max_results <= 100:
+            raise ConfigError("sources.x.options.max_results: X returns 10 to 100 posts a page")
         self.client = tweepy.Client(bearer_token=self.secrets["X_BEARER_TOKEN"])
         # tweepy's API host is fixed; the adapter sends its requests to the base_url setting.
         make_session(self.policy, rewrite_to=self.base_url, session=self.client.session)
