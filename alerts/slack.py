@@ -76,7 +76,12 @@ def section(text: str) -> dict[str, Any]:
 
 
 def headline(message: AlertMessage) -> str:
-    line = f"*{mrkdwn(message.headline)}*"
+    title = message.headline
+    if message.kind == "escalation" and message.extra.get("reason") == "quiet hours":
+        title = f"Negative mention of {message.brand} on {message.source} (quiet hours: on-call only)"
+    elif message.kind == "escalation" and message.extra.get("reason"):
+        title += f" ({message.extra['reason']})"
+    line = f"*{mrkdwn(title)}*"
     if message.group_count > 1:
         line += f"  ·  {message.group_count} similar mentions"
     ping = message.extra.get("mention")

@@ -108,6 +108,12 @@ def test_unclaimed_alert_escalates_once(store, settings, lexicon, tmp_path) -> N
     dispatch_due(store, settings)
     line = (tmp_path / "oncall.jsonl").read_text()
     assert '"kind": "escalation"' in line and COMPLAINT in line
+    from alerts.dispatch import build_message
+    from alerts.slack import headline
+
+    (row,) = [r for r in store.list_alerts() if r["kind"] == "escalation"]
+    assert headline(build_message(store, settings, row)) == (
+        "<!subteam^S0ONCALL> *Unclaimed for too long: negative mention of Acme (unclaimed for 30 minutes)*")
 
 
 @pytest.mark.parametrize("action", ["claim", "snooze", "resolve"])

@@ -202,4 +202,5 @@ mention = "<!subteam^S0ONCALL>"
     assert dispatch_due(store, settings).sent == 1
     posts = slack.posts()
     assert [p["channel"] for p in posts] == ["C0ONCALL"]
-    assert posts[0]["blocks"][0]["text"]["text"].startswith("<!subteam^S0ONCALL> ")
+    assert posts[0]["blocks"][0]["text"]["text"] == (
+        "<!subteam^S0ONCALL> *Negative mention of Acme on reddit (quiet hours: on-call only)*")
