@@ -28,11 +28,11 @@ support_contact = "care@brewbird.example"
 
 [alerts.channels.file]
 type = "jsonl"
-options = { path = "ALERTS" }
+options = { path = "ALERTS_FILE" }
 
 [alerts.channels.oncall]
 type = "jsonl"
-options = { path = "ONCALL" }
+options = { path = "ONCALL_FILE" }
 
 [alerts.escalation]
 after = "30m"
@@ -47,8 +47,8 @@ COMPLAINT = "Acme lost my parcel again and nobody answers. Terrible, awful servi
 
 @pytest.fixture
 def settings(make_settings, tmp_path):
-    return make_settings(SETTINGS.replace("ALERTS", str(tmp_path / "alerts.jsonl"))
-                         .replace("ONCALL", str(tmp_path / "oncall.jsonl")))
+    return make_settings(SETTINGS.replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
+                         .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")))
 
 
 def mention(n: int, text: str = COMPLAINT, brand: str = "Acme", ago: timedelta = timedelta(0)) -> Mention:
