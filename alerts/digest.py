@@ -306,7 +306,8 @@ def change(now: int, before: int) -> str:
 
 
 def title(digest: Digest) -> str:
-    day = digest.until.astimezone(digest.tz).strftime("%a %-d %b %Y")
+    local = digest.until.astimezone(digest.tz)
+    day = f"{local:%a} {local.day} {local:%b %Y}"
     if digest.period == timedelta(hours=24):
         return f"Daily digest, {day}"
     if digest.period == timedelta(days=7):
@@ -327,7 +328,7 @@ def _environment() -> Any:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(duration=human_duration, when=lambda d: d.strftime("%a %-d %b %H:%M"))
+    env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %H:%M}")
     env.filters.update(span=span)
     env.globals.update(change=change)
     return env

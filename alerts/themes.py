@@ -16,6 +16,12 @@ MIN_MENTIONS = 6  # fewer negatives than this are listed, not grouped
 FIT_SAMPLE = 4000  # k-means is fitted on at most this many texts; all are then assigned
 MAX_THEMES = 6
 LABEL_WORDS = 3
+# words of social-media talk that say nothing about what a complaint is about
+FILLER = frozenset({
+    "just", "like", "really", "got", "get", "im", "dont", "doesnt", "didnt", "cant", "wont", "amp",
+    "lol", "lmao", "omg", "literally", "actually", "thing", "things", "basically", "guys", "anyone",
+    "someone", "yes", "yeah", "ok", "okay", "pls", "please", "thanks", "new",
+})
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|<[@!#][^>]*>")
 
 
@@ -37,7 +43,7 @@ def _document(row: dict[str, Any]) -> str:
 def _stop_words(extra: Iterable[str]) -> list[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    words = set(ENGLISH_STOP_WORDS) | {"just", "like", "really", "got", "get", "im", "dont", "amp"}
+    words = set(ENGLISH_STOP_WORDS) | FILLER
     for phrase in extra:
         words.update(w for w in re.findall(r"[a-z0-9]+", phrase.lower()) if w)
     return sorted(words)

@@ -73,7 +73,7 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
-        self.tls.append(session.ssl is not None)
+        self.tls.append(server.transport.get_extra_info("ssl_object") is not None)
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
@@ -94,11 +94,14 @@ def free_port() -> int:
 def smtp_server() -> Iterator[Callable[..., Mailbox]]:
     controllers: list[Controller] = []
 
-    def start(*, tls_context: ssl.SSLContext | None = None) -> Mailbox:
+    def start(*, tls_context: ssl.SSLContext | None = None, implicit_tls: bool = False) -> Mailbox:
         box = Mailbox(port=free_port())
+        starttls = tls_context is not None and not implicit_tls
         controller = Controller(box, hostname="127.0.0.1", port=box.port, authenticator=box.authenticate,
-                                auth_require_tls=tls_context is not None, tls_context=tls_context,
-                                require_starttls=tls_context is not None)
+                                # aiosmtpd only knows about STARTTLS; with implicit TLS it is TLS already
+                                auth_require_tls=starttls,
+                                tls_context=tls_context if starttls else None, require_starttls=starttls,
+                                ssl_context=tls_context if implicit_tls else None)
         controller.start()
         controllers.append(controller)
         return box
@@ -214,16 +217,17 @@ def test_digest_compares_sources_with_the_previous_period(busy_store: Store, set
     assert "+67%" in text  # negatives up from 3 to 5 on reddit, per the source table's delta
 
 
-def test_digest_over_starttls_with_login(
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_digest_over_tls_with_login(
     busy_store: Store, settings_for: Callable[..., Settings], smtp_server: Callable[..., Mailbox],
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str,
 ) -> None:
     cert, key = self_signed(tmp_path)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts only this test certificate
-    box = smtp_server(tls_context=server_tls)
-    settings = settings_for(box.port, "starttls")
+    box = smtp_server(tls_context=server_tls, implicit_tls=security == "ssl")
+    settings = settings_for(box.port, security)
     env = {"LISTENPOST_SMTP_USER": "digest-bot", "LISTENPOST_SMTP_PASSWORD": "s3cret-pass"}
     send_digest(busy_store, settings, now=NOW, environ=env)
     assert box.tls == [True] and box.logins == [(b"digest-bot", b"s3cret-pass")]
