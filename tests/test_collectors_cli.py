@@ -14,7 +14,7 @@ from collectors.base import coverage
 from monitor.cli import cli
 from monitor.records import utcnow
 from monitor.store import Store
-from tests.collectorkit import collect, make, source_settings
+from tests.collectorkit import FIXTURES, collect, fixture, make, source_settings
 from tests.httpfake import FakeServer, Request, Response
 from tests.test_collectors_appstore import page_path, reviews
 from tests.test_collectors_hackernews import hit, recent_hits
@@ -152,3 +152,47 @@ def test_backfill_resumes_after_ctrl_c(tmp_path: Path, fake: FakeServer, store: 
     state = coverage(store.cursor("hackernews", key))
     assert state["done"] and state["count"] == 300
     assert f"created_at_i<={hits[99]['created_at_i']}" in fake.requests[1].query["numericFilters"][0]
+
+
+def _routes(fake: FakeServer, source: str) -> tuple[dict[str, str], str]:
+    """Answers for one source and what its settings need; returns (environment, options)."""
+    from tests.test_collectors_bluesky import posts
+    from tests.test_collectors_googleplay import answer
+    from tests.test_collectors_reddit import TOKEN, listing
+
+    if source == "reddit":
+        fake.route("POST", "/api/v1/access_token", TOKEN)
+        body = listing("reddit-search-listing.json")
+        for child in body["data"]["children"]:
+            child["data"]["title"] += " acme"
+        fake.route("GET", "/r/all/search/", Response(200, body))
+        return {"LISTENPOST_REDDIT_CLIENT_ID": "i", "LISTENPOST_REDDIT_CLIENT_SECRET": "s",
+                "LISTENPOST_REDDIT_USER_AGENT": "u"}, ""
+    if source == "bluesky":
+        fake.route("POST", "/xrpc/com.atproto.server.createSession",
+                   Response(200, fixture("bluesky-create-session.json")))
+        fake.route("GET", "/xrpc/app.bsky.feed.searchPosts", Response(200, posts()))
+        return {"LISTENPOST_BLUESKY_HANDLE": "h", "LISTENPOST_BLUESKY_APP_PASSWORD": "p"}, ""
+    if source == "googleplay":
+        fake.route("POST", "/_/PlayStoreUi/data/batchexecute", Response(200, answer(token=False)))
+        return {}, ""
+    fake.route("GET", "/feed.atom", Response(200, (FIXTURES / "rss-news-atom.xml").read_bytes()))
+    return {}, f', feeds = ["{fake.url}/feed.atom"], lookback = "3650d"'
+
+
+@pytest.mark.parametrize(("source", "count"), [("reddit", 2), ("bluesky", 4), ("googleplay", 3),
+                                               ("rss", 1)])
+def test_every_source_through_collect_and_backfill(project: Path, fake: FakeServer, source: str,
+                                                   count: int) -> None:
+    env, options = _routes(fake, source)
+    path = project / "settings.toml"
+    text = path.read_text(encoding="utf-8").split("[sources.reddit]")[0]  # SETTINGS ends with it
+    text = text.replace('appstore = ["284882215"]', 'googleplay = ["com.acme.app"]')
+    path.write_text(text + f'[sources.{source}]\nenabled = true\nbase_url = "{fake.url}"\n'
+                    f"options = {{ min_interval = 0, backoff = 0.01{options} }}\n", encoding="utf-8")
+    result = run("collect", source, env=env)
+    assert f"{source}: fetched {count}, new {count}" in result.output, result.output
+    result = run("backfill", source, "--since", "2026-01-01", "--no-classify", env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{source}: fetched {count}, new 0" in result.output
+    assert f": {count} mentions, " in result.output.split("Coverage:")[1]
