@@ -171,7 +171,7 @@ def _brand_sections(store: Store, settings: Settings, since: datetime, until: da
                            (True, store.period_counts(before, since))):
         for r in rows:
             brand = r["brand"] or NO_BRAND
-            section = sections.setdefault(brand, BrandSection(plain(brand)))
+            section = sections.setdefault(brand, BrandSection(brand))
             line = lines.get((brand, r["source"]))
             if line is None:
                 line = lines[(brand, r["source"])] = SourceLine(r["source"])
@@ -255,7 +255,7 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
     for r in store.top_negatives(since, until, per_brand=TOP_NEGATIVES):
         sections[r["brand"] or NO_BRAND].top.append(_item(r, tz))
     for r in store.unanswered_negatives(until - timedelta(seconds=digest.backlog), per_brand=UNANSWERED_SHOWN):
-        section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(plain(r["brand"] or NO_BRAND)))
+        section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(r["brand"] or NO_BRAND))
         section.unanswered.append(_item(r, tz))
         section.unanswered_total = r["total"]
     digest.brands = list(sections.values())

@@ -660,18 +660,20 @@ class Store:
     def response_times(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         """Per source, channel and step: how many alerts got there, median and p90 seconds.
 
-        Steps are measured from when the mention was posted: 'alert' (sent to the channel),
-        'claim' and 'reply'; step 'total' counts the alerts created in [since, until).
+        Steps are measured from when the mention was posted: 'collect' (stored here), 'alert'
+        (sent to the channel), 'claim' and 'reply'; 'total' counts alerts created in [since, until).
         Percentiles are nearest-rank, computed in SQL so large windows stay cheap.
         """
         return list(self.db.query(
             "WITH base AS (SELECT a.source, a.channel,"
+            " max(0, julianday(m.collected_at) - julianday(m.created_at)) * 86400.0 AS collect_s,"
             " max(0, julianday(a.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
             " max(0, julianday(a.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
             " max(0, julianday(a.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
             " FROM alerts a JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id"
             " WHERE a.kind = 'mention' AND a.created_at >= ? AND a.created_at < ?),"
             " steps AS (SELECT source, channel, 'total' AS step, 0.0 AS secs FROM base"
+            "  UNION ALL SELECT source, channel, 'collect', collect_s FROM base"
             "  UNION ALL SELECT source, channel, 'alert', alert_s FROM base"
             "  UNION ALL SELECT source, channel, 'claim', claim_s FROM base"
             "  UNION ALL SELECT source, channel, 'reply', reply_s FROM base),"

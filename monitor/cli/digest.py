@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from monitor.errors import InputError
 from monitor.records import utcnow
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-STEPS = (("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
+STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
 
 
 def _period(since: str) -> tuple[timedelta, datetime]:
@@ -96,7 +97,7 @@ def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
             for stat in ("median", "p90"):
                 value = t.value(step, stat)
                 row[f"{step}_{stat}_s"] = None if value is None else round(value)
-                if step != "alert":
+                if step in ("claim", "reply"):
                     row[f"{step}_{stat}_grade"] = grade(value)
         rows.append(row)
     return rows
@@ -109,8 +110,8 @@ def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
 def report(app: App, since: str, csv_path: str | None) -> None:
     """Response times per source and channel, graded (also --csv).
 
-    Median and p90 time from posting to alert, claim and reply, graded by
-    digest.grade_excellent and digest.grade_average.
+    Median time from posting to collection and alert; median and p90 time to claim and
+    reply, graded by digest.grade_excellent and digest.grade_average.
 
       listenpost report --since 30d --csv response-times.csv
     """
@@ -123,9 +124,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
     with app.store() as store:
         timings = response_times(store, now - period, now)
     excellent, average = settings.digest.grade_excellent, settings.digest.grade_average
-
-    def grade(seconds: float | None) -> str:
-        return grade_of(seconds, excellent, average)
+    grade = functools.partial(grade_of, excellent=excellent, average=average)
 
     rows = _rows(timings, grade)
     if csv_path:
@@ -134,15 +133,14 @@ def report(app: App, since: str, csv_path: str | None) -> None:
         click.echo(f"No alerts in the last {span(period.total_seconds())}.")
         return
     click.echo(f"Response times over the last {span(period.total_seconds())}, from when the "
-               f"mention was posted (excellent ≤ {human_duration(excellent)}, "
-               f"average ≤ {human_duration(average)}):")
-    click.echo(f"{'source':<12}{'channel':<14}{'alerts':>7}{'alerted':>10}"
+               f"mention was posted (excellent ≤ {span(excellent)}, average ≤ {span(average)}):")
+    click.echo(f"{'source':<12}{'channel':<14}{'alerts':>7}{'collected':>10}{'alerted':>10}"
                f"{'claimed':>9}{'median':>12}{'p90':>12}{'replied':>9}{'median':>12}{'p90':>12}")
     colours = {"excellent": "green", "average": "yellow", "poor": "red"}
     for t, row in zip(timings, rows, strict=True):
         line = f"{plain(t.source):<12.12}{plain(t.channel):<14.14}{row['alerts']:>7}" \
-               f"{human_duration(t.value('alert', 'median')):>10}"
-        for step, verb in STEPS[1:]:
+               f"{human_duration(t.value('collect', 'median')):>10}{human_duration(t.value('alert', 'median')):>10}"
+        for step, verb in STEPS[2:]:
             line += f"{row[verb]:>9}"
             for stat in ("median", "p90"):
                 value = t.value(step, stat)
