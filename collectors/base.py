@@ -204,13 +204,16 @@ class RemoteCollector(Collector):
         since = window.since
         earliest = self.earliest()
         if earliest is not None and since < earliest:
-            state["gap"] = f"{self.earliest_reason}: {_day(since)}..{_day(earliest)} not covered"
+            state["gap"] = (f"{self.earliest_reason}: {_day(since)}..{_day(min(earliest, until))} "
+                            "not covered")
             since = earliest
         resumed_at = _parse(state.get("reached"))
         reached = resumed_at or until
         seen: set[tuple[str, str]] = set()
         ceiling = None
-        for page in self.pages(query, since, reached, {}):
+        # A window wholly beyond the source's reach is done at once, gap stated.
+        pages = self.pages(query, since, reached, {}) if since < reached else iter(())
+        for page in pages:
             kept = self._keep(query, page.mentions, since, reached, seen)
             kept = [m for m in kept if m.created_at < until]
             if kept:
@@ -230,7 +233,8 @@ class RemoteCollector(Collector):
             if dates and reached < since:
                 break
         if ceiling and reached > since:
-            state["gap"] = f"{ceiling}: {_day(since)}..{_day(reached)} not covered"
+            gap = f"{ceiling}: {_day(since)}..{_day(reached)} not covered"
+            state["gap"] = f"{state['gap']}; {gap}" if state.get("gap") else gap
         state["done"] = True
         yield Batch([], cursor=json.dumps(state), notes=[f"{query.key}: {state['gap']}"]
                     if state.get("gap") else [])

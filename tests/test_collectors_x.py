@@ -137,3 +137,13 @@ def test_429_waits_for_the_rate_limit_reset(tmp_path: Path, fake: FakeServer, st
     report = collect(store, settings_for(tmp_path, fake), "x", sleeps=sleeps)
     assert report.errors == [] and report.new == 9
     assert len(sleeps) == 1 and 3 <= sleeps[0] <= 5
+
+
+def test_backfill_wholly_older_than_seven_days_asks_nothing(tmp_path: Path, fake: FakeServer,
+                                                            store: Store) -> None:
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    report = collect(store, settings_for(tmp_path, fake), "x", since=since, until=until, scope="bf")
+    assert report.errors == [] and fake.requests == []
+    state = coverage(store.cursor("x", f"{KEY}|bf"))
+    assert state["done"]
+    assert state["gap"] == "X search covers only the last 7 days: 2026-01-01 00:00..2026-02-01 00:00 not covered"
