@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.base import coverage
+from monitor.config import load_settings
 from monitor.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import collect, fixture, source_settings, stored
@@ -157,3 +158,37 @@ def test_backfill_resumes_after_a_failure_and_reports_coverage(
     before = len(fake.requests)
     third = collect(store, settings, "hackernews", since=since, until=until, scope="bf")
     assert third.fetched == 0 and len(fake.requests) == before
+
+
+def test_hostile_and_huge_text_is_stored_cleaned(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    now = int(time.time()) - 60
+    huge = "acme " + "ü" * 2_000_000
+    hits = [hit(1, now, "acme\x00 null byte"), hit(2, now - 1, "acme lone \ud83d surrogate"),
+            hit(3, now - 2, huge), hit(4, now - 3, "<script>alert('acme')</script> &lt;b&gt;acme")]
+    body = json.dumps({"hits": hits}).encode()  # \ud83d stays escaped, as a server would send it
+    fake.route("GET", PATH, Response(200, body))
+    report = collect(store, source_settings(tmp_path, "hackernews", fake.url + "/api/v1"), "hackernews")
+    assert report.errors == [] and report.new == 4
+    rows = stored(store, "hackernews")
+    assert rows["1"]["text"] == "acme null byte"
+    assert rows["2"]["text"].startswith("acme lone \ufffd") and "\ud83d" not in rows["2"]["text"]
+    assert len(rows["3"]["text"]) == 1_000_000  # the store keeps the first million characters
+    assert rows["4"]["text"] == "alert('acme') <b>acme"
+
+
+def test_a_server_too_slow_to_answer(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    fake.route("GET", PATH, Response(200, {"hits": []}, delay=1.0))
+    path = tmp_path / "slow.toml"
+    path.write_text(f"""
+[[brands]]
+name = "Acme"
+queries = ["acme"]
+[sources.hackernews]
+base_url = "{fake.url}/api/v1"
+timeout = "0.2s"
+max_retries = 1
+options = {{ min_interval = 0, backoff = 0.01 }}
+""", encoding="utf-8")
+    report = collect(store, load_settings(path, environ={}), "hackernews", sleeps=[])
+    assert report.errors and "no answer from 127.0.0.1" in report.errors[0]
+    assert "after 2 tries (ReadTimeout)" in report.errors[0]
