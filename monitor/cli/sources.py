@@ -63,6 +63,8 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     from monitor.cli.collect import load_active_classifier
     from monitor.pipeline import run_collector
 
+    if source == "file":
+        raise InputError("file: use `listenpost import FILE` to import a file")
     start, end = _date(since, "--since"), _date(until, "--until")
     assert start is not None
     if start >= (end or utcnow()):
