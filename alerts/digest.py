@@ -183,7 +183,7 @@ def _brand_sections(store: Store, settings: Settings, since: datetime, until: da
 
 
 def chart_points(rows: list[dict[str, Any]], start: datetime, until: datetime, tz: ZoneInfo,
-            step: timedelta) -> list[Point]:
+                 step: timedelta) -> list[Point]:
     """Hourly UTC counts gathered into buckets of ``step`` (an hour, or a local day), zeros kept."""
     buckets: dict[datetime, list[int]] = {}
     for r in rows:
