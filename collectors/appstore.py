@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from collectors.base import BrandQuery, Page, RemoteCollector
 from collectors.http import get_json, make_session
 from monitor.config import Settings, Source
-from monitor.errors import SourceError
+from monitor.errors import ConfigError, SourceError
 from monitor.query import Query, Term
 from monitor.records import Mention
 from monitor.textfile import parse_datetime
@@ -36,6 +36,9 @@ class AppStoreCollector(RemoteCollector):
         super().__init__(settings, source)
         self.countries = [c.lower() for c in self.option("countries", ["us"])]
         self.session = make_session(self.policy)
+        if not self.queries():
+            raise ConfigError(f"{self.name}: no app ids; list them in a brand's "
+                              f"apps = {{ {self.name} = [...] }}")
 
     def queries(self) -> list[BrandQuery]:
         return [

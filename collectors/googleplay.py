@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp
 from collectors.http import check_response, make_session
 from monitor.config import Settings, Source
-from monitor.errors import SourceError
+from monitor.errors import ConfigError, SourceError
 from monitor.query import Query, Term
 from monitor.records import Mention
 
@@ -48,6 +48,9 @@ class GooglePlayCollector(RemoteCollector):
         self.languages = self.option("languages", ["en"])
         self.countries = [c.lower() for c in self.option("countries", ["us"])]
         self.session = make_session(self.policy)
+        if not self.queries():
+            raise ConfigError(f"{self.name}: no app ids; list them in a brand's "
+                              f"apps = {{ {self.name} = [...] }}")
 
     def queries(self) -> list[BrandQuery]:
         return [

@@ -7,10 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from collectors.base import coverage
+from monitor.errors import ConfigError
 from monitor.records import utcnow
 from monitor.store import Store
-from tests.collectorkit import collect, fixture, source_settings, stored
+from tests.collectorkit import collect, fixture, make, source_settings, stored
 from tests.httpfake import FakeServer, Request, Response
 
 APP = "284882215"
@@ -87,3 +90,11 @@ def test_backfill_states_the_ten_page_ceiling(tmp_path: Path, fake: FakeServer, 
     state = coverage(store.cursor("appstore", f"Acme:{APP}@us|bf"))
     assert state["gap"].startswith("the App Store feed ends after 10 pages of 50 reviews: ")
     assert len(fake.requests) == 10
+
+
+def test_review_sources_need_app_ids(tmp_path: Path) -> None:
+    brand = '\n[[brands]]\nname = "Acme"\nqueries = ["acme"]\n'
+    for source in ("appstore", "googleplay"):
+        settings = source_settings(tmp_path, source, "http://127.0.0.1:9", brand=brand)
+        with pytest.raises(ConfigError, match=f"{source}: no app ids"):
+            make(settings, source)
