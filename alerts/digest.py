@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from alerts.base import ago, plain, truncate
 from alerts.charts import Point, volume_chart
+from alerts.escape import link_target
 from alerts.themes import Theme, find_themes
 from monitor.config import Settings
 from monitor.records import UNSCORED, utcnow
@@ -143,14 +143,6 @@ def grade(seconds: float | None, excellent: float, average: float) -> str:
     return "average" if seconds <= average else "poor"
 
 
-def safe_url(url: str | None) -> str:
-    """Only http(s) links are shown; javascript:, data: and the like are dropped."""
-    if not url:
-        return ""
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
-
-
 def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
     text = row.get("text") or ""
     title = row.get("title") or ""
@@ -158,7 +150,7 @@ def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
         text = f"{title} — {text}" if text else title
     posted = parse_ts(row["created_at"]) or utcnow()
     return Item(source=row["source"], author=plain(truncate(row.get("author") or "", 60)),
-                text=plain(truncate(text, SNIPPET)), url=safe_url(row.get("url")),
+                text=plain(truncate(text, SNIPPET)), url=link_target(row.get("url") or "") or "",
                 posted=posted.astimezone(tz), claimed=bool(row.get("claimed_at")),
                 claimed_by=plain(row.get("claimed_by") or ""))
 
