@@ -27,7 +27,7 @@ BRAND = '\n[[brands]]\nname = "Acme"\nqueries = ["acme"]\n'
 
 
 def hackernews(fake: FakeServer, n: int, now: int) -> str:
-    hits = [{"_tags": ["comment"], "author": f"u{i}", "comment_text": f"acme comment {i} 🙂",
+    hits: list[dict[str, Any]] = [{"_tags": ["comment"], "author": f"u{i}", "comment_text": f"acme comment {i} 🙂",
              "created_at_i": now - i, "objectID": str(i), "parent_id": 1} for i in range(n)]
 
     def answer(request: Request) -> Response:

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from collectors.base import coverage
+from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.store import Store
 from tests.collectorkit import FIXTURES, collect, make, source_settings, stored
 from tests.httpfake import FakeServer, Response
 
 
-def feeds_settings(tmp_path: Path, fake: FakeServer, *paths: str) -> object:
+def feeds_settings(tmp_path: Path, fake: FakeServer, *paths: str) -> Settings:
     urls = ", ".join(f'"{fake.url}{p}"' for p in paths)
     return source_settings(tmp_path, "rss", fake.url, f'feeds = [{urls}], lookback = "3650d"')
 
