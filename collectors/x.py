@@ -52,7 +52,8 @@ class XCollector(RemoteCollector):
             "query": text, "max_results": self.max_results, "tweet_fields": TWEET_FIELDS,
             "expansions": ["author_id"], "user_fields": ["username"],
         }
-        if older_than is None and state.get("since_id"):
+        # X refuses a since_id older than its 7-day window; past that, start from the window.
+        if older_than is None and state.get("since_id") and newer_than > self.earliest():
             params["since_id"] = state["since_id"]
         else:
             params["start_time"] = max(newer_than, self.earliest())

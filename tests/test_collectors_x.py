@@ -6,6 +6,7 @@ Fixture: Tweepy's recorded /2/tweets/search/recent answer, with the fields liste
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,13 @@ def test_backfill_wholly_older_than_seven_days_asks_nothing(tmp_path: Path, fake
     state = coverage(store.cursor("x", f"{KEY}|bf"))
     assert state["done"]
     assert state["gap"] == "X search covers only the last 7 days: 2026-01-01 00:00..2026-02-01 00:00 not covered"
+
+
+def test_a_cursor_older_than_seven_days_starts_from_the_window(tmp_path: Path, fake: FakeServer,
+                                                               store: Store) -> None:
+    old = json.dumps({"newest": (utcnow() - timedelta(days=9)).isoformat(), "since_id": "1"})
+    store.save_cursor("x", KEY, old)
+    fake.route("GET", PATH, Response(200, {"meta": {"result_count": 0}}))
+    report = collect(store, settings_for(tmp_path, fake), "x")
+    assert report.errors == []
+    assert "since_id" not in fake.requests[0].query and "start_time" in fake.requests[0].query
