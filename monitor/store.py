@@ -321,9 +321,12 @@ class Store:
         if label:
             where.append("c.label = ?")
             params.append(label)
-        if search:
+        if search is not None:
+            query = _fts_query(search)
+            if query is None:
+                return []  # nothing searchable left in the words given
             where.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-            params.append(_fts_query(search))
+            params.append(query)
         sql = (
             "SELECT m.source, m.external_id, m.brand, m.kind, m.author, m.url, m.title, m.text,"
             " m.language, m.rating, m.created_at, c.label, c.negative, c.model"
@@ -870,7 +873,7 @@ class Store:
         self.conn.execute("VACUUM")
 
 
-def _fts_query(text: str) -> str:
-    """Quote each word so user input can never be FTS5 syntax (a stray quote or NEAR)."""
-    words = [w.replace('"', '""') for w in text.split()]
-    return " ".join(f'"{w}"' for w in words) or '""'
+def _fts_query(text: str) -> str | None:
+    """Quote each word so user input can never be FTS5 syntax (a stray quote or NEAR); None if empty."""
+    words = [w.replace('"', '""') for w in clean_text(text).split()]
+    return " ".join(f'"{w}"' for w in words) or None
