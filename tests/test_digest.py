@@ -433,3 +433,28 @@ def test_chart_has_one_bar_per_local_day_across_a_dst_change() -> None:
     assert [(p.start.day, p.start.hour, p.mentions, p.negatives) for p in points] == [
         (23, 0, 0, 0), (24, 0, 0, 0), (25, 0, 5, 1), (26, 0, 0, 0), (27, 0, 0, 0), (28, 0, 0, 0)]
     assert points[2].start.utcoffset() == timedelta(hours=2) and points[3].start.utcoffset() == timedelta(hours=1)
+
+
+def test_send_from_the_cli_reaches_the_recipients(
+    runner: Any, write_settings: Any, tmp_path: Path, smtp_server: Callable[..., Mailbox]
+) -> None:
+    box = smtp_server()
+    config = write_settings(f'database = "{tmp_path / "s.db"}"\n'
+                            + SETTINGS.format(port=box.port, security="plain"))
+    with Store(tmp_path / "s.db") as store:
+        add(store, "s1", "where is my parcel", "negative", datetime.now(UTC) - timedelta(hours=1),
+            url="https://x.com/s/1")
+    result = runner.invoke(cli, ["--config", str(config), "digest", "--send"])
+    assert result.exit_code == 0, result.output
+    assert "Digest sent to 2 recipient(s): Daily digest" in result.output
+    assert "where is my parcel" in parts(box.messages[0])["html"]
+
+
+def test_digest_commands_load_no_heavy_modules() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, monitor.cli.digest; "
+            "print(sorted(m for m in ('matplotlib', 'sklearn', 'jinja2', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
