@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from alerts.incidents import group_key_for, raise_spikes
@@ -196,22 +196,26 @@ def _apply(store: Store, settings: Settings, collector: Collector, batch: Batch,
 
 def classify_pending(store: Store, settings: Settings, classifier: Classifier, *,
                      batch_size: int = 256, progress: Progress | None = None) -> int:
-    """Classify stored mentions this model has not scored yet (after a model change)."""
+    """Classify stored mentions this model has not scored yet; returns how many.
+
+    Mentions no model had scored (imported with --no-classify) are routed to alerts like
+    new ones; mentions re-scored after a model change are not alerted a second time.
+    """
     done = 0
     while True:
         rows = store.unclassified(classifier.name, limit=batch_size)
         if not rows:
             return done
         mentions = [_row_mention(r) for r in rows]
-        classify_mentions(store, settings, classifier, mentions)
+        verdicts = classify_mentions(store, settings, classifier, mentions)
+        fresh = {(r["source"], r["external_id"]) for r in rows if not r["classified_before"]}
+        route_alerts(store, settings, [m for m in mentions if m.key in fresh], verdicts)
         done += len(rows)
         if progress:
             progress(len(rows))
 
 
 def _row_mention(row: dict[str, Any]) -> Mention:
-    return replace(
-        Mention(source=row["source"], external_id=row["external_id"], text=row["text"],
-                created_at=utcnow()),
-        title=row.get("title") or "", language=row.get("language"),
-    )
+    return Mention(source=row["source"], external_id=row["external_id"], text=row["text"],
+                   created_at=utcnow(), brand=row.get("brand") or "", title=row.get("title") or "",
+                   language=row.get("language"))

@@ -219,10 +219,17 @@ class Daemon:
     def _dispatch(self, store: Store) -> str:
         from alerts.dispatch import dispatch_due
 
+        classified = 0
+        if self.classifier is not None:
+            from monitor.pipeline import classify_pending
+
+            # Imports stored with --no-classify, or everything after a model change.
+            classified = classify_pending(store, self.settings, cast("Classifier", self.classifier))
+        prefix = f"classified {classified} waiting mentions, " if classified else ""
         if not self.channels:
-            return "no channel can send; alerts stay queued"
+            return prefix + "no channel can send; alerts stay queued"
         report = dispatch_due(store, self.settings, self.channels)
-        return f"alerts sent {report.sent}, to retry {report.retried}, failed {report.failed}"
+        return prefix + f"alerts sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 
     def _escalate(self, store: Store) -> str:
         from alerts.escalation import escalate_due

@@ -370,7 +370,9 @@ class Store:
     def unclassified(self, model: str, limit: int = 1000) -> list[dict[str, Any]]:
         """Mentions with no classification from ``model`` yet, oldest first."""
         return list(self.db.query(
-            "SELECT m.source, m.external_id, m.text, m.title, m.language FROM mentions m"
+            "SELECT m.source, m.external_id, m.brand, m.text, m.title, m.language,"
+            " EXISTS (SELECT 1 FROM classifications c2 WHERE c2.source = m.source"
+            " AND c2.external_id = m.external_id) AS classified_before FROM mentions m"
             " WHERE NOT EXISTS (SELECT 1 FROM classifications c WHERE c.source = m.source"
             " AND c.external_id = m.external_id AND c.model = ?)"
             " ORDER BY m.collected_at, m.created_at LIMIT ?",

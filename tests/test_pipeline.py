@@ -110,3 +110,31 @@ def test_unknown_mapping_field_is_a_clear_error(settings, tmp_path) -> None:
 
     with pytest.raises(InputError, match="cannot map colour"):
         FileCollector(settings, tmp_path / "x.csv", mapping={"colour": "c"})
+
+
+def test_mentions_stored_without_classifying_are_scored_and_alerted_later(store, settings, tmp_path, lexicon) -> None:
+    from monitor.pipeline import classify_pending
+
+    path = tmp_path / "export.csv"
+    path.write_text(CSV, encoding="utf-8")
+    run_collector(store, settings, FileCollector(settings, path), kind="import", classifier=None)
+    assert store.alert_counts() == {}
+    assert classify_pending(store, settings, lexicon) == 4
+    alerted = {r["external_id"] for r in store.list_alerts()}
+    assert {"1", "7"} <= alerted
+    assert classify_pending(store, settings, lexicon) == 0
+
+
+def test_a_new_model_rescores_without_alerting_twice(store, settings, tmp_path, lexicon) -> None:
+    from classifiers.lexicon import LexiconClassifier
+    from monitor.pipeline import classify_pending
+
+    class NextModel(LexiconClassifier):
+        name = "lexicon-v2"
+
+    path = tmp_path / "export.csv"
+    path.write_text(CSV, encoding="utf-8")
+    _import(store, settings, path, lexicon)
+    before = sum(store.alert_counts().values())
+    assert classify_pending(store, settings, NextModel()) == 4
+    assert sum(store.alert_counts().values()) == before
