@@ -132,14 +132,17 @@ def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],
     """Store a batch, classify what is new and route alerts. Re-ingesting adds nothing."""
     batch = _normalize(settings, mentions)
     result = IngestResult(fetched=len(batch))
-    new = store.save_mentions(batch)
-    result.new = len(new)
-    result.new_mentions = new
-    if new and classifier is not None:
-        verdicts = classify_mentions(store, settings, classifier, new)
-        result.negatives = sum(v.label == "negative" for v in verdicts)
-        result.unscored = sum(v.label == UNSCORED for v in verdicts)
-        result.alerts = route_alerts(store, settings, new, verdicts)
+    # One transaction: a process killed after storing a mention but before its verdict and
+    # alerts would leave it stored, so never seen as new again, and its alert would be lost.
+    with store.transaction():
+        new = store.save_mentions(batch)
+        result.new = len(new)
+        result.new_mentions = new
+        if new and classifier is not None:
+            verdicts = classify_mentions(store, settings, classifier, new)
+            result.negatives = sum(v.label == "negative" for v in verdicts)
+            result.unscored = sum(v.label == UNSCORED for v in verdicts)
+            result.alerts = route_alerts(store, settings, new, verdicts)
     return result
 
 
