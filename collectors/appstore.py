@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector
+from collectors.base import AppReviewsCollector, BrandQuery, Page
 from collectors.http import get_json, make_session
 from monitor.config import Settings, Source
-from monitor.errors import ConfigError, SourceError
-from monitor.query import Query, Term
+from monitor.errors import SourceError
 from monitor.records import Mention
 from monitor.textfile import parse_datetime
 
@@ -24,29 +23,16 @@ def _label(entry: dict[str, Any], key: str) -> str:
     return str(value.get("label") or "") if isinstance(value, dict) else ""
 
 
-class AppStoreCollector(RemoteCollector):
+class AppStoreCollector(AppReviewsCollector):
     name: ClassVar[str] = "appstore"
     default_base_url: ClassVar[str] = "https://itunes.apple.com"
     # Undocumented limit; Apple answers 403 to bursts, so stay near 20 requests a minute.
     default_min_interval: ClassVar[float] = 3.0
-    match_locally: ClassVar[bool] = False  # a review of the brand's app is a mention as it is
     option_names: ClassVar[frozenset[str]] = frozenset({"countries"})
 
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         super().__init__(settings, source)
-        self.countries = [c.lower() for c in self.option("countries", ["us"])]
         self.session = make_session(self.policy)
-        if not self.queries():
-            raise ConfigError(f"{self.name}: no app ids; list them in a brand's "
-                              f"apps = {{ {self.name} = [...] }}")
-
-    def queries(self) -> list[BrandQuery]:
-        return [
-            BrandQuery(brand, Query(app_id, Term(brand.name)), target=f"{app_id}@{country}")
-            for brand in self.settings.brands
-            for app_id in brand.apps.get(self.name, [])
-            for country in self.countries
-        ]
 
     def pages(self, query: BrandQuery, newer_than: datetime, older_than: datetime | None,
               state: dict[str, Any]) -> Iterator[Page]:

@@ -255,6 +255,33 @@ class RemoteCollector(Collector):
         return out
 
 
+class AppReviewsCollector(RemoteCollector):
+    """A store's reviews of the brands' apps: one query per app and locale, every review a mention."""
+
+    match_locally: ClassVar[bool] = False  # a review of the brand's app is a mention as it is
+
+    def __init__(self, settings: Settings, source: Source | None = None) -> None:
+        super().__init__(settings, source)
+        self.countries = [c.lower() for c in self.option("countries", ["us"])]
+        if not self.queries():
+            raise ConfigError(f"{self.name}: no app ids; list them in a brand's "
+                              f"apps = {{ {self.name} = [...] }}")
+
+    def locales(self) -> list[str]:
+        """Where reviews are read; each becomes the part of a query's target after the '@'."""
+        return self.countries
+
+    def queries(self) -> list[BrandQuery]:
+        from monitor.query import Term
+
+        return [
+            BrandQuery(brand, Query(app_id, Term(brand.name)), target=f"{app_id}@{locale}")
+            for brand in self.settings.brands
+            for app_id in brand.apps.get(self.name, [])
+            for locale in self.locales()
+        ]
+
+
 def coverage(cursor: str | None) -> dict[str, Any]:
     """What a backfill cursor says it covered: oldest, newest, count, gap, done."""
     return _load_state(cursor)

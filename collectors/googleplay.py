@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp
+from collectors.base import AppReviewsCollector, BrandQuery, Page, from_timestamp
 from collectors.http import check_response, make_session
 from monitor.config import Settings, Source
-from monitor.errors import ConfigError, SourceError
-from monitor.query import Query, Term
+from monitor.errors import SourceError
 from monitor.records import Mention
 
 PER_PAGE = 100
@@ -35,31 +34,19 @@ def _scraper() -> Any:
     return google_play_scraper, Formats, Regex, ElementSpecs
 
 
-class GooglePlayCollector(RemoteCollector):
+class GooglePlayCollector(AppReviewsCollector):
     name: ClassVar[str] = "googleplay"
     default_base_url: ClassVar[str] = "https://play.google.com"
     # No published limit; the Play Store throttles bursts, so keep to one request a second.
     default_min_interval: ClassVar[float] = 1.0
-    match_locally: ClassVar[bool] = False
     option_names: ClassVar[frozenset[str]] = frozenset({"languages", "countries"})
 
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         super().__init__(settings, source)
-        self.languages = self.option("languages", ["en"])
-        self.countries = [c.lower() for c in self.option("countries", ["us"])]
         self.session = make_session(self.policy)
-        if not self.queries():
-            raise ConfigError(f"{self.name}: no app ids; list them in a brand's "
-                              f"apps = {{ {self.name} = [...] }}")
 
-    def queries(self) -> list[BrandQuery]:
-        return [
-            BrandQuery(brand, Query(app_id, Term(brand.name)), target=f"{app_id}@{lang}-{country}")
-            for brand in self.settings.brands
-            for app_id in brand.apps.get(self.name, [])
-            for lang in self.languages
-            for country in self.countries
-        ]
+    def locales(self) -> list[str]:
+        return [f"{lang}-{country}" for lang in self.option("languages", ["en"]) for country in self.countries]
 
     def pages(self, query: BrandQuery, newer_than: datetime, older_than: datetime | None,
               state: dict[str, Any]) -> Iterator[Page]:
