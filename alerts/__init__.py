@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,9 +18,6 @@ CHANNEL_TYPES: dict[str, str] = {
 
 
 def channel_class(type_name: str) -> type[Channel]:
-    from monitor.errors import ConfigError
+    from monitor.registry import resolve
 
-    if type_name not in CHANNEL_TYPES:
-        raise ConfigError(f"unknown channel type {type_name!r} (known: {', '.join(sorted(CHANNEL_TYPES))})")
-    module, _, attr = CHANNEL_TYPES[type_name].partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return resolve(CHANNEL_TYPES, type_name, "channel type")  # type: ignore[no-any-return]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,9 +21,6 @@ SOURCES: dict[str, str] = {
 
 
 def collector_class(name: str) -> type[Collector]:
-    from monitor.errors import ConfigError
+    from monitor.registry import resolve
 
-    if name not in SOURCES:
-        raise ConfigError(f"unknown source {name!r} (known: {', '.join(sorted(SOURCES))})")
-    module, _, attr = SOURCES[name].partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return resolve(SOURCES, name, "source")  # type: ignore[no-any-return]

@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage or settings error.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -68,8 +67,9 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS:
-            module, _, attr = COMMANDS[name].partition(":")
-            command: click.Command = getattr(importlib.import_module(module), attr)
+            from monitor.registry import resolve
+
+            command: click.Command = resolve(COMMANDS, name, "command")
             return command
         return super().get_command(ctx, name)
 
