@@ -1,0 +1,122 @@
+"""Speed, memory and accuracy of the shipped sentiment model against VADER, on this machine.
+
+    python benchmarks/bench_model.py [--tweeteval ../shared/data/tweeteval-val] [--models default,lexicon]
+
+Each model is measured in a fresh process so that load time and peak RSS are its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEFAULT_TWEETEVAL = ROOT.parent / "shared" / "data" / "tweeteval-val"
+SPEED_TEXTS = 1024
+SINGLE_TEXTS = 200
+
+
+def _eval_sets(tweeteval: Path) -> dict[str, list]:
+    from classifiers import corpora
+
+    sets = {
+        "airline held-out": corpora.airline_tweets(heldout=True),
+        "drug reviews (test)": corpora.drug_reviews(split="Test"),
+    }
+    if tweeteval.is_dir():
+        sets = {"tweeteval-val": corpora.tweeteval(tweeteval), **sets}
+    return sets
+
+
+def worker(model: str, tweeteval: Path, int8: bool) -> dict:
+    """Runs inside the child process: load, time, evaluate, report peak memory."""
+    from classifiers import corpora, load_classifier
+    from classifiers.evaluation import macro_recall, per_class
+
+    started = time.perf_counter()
+    classifier = load_classifier(model)
+    if hasattr(classifier, "int8"):
+        classifier.int8 = int8  # type: ignore[attr-defined]
+    classifier.classify(["warm up"])
+    load_seconds = time.perf_counter() - started
+
+    sets = _eval_sets(tweeteval)
+    speed_texts = [e.text for e in next(iter(sets.values()))][:SPEED_TEXTS]
+    result: dict = {"model": classifier.name + ("" if int8 or model == "lexicon" else " fp32"), "load_s": load_seconds}
+    for batch in (1, 32):
+        texts = speed_texts[: SINGLE_TEXTS if batch == 1 else SPEED_TEXTS]
+        started = time.perf_counter()
+        for start in range(0, len(texts), batch):
+            classifier.classify(texts[start : start + batch])
+        result[f"posts_per_s_b{batch}"] = len(texts) / (time.perf_counter() - started)
+
+    for name, examples in sets.items():
+        predicted = [s.label for s in classifier.classify([e.text for e in examples])]
+        gold = [e.label for e in examples]
+        negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
+        result[name] = {"macro_recall": macro_recall(gold, predicted), "negative_f1": negative.f1, "n": len(gold)}
+    del corpora
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tweeteval", type=Path, default=DEFAULT_TWEETEVAL)
+    parser.add_argument("--models", default="default,default-fp32,lexicon")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        model, _, variant = args.worker.partition(":")
+        print(json.dumps(worker(model, args.tweeteval, int8=variant != "fp32")))
+        return
+
+    rows = []
+    for spec in args.models.split(","):
+        model, variant = ("default", "fp32") if spec == "default-fp32" else (spec, "")
+        output = subprocess.run(
+            [sys.executable, __file__, "--worker", f"{model}:{variant}", "--tweeteval", str(args.tweeteval)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        rows.append(json.loads(output.strip().splitlines()[-1]))
+
+    import torch
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads\n"
+    )
+    sets = [key for key in rows[0] if isinstance(rows[0][key], dict)]
+    header = ["model", "load s", "posts/s b1", "posts/s b32", "peak RSS MB"]
+    for name in sets:
+        header += [f"{name} macro-R", f"{name} neg F1"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        cells = [
+            row["model"],
+            f"{row['load_s']:.2f}",
+            f"{row['posts_per_s_b1']:.0f}",
+            f"{row['posts_per_s_b32']:.0f}",
+            f"{row['peak_rss_mb']:.0f}",
+        ]
+        for name in sets:
+            cells += [f"{row[name]['macro_recall']:.3f}", f"{row[name]['negative_f1']:.3f}"]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The interface every sentiment classifier implements, and the scores it returns."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from monitor.errors import ModelError
+
+LABELS = ("negative", "neutral", "positive")
+
+__all__ = ["LABELS", "Classifier", "ModelError", "Scores"]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Probabilities of the three classes for one text; they sum to 1."""
+
+    negative: float
+    neutral: float
+    positive: float
+
+    @property
+    def label(self) -> str:
+        # Ties go to neutral first, then negative: an unsure model should not raise alarms or cheer.
+        ranked = sorted(
+            (("neutral", self.neutral), ("negative", self.negative), ("positive", self.positive)),
+            key=lambda pair: pair[1],
+            reverse=True,
+        )
+        return ranked[0][0]
+
+    def as_dict(self) -> dict[str, float]:
+        return {"negative": self.negative, "neutral": self.neutral, "positive": self.positive}
+
+
+class Classifier(ABC):
+    """Scores texts in batches; implementations load their model once, on first use."""
+
+    name: str
+    languages: frozenset[str] | None
+
+    @abstractmethod
+    def classify(self, texts: Sequence[str]) -> list[Scores]:
+        """One ``Scores`` per text, in the order given."""

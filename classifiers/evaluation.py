@@ -1,0 +1,94 @@
+"""Evaluation metrics as pure functions over label lists, and their rendering for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+LABELS = ("negative", "neutral", "positive")
+DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+def confusion_matrix(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str] = LABELS) -> list[list[int]]:
+    """Rows are gold labels, columns predictions, both in ``labels`` order."""
+    if len(gold) != len(predicted):
+        raise ValueError("gold and predicted labels differ in length")
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for g, p in zip(gold, predicted, strict=True):
+        if g in index and p in index:
+            matrix[index[g]][index[p]] += 1
+    return matrix
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def _f1(precision: float, recall: float) -> float:
+    return _ratio(2 * precision * recall, precision + recall)
+
+
+def per_class(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str] = LABELS) -> list[ClassReport]:
+    matrix = confusion_matrix(gold, predicted, labels)
+    reports = []
+    for i, label in enumerate(labels):
+        true_positive = matrix[i][i]
+        precision = _ratio(true_positive, sum(row[i] for row in matrix))
+        recall = _ratio(true_positive, sum(matrix[i]))
+        reports.append(ClassReport(label, precision, recall, _f1(precision, recall), sum(matrix[i])))
+    return reports
+
+
+def macro_recall(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str] = LABELS) -> float:
+    """Mean recall over the classes present in ``gold`` (TweetEval's headline metric)."""
+    present = [r for r in per_class(gold, predicted, labels) if r.support]
+    return _ratio(sum(r.recall for r in present), len(present))
+
+
+def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    return _ratio(sum(g == p for g, p in zip(gold, predicted, strict=True)), len(gold))
+
+
+def negative_by_threshold(
+    gold: Sequence[str], negative_scores: Sequence[float], thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+) -> list[tuple[float, float, float, float]]:
+    """(threshold, precision, recall, F1) of "negative" when a mention counts as negative at score >= threshold."""
+    rows = []
+    positives = sum(g == "negative" for g in gold)
+    for threshold in thresholds:
+        flagged = [g for g, s in zip(gold, negative_scores, strict=True) if s >= threshold]
+        hits = sum(g == "negative" for g in flagged)
+        precision, recall = _ratio(hits, len(flagged)), _ratio(hits, positives)
+        rows.append((threshold, precision, recall, _f1(precision, recall)))
+    return rows
+
+
+def render(name: str, gold: Sequence[str], predicted: Sequence[str], negative_scores: Sequence[float]) -> str:
+    """The report `listenpost eval` prints for one model."""
+    lines = [f"model: {name}   texts: {len(gold)}"]
+    lines.append(f"macro-recall {macro_recall(gold, predicted):.3f}   accuracy {accuracy(gold, predicted):.3f}")
+    lines.append("")
+    lines.append(f"{'class':<10}{'precision':>10}{'recall':>8}{'F1':>7}{'n':>7}")
+    for r in per_class(gold, predicted):
+        lines.append(f"{r.label:<10}{r.precision:>10.3f}{r.recall:>8.3f}{r.f1:>7.3f}{r.support:>7}")
+    lines.append("")
+    lines.append("confusion (rows gold, columns predicted)")
+    lines.append(" " * 10 + "".join(f"{label[:8]:>10}" for label in LABELS))
+    for label, row in zip(LABELS, confusion_matrix(gold, predicted), strict=True):
+        lines.append(f"{label:<10}" + "".join(f"{n:>10}" for n in row))
+    lines.append("")
+    lines.append("negative when score >= threshold")
+    lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}")
+    for threshold, precision, recall, f1 in negative_by_threshold(gold, negative_scores):
+        lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}")
+    return "\n".join(lines)

