@@ -64,14 +64,14 @@ class AlertMessage:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def history_line(self) -> str:
-        """A short line such as '3rd complaint this month' from the author's earlier mentions."""
+        """A short line such as '3rd complaint this week' from the author's mentions of the last 7 days."""
         earlier_neg = self.author_history.get("negative", 0)
         total = sum(self.author_history.values())
         if not total:
             return "first mention from this author"
         if earlier_neg and self.label == "negative":
-            return f"{ordinal(earlier_neg + 1)} complaint from this author in 30 days"
-        return f"{total} earlier mention{'s' if total != 1 else ''} from this author in 30 days"
+            return f"{ordinal(earlier_neg + 1)} complaint from this author this week"
+        return f"{total} earlier mention{'s' if total != 1 else ''} from this author this week"
 
     @property
     def headline(self) -> str:

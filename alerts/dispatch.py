@@ -71,7 +71,7 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
     ).fetchone()
     created = parse_ts(mention.get("created_at")) or parse_ts(row.get("created_at")) or utcnow()
     author = mention.get("author") or ""
-    history = store.author_history(row["source"], author, before=created) if author else {}
+    history = store.author_history(row["source"], author, before=created, days=7) if author else {}
     try:
         payload = json.loads(row.get("payload") or "{}")
     except ValueError:

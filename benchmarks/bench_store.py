@@ -16,8 +16,10 @@ from pathlib import Path
 from monitor.records import Mention
 from monitor.store import Store
 
-WORDS = ("parcel late refund app crash love great terrible support driver tracking broken "
-         "coffee machine leak descale subscription price thanks awesome never again why").split()
+WORDS = [
+    "parcel", "late", "refund", "app", "crash", "love", "great", "terrible", "support", "driver", "tracking",
+    "broken", "coffee", "machine", "leak", "descale", "subscription", "price", "thanks", "awesome", "never",
+]
 
 
 def synthetic(n: int, start: int, rng: random.Random) -> list[Mention]:

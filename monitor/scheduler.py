@@ -212,7 +212,11 @@ class Daemon:
                                    classifier=cast("Classifier | None", self.classifier))
             line = (f"source {collector.name}: fetched {report.fetched}, new {report.new}, "
                     f"negatives {report.negatives}, alerts {report.alerts}")
-            return line + (f", errors: {'; '.join(report.errors)}" if report.errors else "")
+            line += f", errors: {'; '.join(report.errors)}" if report.errors else ""
+            if report.alerts and self.channels:
+                # Send now rather than at the next dispatch tick: answering fast is the point.
+                line += "; " + self._dispatch(store)
+            return line
 
         return collect
 
