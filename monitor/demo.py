@@ -110,7 +110,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     for text in rendered:
         click.echo(text + "\n")
     if in_slack:
-        click.echo("The newest as a Slack alert (channel type \"slack\", see "Alerts" in the README):\n")
+        click.echo("The newest as a Slack alert (channel type \"slack\", see Alerts in the README):\n")
         click.echo(in_slack + "\n")
     click.echo(f"Done in {elapsed:.1f}s. Look further:")
     for command in (
