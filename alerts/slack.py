@@ -132,7 +132,7 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
 def preview(message: AlertMessage, *, tz: ZoneInfo) -> str:
     """A terminal rendering of the Slack message: each block's text as Slack shows it, buttons in brackets."""
     _, blocks = render(message, tz=tz)
-    lines = []
+    lines: list[str] = []
     for block in blocks:
         if block["type"] == "actions":
             text = "  ".join(f"[{e['text']['text']}]" for e in block["elements"])

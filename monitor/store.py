@@ -52,7 +52,7 @@ def clean_text(value: str) -> str:
 
 
 def _m0001_core(db: sqlite_utils.Database) -> None:
-    db["mentions"].create(
+    db.table("mentions").create(
         {
             "source": str, "external_id": str, "brand": str, "kind": str, "author": str,
             "url": str, "title": str, "text": str, "language": str, "rating": int,
@@ -62,14 +62,14 @@ def _m0001_core(db: sqlite_utils.Database) -> None:
         pk=("source", "external_id"),
         not_null={"text", "created_at", "collected_at"},
     )
-    db["classifications"].create(
+    db.table("classifications").create(
         {
             "source": str, "external_id": str, "model": str, "label": str,
             "negative": float, "neutral": float, "positive": float, "classified_at": str,
         },
         pk=("source", "external_id", "model"),
     )
-    db["alerts"].create(
+    db.table("alerts").create(
         {
             "id": int, "source": str, "external_id": str, "brand": str, "channel": str,
             "kind": str, "status": str, "attempts": int, "next_attempt_at": str,
@@ -82,18 +82,18 @@ def _m0001_core(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"status": "pending", "attempts": 0, "payload": "{}"},
     )
-    db["cursors"].create(
+    db.table("cursors").create(
         {"source": str, "query": str, "value": str, "updated_at": str},
         pk=("source", "query"),
     )
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int, "source": str, "kind": str, "started_at": str, "finished_at": str,
             "fetched": int, "new": int, "negatives": int, "alerts": int, "error": str,
         },
         pk="id",
     )
-    db["labeled_examples"].create(
+    db.table("labeled_examples").create(
         {
             "id": int, "source": str, "external_id": str, "text": str, "label": str,
             "origin": str, "created_by": str, "created_at": str,
@@ -103,20 +103,20 @@ def _m0001_core(db: sqlite_utils.Database) -> None:
 
 
 def _m0002_fts(db: sqlite_utils.Database) -> None:
-    db["mentions"].enable_fts(["text", "title", "author"], create_triggers=True, tokenize="unicode61")
+    db.table("mentions").enable_fts(["text", "title", "author"], create_triggers=True, tokenize="unicode61")
 
 
 def _m0003_indexes(db: sqlite_utils.Database) -> None:
-    db["mentions"].create_index(["created_at"], if_not_exists=True)
-    db["mentions"].create_index(["brand", "created_at"], if_not_exists=True)
-    db["mentions"].create_index(["source", "author", "created_at"], if_not_exists=True)
-    db["classifications"].create_index(["model", "label"], if_not_exists=True)
-    db["alerts"].create_index(
+    db.table("mentions").create_index(["created_at"], if_not_exists=True)
+    db.table("mentions").create_index(["brand", "created_at"], if_not_exists=True)
+    db.table("mentions").create_index(["source", "author", "created_at"], if_not_exists=True)
+    db.table("classifications").create_index(["model", "label"], if_not_exists=True)
+    db.table("alerts").create_index(
         ["source", "external_id", "channel", "kind"], unique=True, if_not_exists=True
     )
-    db["alerts"].create_index(["status", "next_attempt_at"], if_not_exists=True)
-    db["alerts"].create_index(["group_key", "channel"], if_not_exists=True)
-    db["runs"].create_index(["source", "started_at"], if_not_exists=True)
+    db.table("alerts").create_index(["status", "next_attempt_at"], if_not_exists=True)
+    db.table("alerts").create_index(["group_key", "channel"], if_not_exists=True)
+    db.table("runs").create_index(["source", "started_at"], if_not_exists=True)
 
 
 def _m0004_latest_labels(db: sqlite_utils.Database) -> None:
@@ -131,19 +131,19 @@ def _m0004_latest_labels(db: sqlite_utils.Database) -> None:
 
 def _m0007_digest_indexes(db: sqlite_utils.Database) -> None:
     # The digest and `report` select alerts and runs by time window.
-    db["alerts"].create_index(["created_at"], if_not_exists=True)
-    db["runs"].create_index(["started_at"], if_not_exists=True)
+    db.table("alerts").create_index(["created_at"], if_not_exists=True)
+    db.table("runs").create_index(["started_at"], if_not_exists=True)
     # Covering indexes: counting a month of mentions by brand, source and latest label reads
     # only these, never the wide mention rows (about half the time over 100,000 mentions).
-    db["mentions"].create_index(["created_at", "brand", "source", "external_id"], if_not_exists=True)
-    db["classifications"].create_index(
+    db.table("mentions").create_index(["created_at", "brand", "source", "external_id"], if_not_exists=True)
+    db.table("classifications").create_index(
         ["source", "external_id", "classified_at", "label", "negative"], if_not_exists=True
     )
 
 
 def _m0010_scheduled_jobs(db: sqlite_utils.Database) -> None:
     # What `listenpost run` has scheduled, so `status` can show next runs and notice a dead daemon.
-    db["jobs"].create(
+    db.table("jobs").create(
         {"id": str, "next_run_at": str, "running_since": str, "last_finished_at": str,
          "last_error": str, "updated_at": str},
         pk="id",
@@ -153,10 +153,10 @@ def _m0010_scheduled_jobs(db: sqlite_utils.Database) -> None:
 def _m0005_alert_handling(db: sqlite_utils.Database) -> None:
     # Signatures of Slack interactivity requests already handled: a replay inside the
     # five-minute window is refused. Plus the lookups escalation and incidents make.
-    db["slack_requests"].create({"signature": str, "received_at": str}, pk="signature")
-    db["slack_requests"].create_index(["received_at"], if_not_exists=True)
-    db["alerts"].create_index(["status", "kind", "sent_at"], if_not_exists=True)
-    db["alerts"].create_index(["brand", "kind", "created_at"], if_not_exists=True)
+    db.table("slack_requests").create({"signature": str, "received_at": str}, pk="signature")
+    db.table("slack_requests").create_index(["received_at"], if_not_exists=True)
+    db.table("alerts").create_index(["status", "kind", "sent_at"], if_not_exists=True)
+    db.table("alerts").create_index(["brand", "kind", "created_at"], if_not_exists=True)
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
@@ -235,7 +235,7 @@ class Store:
     def migrate(self, upto: str | None = None) -> list[str]:
         """Apply the named migrations not yet recorded, in order; returns their names."""
         if "migrations" not in self.db.table_names():
-            self.db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+            self.db.table("migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
         done = set(self.applied_migrations())
         applied = []
         for name, step in sorted(MIGRATIONS, key=lambda m: m[0]):  # numbered names give the order
@@ -245,7 +245,7 @@ class Store:
                 if name in set(self.applied_migrations()):
                     continue  # another process got here first
                 step(self.db)
-                self.db["migrations"].insert({"name": name, "applied_at": ts(utcnow())})
+                self.db.table("migrations").insert({"name": name, "applied_at": ts(utcnow())})
             applied.append(name)
             if name == upto:
                 break
@@ -365,7 +365,7 @@ class Store:
         ]
         if rows:
             with self.transaction():
-                self.db["classifications"].upsert_all(rows, pk=("source", "external_id", "model"))
+                self.db.table("classifications").upsert_all(rows, pk=("source", "external_id", "model"))
 
     def unclassified(self, model: str, limit: int = 1000) -> list[dict[str, Any]]:
         """Mentions with no classification from ``model`` yet, oldest first."""
@@ -415,7 +415,7 @@ class Store:
         if value is None:
             self.conn.execute("DELETE FROM cursors WHERE source = ? AND query = ?", [source, query])
             return
-        self.db["cursors"].upsert(
+        self.db.table("cursors").upsert(
             {"source": source, "query": query, "value": value, "updated_at": ts(utcnow())},
             pk=("source", "query"),
         )
@@ -423,14 +423,14 @@ class Store:
     # -- runs -------------------------------------------------------------------------------
 
     def start_run(self, source: str, kind: str) -> int:
-        table = self.db["runs"]
+        table = self.db.table("runs")
         table.insert({"source": source, "kind": kind, "started_at": ts(utcnow()),
                       "fetched": 0, "new": 0, "negatives": 0, "alerts": 0})
-        return int(table.last_pk)  # type: ignore[attr-defined]
+        return int(table.last_pk or 0)
 
     def finish_run(self, run_id: int, *, fetched: int, new: int, negatives: int = 0,
                    alerts: int = 0, error: str | None = None) -> None:
-        self.db["runs"].update(run_id, {
+        self.db.table("runs").update(run_id, {
             "finished_at": ts(utcnow()), "fetched": fetched, "new": new,
             "negatives": negatives, "alerts": alerts, "error": error,
         })
@@ -576,7 +576,7 @@ class Store:
 
     def add_labeled_example(self, *, source: str, external_id: str, text: str, label: str,
                             origin: str, created_by: str = "") -> None:
-        self.db["labeled_examples"].insert({
+        self.db.table("labeled_examples").insert({
             "source": source, "external_id": external_id, "text": text, "label": label,
             "origin": origin, "created_by": created_by, "created_at": ts(utcnow()),
         })
