@@ -66,7 +66,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         click.secho(f"  … and {len(collector.report.errors) - 50} more lines with errors", fg="yellow", err=True)
     click.echo(
         f"Read {collector.report.rows} rows: {report.new} new mentions, "
-        f"{report.fetched - report.new} already stored, {len(collector.report.errors)} lines with errors"
+        f"{report.fetched - report.new} already stored, {len(collector.report.errors)} "
+        f"line{'' if len(collector.report.errors) == 1 else 's'} with errors"
         + (f", {collector.report.unmatched} matched no brand" if collector.report.unmatched else "")
         + "."
     )
