@@ -104,8 +104,9 @@ class RetryingAdapter(HTTPAdapter):
             prefix = self.rewrite_to.path.rstrip("/")
             request.url = urlunsplit((self.rewrite_to.scheme, self.rewrite_to.netloc,
                                       prefix + parts.path, parts.query, parts.fragment))
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.policy.timeout
+        # The source's timeout setting rules, also over a client's own fixed default: praw never
+        # hands its timeout to prawcore, which sends 16 s with every request.
+        kwargs["timeout"] = self.policy.timeout
         attempt = 0
         while True:
             self.policy.throttle()

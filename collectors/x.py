@@ -75,6 +75,8 @@ class XCollector(RemoteCollector):
             raise SourceError(f"x: {exc}") from None
         except ValueError as exc:  # requests' JSONDecodeError on a cut-off body
             raise SourceError(f"x: the response is not valid JSON ({exc})") from None
+        except (TypeError, KeyError, AttributeError) as exc:  # JSON, but not a search answer
+            raise SourceError(f"x: unreadable search answer ({type(exc).__name__}: {exc})") from None
 
     def _page(self, response: Any) -> Page:
         users = {str(u.id): u.username for u in (response.includes or {}).get("users", [])}
