@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -15,6 +16,8 @@ from monitor.records import Mention, ensure_utc, utcnow
 # Recent search reaches back 7 days; a minute of margin keeps start_time valid in flight.
 SEARCH_DAYS = 7
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "lang"]
+# tweepy's debug log prints every request's headers, bearer token included: never below INFO.
+logging.getLogger("tweepy.client").setLevel(logging.INFO)
 
 
 class XCollector(RemoteCollector):
