@@ -159,6 +159,18 @@ def _m0005_alert_handling(db: sqlite_utils.Database) -> None:
     db.table("alerts").create_index(["brand", "kind", "created_at"], if_not_exists=True)
 
 
+def _m0011_outbox_indexes(db: sqlite_utils.Database) -> None:
+    # The dispatcher's claim, every poll, asks for pending rows that are due OR 'sending' rows
+    # past their lease: with an index for each side SQLite reads both, not the whole history.
+    db["alerts"].create_index(["status", "sending_since"], if_not_exists=True)
+    # Escalation, every minute, wants delivered mention alerts nobody has handled: a partial
+    # index holds just those few, which leave it once claimed, closed or escalated.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_alerts_unhandled ON alerts (sent_at) WHERE kind = 'mention'"
+        " AND status = 'sent' AND escalated_at IS NULL AND claimed_at IS NULL AND closed_at IS NULL"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
@@ -167,6 +179,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0007_digest_indexes", _m0007_digest_indexes),
     ("0010_scheduled_jobs", _m0010_scheduled_jobs),
     ("0005_alert_handling", _m0005_alert_handling),
+    ("0011_outbox_indexes", _m0011_outbox_indexes),
 ]
 
 
@@ -823,6 +836,8 @@ class Store:
         return list(self.db.query(
             "SELECT a.* FROM alerts a WHERE a.kind = 'mention' AND a.status = 'sent'"
             " AND a.sent_at <= ? AND a.escalated_at IS NULL"
+            # Implied by NOT EXISTS below (b can be a itself); spelled out so the partial index applies.
+            " AND a.claimed_at IS NULL AND a.closed_at IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM alerts b WHERE ((b.source = a.source"
             "  AND b.external_id = a.external_id) OR b.group_key = a.group_key) AND (b.claimed_at IS NOT NULL"
             "  OR b.closed_at IS NOT NULL OR b.snoozed_until > ?))"
