@@ -279,9 +279,11 @@ class Store:
     def _mention_row(m: Mention, collected_at: str) -> tuple[Any, ...]:
         """Values in MENTION_COLUMNS order."""
         return (
-            m.source, m.external_id, m.brand, m.kind, clean_text(m.author), m.url,
-            clean_text(m.title), clean_text(m.text), m.language, m.rating, m.parent_id,
-            m.app_version, m.country, ts(m.created_at), collected_at,
+            # Every field an API fills is cleaned: a lone surrogate in a URL failed the whole batch.
+            m.source, m.external_id, m.brand, m.kind, clean_text(m.author), clean_text(m.url),
+            clean_text(m.title), clean_text(m.text), m.language and clean_text(m.language), m.rating,
+            m.parent_id and clean_text(m.parent_id), m.app_version and clean_text(m.app_version),
+            m.country and clean_text(m.country), ts(m.created_at), collected_at,
             clean_text(json.dumps(m.raw, ensure_ascii=False, default=str)),
         )
 
