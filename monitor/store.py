@@ -162,7 +162,7 @@ def _m0005_alert_handling(db: sqlite_utils.Database) -> None:
 def _m0011_outbox_indexes(db: sqlite_utils.Database) -> None:
     # The dispatcher's claim, every poll, asks for pending rows that are due OR 'sending' rows
     # past their lease: with an index for each side SQLite reads both, not the whole history.
-    db["alerts"].create_index(["status", "sending_since"], if_not_exists=True)
+    db.table("alerts").create_index(["status", "sending_since"], if_not_exists=True)
     # Escalation, every minute, wants delivered mention alerts nobody has handled: a partial
     # index holds just those few, which leave it once claimed, closed or escalated.
     db.execute(
