@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from monitor.config import LABEL_ORDER, Settings
+from collections.abc import Iterable
+
+from monitor.config import LABEL_ORDER, Route, Settings
 
 # negative is the most severe; a route with min_severity "neutral" also takes negatives.
 SEVERITY = {label: rank for rank, label in enumerate(LABEL_ORDER)}
@@ -12,31 +14,28 @@ def _matches(patterns: list[str], value: str) -> bool:
     return "*" in patterns or value in patterns
 
 
+def _enabled_channels(settings: Settings, routes: Iterable[Route]) -> list[str]:
+    """The enabled channels of these routes, each once, in settings order."""
+    chosen: list[str] = []
+    for route in routes:
+        for name in route.channels:
+            channel = settings.alerts.channels.get(name)
+            if channel and channel.enabled and name not in chosen:
+                chosen.append(name)
+    return chosen
+
+
 def channels_for(settings: Settings, *, brand: str, source: str, label: str) -> list[str]:
     """Enabled channels whose routes take this brand, source and label, in settings order."""
     if label not in SEVERITY:
         return []  # unscored mentions are counted, never alerted
-    chosen: list[str] = []
-    for route in settings.alerts.routes:
-        if not (_matches(route.brands, brand) and _matches(route.sources, source)):
-            continue
-        if SEVERITY[label] < SEVERITY[route.min_severity]:
-            continue
-        for name in route.channels:
-            channel = settings.alerts.channels.get(name)
-            if channel and channel.enabled and name not in chosen:
-                chosen.append(name)
-    return chosen
+    return _enabled_channels(settings, (
+        route for route in settings.alerts.routes
+        if _matches(route.brands, brand) and _matches(route.sources, source)
+        and SEVERITY[label] >= SEVERITY[route.min_severity]
+    ))
 
 
 def channels_for_brand(settings: Settings, brand: str) -> list[str]:
     """Enabled channels of every route that takes this brand, whatever its sources: for spikes."""
-    chosen: list[str] = []
-    for route in settings.alerts.routes:
-        if not _matches(route.brands, brand):
-            continue
-        for name in route.channels:
-            channel = settings.alerts.channels.get(name)
-            if channel and channel.enabled and name not in chosen:
-                chosen.append(name)
-    return chosen
+    return _enabled_channels(settings, (r for r in settings.alerts.routes if _matches(r.brands, brand)))
