@@ -35,9 +35,9 @@ STANCE_TOPIC = re.compile(r"deflat|patriots|brady|goodell|\bnfl\b", re.I)
 # Per-source, per-class caps of the reproducible mix: airline complaints would otherwise
 # outnumber everything else and teach the model that any mention of a delay is the whole story.
 MIX_CAPS: dict[str, dict[str, int]] = {
-    "airline-tweets": {"negative": 3000, "neutral": 2200, "positive": 1700},
+    "airline-tweets": {"negative": 5000, "neutral": 2200, "positive": 1700},
     "topic-tweets": {"negative": 4000, "neutral": 3500, "positive": 3500},
-    "movie-reviews": {"negative": 4500, "neutral": 4000, "positive": 4500},
+    "movie-reviews": {"negative": 3000, "neutral": 2500, "positive": 3000},
     "drug-reviews": {"negative": 1000, "neutral": 1000, "positive": 1000},
 }
 
