@@ -40,8 +40,8 @@ def _eval_sets(tweeteval: Path) -> dict[str, list]:
 
 
 def worker(model: str, tweeteval: Path, int8: bool) -> dict:
-    """Runs inside the child process: load, time, evaluate, report peak memory."""
-    from classifiers import corpora, load_classifier
+    """Runs inside the child process: load, time, note peak memory, then evaluate."""
+    from classifiers import load_classifier
     from classifiers.evaluation import macro_recall, per_class
 
     started = time.perf_counter()
@@ -54,20 +54,22 @@ def worker(model: str, tweeteval: Path, int8: bool) -> dict:
     sets = _eval_sets(tweeteval)
     speed_texts = [e.text for e in next(iter(sets.values()))][:SPEED_TEXTS]
     result: dict = {"model": classifier.name + ("" if int8 or model == "lexicon" else " fp32"), "load_s": load_seconds}
-    for batch in (1, 32):
-        texts = speed_texts[: SINGLE_TEXTS if batch == 1 else SPEED_TEXTS]
-        started = time.perf_counter()
-        for start in range(0, len(texts), batch):
-            classifier.classify(texts[start : start + batch])
-        result[f"posts_per_s_b{batch}"] = len(texts) / (time.perf_counter() - started)
+    # Calls of exactly 1 and 32 texts, as a stream of mentions arrives; then one call with all
+    # texts, where the classifier sorts them by length before cutting batches of 32.
+    for label, call, count in (("b1", 1, SINGLE_TEXTS), ("b32", 32, SPEED_TEXTS), ("sorted", SPEED_TEXTS, SPEED_TEXTS)):
+        texts = speed_texts[:count]
+        wall, cpu = time.perf_counter(), time.process_time()
+        for start in range(0, len(texts), call):
+            classifier.classify(texts[start : start + call])
+        result[f"posts_per_s_{label}"] = len(texts) / (time.perf_counter() - wall)
+        result[f"posts_per_cpu_s_{label}"] = len(texts) / (time.process_time() - cpu)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     for name, examples in sets.items():
         predicted = [s.label for s in classifier.classify([e.text for e in examples])]
         gold = [e.label for e in examples]
         negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
         result[name] = {"macro_recall": macro_recall(gold, predicted), "negative_f1": negative.f1, "n": len(gold)}
-    del corpora
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
@@ -97,10 +99,11 @@ def main() -> None:
 
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads\n"
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads, "
+        f"load average {os.getloadavg()[0]:.1f} at the end\n"
     )
     sets = [key for key in rows[0] if isinstance(rows[0][key], dict)]
-    header = ["model", "load s", "posts/s b1", "posts/s b32", "peak RSS MB"]
+    header = ["model", "load s", "posts/s b1", "posts/s b32", "posts/s sorted", "posts/CPU-s b32", "peak RSS MB"]
     for name in sets:
         header += [f"{name} macro-R", f"{name} neg F1"]
     print("| " + " | ".join(header) + " |")
@@ -111,6 +114,8 @@ def main() -> None:
             f"{row['load_s']:.2f}",
             f"{row['posts_per_s_b1']:.0f}",
             f"{row['posts_per_s_b32']:.0f}",
+            f"{row['posts_per_s_sorted']:.0f}",
+            f"{row['posts_per_cpu_s_b32']:.0f}",
             f"{row['peak_rss_mb']:.0f}",
         ]
         for name in sets:

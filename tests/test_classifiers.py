@@ -15,6 +15,7 @@ from classifiers.lexicon import compound_to_scores
 from classifiers.normalize import normalize
 from classifiers.transformer import SHIPPED_WEIGHTS
 from monitor.cli import COMMANDS, cli
+from monitor.errors import ModelError
 
 NEGATIVE = [
     "@united lost my bag AGAIN and nobody at the desk cares. Worst airline ever.",
@@ -155,7 +156,19 @@ def trained_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(COMMANDS, "train", "monitor.cli.model:train")
         result = CliRunner().invoke(
-            cli, ["train", str(data), "--output", str(root / "acme"), "--max-steps", "2", "--name", "acme-v1"]
+            cli,
+            [
+                "train",
+                str(data),
+                "--output",
+                str(root / "acme"),
+                "--epochs",
+                "2",
+                "--max-steps",
+                "2",
+                "--name",
+                "acme-v1",
+            ],
         )
     assert result.exit_code == 0, result.output
     assert "skipped 1 rows" in result.output
@@ -171,16 +184,16 @@ def test_training_writes_a_loadable_model_dir(trained_dir: Path) -> None:
 
 
 def test_label_map_for_models_with_generic_labels(trained_dir: Path, tmp_path: Path) -> None:
-    import shutil
-
     generic = tmp_path / "generic"
-    shutil.copytree(trained_dir, generic)
-    (generic / "listenpost.json").unlink()
-    config = json.loads((generic / "config.json").read_text(encoding="utf-8"))
+    generic.mkdir()
+    for item in trained_dir.iterdir():
+        if item.name not in ("config.json", "listenpost.json"):
+            (generic / item.name).symlink_to(item)
+    config = json.loads((trained_dir / "config.json").read_text(encoding="utf-8"))
     config["id2label"] = {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"}
     config["label2id"] = {"LABEL_0": 0, "LABEL_1": 1, "LABEL_2": 2}
     (generic / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    with pytest.raises(Exception, match="label_map"):
+    with pytest.raises(ModelError, match="label_map"):
         load_classifier(str(generic)).classify(["x"])
     mapped = load_classifier(
         str(generic), label_map={"LABEL_0": "negative", "LABEL_1": "neutral", "LABEL_2": "positive"}
