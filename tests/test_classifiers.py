@@ -14,7 +14,7 @@ from classifiers.language import detect_language
 from classifiers.lexicon import compound_to_scores
 from classifiers.normalize import normalize
 from classifiers.transformer import SHIPPED_WEIGHTS
-from monitor.cli import COMMANDS, cli
+from monitor.cli import cli
 from monitor.errors import ModelError
 
 NEGATIVE = [
@@ -25,12 +25,6 @@ POSITIVE = [
     "Loved the new update, the app is so much faster now! Thank you!",
     "Fantastic service, the staff were friendly and my order arrived early.",
 ]
-
-
-@pytest.fixture(autouse=True)
-def model_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(COMMANDS, "train", "monitor.cli.model:train")
-    monkeypatch.setitem(COMMANDS, "eval", "monitor.cli.model:eval_command")
 
 
 needs_weights = pytest.mark.skipif(not SHIPPED_WEIGHTS.exists(), reason="shipped weights not built")
@@ -153,23 +147,11 @@ def trained_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows += [{"text": "Our shop is on Main Street.", "label": "neutral"}, {"text": "no label here", "label": "maybe"}]
     data = root / "labeled.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(COMMANDS, "train", "monitor.cli.model:train")
-        result = CliRunner().invoke(
-            cli,
-            [
-                "train",
-                str(data),
-                "--output",
-                str(root / "acme"),
-                "--epochs",
-                "2",
-                "--max-steps",
-                "2",
-                "--name",
-                "acme-v1",
-            ],
-        )
+    result = CliRunner().invoke(
+        cli,
+        ["train", str(data), "--output", str(root / "acme"), "--epochs", "2", "--max-steps", "2",
+         "--name", "acme-v1"],
+    )
     assert result.exit_code == 0, result.output
     assert "skipped 1 rows" in result.output
     return root / "acme"
@@ -213,3 +195,23 @@ def test_eval_command_compares_two_models(tmp_path: Path, monkeypatch: pytest.Mo
     assert "macro-recall" in result.output and "confusion" in result.output
     assert "negative when score >= threshold" in result.output
     assert result.output.count("lexicon") >= 4
+
+
+def test_training_learns_from_staff_corrections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.store import Store
+
+    if not SHIPPED_WEIGHTS.exists():
+        pytest.skip("shipped weights not built")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    empty = runner.invoke(cli, ["--db", "lp.db", "train", "--corrections", "--output", "m"])
+    assert empty.exit_code == 2 and "no corrections stored yet" in empty.output
+    with Store("lp.db") as store:
+        for i, text in enumerate(["Acme's new logo is here", "Acme opens a shop in Leeds"]):
+            store.add_labeled_example(source="x", external_id=str(i), text=text, label="neutral",
+                                      origin="false_positive", created_by="U1")
+    result = runner.invoke(cli, ["--db", "lp.db", "train", "--corrections", "--output", "m", "--max-steps", "1"])
+    assert result.exit_code == 0, result.output
+    assert "adding 2 corrections made by staff" in result.output
+    card = json.loads((tmp_path / "m" / "listenpost.json").read_text(encoding="utf-8"))
+    assert card["steps"] == 1

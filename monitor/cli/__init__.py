@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "status": "monitor.cli.browse:status",
     "run": "monitor.cli.run:run",
     "stats": "monitor.cli.browse:stats",
+    "train": "monitor.cli.model:train",
+    "eval": "monitor.cli.model:eval_command",
     "digest": "monitor.cli.digest:digest",
     "report": "monitor.cli.digest:report",
 }

@@ -98,7 +98,11 @@ class _Bar:
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), help="Peak learning rate.")
 @click.option("--max-steps", type=click.IntRange(min=1), help="Stop after this many steps, for a quick trial.")
 @click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--corrections", is_flag=True,
+              help="Also learn from the corrections staff made on alerts (False positive clicks) in the database.")
+@pass_app
 def train(
+    app: App,
     data: str | None,
     reproduce: bool,
     base: str,
@@ -109,6 +113,7 @@ def train(
     learning_rate: float | None,
     max_steps: int | None,
     seed: int,
+    corrections: bool,
 ) -> None:
     """Fine-tune a sentiment model on labeled posts (CSV/JSONL with `text` and `label`).
 
@@ -145,18 +150,20 @@ def train(
                 f"best validation macro-recall {result.best_score}"
             )
             return
-        if not data or not output:
-            raise click.UsageError("give a labeled DATA file and --output DIR (or use --reproduce)")
+        if not (data or corrections) or not output:
+            raise click.UsageError(
+                "give a labeled DATA file and/or --corrections, and --output DIR (or use --reproduce)")
         if learning_rate is None:
             # Starting from an already fine-tuned model: smaller steps keep what it knew.
             recipe = replace(recipe, learning_rate=3e-5 if base == "default" else recipe.learning_rate)
-        examples = read_labeled(data)
+        examples = (read_labeled(data) if data else []) + (_corrections(app) if corrections else [])
         held = read_labeled(validation) if validation else []
         loaded, result = training.train(examples, base=base, recipe=recipe, validation=held, progress=bar)
         bar.close()
         model_dir = Path(output)
         label_counts = {label: sum(e.label == label for e in examples) for label in ("negative", "neutral", "positive")}
-        card = training.recipe_card(recipe, result, {Path(data).name: label_counts}) | {"base": base}
+        origin = " + ".join(([Path(data).name] if data else []) + (["corrections"] if corrections else []))
+        card = training.recipe_card(recipe, result, {origin: label_counts}) | {"base": base}
         training.save_model_dir(loaded, model_dir, name=name or model_dir.name, card=card)
     finally:
         bar.close()
@@ -177,11 +184,16 @@ def _scores(classifier: Classifier, texts: list[str]) -> list[Scores]:
     return out
 
 
-def _decide(scores: Scores, threshold: float) -> str:
-    """The pipeline's rule: negative at or above the threshold, else the likelier of the other two."""
-    if scores.negative >= threshold:
-        return "negative"
-    return "positive" if scores.positive > scores.neutral else "neutral"
+def _corrections(app: App) -> list[Example]:
+    """The labels staff gave alerts (a False positive click stores the mention as neutral)."""
+    from classifiers.corpora import Example
+
+    with app.store() as store:
+        rows = store.labeled_examples()
+    if not rows:
+        raise InputError(f"{app.settings.database}: no corrections stored yet (they come from alert buttons)")
+    click.echo(f"adding {len(rows)} corrections made by staff", err=True)
+    return [Example(r["text"], r["label"], "corrections") for r in rows]
 
 
 @click.command("eval")
@@ -202,6 +214,7 @@ def eval_command(app: App, file: str, model: str | None, compare: str | None, th
     """
     from classifiers import load_classifier
     from classifiers.evaluation import macro_recall, per_class, render
+    from monitor.pipeline import decide_label
 
     settings = app.settings.classifier
     threshold = settings.negative_threshold if threshold is None else threshold
@@ -217,7 +230,7 @@ def eval_command(app: App, file: str, model: str | None, compare: str | None, th
             allow_download=settings.allow_download,
         )
         scores = _scores(classifier, texts)
-        predicted = [_decide(s, threshold) for s in scores]
+        predicted = [decide_label(s, threshold) for s in scores]
         click.echo(
             render(
                 f"{classifier.name} (negative threshold {threshold:g})", gold, predicted, [s.negative for s in scores]
