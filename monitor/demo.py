@@ -101,7 +101,8 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     click.echo(f"\n{report.fetched} mentions read ({report.fetched - report.new} already stored, "
                f"{report.new} new); {report.negatives} new negatives, {report.unscored} in "
                f"languages the model does not cover (stored as unscored); "
-               f"{report.alerts} new alerts, {sent.sent} delivered to the demo's alert file.")
+               f"{report.alerts} new alerts, {sent.sent} delivered to the demo's alert file"
+               + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
     _print_table(stats)
     if agreement:
         click.echo(f"\nAgreement with the hand labels bundled with the demo data: "
