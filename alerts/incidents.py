@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from alerts.router import channels_for_brand
 from monitor.config import Settings
@@ -28,7 +29,13 @@ def shingles(text: str) -> frozenset[str]:
     Only the start of a long text counts: reposts share their opening, and it keeps huge
     texts cheap to compare.
     """
-    words = _WORD.findall(_HANDLE.sub(" ", _URL.sub(" ", text[:2000].lower())))
+    return _shingles(text[:2000])
+
+
+@lru_cache(maxsize=8192)
+def _shingles(opening: str) -> frozenset[str]:
+    # Cached: every new negative is compared with up to 200 recent alerts of its brand.
+    words = _WORD.findall(_HANDLE.sub(" ", _URL.sub(" ", opening.lower())))
     if len(words) < 3:
         return frozenset(words)
     return frozenset(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
