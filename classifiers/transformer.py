@@ -139,10 +139,15 @@ def _map_label(label: str, label_map: dict[str, str]) -> str:
 
 
 def quantize(model: Any) -> Any:
-    """int8 dynamic quantization of the linear layers: about 3x faster on CPU at equal accuracy."""
+    """int8 dynamic quantization of the linear layers: about 3x faster on CPU, a point of macro-recall less."""
+    import warnings
+
     import torch
 
-    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():
+        # torch announces a future API change here; it is for us to track, not for users to read.
+        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def model_languages(name_or_path: str) -> frozenset[str] | None:
