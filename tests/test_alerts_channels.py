@@ -92,7 +92,7 @@ def test_unreachable_smtp_server_is_retried(store, make_settings, lexicon) -> No
     settings = email_settings(make_settings, closed_port)
     ingest(store, settings, [complaint()], lexicon)
     report = dispatch_due(store, settings)
-    assert report.retried == 1 and "SMTP 127.0.0.1" in store.alert(1)["last_error"]
+    assert report.retried == 1 and "SMTP server 127.0.0.1:" in store.alert(1)["last_error"]
 
 
 @pytest.mark.parametrize("to", ['[]', '["not-an-address"]', '["a@b.example\\nBcc: x@evil.example"]'])
