@@ -65,10 +65,7 @@ def build_channels(settings: Settings, names: list[str] | None = None, *,
 def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> AlertMessage:
     """The AlertMessage for an outbox row: the mention, its score, its author's history, a draft."""
     mention = store.mention(row["source"], row["external_id"]) or {}
-    label = store.conn.execute(
-        "SELECT label, negative FROM latest_labels WHERE source = ? AND external_id = ?",
-        [row["source"], row["external_id"]],
-    ).fetchone()
+    label = store.latest_label(row["source"], row["external_id"])
     created = parse_ts(mention.get("created_at")) or parse_ts(row.get("created_at")) or utcnow()
     author = mention.get("author") or ""
     history = store.author_history(row["source"], author, before=created, days=7) if author else {}

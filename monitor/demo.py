@@ -137,11 +137,7 @@ def _print_table(stats: list[dict[str, Any]]) -> None:
 
 
 def _agreement(store: Any, model: str) -> tuple[int, int] | None:
-    rows = store.conn.execute(
-        "SELECT json_extract(m.raw, '$.label'), c.label FROM mentions m JOIN classifications c"
-        " ON c.source = m.source AND c.external_id = m.external_id AND c.model = ?"
-        " WHERE json_extract(m.raw, '$.label') IS NOT NULL AND c.label != 'unscored'", [model],
-    ).fetchall()
+    rows = store.gold_and_predicted(model)
     if not rows:
         return None
     return sum(gold == got for gold, got in rows), len(rows)

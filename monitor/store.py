@@ -610,6 +610,22 @@ class Store:
             "origin": origin, "created_by": created_by, "created_at": ts(utcnow()),
         })
 
+    def latest_label(self, source: str, external_id: str) -> tuple[str, float | None] | None:
+        """The newest verdict on a mention: (label, negative probability)."""
+        row = self.conn.execute(
+            "SELECT label, negative FROM latest_labels WHERE source = ? AND external_id = ?",
+            [source, external_id],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def gold_and_predicted(self, model: str) -> list[tuple[str, str]]:
+        """(label in the raw payload, model's label) for imported rows that carry a hand label."""
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT json_extract(m.raw, '$.label'), c.label FROM mentions m JOIN classifications c"
+            " ON c.source = m.source AND c.external_id = m.external_id AND c.model = ?"
+            " WHERE json_extract(m.raw, '$.label') IS NOT NULL AND c.label != 'unscored'", [model],
+        )]
+
     def labeled_examples(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT text, label, origin FROM labeled_examples ORDER BY id"))
 
