@@ -145,3 +145,23 @@ def test_corrupt_database_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open the database"):
         Store(bad)
     assert sqlite3.sqlite_version
+
+
+def test_author_history_counts_exactly_that_author_by_label(store: Store) -> None:
+    # Looked up through the full-text author column, then matched exactly: names sharing words,
+    # punctuation, quotes and names with no letters at all are each counted on their own.
+    authors = ["jane_doe", "jane-doe", "Jane Doe", "jane", 'say "hi"', "🔥🔥", "🔥", "user5"]
+    created = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    mentions = [mention(i * 10 + k, author=name, created_at=created - timedelta(days=k))
+                for i, name in enumerate(authors) for k in range(i + 1)]
+    mentions.append(mention(999, author="jane_doe", source="reddit"))  # another source
+    mentions.append(mention(998, author="jane_doe", created_at=created - timedelta(days=40)))  # too old
+    store.save_mentions(mentions)
+    store.save_classifications([Classification("x", "0", "lexicon", "negative", 0.9, 0.05, 0.05)])
+    before = created + timedelta(hours=1)
+    for i, name in enumerate(authors):
+        history = store.author_history("x", name, before=before, days=30)
+        assert sum(history.values()) == i + 1, (name, history)
+    assert store.author_history("x", "jane_doe", before=before) == {"negative": 1}
+    assert store.author_history("x", "nobody", before=before) == {}
+    assert store.author_history("x", "", before=before) == {}
