@@ -39,6 +39,15 @@ def _eval_sets(tweeteval: Path) -> dict[str, list]:
     return sets
 
 
+def _speed_texts(tweeteval: Path) -> list[str]:
+    """Short social posts to time: the TweetEval tweets, else the demo's bundled mentions."""
+    if tweeteval.is_dir():
+        return (tweeteval / "val_text.txt").read_text(encoding="utf-8").splitlines()[:SPEED_TEXTS]
+    demo = ROOT / "monitor" / "demo_data" / "mentions.jsonl"
+    texts = [json.loads(line)["text"] for line in demo.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return (texts * (SPEED_TEXTS // len(texts) + 1))[:SPEED_TEXTS]
+
+
 def worker(model: str, tweeteval: Path, int8: bool) -> dict:
     """Runs inside the child process: load, time, note peak memory, then evaluate."""
     from classifiers import load_classifier
@@ -51,8 +60,7 @@ def worker(model: str, tweeteval: Path, int8: bool) -> dict:
     classifier.classify(["warm up"])
     load_seconds = time.perf_counter() - started
 
-    sets = _eval_sets(tweeteval)
-    speed_texts = [e.text for e in next(iter(sets.values()))][:SPEED_TEXTS]
+    speed_texts = _speed_texts(tweeteval)
     result: dict = {"model": classifier.name + ("" if int8 or model == "lexicon" else " fp32"), "load_s": load_seconds}
     # Calls of exactly 1 and 32 texts, as a stream of mentions arrives; then one call with all
     # texts, where the classifier sorts them by length before cutting batches of 32.
@@ -63,8 +71,10 @@ def worker(model: str, tweeteval: Path, int8: bool) -> dict:
             classifier.classify(texts[start : start + call])
         result[f"posts_per_s_{label}"] = len(texts) / (time.perf_counter() - wall)
         result[f"posts_per_cpu_s_{label}"] = len(texts) / (time.process_time() - cpu)
+    # Peak memory of serving, before the evaluation corpora are read into this process too.
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    sets = _eval_sets(tweeteval)
     for name, examples in sets.items():
         predicted = [s.label for s in classifier.classify([e.text for e in examples])]
         gold = [e.label for e in examples]

@@ -48,6 +48,26 @@ class Loaded:
     labels: tuple[str, ...]
 
 
+def length_batches(lengths: Sequence[int], *, batch_size: int, token_budget: int) -> list[list[int]]:
+    """Indices grouped shortest first: at most ``batch_size`` texts and ``token_budget`` padded tokens each.
+
+    Cutting by padded size as well as by count keeps one long text from making a whole batch of
+    short ones pay for its length.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted ascending, so the text being added is the widest of its batch.
+        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > token_budget):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
 def predict_proba(
     loaded: Loaded, texts: Sequence[str], *, batch_size: int = 32, max_tokens: int = MAX_TOKENS
 ) -> np.ndarray:
@@ -59,50 +79,92 @@ def predict_proba(
     import torch
 
     encoded = loaded.tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"]
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     pad = loaded.tokenizer.pad_token_id or 0
     out = np.zeros((len(encoded), len(loaded.labels)), dtype=np.float32)
+    lengths = [len(ids) for ids in encoded]
+    # Half a batch of the longest texts: about the matrix size where CPU kernels are at full speed.
+    budget = max(batch_size * 24, batch_size * max_tokens // 2)
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            width = max(len(encoded[i]) for i in chunk)
+        for chunk in length_batches(lengths, batch_size=batch_size, token_budget=budget):
+            width = max(lengths[i] for i in chunk)
             ids = torch.full((len(chunk), width), pad, dtype=torch.long)
             mask = torch.zeros((len(chunk), width), dtype=torch.long)
             for row, i in enumerate(chunk):
-                ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-                mask[row, : len(encoded[i])] = 1
-            logits = loaded.model(input_ids=ids, attention_mask=mask).logits
+                ids[row, : lengths[i]] = torch.tensor(encoded[i])
+                mask[row, : lengths[i]] = 1
+            logits = loaded.model(input_ids=ids, attention_mask=mask)
+            logits = getattr(logits, "logits", logits)  # transformers wraps them; our BERT does not
             out[chunk] = torch.softmax(logits.float(), dim=-1).numpy()
     return out
 
 
-def load_shipped(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
-    """The fine-tuned weights in this package on top of the base encoder's config and tokenizer."""
+def shipped_labels(weights: Path) -> tuple[str, ...]:
     from safetensors import safe_open
-    from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     if not weights.exists():
         raise ModelError(f"the shipped model weights are missing: {weights}")
     with safe_open(str(weights), framework="pt") as handle:
-        labels = tuple((handle.metadata() or {}).get("labels", ",".join(LABELS)).split(","))
+        return tuple((handle.metadata() or {}).get("labels", ",".join(LABELS)).split(","))
+
+
+def load_shipped_for_inference(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
+    """The shipped weights in ``classifiers.bert``'s plain-torch BERT: lighter and faster to serve.
+
+    transformers' model code is not imported; ``load_shipped`` is the same model in transformers,
+    which training starts from.
+    """
+    from safetensors import safe_open
+
+    from classifiers import bert
+
+    labels = shipped_labels(weights)
     base = base_encoder_dir()
+    with safe_open(str(weights), framework="pt") as handle:
+        layers = bert.layer_count(set(handle.keys()))
+    model = bert.build(bert.BertShape.from_config(base / "config.json", layers=layers), len(labels))
+    bert.load_weights(model, weights)
+    return Loaded(bert.WordPiece(base), model, labels)
+
+
+def load_shipped(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
+    """The fine-tuned weights in this package on top of the base encoder's config and tokenizer."""
+    import torch
+    from safetensors import safe_open
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    from classifiers.bert import layer_count
+
+    labels = shipped_labels(weights)
+    base = base_encoder_dir()
+    with safe_open(str(weights), framework="pt") as handle:
+        layers = layer_count(set(handle.keys()))
     config = AutoConfig.from_pretrained(
         base,
+        num_hidden_layers=layers,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
         architectures=["BertForSequenceClassification"],
     )
     model = AutoModelForSequenceClassification.from_config(config)
-    state = {name: tensor.float() for name, tensor in load_file(str(weights)).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    # position_ids is a buffer some versions keep in the state dict and others do not.
-    missing = [name for name in missing if not name.endswith("position_ids")]
-    if missing or unexpected:
-        raise ModelError(
-            f"{weights} does not fit the base encoder (missing {missing[:3]}, unexpected {unexpected[:3]})"
-        )
+    # Tensor by tensor into the model's own fp32 storage: no second full copy of the weights.
+    targets = dict(model.state_dict())
+    with safe_open(str(weights), framework="pt") as handle:
+        names = set(handle.keys())
+        # position_ids is a buffer some versions keep in the state dict and others do not.
+        missing = [name for name in targets if name not in names and not name.endswith("position_ids")]
+        unexpected = sorted(names - set(targets))
+        if missing or unexpected:
+            raise ModelError(
+                f"{weights} does not fit the base encoder (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
+        with torch.no_grad():
+            for name in names:
+                tensor = handle.get_tensor(name)
+                if tensor.shape != targets[name].shape:
+                    raise ModelError(f"{weights}: {name} has shape {tuple(tensor.shape)}, "
+                                     f"the base encoder expects {tuple(targets[name].shape)}")
+                targets[name].copy_(tensor)
     model.eval()
     return Loaded(AutoTokenizer.from_pretrained(base), model, labels)
 
@@ -147,7 +209,8 @@ def quantize(model: Any) -> Any:
     with warnings.catch_warnings():
         # torch announces a future API change here; it is for us to track, not for users to read.
         warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        # In place: the fp32 weights of the linear layers are freed, not kept beside the int8 ones.
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def model_languages(name_or_path: str) -> frozenset[str] | None:
@@ -196,11 +259,15 @@ class TransformerClassifier(Classifier):
         with self._lock:
             if self._loaded is None:
                 if self.source == "default":
-                    loaded = load_shipped()
+                    loaded = load_shipped_for_inference()
                 else:
                     loaded = load_pretrained(self.source, label_map=self.label_map, allow_download=self.allow_download)
                 if self.int8:
                     loaded.model = quantize(loaded.model)
+                import torch
+
+                # Denormal floats take the slow path in the activation functions; they carry no signal.
+                torch.set_flush_denormal(True)
                 log.info("loaded model %s (int8=%s)", self.name, self.int8)
                 self._loaded = loaded
             return self._loaded

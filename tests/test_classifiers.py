@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,6 +139,70 @@ def test_shipped_model_loads_offline_and_reads_sentiment(monkeypatch: pytest.Mon
     scores = model.classify(NEGATIVE + POSITIVE + ["The store opens at 9am on Mondays."])
     assert [s.label for s in scores[:4]] == ["negative"] * 2 + ["positive"] * 2
     assert all(sum(s.as_dict().values()) == pytest.approx(1.0, abs=1e-4) for s in scores)
+
+
+@needs_weights
+def test_served_model_matches_transformers_on_the_shipped_weights(tmp_path: Path) -> None:
+    # The plain-torch BERT that serves the shipped weights must compute what transformers'
+    # BertForSequenceClassification computes, padding included, with the same tokens.
+    import torch
+
+    from classifiers.transformer import load_shipped, load_shipped_for_inference, predict_proba
+
+    served, reference = load_shipped_for_inference(), load_shipped()
+    assert type(reference.model).__name__ == "BertForSequenceClassification"
+    texts = [normalize(t) for t in [*NEGATIVE, *POSITIVE, "ok", "word " * 400, "Ünïcödé ça va 😀 @x http://y"]]
+    assert served.tokenizer(texts, max_length=128)["input_ids"] == reference.tokenizer(
+        texts, truncation=True, max_length=128)["input_ids"]
+    assert predict_proba(served, texts) == pytest.approx(predict_proba(reference, texts), abs=1e-4)
+    ids = torch.randint(1000, 20000, (3, 17))
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0  # a padded row
+    with torch.no_grad():
+        ours = served.model(input_ids=ids, attention_mask=mask)
+        theirs = reference.model(input_ids=ids, attention_mask=mask).logits
+    assert torch.allclose(ours, theirs, atol=1e-4)
+
+    # A file that does not fit is refused with a message naming the tensor.
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(SHIPPED_WEIGHTS))
+    state["classifier.weight"] = state["classifier.weight"][:2]
+    broken = tmp_path / "broken.safetensors"
+    save_file(state, str(broken), metadata={"labels": "negative,neutral,positive"})
+    with pytest.raises(ModelError, match=r"classifier\.weight"):
+        load_shipped_for_inference(broken)
+    del state["classifier.weight"]
+    save_file(state, str(broken), metadata={"labels": "negative,neutral,positive"})
+    with pytest.raises(ModelError, match="missing"):
+        load_shipped_for_inference(broken)
+
+
+@needs_weights
+def test_serving_the_shipped_model_leaves_transformers_model_code_unloaded() -> None:
+    # transformers' model code costs about 150 MB of memory; the shipped model does without it.
+    code = (
+        "import sys; from classifiers import load_classifier; "
+        "print(load_classifier('default').classify(['awful service'])[0].label); "
+        "print(sorted(m for m in sys.modules if m.startswith('transformers.models')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.stdout.splitlines() == ["negative", "[]"], out.stdout + out.stderr
+
+
+def test_length_batches_cap_count_and_padded_size() -> None:
+    from classifiers.transformer import length_batches
+
+    lengths = [30, 5, 128, 7, 31, 6, 120, 8]
+    batches = length_batches(lengths, batch_size=3, token_budget=200)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 200
+    # Shortest first, so the long texts share no batch with the short ones.
+    assert batches[0] == [1, 5, 3] and batches[-1] == [2]
+    assert length_batches([], batch_size=32, token_budget=100) == []
 
 
 @pytest.fixture(scope="module")
