@@ -48,20 +48,26 @@ def _speed_texts(tweeteval: Path) -> list[str]:
     return (texts * (SPEED_TEXTS // len(texts) + 1))[:SPEED_TEXTS]
 
 
-def worker(model: str, tweeteval: Path, int8: bool) -> dict:
+# Variants of the shipped model: as served, without the lexicon blend, and without int8.
+VARIANTS = {"default-alone": ("default", "alone"), "default-fp32": ("default", "fp32")}
+
+
+def worker(model: str, tweeteval: Path, variant: str) -> dict:
     """Runs inside the child process: load, time, note peak memory, then evaluate."""
     from classifiers import load_classifier
     from classifiers.evaluation import macro_recall, per_class
+    from monitor.pipeline import decide_label
 
     started = time.perf_counter()
-    classifier = load_classifier(model)
-    if hasattr(classifier, "int8"):
-        classifier.int8 = int8  # type: ignore[attr-defined]
+    classifier = load_classifier(model, lexicon_weight=0.0 if variant == "alone" else None)
+    inner = getattr(classifier, "model", classifier)  # the transformer inside a lexicon blend
+    if hasattr(inner, "int8"):
+        inner.int8 = variant != "fp32"
     classifier.classify(["warm up"])
     load_seconds = time.perf_counter() - started
 
     speed_texts = _speed_texts(tweeteval)
-    result: dict = {"model": classifier.name + ("" if int8 or model == "lexicon" else " fp32"), "load_s": load_seconds}
+    result: dict = {"model": classifier.name + (" fp32" if variant == "fp32" else ""), "load_s": load_seconds}
     # Calls of exactly 1 and 32 texts, as a stream of mentions arrives; then one call with all
     # texts, where the classifier sorts them by length before cutting batches of 32.
     for label, call, count in (("b1", 1, SINGLE_TEXTS), ("b32", 32, SPEED_TEXTS), ("sorted", SPEED_TEXTS, SPEED_TEXTS)):
@@ -76,27 +82,35 @@ def worker(model: str, tweeteval: Path, int8: bool) -> dict:
 
     sets = _eval_sets(tweeteval)
     for name, examples in sets.items():
-        predicted = [s.label for s in classifier.classify([e.text for e in examples])]
+        scores = classifier.classify([e.text for e in examples])
         gold = [e.label for e in examples]
+        # The likeliest class, and the pipeline's rule (negative from a probability of 0.5 up).
+        predicted = [s.label for s in scores]
+        alerted = [decide_label(s, 0.5) for s in scores]
         negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
-        result[name] = {"macro_recall": macro_recall(gold, predicted), "negative_f1": negative.f1, "n": len(gold)}
+        negative_at = next(r for r in per_class(gold, alerted) if r.label == "negative")
+        result[name] = {"macro_recall": macro_recall(gold, predicted), "negative_f1": negative.f1,
+                        "macro_recall_at_0.5": macro_recall(gold, alerted), "negative_f1_at_0.5": negative_at.f1,
+                        "n": len(gold)}
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tweeteval", type=Path, default=DEFAULT_TWEETEVAL)
-    parser.add_argument("--models", default="default,default-fp32,lexicon")
+    parser.add_argument("--models", default="default,default-alone,lexicon",
+                        help="comma-separated: default, default-alone (no lexicon blend), default-fp32, lexicon, "
+                        "or a model id/directory")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         model, _, variant = args.worker.partition(":")
-        print(json.dumps(worker(model, args.tweeteval, int8=variant != "fp32")))
+        print(json.dumps(worker(model, args.tweeteval, variant)))
         return
 
     rows = []
     for spec in args.models.split(","):
-        model, variant = ("default", "fp32") if spec == "default-fp32" else (spec, "")
+        model, variant = VARIANTS.get(spec, (spec, ""))
         output = subprocess.run(
             [sys.executable, __file__, "--worker", f"{model}:{variant}", "--tweeteval", str(args.tweeteval)],
             check=True,
@@ -115,7 +129,7 @@ def main() -> None:
     sets = [key for key in rows[0] if isinstance(rows[0][key], dict)]
     header = ["model", "load s", "posts/s b1", "posts/s b32", "posts/s sorted", "posts/CPU-s b32", "peak RSS MB"]
     for name in sets:
-        header += [f"{name} macro-R", f"{name} neg F1"]
+        header += [f"{name} macro-R", f"{name} neg F1", f"{name} macro-R @0.5", f"{name} neg F1 @0.5"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
@@ -129,7 +143,8 @@ def main() -> None:
             f"{row['peak_rss_mb']:.0f}",
         ]
         for name in sets:
-            cells += [f"{row[name]['macro_recall']:.3f}", f"{row[name]['negative_f1']:.3f}"]
+            cells += [f"{row[name][key]:.3f}" for key in
+                      ("macro_recall", "negative_f1", "macro_recall_at_0.5", "negative_f1_at_0.5")]
         print("| " + " | ".join(cells) + " |")
 
 

@@ -12,7 +12,7 @@ from classifiers.base import LABELS, Classifier, Scores
 __all__ = ["LABELS", "Classifier", "Scores", "load_classifier"]
 
 _cache: dict[tuple[object, ...], Classifier] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # a blend loads the lexicon while holding it
 
 
 def load_classifier(
@@ -21,17 +21,35 @@ def load_classifier(
     label_map: dict[str, str] | None = None,
     batch_size: int = 32,
     allow_download: bool = False,
+    lexicon_weight: float | None = None,
 ) -> Classifier:
     """The classifier called ``name``, created once per process and configuration.
 
     ``lexicon`` is VADER, ``default`` the model shipped with listenpost, anything else a Hugging
     Face model id or a local model directory (such as one written by ``listenpost train``).
+    ``lexicon_weight`` mixes VADER's scores into a model's (``classifiers.blend``); left unset,
+    the shipped model gets its tested weight and other models none.
     """
+    from classifiers.blend import SHIPPED_LEXICON_WEIGHT
+
+    if lexicon_weight is None:
+        lexicon_weight = SHIPPED_LEXICON_WEIGHT if name == "default" else 0.0
+    if name == "lexicon":
+        lexicon_weight = 0.0
     key = (name, tuple(sorted((label_map or {}).items())), batch_size, allow_download)
     with _lock:
         if key not in _cache:
             _cache[key] = _create(name, label_map=label_map, batch_size=batch_size, allow_download=allow_download)
-        return _cache[key]
+        model = _cache[key]
+        if not lexicon_weight:
+            return model
+        blend_key = (*key, lexicon_weight)
+        if blend_key not in _cache:
+            from classifiers.blend import BlendedClassifier
+
+            lexicon = load_classifier("lexicon")
+            _cache[blend_key] = BlendedClassifier(model, lexicon, lexicon_weight)
+        return _cache[blend_key]
 
 
 def _create(name: str, *, label_map: dict[str, str] | None, batch_size: int, allow_download: bool) -> Classifier:

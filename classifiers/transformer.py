@@ -264,10 +264,6 @@ class TransformerClassifier(Classifier):
                     loaded = load_pretrained(self.source, label_map=self.label_map, allow_download=self.allow_download)
                 if self.int8:
                     loaded.model = quantize(loaded.model)
-                import torch
-
-                # Denormal floats take the slow path in the activation functions; they carry no signal.
-                torch.set_flush_denormal(True)
                 log.info("loaded model %s (int8=%s)", self.name, self.int8)
                 self._loaded = loaded
             return self._loaded

@@ -73,6 +73,9 @@ class ClassifierSettings:
     batch_size: int = 32
     label_map: dict[str, str] = field(default_factory=dict)
     allow_download: bool = False
+    # Share of VADER's scores mixed into the model's (0 turns it off); unset: 0.3 for the shipped
+    # model, 0 for any other.
+    lexicon_weight: float | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,9 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
     if not 0.0 < settings.classifier.negative_threshold < 1.0:
         raise ConfigError("classifier.negative_threshold: must be between 0 and 1")
+    weight = settings.classifier.lexicon_weight
+    if weight is not None and not 0.0 <= weight < 1.0:
+        raise ConfigError("classifier.lexicon_weight: must be at least 0 and below 1")
     if settings.classifier.batch_size < 1:
         raise ConfigError("classifier.batch_size: must be at least 1")
     names = [b.name for b in settings.brands]

@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from classifiers import Scores, load_classifier
+from classifiers import Classifier, Scores, load_classifier
 from classifiers.evaluation import confusion_matrix, macro_recall, negative_by_threshold, per_class
 from classifiers.language import detect_language
 from classifiers.lexicon import compound_to_scores
@@ -189,6 +190,43 @@ def test_serving_the_shipped_model_leaves_transformers_model_code_unloaded() -> 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.stdout.splitlines() == ["negative", "[]"], out.stdout + out.stderr
+
+
+def test_lexicon_blend_mixes_scores_and_names_the_mix() -> None:
+    from classifiers.blend import BlendedClassifier
+
+    class Fixed(Classifier):
+        name, languages = "fixed", frozenset({"en", "de"})
+
+        def classify(self, texts: Sequence[str]) -> list[Scores]:
+            return [Scores(0.6, 0.3, 0.1) for _ in texts]
+
+    lexicon = load_classifier("lexicon")
+    blend = BlendedClassifier(Fixed(), lexicon, 0.25)
+    assert blend.name == "fixed+lexicon0.25" and blend.languages == frozenset({"en", "de"})
+    text = "What a wonderful, lovely day!"
+    (mixed,) = blend.classify([text])
+    (vader,) = lexicon.classify([text])
+    assert vader.positive > 0.5
+    assert mixed.negative == pytest.approx(0.75 * 0.6 + 0.25 * vader.negative)
+    assert mixed.positive == pytest.approx(0.75 * 0.1 + 0.25 * vader.positive)
+    assert sum(mixed.as_dict().values()) == pytest.approx(1.0)
+    assert blend.classify([]) == []
+    with pytest.raises(ValueError):
+        BlendedClassifier(Fixed(), lexicon, 1.0)
+
+
+def test_shipped_model_is_served_with_the_lexicon_blend_unless_switched_off() -> None:
+    # Nothing is loaded until the first classify call, so this costs no model load.
+    from classifiers.blend import SHIPPED_LEXICON_WEIGHT, BlendedClassifier
+
+    served = load_classifier("default")
+    assert isinstance(served, BlendedClassifier) and served.weight == SHIPPED_LEXICON_WEIGHT
+    assert served.name == "listenpost-minilm-v1+lexicon0.3"
+    alone = load_classifier("default", lexicon_weight=0.0)
+    assert alone.name == "listenpost-minilm-v1" and served.model is alone
+    assert load_classifier("lexicon", lexicon_weight=0.5).name == "lexicon"
+    assert load_classifier("default", lexicon_weight=0.5).name == "listenpost-minilm-v1+lexicon0.5"
 
 
 def test_length_batches_cap_count_and_padded_size() -> None:

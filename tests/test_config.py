@@ -34,6 +34,8 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ("[classifier]\nmodel = 3\n", "classifier.model: expected a string, got 3"),
         ("[classifer]\nmodel = 'x'\n", "classifer: unknown setting"),
         ("[classifier]\nnegative_threshold = 1.5\n", "classifier.negative_threshold: must be between 0 and 1"),
+        ("[classifier]\nlexicon_weight = 1\n", "classifier.lexicon_weight: must be at least 0 and below 1"),
+        ("[classifier]\nlexicon_weight = \"some\"\n", "classifier.lexicon_weight: expected a number"),
         ("timezone = 'Mars/Olympus'\n", "timezone: unknown time zone"),
         ("[[brands]]\nqueries = ['x']\n", "brands[0].name: required setting is missing"),
         ("[[brands]]\nname = 'A'\n[[brands]]\nname = 'A'\n", "brands[1].name: brand 'A' is defined twice"),

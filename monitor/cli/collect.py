@@ -17,7 +17,8 @@ def load_active_classifier(app: App, model: str | None = None) -> Any:
 
     settings = app.settings.classifier
     return load_classifier(model or settings.model, label_map=settings.label_map or None,
-                           batch_size=settings.batch_size, allow_download=settings.allow_download)
+                           batch_size=settings.batch_size, allow_download=settings.allow_download,
+                           lexicon_weight=settings.lexicon_weight)
 
 
 def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -205,8 +205,17 @@ def _corrections(app: App) -> list[Example]:
     type=click.FloatRange(0, 1),
     help="Negative threshold (default: the `[classifier] negative_threshold` setting).",
 )
+@click.option(
+    "--lexicon-weight",
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Share of VADER's scores mixed into the model's (default: the `[classifier] lexicon_weight` "
+    "setting; 0.3 for the shipped model). Try 0 to see the model alone.",
+)
 @pass_app
-def eval_command(app: App, file: str, model: str | None, compare: str | None, threshold: float | None) -> None:
+def eval_command(
+    app: App, file: str, model: str | None, compare: str | None, threshold: float | None,
+    lexicon_weight: float | None,
+) -> None:
     """Measure a model on a labeled CSV/JSONL file (`text` and `label` columns).
 
     Prints macro-recall, per-class precision/recall/F1, the confusion matrix and a table of
@@ -228,6 +237,7 @@ def eval_command(app: App, file: str, model: str | None, compare: str | None, th
             label_map=settings.label_map or None,
             batch_size=settings.batch_size,
             allow_download=settings.allow_download,
+            lexicon_weight=settings.lexicon_weight if lexicon_weight is None else lexicon_weight,
         )
         scores = _scores(classifier, texts)
         predicted = [decide_label(s, threshold) for s in scores]
