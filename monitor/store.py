@@ -25,6 +25,8 @@ MENTION_COLUMNS = (
     "parent_id", "app_version", "country", "created_at", "collected_at", "raw",
 )
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+# Alert rows read per mention when looking for recent incidents: one per channel it was routed to.
+ALERT_ROWS_PER_MENTION = 8
 MAX_TEXT = 1_000_000  # characters kept of one mention's text; the rest is cut, never the row
 # One encoder for raw payloads: json.dumps with options builds a new one per call.
 _RAW_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
@@ -859,13 +861,18 @@ class Store:
 
     def recent_incidents(self, brand: str, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
         """Newest first: each recent mention alert of a brand with its incident key and text."""
+        # Only the newest alert rows are read (a mention has one per channel it went to): grouping
+        # every alert of the window cost a scan per negative mention when a brand had thousands.
         return list(self.db.query(
-            "SELECT a.group_key, a.source, a.external_id, m.text FROM alerts a JOIN mentions m"
-            " ON m.source = a.source AND m.external_id = a.external_id"
-            " WHERE a.brand = ? AND a.kind = 'mention' AND a.created_at >= ?"
-            " AND a.group_key IS NOT NULL GROUP BY a.source, a.external_id"
-            " ORDER BY max(a.id) DESC LIMIT ?",
-            [brand, ts(since), limit],
+            "SELECT recent.group_key, recent.source, recent.external_id, m.text FROM ("
+            " SELECT source, external_id, group_key, max(id) AS newest FROM ("
+            "  SELECT id, source, external_id, group_key FROM alerts"
+            "  WHERE brand = ? AND kind = 'mention' AND created_at >= ? AND group_key IS NOT NULL"
+            "  ORDER BY created_at DESC LIMIT ?)"
+            " GROUP BY source, external_id ORDER BY newest DESC LIMIT ?) recent"
+            " JOIN mentions m ON m.source = recent.source AND m.external_id = recent.external_id"
+            " ORDER BY recent.newest DESC",
+            [brand, ts(since), limit * ALERT_ROWS_PER_MENTION, limit],
         ))
 
     def hourly_negatives(self, brand: str, since: datetime, until: datetime) -> dict[str, int]:
