@@ -95,14 +95,43 @@ def worker(model: str, tweeteval: Path, variant: str) -> dict:
     return result
 
 
+SWEEP = (0.0, 0.2, 0.3, 0.4, 0.5, 1.0)
+
+
+def blend_sweep(tweeteval: Path) -> None:
+    """Macro-recall (likeliest class) of the shipped model blended with VADER at several weights."""
+    import numpy as np
+
+    from classifiers import LABELS, load_classifier
+    from classifiers.evaluation import macro_recall
+
+    model, lexicon = load_classifier("default", lexicon_weight=0.0), load_classifier("lexicon")
+    print("| lexicon weight | " + " | ".join(f"{w:g}" for w in SWEEP) + " |")
+    print("|---|" + "---:|" * len(SWEEP))
+    for name, examples in _eval_sets(tweeteval).items():
+        texts, gold = [e.text for e in examples], [e.label for e in examples]
+        ours = np.array([[s.negative, s.neutral, s.positive] for s in model.classify(texts)])
+        vader = np.array([[s.negative, s.neutral, s.positive] for s in lexicon.classify(texts)])
+        cells = []
+        for w in SWEEP:
+            predicted = [LABELS[i] for i in ((1 - w) * ours + w * vader).argmax(axis=1)]
+            cells.append(f"{macro_recall(gold, predicted):.3f}")
+        print(f"| {name} ({len(texts):,}) | " + " | ".join(cells) + " |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tweeteval", type=Path, default=DEFAULT_TWEETEVAL)
     parser.add_argument("--models", default="default,default-alone,lexicon",
                         help="comma-separated: default, default-alone (no lexicon blend), default-fp32, lexicon, "
                         "or a model id/directory")
+    parser.add_argument("--blend-sweep", action="store_true",
+                        help="only print macro-recall by lexicon weight (docs/model.md, 'The lexicon blend')")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.blend_sweep:
+        blend_sweep(args.tweeteval)
+        return
     if args.worker:
         model, _, variant = args.worker.partition(":")
         print(json.dumps(worker(model, args.tweeteval, variant)))
