@@ -98,13 +98,15 @@ def predict_proba(
     return out
 
 
-def shipped_labels(weights: Path) -> tuple[str, ...]:
+def shipped_header(weights: Path) -> tuple[tuple[str, ...], set[str]]:
+    """The label order and tensor names of a weights file written by ``listenpost train``."""
     from safetensors import safe_open
 
     if not weights.exists():
         raise ModelError(f"the shipped model weights are missing: {weights}")
     with safe_open(str(weights), framework="pt") as handle:
-        return tuple((handle.metadata() or {}).get("labels", ",".join(LABELS)).split(","))
+        labels = tuple((handle.metadata() or {}).get("labels", ",".join(LABELS)).split(","))
+        return labels, set(handle.keys())
 
 
 def load_shipped_for_inference(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
@@ -113,58 +115,41 @@ def load_shipped_for_inference(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
     transformers' model code is not imported; ``load_shipped`` is the same model in transformers,
     which training starts from.
     """
-    from safetensors import safe_open
-
     from classifiers import bert
 
-    labels = shipped_labels(weights)
+    labels, names = shipped_header(weights)
     base = base_encoder_dir()
-    with safe_open(str(weights), framework="pt") as handle:
-        layers = bert.layer_count(set(handle.keys()))
-    model = bert.build(bert.BertShape.from_config(base / "config.json", layers=layers), len(labels))
+    model = bert.build(bert.BertShape.from_config(base / "config.json", layers=bert.layer_count(names)), len(labels))
     bert.load_weights(model, weights)
     return Loaded(bert.WordPiece(base), model, labels)
 
 
 def load_shipped(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
     """The fine-tuned weights in this package on top of the base encoder's config and tokenizer."""
-    import torch
-    from safetensors import safe_open
+    from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     from classifiers.bert import layer_count
 
-    labels = shipped_labels(weights)
+    labels, names = shipped_header(weights)
     base = base_encoder_dir()
-    with safe_open(str(weights), framework="pt") as handle:
-        layers = layer_count(set(handle.keys()))
     config = AutoConfig.from_pretrained(
         base,
-        num_hidden_layers=layers,
+        num_hidden_layers=layer_count(names),
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
         architectures=["BertForSequenceClassification"],
     )
     model = AutoModelForSequenceClassification.from_config(config)
-    # Tensor by tensor into the model's own fp32 storage: no second full copy of the weights.
-    targets = dict(model.state_dict())
-    with safe_open(str(weights), framework="pt") as handle:
-        names = set(handle.keys())
-        # position_ids is a buffer some versions keep in the state dict and others do not.
-        missing = [name for name in targets if name not in names and not name.endswith("position_ids")]
-        unexpected = sorted(names - set(targets))
-        if missing or unexpected:
-            raise ModelError(
-                f"{weights} does not fit the base encoder (missing {missing[:3]}, unexpected {unexpected[:3]})"
-            )
-        with torch.no_grad():
-            for name in names:
-                tensor = handle.get_tensor(name)
-                if tensor.shape != targets[name].shape:
-                    raise ModelError(f"{weights}: {name} has shape {tuple(tensor.shape)}, "
-                                     f"the base encoder expects {tuple(targets[name].shape)}")
-                targets[name].copy_(tensor)
+    state = {name: tensor.float() for name, tensor in load_file(str(weights)).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # position_ids is a buffer some versions keep in the state dict and others do not.
+    missing = [name for name in missing if not name.endswith("position_ids")]
+    if missing or unexpected:
+        raise ModelError(
+            f"{weights} does not fit the base encoder (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     model.eval()
     return Loaded(AutoTokenizer.from_pretrained(base), model, labels)
 
