@@ -197,16 +197,21 @@ def _apply(store: Store, settings: Settings, collector: Collector, batch: Batch,
         store.save_cursor(collector.name, cursor_key, batch.cursor)
 
 
+# Stored mentions the daemon scores per dispatch tick while a backlog lasts (a model change
+# re-scores the whole history): a few seconds of the shipped model, so alerts are not held up.
+PENDING_PER_PASS = 1024
+
+
 def classify_pending(store: Store, settings: Settings, classifier: Classifier, *,
-                     batch_size: int = 256, progress: Progress | None = None) -> int:
-    """Classify stored mentions this model has not scored yet; returns how many.
+                     batch_size: int = 256, limit: int | None = None, progress: Progress | None = None) -> int:
+    """Classify stored mentions this model has not scored yet, at most ``limit``; returns how many.
 
     Mentions no model had scored (imported with --no-classify) are routed to alerts like
     new ones; mentions re-scored after a model change are not alerted a second time.
     """
     done = 0
-    while True:
-        rows = store.unclassified(classifier.name, limit=batch_size)
+    while limit is None or done < limit:
+        rows = store.unclassified(classifier.name, limit=batch_size if limit is None else min(batch_size, limit - done))
         if not rows:
             return done
         mentions = [_row_mention(r) for r in rows]
@@ -216,6 +221,7 @@ def classify_pending(store: Store, settings: Settings, classifier: Classifier, *
         done += len(rows)
         if progress:
             progress(len(rows))
+    return done
 
 
 def _row_mention(row: dict[str, Any]) -> Mention:

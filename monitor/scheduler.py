@@ -225,10 +225,12 @@ class Daemon:
 
         classified = 0
         if self.classifier is not None:
-            from monitor.pipeline import classify_pending
+            from monitor.pipeline import PENDING_PER_PASS, classify_pending
 
-            # Imports stored with --no-classify, or everything after a model change.
-            classified = classify_pending(store, self.settings, cast("Classifier", self.classifier))
+            # Imports stored with --no-classify, or everything after a model change: a bounded
+            # share per tick, so that re-scoring a large history never holds up sending alerts.
+            classified = classify_pending(store, self.settings, cast("Classifier", self.classifier),
+                                          limit=PENDING_PER_PASS)
         prefix = f"classified {classified} waiting mentions, " if classified else ""
         if not self.channels:
             return prefix + "no channel can send; alerts stay queued"

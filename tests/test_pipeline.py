@@ -136,5 +136,8 @@ def test_a_new_model_rescores_without_alerting_twice(store, settings, tmp_path, 
     path.write_text(CSV, encoding="utf-8")
     _import(store, settings, path, lexicon)
     before = sum(store.alert_counts().values())
-    assert classify_pending(store, settings, NextModel()) == 4
+    # A bounded share at a time (the daemon's dispatch tick), then the rest.
+    assert classify_pending(store, settings, NextModel(), batch_size=2, limit=3) == 3
+    assert classify_pending(store, settings, NextModel(), limit=3) == 1
+    assert classify_pending(store, settings, NextModel()) == 0
     assert sum(store.alert_counts().values()) == before
