@@ -23,6 +23,7 @@ from classifiers.transformer import (
     base_encoder_dir,
     load_pretrained,
     load_shipped,
+    pad_batch,
     predict_proba,
 )
 from monitor.errors import ModelError
@@ -186,12 +187,7 @@ def train(
             if step >= total:
                 break
             model.train()
-            width = max(lengths[i] for i in batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, : lengths[i]] = torch.tensor(encoded[i])
-                mask[row, : lengths[i]] = 1
+            ids, mask = pad_batch(encoded, batch, pad)
             logits = model(input_ids=ids, attention_mask=mask).logits
             loss = loss_fn(logits, torch.tensor([targets[i] for i in batch]))
             loss.backward()

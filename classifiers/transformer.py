@@ -68,6 +68,19 @@ def length_batches(lengths: Sequence[int], *, batch_size: int, token_budget: int
     return batches
 
 
+def pad_batch(encoded: Sequence[Sequence[int]], chunk: Sequence[int], pad: int) -> tuple[Any, Any]:
+    """Token ids and attention mask of the texts ``chunk`` picks, padded to the longest of them."""
+    import torch
+
+    width = max(len(encoded[i]) for i in chunk)
+    ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(chunk), width), dtype=torch.long)
+    for row, i in enumerate(chunk):
+        ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+        mask[row, : len(encoded[i])] = 1
+    return ids, mask
+
+
 def predict_proba(
     loaded: Loaded, texts: Sequence[str], *, batch_size: int = 32, max_tokens: int = MAX_TOKENS
 ) -> np.ndarray:
@@ -86,12 +99,7 @@ def predict_proba(
     budget = max(batch_size * 24, batch_size * max_tokens // 2)
     with torch.inference_mode():
         for chunk in length_batches(lengths, batch_size=batch_size, token_budget=budget):
-            width = max(lengths[i] for i in chunk)
-            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for row, i in enumerate(chunk):
-                ids[row, : lengths[i]] = torch.tensor(encoded[i])
-                mask[row, : lengths[i]] = 1
+            ids, mask = pad_batch(encoded, chunk, pad)
             logits = loaded.model(input_ids=ids, attention_mask=mask)
             logits = getattr(logits, "logits", logits)  # transformers wraps them; our BERT does not
             out[chunk] = torch.softmax(logits.float(), dim=-1).numpy()
