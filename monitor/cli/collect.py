@@ -12,13 +12,14 @@ from monitor.errors import ConfigError
 from monitor.textfile import count_rows
 
 
-def load_active_classifier(app: App, model: str | None = None) -> Any:
+def load_active_classifier(app: App, model: str | None = None, *, lexicon_weight: float | None = None) -> Any:
+    """The classifier the settings name (or ``model``), with the settings' options."""
     from classifiers import load_classifier
 
     settings = app.settings.classifier
     return load_classifier(model or settings.model, label_map=settings.label_map or None,
                            batch_size=settings.batch_size, allow_download=settings.allow_download,
-                           lexicon_weight=settings.lexicon_weight)
+                           lexicon_weight=settings.lexicon_weight if lexicon_weight is None else lexicon_weight)
 
 
 def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:

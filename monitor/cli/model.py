@@ -221,8 +221,8 @@ def eval_command(
     Prints macro-recall, per-class precision/recall/F1, the confusion matrix and a table of
     negative precision/recall by threshold, to choose `negative_threshold` with.
     """
-    from classifiers import load_classifier
     from classifiers.evaluation import macro_recall, per_class, render
+    from monitor.cli.collect import load_active_classifier
     from monitor.pipeline import decide_label
 
     settings = app.settings.classifier
@@ -232,13 +232,7 @@ def eval_command(
     texts = [e.text for e in examples]
     summaries = []
     for name in [model or settings.model, *([compare] if compare else [])]:
-        classifier = load_classifier(
-            name,
-            label_map=settings.label_map or None,
-            batch_size=settings.batch_size,
-            allow_download=settings.allow_download,
-            lexicon_weight=settings.lexicon_weight if lexicon_weight is None else lexicon_weight,
-        )
+        classifier = load_active_classifier(app, name, lexicon_weight=lexicon_weight)
         scores = _scores(classifier, texts)
         predicted = [decide_label(s, threshold) for s in scores]
         click.echo(
