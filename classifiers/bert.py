@@ -2,8 +2,9 @@
 
 The shipped model is trained with transformers' ``BertForSequenceClassification`` and its weights
 keep those names. Serving it needs only the forward pass: this module holds it, which keeps
-transformers' model code (about 150 MB of memory once imported) out of the process, and fuses the
-query, key and value projections into one matrix product. ``tests/test_classifiers.py`` checks its
+transformers' model code (about 150 MB of memory once imported) out of the process, fuses the
+query, key and value projections into one matrix product, and runs the matrix products on a batch's
+real tokens only: padding is laid out again just for attention. ``tests/test_classifiers.py`` checks its
 outputs against transformers' own model on the shipped weights.
 
 torch is imported inside functions so that importing this module is free.
@@ -59,15 +60,42 @@ def build(shape: BertShape, num_labels: int) -> Any:
             self.output = nn.Linear(shape.intermediate, shape.hidden)
             self.output_norm = nn.LayerNorm(shape.hidden, eps=shape.eps)
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            batch, width, _ = x.shape
+        def forward(self, x: torch.Tensor, batch: Batch) -> torch.Tensor:
+            # x holds the batch's real tokens only, packed: [tokens, hidden]. Only attention needs
+            # them laid out by text, so padding costs no work in the matrix products.
             q, k, v = (
-                self.qkv(x).view(batch, width, 3, shape.heads, shape.hidden // shape.heads).permute(2, 0, 3, 1, 4)
+                batch.unpack(self.qkv(x))
+                .view(batch.size, batch.width, 3, shape.heads, shape.hidden // shape.heads)
+                .permute(2, 0, 3, 1, 4)
             )
-            context = functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-            context = context.transpose(1, 2).reshape(batch, width, shape.hidden)
+            context = functional.scaled_dot_product_attention(q, k, v, attn_mask=batch.mask)
+            context = batch.pack(context.transpose(1, 2).reshape(batch.size, batch.width, shape.hidden))
             x = self.attention_norm(x + self.attention_out(context))
             return self.output_norm(x + self.output(functional.gelu(self.intermediate(x))))
+
+    class Batch:
+        """Where a padded batch's real tokens are, to pack them for the products and unpack for attention."""
+
+        def __init__(self, attention_mask: torch.Tensor) -> None:
+            self.size, self.width = attention_mask.shape
+            keep = attention_mask.reshape(-1).bool()
+            lengths = attention_mask.sum(dim=1)
+            # None when nothing is padded (one text, or texts of one length): no copies needed.
+            self.positions = None if bool(keep.all()) else keep.nonzero().squeeze(1)
+            # True where a key may be attended to, broadcast over heads and query positions.
+            self.mask = None if self.positions is None else attention_mask.bool()[:, None, None, :]
+            # Each text's first token ([CLS]) in the packed order; texts are padded on the right.
+            self.first = torch.cumsum(lengths, dim=0) - lengths
+
+        def pack(self, padded: torch.Tensor) -> torch.Tensor:
+            flat = padded.reshape(self.size * self.width, -1)
+            return flat if self.positions is None else flat.index_select(0, self.positions)
+
+        def unpack(self, packed: torch.Tensor) -> torch.Tensor:
+            if self.positions is None:
+                return packed
+            full = packed.new_zeros(self.size * self.width, packed.shape[1])
+            return full.index_copy_(0, self.positions, packed)
 
     class BertClassifier(nn.Module):
         def __init__(self) -> None:
@@ -81,14 +109,13 @@ def build(shape: BertShape, num_labels: int) -> Any:
             self.classifier = nn.Linear(shape.hidden, num_labels)
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            batch = Batch(attention_mask)
             width = input_ids.shape[1]
-            x = self.words(input_ids) + self.positions.weight[:width] + self.token_types.weight[0]
+            x = batch.pack(self.words(input_ids) + self.positions.weight[:width] + self.token_types.weight[0])
             x = self.embedding_norm(x)
-            # True where a key may be attended to, broadcast over heads and query positions.
-            mask = attention_mask.bool()[:, None, None, :]
             for layer in self.layers:
-                x = layer(x, mask)
-            return self.classifier(torch.tanh(self.pooler(x[:, 0])))
+                x = layer(x, batch)
+            return self.classifier(torch.tanh(self.pooler(x[batch.first])))
 
     return BertClassifier().eval()
 

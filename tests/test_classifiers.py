@@ -158,11 +158,14 @@ def test_served_model_matches_transformers_on_the_shipped_weights(tmp_path: Path
     assert predict_proba(served, texts) == pytest.approx(predict_proba(reference, texts), abs=1e-4)
     ids = torch.randint(1000, 20000, (3, 17))
     mask = torch.ones_like(ids)
-    mask[1, 9:] = 0  # a padded row
+    # Served, the products run on the real tokens only, packed; attention unpacks them per text.
     with torch.no_grad():
-        ours = served.model(input_ids=ids, attention_mask=mask)
-        theirs = reference.model(input_ids=ids, attention_mask=mask).logits
-    assert torch.allclose(ours, theirs, atol=1e-4)
+        for padded in ({}, {1: 9}, {0: 3, 2: 12}):
+            for row, length in padded.items():
+                mask[row, length:] = 0
+            ours = served.model(input_ids=ids, attention_mask=mask)
+            theirs = reference.model(input_ids=ids, attention_mask=mask).logits
+            assert torch.allclose(ours, theirs, atol=1e-4), padded
 
     # A file that does not fit is refused with a message naming the tensor.
     from safetensors.torch import load_file, save_file
