@@ -48,8 +48,8 @@ def _speed_texts(tweeteval: Path) -> list[str]:
     return (texts * (SPEED_TEXTS // len(texts) + 1))[:SPEED_TEXTS]
 
 
-# Variants of the shipped model: as served, without the lexicon blend, and without int8.
-VARIANTS = {"default-alone": ("default", "alone"), "default-fp32": ("default", "fp32")}
+# Variants of the shipped model: as served, without the lexicon blend, and quantized to int8.
+VARIANTS = {"default-alone": ("default", "alone"), "default-int8": ("default", "int8")}
 
 
 def worker(model: str, tweeteval: Path, variant: str) -> dict:
@@ -59,15 +59,12 @@ def worker(model: str, tweeteval: Path, variant: str) -> dict:
     from monitor.pipeline import decide_label
 
     started = time.perf_counter()
-    classifier = load_classifier(model, lexicon_weight=0.0 if variant == "alone" else None)
-    inner = getattr(classifier, "model", classifier)  # the transformer inside a lexicon blend
-    if hasattr(inner, "int8"):
-        inner.int8 = variant != "fp32"
+    classifier = load_classifier(model, lexicon_weight=0.0 if variant == "alone" else None, int8=variant == "int8")
     classifier.classify(["warm up"])
     load_seconds = time.perf_counter() - started
 
     speed_texts = _speed_texts(tweeteval)
-    result: dict = {"model": classifier.name + (" fp32" if variant == "fp32" else ""), "load_s": load_seconds}
+    result: dict = {"model": classifier.name + (" int8" if variant == "int8" else ""), "load_s": load_seconds}
     # Calls of exactly 1 and 32 texts, as a stream of mentions arrives; then one call with all
     # texts, where the classifier sorts them by length before cutting batches of 32.
     for label, call, count in (("b1", 1, SINGLE_TEXTS), ("b32", 32, SPEED_TEXTS), ("sorted", SPEED_TEXTS, SPEED_TEXTS)):
@@ -123,7 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tweeteval", type=Path, default=DEFAULT_TWEETEVAL)
     parser.add_argument("--models", default="default,default-alone,lexicon",
-                        help="comma-separated: default, default-alone (no lexicon blend), default-fp32, lexicon, "
+                        help="comma-separated: default, default-alone (no lexicon blend), default-int8, lexicon, "
                         "or a model id/directory")
     parser.add_argument("--blend-sweep", action="store_true",
                         help="only print macro-recall by lexicon weight (docs/model.md, 'The lexicon blend')")

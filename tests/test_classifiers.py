@@ -232,6 +232,35 @@ def test_shipped_model_is_served_with_the_lexicon_blend_unless_switched_off() ->
     assert load_classifier("default", lexicon_weight=0.5).name == "listenpost-minilm-v1+lexicon0.5"
 
 
+@needs_weights
+def test_int8_setting_chooses_quantized_or_full_precision_serving(tmp_path: Path) -> None:
+    import torch
+
+    from monitor.cli import App
+    from monitor.cli.collect import load_active_classifier
+
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[classifier]\nint8 = true\n", encoding="utf-8")
+    quantized = load_active_classifier(App(config_path=str(settings), db_path=str(tmp_path / "db.sqlite")))
+    full = load_classifier("default")
+    assert full is not quantized and full.name == quantized.name  # same model, same stored name
+    texts = NEGATIVE + POSITIVE
+    full_scores, quantized_scores = full.classify(texts), quantized.classify(texts)
+    assert [s.label for s in full_scores] == [s.label for s in quantized_scores]
+    assert [s.negative for s in full_scores] == pytest.approx([s.negative for s in quantized_scores], abs=0.1)
+
+    def linear_types(classifier: object) -> set[type]:
+        model = classifier.model.load().model
+        return {type(m) for m in model.modules() if "Linear" in type(m).__name__}
+
+    assert linear_types(full) == {torch.nn.Linear}
+    assert torch.nn.Linear not in linear_types(quantized)
+    # In full precision a text scores the same alone as in a batch of texts of other lengths.
+    batch = [*texts, "ok", "The store opens at 9am on Mondays, and closes at 6pm on weekdays."]
+    alone = [full.classify([text])[0].negative for text in batch]
+    assert [s.negative for s in full.classify(batch)] == pytest.approx(alone, abs=1e-5)
+
+
 def test_length_batches_cap_count_and_padded_size() -> None:
     from classifiers.transformer import length_batches
 

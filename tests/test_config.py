@@ -36,6 +36,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ("[classifier]\nnegative_threshold = 1.5\n", "classifier.negative_threshold: must be between 0 and 1"),
         ("[classifier]\nlexicon_weight = 1\n", "classifier.lexicon_weight: must be at least 0 and below 1"),
         ("[classifier]\nlexicon_weight = \"some\"\n", "classifier.lexicon_weight: expected a number"),
+        ("[classifier]\nint8 = \"no\"\n", "classifier.int8: expected true or false"),
         ("timezone = 'Mars/Olympus'\n", "timezone: unknown time zone"),
         ("[[brands]]\nqueries = ['x']\n", "brands[0].name: required setting is missing"),
         ("[[brands]]\nname = 'A'\n[[brands]]\nname = 'A'\n", "brands[1].name: brand 'A' is defined twice"),

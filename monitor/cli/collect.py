@@ -18,7 +18,7 @@ def load_active_classifier(app: App, model: str | None = None, *, lexicon_weight
 
     settings = app.settings.classifier
     return load_classifier(model or settings.model, label_map=settings.label_map or None,
-                           batch_size=settings.batch_size, allow_download=settings.allow_download,
+                           batch_size=settings.batch_size, allow_download=settings.allow_download, int8=settings.int8,
                            lexicon_weight=settings.lexicon_weight if lexicon_weight is None else lexicon_weight)
 
 
