@@ -22,6 +22,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from monitor.config import DEFAULT_NEGATIVE_THRESHOLD  # noqa: E402
+
 DEFAULT_TWEETEVAL = ROOT.parent / "shared" / "data" / "tweeteval-val"
 SPEED_TEXTS = 1024
 SINGLE_TEXTS = 200
@@ -81,13 +83,13 @@ def worker(model: str, tweeteval: Path, variant: str) -> dict:
     for name, examples in sets.items():
         scores = classifier.classify([e.text for e in examples])
         gold = [e.label for e in examples]
-        # The likeliest class, and the pipeline's rule (negative from a probability of 0.5 up).
+        # The likeliest class, and the pipeline's rule (negative from the default threshold up).
         predicted = [s.label for s in scores]
-        alerted = [decide_label(s, 0.5) for s in scores]
+        alerted = [decide_label(s, DEFAULT_NEGATIVE_THRESHOLD) for s in scores]
         negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
         negative_at = next(r for r in per_class(gold, alerted) if r.label == "negative")
         result[name] = {"macro_recall": macro_recall(gold, predicted), "negative_f1": negative.f1,
-                        "macro_recall_at_0.5": macro_recall(gold, alerted), "negative_f1_at_0.5": negative_at.f1,
+                        "macro_recall_pipeline": macro_recall(gold, alerted), "negative_f1_pipeline": negative_at.f1,
                         "n": len(gold)}
     return result
 
@@ -155,7 +157,8 @@ def main() -> None:
     sets = [key for key in rows[0] if isinstance(rows[0][key], dict)]
     header = ["model", "load s", "posts/s b1", "posts/s b32", "posts/s sorted", "posts/CPU-s b32", "peak RSS MB"]
     for name in sets:
-        header += [f"{name} macro-R", f"{name} neg F1", f"{name} macro-R @0.5", f"{name} neg F1 @0.5"]
+        at = f"@{DEFAULT_NEGATIVE_THRESHOLD:g}"
+        header += [f"{name} macro-R", f"{name} neg F1", f"{name} macro-R {at}", f"{name} neg F1 {at}"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
@@ -170,7 +173,7 @@ def main() -> None:
         ]
         for name in sets:
             cells += [f"{row[name][key]:.3f}" for key in
-                      ("macro_recall", "negative_f1", "macro_recall_at_0.5", "negative_f1_at_0.5")]
+                      ("macro_recall", "negative_f1", "macro_recall_pipeline", "negative_f1_pipeline")]
         print("| " + " | ".join(cells) + " |")
 
 
