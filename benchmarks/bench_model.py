@@ -22,8 +22,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from monitor.config import DEFAULT_NEGATIVE_THRESHOLD  # noqa: E402
-
 DEFAULT_TWEETEVAL = ROOT.parent / "shared" / "data" / "tweeteval-val"
 SPEED_TEXTS = 1024
 SINGLE_TEXTS = 200
@@ -66,7 +64,8 @@ def worker(model: str, tweeteval: Path, variant: str) -> dict:
     load_seconds = time.perf_counter() - started
 
     speed_texts = _speed_texts(tweeteval)
-    result: dict = {"model": classifier.name + (" int8" if variant == "int8" else ""), "load_s": load_seconds}
+    result: dict = {"model": classifier.name + (" int8" if variant == "int8" else ""), "load_s": load_seconds,
+                    "threshold": classifier.negative_threshold}
     # Calls of exactly 1 and 32 texts, as a stream of mentions arrives; then one call with all
     # texts, where the classifier sorts them by length before cutting batches of 32.
     for label, call, count in (("b1", 1, SINGLE_TEXTS), ("b32", 32, SPEED_TEXTS), ("sorted", SPEED_TEXTS, SPEED_TEXTS)):
@@ -83,9 +82,9 @@ def worker(model: str, tweeteval: Path, variant: str) -> dict:
     for name, examples in sets.items():
         scores = classifier.classify([e.text for e in examples])
         gold = [e.label for e in examples]
-        # The likeliest class, and the pipeline's rule (negative from the default threshold up).
+        # The likeliest class, and the pipeline's rule (negative from the model's default threshold up).
         predicted = [s.label for s in scores]
-        alerted = [decide_label(s, DEFAULT_NEGATIVE_THRESHOLD) for s in scores]
+        alerted = [decide_label(s, classifier.negative_threshold) for s in scores]
         negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
         negative_at = next(r for r in per_class(gold, alerted) if r.label == "negative")
         result[name] = {"macro_recall": macro_recall(gold, predicted), "negative_f1": negative.f1,
@@ -155,15 +154,16 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} at the end\n"
     )
     sets = [key for key in rows[0] if isinstance(rows[0][key], dict)]
-    header = ["model", "load s", "posts/s b1", "posts/s b32", "posts/s sorted", "posts/CPU-s b32", "peak RSS MB"]
+    header = ["model", "threshold", "load s", "posts/s b1", "posts/s b32", "posts/s sorted", "posts/CPU-s b32",
+              "peak RSS MB"]
     for name in sets:
-        at = f"@{DEFAULT_NEGATIVE_THRESHOLD:g}"
-        header += [f"{name} macro-R", f"{name} neg F1", f"{name} macro-R {at}", f"{name} neg F1 {at}"]
+        header += [f"{name} macro-R", f"{name} neg F1", f"{name} macro-R pipeline", f"{name} neg F1 pipeline"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
         cells = [
             row["model"],
+            f"{row['threshold']:g}",
             f"{row['load_s']:.2f}",
             f"{row['posts_per_s_b1']:.0f}",
             f"{row['posts_per_s_b32']:.0f}",

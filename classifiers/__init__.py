@@ -33,7 +33,7 @@ def load_classifier(
     transformer's linear layers when it loads: faster on CPU, but a text's scores then depend a
     little on the other texts in its batch.
     """
-    from classifiers.blend import SHIPPED_LEXICON_WEIGHT
+    from classifiers.blend import SHIPPED_LEXICON_WEIGHT, SHIPPED_NEGATIVE_THRESHOLD
 
     if lexicon_weight is None:
         lexicon_weight = SHIPPED_LEXICON_WEIGHT if name == "default" else 0.0
@@ -52,7 +52,11 @@ def load_classifier(
             from classifiers.blend import BlendedClassifier
 
             lexicon = load_classifier("lexicon")
-            _cache[blend_key] = BlendedClassifier(model, lexicon, lexicon_weight)
+            # The tuned threshold belongs to the tuned mix only.
+            tuned = name == "default" and lexicon_weight == SHIPPED_LEXICON_WEIGHT
+            _cache[blend_key] = BlendedClassifier(
+                model, lexicon, lexicon_weight, negative_threshold=SHIPPED_NEGATIVE_THRESHOLD if tuned else 0.5
+            )
         return _cache[blend_key]
 
 

@@ -40,6 +40,9 @@ class Classifier(ABC):
 
     name: str
     languages: frozenset[str] | None
+    # The negative threshold this classifier's scores were tuned for; `[classifier]
+    # negative_threshold` overrides it.
+    negative_threshold: float = 0.5
 
     @abstractmethod
     def classify(self, texts: Sequence[str]) -> list[Scores]:

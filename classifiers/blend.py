@@ -13,12 +13,17 @@ from collections.abc import Sequence
 
 from classifiers.base import Classifier, Scores
 
-# The weight the shipped model is served with; `[classifier] lexicon_weight` overrides it.
-SHIPPED_LEXICON_WEIGHT = 0.3
+# The weight the shipped model is served with, and the negative threshold chosen for that blend,
+# both on the TweetEval validation tweets; `[classifier] lexicon_weight` and `negative_threshold`
+# override them.
+SHIPPED_LEXICON_WEIGHT = 0.4
+SHIPPED_NEGATIVE_THRESHOLD = 0.35
 
 
 class BlendedClassifier(Classifier):
-    def __init__(self, model: Classifier, lexicon: Classifier, weight: float) -> None:
+    def __init__(
+        self, model: Classifier, lexicon: Classifier, weight: float, *, negative_threshold: float = 0.5
+    ) -> None:
         if not 0.0 < weight < 1.0:
             raise ValueError("the lexicon weight of a blend is between 0 and 1")
         self.model = model
@@ -27,6 +32,7 @@ class BlendedClassifier(Classifier):
         # A different blend gives different scores, so it is a different name in the database.
         self.name = f"{model.name}+{lexicon.name}{weight:g}"
         self.languages = model.languages
+        self.negative_threshold = negative_threshold
 
     def classify(self, texts: Sequence[str]) -> list[Scores]:
         if not texts:

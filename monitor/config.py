@@ -66,19 +66,16 @@ class Source:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-DEFAULT_NEGATIVE_THRESHOLD = 0.4
-
-
 @dataclass(frozen=True)
 class ClassifierSettings:
     model: str = "default"
-    # Chosen on the TweetEval validation tweets for the shipped model as served (docs/model.md,
-    # "Choosing the negative threshold"); the VADER lexicon scores the same from 0.3 to 0.5.
-    negative_threshold: float = DEFAULT_NEGATIVE_THRESHOLD
+    # Unset: the threshold the active model was tuned for (0.35 for the shipped model as served,
+    # chosen on the TweetEval validation tweets; 0.5 for any other).
+    negative_threshold: float | None = None
     batch_size: int = 32
     label_map: dict[str, str] = field(default_factory=dict)
     allow_download: bool = False
-    # Share of VADER's scores mixed into the model's (0 turns it off); unset: 0.3 for the shipped
+    # Share of VADER's scores mixed into the model's (0 turns it off); unset: 0.4 for the shipped
     # model, 0 for any other.
     lexicon_weight: float | None = None
     # int8 dynamic quantization of a transformer's linear layers: about 1.4 times the throughput
@@ -268,7 +265,8 @@ def _validate(settings: Settings) -> None:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
-    if not 0.0 < settings.classifier.negative_threshold < 1.0:
+    threshold = settings.classifier.negative_threshold
+    if threshold is not None and not 0.0 < threshold < 1.0:
         raise ConfigError("classifier.negative_threshold: must be between 0 and 1")
     weight = settings.classifier.lexicon_weight
     if weight is not None and not 0.0 <= weight < 1.0:

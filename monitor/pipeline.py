@@ -59,6 +59,11 @@ class IngestResult:
     new_mentions: list[Mention] = field(default_factory=list)
 
 
+def negative_threshold(classifier: Classifier, configured: float | None) -> float:
+    """The configured negative threshold, else the one the classifier was tuned for."""
+    return configured if configured is not None else classifier.negative_threshold
+
+
 def decide_label(scores: Scores, threshold: float) -> str:
     """Negative when its probability reaches the threshold; otherwise the likelier of the rest."""
     if scores.negative >= threshold:
@@ -99,7 +104,7 @@ def classify_mentions(
     if to_score:
         texts = [f"{m.title}. {m.text}" if m.title and m.title != m.text else m.text for m in to_score]
         scores = classifier.classify(texts)
-        threshold = settings.classifier.negative_threshold
+        threshold = negative_threshold(classifier, settings.classifier.negative_threshold)
         for m, s in zip(to_score, scores, strict=True):
             results.append(Classification(m.source, m.external_id, classifier.name,
                                           decide_label(s, threshold), s.negative, s.neutral, s.positive))

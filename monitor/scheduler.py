@@ -60,6 +60,7 @@ class _Serialized:
         self.inner = inner
         self.name = inner.name
         self.languages = inner.languages
+        self.negative_threshold = inner.negative_threshold
         self._lock = threading.Lock()
 
     def classify(self, texts: Sequence[str]) -> list[Scores]:

@@ -221,15 +221,23 @@ def test_lexicon_blend_mixes_scores_and_names_the_mix() -> None:
 
 def test_shipped_model_is_served_with_the_lexicon_blend_unless_switched_off() -> None:
     # Nothing is loaded until the first classify call, so this costs no model load.
-    from classifiers.blend import SHIPPED_LEXICON_WEIGHT, BlendedClassifier
+    from classifiers.blend import SHIPPED_LEXICON_WEIGHT, SHIPPED_NEGATIVE_THRESHOLD, BlendedClassifier
+    from monitor.pipeline import negative_threshold
 
     served = load_classifier("default")
     assert isinstance(served, BlendedClassifier) and served.weight == SHIPPED_LEXICON_WEIGHT
-    assert served.name == "listenpost-minilm-v1+lexicon0.3"
+    assert served.name == "listenpost-minilm-v1+lexicon0.4"
     alone = load_classifier("default", lexicon_weight=0.0)
     assert alone.name == "listenpost-minilm-v1" and served.model is alone
     assert load_classifier("lexicon", lexicon_weight=0.5).name == "lexicon"
-    assert load_classifier("default", lexicon_weight=0.5).name == "listenpost-minilm-v1+lexicon0.5"
+    other_mix = load_classifier("default", lexicon_weight=0.5)
+    assert other_mix.name == "listenpost-minilm-v1+lexicon0.5"
+    # The threshold tuned for the served mix goes with that mix only; a setting overrides it.
+    assert served.negative_threshold == SHIPPED_NEGATIVE_THRESHOLD == 0.35
+    assert alone.negative_threshold == other_mix.negative_threshold == 0.5
+    assert load_classifier("lexicon").negative_threshold == 0.5
+    assert negative_threshold(served, None) == 0.35 and negative_threshold(served, 0.6) == 0.6
+    assert negative_threshold(alone, None) == 0.5
 
 
 @needs_weights

@@ -137,10 +137,10 @@ def classify(app: App, file: str, output: Any, model: str | None, batch_size: in
     Throughput goes to standard error.
     """
     from monitor.classify import classify_file
-    from monitor.pipeline import decide_label
+    from monitor.pipeline import decide_label, negative_threshold
 
     classifier = load_active_classifier(app, model)
-    threshold = app.settings.classifier.negative_threshold
+    threshold = negative_threshold(classifier, app.settings.classifier.negative_threshold)
     with progress(count_rows(file), "Classifying") as bar:
         report = classify_file(file, output, classifier, batch_size=batch_size,
                                decide=lambda s: decide_label(s, threshold), progress=bar.update)
