@@ -54,9 +54,8 @@ def load_classifier(
             lexicon = load_classifier("lexicon")
             # The tuned threshold belongs to the tuned mix only.
             tuned = name == "default" and lexicon_weight == SHIPPED_LEXICON_WEIGHT
-            _cache[blend_key] = BlendedClassifier(
-                model, lexicon, lexicon_weight, negative_threshold=SHIPPED_NEGATIVE_THRESHOLD if tuned else 0.5
-            )
+            threshold = SHIPPED_NEGATIVE_THRESHOLD if tuned else Classifier.negative_threshold
+            _cache[blend_key] = BlendedClassifier(model, lexicon, lexicon_weight, negative_threshold=threshold)
         return _cache[blend_key]
 
 

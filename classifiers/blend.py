@@ -23,7 +23,12 @@ SHIPPED_NEGATIVE_THRESHOLD = 0.35
 
 class BlendedClassifier(Classifier):
     def __init__(
-        self, model: Classifier, lexicon: Classifier, weight: float, *, negative_threshold: float = 0.5
+        self,
+        model: Classifier,
+        lexicon: Classifier,
+        weight: float,
+        *,
+        negative_threshold: float = Classifier.negative_threshold,
     ) -> None:
         if not 0.0 < weight < 1.0:
             raise ValueError("the lexicon weight of a blend is between 0 and 1")
