@@ -14,7 +14,7 @@ from typing import Any
 
 from classifiers.base import LABELS
 from classifiers.corpora import Example
-from classifiers.evaluation import macro_recall
+from classifiers.evaluation import macro_recall, per_class
 from classifiers.normalize import normalize
 from classifiers.transformer import (
     MODEL_CARD,
@@ -109,11 +109,18 @@ def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> lis
     return batches
 
 
-def evaluate(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> float:
-    """Macro-averaged recall of ``loaded`` on ``examples``."""
+def measure(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> tuple[float, float]:
+    """(macro-recall, negative F1) of ``loaded``'s likeliest class on normalized ``examples``."""
     probabilities = predict_proba(loaded, [e.text for e in examples], batch_size=batch_size)
     predicted = [loaded.labels[int(i)] for i in probabilities.argmax(axis=1)]
-    return macro_recall([e.label for e in examples], predicted)
+    gold = [e.label for e in examples]
+    negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
+    return macro_recall(gold, predicted), negative.f1
+
+
+def evaluate(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> float:
+    """Macro-averaged recall of ``loaded`` on ``examples``."""
+    return measure(loaded, examples, batch_size)[0]
 
 
 def train(

@@ -361,10 +361,17 @@ class Store:
         label: str | None = None,
         since: datetime | None = None,
         search: str | None = None,
+        reason: str | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        """Mentions newest first with their latest label; ``search`` is an FTS5 query."""
+        """Mentions newest first with their latest label; ``search`` is an FTS5 query, ``reason``
+        a triage reason (alerts.triage) or ``alerted``."""
         where, params = [], []
+        if reason == "alerted":
+            where.append("c.label = 'negative' AND " + ALERTED)
+        elif reason:
+            where.append("c.reason = ?")
+            params.append(reason)
         if brand:
             where.append("m.brand = ?")
             params.append(brand)
@@ -385,7 +392,7 @@ class Store:
             params.append(query)
         sql = (
             "SELECT m.source, m.external_id, m.brand, m.kind, m.author, m.url, m.title, m.text,"
-            " m.language, m.rating, m.created_at, c.label, c.negative, c.model"
+            " m.language, m.rating, m.created_at, c.label, c.negative, c.model, c.alert, c.reason"
             " FROM mentions m LEFT JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             + (" WHERE " + " AND ".join(where) if where else "")
@@ -662,6 +669,12 @@ class Store:
             " ON c.source = m.source AND c.external_id = m.external_id AND c.model = ?"
             " WHERE json_extract(m.raw, '$.label') IS NOT NULL AND c.label != 'unscored'", [model],
         )]
+
+    def rated_reviews(self, brand: str | None = None) -> list[dict[str, Any]]:
+        """Stored mentions with a star rating (reviews), oldest first: labels the customer gave."""
+        sql = ("SELECT source, external_id, brand, title, text, rating FROM mentions"
+               " WHERE rating BETWEEN 1 AND 5" + (" AND brand = ?" if brand else "") + " ORDER BY created_at")
+        return list(self.db.query(sql, [brand] if brand else []))
 
     def labeled_examples(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT text, label, origin FROM labeled_examples ORDER BY id"))

@@ -361,3 +361,39 @@ def test_training_learns_from_staff_corrections(tmp_path: Path, monkeypatch: pyt
     assert "adding 2 corrections made by staff" in result.output
     card = json.loads((tmp_path / "m" / "listenpost.json").read_text(encoding="utf-8"))
     assert card["steps"] == 1
+
+
+def test_training_on_stored_rated_reviews_reports_before_and_after(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from classifiers.corpora import rating_label, split_reviews
+    from monitor.records import Mention
+    from monitor.store import Store
+
+    if not SHIPPED_WEIGHTS.exists():
+        pytest.skip("shipped weights not built")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    texts = {1: "Crashes every time I open it, useless", 2: "Lost my data after the update, bad",
+             3: "It's ok, does the job", 4: "Nice app, works well", 5: "Love it, perfect every day"}
+    with Store("lp.db") as store:
+        store.save_mentions([Mention(source="appstore", external_id=f"r{i}", brand="Acme", kind="review",
+                                     rating=1 + i % 5, text=f"{texts[1 + i % 5]} #{i}",
+                                     created_at=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(10)])
+    few = runner.invoke(cli, ["--db", "lp.db", "train", "--reviews", "--output", "m"])
+    assert few.exit_code == 2 and "10 rated reviews stored" in few.output
+    with Store("lp.db") as store:
+        store.save_mentions([Mention(source="appstore", external_id=f"r{i}", brand="Acme", kind="review",
+                                     rating=1 + i % 5, text=f"{texts[1 + i % 5]} #{i}",
+                                     created_at=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(10, 80)])
+        train, held = split_reviews(store.rated_reviews("Acme"))
+    assert len(train) + len(held) == 80 and held and {e.label for e in train} == {"negative", "neutral", "positive"}
+    assert [rating_label(r) for r in (1, 2, 3, 4, 5)] == ["negative", "negative", "neutral", "positive", "positive"]
+    result = runner.invoke(cli, ["--db", "lp.db", "train", "--reviews", "--brand", "Acme", "--output", "m",
+                                 "--max-steps", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"adding {len(train)} rated reviews of Acme; {len(held)} held out" in result.output
+    assert f"held-out stored reviews ({len(held)}): macro-recall " in result.output
+    card = json.loads((tmp_path / "m" / "listenpost.json").read_text(encoding="utf-8"))
+    assert card["data"]["stored reviews"]["negative"] > 0

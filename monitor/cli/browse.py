@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from alerts.base import plain, truncate
+from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, pass_app
 from monitor.errors import InputError
 from monitor.records import utcnow
@@ -49,7 +50,8 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
         label = r.get("label") or "unclassified"
         head = (f"{_local(app, r['created_at'])}  {r['source']:<10} {plain(r['brand'] or '-'):<12} "
                 + click.style(f"{label:<9}", fg=LABEL_COLOURS.get(label)))
-        click.echo(f"{head} {plain(r['author'] or '')}")
+        why = REASON_TEXT.get(r.get("reason") or "")
+        click.echo(f"{head} {plain(r['author'] or '')}" + (click.style(f"  ({why})", dim=True) if why else ""))
         click.echo(f"    {plain(truncate(r['text'], 160))}")
         if r.get("url"):
             click.echo(f"    {plain(r['url'])}")
@@ -60,6 +62,9 @@ _filters = [
     click.option("--source", help="Only this source."),
     click.option("--label", type=click.Choice(["negative", "neutral", "positive", "unscored"])),
     click.option("--since", help="Only newer than this: 24h, 7d, or a date."),
+    click.option("--triage", type=click.Choice(["alerted", "worth-a-look", "spam", "off-topic"]),
+                 help="Only mentions alerted, negatives below the alert threshold (worth a look), "
+                 "spam, or mentions about none of the brands."),
     click.option("--limit", type=click.IntRange(1, 100000), default=20, show_default=True),
 ]
 
@@ -68,6 +73,10 @@ def filters(f: Any) -> Any:
     for option in reversed(_filters):
         f = option(f)
     return f
+
+
+def _reason(triage: str | None) -> str | None:
+    return {"worth-a-look": LOW_CONFIDENCE}.get(triage or "", triage)
 
 
 @click.group()
@@ -79,10 +88,10 @@ def mentions() -> None:
 @filters
 @pass_app
 def mentions_list(app: App, brand: str | None, source: str | None, label: str | None,
-                  since: str | None, limit: int) -> None:
-    """Newest mentions first, with their sentiment."""
+                  since: str | None, triage: str | None, limit: int) -> None:
+    """Newest mentions first, with their sentiment and why they were or were not alerted."""
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label,
+        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), limit=limit)
     _print_mentions(app, rows)
 
@@ -92,10 +101,10 @@ def mentions_list(app: App, brand: str | None, source: str | None, label: str | 
 @filters
 @pass_app
 def mentions_search(app: App, words: str, brand: str | None, source: str | None,
-                    label: str | None, since: str | None, limit: int) -> None:
+                    label: str | None, since: str | None, triage: str | None, limit: int) -> None:
     """Full-text search of mention text, titles and authors (every word must occur)."""
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label,
+        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), search=words, limit=limit)
     _print_mentions(app, rows)
 
