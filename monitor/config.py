@@ -6,6 +6,7 @@ file: they are read from ``LISTENPOST_*`` environment variables when needed.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -23,25 +24,45 @@ DEFAULT_SETTINGS = Path("settings.toml")
 LABEL_ORDER = ("positive", "neutral", "negative")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+MAX_DURATION = 100 * 365 * 86400.0  # a century: longer spans overflow dates and timers
+# Keys that hold secrets: refused in the settings file, whose contents `config show` prints.
+_SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key|credentials?)($|_)|^webhook(_url)?$")
+_SECRET_VALUE = re.compile(r"^(xox[abposr]-|xapp-|https://hooks\.slack\.com/)")
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from 90, "90s", "15m", "1h" or "2d"."""
+    """Seconds from 90, "90s", "15m", "1h" or "2d": finite, not negative, at most a century."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 90, \"15m\" or \"1h\"")
+    seconds: float | None = None
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value) if not isinstance(value, int) or abs(value) < 10**18 else math.inf
+    elif isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {value!r}")
+            seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds is None or math.isnan(seconds):
+        raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {describe(value)}")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    if math.isinf(seconds):
+        raise ValueError("a duration must be finite")
+    if seconds > MAX_DURATION:
+        raise ValueError("a duration can be at most a century (36500d)")
+    return seconds
 
 
-def duration(default: str | float) -> Any:
-    return field(default=parse_duration(default), metadata={"duration": True})
+def describe(value: object) -> str:
+    """A value for an error message: numbers as they are, text only by its kind (it may be a secret)."""
+    if isinstance(value, bool | int | float) and len(repr(value)) < 40:
+        return repr(value)
+    if isinstance(value, str):
+        return "a string" if value else "an empty string"
+    return {list: "a list", dict: "a table"}.get(type(value), f"a {type(value).__name__}")
+
+
+def duration(default: str | float, *, positive: bool = False) -> Any:
+    return field(default=parse_duration(default), metadata={"duration": True, "positive": positive})
 
 
 @dataclass(frozen=True)
@@ -59,9 +80,9 @@ class Brand:
 @dataclass(frozen=True)
 class Source:
     enabled: bool = False
-    interval: float = duration("15m")
+    interval: float = duration("15m", positive=True)
     base_url: str = ""
-    timeout: float = duration("20s")
+    timeout: float = duration("20s", positive=True)
     max_retries: int = 4
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -129,7 +150,7 @@ class Digest:
     smtp_security: str = "starttls"
     grade_excellent: float = duration("1h")
     grade_average: float = duration("24h")
-    smtp_timeout: float = duration("30s")
+    smtp_timeout: float = duration("30s", positive=True)
     # negatives posted this far back with no reply recorded are listed as unanswered
     unanswered_window: float = duration("7d")
 
@@ -138,8 +159,8 @@ class Digest:
 class Schedule:
     """How often `listenpost run` sends alerts and checks escalations; when it tidies the database."""
 
-    dispatch_every: float = duration("30s")
-    escalate_every: float = duration("1m")
+    dispatch_every: float = duration("30s", positive=True)
+    escalate_every: float = duration("1m", positive=True)
     maintenance_at: str = "03:30"
 
 
@@ -184,33 +205,38 @@ def _type_name(tp: Any) -> str:
 def _convert(tp: Any, value: Any, key: str, meta: typing.Mapping[str, Any]) -> Any:
     if meta.get("duration"):
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as exc:
             raise ConfigError(f"{key}: {exc}") from None
+        if meta.get("positive") and seconds <= 0:
+            raise ConfigError(f"{key}: must be longer than zero")
+        return seconds
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return None if value is None else _convert(args[0], value, key, meta)
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
+            raise ConfigError(f"{key}: expected a list, got {describe(value)}")
         (item,) = typing.get_args(tp)
         return [_convert(item, v, f"{key}[{i}]", {}) for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a table, got {value!r}")
+            raise ConfigError(f"{key}: expected a table, got {describe(value)}")
         _, item = typing.get_args(tp)
         return {str(k): _convert(item, v, f"{key}.{k}", {}) for k, v in value.items()}
     if is_dataclass(tp):
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a table, got {value!r}")
+            raise ConfigError(f"{key}: expected a table, got {describe(value)}")
         return build(typing.cast(type, tp), value, key)
     if tp is Any:
         return value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {describe(value)}")
+    if tp is float and not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {describe(value)}")
     return value
 
 
@@ -240,27 +266,73 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
-def _apply_env(data: dict[str, Any], environ: typing.Mapping[str, str]) -> None:
-    """LISTENPOST_DATABASE, LISTENPOST_CLASSIFIER__NEGATIVE_THRESHOLD=0.6 and the like."""
+def _apply_env(data: dict[str, Any], environ: typing.Mapping[str, str]) -> dict[str, str]:
+    """LISTENPOST_DATABASE, LISTENPOST_CLASSIFIER__NEGATIVE_THRESHOLD=0.6 and the like.
+
+    Returns the dotted keys set, each with the variable that set it, so errors can name it.
+    """
     top = {f.name.upper() for f in fields(Settings) if not f.metadata.get("internal")}
+    applied: dict[str, str] = {}
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         rest = name[len(ENV_PREFIX):]
         if "__" not in rest and rest not in top:
-            continue
+            continue  # a secret such as LISTENPOST_SLACK_BOT_TOKEN
         path = [p.lower() for p in rest.split("__")]
-        if path[0].upper() not in top:
-            continue
+        if path[0].upper() not in top or not all(path):
+            raise ConfigError(f"{name}: {path[0] or rest.lower()!r} is not a setting "
+                              f"(known: {', '.join(sorted(t.lower() for t in top))})")
+        applied[".".join(path)] = name
         node = data
         for part in path[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"{name}: {'.'.join(path)} does not name a table")
         node[path[-1]] = _env_value(raw)
+    return applied
+
+
+def _env_label(exc: ConfigError, applied: dict[str, str]) -> str | None:
+    """The variable behind the key an error names, when the environment set that key."""
+    key = str(exc).split(":", 1)[0]
+    if key.startswith(ENV_PREFIX):
+        return "environment"
+    for path, name in applied.items():
+        if key == path or key.startswith((path + ".", path + "[")):
+            return name
+    return None
+
+
+def _refuse_secrets(data: Any, where: str = "") -> None:
+    """Secrets live in the environment: `config show` prints the file, backups copy it."""
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            _refuse_secrets(item, f"{where}[{i}]")
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        name = f"{where}.{key}" if where else str(key)
+        if key.endswith("_env"):
+            continue  # names a variable, holds no secret
+        if _SECRET_KEY.search(str(key).lower()) or (isinstance(value, str) and _SECRET_VALUE.match(value)):
+            raise ConfigError(
+                f"{name}: a secret does not belong in the settings file; remove it and set it in "
+                f"the environment (see `listenpost config show` for the LISTENPOST_... variables)"
+            )
+        _refuse_secrets(value, name)
 
 
 def _validate(settings: Settings) -> None:
+    if not settings.database.strip():
+        raise ConfigError("database: the database path is empty (a file name such as \"listenpost.db\")")
+    if settings.alerts.max_attempts < 1:
+        raise ConfigError("alerts.max_attempts: must be at least 1")
+    for name, source in settings.sources.items():
+        if source.max_retries < 0:
+            raise ConfigError(f"sources.{name}.max_retries: cannot be negative")
+    if not 0 < settings.digest.smtp_port < 65536:
+        raise ConfigError("digest.smtp_port: must be a port number, 1 to 65535")
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -341,10 +413,13 @@ def load_settings(
     if file.exists():
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
+            _refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{label}: not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{label}: cannot be read: {exc}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"{label}: {exc}") from None
     elif explicit:
         raise ConfigError(f"{label}: settings file not found (create one with `listenpost init`)")
     else:
@@ -352,15 +427,17 @@ def load_settings(
     if isinstance(data.get("database"), str) and file.exists():
         # A relative database path in the file is relative to the file, not to the cwd.
         data["database"] = str(file.parent / data["database"])
+    applied: dict[str, str] = {}
     try:
-        _apply_env(data, environ)
+        applied = _apply_env(data, environ)
         for key, value in (overrides or {}).items():
             if value is not None:
                 data[key] = value
+                applied[key] = "command line"
         settings = build(Settings, data)
         _validate(settings)
     except ConfigError as exc:
-        raise ConfigError(f"{label}: {exc}") from None
+        raise ConfigError(f"{_env_label(exc, applied) or label}: {exc}") from None
     return replace(settings, path=str(file) if file.exists() else "")
 
 

@@ -24,8 +24,9 @@ def parse_since(value: str | None) -> datetime | None:
 
     try:
         return utcnow() - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
+    except ValueError as exc:
+        if value.strip()[:1].isdigit() and value.strip()[-1:] in "smhd":
+            raise InputError(f"--since {value!r}: {exc}") from None
     from monitor.textfile import parse_datetime
 
     try:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from monitor.cli import App, pass_app, progress
-from monitor.errors import ConfigError
+from alerts.base import plain
+from monitor.errors import ConfigError, InputError
 from monitor.textfile import count_rows
 
 
@@ -63,9 +66,11 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         report = run_collector(store, app.settings, collector, kind="import",
                                classifier=classifier, progress=bar.update)
     for line, error in collector.report.errors[:50]:
-        click.secho(f"  line {line}: {error}", fg="yellow", err=True)
+        click.secho(f"  line {line}: {plain(error)}", fg="yellow", err=True)
     if len(collector.report.errors) > 50:
         click.secho(f"  … and {len(collector.report.errors) - 50} more lines with errors", fg="yellow", err=True)
+    for line, note in collector.report.notes[:50]:
+        click.secho(f"  line {line}: imported, {note}", fg="yellow", err=True)
     click.echo(
         f"Read {collector.report.rows} rows: {report.new} new mentions, "
         f"{report.fetched - report.new} already stored, {len(collector.report.errors)} "
@@ -76,6 +81,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     if classifier is not None:
         click.echo(f"Classified {report.new}: {report.negatives} negative, {report.unscored} unscored "
                    f"(other languages); {report.alerts} alerts queued.")
+    if report.errors:  # the import stopped part-way: what was stored stays, the rest is not lost silently
+        raise InputError(f"{click.format_filename(file)}: import stopped: {'; '.join(report.errors)}")
 
 
 @click.command()
@@ -124,12 +131,12 @@ def collect(app: App, source: str | None) -> None:
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Where to write the JSON lines (default: standard output).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write the JSON lines (default: standard output); a file is owner-only.")
 @click.option("--model", help="Classifier: default, lexicon, a model directory or a Hugging Face id.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
 @pass_app
-def classify(app: App, file: str, output: Any, model: str | None, batch_size: int) -> None:
+def classify(app: App, file: str, output: str, model: str | None, batch_size: int) -> None:
     """Classify a CSV or JSONL file with a `text` column (and optional `id`).
 
     Writes one JSON line per input row, in input order:
@@ -139,10 +146,14 @@ def classify(app: App, file: str, output: Any, model: str | None, batch_size: in
     from monitor.classify import classify_file
     from monitor.pipeline import decide_label, negative_threshold
 
+    from monitor.textfile import detect_encoding, private_file
+
+    encoding = detect_encoding(Path(file))  # before the model loads or the output is created
     classifier = load_active_classifier(app, model)
     threshold = negative_threshold(classifier, app.settings.classifier.negative_threshold)
-    with progress(count_rows(file), "Classifying") as bar:
-        report = classify_file(file, output, classifier, batch_size=batch_size,
+    with (contextlib.nullcontext(click.get_text_stream("stdout")) if output == "-" else private_file(output)) as out, \
+            progress(count_rows(file), "Classifying") as bar:
+        report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,
                                decide=lambda s: decide_label(s, threshold), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "

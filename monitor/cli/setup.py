@@ -33,8 +33,9 @@ def init(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         raise click.UsageError(f"{target} exists; use --force to overwrite it")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    from monitor.textfile import private_file
+
+    with private_file(target) as fh:
         fh.write(starter_settings())
     click.echo(f"Wrote {target}. Edit the brands and sources, then run `listenpost config check`.")
 
