@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from monitor.config import Channel as ChannelSettings
 from monitor.config import Settings
+from monitor.errors import ConfigError
 from monitor.records import utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
@@ -90,12 +91,24 @@ class Channel(ABC):
     type: ClassVar[str]
     #: channels that can look up whether an alert was already delivered (after a crash)
     idempotent: ClassVar[bool] = False
+    #: keys allowed under [alerts.channels.NAME.options]
+    option_names: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        self.check_options(name, settings.options)
         self.name = name
         self.settings = settings
         self.app = app
         self.options = settings.options
+
+    @classmethod
+    def check_options(cls, name: str, options: dict[str, Any]) -> None:
+        """A misspelled option would be ignored and its default used: refuse it instead."""
+        unknown = sorted(set(options) - cls.option_names)
+        if unknown:
+            known = ", ".join(sorted(cls.option_names)) or "none"
+            raise ConfigError(f"alerts.channels.{name}.options.{unknown[0]}: unknown option for a "
+                              f"{cls.type} channel (known: {known})")
 
     @abstractmethod
     def send(self, message: AlertMessage) -> str | None:

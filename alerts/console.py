@@ -11,6 +11,7 @@ from alerts.base import AlertMessage, Channel, ago, plain, truncate
 
 class ConsoleChannel(Channel):
     type: ClassVar[str] = "console"
+    option_names: ClassVar[frozenset[str]] = frozenset({"width", "show_draft"})
 
     def render(self, message: AlertMessage) -> str:
         score = f"{message.negative:.2f}" if message.negative is not None else "n/a"

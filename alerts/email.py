@@ -20,6 +20,8 @@ class EmailChannel(Channel):
     """
 
     type: ClassVar[str] = "email"
+    option_names: ClassVar[frozenset[str]] = frozenset(
+        {"to", "sender", "smtp_host", "smtp_port", "smtp_security", "timeout"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -20,6 +20,7 @@ class WebhookChannel(Channel):
     """options: url_env (default SLACK_WEBHOOK_URL: the webhook URL is a secret), timeout."""
 
     type: ClassVar[str] = "slack_webhook"
+    option_names: ClassVar[frozenset[str]] = frozenset({"url_env", "timeout"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

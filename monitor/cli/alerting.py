@@ -203,7 +203,10 @@ def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch
     from alerts.dispatch import run_dispatcher
     from monitor.serve import make_server, run_socket_mode
 
+    from monitor.preflight import check_settings
+
     settings = app.settings
+    check_settings(settings)
     stop = threading.Event()
     workers: list[threading.Thread] = []
     if dispatch:

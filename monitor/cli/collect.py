@@ -11,7 +11,7 @@ import click
 
 from monitor.cli import App, pass_app, progress
 from alerts.base import plain
-from monitor.errors import ConfigError, InputError
+from monitor.errors import ConfigError, InputError, MissingCredential
 from monitor.textfile import count_rows
 
 
@@ -97,14 +97,17 @@ def collect(app: App, source: str | None) -> None:
     from collectors import SOURCES, collector_class
     from monitor.pipeline import classify_pending, run_collector
 
+    from monitor.preflight import check_settings
+
     settings = app.settings
+    check_settings(settings)
     if source is not None and source not in SOURCES:
         raise ConfigError(f"unknown source {source!r} (known: {', '.join(sorted(SOURCES))})")
     names = [source] if source else [n for n, s in settings.sources.items() if s.enabled]
     if not names:
         click.echo("No source is enabled in the settings; enable one under [sources.NAME].")
     classifier = load_active_classifier(app)
-    failed = 0
+    failed = misconfigured = 0
     with app.store() as store:
         for name in names:
             if name == "file":
@@ -113,8 +116,12 @@ def collect(app: App, source: str | None) -> None:
             try:
                 collector = collector_class(name)(settings)
                 report = run_collector(store, settings, collector, classifier=classifier)
-            except ConfigError as exc:
+            except MissingCredential as exc:
                 click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)
+                continue
+            except ConfigError as exc:  # wrong settings: not a skip, the command fails
+                click.secho(f"{name}: {exc}", fg="red", err=True)
+                misconfigured += 1
                 continue
             failed += bool(report.errors)
             line = (f"{name}: fetched {report.fetched}, new {report.new}, negative {report.negatives}, "
@@ -125,6 +132,8 @@ def collect(app: App, source: str | None) -> None:
 
         sent = dispatch_due(store, settings)
         click.echo(f"Alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed.")
+    if misconfigured:
+        sys.exit(ConfigError.exit_code)
     if failed:
         sys.exit(1)
 

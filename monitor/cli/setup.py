@@ -91,8 +91,10 @@ def _show(data: dict[str, Any], section: str = "") -> None:
 def config_check(app: App) -> None:
     """Validate the settings; exit 2 with the file, key and problem when they are wrong."""
     from collectors import collector_class
+    from monitor.preflight import check_settings
 
     settings = app.settings
+    check_settings(settings)
     click.echo(f"{settings.path or 'defaults'}: settings are valid "
                f"({len(settings.brands)} brands, {len(settings.sources)} sources, "
                f"{len(settings.alerts.channels)} channels).")
