@@ -319,6 +319,10 @@ def _environment() -> Any:
         loader=jinja2.PackageLoader("alerts", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        # Every value a template shows goes through plain(): names, sources and ids come from
+        # imported files and APIs, and an escape sequence in one would reach a terminal or mail.
+        finalize=lambda value: plain(value) if isinstance(value, str) and not hasattr(value, "__html__")
+        else value,
     )
     env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %H:%M}")
     env.filters.update(span=span)

@@ -165,6 +165,9 @@ class SlackChannel(Channel):
                                     str(self.options.get("token_env", "SLACK_BOT_TOKEN")))
         self._client: Any = None
 
+    def secret_values(self) -> list[str]:
+        return [self.token]
+
     @property
     def client(self) -> Any:
         if self._client is None:

@@ -27,6 +27,9 @@ class WebhookChannel(Channel):
         self.url = require_secret(f"alerts.channels.{self.name}",
                                   str(self.options.get("url_env", "SLACK_WEBHOOK_URL")))
 
+    def secret_values(self) -> list[str]:
+        return [self.url]
+
     def send(self, message: AlertMessage) -> str | None:
         from slack_sdk.webhook import WebhookClient
 

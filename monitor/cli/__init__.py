@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage or settings error.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import sys
 from dataclasses import dataclass, field
@@ -107,6 +108,18 @@ def fail(ctx: click.Context, message: str, code: int, exc: BaseException | None 
     ctx.exit(code)
 
 
+class OneLineFormatter(logging.Formatter):
+    """One log record, one line: a name or text with a line break or an escape sequence in it
+    (from an imported file, an API, a Slack user) cannot forge a log line or drive the terminal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], record.message)
+        return super().formatMessage(record)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="LISTENPOST_CONFIG",
               help="Settings file (default: ./settings.toml, or $LISTENPOST_CONFIG).")
@@ -122,8 +135,9 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
     settings.toml for your own brands.
     """
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = App(config_path=config_path, db_path=db_path)
 
 
