@@ -146,6 +146,19 @@ class _Lines:
         self.again.extendleft(reversed(lines))
 
 
+def _well_quoted(record: list[tuple[int, str]], delimiter: str) -> bool:
+    """Whether a row over several lines is quoted as a spreadsheet writes it.
+
+    Read leniently, a quote that never closes takes every line up to the end of the file
+    or up to a stray quote further down (`a 5" screen`); read strictly, either is an error.
+    """
+    try:
+        rows = list(csv.reader([line for _, line in record], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return len(rows) == 1
+
+
 def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     lines = _Lines(fh)
@@ -170,9 +183,7 @@ def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
         if not record:
             return
         first = record[0][0]
-        # An odd number of quote marks over several lines: a quote ran on to the end of the file.
-        unclosed = sum(line.count('"') for _, line in record) % 2 == 1
-        if len(record) > 1 and (error or unclosed or len(values) != len(header)):
+        if len(record) > 1 and (error or len(values) != len(header) or not _well_quoted(record, delimiter)):
             yield Row(first, None, f"a quote opened on this line is not closed (it ran on to line "
                                    f"{record[-1][0]}); the lines after it are read as rows of their own")
             lines.read_again(record[1:])
