@@ -7,18 +7,29 @@ options each one takes is known only to its class, so `config check`, `run`, `co
 
 from __future__ import annotations
 
+import contextlib
+
 from alerts import channel_class
 from collectors import collector_class
 from monitor.config import Settings
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, MissingCredential
 
 
 def check_settings(settings: Settings) -> None:
     """Raise ConfigError naming the file and the first unknown option of a source or channel."""
     try:
         for name, source in settings.sources.items():
-            collector_class(name).check_options(source.options)
+            collector = collector_class(name)
+            collector.check_options(source.options)
+            if name != "file":
+                # Building one checks its option values too; one whose secrets are not set yet
+                # is checked as far as it gets (`config check` lists the missing variables).
+                with contextlib.suppress(MissingCredential):
+                    collector(settings)
         for name, channel in settings.alerts.channels.items():
-            channel_class(channel.type).check_options(name, channel.options)
+            kind = channel_class(channel.type)
+            kind.check_options(name, channel.options)
+            with contextlib.suppress(MissingCredential):
+                kind(name, channel, settings)
     except ConfigError as exc:
         raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None
