@@ -94,7 +94,7 @@ def config_check(app: App) -> None:
     from monitor.preflight import check_settings
 
     settings = app.settings
-    check_settings(settings)
+    check_settings(settings, build=True)
     click.echo(f"{settings.path or 'defaults'}: settings are valid "
                f"({len(settings.brands)} brands, {len(settings.sources)} sources, "
                f"{len(settings.alerts.channels)} channels).")
