@@ -68,8 +68,6 @@ class FileCollector(Collector):
         self.date_format = date_format
         self.batch_size = batch_size
         self.report = ImportReport()
-        # Checked up front: a file that is not UTF-8 fails the command before anything is stored.
-        self.encoding = detect_encoding(self.path)
         unknown = set(self.mapping) - set(DEFAULT_COLUMNS)
         if unknown:
             from monitor.errors import InputError
@@ -77,6 +75,8 @@ class FileCollector(Collector):
             raise InputError(
                 f"cannot map {', '.join(sorted(unknown))}: fields are {', '.join(DEFAULT_COLUMNS)}"
             )
+        # Checked up front: a file that is not UTF-8 fails the command before anything is stored.
+        self.encoding = detect_encoding(self.path)
         self._brand_queries = [
             (b.name, [parse_query(q, b.exclude) for q in b.queries]) for b in settings.brands
         ]
