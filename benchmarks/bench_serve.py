@@ -16,6 +16,7 @@ Loopback only; every request has a timeout, so the run is bounded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -157,10 +158,8 @@ def half_sent(port: int, count: int, ids: list[int], timeout: float, wait: float
     closed = 0
     for s in sockets:
         s.settimeout(max(0.1, wait - (time.perf_counter() - started)))
-        try:
+        with contextlib.suppress(OSError):
             closed += s.recv(1) == b""
-        except OSError:
-            pass
         s.close()
     print(f"half-sent requests closed by the server: {closed}/{count} "
           f"(within {time.perf_counter() - started:.1f} s)")

@@ -15,7 +15,7 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from monitor.errors import ConfigError, MissingCredential
 
@@ -25,11 +25,6 @@ LABEL_ORDER = ("positive", "neutral", "negative")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 MAX_DURATION = 100 * 365 * 86400.0  # a century: longer spans overflow dates and timers
-# Keys that hold secrets: refused in the settings file, whose contents `config show` prints.
-_SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key|credentials?)($|_)|^webhook(_url)?$")
-_SECRET_VALUE = re.compile(r"^(xox[abposr]-|xapp-|https://hooks\.slack\.com/)")
-
-
 def parse_duration(value: object) -> float:
     """Seconds from 90, "90s", "15m", "1h" or "2d": finite, not negative, at most a century."""
     if isinstance(value, bool):
@@ -58,7 +53,9 @@ def describe(value: object) -> str:
         return repr(value)
     if isinstance(value, str):
         return "a string" if value else "an empty string"
-    return {list: "a list", dict: "a table"}.get(type(value), f"a {type(value).__name__}")
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a table"
+    return f"a {type(value).__name__}"
 
 
 def duration(default: str | float, *, positive: bool = False) -> Any:
@@ -304,97 +301,6 @@ def _env_label(exc: ConfigError, applied: dict[str, str]) -> str | None:
     return None
 
 
-def _refuse_secrets(data: Any, where: str = "") -> None:
-    """Secrets live in the environment: `config show` prints the file, backups copy it."""
-    if isinstance(data, list):
-        for i, item in enumerate(data):
-            _refuse_secrets(item, f"{where}[{i}]")
-    if not isinstance(data, dict):
-        return
-    for key, value in data.items():
-        name = f"{where}.{key}" if where else str(key)
-        if key.endswith("_env"):
-            continue  # names a variable, holds no secret
-        if _SECRET_KEY.search(str(key).lower()) or (isinstance(value, str) and _SECRET_VALUE.match(value)):
-            raise ConfigError(
-                f"{name}: a secret does not belong in the settings file; remove it and set it in "
-                f"the environment (see `listenpost config show` for the LISTENPOST_... variables)"
-            )
-        _refuse_secrets(value, name)
-
-
-def _validate(settings: Settings) -> None:
-    if not settings.database.strip():
-        raise ConfigError("database: the database path is empty (a file name such as \"listenpost.db\")")
-    if settings.alerts.max_attempts < 1:
-        raise ConfigError("alerts.max_attempts: must be at least 1")
-    for name, source in settings.sources.items():
-        if source.max_retries < 0:
-            raise ConfigError(f"sources.{name}.max_retries: cannot be negative")
-    if not 0 < settings.digest.smtp_port < 65536:
-        raise ConfigError("digest.smtp_port: must be a port number, 1 to 65535")
-    try:
-        ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
-    threshold = settings.classifier.negative_threshold
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise ConfigError("classifier.negative_threshold: must be between 0 and 1")
-    weight = settings.classifier.lexicon_weight
-    if weight is not None and not 0.0 <= weight < 1.0:
-        raise ConfigError("classifier.lexicon_weight: must be at least 0 and below 1")
-    if settings.classifier.batch_size < 1:
-        raise ConfigError("classifier.batch_size: must be at least 1")
-    names = [b.name for b in settings.brands]
-    for i, brand in enumerate(settings.brands):
-        if not brand.name.strip():
-            raise ConfigError(f"brands[{i}].name: a brand needs a name")
-        if brand.name in names[:i]:
-            raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
-        if brand.reply_template:
-            from alerts.drafts import check_template
-
-            check_template(brand.reply_template, f"brands[{i}].reply_template")
-    from collectors import SOURCES  # the registry decides which source names exist
-
-    for name in settings.sources:
-        if name not in SOURCES:
-            raise ConfigError(
-                f"sources.{name}: unknown source (known: {', '.join(sorted(SOURCES))})"
-            )
-    from alerts import CHANNEL_TYPES
-
-    for name, channel in settings.alerts.channels.items():
-        if channel.type not in CHANNEL_TYPES:
-            raise ConfigError(
-                f"alerts.channels.{name}.type: unknown channel type {channel.type!r} "
-                f"(known: {', '.join(sorted(CHANNEL_TYPES))})"
-            )
-        if channel.quiet_mode not in ("wait", "escalation"):
-            raise ConfigError(f"alerts.channels.{name}.quiet_mode: must be \"wait\" or \"escalation\"")
-        if channel.quiet_hours:
-            from alerts.escalation import parse_quiet_hours
-
-            parse_quiet_hours(channel.quiet_hours, f"alerts.channels.{name}.quiet_hours")
-    for i, route in enumerate(settings.alerts.routes):
-        for channel_name in route.channels:
-            if channel_name not in settings.alerts.channels:
-                raise ConfigError(
-                    f"alerts.routes[{i}].channels: no channel named {channel_name!r} "
-                    "under [alerts.channels]"
-                )
-        if route.min_severity not in LABEL_ORDER:
-            raise ConfigError(
-                f"alerts.routes[{i}].min_severity: must be one of {', '.join(LABEL_ORDER)}"
-            )
-    if settings.digest.smtp_security not in ("starttls", "ssl", "plain"):
-        raise ConfigError("digest.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.digest.send_at):
-        raise ConfigError("digest.send_at: expected a local time such as \"08:00\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.schedule.maintenance_at):
-        raise ConfigError("schedule.maintenance_at: expected a local time such as \"03:30\"")
-
-
 def load_settings(
     path: str | Path | None = None,
     *,
@@ -405,6 +311,8 @@ def load_settings(
 
     Errors name the file and the key: ``settings.toml: classifier.model: expected a string``.
     """
+    from monitor.validation import refuse_secrets, validate
+
     environ = os.environ if environ is None else environ
     explicit = path is not None or ENV_PREFIX + "CONFIG" in environ
     file = Path(path if path is not None else environ.get(ENV_PREFIX + "CONFIG", DEFAULT_SETTINGS))
@@ -413,7 +321,7 @@ def load_settings(
     if file.exists():
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
-            _refuse_secrets(data)
+            refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{label}: not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -435,7 +343,7 @@ def load_settings(
                 data[key] = value
                 applied[key] = "command line"
         settings = build(Settings, data)
-        _validate(settings)
+        validate(settings)
     except ConfigError as exc:
         raise ConfigError(f"{_env_label(exc, applied) or label}: {exc}") from None
     return replace(settings, path=str(file) if file.exists() else "")

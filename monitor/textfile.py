@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -206,10 +207,10 @@ def private_file(path: str | Path) -> IO[str]:
     author names, as the database does.
     """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # a file that was already there keeps its old mode otherwise
-    except OSError:
-        pass  # not ours to change (a shared folder): still written, as the user asked
+    # A file that was already there keeps its old mode otherwise; one that is not ours to
+    # change (a shared folder) is still written, as the user asked.
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 

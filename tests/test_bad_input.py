@@ -68,7 +68,7 @@ def test_a_bad_value_is_one_bad_line_and_the_rest_is_imported(project: Path, lin
     result = run("import", "in.jsonl")
     no_traceback(result)
     assert result.exit_code == 0, result.output
-    assert f"line 2: " in result.output and words in result.output.split("line 2: ", 1)[1].splitlines()[0]
+    assert "line 2: " in result.output and words in result.output.split("line 2: ", 1)[1].splitlines()[0]
     assert "1 line with errors" in result.output
     assert stored_ids(project / "lp.db") == {"before", "after"}
     # Re-running does not stop at the same place: nothing new, the same one line reported.

@@ -154,7 +154,7 @@ def test_unwritable_folder_and_read_only_database(project: Path) -> None:
 def test_a_database_from_a_newer_listenpost_is_refused(project: Path) -> None:
     with Store(project / "lp.db") as store:
         store.db.table("migrations").insert({"name": "9999_from_the_future", "applied_at": "2030-01-01"})
-    with pytest.raises(StoreError, match="newer listenpost.*9999_from_the_future"):
+    with pytest.raises(StoreError, match=r"newer listenpost.*9999_from_the_future"):
         Store(project / "lp.db")
     (project / "settings.toml").write_text(BASE, encoding="utf-8")
     assert "upgrade listenpost" in one_line_error(run("--db", "lp.db", "status"), code=1)

@@ -112,7 +112,7 @@ class OneLineFormatter(logging.Formatter):
     """One log record, one line: a name or text with a line break or an escape sequence in it
     (from an imported file, an API, a Slack user) cannot forge a log line or drive the terminal."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], record.message)
         return super().formatMessage(record)
 

@@ -201,9 +201,8 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
 def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch: bool) -> None:
     """Answer Slack's alert buttons (Claim, Replied, False positive, Snooze 1 h)."""
     from alerts.dispatch import run_dispatcher
-    from monitor.serve import make_server, run_socket_mode
-
     from monitor.preflight import check_settings
+    from monitor.serve import make_server, run_socket_mode
 
     settings = app.settings
     check_settings(settings)

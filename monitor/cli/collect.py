@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from monitor.cli import App, pass_app, progress
 from alerts.base import plain
+from monitor.cli import App, pass_app, progress
 from monitor.errors import ConfigError, InputError, MissingCredential
 from monitor.textfile import count_rows
 
@@ -96,7 +96,6 @@ def collect(app: App, source: str | None) -> None:
     """
     from collectors import SOURCES, collector_class
     from monitor.pipeline import classify_pending, run_collector
-
     from monitor.preflight import check_settings
 
     settings = app.settings
@@ -154,13 +153,12 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     """
     from monitor.classify import classify_file
     from monitor.pipeline import decide_label, negative_threshold
-
     from monitor.textfile import detect_encoding, private_file
 
     encoding = detect_encoding(Path(file))  # before the model loads or the output is created
     classifier = load_active_classifier(app, model)
     threshold = negative_threshold(classifier, app.settings.classifier.negative_threshold)
-    with (contextlib.nullcontext(click.get_text_stream("stdout")) if output == "-" else private_file(output)) as out, \
+    with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
             progress(count_rows(file), "Classifying") as bar:
         report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,
                                decide=lambda s: decide_label(s, threshold), progress=bar.update)
