@@ -206,7 +206,7 @@ def _convert(tp: Any, value: Any, key: str, meta: typing.Mapping[str, Any]) -> A
         except ValueError as exc:
             raise ConfigError(f"{key}: {exc}") from None
         if meta.get("positive") and seconds <= 0:
-            raise ConfigError(f"{key}: must be longer than zero")
+            raise ConfigError(f"{key}: must be more than 0")
         return seconds
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
