@@ -9,7 +9,6 @@ import io
 import json
 import os
 import sys
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,35 +115,36 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
         yield Row(number, data)
 
 
+# Lines one CSV row may span before its quote is taken as never closed: bounds the memory and
+# the work a stray quote costs in a large file.
+MAX_ROW_LINES = 10_000
+
+
+class _RunOn(Exception):
+    """A quoted field has run on for MAX_ROW_LINES lines."""
+
+
 class _Lines:
     """A file's physical lines, numbered, as csv.reader takes them.
 
-    The lines of the record being read are kept, so that one whose quote never closes
-    (it swallows every line up to the next stray quote or the end of the file) can be
-    reported at the line where it starts and the lines after it read again.
+    The lines of the row being read are kept, so that one whose quote never closes (it takes
+    every line up to a stray quote further down or the end of the file) can be reported at
+    the line where it opened and the lines it took read again.
     """
 
     def __init__(self, fh: io.TextIOBase) -> None:
-        self.fh = fh
-        self.count = 0
-        self.again: deque[tuple[int, str]] = deque()
+        self.lines = enumerate(fh, start=1)
         self.record: list[tuple[int, str]] = []
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        if self.again:
-            number, line = self.again.popleft()
-        else:
-            line = next(self.fh)
-            self.count += 1
-            number = self.count
+        if len(self.record) >= MAX_ROW_LINES:
+            raise _RunOn
+        number, line = next(self.lines)
         self.record.append((number, line))
         return line
-
-    def read_again(self, lines: list[tuple[int, str]]) -> None:
-        self.again.extendleft(reversed(lines))
 
 
 def _well_quoted(record: list[tuple[int, str]], delimiter: str) -> bool:
@@ -160,13 +160,32 @@ def _well_quoted(record: list[tuple[int, str]], delimiter: str) -> bool:
     return len(rows) == 1
 
 
+def _row(number: int, values: list[str], header: list[str]) -> Row | None:
+    if not any(v.strip() for v in values):
+        return None
+    if len(values) != len(header):
+        return Row(number, None, f"expected {len(header)} columns, found {len(values)}")
+    return Row(number, dict(zip(header, values, strict=True)))
+
+
+def _alone(number: int, line: str, header: list[str], delimiter: str) -> Row | None:
+    """A line taken by a quote that never closed, read on its own (each line is read at most twice)."""
+    try:
+        next(csv.reader([line], delimiter=delimiter, strict=True), [])
+    except csv.Error as exc:
+        if "end of data" in str(exc):  # this line opens a quote of its own that it does not close
+            return Row(number, None, "a quote opened on this line is not closed")
+    values = next(csv.reader([line], delimiter=delimiter), [])
+    return _row(number, values, header)
+
+
 def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     lines = _Lines(fh)
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
-    except StopIteration:
+    except (StopIteration, _RunOn):
         return
     except csv.Error as exc:
         raise InputError(f"cannot read the CSV header: {exc}") from None
@@ -177,8 +196,8 @@ def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
         try:
             values = next(reader)
         except StopIteration:
-            return
-        except csv.Error as exc:
+            values = []  # the end, unless a quote ran on to it
+        except (csv.Error, _RunOn) as exc:
             values, error = [], f"not valid CSV: {exc}"
         record = lines.record
         if not record:
@@ -186,18 +205,21 @@ def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
         first = record[0][0]
         if len(record) > 1 and (error or len(values) != len(header) or not _well_quoted(record, delimiter)):
             yield Row(first, None, f"a quote opened on this line is not closed (it ran on to line "
-                                   f"{record[-1][0]}); the lines after it are read as rows of their own")
-            lines.read_again(record[1:])
+                                   f"{record[-1][0]}); the lines after it are read one by one")
+            for number, line in record[1:]:
+                row = _alone(number, line, header, delimiter)
+                if row is not None:
+                    yield row
             continue
         if error:
             yield Row(first, None, error)
             continue
-        if not any(v.strip() for v in values):
+        if len(record) == 1 and any("\n" in v for v in values):  # the last line opens a quote, never closed
+            yield Row(first, None, "a quote opened on this line is not closed")
             continue
-        if len(values) != len(header):
-            yield Row(first, None, f"expected {len(header)} columns, found {len(values)}")
-            continue
-        yield Row(first, dict(zip(header, values, strict=True)))
+        row = _row(first, values, header)
+        if row is not None:
+            yield row
 
 
 def private_file(path: str | Path) -> IO[str]:

@@ -110,6 +110,21 @@ def test_unclosed_quote_closed_by_a_later_stray_quote(project: Path) -> None:
     assert stored_ids(project / "lp.db") == {"2", "3", "4"}
 
 
+def test_many_stray_quotes_cost_each_line_once_and_spare_the_good_lines(project: Path) -> None:
+    """A tab-separated export whose text often starts with a quote mark, closed or not."""
+    lines = ["id\tcreated_at\ttext"]
+    lines += [f'{i}\t2026-11-01\t"Acme" said {i}' if i % 2 else f'{i}\t2026-11-01\t"never closed {i}'
+              for i in range(1, 20_001)]
+    (project / "q.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("import", "q.tsv", "--no-classify")
+    assert result.exit_code == 0, result.output
+    assert "10000 new mentions" in result.output and "10000 lines with errors" in result.output
+    assert "line 3: a quote opened on this line is not closed" in result.output
+    assert "line 20001: a quote opened on this line is not closed" in result.output or "more lines" in result.output
+    with Store(project / "lp.db") as store:
+        assert store.mention("file", "19999")["text"] == "Acme said 19999"
+
+
 def test_quoted_fields_over_several_lines_stay_one_row(project: Path) -> None:
     body = 'id,created_at,text\n1,2026-11-01,"first line\nsecond ""quoted"" line"\n2,2026-11-01,next\n'
     (project / "m.csv").write_text(body, encoding="utf-8")
