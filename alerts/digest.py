@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alerts.base import ago, plain, truncate
+from alerts.base import ago, inline, plain, truncate
 from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
 from alerts.themes import Theme, find_themes
@@ -149,10 +149,10 @@ def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
     if title and not text.startswith(title):
         text = f"{title} — {text}" if text else title
     posted = parse_ts(row["created_at"]) or utcnow()
-    return Item(source=row["source"], author=plain(truncate(row.get("author") or "", 60)),
+    return Item(source=inline(row["source"]), author=plain(truncate(row.get("author") or "", 60)),
                 text=plain(truncate(text, SNIPPET)), url=link_target(row.get("url") or "") or "",
                 posted=posted.astimezone(tz), claimed=bool(row.get("claimed_at")),
-                claimed_by=plain(row.get("claimed_by") or ""))
+                claimed_by=inline(row.get("claimed_by") or ""))
 
 
 def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,

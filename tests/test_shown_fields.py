@@ -47,7 +47,8 @@ def hostile_import(project: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["mentions", "list"], ["alerts", "list"], ["alerts", "show", "1"],
-                                     ["stats"], ["status"], ["digest", "--since", "7d"]])
+                                     ["stats"], ["status"], ["digest", "--since", "7d"],
+                                     ["report", "--since", "7d"]])
 def test_no_escape_sequence_or_forged_line_reaches_the_terminal(project: Path, command: list[str]) -> None:
     hostile_import(project)
     result = run(*command)

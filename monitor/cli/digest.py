@@ -117,7 +117,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
 
       listenpost report --since 30d --csv response-times.csv
     """
-    from alerts.base import plain
+    from alerts.base import inline
     from alerts.digest import grade as grade_of
     from alerts.digest import human_duration, response_times, span
 
@@ -140,7 +140,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
                f"{'claimed':>9}{'median':>12}{'p90':>12}{'replied':>9}{'median':>12}{'p90':>12}")
     colours = {"excellent": "green", "average": "yellow", "poor": "red"}
     for t, row in zip(timings, rows, strict=True):
-        line = f"{plain(t.source):<12.12}{plain(t.channel):<14.14}{row['alerts']:>7}" \
+        line = f"{inline(t.source):<12.12}{inline(t.channel):<14.14}{row['alerts']:>7}" \
                f"{human_duration(t.value('collect', 'median')):>10}{human_duration(t.value('alert', 'median')):>10}"
         for step, verb in STEPS[2:]:
             line += f"{row[verb]:>9}"
