@@ -6,24 +6,25 @@ from typing import ClassVar
 
 import click
 
-from alerts.base import AlertMessage, Channel, ago, plain, truncate
+from alerts.base import AlertMessage, Channel, ago, inline, plain, truncate
 
 
 class ConsoleChannel(Channel):
     type: ClassVar[str] = "console"
+    option_names: ClassVar[frozenset[str]] = frozenset({"width", "show_draft"})
 
     def render(self, message: AlertMessage) -> str:
         score = f"{message.negative:.2f}" if message.negative is not None else "n/a"
         stars = f"  {'★' * message.rating}{'☆' * (5 - message.rating)}" if message.rating else ""
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
         lines = [
-            click.style(f"▲ {plain(message.headline)}", fg="red", bold=True) + group,
-            f"  {plain(message.author) or 'unknown author'} · {ago(message.created_at)} · "
+            click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group,
+            f"  {inline(message.author) or 'unknown author'} · {ago(message.created_at)} · "
             f"negative {score}{stars} · {message.history_line()}",
             "  " + click.style(plain(truncate(message.text, int(self.options.get("width", 280)))), fg="white"),
         ]
         if message.url:
-            lines.append(f"  {plain(message.url)}")
+            lines.append(f"  {inline(message.url)}")
         if message.reply_draft and self.options.get("show_draft", True):
             lines.append(click.style("  Draft reply: ", fg="cyan") + plain(truncate(message.reply_draft, 400)))
         return "\n".join(lines)

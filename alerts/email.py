@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from alerts.base import AlertMessage, Channel, ago, plain, truncate
+from alerts.base import AlertMessage, Channel, ago, inline, plain, truncate
 from alerts.escape import html_text, link_target
 from alerts.mailer import send_email
 from alerts.slack import stars
@@ -20,6 +20,8 @@ class EmailChannel(Channel):
     """
 
     type: ClassVar[str] = "email"
+    option_names: ClassVar[frozenset[str]] = frozenset(
+        {"to", "sender", "smtp_host", "smtp_port", "smtp_security", "timeout"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,7 +48,7 @@ class EmailChannel(Channel):
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:
         """Subject, plain text and HTML of one alert."""
-        facts = [f"{plain(message.author) or 'unknown author'} on {message.source}",
+        facts = [f"{inline(message.author) or 'unknown author'} on {inline(message.source)}",
                  message.history_line(), f"posted {ago(message.created_at)}"]
         if message.negative is not None:
             facts.append(f"negative {message.negative:.2f}")
@@ -54,7 +56,7 @@ class EmailChannel(Channel):
             facts.append(stars(message.rating))
         text = truncate(message.extra.get("text") or message.text, 4000)
         url = link_target(message.url)
-        lines = [message.headline, " · ".join(facts), "", plain(text), ""]
+        lines = [inline(message.headline), " · ".join(facts), "", plain(text), ""]
         if url:
             lines.append(url)
         if message.reply_draft:

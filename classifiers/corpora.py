@@ -206,11 +206,24 @@ def _capped(examples: Iterable[Example], caps: dict[str, int], rng: random.Rando
     return chosen
 
 
-def training_mix(seed: int, *, data_dir: Path, exclude: Iterable[str] = ()) -> list[Example]:
+# The second stage of the recipe: posts addressed to a company and reviews, with a replay of
+# general tweets so that the first stage is not forgotten.
+CLOSER_CAPS: dict[str, dict[str, int]] = {
+    "semeval-tweets": {"negative": 3000, "neutral": 3000, "positive": 3000},
+    "kaggle-tweets": {"negative": 2000, "neutral": 2000, "positive": 2000},
+    "airline-tweets": {"negative": 5000, "neutral": 2200, "positive": 1700},
+    "topic-tweets": {"negative": 1800, "neutral": 1500, "positive": 1500},
+    "movie-reviews": {"negative": 2000, "neutral": 1000, "positive": 2000},
+    "drug-reviews": {"negative": 1000, "neutral": 1000, "positive": 1000},
+}
+
+
+def training_mix(seed: int, *, data_dir: Path, exclude: Iterable[str] = (),
+                 caps: dict[str, dict[str, int]] = MIX_CAPS) -> list[Example]:
     """The documented mix behind the shipped model: capped per source and class, deduplicated.
 
     ``data_dir`` holds the labeled tweet folders; ``exclude`` holds texts that must never be
-    trained on (evaluation sets).
+    trained on (evaluation sets); ``caps`` are the per-source, per-class caps of the stage.
     """
     rng = random.Random(seed)
     sources = {
@@ -233,7 +246,7 @@ def training_mix(seed: int, *, data_dir: Path, exclude: Iterable[str] = ()) -> l
             if len(key) >= 3 and key not in seen:
                 seen.add(key)
                 unique.append(example)
-        mix.extend(_capped(unique, MIX_CAPS[name], rng))
+        mix.extend(_capped(unique, caps[name], rng))
     rng.shuffle(mix)
     return mix
 

@@ -64,11 +64,14 @@ class TrainResult:
 
 
 def load_base(base: str) -> Loaded:
-    """``minilm`` is the packaged pretrained encoder with a fresh head; ``default`` the shipped model."""
+    """``minilm`` is the packaged pretrained encoder with a fresh head; ``default`` the shipped model;
+    a ``.safetensors`` file weights in the shipped form; anything else a model directory."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if base == "default":
         return load_shipped()
+    if base.endswith(".safetensors"):
+        return load_shipped(Path(base))  # weights in the shipped form, such as a stage of the recipe
     if base == "minilm":
         path = base_encoder_dir()
         model = AutoModelForSequenceClassification.from_pretrained(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from monitor.config import ENV_PREFIX, Brand, Settings, Source, parse_duration, require_secret
+from monitor.config import ENV_PREFIX, Brand, Settings, Source, describe, parse_duration, require_secret
 from monitor.errors import ConfigError, SourceError
 from monitor.query import Query, parse_query
 from monitor.records import Mention, utcnow
@@ -63,6 +63,7 @@ class Collector(ABC):
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         self.settings = settings
         self.source = source or settings.source(self.name)
+        self.check_options(self.source.options)
         # Checked up front so a source without credentials is skipped before any request.
         self.secrets = {name: require_secret(f"{self.name} source", name) for name in self.credentials}
 
@@ -85,13 +86,17 @@ class Collector(ABC):
     #: source-specific keys allowed under [sources.NAME.options]
     option_names: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> None:
+        """A misspelled option would be ignored and its default used: refuse it instead."""
+        allowed = cls.option_names | REMOTE_OPTIONS
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ConfigError(f"sources.{cls.name}.options.{unknown[0]}: unknown option "
+                              f"(known: {', '.join(sorted(allowed))})")
+
     def option(self, key: str, default: Any) -> Any:
         """An option of this source, checked against the default's type; errors name the key."""
-        allowed = self.option_names | REMOTE_OPTIONS
-        unknown = sorted(set(self.source.options) - allowed)
-        if unknown:
-            raise ConfigError(f"sources.{self.name}.options.{unknown[0]}: unknown option "
-                              f"(known: {', '.join(sorted(allowed))})")
         value = self.source.options.get(key, default)
         where = f"sources.{self.name}.options.{key}"
         if isinstance(default, float) and not isinstance(default, bool):
@@ -101,10 +106,10 @@ class Collector(ABC):
                 raise ConfigError(f"{where}: {exc}") from None
         if isinstance(default, list):
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+                raise ConfigError(f"{where}: expected a list of strings, got {describe(value)}")
             return value
         if not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
-            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {describe(value)}")
         return value
 
     def rejected(self, detail: object) -> SourceError:

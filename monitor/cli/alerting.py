@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, truncate
+from alerts.base import inline, plain, truncate
 from monitor.cli import App, pass_app
 
 STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
@@ -44,14 +44,14 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
     for r in rows:
         who = ""
         if r.get("replied_by"):
-            who = f" replied by {plain(r['replied_by'])}"
+            who = f" replied by {inline(r['replied_by'])}"
         elif r.get("claimed_by"):
-            who = f" claimed by {plain(r['claimed_by'])}"
+            who = f" claimed by {inline(r['claimed_by'])}"
         if r.get("resolution"):
             who += f" ({r['resolution'].replace('_', ' ')})"
-        error = f"  last error: {plain(r['last_error'])}" if r.get("last_error") else ""
-        click.echo(f"#{r['id']:<5} {r['status']:<10} {r['kind']:<10} {r['channel']:<12} {plain(r['brand']):<12} "
-                   f"{r['source']:<10} {plain(r.get('author') or '')}{who}{error}")
+        error = f"  last error: {inline(r['last_error'])}" if r.get("last_error") else ""
+        click.echo(f"#{r['id']:<5} {r['status']:<10} {r['kind']:<10} {inline(r['channel']):<12} "
+                   f"{inline(r['brand']):<12} {inline(r['source']):<10} {inline(r.get('author') or '')}{who}{error}")
         click.echo(f"       {plain(truncate(r.get('text') or '', 140))}")
 
 
@@ -76,11 +76,11 @@ def alerts_show(app: App, alert_id: int) -> None:
                f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}")
     for key in ("claimed", "replied", "closed"):
         if row.get(f"{key}_by"):
-            click.echo(f"  {key} by {plain(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}")
+            click.echo(f"  {key} by {inline(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}")
     for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
                        ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
         if row.get(key):
-            value = _local(app, row[key]) if key.endswith(("_at", "_until")) else plain(str(row[key]))
+            value = _local(app, row[key]) if key.endswith(("_at", "_until")) else inline(row[key])
             click.echo(f"  {label}: {value}")
 
 
@@ -201,9 +201,11 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
 def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch: bool) -> None:
     """Answer Slack's alert buttons (Claim, Replied, False positive, Snooze 1 h)."""
     from alerts.dispatch import run_dispatcher
+    from monitor.preflight import check_settings
     from monitor.serve import make_server, run_socket_mode
 
     settings = app.settings
+    check_settings(settings)
     stop = threading.Event()
     workers: list[threading.Thread] = []
     if dispatch:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, truncate
+from alerts.base import inline, plain, truncate
 from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, pass_app
 from monitor.errors import InputError
@@ -25,8 +25,9 @@ def parse_since(value: str | None) -> datetime | None:
 
     try:
         return utcnow() - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
+    except ValueError as exc:
+        if value.strip()[:1].isdigit() and value.strip()[-1:] in "smhd":
+            raise InputError(f"--since {value!r}: {exc}") from None
     from monitor.textfile import parse_datetime
 
     try:
@@ -48,13 +49,13 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
         return
     for r in rows:
         label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at'])}  {r['source']:<10} {plain(r['brand'] or '-'):<12} "
+        head = (f"{_local(app, r['created_at'])}  {inline(r['source']):<10} {inline(r['brand'] or '-'):<12} "
                 + click.style(f"{label:<9}", fg=LABEL_COLOURS.get(label)))
         why = REASON_TEXT.get(r.get("reason") or "")
-        click.echo(f"{head} {plain(r['author'] or '')}" + (click.style(f"  ({why})", dim=True) if why else ""))
+        click.echo(f"{head} {inline(r['author'] or '')}" + (click.style(f"  ({why})", dim=True) if why else ""))
         click.echo(f"    {plain(truncate(r['text'], 160))}")
         if r.get("url"):
-            click.echo(f"    {plain(r['url'])}")
+            click.echo(f"    {inline(r['url'])}")
 
 
 _filters = [
@@ -133,9 +134,9 @@ def status(app: App) -> None:
     for name in names:
         run = runs.get(name, {})
         ok = _local(app, run.get("last_success"))
-        line = f"  {name:<11} last run {_local(app, run.get('last_run'))}, last success {ok}"
+        line = f"  {inline(name):<11} last run {_local(app, run.get('last_run'))}, last success {ok}"
         if run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or ""):
-            line += click.style(f", failing: {plain(run['last_error'])}", fg="red")
+            line += click.style(f", failing: {inline(run['last_error'])}", fg="red")
             unhealthy.append(name)
         elif run.get("last_error_at"):
             line += f", last error {_local(app, run['last_error_at'])}"
@@ -185,5 +186,5 @@ def stats(app: App, since: str | None) -> None:
     columns = ["negative", "neutral", "positive", "unscored", "unclassified"]
     click.echo(f"{'brand':<14}{'source':<12}" + "".join(f"{c:>13}" for c in columns) + f"{'total':>8}")
     for (brand, source), counts in sorted(table.items()):
-        click.echo(f"{plain(brand):<14}{source:<12}" + "".join(f"{counts.get(c, 0):>13}" for c in columns)
+        click.echo(f"{inline(brand):<14}{inline(source):<12}" + "".join(f"{counts.get(c, 0):>13}" for c in columns)
                    + f"{sum(counts.values()):>8}")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
+from alerts.base import plain
 from monitor.cli import App, pass_app, progress
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, InputError, MissingCredential
 from monitor.textfile import count_rows
 
 
@@ -63,9 +66,11 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         report = run_collector(store, app.settings, collector, kind="import",
                                classifier=classifier, progress=bar.update)
     for line, error in collector.report.errors[:50]:
-        click.secho(f"  line {line}: {error}", fg="yellow", err=True)
+        click.secho(f"  line {line}: {plain(error)}", fg="yellow", err=True)
     if len(collector.report.errors) > 50:
         click.secho(f"  … and {len(collector.report.errors) - 50} more lines with errors", fg="yellow", err=True)
+    for line, note in collector.report.notes[:50]:
+        click.secho(f"  line {line}: imported, {note}", fg="yellow", err=True)
     click.echo(
         f"Read {collector.report.rows} rows: {report.new} new mentions, "
         f"{report.fetched - report.new} already stored, {len(collector.report.errors)} "
@@ -77,6 +82,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         click.echo(f"Classified {report.new}: {report.negatives} negative, {report.unscored} unscored "
                    f"(other languages); {report.alerts} alerts queued.")
         click.echo(held_back(report))
+    if report.errors:  # the import stopped part-way: what was stored stays, the rest is not lost silently
+        raise InputError(f"{click.format_filename(file)}: import stopped: {'; '.join(report.errors)}")
 
 
 def held_back(report: Any) -> str:
@@ -97,15 +104,17 @@ def collect(app: App, source: str | None) -> None:
     """
     from collectors import SOURCES, collector_class
     from monitor.pipeline import classify_pending, run_collector
+    from monitor.preflight import check_settings
 
     settings = app.settings
+    check_settings(settings)
     if source is not None and source not in SOURCES:
         raise ConfigError(f"unknown source {source!r} (known: {', '.join(sorted(SOURCES))})")
     names = [source] if source else [n for n, s in settings.sources.items() if s.enabled]
     if not names:
         click.echo("No source is enabled in the settings; enable one under [sources.NAME].")
     classifier = load_active_classifier(app)
-    failed = 0
+    failed = misconfigured = 0
     with app.store() as store:
         for name in names:
             if name == "file":
@@ -114,8 +123,12 @@ def collect(app: App, source: str | None) -> None:
             try:
                 collector = collector_class(name)(settings)
                 report = run_collector(store, settings, collector, classifier=classifier)
-            except ConfigError as exc:
+            except MissingCredential as exc:
                 click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)
+                continue
+            except ConfigError as exc:  # wrong settings: not a skip, the command fails
+                click.secho(f"{name}: {exc}", fg="red", err=True)
+                misconfigured += 1
                 continue
             failed += bool(report.errors)
             line = (f"{name}: fetched {report.fetched}, new {report.new}, negative {report.negatives}, "
@@ -126,18 +139,20 @@ def collect(app: App, source: str | None) -> None:
 
         sent = dispatch_due(store, settings)
         click.echo(f"Alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed.")
+    if misconfigured:
+        sys.exit(ConfigError.exit_code)
     if failed:
         sys.exit(1)
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Where to write the JSON lines (default: standard output).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write the JSON lines (default: standard output); a file is owner-only.")
 @click.option("--model", help="Classifier: default, lexicon, a model directory or a Hugging Face id.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
 @pass_app
-def classify(app: App, file: str, output: Any, model: str | None, batch_size: int) -> None:
+def classify(app: App, file: str, output: str, model: str | None, batch_size: int) -> None:
     """Classify a CSV or JSONL file with a `text` column (and optional `id`).
 
     Writes one JSON line per input row, in input order:
@@ -149,10 +164,13 @@ def classify(app: App, file: str, output: Any, model: str | None, batch_size: in
     """
     from monitor.classify import classify_file
     from monitor.pipeline import decider
+    from monitor.textfile import detect_encoding, private_file
 
+    encoding = detect_encoding(Path(file))  # before the model loads or the output is created
     classifier = load_active_classifier(app, model)
-    with progress(count_rows(file), "Classifying") as bar:
-        report = classify_file(file, output, classifier, batch_size=batch_size,
+    with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
+            progress(count_rows(file), "Classifying") as bar:
+        report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,
                                decide=decider(classifier, app.settings), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "

@@ -13,6 +13,7 @@ import click
 from monitor.cli import App, pass_app, resolve_path
 from monitor.errors import InputError
 from monitor.records import utcnow
+from monitor.textfile import private_file
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
@@ -68,7 +69,8 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
         _, _, preview_html = render_digest(result, inline_images=True)
         path = resolve_path(preview)
         try:
-            path.write_text(preview_html, encoding="utf-8")
+            with private_file(path) as out:
+                out.write(preview_html)
         except OSError as exc:
             raise InputError(f"--preview {preview}: cannot write: {exc.strerror}") from None
         click.echo(f"Preview written to {path}")
@@ -115,7 +117,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
 
       listenpost report --since 30d --csv response-times.csv
     """
-    from alerts.base import plain
+    from alerts.base import inline
     from alerts.digest import grade as grade_of
     from alerts.digest import human_duration, response_times, span
 
@@ -138,7 +140,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
                f"{'claimed':>9}{'median':>12}{'p90':>12}{'replied':>9}{'median':>12}{'p90':>12}")
     colours = {"excellent": "green", "average": "yellow", "poor": "red"}
     for t, row in zip(timings, rows, strict=True):
-        line = f"{plain(t.source):<12.12}{plain(t.channel):<14.14}{row['alerts']:>7}" \
+        line = f"{inline(t.source):<12.12}{inline(t.channel):<14.14}{row['alerts']:>7}" \
                f"{human_duration(t.value('collect', 'median')):>10}{human_duration(t.value('alert', 'median')):>10}"
         for step, verb in STEPS[2:]:
             line += f"{row[verb]:>9}"
@@ -153,7 +155,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     fields = list(rows[0]) if rows else ["source", "channel", "alerts"]
     try:
-        with path.open("w", newline="", encoding="utf-8") as out:
+        with private_file(path) as out:
             writer = csv.DictWriter(out, fieldnames=fields)
             writer.writeheader()
             for row in rows:

@@ -33,8 +33,9 @@ def init(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         raise click.UsageError(f"{target} exists; use --force to overwrite it")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    from monitor.textfile import private_file
+
+    with private_file(target) as fh:
         fh.write(starter_settings())
     click.echo(f"Wrote {target}. Edit the brands and sources, then run `listenpost config check`.")
 
@@ -90,8 +91,10 @@ def _show(data: dict[str, Any], section: str = "") -> None:
 def config_check(app: App) -> None:
     """Validate the settings; exit 2 with the file, key and problem when they are wrong."""
     from collectors import collector_class
+    from monitor.preflight import check_settings
 
     settings = app.settings
+    check_settings(settings, build=True)
     click.echo(f"{settings.path or 'defaults'}: settings are valid "
                f"({len(settings.brands)} brands, {len(settings.sources)} sources, "
                f"{len(settings.alerts.channels)} channels).")

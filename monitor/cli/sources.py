@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from alerts.base import inline
 from monitor.cli import App, pass_app, progress
 from monitor.errors import InputError
 from monitor.records import utcnow
@@ -163,4 +164,4 @@ def sources(app: App) -> None:
                    f"last success {_when(app, run.get('last_success'))}")
         if run.get("last_error"):
             click.secho(f"            last error ({_when(app, run.get('last_error_at'))}): "
-                        f"{run['last_error']}", fg="red")
+                        f"{inline(run['last_error'])}", fg="red")
