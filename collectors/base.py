@@ -6,13 +6,15 @@ its cursor, so a crash can repeat a batch (deduplicated) but never skip one.
 
 from __future__ import annotations
 
+import heapq
 import html
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, ClassVar
 
 from monitor.config import ENV_PREFIX, Brand, Settings, Source, parse_duration, require_secret
@@ -45,6 +47,7 @@ class BrandQuery:
     query: Query
     target: str = ""  # what is asked for instead of the query text: an app id, a feed URL
     scope: str = ""  # set for backfills, so their progress is kept apart from collect's cursor
+    own: bool = False  # the brand's own app, channel or page: every item is a mention, unmatched
 
     @property
     def key(self) -> str:
@@ -77,6 +80,25 @@ class Collector(ABC):
             for brand in self.settings.brands
             for text in brand.queries
         ]
+
+    def account_queries(self, what: str, *, required: bool = True) -> list[BrandQuery]:
+        """One query per id in the brands' ``accounts = { NAME = [...] }``: their own channel or page."""
+        from monitor.query import Term
+
+        found = [
+            BrandQuery(brand, Query(account, Term(brand.name)), target=account, own=True)
+            for brand in self.settings.brands
+            for account in brand.accounts.get(self.name, [])
+        ]
+        if required and not found:
+            raise ConfigError(f"{self.name}: no {what}; list them in a brand's "
+                              f"accounts = {{ {self.name} = [...] }}")
+        return found
+
+    @classmethod
+    def usage(cls, settings: Settings) -> str | None:
+        """A line for `listenpost sources` on what a run costs of the API's quota; None: no quota."""
+        return None
 
     @abstractmethod
     def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
@@ -248,7 +270,7 @@ class RemoteCollector(Collector):
                 continue
             if m.key in seen:
                 continue
-            if self.match_locally and not query.query.matches(f"{m.title}\n{m.text}"):
+            if self.match_locally and not query.own and not query.query.matches(f"{m.title}\n{m.text}"):
                 continue
             seen.add(m.key)
             out.append(m if m.brand else replace(m, brand=query.brand.name))
@@ -280,6 +302,22 @@ class AppReviewsCollector(RemoteCollector):
             for app_id in brand.apps.get(self.name, [])
             for locale in self.locales()
         ]
+
+
+def merged_pages(streams: Iterable[Iterator[Mention]], unreadable: dict[str, int], *,
+                 per_page: int = 100, ceiling: Callable[[], str | None] = lambda: None) -> Iterator[Page]:
+    """Newest-first streams (a page's posts, each video's comments) merged into newest-first pages.
+
+    Streams count items they cannot read in ``unreadable["skipped"]``; ``ceiling`` is asked at
+    the end for the limit that cut the listing short, if one did.
+    """
+    merged = heapq.merge(*streams, key=lambda m: m.created_at, reverse=True)
+    while True:
+        chunk = list(islice(merged, per_page))
+        last = len(chunk) < per_page
+        yield Page(chunk, skipped=unreadable.pop("skipped", 0), ceiling=ceiling() if last else None)
+        if last:
+            return
 
 
 def coverage(cursor: str | None) -> dict[str, Any]:

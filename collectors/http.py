@@ -157,7 +157,7 @@ def check_response(response: requests.Response, what: str, *,
         wait = server_wait(response.headers)
         hint = f"; the server asks to wait {wait:.0f}s" if wait is not None else ""
         raise SourceError(f"{what}: rate limited (HTTP 429) after retries{hint}")
-    raise SourceError(f"{what}: HTTP {status} from {_host(response.url)}: {_snippet(response.text)}")
+    raise SourceError(f"{what}: HTTP {status} from {_host(response.url)}: {snippet(response.text)}")
 
 
 def parse_json(response: requests.Response, what: str) -> Any:
@@ -168,7 +168,7 @@ def parse_json(response: requests.Response, what: str) -> Any:
     except ValueError as exc:
         if text.lstrip()[:1] == "<":
             raise SourceError(f"{what}: expected JSON, got an HTML page from {_host(response.url)}: "
-                              f"{_snippet(text)}") from None
+                              f"{snippet(text)}") from None
         raise SourceError(f"{what}: the response is not valid JSON ({exc}); "
                           f"{len(response.content)} bytes, truncated or malformed") from None
 
@@ -200,6 +200,6 @@ def call_with_retries(policy: RetryPolicy, call: Callable[[], T],
             attempt += 1
 
 
-def _snippet(text: str, limit: int = 160) -> str:
+def snippet(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat[:limit] + ("…" if len(flat) > limit else "")

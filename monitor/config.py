@@ -51,6 +51,8 @@ class Brand:
     exclude: list[str] = field(default_factory=list)
     ignore_authors: list[str] = field(default_factory=list)
     apps: dict[str, list[str]] = field(default_factory=dict)
+    # the brand's own channel, page, account or business unit ids, per source
+    accounts: dict[str, list[str]] = field(default_factory=dict)
     reply_signature: str = ""
     support_contact: str = ""
     reply_template: str = ""

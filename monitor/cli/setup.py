@@ -65,7 +65,7 @@ def config_show(app: App, as_json: bool) -> None:
         click.echo(f"{name} = {shown}")
 
 
-INLINE_TABLES = ("options", "apps", "label_map")
+INLINE_TABLES = ("options", "apps", "accounts", "label_map")
 
 
 def _show(data: dict[str, Any], section: str = "") -> None:
