@@ -136,6 +136,7 @@ class Collector(ABC):
 
 
 _TAG = re.compile(r"<[^>]+>")
+_INLINE = re.compile(r"</?(?:a|abbr|b|bdi|code|em|i|mark|s|small|span|strong|sub|sup|u)(?:\s[^>]*)?>", re.I)
 
 # Options every remote source understands (seconds, or durations such as "10m").
 REMOTE_OPTIONS = frozenset({"lookback", "overlap", "backoff", "max_wait", "min_interval"})
@@ -326,8 +327,12 @@ def coverage(cursor: str | None) -> dict[str, Any]:
 
 
 def plain_text(markup: str) -> str:
-    """HTML from an API (HN comments, feed summaries) as text: tags dropped, entities decoded."""
-    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
+    """HTML from an API (HN comments, feed summaries, toots) as text: tags dropped, entities decoded.
+
+    Inline tags go without a trace, so ``#<span>acme</span>`` stays the hashtag ``#acme``;
+    other tags (paragraphs, line breaks) become a space.
+    """
+    return " ".join(html.unescape(_TAG.sub(" ", _INLINE.sub("", markup))).split())
 
 
 def from_timestamp(value: float | int | str) -> datetime:

@@ -37,7 +37,7 @@ class MastodonCollector(RemoteCollector):
         # ratelimit_method="throw": the shared session waits for Retry-After, bounded by max_wait.
         self.client = Mastodon(
             access_token=self.secrets["MASTODON_ACCESS_TOKEN"], api_base_url=self.base_url,
-            request_timeout=self.source.timeout, mastodon_version="4.2.0", version_check_mode="none",
+            request_timeout=self.source.timeout, mastodon_version="4.2.0", version_check_mode="created",
             ratelimit_method="throw", session=make_session(self.policy),
         )
         self.unreadable: dict[str, int] = {}
@@ -86,7 +86,7 @@ class MastodonCollector(RemoteCollector):
         try:
             return call()
         except errors.MastodonUnauthorizedError as exc:
-            raise self.rejected(snippet(str(exc.args[-1] if exc.args else exc))) from None
+            raise self.rejected(_detail(exc)) from None
         except errors.MastodonRatelimitError:
             raise SourceError("mastodon: rate limited (HTTP 429) after retries") from None
         except errors.MastodonNetworkError as exc:
@@ -96,9 +96,7 @@ class MastodonCollector(RemoteCollector):
             if "Could not parse response as JSON" in str(exc):
                 raise SourceError("mastodon: the response is not valid JSON (truncated or an error page)") \
                     from None
-            detail = ", ".join(str(a) for a in exc.args[1:3]) if len(exc.args) > 2 else str(exc)
-            raise SourceError(f"mastodon: {type(exc).__name__.removeprefix('Mastodon')}: {snippet(detail)}") \
-                from None
+            raise SourceError(f"mastodon: {_detail(exc)}") from None
         except errors.MastodonError as exc:
             raise SourceError(f"mastodon: {snippet(str(exc))}") from None
         except (KeyError, AttributeError, TypeError) as exc:  # JSON, but not a search answer
@@ -127,3 +125,11 @@ class MastodonCollector(RemoteCollector):
                  "created_at": ensure_utc(created).isoformat(), "acct": account.get("acct"),
                  "in_reply_to_id": reply_to, "favourites_count": status.get("favourites_count")},
         )
+
+
+def _detail(exc: Exception) -> str:
+    """An API error as "HTTP 422: the instance's message"; Mastodon.py's args are (text, status, reason, error)."""
+    args = exc.args
+    if len(args) >= 4:
+        return f"HTTP {args[1]}: {snippet(str(args[3] or args[2]))}"
+    return snippet(str(exc))
