@@ -14,18 +14,22 @@ import socket
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages, render_query
 from collectors.http import call_with_retries, snippet
-from monitor.config import Settings, Source
+from monitor.config import Settings, Source, parse_duration
 from monitor.errors import ConfigError, SourceError
 from monitor.query import parse_query
-from monitor.records import Mention
+from monitor.records import Mention, utcnow
 from monitor.textfile import parse_datetime
 
 log = logging.getLogger(__name__)
+# The client's debug log prints every request URL, the API key in it included: never below INFO.
+logging.getLogger("googleapiclient.discovery").setLevel(logging.INFO)
 
 DAY = 86400.0
+PACIFIC = ZoneInfo("America/Los_Angeles")  # the quota day ends at midnight Pacific time
 DEFAULT_QUOTA = 10_000  # units a day a new Google Cloud project gets
 COSTS = {"search": 100, "commentThreads": 1, "videos": 1}
 VIDEOS_PER_SEARCH = 50  # search.list's most results per page
@@ -56,7 +60,7 @@ class YouTubeCollector(RemoteCollector):
     name: ClassVar[str] = "youtube"
     credentials: ClassVar[tuple[str, ...]] = ("YOUTUBE_API_KEY",)
     default_base_url: ClassVar[str] = "https://youtube.googleapis.com"
-    option_names: ClassVar[frozenset[str]] = frozenset({"quota_budget", "search", "video_age"})
+    option_names: ClassVar[frozenset[str]] = frozenset({"quota_budget", "search", "search_every", "video_age"})
 
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         super().__init__(settings, source)
@@ -68,6 +72,7 @@ class YouTubeCollector(RemoteCollector):
             raise ConfigError("sources.youtube.options.quota_budget: must be at least 1 unit a day")
         self.search = self.option("search", True)
         self.video_age = self.option("video_age", 7 * DAY)
+        self.search_every = self.option("search_every", 6 * 3600.0)
         # The discovery document shipped with the library: building the client asks no server.
         self.client = build(
             "youtube", "v3", developerKey=self.secrets["YOUTUBE_API_KEY"], static_discovery=True,
@@ -88,41 +93,63 @@ class YouTubeCollector(RemoteCollector):
     def usage(cls, settings: Settings) -> str | None:
         source = settings.source(cls.name)
         options = source.options
-        quota = options.get("quota_budget", DEFAULT_QUOTA)
-        quota = quota if isinstance(quota, int) and not isinstance(quota, bool) and quota > 0 \
-            else DEFAULT_QUOTA
+
+        def number(key: str, default: float) -> float:
+            value = options.get(key, default)
+            try:
+                return parse_duration(value) or default
+            except ValueError:
+                return default
+
+        quota, search_every = int(number("quota_budget", DEFAULT_QUOTA)), number("search_every", 6 * 3600)
+        runs = DAY / max(source.interval, 60.0)
         channels = sum(len(b.accounts.get(cls.name, [])) for b in settings.brands)
-        searches = sum(len(b.queries) for b in settings.brands) if options.get("search", True) else 0
-        estimate = channels * 2 + searches * (COSTS["search"] + VIDEOS_PER_SEARCH)
-        budget = run_budget(quota, source.interval)
-        line = (f"quota: about {estimate} units a run ({channels} channels at ~2, {searches} searches at "
-                f"100 plus ~1 per video); budget {budget} units a run ({quota} a day, "
-                f"a run every {source.interval / 60:g} min)")
-        if estimate > budget:
-            line += "; over budget: lengthen the interval, raise quota_budget or set search = false"
+        searches = sum(len(b.queries) for b in settings.brands) if options.get("search", True) is not False else 0
+        per_search = DAY / search_every * COSTS["search"] + runs * VIDEOS_PER_SEARCH
+        estimate = round(channels * runs * 2 + searches * per_search)
+        line = (f"quota: up to about {estimate} units a day of {quota} budgeted ({channels} channels at ~2 "
+                f"units a run; {searches} searches at 100 units every {search_every / 3600:g}h plus 1 per "
+                f"video found, each run every {source.interval / 60:g} min)")
+        if estimate > quota:
+            line += ("; over budget: a query stops when its share is spent, until midnight Pacific time; "
+                     "lengthen the interval or search_every, or set search = false")
         return line
 
     # -- paging ---------------------------------------------------------------------------------
 
     def pages(self, query: BrandQuery, newer_than: datetime, older_than: datetime | None,
               state: dict[str, Any]) -> Iterator[Page]:
-        per_run = self.quota_budget if older_than is not None else run_budget(
-            self.quota_budget, self.source.interval)
-        budget = {"left": max(1, per_run // max(1, len(self.queries())))}
+        # Each query gets an equal share of the day's budget; a collect's spend is kept in its
+        # cursor, so it holds across runs and processes until the quota day ends (Pacific time).
+        day = datetime.now(PACIFIC).date().isoformat()
+        if not isinstance(state.get("quota"), dict) or state["quota"].get("day") != day:
+            state["quota"] = {"day": day, "spent": 0}
+        budget = {"share": max(1, self.quota_budget // max(1, len(self.queries()))), "spent": state["quota"]}
         cut: list[str] = []
         if query.own:
             streams = [self._threads({"allThreadsRelatedToChannelId": query.target}, budget, cut)]
         else:
             streams = [self._threads({"videoId": vid}, budget, cut, title)
-                       for vid, title in self._videos(query, newer_than, older_than, budget, cut)]
+                       for vid, title in self._videos(query, newer_than, older_than, budget, cut, state)]
         yield from merged_pages(streams, self.unreadable, per_page=PER_PAGE, ceiling=lambda: (
             "; ".join(dict.fromkeys(cut)) or None))
         if cut and older_than is None:
             log.warning("youtube: %s: %s", query.key, "; ".join(dict.fromkeys(cut)))
 
     def _videos(self, query: BrandQuery, newer_than: datetime, older_than: datetime | None,
-                budget: dict[str, int], cut: list[str]) -> list[tuple[str, str]]:
-        """Videos the search finds, published up to video_age before the window."""
+                budget: dict[str, Any], cut: list[str], state: dict[str, Any]) -> list[tuple[str, str]]:
+        """Videos the search finds, published up to video_age before the window.
+
+        A collect searches again only every ``search_every`` (a search costs 100 units) and
+        reads comments on the videos found last time in between.
+        """
+        cached = state.get("videos") if isinstance(state.get("videos"), dict) else {}
+        try:
+            found_at = parse_datetime(cached.get("at"))
+        except ValueError:
+            found_at = None
+        if older_than is None and found_at and utcnow() - found_at < timedelta(seconds=self.search_every):
+            return [(str(v), str(t)) for v, t in cached.get("found", []) if isinstance(v, str)]
         if not self._spend("search", budget, cut):
             return []
         params: dict[str, Any] = {
@@ -143,9 +170,10 @@ class YouTubeCollector(RemoteCollector):
                 found.append((video["videoId"], title))
         if data.get("nextPageToken"):
             cut.append(f"search reads the {VIDEOS_PER_SEARCH} newest matching videos a run")
+        state["videos"] = {"at": utcnow().isoformat(), "found": found}
         return found
 
-    def _threads(self, where: dict[str, str], budget: dict[str, int], cut: list[str],
+    def _threads(self, where: dict[str, str], budget: dict[str, Any], cut: list[str],
                  title: str | None = None) -> Iterator[Mention]:
         """Top-level comments newest first, for one video or all of a channel's videos."""
         token = None
@@ -169,7 +197,7 @@ class YouTubeCollector(RemoteCollector):
             if not token or not items:
                 return
 
-    def _fetch_titles(self, items: list[dict[str, Any]], budget: dict[str, int], cut: list[str]) -> None:
+    def _fetch_titles(self, items: list[dict[str, Any]], budget: dict[str, Any], cut: list[str]) -> None:
         wanted = sorted({v for v in (_video_id(i) for i in items) if v and v not in self.titles})
         for start in range(0, len(wanted), 50):  # videos.list takes at most 50 ids
             if not self._spend("videos", budget, cut):
@@ -181,11 +209,13 @@ class YouTubeCollector(RemoteCollector):
                 if isinstance(item.get("id"), str):
                     self.titles[item["id"]] = str(snippet_.get("title") or "")
 
-    def _spend(self, method: str, budget: dict[str, int], cut: list[str]) -> bool:
-        if budget["left"] < COSTS[method]:
-            cut.append(f"the run's share of quota_budget ({self.quota_budget} units a day) was spent")
+    def _spend(self, method: str, budget: dict[str, Any], cut: list[str]) -> bool:
+        spent = budget["spent"]
+        if spent["spent"] + COSTS[method] > budget["share"]:
+            cut.append(f"this query's share of quota_budget ({budget['share']} of {self.quota_budget} "
+                       "units a day) is spent until midnight Pacific time")
             return False
-        budget["left"] -= COSTS[method]
+        spent["spent"] += COSTS[method]
         return True
 
     def _call(self, request: Any, method: str, *, disabled_ok: bool = False) -> dict[str, Any]:
@@ -212,6 +242,9 @@ class YouTubeCollector(RemoteCollector):
             raise SourceError(f"{what}: no answer from the server ({type(exc).__name__})") from None
         except ValueError as exc:  # a cut-off or non-JSON body
             raise SourceError(f"{what}: the response is not valid JSON ({snippet(str(exc), 80)})") from None
+        if isinstance(data, str):  # the client hands back a body it could not parse as it is
+            raise SourceError(f"{what}: the response is not valid JSON ({len(data)} characters, "
+                              "truncated or malformed)")
         if not isinstance(data, dict):
             raise SourceError(f"{what}: unreadable answer (not a JSON object)")
         return data
@@ -237,11 +270,6 @@ class YouTubeCollector(RemoteCollector):
                  "publishedAt": comment.get("publishedAt"), "likeCount": comment.get("likeCount"),
                  "totalReplyCount": snippet_.get("totalReplyCount")},
         )
-
-
-def run_budget(quota: int, interval: float) -> int:
-    """Units one collect run may spend: the day's budget shared by the runs a day at ``interval``."""
-    return max(1, int(quota * min(1.0, interval / DAY)))
 
 
 def _items(data: dict[str, Any], method: str) -> list[dict[str, Any]]:
