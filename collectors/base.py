@@ -335,6 +335,11 @@ def plain_text(markup: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", _INLINE.sub("", markup))).split())
 
 
+def json_object(value: object) -> dict[str, Any]:
+    """A field of an API answer that should hold an object: itself, or empty when it is not one."""
+    return value if isinstance(value, dict) else {}
+
+
 def from_timestamp(value: float | int | str) -> datetime:
     return datetime.fromtimestamp(float(value), UTC)
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages
+from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages
 from collectors.http import check_response, make_session, parse_json, snippet
 from monitor.config import ENV_PREFIX, Settings, Source
 from monitor.errors import ConfigError, SourceError
@@ -97,8 +97,8 @@ class GraphCollector(RemoteCollector):
                     yield item
                 else:
                     self.unreadable["skipped"] = self.unreadable.get("skipped", 0) + 1
-            paging = data.get("paging") if isinstance(data.get("paging"), dict) else {}
-            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+            paging = json_object(data.get("paging"))
+            cursors = json_object(paging.get("cursors"))
             after = cursors.get("after")
             if not items or not after or "next" not in paging:
                 return
@@ -127,7 +127,7 @@ class GraphCollector(RemoteCollector):
         raise SourceError(f"{what}: Graph API error (HTTP {response.status_code}, code {code}): {message}")
 
     def comment_stream(self, path: str, params: Mapping[str, Any], what: str,
-                       make: Callable[[dict[str, Any]], Mention | None | bool]) -> Iterator[Mention]:
+                       make: Callable[[dict[str, Any]], Mention | bool | None]) -> Iterator[Mention]:
         """Comments of one edge, each page sorted newest first, unreadable ones counted."""
         page: list[Mention] = []
         for item in self.listing(path, params, what):
@@ -183,15 +183,15 @@ class FacebookCollector(GraphCollector):
         return self.comment_stream(f"{post['id']}/comments", params, f"facebook post {post['id']}",
                                    lambda item: self.to_mention(item, post, account))
 
-    def to_mention(self, item: dict[str, Any], post: dict[str, Any], account: str) -> Mention | None | bool:
+    def to_mention(self, item: dict[str, Any], post: dict[str, Any], account: str) -> Mention | bool | None:
         """A comment; None when unreadable; False for the Page's own replies (not a mention)."""
-        author = item.get("from") if isinstance(item.get("from"), dict) else {}
+        author = json_object(item.get("from"))
         if str(author.get("id") or "") == account:
             return False
         when, text = created(item, "created_time"), item.get("message")
         if when is None or not item.get("id") or not isinstance(text, str) or not text.strip():
             return None
-        parent = item.get("parent") if isinstance(item.get("parent"), dict) else {}
+        parent = json_object(item.get("parent"))
         return Mention(
             source=self.name, external_id=str(item["id"]), text=text, created_at=when, kind="comment",
             author=str(author.get("name") or ""), title=first_line(post.get("message")),

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages, plain_text
+from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages, plain_text
 from collectors.http import make_session, snippet
 from monitor.config import Settings, Source
 from monitor.errors import SourceError
@@ -47,31 +47,38 @@ class MastodonCollector(RemoteCollector):
         streams = []
         for term in query.query.positive_terms():
             if term.startswith("#") and len(term) > 1:
-                tag = term[1:]
-                streams.append(self._stream(lambda max_id, tag=tag: self.client.timeline_hashtag(
-                    tag, local=self.local_only, max_id=max_id, limit=PER_PAGE), newer_than, older_than))
+                streams.append(self._stream(self._hashtag(term[1:]), newer_than, older_than))
             elif self.search:
-                text = f'"{term}"' if " " in term else term
-                streams.append(self._stream(lambda max_id, text=text: self.client.search_v2(
-                    text, resolve=False, result_type="statuses", max_id=max_id, limit=PER_PAGE
-                ).statuses, newer_than, older_than))
+                streams.append(self._stream(self._search(f'"{term}"' if " " in term else term),
+                                            newer_than, older_than))
         yield from merged_pages(streams, self.unreadable, per_page=PER_PAGE)
 
-    def _stream(self, call: Callable[[Any], Any], newer_than: datetime,
+    def _hashtag(self, tag: str) -> Callable[[str | None], Any]:
+        def fetch(max_id: str | None) -> Any:
+            return self.client.timeline_hashtag(tag, local=self.local_only, max_id=max_id, limit=PER_PAGE)
+        return fetch
+
+    def _search(self, text: str) -> Callable[[str | None], Any]:
+        def fetch(max_id: str | None) -> Any:
+            return self.client.search_v2(text, resolve=False, result_type="statuses", max_id=max_id,
+                                         limit=PER_PAGE).statuses
+        return fetch
+
+    def _stream(self, fetch: Callable[[str | None], Any], newer_than: datetime,
                 older_than: datetime | None) -> Iterator[Mention]:
         """One search or timeline, newest first, paged with max_id (from the window's end at first)."""
         # Status ids are milliseconds since 1970 shifted 16 bits: an id bounds a time.
         max_id = str((int(older_than.timestamp() * 1000) + 1) << 16) if older_than else None
         while True:
-            statuses = self._call(lambda: call(max_id))
+            statuses = self._call(fetch, max_id)
             if not isinstance(statuses, list):
                 raise SourceError("mastodon: unreadable answer (no list of statuses)")
-            mentions = []
+            mentions: list[Mention] = []
             for status in statuses:
                 mention = self.to_mention(status)
                 if mention is None:
                     self.unreadable["skipped"] = self.unreadable.get("skipped", 0) + 1
-                elif mention is not False:
+                elif isinstance(mention, Mention):
                     mentions.append(mention)
             mentions.sort(key=lambda m: m.created_at, reverse=True)
             yield from mentions
@@ -80,11 +87,11 @@ class MastodonCollector(RemoteCollector):
                 return
             max_id = str(min(ids))
 
-    def _call(self, call: Callable[[], Any]) -> Any:
+    def _call(self, fetch: Callable[[str | None], Any], max_id: str | None) -> Any:
         from mastodon import errors
 
         try:
-            return call()
+            return fetch(max_id)
         except errors.MastodonUnauthorizedError as exc:
             raise self.rejected(_detail(exc)) from None
         except errors.MastodonRatelimitError:
@@ -102,13 +109,13 @@ class MastodonCollector(RemoteCollector):
         except (KeyError, AttributeError, TypeError) as exc:  # JSON, but not a search answer
             raise SourceError(f"mastodon: unreadable answer ({type(exc).__name__})") from None
 
-    def to_mention(self, status: Any) -> Mention | None | bool:
+    def to_mention(self, status: Any) -> Mention | bool | None:
         """A status; None when unreadable; False for boosts (the boosted post is what counts)."""
         if not isinstance(status, dict):
             return None
         if status.get("reblog"):
             return False
-        account = status.get("account") if isinstance(status.get("account"), dict) else {}
+        account = json_object(status.get("account"))
         created = status.get("created_at")
         text = plain_text(str(status.get("content") or ""))
         if not status.get("id") or not isinstance(created, datetime) or not text:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector
+from collectors.base import BrandQuery, Page, RemoteCollector, json_object
 from collectors.http import check_response, make_session, parse_json
 from monitor.config import ENV_PREFIX, Settings, Source
 from monitor.errors import SourceError
@@ -82,7 +82,7 @@ class TrustpilotCollector(RemoteCollector):
             created_at = parse_datetime(str(review.get("createdAt") or ""))
         except ValueError:
             return None
-        consumer = review.get("consumer") if isinstance(review.get("consumer"), dict) else {}
+        consumer = json_object(review.get("consumer"))
         language = review.get("language")
         country = review.get("countryCode") or consumer.get("countryCode")
         return Mention(

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages, render_query
+from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages, render_query
 from collectors.http import call_with_retries, snippet
 from monitor.config import Settings, Source, parse_duration
 from monitor.errors import ConfigError, SourceError
@@ -143,7 +143,7 @@ class YouTubeCollector(RemoteCollector):
         A collect searches again only every ``search_every`` (a search costs 100 units) and
         reads comments on the videos found last time in between.
         """
-        cached = state.get("videos") if isinstance(state.get("videos"), dict) else {}
+        cached = json_object(state.get("videos"))
         try:
             found_at = parse_datetime(cached.get("at"))
         except ValueError:
@@ -162,8 +162,8 @@ class YouTubeCollector(RemoteCollector):
         data = self._call(self.client.search().list(**params), "search")
         found = []
         for item in _items(data, "search"):
-            video = item.get("id") if isinstance(item.get("id"), dict) else {}
-            snippet_ = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
+            video = json_object(item.get("id"))
+            snippet_ = json_object(item.get("snippet"))
             if isinstance(video.get("videoId"), str):
                 title = str(snippet_.get("title") or "")
                 self.titles[video["videoId"]] = title
@@ -205,7 +205,7 @@ class YouTubeCollector(RemoteCollector):
             data = self._call(self.client.videos().list(part="snippet", id=",".join(wanted[start:start + 50]),
                                                         maxResults=50), "videos")
             for item in _items(data, "videos"):
-                snippet_ = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
+                snippet_ = json_object(item.get("snippet"))
                 if isinstance(item.get("id"), str):
                     self.titles[item["id"]] = str(snippet_.get("title") or "")
 
@@ -238,7 +238,7 @@ class YouTubeCollector(RemoteCollector):
             if status == 429:
                 raise SourceError(f"{what}: rate limited (HTTP 429) after retries") from None
             raise SourceError(f"{what}: HTTP {status} {reason}: {snippet(exc.reason)}") from None
-        except (socket.timeout, ConnectionError, OSError) as exc:
+        except (TimeoutError, ConnectionError, OSError) as exc:
             raise SourceError(f"{what}: no answer from the server ({type(exc).__name__})") from None
         except ValueError as exc:  # a cut-off or non-JSON body
             raise SourceError(f"{what}: the response is not valid JSON ({snippet(str(exc), 80)})") from None
@@ -250,9 +250,9 @@ class YouTubeCollector(RemoteCollector):
         return data
 
     def to_mention(self, item: dict[str, Any], title: str | None) -> Mention | None:
-        snippet_ = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
-        top = snippet_.get("topLevelComment") if isinstance(snippet_.get("topLevelComment"), dict) else {}
-        comment = top.get("snippet") if isinstance(top.get("snippet"), dict) else {}
+        snippet_ = json_object(item.get("snippet"))
+        top = json_object(snippet_.get("topLevelComment"))
+        comment = json_object(top.get("snippet"))
         text = comment.get("textOriginal") or comment.get("textDisplay")
         video = _video_id(item)
         try:
@@ -280,7 +280,7 @@ def _items(data: dict[str, Any], method: str) -> list[dict[str, Any]]:
 
 
 def _video_id(item: dict[str, Any]) -> str:
-    snippet_ = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
+    snippet_ = json_object(item.get("snippet"))
     video = snippet_.get("videoId")
     return video if isinstance(video, str) else ""
 

@@ -93,7 +93,8 @@ def test_graph_paging_follows_the_after_cursor(tmp_path: Path, fake: FakeServer,
 def test_instagram_comments_and_tagged_posts(tmp_path: Path, fake: FakeServer, store: Store) -> None:
     media = recent("instagram-media.json", "timestamp", hours=30, step=24 * 7)
     fake.route("GET", f"/v21.0/{IG}/media", Response(200, media))
-    fake.route("GET", "/v21.0/18023456789012345/comments", Response(200, recent("instagram-comments.json", "timestamp")))
+    comments = recent("instagram-comments.json", "timestamp")
+    fake.route("GET", "/v21.0/18023456789012345/comments", Response(200, comments))
     fake.route("GET", f"/v21.0/{IG}/tags", Response(200, recent("instagram-tags.json", "timestamp", hours=3)))
     report = collect(store, settings_for(tmp_path, fake, "instagram"), "instagram")
     assert report.errors == [] and report.new == 3 and report.skipped == 2
