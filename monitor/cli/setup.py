@@ -16,7 +16,8 @@ from monitor.cli import App, pass_app
 # Secrets listenpost reads, shown (masked) by `config show`.
 SECRET_VARIABLES = (
     "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "X_BEARER_TOKEN",
-    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN",
+    "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
 )
 
@@ -90,18 +91,28 @@ def _show(data: dict[str, Any], section: str = "") -> None:
 def config_check(app: App) -> None:
     """Validate the settings; exit 2 with the file, key and problem when they are wrong."""
     from collectors import collector_class
+    from monitor.errors import ConfigError
 
     settings = app.settings
-    click.echo(f"{settings.path or 'defaults'}: settings are valid "
-               f"({len(settings.brands)} brands, {len(settings.sources)} sources, "
-               f"{len(settings.alerts.channels)} channels).")
+    where = settings.path or "defaults"
+    warnings = []
     for name, source in settings.sources.items():
         if not source.enabled:
             continue
         missing = [c for c in collector_class(name).credentials if not os.environ.get(f"LISTENPOST_{c}")]
         if missing:
-            click.secho(f"  {name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing),
-                        fg="yellow")
+            warnings.append(f"  {name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing))
+        elif name != "file":
+            # Building the collector checks its options and the ids it reads (apps, accounts).
+            try:
+                collector_class(name)(settings)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+    click.echo(f"{where}: settings are valid "
+               f"({len(settings.brands)} brands, {len(settings.sources)} sources, "
+               f"{len(settings.alerts.channels)} channels).")
+    for line in warnings:
+        click.secho(line, fg="yellow")
 
 
 @click.command()

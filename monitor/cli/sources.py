@@ -159,6 +159,9 @@ def sources(app: App) -> None:
             creds = "credentials present"
         run = runs.get(name, {})
         click.echo(f"{name:<11} {enabled:<9} {creds}")
+        usage = cls.usage(settings)
+        if usage:
+            click.echo(f"            {usage}")
         click.echo(f"            last run {_when(app, run.get('last_run'))}, "
                    f"last success {_when(app, run.get('last_success'))}")
         if run.get("last_error"):
