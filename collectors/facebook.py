@@ -6,6 +6,7 @@ error codes, reading comments on a window of recent posts) live in ``GraphCollec
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from itertools import islice
@@ -59,13 +60,13 @@ class GraphCollector(RemoteCollector):
 
     # -- what subclasses provide ----------------------------------------------------------------
 
+    @abstractmethod
     def posts(self, account: str, since: datetime, until: datetime | None) -> Iterator[dict[str, Any]]:
-        """The account's posts newest first, as Graph objects with a "created" datetime added."""
-        raise NotImplementedError
+        """The account's posts published between ``since`` and ``until``, newest first."""
 
+    @abstractmethod
     def comments(self, post: dict[str, Any], account: str) -> Iterator[Mention]:
         """Comments on one post, newest first."""
-        raise NotImplementedError
 
     def more_streams(self, account: str, newer_than: datetime) -> list[Iterator[Mention]]:
         return []
