@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -195,9 +196,14 @@ def call_with_retries(policy: RetryPolicy, call: Callable[[], T],
             wait = policy.wait_for(attempt, headers)
             if wait > policy.max_wait:
                 raise
-            log.info("%s: %s; retrying in %.1fs", policy.what, exc, wait)
+            log.info("%s: %s; retrying in %.1fs", policy.what, _without_queries(str(exc)), wait)
             policy.sleep(wait)
             attempt += 1
+
+
+def _without_queries(text: str) -> str:
+    """An error's first line with URL query strings cut: an API key in one (YouTube's) is not logged."""
+    return re.sub(r"(https?://[^\s?\"'<>]*)\?[^\s\"'<>]*", r"\1?…", text.splitlines()[0] if text else "")
 
 
 def snippet(text: str, limit: int = 160) -> str:

@@ -171,3 +171,15 @@ def test_errors_name_the_problem_and_hide_the_key(tmp_path: Path, fake: FakeServ
     assert KEY not in report.errors[0]
     if answer.status == 429:
         assert sleeps == [1.0, 1.0]  # Retry-After honoured on each of the two retries
+
+
+def test_a_retried_error_is_logged_without_the_key(tmp_path: Path, fake: FakeServer, store: Store,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    fake.route("GET", THREADS, [Response(503, {"error": {"code": 503, "message": "Backend Error"}}),
+                                Response(200, threads())])
+    fake.route("GET", VIDEOS, Response(200, fixture("youtube-videos.json")))
+    caplog.set_level("DEBUG")
+    report = collect(store, settings_for(tmp_path, fake, "search = false"), "youtube", sleeps=[])
+    assert report.errors == [] and report.new == 3
+    assert "HttpError 503 when requesting" in caplog.text and "retrying in" in caplog.text
+    assert KEY not in caplog.text
