@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -38,11 +37,12 @@ PER_PAGE = 100  # commentThreads.list's most results per page
 
 def _transient(exc: Exception) -> Mapping[str, str] | None:
     """Headers of a failure worth retrying (429, 5xx, no answer); None for the rest."""
+    import httplib2
     from googleapiclient.errors import HttpError
 
     if isinstance(exc, HttpError) and (exc.status_code == 429 or exc.status_code >= 500):
         return dict(exc.resp)
-    if isinstance(exc, socket.timeout | ConnectionError | OSError) and not isinstance(exc, HttpError):
+    if isinstance(exc, TimeoutError | ConnectionError | OSError | httplib2.HttpLib2Error):
         return {}
     return None
 
@@ -219,6 +219,7 @@ class YouTubeCollector(RemoteCollector):
         return True
 
     def _call(self, request: Any, method: str, *, disabled_ok: bool = False) -> dict[str, Any]:
+        import httplib2
         from googleapiclient.errors import HttpError
 
         what = f"youtube {method}.list"
@@ -238,7 +239,7 @@ class YouTubeCollector(RemoteCollector):
             if status == 429:
                 raise SourceError(f"{what}: rate limited (HTTP 429) after retries") from None
             raise SourceError(f"{what}: HTTP {status} {reason}: {snippet(exc.reason)}") from None
-        except (TimeoutError, ConnectionError, OSError) as exc:
+        except (TimeoutError, ConnectionError, OSError, httplib2.HttpLib2Error) as exc:
             raise SourceError(f"{what}: no answer from the server ({type(exc).__name__})") from None
         except ValueError as exc:  # a cut-off or non-JSON body
             raise SourceError(f"{what}: the response is not valid JSON ({snippet(str(exc), 80)})") from None

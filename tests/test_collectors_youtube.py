@@ -183,3 +183,17 @@ def test_a_retried_error_is_logged_without_the_key(tmp_path: Path, fake: FakeSer
     assert report.errors == [] and report.new == 3
     assert "HttpError 503 when requesting" in caplog.text and "retrying in" in caplog.text
     assert KEY not in caplog.text
+
+
+def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path, store: Store) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = source_settings(tmp_path, "youtube", f"http://127.0.0.1:{port}", "search = false", brand=BRAND)
+    sleeps: list[float] = []
+    report = collect(store, settings, "youtube", sleeps=sleeps)
+    assert report.errors == ["Acme:UCacmeCloud0fficial000001: youtube commentThreads.list: no answer from the "
+                             "server (ConnectionRefusedError)"]
+    assert sleeps == [0.01, 0.02]
