@@ -85,11 +85,13 @@ class Collector(ABC):
         """One query per id in the brands' ``accounts = { NAME = [...] }``: their own channel or page."""
         from monitor.query import Term
 
-        found = [
-            BrandQuery(brand, Query(account, Term(brand.name)), target=account, own=True)
-            for brand in self.settings.brands
-            for account in brand.accounts.get(self.name, [])
-        ]
+        found = []
+        for brand in self.settings.brands:
+            for account in brand.accounts.get(self.name, []):
+                if not _ACCOUNT_ID.fullmatch(account):  # it becomes part of a request path
+                    raise ConfigError(f"brand {brand.name!r}: accounts.{self.name}: {account!r} is not "
+                                      "an id (letters, digits, '_', '-' and '.')")
+                found.append(BrandQuery(brand, Query(account, Term(brand.name)), target=account, own=True))
         if required and not found:
             raise ConfigError(f"{self.name}: no {what}; list them in a brand's "
                               f"accounts = {{ {self.name} = [...] }}")
@@ -136,6 +138,7 @@ class Collector(ABC):
 
 
 _TAG = re.compile(r"<[^>]+>")
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _INLINE = re.compile(r"</?(?:a|abbr|b|bdi|code|em|i|mark|s|small|span|strong|sub|sup|u)(?:\s[^>]*)?>", re.I)
 
 # Options every remote source understands (seconds, or durations such as "10m").

@@ -125,3 +125,11 @@ def test_business_unit_ids_are_required(tmp_path: Path) -> None:
     settings = source_settings(tmp_path, "trustpilot", "http://127.0.0.1:9", brand=brand)
     with pytest.raises(ConfigError, match=r"trustpilot: no business unit ids; .*accounts = \{ trustpilot"):
         make(settings, "trustpilot")
+
+
+@pytest.mark.parametrize("unit", ["", "4f2a/../../me", "4f2a?apikey=x"])
+def test_a_business_unit_id_must_be_an_id(tmp_path: Path, unit: str) -> None:
+    brand = f'\n[[brands]]\nname = "Acme"\naccounts = {{{{ trustpilot = ["{unit}"] }}}}\n'
+    settings = source_settings(tmp_path, "trustpilot", "http://127.0.0.1:9", brand=brand)
+    with pytest.raises(ConfigError, match=r"brand 'Acme': accounts.trustpilot: .* is not an id"):
+        make(settings, "trustpilot")

@@ -56,7 +56,8 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     Progress is saved after every page: after a crash or Ctrl-C, the same command resumes
     where it stopped. The report gives, per query, the oldest and newest mention stored and
     any part of the window the source cannot reach (X searches 7 days, Reddit listings end
-    after 1000 items, the App Store feed after 10 pages).
+    after 1000 items, the App Store feed after 10 pages, a YouTube search finds 50 videos,
+    Facebook and Instagram comments are read on the newest posts only).
     """
     from collectors import collector_class
     from collectors.base import Window
