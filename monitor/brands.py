@@ -1,0 +1,69 @@
+"""Which brand a post is about: its queries, its handles, its apps; used to attribute and to judge relevance."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from monitor.config import Brand, Settings
+from monitor.query import Query, contains_term, parse_query
+from monitor.records import Mention
+
+
+@lru_cache(maxsize=256)
+def _brand_queries(queries: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[Query, ...]:
+    return tuple(parse_query(q, exclude) for q in queries)
+
+
+@lru_cache(maxsize=256)
+def _handle_pattern(handles: tuple[str, ...]) -> re.Pattern[str] | None:
+    names = [re.escape(h.strip().lstrip("@")) for h in handles if h.strip().lstrip("@")]
+    if not names:
+        return None
+    return re.compile(r"(?<![\w@])@(?:" + "|".join(names) + r")(?!\w)", re.IGNORECASE)
+
+
+def names_handle(brand: Brand, text: str) -> bool:
+    pattern = _handle_pattern(tuple(brand.handles))
+    return bool(pattern and pattern.search(text))
+
+
+def _excluded(brand: Brand, text: str) -> bool:
+    return any(contains_term(term, text) for term in brand.exclude)
+
+
+def matches(brand: Brand, text: str) -> bool:
+    """The text matches one of the brand's queries or names one of its handles (exclusions applied)."""
+    if _excluded(brand, text):
+        return False
+    if any(q.matches(text) for q in _brand_queries(tuple(brand.queries), tuple(brand.exclude))):
+        return True
+    return names_handle(brand, text)
+
+
+def about_brand(settings: Settings, mention: Mention) -> bool:
+    """Whether the mention is about its brand, one of ours.
+
+    A mention with no configured brand is not, nor one carrying the brand's excluded terms, nor
+    one that names another configured brand (a competitor) and not its own. A brand given by the
+    source or the import file is trusted otherwise: comments and replies in a thread the source
+    matched rarely repeat the brand's name.
+    """
+    brand = brand_named(settings, mention.brand)
+    if brand is None:
+        return False
+    text = f"{mention.title}\n{mention.text}" if mention.title else mention.text
+    if _excluded(brand, text):
+        return False
+    if matches(brand, text) or (mention.kind == "review" and brand.apps.get(mention.source)):
+        return True
+    return not any(matches(other, text) for other in settings.brands if other is not brand)
+
+
+def brand_named(settings: Settings, name: str) -> Brand | None:
+    return next((b for b in settings.brands if b.name == name), None) if name else None
+
+
+def attribute(settings: Settings, text: str) -> str:
+    """The first brand whose query matches the text or whose handle it names; '' when none."""
+    return next((brand.name for brand in settings.brands if matches(brand, text)), "")
