@@ -133,3 +133,17 @@ def test_a_business_unit_id_must_be_an_id(tmp_path: Path, unit: str) -> None:
     settings = source_settings(tmp_path, "trustpilot", "http://127.0.0.1:9", brand=brand)
     with pytest.raises(ConfigError, match=r"brand 'Acme': accounts.trustpilot: .* is not an id"):
         make(settings, "trustpilot")
+
+
+def test_a_review_of_the_brands_business_unit_is_about_the_brand(tmp_path: Path) -> None:
+    from monitor.brands import about_brand
+    from monitor.records import Mention
+
+    brand = BRAND + '\n[[brands]]\nname = "Globex"\nqueries = ["globex"]\n'
+    settings = source_settings(tmp_path, "trustpilot", "http://127.0.0.1:9", brand=brand)
+    review = Mention(source="trustpilot", external_id="r1", text="Globex never did this to me.", brand="Acme",
+                     created_at=utcnow(), kind="review", rating=1)
+    assert about_brand(settings, review)  # a competitor named in our own review page
+    post = Mention(source="mastodon", external_id="p1", text="Globex never did this to me.", brand="Acme",
+                   created_at=utcnow())
+    assert not about_brand(settings, post)
