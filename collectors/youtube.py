@@ -107,9 +107,9 @@ class YouTubeCollector(RemoteCollector):
         searches = sum(len(b.queries) for b in settings.brands) if options.get("search", True) is not False else 0
         per_search = DAY / search_every * COSTS["search"] + runs * VIDEOS_PER_SEARCH
         estimate = round(channels * runs * 2 + searches * per_search)
-        line = (f"quota: up to about {estimate} units a day of {quota} budgeted ({channels} channels at ~2 "
-                f"units a run; {searches} searches at 100 units every {search_every / 3600:g}h plus 1 per "
-                f"video found, each run every {source.interval / 60:g} min)")
+        line = (f"quota: up to about {estimate} units a day of {quota} budgeted ({_count(channels, 'channel')} "
+                f"at ~2 units a run; {_count(searches, 'search', 'searches')} at 100 units every "
+                f"{search_every / 3600:g}h plus 1 per video found; a run every {source.interval / 60:g} min)")
         if estimate > quota:
             line += ("; over budget: a query stops when its share is spent, until midnight Pacific time; "
                      "lengthen the interval or search_every, or set search = false")
@@ -271,6 +271,10 @@ class YouTubeCollector(RemoteCollector):
                  "publishedAt": comment.get("publishedAt"), "likeCount": comment.get("likeCount"),
                  "totalReplyCount": snippet_.get("totalReplyCount")},
         )
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _items(data: dict[str, Any], method: str) -> list[dict[str, Any]]:

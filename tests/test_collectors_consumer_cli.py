@@ -99,7 +99,7 @@ def test_sources_shows_tokens_and_the_youtube_quota(project: Path, fake: FakeSer
     lines = result.output.splitlines()
     assert any(line.startswith("youtube     enabled   credentials present") for line in lines)
     assert any(line.startswith("facebook") and "missing LISTENPOST_FACEBOOK_PAGE_TOKEN" in line for line in lines)
-    assert "quota: up to about 48 units a day of 10000 budgeted (1 channels at ~2 units a run; 0 searches" \
+    assert "quota: up to about 48 units a day of 10000 budgeted (1 channel at ~2 units a run; 0 searches" \
         in result.output
 
 

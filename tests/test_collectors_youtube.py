@@ -138,8 +138,8 @@ def test_a_query_stays_inside_its_share_of_the_quota(tmp_path: Path, fake: FakeS
 def test_usage_line_for_sources(tmp_path: Path, fake: FakeServer) -> None:
     settings = settings_for(tmp_path, fake, 'quota_budget = 10000, search_every = "6h"', interval="1h")
     assert YouTubeCollector.usage(settings) == (
-        "quota: up to about 1648 units a day of 10000 budgeted (1 channels at ~2 units a run; 1 searches at "
-        "100 units every 6h plus 1 per video found, each run every 60 min)")
+        "quota: up to about 1648 units a day of 10000 budgeted (1 channel at ~2 units a run; 1 search at "
+        "100 units every 6h plus 1 per video found; a run every 60 min)")
     busy = settings_for(tmp_path, fake, "quota_budget = 10000", interval="5m")
     assert "over budget: a query stops when its share is spent" in (YouTubeCollector.usage(busy) or "")
 
