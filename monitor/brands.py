@@ -55,7 +55,8 @@ def about_brand(settings: Settings, mention: Mention) -> bool:
     text = f"{mention.title}\n{mention.text}" if mention.title else mention.text
     if _excluded(brand, text):
         return False
-    if matches(brand, text) or (mention.kind == "review" and brand.apps.get(mention.source)):
+    own = brand.apps.get(mention.source) or brand.accounts.get(mention.source)
+    if matches(brand, text) or (mention.kind == "review" and own):
         return True
     return not any(matches(other, text) for other in settings.brands if other is not brand)
 

@@ -71,6 +71,8 @@ class Brand:
     # The brand's own accounts as people tag them ("@AcmeHelp"): a post naming one is about the brand.
     handles: list[str] = field(default_factory=list)
     apps: dict[str, list[str]] = field(default_factory=dict)
+    # the brand's own channel, page, account or business unit ids, per source
+    accounts: dict[str, list[str]] = field(default_factory=dict)
     reply_signature: str = ""
     support_contact: str = ""
     reply_template: str = ""

@@ -16,7 +16,8 @@ from monitor.cli import App, pass_app
 # Secrets listenpost reads, shown (masked) by `config show`.
 SECRET_VARIABLES = (
     "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "X_BEARER_TOKEN",
-    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN",
+    "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
 )
 
@@ -66,7 +67,7 @@ def config_show(app: App, as_json: bool) -> None:
         click.echo(f"{name} = {shown}")
 
 
-INLINE_TABLES = ("options", "apps", "label_map")
+INLINE_TABLES = ("options", "apps", "accounts", "label_map")
 
 
 def _show(data: dict[str, Any], section: str = "") -> None:
