@@ -275,22 +275,42 @@ def reproduce(
     recipe: Recipe = Recipe(),
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Recreate the shipped weights from the labeled corpora with the fixed seed.
+    """Recreate the shipped weights from the labeled corpora with the fixed seeds, in two stages.
 
-    ``data_dir`` holds the labeled tweet folders (SemEval, Kaggle). The TweetEval validation split,
-    when given, only picks the best checkpoint; it is never trained on.
+    Stage one fine-tunes the bare encoder on the general mix (mostly general-topic tweets); stage
+    two goes on from its best checkpoint over posts addressed to companies and reviews, with a
+    replay of general tweets, at half the learning rate and the next seed. ``data_dir`` holds the
+    labeled tweet folders (SemEval, Kaggle). The TweetEval validation split, when given, only
+    picks each stage's best checkpoint; it is never trained on.
     """
+    from dataclasses import replace
+
     from classifiers import corpora
 
     validation = corpora.tweeteval(validation_dir) if validation_dir else []
-    mix = corpora.training_mix(recipe.seed, data_dir=data_dir, exclude=[e.text for e in validation])
-    sources = {name: dict(counts) for name, counts in corpora.describe(mix).items()}
-    log.info("training on %d examples: %s", len(mix), sources)
+    exclude = [e.text for e in validation]
+    first = output.with_name(output.stem + ".stage1.safetensors")
+    stages = (
+        (corpora.MIX_CAPS, recipe, "minilm", first),
+        (corpora.CLOSER_CAPS, replace(recipe, seed=recipe.seed + 1, learning_rate=recipe.learning_rate / 2),
+         str(first), output),
+    )
+    total = TrainResult(steps=0, seconds=0.0, best_score=None)
+    for caps, stage_recipe, base, target in stages:
+        mix = corpora.training_mix(stage_recipe.seed, data_dir=data_dir, exclude=exclude, caps=caps)
+        log.info("training on %d examples from %s: %s", len(mix), base,
+                 {name: dict(counts) for name, counts in corpora.describe(mix).items()})
 
-    def keep(loaded: Loaded) -> None:
-        export_weights(loaded, output, metadata={"seed": str(recipe.seed)})
+        def keep(loaded: Loaded, target: Path = target, seed: int = stage_recipe.seed) -> None:
+            export_weights(loaded, target, metadata={"seed": str(seed)})
 
-    loaded, result = train(mix, base="minilm", recipe=recipe, validation=validation, on_best=keep, progress=progress)
-    if not validation:
-        keep(loaded)
-    return result
+        loaded, result = train(mix, base=base, recipe=stage_recipe, validation=validation, on_best=keep,
+                               progress=progress)
+        if not validation:
+            keep(loaded)
+        total.steps += result.steps
+        total.seconds += result.seconds
+        total.history.extend(result.history)
+        total.best_score = result.best_score
+    first.unlink(missing_ok=True)
+    return total

@@ -91,8 +91,8 @@ class Source:
 @dataclass(frozen=True)
 class ClassifierSettings:
     model: str = "default"
-    # Unset: the threshold the active model was tuned for (0.35 for the shipped model as served,
-    # chosen on the TweetEval validation tweets; 0.5 for any other).
+    # Unset: the threshold the active model was tuned for (0.4 for the shipped model, chosen on
+    # the TweetEval validation tweets; 0.5 for any other).
     negative_threshold: float | None = None
     # Unset: the threshold the active model was tuned for, chosen for negative precision; a
     # negative below it is labeled but not alerted ("worth a look" in the digest).
@@ -100,8 +100,7 @@ class ClassifierSettings:
     batch_size: int = 32
     label_map: dict[str, str] = field(default_factory=dict)
     allow_download: bool = False
-    # Share of VADER's scores mixed into the model's (0 turns it off); unset: 0.4 for the shipped
-    # model, 0 for any other.
+    # Share of VADER's scores mixed into the model's; unset or 0: none.
     lexicon_weight: float | None = None
     # int8 dynamic quantization of a transformer's linear layers: about 1.4 times the throughput
     # on CPU, but scores then vary a little with the other texts in a batch and accuracy drops by a

@@ -249,13 +249,14 @@ def _corrections(app: App) -> list[Example]:
     "--threshold",
     type=click.FloatRange(0, 1),
     help="Negative threshold (default: the `[classifier] negative_threshold` setting, else the one the "
-    "model was tuned for: 0.35 for the shipped model as served, 0.5 for others).",
+    "model was tuned for: 0.4 for the shipped model, 0.5 for others). The alert threshold comes from "
+    "`[classifier] alert_threshold`, else the model's own (0.72 for the shipped model).",
 )
 @click.option(
     "--lexicon-weight",
     type=click.FloatRange(0, 1, max_open=True),
     help="Share of VADER's scores mixed into the model's (default: the `[classifier] lexicon_weight` "
-    "setting; 0.4 for the shipped model). Try 0 to see the model alone.",
+    "setting, else none).",
 )
 @pass_app
 def eval_command(
