@@ -291,7 +291,8 @@ def eval_command(
             settings, negative_threshold=threshold)))
         ratings = [e.rating for e in examples]
 
-        def decisions(at: float, labeled: float = threshold, scores: list[Scores] = scores) -> list[Any]:
+        def decisions(at: float, labeled: float = threshold, scores: list[Scores] = scores,
+                      ratings: list[int | None] = ratings) -> list[Any]:
             return [decide(s, text=t, rating=r, negative_threshold=labeled, alert_threshold=max(at, labeled))
                     for s, t, r in zip(scores, texts, ratings, strict=True)]
 
