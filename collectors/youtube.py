@@ -8,6 +8,7 @@ most its share of ``quota_budget`` and says so when that cut it short.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -165,7 +166,8 @@ class YouTubeCollector(RemoteCollector):
             video = json_object(item.get("id"))
             snippet_ = json_object(item.get("snippet"))
             if isinstance(video.get("videoId"), str):
-                title = str(snippet_.get("title") or "")
+                # search.list gives titles HTML-escaped ("It&#39;s", "&amp;"); videos.list does not.
+                title = html.unescape(str(snippet_.get("title") or ""))
                 self.titles[video["videoId"]] = title
                 found.append((video["videoId"], title))
         if data.get("nextPageToken"):

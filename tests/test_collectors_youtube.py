@@ -108,6 +108,23 @@ def test_search_finds_videos_and_reads_their_comments(tmp_path: Path, fake: Fake
     assert "publishedAfter" in search and fake.calls(VIDEOS) == []  # search already gave the titles
 
 
+def test_search_titles_lose_their_html_escapes(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    # search.list answers with HTML-escaped titles (unlike videos.list); people must see the real title.
+    body = copy.deepcopy(fixture("youtube-search.json"))
+    body["items"][0]["snippet"]["title"] = "Acme Cloud: It&#39;s fast &amp; &quot;cheap&quot;?"
+    fake.route("GET", SEARCH, Response(200, body))
+
+    def answer(request: Request) -> Response:
+        if "allThreadsRelatedToChannelId" in request.query:
+            return Response(200, {"items": []})
+        return Response(200, threads(video=request.query["videoId"][0]))
+
+    fake.route("GET", THREADS, answer)
+    assert collect(store, settings_for(tmp_path, fake), "youtube").errors == []
+    row = stored(store, "youtube")["UgzK3vB0mFq2wN7x1Gd4AaABAgVx8kQm2LpTz"]
+    assert row["title"] == 'Acme Cloud: It\'s fast & "cheap"?'
+
+
 def test_searches_are_kept_between_runs(tmp_path: Path, fake: FakeServer, store: Store) -> None:
     fake.route("GET", SEARCH, Response(200, fixture("youtube-search.json")))
     fake.route("GET", THREADS, Response(200, {"items": []}))
