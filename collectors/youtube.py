@@ -82,6 +82,8 @@ class YouTubeCollector(RemoteCollector):
         )
         self.titles: dict[str, str] = {}
         self.unreadable: dict[str, int] = {}
+        # The brands' own channels: their comments (answers to customers) are not mentions.
+        self.own_channels = {c for brand in settings.brands for c in brand.accounts.get(self.name, [])}
 
     def queries(self) -> list[BrandQuery]:
         channels = self.account_queries("channel ids", required=False)
@@ -190,6 +192,8 @@ class YouTubeCollector(RemoteCollector):
             if title is None:
                 self._fetch_titles(items, budget, cut)
             for item in items:
+                if _author_channel(item) in self.own_channels:
+                    continue
                 mention = self.to_mention(item, title)
                 if mention is None:
                     self.unreadable["skipped"] = self.unreadable.get("skipped", 0) + 1
@@ -284,6 +288,12 @@ def _items(data: dict[str, Any], method: str) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise SourceError(f"youtube {method}.list: the answer has no 'items' list")
     return [i for i in items if isinstance(i, dict)]
+
+
+def _author_channel(item: dict[str, Any]) -> str:
+    comment = json_object(json_object(json_object(item.get("snippet")).get("topLevelComment")).get("snippet"))
+    author = json_object(comment.get("authorChannelId")).get("value")
+    return author if isinstance(author, str) else ""
 
 
 def _video_id(item: dict[str, Any]) -> str:
