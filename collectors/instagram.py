@@ -28,7 +28,8 @@ class InstagramCollector(GraphCollector):
         self.tags = self.option("tags", True)
 
     def posts(self, account: str, since: datetime, until: datetime | None) -> Iterator[dict[str, Any]]:
-        params = {"fields": "id,caption,timestamp,permalink,comments_count", "limit": PER_PAGE}
+        # username: the account's own, so its replies under its posts are not taken for mentions
+        params = {"fields": "id,caption,timestamp,permalink,comments_count,username", "limit": PER_PAGE}
         for post in self.listing(f"{account}/media", params, f"instagram account {account}"):
             when = created(post, "timestamp")
             if when is None or not post.get("id"):
@@ -51,7 +52,10 @@ class InstagramCollector(GraphCollector):
         params = {"fields": "id,caption,timestamp,permalink,username", "limit": PER_PAGE}
         return [self.comment_stream(f"{account}/tags", params, f"instagram tags of {account}", self.tagged)]
 
-    def comment(self, item: dict[str, Any], post: dict[str, Any]) -> Mention | None:
+    def comment(self, item: dict[str, Any], post: dict[str, Any]) -> Mention | bool | None:
+        """A comment; None when unreadable; False for the account's own replies (not a mention)."""
+        if post.get("username") and item.get("username") == post.get("username"):
+            return False
         when, text = created(item, "timestamp"), item.get("text")
         if when is None or not item.get("id") or not isinstance(text, str) or not text.strip():
             return None

@@ -31,6 +31,7 @@ class TrustpilotCollector(RemoteCollector):
     default_lookback: ClassVar[float] = 7 * 86400.0
     match_locally: ClassVar[bool] = False
     option_names: ClassVar[frozenset[str]] = frozenset({"language"})
+    accounts_are: ClassVar[str] = "business unit ids"
 
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         super().__init__(settings, source)
@@ -41,7 +42,7 @@ class TrustpilotCollector(RemoteCollector):
         self.queries()
 
     def queries(self) -> list[BrandQuery]:
-        return self.account_queries("business unit ids")
+        return self.account_queries(self.accounts_are)
 
     def pages(self, query: BrandQuery, newer_than: datetime, older_than: datetime | None,
               state: dict[str, Any]) -> Iterator[Page]:

@@ -8,6 +8,7 @@ most its share of ``quota_budget`` and says so when that cut it short.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -81,6 +82,8 @@ class YouTubeCollector(RemoteCollector):
         )
         self.titles: dict[str, str] = {}
         self.unreadable: dict[str, int] = {}
+        # The brands' own channels: their comments (answers to customers) are not mentions.
+        self.own_channels = {c for brand in settings.brands for c in brand.accounts.get(self.name, [])}
 
     def queries(self) -> list[BrandQuery]:
         channels = self.account_queries("channel ids", required=False)
@@ -165,7 +168,8 @@ class YouTubeCollector(RemoteCollector):
             video = json_object(item.get("id"))
             snippet_ = json_object(item.get("snippet"))
             if isinstance(video.get("videoId"), str):
-                title = str(snippet_.get("title") or "")
+                # search.list gives titles HTML-escaped ("It&#39;s", "&amp;"); videos.list does not.
+                title = html.unescape(str(snippet_.get("title") or ""))
                 self.titles[video["videoId"]] = title
                 found.append((video["videoId"], title))
         if data.get("nextPageToken"):
@@ -188,6 +192,8 @@ class YouTubeCollector(RemoteCollector):
             if title is None:
                 self._fetch_titles(items, budget, cut)
             for item in items:
+                if _author_channel(item) in self.own_channels:
+                    continue
                 mention = self.to_mention(item, title)
                 if mention is None:
                     self.unreadable["skipped"] = self.unreadable.get("skipped", 0) + 1
@@ -282,6 +288,12 @@ def _items(data: dict[str, Any], method: str) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise SourceError(f"youtube {method}.list: the answer has no 'items' list")
     return [i for i in items if isinstance(i, dict)]
+
+
+def _author_channel(item: dict[str, Any]) -> str:
+    comment = json_object(json_object(json_object(item.get("snippet")).get("topLevelComment")).get("snippet"))
+    author = json_object(comment.get("authorChannelId")).get("value")
+    return author if isinstance(author, str) else ""
 
 
 def _video_id(item: dict[str, Any]) -> str:

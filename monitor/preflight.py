@@ -19,18 +19,31 @@ def check_settings(settings: Settings, *, build: bool = False) -> None:
     """Raise ConfigError naming the file and the first unknown option of a source or channel.
 
     With ``build``, each enabled source and each channel is also built, which checks its
-    option values and required options (`config check`); commands that build them anyway
-    report those per source.
+    option values and required options (`config check`), and the problems of every source are
+    named together; commands that build them anyway report those per source.
     """
+    problems: list[str] = []
     try:
         for name, source in settings.sources.items():
             collector = collector_class(name)
-            collector.check_options(source.options)
-            if build and source.enabled and name != "file":
-                # Building one checks its option values too; one whose secrets are not set yet
-                # is checked as far as it gets (`config check` lists the missing variables).
-                with contextlib.suppress(MissingCredential):
+            if not build:
+                collector.check_options(source.options)
+                continue
+            # Building one checks its option values too; one whose secrets are not set yet is
+            # checked as far as it gets (`config check` lists the missing variables), and for the
+            # account ids it cannot work without. Every source's problem is listed.
+            try:
+                collector.check_options(source.options)
+                if source.enabled and name != "file":
                     collector(settings)
+            except MissingCredential:
+                what = getattr(collector, "accounts_are", "")
+                if what and not any(brand.accounts.get(name) for brand in settings.brands):
+                    problems.append(f"{name}: no {what}; list them in a brand's accounts = {{ {name} = [...] }}")
+            except ConfigError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ConfigError("; ".join(problems))
         for name, channel in settings.alerts.channels.items():
             kind = channel_class(channel.type)
             kind.check_options(name, channel.options)

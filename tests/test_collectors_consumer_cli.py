@@ -91,6 +91,10 @@ def test_a_source_without_its_token_is_skipped_and_the_others_run(project: Path,
     assert "youtube: skipped: youtube source: environment variable LISTENPOST_YOUTUBE_API_KEY is not set" \
         in result.output
     assert "LISTENPOST_INSTAGRAM_ACCESS_TOKEN is not set" in result.output
+    # status is a health check: a source skipped for a missing token is not healthy, and says why
+    status = run("status", env={"LISTENPOST_TRUSTPILOT_API_KEY": "k"})
+    assert status.exit_code == 1, status.output
+    assert "LISTENPOST_YOUTUBE_API_KEY is not set" in status.output and "Healthy" not in status.output
 
 
 def test_sources_shows_tokens_and_the_youtube_quota(project: Path, fake: FakeServer) -> None:
@@ -108,8 +112,9 @@ def test_config_check_validates_the_new_sources(project: Path, fake: FakeServer)
     write(project, fake, ["facebook", "trustpilot"], brand=brand)
     result = run("config", "check", env={"LISTENPOST_TRUSTPILOT_API_KEY": "k"})
     assert result.exit_code == 2
-    assert "settings.toml: trustpilot: no business unit ids; list them in a brand's accounts = { trustpilot" \
-        in result.output
+    # Facebook's token is not set yet: its missing Page ids are named all the same, with Trustpilot's
+    assert "settings.toml: facebook: no Page ids; list them in a brand's accounts = { facebook = [...] }; " \
+        "trustpilot: no business unit ids; list them in a brand's accounts = { trustpilot" in result.output
     write(project, fake, ["facebook", "trustpilot"])
     result = run("config", "check", env={"LISTENPOST_TRUSTPILOT_API_KEY": "k"})
     assert result.exit_code == 0 and "settings are valid" in result.output

@@ -108,6 +108,23 @@ def test_instagram_comments_and_tagged_posts(tmp_path: Path, fake: FakeServer, s
     assert fake.calls("/v21.0/18023456789012300/comments") == []
 
 
+def test_instagram_leaves_out_the_accounts_own_replies(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    # As on Facebook, the brand answering under its own post is not a mention, even when its
+    # username is not among ignore_authors.
+    media = recent("instagram-media.json", "timestamp", hours=30, step=24 * 7)
+    for post in media["data"]:
+        post["username"] = "acme.official"
+    fake.route("GET", f"/v21.0/{IG}/media", Response(200, media))
+    comments = recent("instagram-comments.json", "timestamp")
+    comments["data"].append({"id": "17998765432109899", "text": "@lena.photos so sorry, please DM us!",
+                             "timestamp": comments["data"][0]["timestamp"], "username": "acme.official"})
+    fake.route("GET", "/v21.0/18023456789012345/comments", Response(200, comments))
+    report = collect(store, settings_for(tmp_path, fake, "instagram", "tags = false"), "instagram")
+    assert report.errors == [] and report.new == 2 and report.skipped == 1  # the empty comment only
+    assert "17998765432109899" not in stored(store, "instagram")
+    assert "username" in fake.calls(f"/v21.0/{IG}/media")[0].query["fields"][0].split(",")
+
+
 def test_instagram_tags_can_be_turned_off(tmp_path: Path, fake: FakeServer, store: Store) -> None:
     fake.route("GET", f"/v21.0/{IG}/media", Response(200, {"data": []}))
     report = collect(store, settings_for(tmp_path, fake, "instagram", "tags = false"), "instagram")

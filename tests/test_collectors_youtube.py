@@ -87,6 +87,22 @@ def test_channel_comments_with_video_titles(tmp_path: Path, fake: FakeServer, st
     assert fake.calls(VIDEOS)[0].query["id"] == ["Hn2dWq8sY0c,q3Vb7LpXk2E"]
 
 
+def test_the_brands_own_channel_comments_are_not_mentions(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    # The brand answering under its own video is not a mention, whatever its display name.
+    body = threads()
+    reply = copy.deepcopy(body["items"][0])
+    reply["id"] = "UgzOwnChannelReply0000AaABAg"
+    comment = reply["snippet"]["topLevelComment"]["snippet"]
+    comment.update(authorDisplayName="@AcmeCloudOfficial", authorChannelId={"value": CHANNEL},
+                   textOriginal="Thanks for watching! Write to support@acme.example for help.")
+    body["items"].insert(0, reply)
+    fake.route("GET", THREADS, Response(200, body))
+    fake.route("GET", VIDEOS, Response(200, fixture("youtube-videos.json")))
+    report = collect(store, settings_for(tmp_path, fake, "search = false"), "youtube")
+    assert report.errors == [] and report.new == 3
+    assert "UgzOwnChannelReply0000AaABAg" not in stored(store, "youtube")
+
+
 def test_search_finds_videos_and_reads_their_comments(tmp_path: Path, fake: FakeServer, store: Store) -> None:
     fake.route("GET", SEARCH, Response(200, fixture("youtube-search.json")))
 
@@ -106,6 +122,23 @@ def test_search_finds_videos_and_reads_their_comments(tmp_path: Path, fake: Fake
     search = fake.calls(SEARCH)[0].query
     assert search["q"] == ['acme | "acme cloud"'] and search["type"] == ["video"] and search["order"] == ["date"]
     assert "publishedAfter" in search and fake.calls(VIDEOS) == []  # search already gave the titles
+
+
+def test_search_titles_lose_their_html_escapes(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    # search.list answers with HTML-escaped titles (unlike videos.list); people must see the real title.
+    body = copy.deepcopy(fixture("youtube-search.json"))
+    body["items"][0]["snippet"]["title"] = "Acme Cloud: It&#39;s fast &amp; &quot;cheap&quot;?"
+    fake.route("GET", SEARCH, Response(200, body))
+
+    def answer(request: Request) -> Response:
+        if "allThreadsRelatedToChannelId" in request.query:
+            return Response(200, {"items": []})
+        return Response(200, threads(video=request.query["videoId"][0]))
+
+    fake.route("GET", THREADS, answer)
+    assert collect(store, settings_for(tmp_path, fake), "youtube").errors == []
+    row = stored(store, "youtube")["UgzK3vB0mFq2wN7x1Gd4AaABAgVx8kQm2LpTz"]
+    assert row["title"] == 'Acme Cloud: It\'s fast & "cheap"?'
 
 
 def test_searches_are_kept_between_runs(tmp_path: Path, fake: FakeServer, store: Store) -> None:

@@ -118,6 +118,20 @@ def test_relevance_needs_one_of_our_brands_without_its_exclusions_or_a_competito
     assert attribute(settings, "nothing to see here") == ""
 
 
+def test_exclusions_look_at_what_the_customer_wrote_not_the_brands_own_post(settings) -> None:
+    # Comments under the brand's own "giveaway" post, or a review of its own app that uses an
+    # excluded word, are still about the brand: a complaint there must not be silenced.
+    under_post = Mention(source="facebook", external_id="c1", text="The lid cracked after a week, awful",
+                         created_at=utcnow(), brand="Tidewell", kind="comment",
+                         title="Win a bottle at Tidewell Beach this weekend!")
+    assert about_brand(settings, under_post)
+    assert not about_brand(settings, Mention(
+        source="facebook", external_id="c2", text="the sunset at tidewell beach was lovely", created_at=utcnow(),
+        brand="Tidewell", kind="comment", title="Our new bottle"))  # the commenter's own words still count
+    review = mention("Bought it for Tidewell Beach, it leaked on day one", kind="review", source="appstore", rating=1)
+    assert about_brand(settings, review)
+
+
 def test_pipeline_alerts_only_confident_relevant_non_spam_negatives(store, settings, lexicon) -> None:
     posts = [
         mention("Tidewell lost my order, terrible awful service, I am furious", eid="complaint"),

@@ -125,6 +125,8 @@ def collect(app: App, source: str | None) -> None:
                 report = run_collector(store, settings, collector, classifier=classifier)
             except MissingCredential as exc:
                 click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)
+                # Recorded as a failed run, as `listenpost run` does, so `status` and `sources` show it.
+                store.finish_run(store.start_run(name, "collect"), fetched=0, new=0, error=f"skipped: {exc}")
                 continue
             except ConfigError as exc:  # wrong settings: not a skip, the command fails
                 click.secho(f"{name}: {exc}", fg="red", err=True)
