@@ -198,3 +198,17 @@ def test_classify_rows_carry_the_alert_decision_and_read_ratings(runner, write_s
     assert (out["c"]["label"], out["c"]["alert"]) == ("positive", False)
     assert out["d"]["alert"] is False
     assert out["e"]["alert"] is None and "rating" in out["e"]["error"]
+
+
+def test_star_ratings_decide_even_in_languages_the_model_cannot_read(store, settings, lexicon) -> None:
+    german = "Die App stürzt bei jedem Start ab, seit dem letzten Update ist sie völlig unbrauchbar geworden."
+    posts = [
+        mention(german, kind="review", source="appstore", eid="de-1", rating=1),
+        mention(german.replace("stürzt", "läuft"), kind="review", source="appstore", eid="de-5", rating=5),
+        mention("Tidewell: " + german, eid="de-post"),
+    ]
+    ingest(store, settings, posts, lexicon)
+    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"de-1"}
+    labels = {eid: store.latest_label("appstore" if eid != "de-post" else "x", eid)[0]
+              for eid in ("de-1", "de-5", "de-post")}
+    assert labels == {"de-1": "negative", "de-5": "positive", "de-post": "unscored"}
