@@ -109,26 +109,59 @@ class FileCollector(Collector):
         if batch or skipped:
             yield Batch(batch, skipped=skipped)
 
+    def _column(self, data: dict[str, Any], column: str) -> str | None:
+        """The row's key for ``column``: as written, else ignoring case and surrounding spaces.
+
+        Export tools capitalise their headers ("Date", "Rating", "Review", "Author"), and a
+        spreadsheet may leave a space after a comma; both name the same column.
+        """
+        if column in data:
+            return column
+        wanted = column.strip().casefold()
+        for key in data:
+            if isinstance(key, str) and key.strip().casefold() == wanted:
+                return key
+        return None
+
     def _get(self, data: dict[str, Any], name: str) -> Any:
         if name in self.mapping:
-            return data.get(self.mapping[name])
+            key = self._column(data, self.mapping[name])
+            return None if key is None else data[key]
         for column in DEFAULT_COLUMNS[name]:
-            if data.get(column) not in (None, ""):
-                return data[column]
+            key = self._column(data, column)
+            if key is not None and data[key] not in (None, ""):
+                return data[key]
         return None
+
+    def _missing(self, data: dict[str, Any], name: str, what: str) -> str:
+        """Why a row has no ``name``: the mapped column is absent, or which columns there are."""
+        columns = ", ".join(repr(str(key)) for key in list(data)[:15]) + (", …" if len(data) > 15 else "")
+        if name in self.mapping:
+            column = self.mapping[name]
+            if self._column(data, column) is None:
+                return f"no column {column!r} (from --map {name}={column}); the columns are {columns}"
+            return f"no {what} in column {column!r}"
+        return (f"no {what} (expected a {name!r} column or a --map {name}=COLUMN; "
+                f"the columns are {columns})")
 
     def to_mention(self, data: dict[str, Any]) -> Mention:
         text = self._get(data, "text")
         title = str(self._get(data, "title") or "")
         if text is None or not str(text).strip():
             if not title.strip():
-                raise ValueError("no text (expected a 'text' column or a --map text=COLUMN)")
+                raise ValueError(self._missing(data, "text", "text"))
             text = title  # a link post (an HN story, say) says everything in its title
         text = str(text)
         raw_date = self._get(data, "created_at")
         if raw_date in (None, ""):
-            raise ValueError("no date (expected a 'created_at' column or a --map created_at=COLUMN)")
-        created_at = parse_datetime(raw_date, self.date_format)
+            raise ValueError(self._missing(data, "created_at", "date"))
+        try:
+            created_at = parse_datetime(raw_date, self.date_format)
+        except ValueError as exc:
+            if self.date_format or not str(exc).startswith("cannot read the date"):
+                raise
+            raise ValueError(f"{exc}: give its format with --date-format "
+                             "(e.g. '%m/%d/%Y %I:%M %p' for 11/28/2026 2:03 pm)") from None
         source = _checked("source", self.source_name or str(self._get(data, "source") or "file"))
         external_id = self._get(data, "id")
         if external_id in (None, ""):

@@ -1,0 +1,88 @@
+"""Exports as social tools write them: capitalised headers, mapped columns that are absent, US dates."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from collectors.file import FileCollector
+from monitor.pipeline import run_collector
+from monitor.store import Store
+
+SETTINGS = """
+[[brands]]
+name = "Brewmatic"
+queries = ["brewmatic"]
+
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "alerts.jsonl" }
+
+[[alerts.routes]]
+channels = ["file"]
+"""
+
+# An app-review export (AppFollow-like): capitalised headers, a space after one comma.
+REVIEWS = """Date,Rating,Title,Review, Author,Version,Country
+2026-11-20T10:00:00Z,1,Broken,"Brewmatic leaks.
+Second unit.",ann,3.0.1,gb
+2026-11-21T10:00:00Z,5,Great,Brewmatic makes a lovely flat white ☕,bob,3.1.0,us
+"""
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(SETTINGS)
+
+
+def _import(store: Store, settings, path, lexicon, **kwargs):
+    collector = FileCollector(settings, path, **kwargs)
+    return collector, run_collector(store, settings, collector, kind="import", classifier=lexicon)
+
+
+def test_capitalised_headers_are_the_known_columns(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(codecs.BOM_UTF8 + REVIEWS.encode("utf-8"))  # as Excel saves "CSV UTF-8"
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == []
+    assert report.new == 2
+    rows = {r["author"]: store.mention(r["source"], r["external_id"]) for r in store.list_mentions()}
+    assert rows["ann"]["rating"] == 1 and rows["ann"]["kind"] == "review"
+    assert rows["ann"]["app_version"] == "3.0.1" and rows["ann"]["country"] == "gb"
+    assert rows["ann"]["text"] == "Brewmatic leaks.\nSecond unit."
+    assert rows["bob"]["rating"] == 5
+
+
+def test_a_mapped_column_matches_whatever_its_case(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "sprout.csv"
+    path.write_text("Date,Message Type,Message\n2026-11-20T10:00:00Z,Received Mention,Brewmatic broke\n",
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon, mapping={"text": "message"})
+    assert collector.report.errors == [] and report.new == 1
+
+
+def test_missing_columns_are_named_with_the_columns_there_are(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "sprout.csv"
+    path.write_text("Date,Network,Message\n2026-11-20T10:00:00Z,Twitter,Brewmatic broke\n", encoding="utf-8")
+    collector, _ = _import(store, settings, path, lexicon, mapping={"text": "Mesage"})
+    [(line, error)] = collector.report.errors
+    assert line == 2
+    assert error == ("no column 'Mesage' (from --map text=Mesage); "
+                     "the columns are 'Date', 'Network', 'Message'")
+
+    path.write_text("When,Body text\n2026-11-20T10:00:00Z,Brewmatic broke\n", encoding="utf-8")
+    collector, _ = _import(store, settings, path, lexicon)
+    [(_, error)] = collector.report.errors
+    assert "--map text=COLUMN" in error and "'When', 'Body text'" in error
+
+
+def test_an_unreadable_date_points_at_date_format(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "sprout.csv"
+    path.write_text("Date,Message\n11/28/2026 2:03 pm,Brewmatic broke\n", encoding="utf-8")
+    collector, _ = _import(store, settings, path, lexicon)
+    [(_, error)] = collector.report.errors
+    assert error.startswith("cannot read the date '11/28/2026 2:03 pm': give its format with --date-format")
+    collector, report = _import(store, settings, path, lexicon, date_format="%m/%d/%Y %I:%M %p")
+    assert collector.report.errors == [] and report.new == 1
+    assert store.list_mentions()[0]["created_at"] == "2026-11-28T14:03:00.000Z"
