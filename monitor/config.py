@@ -358,6 +358,16 @@ def load_settings(
     return replace(settings, path=str(file) if file.exists() else "")
 
 
+# Secrets listenpost reads (LISTENPOST_<NAME>), shown masked by `config show` and named when a
+# settings file tries to hold one.
+SECRET_VARIABLES = (
+    "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "X_BEARER_TOKEN",
+    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN",
+    "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
+)
+
+
 def secret(name: str, environ: typing.Mapping[str, str] | None = None) -> str | None:
     """A secret from the environment (``LISTENPOST_<NAME>``), or None when unset or empty."""
     environ = os.environ if environ is None else environ

@@ -17,11 +17,12 @@ _SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key|credentia
 _SECRET_VALUE = re.compile(r"^(xox[abposr]-|xapp-|https://hooks\.slack\.com/)")
 
 
-def refuse_secrets(data: Any, where: str = "") -> None:
+def refuse_secrets(data: Any, where: str = "", root: Any = None) -> None:
     """Secrets live in the environment: `config show` prints the file, backups copy it."""
+    root = data if root is None else root
     if isinstance(data, list):
         for i, item in enumerate(data):
-            refuse_secrets(item, f"{where}[{i}]")
+            refuse_secrets(item, f"{where}[{i}]", root)
     if not isinstance(data, dict):
         return
     for key, value in data.items():
@@ -30,10 +31,37 @@ def refuse_secrets(data: Any, where: str = "") -> None:
             continue  # names a variable, holds no secret
         if _SECRET_KEY.search(str(key).lower()) or (isinstance(value, str) and _SECRET_VALUE.match(value)):
             raise ConfigError(
-                f"{name}: a secret does not belong in the settings file; remove it and set it in "
-                f"the environment (see `listenpost config show` for the LISTENPOST_... variables)"
+                f"{name}: a secret does not belong in the settings file; {_where_secrets_go(name, str(key), root)}"
             )
-        refuse_secrets(value, name)
+        refuse_secrets(value, name, root)
+
+
+def _where_secrets_go(name: str, key: str, root: Any) -> str:
+    """What to do instead: the LISTENPOST_* variable that holds the secret this key tried to hold."""
+    from monitor.config import SECRET_VARIABLES
+
+    parts = name.split(".")
+    prefix = ""
+    if parts[0] == "sources" and len(parts) > 2:
+        prefix = parts[1].upper() + "_"
+    elif parts[0] == "digest":
+        prefix = "SMTP_"
+    elif parts[:2] == ["alerts", "channels"] and len(parts) > 3:
+        channels = root.get("alerts", {}).get("channels", {}) if isinstance(root, dict) else {}
+        channel = channels.get(parts[2]) if isinstance(channels, dict) else None
+        kind = channel.get("type") if isinstance(channel, dict) else None
+        prefix = {"slack": "SLACK_", "slack_webhook": "SLACK_WEBHOOK_", "email": "SMTP_"}.get(str(kind), "")
+    candidates = [v for v in SECRET_VARIABLES if prefix and v.startswith(prefix)]
+    if parts[0] == "sources" and parts[1] in ("hackernews", "rss", "appstore", "googleplay", "file"):
+        return f"the {parts[1]} source needs no credentials: remove it"
+    if not candidates:
+        return ("remove it and set it in the environment as the LISTENPOST_... variable the README's "
+                "table of environment variables names")
+    words = set(re.split(r"[_\W]+", key.upper())) - {""}
+    overlap = {v: len(words & set(v[len(prefix):].split("_"))) for v in candidates}
+    best = max(overlap.values())
+    chosen = [next(v for v in candidates if overlap[v] == best)] if best else candidates
+    return f"remove it and set {' or '.join('LISTENPOST_' + v for v in chosen)} in the environment instead"
 
 
 def validate(settings: Settings) -> None:

@@ -120,6 +120,26 @@ def test_a_secret_in_the_settings_file_is_refused_and_never_echoed(project: Path
         assert SECRET not in result.output and "canary" not in result.output
 
 
+@pytest.mark.parametrize(("body", "advice"), [
+    (f'[alerts.channels.team]\ntype = "slack"\noptions = {{ channel = "C1", token = "{SECRET}" }}\n',
+     "remove it and set LISTENPOST_SLACK_BOT_TOKEN in the environment instead"),
+    (f'[sources.reddit]\nenabled = true\nclient_secret = "{SECRET}"\n',
+     "remove it and set LISTENPOST_REDDIT_CLIENT_SECRET in the environment instead"),
+    ('[alerts.channels.hook]\ntype = "slack_webhook"\noptions = { url = "https://hooks.slack.com/services/T0/B0/'
+     + SECRET + '" }\n', "remove it and set LISTENPOST_SLACK_WEBHOOK_URL in the environment instead"),
+    (f'[digest]\nsmtp_password = "{SECRET}"\n',
+     "remove it and set LISTENPOST_SMTP_PASSWORD in the environment instead"),
+    (f'[sources.hackernews]\napi_key = "{SECRET}"\n', "the hackernews source needs no credentials: remove it"),
+])
+def test_a_secret_in_the_settings_file_names_the_variable_it_belongs_in(project: Path, body: str,
+                                                                         advice: str) -> None:
+    # Not "see `config show`": config show refuses the same file.
+    (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
+    line = one_line_error(run("config", "check"))
+    assert line.endswith("a secret does not belong in the settings file; " + advice)
+    assert "config show" not in line
+
+
 @pytest.mark.parametrize("how", ["flag", "environment", "settings"])
 def test_an_empty_database_path_is_a_settings_error(project: Path, how: str) -> None:
     (project / "settings.toml").write_text(BASE + ('database = ""\n' if how == "settings" else ""),
