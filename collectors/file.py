@@ -26,7 +26,9 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "brand": ("brand",),
     "source": ("source", "platform"),
     "kind": ("kind", "type"),
-    "rating": ("rating", "stars", "score"),
+    # Not "score": in Reddit and Hacker News exports that is upvotes, and 5 upvotes read as
+    # 5 stars would keep a complaint from ever alerting.
+    "rating": ("rating", "stars", "star_rating", "star rating"),
     "language": ("language", "lang"),
     "parent_id": ("parent_id", "in_reply_to"),
     "app_version": ("app_version", "version"),
@@ -169,6 +171,8 @@ class FileCollector(Collector):
             digest = hashlib.sha256(f"{created_at.isoformat()}\n{text}".encode("utf-8", "replace"))
             external_id = digest.hexdigest()[:24]
         kind = str(self._get(data, "kind") or "post")
+        if kind not in KINDS and "kind" not in self.mapping and self._column(data, "kind") is None:
+            kind = "post"  # a "type" column of the export's own ("submission", "Received Mention")
         rating = self._get(data, "rating")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")

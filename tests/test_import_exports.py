@@ -86,3 +86,29 @@ def test_an_unreadable_date_points_at_date_format(store, settings, tmp_path, lex
     collector, report = _import(store, settings, path, lexicon, date_format="%m/%d/%Y %I:%M %p")
     assert collector.report.errors == [] and report.new == 1
     assert store.list_mentions()[0]["created_at"] == "2026-11-28T14:03:00.000Z"
+
+
+def test_a_reddit_score_is_upvotes_not_stars(store, settings, tmp_path, lexicon) -> None:
+    # 5 upvotes read as 5 stars made this complaint "positive" and never alerted; 153 failed the row.
+    path = tmp_path / "reddit.csv"
+    path.write_text("id,created_utc,author,score,type,body\n"
+                    "k1,1795900000,ann,5,comment,Brewmatic lost my order again. Terrible awful service.\n"
+                    "k2,1795900100,bob,153,submission,Brewmatic broke after a week. Awful.\n",
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon, mapping={"created_at": "created_utc"})
+    assert collector.report.errors == [] and report.new == 2
+    rows = {r["external_id"]: store.mention("file", r["external_id"]) for r in store.list_mentions()}
+    assert rows["k1"]["rating"] is None and rows["k1"]["kind"] == "comment"
+    assert rows["k2"]["rating"] is None and rows["k2"]["kind"] == "post"
+    assert report.alerts == 2
+
+
+def test_a_play_console_star_rating_is_the_rating(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + (
+        "Review Submit Date and Time,Star Rating,Review Text\n"
+        "2026-11-22T00:10:00Z,2,Brewmatic app keeps logging me out\n").encode("utf-16-le"))
+    collector, report = _import(store, settings, path, lexicon, mapping={"created_at": "Review Submit Date and Time",
+                                                                         "text": "Review Text"})
+    assert collector.report.errors == [] and report.new == 1
+    assert store.mention("file", store.list_mentions()[0]["external_id"])["rating"] == 2
