@@ -112,3 +112,43 @@ def test_a_play_console_star_rating_is_the_rating(store, settings, tmp_path, lex
                                                                          "text": "Review Text"})
     assert collector.report.errors == [] and report.new == 1
     assert store.mention("file", store.list_mentions()[0]["external_id"])["rating"] == 2
+
+
+BRANDWATCH = """Report:,Mentions export
+Brand:,Brewmatic
+From:,2026-11-23
+To:,2026-11-29
+
+Date,Title,Url,Author,Full Text
+2026-11-23 10:00:12.0,,https://x.example/1,ann,Brewmatic leaks everywhere
+2026-11-23 11:00:12.0,,https://x.example/2,bob,Brewmatic is lovely
+"""
+
+
+def test_a_file_whose_every_row_fails_is_an_error_saying_why_once(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    (tmp_path / "bw.csv").write_text(BRANDWATCH, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "bw.csv"])
+    assert result.exit_code == 2
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: bw.csv: nothing was imported, every row has an error: line 1 is read as "
+                           "the header and has 2 columns, but most rows have 5; if the export starts with a title")
+
+    (tmp_path / "bw.csv").write_text(BRANDWATCH.split("\n\n", 1)[1], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "bw.csv", "--map", "text=Full Text"])
+    assert result.exit_code == 0, result.output
+    assert "2 new mentions" in result.output
+    # Some rows imported, some not: the errors are listed and the command succeeds.
+    (tmp_path / "half.csv").write_text("Date,Text\n2026-11-23,Brewmatic broke\nsoon,Brewmatic broke\n",
+                                       encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "half.csv"])
+    assert result.exit_code == 0 and "1 new mentions" in result.output
+    # Every row already stored is no error either.
+    assert CliRunner().invoke(cli, ["import", "half.csv"]).exit_code == 0

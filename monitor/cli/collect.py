@@ -84,6 +84,26 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         click.echo(held_back(report))
     if report.errors:  # the import stopped part-way: what was stored stays, the rest is not lost silently
         raise InputError(f"{click.format_filename(file)}: import stopped: {'; '.join(report.errors)}")
+    errors = collector.report.errors
+    if errors and len(errors) == collector.report.rows and not report.fetched:
+        raise InputError(f"{click.format_filename(file)}: nothing was imported, every row has an error"
+                         f"{_whole_file_hint(errors)}")
+
+
+def _whole_file_hint(errors: list[tuple[int, str]]) -> str:
+    """What a file whose every row fails most likely needs, said once rather than per line."""
+    import re
+    from collections import Counter
+
+    widths = Counter(m.groups() for _, e in errors if (m := re.match(r"expected (\d+) columns, found (\d+)$", e)))
+    if widths:
+        (expected, found), count = widths.most_common(1)[0]
+        if count * 2 >= len(errors) and int(found) > int(expected):
+            return (f": line 1 is read as the header and has {expected} columns, but most rows have {found}; "
+                    "if the export starts with a title block (report name, dates) above its header row, "
+                    "delete those lines and import it again")
+    line, error = errors[0]
+    return f"; the first, line {line}: {error}"
 
 
 def held_back(report: Any) -> str:
