@@ -99,6 +99,11 @@ def config_check(app: App) -> None:
         if missing:
             click.secho(f"  {name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing),
                         fg="yellow")
+    from monitor.preflight import channels_missing_credentials
+
+    for name, exc in channels_missing_credentials(settings).items():
+        click.secho(f"  alert channel {name}: missing {exc.variable}; its alerts wait in the outbox until it is set",
+                    fg="yellow")
 
 
 @click.command()
