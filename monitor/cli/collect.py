@@ -42,7 +42,8 @@ def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
                    "rating, language, parent_id, app_version, country) from COLUMN. Repeatable.")
 @click.option("--source", "source_name", help="Source name for every row (default: a 'source' column, else 'file').")
 @click.option("--brand", help="Brand for every row (default: a 'brand' column, else matched by the brands' queries).")
-@click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822.")
+@click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822 "
+                   "(e.g. '%m/%d/%Y %I:%M %p'). Dates without a time zone are read as UTC.")
 @click.option("--no-classify", is_flag=True, help="Store only; classify later with `listenpost collect`.")
 @pass_app
 def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str | None,
