@@ -152,3 +152,27 @@ def test_a_file_whose_every_row_fails_is_an_error_saying_why_once(tmp_path, monk
     assert result.exit_code == 0 and "1 new mentions" in result.output
     # Every row already stored is no error either.
     assert CliRunner().invoke(cli, ["import", "half.csv"]).exit_code == 0
+
+
+def test_classify_reads_the_columns_import_reads(tmp_path, monkeypatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "reviews.csv").write_bytes(codecs.BOM_UTF8 + REVIEWS.encode("utf-8"))
+    result = CliRunner().invoke(cli, ["classify", "reviews.csv", "--model", "lexicon", "-o", "out.jsonl"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["label"] for r in rows] == ["negative", "positive"]  # "Review" is the text; 1 star alerts
+    assert rows[0]["alert"] is True and "error" not in rows[0]
+    assert "2 texts classified" in result.output and "not classified" not in result.output
+    # A bad rating is no row "without text".
+    (tmp_path / "bad.csv").write_text("text,rating\nfine,4\nBrewmatic broke,10\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["classify", "bad.csv", "--model", "lexicon"])
+    assert "1 row not classified (each has an \"error\" in the output)" in result.output
+    assert "rating must be 1 to 5" in result.output

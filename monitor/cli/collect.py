@@ -176,6 +176,9 @@ def collect(app: App, source: str | None) -> None:
 def classify(app: App, file: str, output: str, model: str | None, batch_size: int) -> None:
     """Classify a CSV or JSONL file with a `text` column (and optional `id`).
 
+    The text, id and rating columns are found as `listenpost import` finds them, ignoring case
+    (`Review`, `body`, `content`, `message`; `Rating`, `stars`).
+
     Writes one JSON line per input row, in input order:
     {"id": ..., "label": "negative"|"neutral"|"positive", "alert": true|false, "scores": {"negative": p, ...}}.
     `alert` is what the pipeline would decide for a mention of a brand the text is about: a
@@ -195,4 +198,6 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
                                decide=decider(classifier, app.settings), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
-               f"({rate:.0f}/s); {report.errors} rows without text.", err=True)
+               f"({rate:.0f}/s)" + (f"; {report.errors} row{'' if report.errors == 1 else 's'} not classified "
+                                      "(each has an \"error\" in the output)" if report.errors else "")
+               + ".", err=True)
