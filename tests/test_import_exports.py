@@ -176,3 +176,25 @@ def test_classify_reads_the_columns_import_reads(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(cli, ["classify", "bad.csv", "--model", "lexicon"])
     assert "1 row not classified (each has an \"error\" in the output)" in result.output
     assert "rating must be 1 to 5" in result.output
+
+
+def test_import_brand_must_be_a_configured_brand(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    (tmp_path / "in.csv").write_text("date,text\n2026-11-23,It broke after a week. Terrible awful.\n",
+                                     encoding="utf-8")
+    # A typo stored the rows under a brand no route knows: never alerted, and nothing said so.
+    result = CliRunner().invoke(cli, ["import", "in.csv", "--brand", "Brewmatik"])
+    assert result.exit_code == 2
+    assert ("'Brewmatik' is not a brand in settings.toml (brands: Brewmatic); mentions of it would never "
+            "be alerted") in result.output
+    assert not (tmp_path / "listenpost.db").exists() or "new mentions" not in result.output
+    result = CliRunner().invoke(cli, ["import", "in.csv", "--brand", "brewmatic"])
+    assert result.exit_code == 0 and "1 alerts queued" in result.output
+    assert "Brewmatic" in CliRunner().invoke(cli, ["mentions", "list"]).output

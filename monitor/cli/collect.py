@@ -60,6 +60,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     from collectors.file import FileCollector
     from monitor.pipeline import run_collector
 
+    if brand is not None:
+        brand = _configured_brand(app, brand)
     collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping),
                               source_name=source_name, brand=brand, date_format=date_format)
     classifier = None if no_classify else load_active_classifier(app)
@@ -105,6 +107,17 @@ def _whole_file_hint(errors: list[tuple[int, str]]) -> str:
                     "delete those lines and import it again")
     line, error = errors[0]
     return f"; the first, line {line}: {error}"
+
+
+def _configured_brand(app: App, brand: str) -> str:
+    """--brand as settings.toml spells it; a brand it does not define would never be alerted."""
+    names = [b.name for b in app.settings.brands]
+    for name in names:
+        if name == brand or name.casefold() == brand.strip().casefold():
+            return name
+    raise click.BadParameter(f"{brand!r} is not a brand in {app.settings.path or 'the settings'} "
+                             f"(brands: {', '.join(names) or 'none'}); mentions of it would never be alerted",
+                             param_hint="--brand")
 
 
 def held_back(report: Any) -> str:
