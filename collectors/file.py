@@ -69,6 +69,7 @@ class FileCollector(Collector):
         self.date_format = date_format
         self.batch_size = batch_size
         self.report = ImportReport()
+        self._content_ids: dict[str, int] = {}
         unknown = set(self.mapping) - set(DEFAULT_COLUMNS)
         if unknown:
             from monitor.errors import InputError
@@ -97,6 +98,15 @@ class FileCollector(Collector):
                 self.report.errors.append((row.line, str(exc)))
                 skipped += 1
                 continue
+            if self._get(row.data, "id") in (None, ""):
+                # Its id comes from its date and text: two customers posting the same words on
+                # the same day ("Great app", a date without a time) would be one mention.
+                first = self._content_ids.setdefault(mention.external_id, row.line)
+                if first != row.line:
+                    self.report.errors.append((row.line, f"the same date and text as line {first}, so it is "
+                                               "stored once (an 'id' column keeps rows apart)"))
+                    skipped += 1
+                    continue
             if len(mention.text) > MAX_TEXT:
                 self.report.notes.append(
                     (row.line, f"text of {len(mention.text):,} characters cut to its first {MAX_TEXT:,}"))

@@ -198,3 +198,20 @@ def test_import_brand_must_be_a_configured_brand(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(cli, ["import", "in.csv", "--brand", "brewmatic"])
     assert result.exit_code == 0 and "1 alerts queued" in result.output
     assert "Brewmatic" in CliRunner().invoke(cli, ["mentions", "list"]).output
+
+
+def test_two_rows_with_the_same_date_and_text_are_named_not_counted_as_already_stored(
+        store, settings, tmp_path, lexicon) -> None:
+    # App-store exports give a day, not a time: two customers writing "Brewmatic great" that day
+    # had one id, and the second was reported as "already stored" on the file's first import.
+    path = tmp_path / "reviews.csv"
+    path.write_text("Date,Rating,Review,Author\n2026-11-20,5,Brewmatic great,ann\n"
+                    "2026-11-20,1,Brewmatic broke,bob\n2026-11-20,5,Brewmatic great,carl\n", encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert report.new == 2 and report.fetched == 2
+    assert collector.report.errors == [(4, "the same date and text as line 2, so it is stored once "
+                                           "(an 'id' column keeps rows apart)")]
+    # Rows with their own ids are kept apart by them.
+    path.write_text("id,Date,Review\na,2026-11-21,Brewmatic great\nb,2026-11-21,Brewmatic great\n", encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 2
