@@ -215,3 +215,21 @@ def test_two_rows_with_the_same_date_and_text_are_named_not_counted_as_already_s
     path.write_text("id,Date,Review\na,2026-11-21,Brewmatic great\nb,2026-11-21,Brewmatic great\n", encoding="utf-8")
     collector, report = _import(store, settings, path, lexicon)
     assert collector.report.errors == [] and report.new == 2
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENPOST_")}
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    rows = "".join(f"r{i},2026-11-2{i % 9}T10:00:00Z,Brewmatic review number {i} is fine\n" for i in range(3000))
+    (tmp_path / "in.csv").write_text("id,date,text\n" + rows, encoding="utf-8")
+    listenpost = [sys.executable, "-m", "monitor"]
+    subprocess.run([*listenpost, "import", "in.csv", "--no-classify"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=300)
+    done = subprocess.run(f"{' '.join(listenpost)} mentions list --limit 3000 | head -1", shell=True,
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.stdout.count("\n") == 1
+    assert done.stderr == ""  # was "Error: Broken pipe"

@@ -88,6 +88,11 @@ class LazyGroup(click.Group):
             fail(ctx, str(exc), exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `listenpost mentions list | head`: the reader has what it wanted
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            ctx.exit(1)
         except OSError as exc:  # a full disk, a port in use, a folder that cannot be written
             where = f"{exc.filename}: " if exc.filename else ""
             fail(ctx, f"{where}{exc.strerror or exc}", 1, exc)
