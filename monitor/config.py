@@ -223,7 +223,10 @@ def _convert(tp: Any, value: Any, key: str, meta: typing.Mapping[str, Any]) -> A
         return None if value is None else _convert(args[0], value, key, meta)
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {describe(value)}")
+            hint = ""
+            if isinstance(value, dict) and key in _BLOCKS:
+                hint = f" (each {_BLOCKS[key]} is its own [[{key}]] block, with double brackets)"
+            raise ConfigError(f"{key}: expected a list, got {describe(value)}{hint}")
         (item,) = typing.get_args(tp)
         return [_convert(item, v, f"{key}[{i}]", {}) for i, v in enumerate(value)]
     if origin is dict:
@@ -332,7 +335,7 @@ def load_settings(
             data = tomllib.loads(file.read_text(encoding="utf-8"))
             refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+            raise ConfigError(f"{label}: not valid TOML: {exc}{_toml_hint(file, str(exc))}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{label}: cannot be read: {exc}") from None
         except ConfigError as exc:
@@ -366,6 +369,26 @@ SECRET_VARIABLES = (
     "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
 )
+
+
+# Settings written as blocks of double-bracket tables, one per item.
+_BLOCKS = {"brands": "brand", "alerts.routes": "route"}
+
+
+def _toml_hint(file: Path, message: str) -> str:
+    """A TOML error at a [brands] header is most often a single-bracket [brands] for a second brand."""
+    found = re.search(r"at line (\d+)", message)
+    if not found:
+        return ""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+        line = lines[int(found.group(1)) - 1].strip()
+    except (OSError, UnicodeDecodeError, IndexError, ValueError):
+        return ""
+    header = re.match(r"^\[\[?\s*([\w.]+)\s*\]\]?", line)
+    if header and header.group(1) in _BLOCKS:
+        return f" (each {_BLOCKS[header.group(1)]} is its own [[{header.group(1)}]] block, with double brackets)"
+    return ""
 
 
 def secret(name: str, environ: typing.Mapping[str, str] | None = None) -> str | None:

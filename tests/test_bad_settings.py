@@ -248,3 +248,19 @@ def test_an_impossible_since_is_one_line(project: Path, since: str) -> None:
     (project / "settings.toml").write_text(BASE, encoding="utf-8")
     for command in (["stats", "--since", since], ["mentions", "list", "--since", since]):
         assert "--since" in one_line_error(run("--db", "lp.db", *command))
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[brands]\nname = "Acme"\n[brands]\nname = "Beta"\n',
+     "Error: settings.toml: not valid TOML: Cannot declare ('brands',) twice (at line 3, column 8) "
+     "(each brand is its own [[brands]] block, with double brackets)"),
+    ('[brands]\nname = "Acme"\n',
+     "Error: settings.toml: brands: expected a list, got a table (each brand is its own [[brands]] block, "
+     "with double brackets)"),
+    ('[alerts.routes]\nchannels = ["x"]\n',
+     "Error: settings.toml: alerts.routes: expected a list, got a table (each route is its own "
+     "[[alerts.routes]] block, with double brackets)"),
+])
+def test_single_brackets_for_brands_or_routes_say_to_use_double(project: Path, body: str, expected: str) -> None:
+    (project / "settings.toml").write_text(body, encoding="utf-8")
+    assert one_line_error(run("config", "check")) == expected
