@@ -233,3 +233,21 @@ def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path) -> None:
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.stdout.count("\n") == 1
     assert done.stderr == ""  # was "Error: Broken pipe"
+
+
+def test_brand_filters_ignore_case(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    (tmp_path / "in.csv").write_text("date,text\n2026-11-23,Brewmatic broke after a week. Terrible awful.\n",
+                                     encoding="utf-8")
+    assert CliRunner().invoke(cli, ["import", "in.csv"]).exit_code == 0
+    for command in (["mentions", "list"], ["mentions", "search", "broke"], ["alerts", "list"]):
+        result = CliRunner().invoke(cli, [*command, "--brand", "brewmatic"])
+        assert result.exit_code == 0 and "Brewmatic broke" in result.output, (command, result.output)
+    assert "No mentions match." in CliRunner().invoke(cli, ["mentions", "list", "--brand", "Nobody"]).output

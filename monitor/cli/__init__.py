@@ -61,6 +61,13 @@ class App:
     def db_label(self) -> str:
         return self.db_path or (self._settings.database if self._settings is not None else "")
 
+    def brand_name(self, brand: str | None) -> str | None:
+        """A --brand filter as settings.toml spells the brand (`--brand acme` finds "Acme")."""
+        if brand is None:
+            return None
+        wanted = brand.strip().casefold()
+        return next((b.name for b in self.settings.brands if b.name.casefold() == wanted), brand)
+
     def store(self) -> Any:
         from monitor.store import Store
 

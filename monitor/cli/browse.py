@@ -92,7 +92,7 @@ def mentions_list(app: App, brand: str | None, source: str | None, label: str | 
                   since: str | None, triage: str | None, limit: int) -> None:
     """Newest mentions first, with their sentiment and why they were or were not alerted."""
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
+        rows = store.list_mentions(brand=app.brand_name(brand), source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), limit=limit)
     _print_mentions(app, rows)
 
@@ -105,7 +105,7 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
                     label: str | None, since: str | None, triage: str | None, limit: int) -> None:
     """Full-text search of mention text, titles and authors (every word must occur)."""
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
+        rows = store.list_mentions(brand=app.brand_name(brand), source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), search=words, limit=limit)
     _print_mentions(app, rows)
 
