@@ -251,3 +251,28 @@ def test_brand_filters_ignore_case(tmp_path, monkeypatch) -> None:
         result = CliRunner().invoke(cli, [*command, "--brand", "brewmatic"])
         assert result.exit_code == 0 and "Brewmatic broke" in result.output, (command, result.output)
     assert "No mentions match." in CliRunner().invoke(cli, ["mentions", "list", "--brand", "Nobody"]).output
+
+
+def test_a_json_array_export_is_read_as_its_objects(store, settings, tmp_path, lexicon) -> None:
+    import json
+
+    rows = [{"url": f"https://forum.example/{i}", "published": f"2026-11-28T14:0{i}:12+01:00",
+             "content": f"Brewmatic broke again {i}, awful"} for i in range(3)]
+    path = tmp_path / "talkwalker.json"
+    path.write_text(json.dumps(rows, indent=2), encoding="utf-8")  # was 29 "not valid JSON" lines
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 3
+    assert store.count_mentions() == 3
+    # On one line, in a .jsonl file, too.
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.fetched == 3 and report.new == 0
+    # A broken object is named at its line; what came before it is imported.
+    path = tmp_path / "broken.json"
+    path.write_text('[\n {"content": "Brewmatic fine", "published": "2026-11-28"},\n {"content": oops}\n]\n',
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert report.new == 1
+    assert collector.report.errors == [(3, "not valid JSON (Expecting value at column 14); "
+                                           "the rest of the array cannot be read")]
