@@ -138,6 +138,8 @@ class FileCollector(Collector):
     def _get(self, data: dict[str, Any], name: str) -> Any:
         if name in self.mapping:
             key = self._column(data, self.mapping[name])
+            if key is None and "." in self.mapping[name]:
+                return self._path(data, self.mapping[name])
             return None if key is None else data[key]
         for column in DEFAULT_COLUMNS[name]:
             key = self._column(data, column)
@@ -145,12 +147,21 @@ class FileCollector(Collector):
                 return data[key]
         return None
 
+    def _path(self, data: Any, path: str) -> Any:
+        """A nested JSON value: --map author=author.name."""
+        for part in path.split("."):
+            key = self._column(data, part) if isinstance(data, dict) else None
+            if key is None:
+                return None
+            data = data[key]
+        return data
+
     def _missing(self, data: dict[str, Any], name: str, what: str) -> str:
         """Why a row has no ``name``: the mapped column is absent, or which columns there are."""
         columns = ", ".join(repr(str(key)) for key in list(data)[:15]) + (", …" if len(data) > 15 else "")
         if name in self.mapping:
             column = self.mapping[name]
-            if self._column(data, column) is None:
+            if self._column(data, column) is None and self._path(data, column) is None:
                 return f"no column {column!r} (from --map {name}={column}); the columns are {columns}"
             return f"no {what} in column {column!r}"
         return (f"no {what} (expected a {name!r} column or a --map {name}=COLUMN; "
@@ -200,7 +211,7 @@ class FileCollector(Collector):
 
         return Mention(
             source=source, external_id=_checked("id", str(external_id)), text=text, created_at=created_at,
-            brand=brand, kind=kind, author=str(self._get(data, "author") or ""),
+            brand=brand, kind=kind, author=_author(self._get(data, "author")),
             url=str(self._get(data, "url") or ""), title=title, rating=rating,
             language=optional("language"), parent_id=optional("parent_id"),
             app_version=optional("app_version"), country=optional("country"), raw=data,
@@ -211,6 +222,16 @@ class FileCollector(Collector):
         if not name:
             self.report.unmatched += 1
         return name
+
+
+def _author(value: Any) -> str:
+    """An author as text; an author object (JSON exports) by its name or handle, not as a dict."""
+    if isinstance(value, dict):
+        for key in ("screen_name", "username", "handle", "name", "id"):
+            if value.get(key) not in (None, ""):
+                return str(value[key])
+        return ""
+    return "" if value is None else str(value)
 
 
 def _checked(name: str, value: str) -> str:

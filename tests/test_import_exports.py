@@ -276,3 +276,21 @@ def test_a_json_array_export_is_read_as_its_objects(store, settings, tmp_path, l
     assert report.new == 1
     assert collector.report.errors == [(3, "not valid JSON (Expecting value at column 14); "
                                            "the rest of the array cannot be read")]
+
+
+def test_a_nested_json_author_is_its_name_and_map_takes_dotted_paths(store, settings, tmp_path, lexicon) -> None:
+    import json
+
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps({"id": "a1", "published": "2026-11-28T10:00:00Z", "content": "Brewmatic broke",
+                                "author": {"name": "Ann B", "followers": 10},
+                                "extra": {"headline": "Brewmatic review"}}) + "\n", encoding="utf-8")
+    _import(store, settings, path, lexicon)
+    assert store.mention("file", "a1")["author"] == "Ann B"  # was "{'name': 'Ann B', 'followers': 10}"
+    path.write_text(json.dumps({"id": "a2", "published": "2026-11-28T10:00:00Z",
+                                "post": {"body": "Brewmatic broke", "by": {"handle": "@ann"}}}) + "\n",
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon,
+                                mapping={"text": "post.body", "author": "post.by.handle"})
+    assert collector.report.errors == [] and report.new == 1
+    assert store.mention("file", "a2")["author"] == "@ann"

@@ -39,7 +39,8 @@ def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
               help="Take FIELD (text, id, created_at, author, url, title, brand, source, kind, "
-                   "rating, language, parent_id, app_version, country) from COLUMN. Repeatable.")
+                   "rating, language, parent_id, app_version, country) from COLUMN (in JSON, author.name "
+                   "for a nested value). Repeatable.")
 @click.option("--source", "source_name", help="Source name for every row (default: a 'source' column, else 'file').")
 @click.option("--brand", help="Brand for every row (default: a 'brand' column, else matched by the brands' queries).")
 @click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822 "
