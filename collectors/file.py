@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from monitor.brands import attribute
 from monitor.config import Settings
 from monitor.records import KINDS, Mention
 from monitor.store import MAX_TEXT
-from monitor.textfile import detect_encoding, parse_datetime, parse_rating, read_rows
+from monitor.textfile import detect_encoding, parse_datetime, parse_rating, quote_value, read_rows
 
 # Column names tried, in order, for each field when no mapping is given.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -34,6 +35,11 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "app_version": ("app_version", "version"),
     "country": ("country",),
 }
+
+
+# A 'source' column value that is no source name: tweets' client app, "Twitter for iPhone" or
+# '<a href="…">Twitter Web App</a>' (source names are single words: "x", "trustpilot").
+_NOT_A_SOURCE_NAME = re.compile(r"[\s<>]")
 
 
 @dataclass
@@ -70,6 +76,8 @@ class FileCollector(Collector):
         self.batch_size = batch_size
         self.report = ImportReport()
         self._content_ids: dict[str, int] = {}
+        self._source_noted = False
+        self._line = 0
         unknown = set(self.mapping) - set(DEFAULT_COLUMNS)
         if unknown:
             from monitor.errors import InputError
@@ -92,6 +100,7 @@ class FileCollector(Collector):
                 self.report.errors.append((row.line, row.error or "unreadable"))
                 skipped += 1
                 continue
+            self._line = row.line
             try:
                 mention = self.to_mention(row.data)
             except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -147,6 +156,18 @@ class FileCollector(Collector):
                 return data[key]
         return None
 
+    def _source_column(self, data: dict[str, Any]) -> str:
+        """A 'source' column's value, when it names a source; tweets' 'source' is the app they came from."""
+        value = str(self._get(data, "source") or "file")
+        if "source" in self.mapping or not _NOT_A_SOURCE_NAME.search(value):
+            return value
+        if not self._source_noted:
+            self._source_noted = True
+            self.report.notes.append((self._line, f"the source column holds {quote_value(value)}, not a source "
+                                                  "name, so rows like it are stored as source 'file' "
+                                                  "(name one with --source)"))
+        return "file"
+
     def _path(self, data: Any, path: str) -> Any:
         """A nested JSON value: --map author=author.name."""
         for part in path.split("."):
@@ -185,7 +206,7 @@ class FileCollector(Collector):
                 raise
             raise ValueError(f"{exc}: give its format with --date-format "
                              "(e.g. '%m/%d/%Y %I:%M %p' for 11/28/2026 2:03 pm)") from None
-        source = _checked("source", self.source_name or str(self._get(data, "source") or "file"))
+        source = _checked("source", self.source_name or self._source_column(data))
         external_id = self._get(data, "id")
         if external_id in (None, ""):
             # Stable id from the content, so importing the same export twice adds nothing.

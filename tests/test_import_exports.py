@@ -294,3 +294,18 @@ def test_a_nested_json_author_is_its_name_and_map_takes_dotted_paths(store, sett
                                 mapping={"text": "post.body", "author": "post.by.handle"})
     assert collector.report.errors == [] and report.new == 1
     assert store.mention("file", "a2")["author"] == "@ann"
+
+
+def test_a_tweets_source_column_is_its_app_not_the_source(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "tweets.csv"
+    path.write_text('id,created_at,screen_name,text,source\n'
+                    '1,Sat Nov 28 14:03:12 +0000 2026,ann,Brewmatic broke.,"<a href=""http://twitter.com/download/'
+                    'iphone"" rel=""nofollow"">Twitter for iPhone</a>"\n'
+                    '2,Sat Nov 28 15:03:12 +0000 2026,bob,Brewmatic is great,Twitter Web App\n'
+                    '3,Sat Nov 28 16:03:12 +0000 2026,cat,Brewmatic again,trustpilot\n', encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 3
+    assert {(r["external_id"], r["source"]) for r in store.list_mentions()} == {
+        ("1", "file"), ("2", "file"), ("3", "trustpilot")}
+    [(line, note)] = collector.report.notes  # said once, not per row
+    assert line == 2 and "not a source name" in note and "--source" in note
