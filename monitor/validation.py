@@ -134,7 +134,10 @@ def validate(settings: Settings) -> None:
             )
     if settings.digest.smtp_security not in ("starttls", "ssl", "plain"):
         raise ConfigError("digest.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.digest.send_at):
-        raise ConfigError("digest.send_at: expected a local time such as \"08:00\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.schedule.maintenance_at):
-        raise ConfigError("schedule.maintenance_at: expected a local time such as \"03:30\"")
+    for key, value, example in (("digest.send_at", settings.digest.send_at, "08:00"),
+                                ("schedule.maintenance_at", settings.schedule.maintenance_at, "03:30")):
+        time = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+        if not time:
+            raise ConfigError(f"{key}: expected a local time such as \"{example}\"")
+        if int(time.group(1)) > 23 or int(time.group(2)) > 59:
+            raise ConfigError(f"{key}: {value!r} is not a time of day (00:00 to 23:59)")

@@ -264,3 +264,15 @@ def test_an_impossible_since_is_one_line(project: Path, since: str) -> None:
 def test_single_brackets_for_brands_or_routes_say_to_use_double(project: Path, body: str, expected: str) -> None:
     (project / "settings.toml").write_text(body, encoding="utf-8")
     assert one_line_error(run("config", "check")) == expected
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[digest]\nsend_at = "25:00"\n', "settings.toml: digest.send_at: '25:00' is not a time of day (00:00 to 23:59)"),
+    ('[schedule]\nmaintenance_at = "03:75"\n',
+     "settings.toml: schedule.maintenance_at: '03:75' is not a time of day (00:00 to 23:59)"),
+])
+def test_a_time_of_day_out_of_range_fails_config_check_not_run(project: Path, body: str, expected: str) -> None:
+    # Passed `config check`; `run` then ended with "unexpected ValueError: Error validating expression '25'".
+    (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
+    assert one_line_error(run("config", "check")) == "Error: " + expected
+    assert one_line_error(run("run")) == "Error: " + expected
