@@ -64,6 +64,15 @@ def _where_secrets_go(name: str, key: str, root: Any) -> str:
     return f"remove it and set {' or '.join('LISTENPOST_' + v for v in chosen)} in the environment instead"
 
 
+def _email_address(value: str) -> bool:
+    """"leads@acme.example" or "Support leads <leads@acme.example>"."""
+    from email.utils import parseaddr
+
+    _, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    return bool(at and local and domain) and not any(c.isspace() for c in address) and "\n" not in value
+
+
 def validate(settings: Settings) -> None:
     """Raise ConfigError for the first rule the settings break."""
     if not settings.database.strip():
@@ -132,6 +141,15 @@ def validate(settings: Settings) -> None:
             raise ConfigError(
                 f"alerts.routes[{i}].min_severity: must be one of {', '.join(LABEL_ORDER)}"
             )
+    for channel_name in settings.alerts.escalation.channels:
+        if channel_name not in settings.alerts.channels:
+            raise ConfigError(f"alerts.escalation.channels: no channel named {channel_name!r} under [alerts.channels]")
+    for i, address in enumerate(settings.digest.recipients):
+        if not _email_address(address):
+            raise ConfigError(f"digest.recipients[{i}]: {address!r} is not an email address")
+    if settings.digest.recipients and not _email_address(settings.digest.sender):
+        raise ConfigError(f"digest.sender: {settings.digest.sender!r} is not an email address "
+                          "(the digest's From)")
     if settings.digest.smtp_security not in ("starttls", "ssl", "plain"):
         raise ConfigError("digest.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
     for key, value, example in (("digest.send_at", settings.digest.send_at, "08:00"),

@@ -276,3 +276,23 @@ def test_a_time_of_day_out_of_range_fails_config_check_not_run(project: Path, bo
     (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
     assert one_line_error(run("config", "check")) == "Error: " + expected
     assert one_line_error(run("run")) == "Error: " + expected
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[alerts.escalation]\nchannels = ["oncall"]\n',
+     "settings.toml: alerts.escalation.channels: no channel named 'oncall' under [alerts.channels]"),
+    ('[digest]\nrecipients = ["support leads"]\n',
+     "settings.toml: digest.recipients[0]: 'support leads' is not an email address"),
+    ('[digest]\nrecipients = ["leads@acme.example"]\nsender = "listenpost"\n',
+     "settings.toml: digest.sender: 'listenpost' is not an email address (the digest's From)"),
+])
+def test_escalation_channels_and_digest_addresses_are_checked(project: Path, body: str, expected: str) -> None:
+    (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
+    assert one_line_error(run("config", "check")) == "Error: " + expected
+
+
+def test_a_named_digest_address_is_an_address(project: Path) -> None:
+    (project / "settings.toml").write_text(
+        BASE + '[digest]\nrecipients = ["Support leads <leads@acme.example>"]\nsender = "LP <lp@acme.example>"\n',
+        encoding="utf-8")
+    assert run("config", "check").exit_code == 0
