@@ -36,6 +36,12 @@ def parse_duration(value: object) -> float:
         match = _DURATION.match(value)
         if match:
             seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds is None and isinstance(value, str):
+        if value.strip().startswith("-"):
+            raise ValueError("a duration cannot be negative")
+        # The text itself is not repeated (a value in the wrong key may be a secret).
+        raise ValueError("expected a duration such as 90, \"15m\" or \"1h\": seconds, or a number "
+                         "followed by s, m, h or d (no weeks: \"7d\")")
     if seconds is None or math.isnan(seconds):
         raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {describe(value)}")
     if seconds < 0:

@@ -296,3 +296,14 @@ def test_a_named_digest_address_is_an_address(project: Path) -> None:
         BASE + '[digest]\nrecipients = ["Support leads <leads@acme.example>"]\nsender = "LP <lp@acme.example>"\n',
         encoding="utf-8")
     assert run("config", "check").exit_code == 0
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ('"-1d"', "a duration cannot be negative"),
+    ('"1w"', 'expected a duration such as 90, "15m" or "1h": seconds, or a number followed by s, m, h or d '
+             '(no weeks: "7d")'),
+])
+def test_a_duration_string_that_is_not_one_says_what_is(project: Path, value: str, expected: str) -> None:
+    # Was "... not a string" for a value that plainly is a string.
+    (project / "settings.toml").write_text(BASE + f"[alerts]\ngroup_window = {value}\n", encoding="utf-8")
+    assert one_line_error(run("config", "check")) == f"Error: settings.toml: alerts.group_window: {expected}"
