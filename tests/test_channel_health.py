@@ -64,3 +64,13 @@ def test_status_is_unhealthy_when_alerts_are_stuck_behind_a_missing_token(projec
     # With the token set here the channel can send; what is left is for the dispatcher.
     result = CliRunner().invoke(cli, ["status"], env={"LISTENPOST_SLACK_BOT_TOKEN": "xoxb-test"})
     assert result.exit_code == 0 and "not set here" not in result.output
+
+
+def test_status_says_imported_rows_are_not_collected_by_run(project: Path) -> None:
+    # Was "next run not scheduled (`listenpost run` is not running)", even with the daemon running.
+    (project / "in.csv").write_text("created_at,text\n2026-11-30T08:00:00Z,Acme is fine\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["import", "in.csv"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["status"], env={"LISTENPOST_SLACK_BOT_TOKEN": "xoxb-test"})
+    line = next(line for line in result.output.splitlines() if line.strip().startswith("file"))
+    assert line.endswith("not collected by `listenpost run` (imported)")
+    assert "not scheduled" not in line

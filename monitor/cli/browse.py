@@ -141,7 +141,12 @@ def status(app: App) -> None:
             unhealthy.append(name)
         elif run.get("last_error_at"):
             line += f", last error {_local(app, run['last_error_at'])}"
-        click.echo(line + f", next run {_next_run(app, jobs.get(f'collect:{name}'))}")
+        source = settings.sources.get(name)
+        if source is not None and source.enabled and name != "file":
+            line += f", next run {_next_run(app, jobs.get(f'collect:{name}'))}"
+        else:  # imported rows name their source too; `run` never collects it
+            line += ", not collected by `listenpost run` (" + ("imported" if name == "file" else "not enabled") + ")"
+        click.echo(line)
     click.echo("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
