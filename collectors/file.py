@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from monitor.brands import attribute
 from monitor.config import Settings
 from monitor.records import KINDS, Mention
 from monitor.store import MAX_TEXT
-from monitor.textfile import detect_encoding, parse_datetime, parse_rating, read_rows
+from monitor.textfile import detect_encoding, parse_datetime, parse_rating, quote_value, read_rows
 
 # Column names tried, in order, for each field when no mapping is given.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -26,12 +27,19 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "brand": ("brand",),
     "source": ("source", "platform"),
     "kind": ("kind", "type"),
-    "rating": ("rating", "stars", "score"),
+    # Not "score": in Reddit and Hacker News exports that is upvotes, and 5 upvotes read as
+    # 5 stars would keep a complaint from ever alerting.
+    "rating": ("rating", "stars", "star_rating", "star rating"),
     "language": ("language", "lang"),
     "parent_id": ("parent_id", "in_reply_to"),
     "app_version": ("app_version", "version"),
     "country": ("country",),
 }
+
+
+# A 'source' column value that is no source name: tweets' client app, "Twitter for iPhone" or
+# '<a href="…">Twitter Web App</a>' (source names are single words: "x", "trustpilot").
+_NOT_A_SOURCE_NAME = re.compile(r"[\s<>]")
 
 
 @dataclass
@@ -67,6 +75,9 @@ class FileCollector(Collector):
         self.date_format = date_format
         self.batch_size = batch_size
         self.report = ImportReport()
+        self._content_ids: dict[str, int] = {}
+        self._source_noted = False
+        self._line = 0
         unknown = set(self.mapping) - set(DEFAULT_COLUMNS)
         if unknown:
             from monitor.errors import InputError
@@ -89,12 +100,22 @@ class FileCollector(Collector):
                 self.report.errors.append((row.line, row.error or "unreadable"))
                 skipped += 1
                 continue
+            self._line = row.line
             try:
                 mention = self.to_mention(row.data)
             except (ValueError, TypeError, OverflowError, RecursionError) as exc:
                 self.report.errors.append((row.line, str(exc)))
                 skipped += 1
                 continue
+            if self._get(row.data, "id") in (None, ""):
+                # Its id comes from its date and text: two customers posting the same words on
+                # the same day ("Great app", a date without a time) would be one mention.
+                first = self._content_ids.setdefault(mention.external_id, row.line)
+                if first != row.line:
+                    self.report.errors.append((row.line, f"the same date and text as line {first}, so it is "
+                                               "stored once (an 'id' column keeps rows apart)"))
+                    skipped += 1
+                    continue
             if len(mention.text) > MAX_TEXT:
                 self.report.notes.append(
                     (row.line, f"text of {len(mention.text):,} characters cut to its first {MAX_TEXT:,}"))
@@ -109,33 +130,91 @@ class FileCollector(Collector):
         if batch or skipped:
             yield Batch(batch, skipped=skipped)
 
+    def _column(self, data: dict[str, Any], column: str) -> str | None:
+        """The row's key for ``column``: as written, else ignoring case and surrounding spaces.
+
+        Export tools capitalise their headers ("Date", "Rating", "Review", "Author"), and a
+        spreadsheet may leave a space after a comma; both name the same column.
+        """
+        if column in data:
+            return column
+        wanted = column.strip().casefold()
+        for key in data:
+            if isinstance(key, str) and key.strip().casefold() == wanted:
+                return key
+        return None
+
     def _get(self, data: dict[str, Any], name: str) -> Any:
         if name in self.mapping:
-            return data.get(self.mapping[name])
+            key = self._column(data, self.mapping[name])
+            if key is None and "." in self.mapping[name]:
+                return self._path(data, self.mapping[name])
+            return None if key is None else data[key]
         for column in DEFAULT_COLUMNS[name]:
-            if data.get(column) not in (None, ""):
-                return data[column]
+            key = self._column(data, column)
+            if key is not None and data[key] not in (None, ""):
+                return data[key]
         return None
+
+    def _source_column(self, data: dict[str, Any]) -> str:
+        """A 'source' column's value, when it names a source; tweets' 'source' is the app they came from."""
+        value = str(self._get(data, "source") or "file")
+        if "source" in self.mapping or not _NOT_A_SOURCE_NAME.search(value):
+            return value
+        if not self._source_noted:
+            self._source_noted = True
+            self.report.notes.append((self._line, f"the source column holds {quote_value(value)}, not a source "
+                                                  "name, so rows like it are stored as source 'file' "
+                                                  "(name one with --source)"))
+        return "file"
+
+    def _path(self, data: Any, path: str) -> Any:
+        """A nested JSON value: --map author=author.name."""
+        for part in path.split("."):
+            key = self._column(data, part) if isinstance(data, dict) else None
+            if key is None:
+                return None
+            data = data[key]
+        return data
+
+    def _missing(self, data: dict[str, Any], name: str, what: str) -> str:
+        """Why a row has no ``name``: the mapped column is absent, or which columns there are."""
+        columns = ", ".join(repr(str(key)) for key in list(data)[:15]) + (", …" if len(data) > 15 else "")
+        if name in self.mapping:
+            column = self.mapping[name]
+            if self._column(data, column) is None and self._path(data, column) is None:
+                return f"no column {column!r} (from --map {name}={column}); the columns are {columns}"
+            return f"no {what} in column {column!r}"
+        return (f"no {what} (expected a {name!r} column or a --map {name}=COLUMN; "
+                f"the columns are {columns})")
 
     def to_mention(self, data: dict[str, Any]) -> Mention:
         text = self._get(data, "text")
         title = str(self._get(data, "title") or "")
         if text is None or not str(text).strip():
             if not title.strip():
-                raise ValueError("no text (expected a 'text' column or a --map text=COLUMN)")
+                raise ValueError(self._missing(data, "text", "text"))
             text = title  # a link post (an HN story, say) says everything in its title
         text = str(text)
         raw_date = self._get(data, "created_at")
         if raw_date in (None, ""):
-            raise ValueError("no date (expected a 'created_at' column or a --map created_at=COLUMN)")
-        created_at = parse_datetime(raw_date, self.date_format)
-        source = _checked("source", self.source_name or str(self._get(data, "source") or "file"))
+            raise ValueError(self._missing(data, "created_at", "date"))
+        try:
+            created_at = parse_datetime(raw_date, self.date_format)
+        except ValueError as exc:
+            if self.date_format or not str(exc).startswith("cannot read the date"):
+                raise
+            raise ValueError(f"{exc}: give its format with --date-format "
+                             "(e.g. '%m/%d/%Y %I:%M %p' for 11/28/2026 2:03 pm)") from None
+        source = _checked("source", self.source_name or self._source_column(data))
         external_id = self._get(data, "id")
         if external_id in (None, ""):
             # Stable id from the content, so importing the same export twice adds nothing.
             digest = hashlib.sha256(f"{created_at.isoformat()}\n{text}".encode("utf-8", "replace"))
             external_id = digest.hexdigest()[:24]
         kind = str(self._get(data, "kind") or "post")
+        if kind not in KINDS and "kind" not in self.mapping and self._column(data, "kind") is None:
+            kind = "post"  # a "type" column of the export's own ("submission", "Received Mention")
         rating = self._get(data, "rating")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -153,7 +232,7 @@ class FileCollector(Collector):
 
         return Mention(
             source=source, external_id=_checked("id", str(external_id)), text=text, created_at=created_at,
-            brand=brand, kind=kind, author=str(self._get(data, "author") or ""),
+            brand=brand, kind=kind, author=_author(self._get(data, "author")),
             url=str(self._get(data, "url") or ""), title=title, rating=rating,
             language=optional("language"), parent_id=optional("parent_id"),
             app_version=optional("app_version"), country=optional("country"), raw=data,
@@ -164,6 +243,16 @@ class FileCollector(Collector):
         if not name:
             self.report.unmatched += 1
         return name
+
+
+def _author(value: Any) -> str:
+    """An author as text; an author object (JSON exports) by its name or handle, not as a dict."""
+    if isinstance(value, dict):
+        for key in ("screen_name", "username", "handle", "name", "id"):
+            if value.get(key) not in (None, ""):
+                return str(value[key])
+        return ""
+    return "" if value is None else str(value)
 
 
 def _checked(name: str, value: str) -> str:

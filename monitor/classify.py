@@ -35,9 +35,21 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield batch
 
 
+def _field(data: dict[str, Any], name: str) -> Any:
+    """A row's value for ``name`` under the column names `listenpost import` knows, ignoring case."""
+    from collectors.file import DEFAULT_COLUMNS
+
+    folded = {key.strip().casefold(): key for key in reversed(list(data)) if isinstance(key, str)}
+    for column in DEFAULT_COLUMNS[name]:
+        key = column if column in data else folded.get(column)
+        if key is not None and data[key] not in (None, ""):
+            return data[key]
+    return None
+
+
 def _row_id(row: Row, index: int) -> Any:
-    if row.data and row.data.get("id") not in (None, ""):
-        value = row.data["id"]
+    value = _field(row.data, "id") if row.data else None
+    if value is not None:
         # Written back as JSON text: a lone surrogate cannot be, a nested value is no id.
         return clean_text(value, limit=200) if isinstance(value, str) else value \
             if isinstance(value, int | float) else clean_text(str(value), limit=200)
@@ -67,14 +79,14 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
         for row in batch:
             index += 1
             ids.append(_row_id(row, index))
-            text = row.data.get("text") if row.data else None
+            text = _field(row.data, "text") if row.data else None
             why = row.error if row.data is None else None
             rating = None
             if why is None and (not isinstance(text, str) or not text.strip()):
                 why = "no 'text' value"
             if why is None and row.data is not None:
                 try:
-                    rating = parse_rating(row.data.get("rating"))
+                    rating = parse_rating(_field(row.data, "rating"))
                 except ValueError as exc:
                     why = str(exc)
             if why is not None or not isinstance(text, str):
@@ -89,7 +101,8 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
         scored = classifier.classify(texts) if texts else []
         for pos, text, rating, scores in zip(positions, texts, ratings, scored, strict=True):
             decision = decide(scores, text, rating)
-            outputs[pos].update(label=decision.label, alert=decision.alert, scores=scores.as_dict())
+            outputs[pos].update(label=decision.label, alert=decision.alert,
+                                scores={k: round(v, 9) for k, v in scores.as_dict().items()})
         for line in outputs:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         report.rows += len(batch)

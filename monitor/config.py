@@ -36,6 +36,12 @@ def parse_duration(value: object) -> float:
         match = _DURATION.match(value)
         if match:
             seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds is None and isinstance(value, str):
+        if value.strip().startswith("-"):
+            raise ValueError("a duration cannot be negative")
+        # The text itself is not repeated (a value in the wrong key may be a secret).
+        raise ValueError("expected a duration such as 90, \"15m\" or \"1h\": seconds, or a number "
+                         "followed by s, m, h or d (no weeks: \"7d\")")
     if seconds is None or math.isnan(seconds):
         raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {describe(value)}")
     if seconds < 0:
@@ -222,7 +228,10 @@ def _convert(tp: Any, value: Any, key: str, meta: typing.Mapping[str, Any]) -> A
         return None if value is None else _convert(args[0], value, key, meta)
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {describe(value)}")
+            hint = ""
+            if isinstance(value, dict) and key in _BLOCKS:
+                hint = f" (each {_BLOCKS[key]} is its own [[{key}]] block, with double brackets)"
+            raise ConfigError(f"{key}: expected a list, got {describe(value)}{hint}")
         (item,) = typing.get_args(tp)
         return [_convert(item, v, f"{key}[{i}]", {}) for i, v in enumerate(value)]
     if origin is dict:
@@ -331,7 +340,7 @@ def load_settings(
             data = tomllib.loads(file.read_text(encoding="utf-8"))
             refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+            raise ConfigError(f"{label}: not valid TOML: {exc}{_toml_hint(file, str(exc))}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{label}: cannot be read: {exc}") from None
         except ConfigError as exc:
@@ -355,6 +364,36 @@ def load_settings(
     except ConfigError as exc:
         raise ConfigError(f"{_env_label(exc, applied) or label}: {exc}") from None
     return replace(settings, path=str(file) if file.exists() else "")
+
+
+# Secrets listenpost reads (LISTENPOST_<NAME>), shown masked by `config show` and named when a
+# settings file tries to hold one.
+SECRET_VARIABLES = (
+    "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "X_BEARER_TOKEN",
+    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN",
+    "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
+)
+
+
+# Settings written as blocks of double-bracket tables, one per item.
+_BLOCKS = {"brands": "brand", "alerts.routes": "route"}
+
+
+def _toml_hint(file: Path, message: str) -> str:
+    """A TOML error at a [brands] header is most often a single-bracket [brands] for a second brand."""
+    found = re.search(r"at line (\d+)", message)
+    if not found:
+        return ""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+        line = lines[int(found.group(1)) - 1].strip()
+    except (OSError, UnicodeDecodeError, IndexError, ValueError):
+        return ""
+    header = re.match(r"^\[\[?\s*([\w.]+)\s*\]\]?", line)
+    if header and header.group(1) in _BLOCKS:
+        return f" (each {_BLOCKS[header.group(1)]} is its own [[{header.group(1)}]] block, with double brackets)"
+    return ""
 
 
 def secret(name: str, environ: typing.Mapping[str, str] | None = None) -> str | None:

@@ -52,3 +52,18 @@ def check_settings(settings: Settings, *, build: bool = False) -> None:
                     kind(name, channel, settings)
     except ConfigError as exc:
         raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None
+
+
+def channels_missing_credentials(settings: Settings) -> dict[str, MissingCredential]:
+    """Enabled channels that cannot send because a secret is not set: their alerts wait in the outbox."""
+    missing: dict[str, MissingCredential] = {}
+    for name, channel in settings.alerts.channels.items():
+        if not channel.enabled:
+            continue
+        try:
+            channel_class(channel.type)(name, channel, settings)
+        except MissingCredential as exc:
+            missing[name] = exc
+        except ConfigError:
+            continue  # reported by check_settings
+    return missing

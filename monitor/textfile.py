@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,7 +96,17 @@ def detect_encoding(path: Path) -> str:
 
 
 def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
-    for number, line in enumerate(fh, start=1):
+    head: list[str] = []
+    for line in fh:
+        head.append(line)
+        if line.strip():
+            break
+    if head and head[-1].lstrip().startswith("["):
+        # One JSON array of objects (what many tools and APIs export as .json), not JSON Lines.
+        yield from _json_array_rows("".join(head) + fh.read())
+        return
+    lines = iter(head)
+    for number, line in enumerate(_chain(lines, fh), start=1):
         if not line.strip():
             continue
         try:
@@ -114,6 +125,51 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
             yield Row(number, None, f"expected a JSON object, got {type(data).__name__}")
             continue
         yield Row(number, data)
+
+
+def _chain(first: Iterator[str], rest: Any) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+def _json_array_rows(text: str) -> Iterator[Row]:
+    """The objects of a JSON array, each with the line it starts on; reading stops at a broken one."""
+    decoder = json.JSONDecoder()
+    ws = re.compile(r"\s*")
+    pos = ws.match(text, text.index("[") + 1).end()  # type: ignore[union-attr]
+    if text.startswith("]", pos):
+        return
+    while True:
+        line = text.count("\n", 0, pos) + 1
+        try:
+            data, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            yield Row(exc.lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno}); "
+                                        "the rest of the array cannot be read")
+            return
+        except RecursionError:
+            yield Row(line, None, "not readable: JSON nested too deeply; the rest of the array cannot be read")
+            return
+        except ValueError as exc:  # Python refuses integers of more than 4,300 digits
+            why = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
+            yield Row(line, None, f"not readable: {why}; the rest of the array cannot be read")
+            return
+        if isinstance(data, dict):
+            yield Row(line, data)
+        else:
+            yield Row(line, None, f"expected a JSON object, got {type(data).__name__}")
+        pos = ws.match(text, pos).end()  # type: ignore[union-attr]
+        if text.startswith(",", pos):
+            pos = ws.match(text, pos + 1).end()  # type: ignore[union-attr]
+        elif text.startswith("]", pos):
+            if text[pos + 1:].strip():
+                yield Row(text.count("\n", 0, pos) + 1, None, "text after the end of the JSON array")
+            return
+        else:
+            yield Row(text.count("\n", 0, pos) + 1, None,
+                      "not valid JSON (expected ',' or ']' between the array's objects); "
+                      "the rest of the array cannot be read")
+            return
 
 
 # Lines one CSV row may span before its quote is taken as never closed: bounds the memory and

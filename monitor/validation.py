@@ -17,11 +17,12 @@ _SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key|credentia
 _SECRET_VALUE = re.compile(r"^(xox[abposr]-|xapp-|https://hooks\.slack\.com/)")
 
 
-def refuse_secrets(data: Any, where: str = "") -> None:
+def refuse_secrets(data: Any, where: str = "", root: Any = None) -> None:
     """Secrets live in the environment: `config show` prints the file, backups copy it."""
+    root = data if root is None else root
     if isinstance(data, list):
         for i, item in enumerate(data):
-            refuse_secrets(item, f"{where}[{i}]")
+            refuse_secrets(item, f"{where}[{i}]", root)
     if not isinstance(data, dict):
         return
     for key, value in data.items():
@@ -30,10 +31,46 @@ def refuse_secrets(data: Any, where: str = "") -> None:
             continue  # names a variable, holds no secret
         if _SECRET_KEY.search(str(key).lower()) or (isinstance(value, str) and _SECRET_VALUE.match(value)):
             raise ConfigError(
-                f"{name}: a secret does not belong in the settings file; remove it and set it in "
-                f"the environment (see `listenpost config show` for the LISTENPOST_... variables)"
+                f"{name}: a secret does not belong in the settings file; {_where_secrets_go(name, str(key), root)}"
             )
-        refuse_secrets(value, name)
+        refuse_secrets(value, name, root)
+
+
+def _where_secrets_go(name: str, key: str, root: Any) -> str:
+    """What to do instead: the LISTENPOST_* variable that holds the secret this key tried to hold."""
+    from monitor.config import SECRET_VARIABLES
+
+    parts = name.split(".")
+    prefix = ""
+    if parts[0] == "sources" and len(parts) > 2:
+        prefix = parts[1].upper() + "_"
+    elif parts[0] == "digest":
+        prefix = "SMTP_"
+    elif parts[:2] == ["alerts", "channels"] and len(parts) > 3:
+        channels = root.get("alerts", {}).get("channels", {}) if isinstance(root, dict) else {}
+        channel = channels.get(parts[2]) if isinstance(channels, dict) else None
+        kind = channel.get("type") if isinstance(channel, dict) else None
+        prefix = {"slack": "SLACK_", "slack_webhook": "SLACK_WEBHOOK_", "email": "SMTP_"}.get(str(kind), "")
+    candidates = [v for v in SECRET_VARIABLES if prefix and v.startswith(prefix)]
+    if parts[0] == "sources" and parts[1] in ("hackernews", "rss", "appstore", "googleplay", "file"):
+        return f"the {parts[1]} source needs no credentials: remove it"
+    if not candidates:
+        return ("remove it and set it in the environment as the LISTENPOST_... variable the README's "
+                "table of environment variables names")
+    words = set(re.split(r"[_\W]+", key.upper())) - {""}
+    overlap = {v: len(words & set(v[len(prefix):].split("_"))) for v in candidates}
+    best = max(overlap.values())
+    chosen = [next(v for v in candidates if overlap[v] == best)] if best else candidates
+    return f"remove it and set {' or '.join('LISTENPOST_' + v for v in chosen)} in the environment instead"
+
+
+def _email_address(value: str) -> bool:
+    """"leads@acme.example" or "Support leads <leads@acme.example>"."""
+    from email.utils import parseaddr
+
+    _, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    return bool(at and local and domain) and not any(c.isspace() for c in address) and "\n" not in value
 
 
 def validate(settings: Settings) -> None:
@@ -104,9 +141,21 @@ def validate(settings: Settings) -> None:
             raise ConfigError(
                 f"alerts.routes[{i}].min_severity: must be one of {', '.join(LABEL_ORDER)}"
             )
+    for channel_name in settings.alerts.escalation.channels:
+        if channel_name not in settings.alerts.channels:
+            raise ConfigError(f"alerts.escalation.channels: no channel named {channel_name!r} under [alerts.channels]")
+    for i, address in enumerate(settings.digest.recipients):
+        if not _email_address(address):
+            raise ConfigError(f"digest.recipients[{i}]: {address!r} is not an email address")
+    if settings.digest.recipients and not _email_address(settings.digest.sender):
+        raise ConfigError(f"digest.sender: {settings.digest.sender!r} is not an email address "
+                          "(the digest's From)")
     if settings.digest.smtp_security not in ("starttls", "ssl", "plain"):
         raise ConfigError("digest.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.digest.send_at):
-        raise ConfigError("digest.send_at: expected a local time such as \"08:00\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.schedule.maintenance_at):
-        raise ConfigError("schedule.maintenance_at: expected a local time such as \"03:30\"")
+    for key, value, example in (("digest.send_at", settings.digest.send_at, "08:00"),
+                                ("schedule.maintenance_at", settings.schedule.maintenance_at, "03:30")):
+        time = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+        if not time:
+            raise ConfigError(f"{key}: expected a local time such as \"{example}\"")
+        if int(time.group(1)) > 23 or int(time.group(2)) > 59:
+            raise ConfigError(f"{key}: {value!r} is not a time of day (00:00 to 23:59)")

@@ -120,6 +120,26 @@ def test_a_secret_in_the_settings_file_is_refused_and_never_echoed(project: Path
         assert SECRET not in result.output and "canary" not in result.output
 
 
+@pytest.mark.parametrize(("body", "advice"), [
+    (f'[alerts.channels.team]\ntype = "slack"\noptions = {{ channel = "C1", token = "{SECRET}" }}\n',
+     "remove it and set LISTENPOST_SLACK_BOT_TOKEN in the environment instead"),
+    (f'[sources.reddit]\nenabled = true\nclient_secret = "{SECRET}"\n',
+     "remove it and set LISTENPOST_REDDIT_CLIENT_SECRET in the environment instead"),
+    ('[alerts.channels.hook]\ntype = "slack_webhook"\noptions = { url = "https://hooks.slack.com/services/T0/B0/'
+     + SECRET + '" }\n', "remove it and set LISTENPOST_SLACK_WEBHOOK_URL in the environment instead"),
+    (f'[digest]\nsmtp_password = "{SECRET}"\n',
+     "remove it and set LISTENPOST_SMTP_PASSWORD in the environment instead"),
+    (f'[sources.hackernews]\napi_key = "{SECRET}"\n', "the hackernews source needs no credentials: remove it"),
+])
+def test_a_secret_in_the_settings_file_names_the_variable_it_belongs_in(project: Path, body: str,
+                                                                         advice: str) -> None:
+    # Not "see `config show`": config show refuses the same file.
+    (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
+    line = one_line_error(run("config", "check"))
+    assert line.endswith("a secret does not belong in the settings file; " + advice)
+    assert "config show" not in line
+
+
 @pytest.mark.parametrize("how", ["flag", "environment", "settings"])
 def test_an_empty_database_path_is_a_settings_error(project: Path, how: str) -> None:
     (project / "settings.toml").write_text(BASE + ('database = ""\n' if how == "settings" else ""),
@@ -228,3 +248,62 @@ def test_an_impossible_since_is_one_line(project: Path, since: str) -> None:
     (project / "settings.toml").write_text(BASE, encoding="utf-8")
     for command in (["stats", "--since", since], ["mentions", "list", "--since", since]):
         assert "--since" in one_line_error(run("--db", "lp.db", *command))
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[brands]\nname = "Acme"\n[brands]\nname = "Beta"\n',
+     "Error: settings.toml: not valid TOML: Cannot declare ('brands',) twice (at line 3, column 8) "
+     "(each brand is its own [[brands]] block, with double brackets)"),
+    ('[brands]\nname = "Acme"\n',
+     "Error: settings.toml: brands: expected a list, got a table (each brand is its own [[brands]] block, "
+     "with double brackets)"),
+    ('[alerts.routes]\nchannels = ["x"]\n',
+     "Error: settings.toml: alerts.routes: expected a list, got a table (each route is its own "
+     "[[alerts.routes]] block, with double brackets)"),
+])
+def test_single_brackets_for_brands_or_routes_say_to_use_double(project: Path, body: str, expected: str) -> None:
+    (project / "settings.toml").write_text(body, encoding="utf-8")
+    assert one_line_error(run("config", "check")) == expected
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[digest]\nsend_at = "25:00"\n', "settings.toml: digest.send_at: '25:00' is not a time of day (00:00 to 23:59)"),
+    ('[schedule]\nmaintenance_at = "03:75"\n',
+     "settings.toml: schedule.maintenance_at: '03:75' is not a time of day (00:00 to 23:59)"),
+])
+def test_a_time_of_day_out_of_range_fails_config_check_not_run(project: Path, body: str, expected: str) -> None:
+    # Passed `config check`; `run` then ended with "unexpected ValueError: Error validating expression '25'".
+    (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
+    assert one_line_error(run("config", "check")) == "Error: " + expected
+    assert one_line_error(run("run")) == "Error: " + expected
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[alerts.escalation]\nchannels = ["oncall"]\n',
+     "settings.toml: alerts.escalation.channels: no channel named 'oncall' under [alerts.channels]"),
+    ('[digest]\nrecipients = ["support leads"]\n',
+     "settings.toml: digest.recipients[0]: 'support leads' is not an email address"),
+    ('[digest]\nrecipients = ["leads@acme.example"]\nsender = "listenpost"\n',
+     "settings.toml: digest.sender: 'listenpost' is not an email address (the digest's From)"),
+])
+def test_escalation_channels_and_digest_addresses_are_checked(project: Path, body: str, expected: str) -> None:
+    (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
+    assert one_line_error(run("config", "check")) == "Error: " + expected
+
+
+def test_a_named_digest_address_is_an_address(project: Path) -> None:
+    (project / "settings.toml").write_text(
+        BASE + '[digest]\nrecipients = ["Support leads <leads@acme.example>"]\nsender = "LP <lp@acme.example>"\n',
+        encoding="utf-8")
+    assert run("config", "check").exit_code == 0
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ('"-1d"', "a duration cannot be negative"),
+    ('"1w"', 'expected a duration such as 90, "15m" or "1h": seconds, or a number followed by s, m, h or d '
+             '(no weeks: "7d")'),
+])
+def test_a_duration_string_that_is_not_one_says_what_is(project: Path, value: str, expected: str) -> None:
+    # Was "... not a string" for a value that plainly is a string.
+    (project / "settings.toml").write_text(BASE + f"[alerts]\ngroup_window = {value}\n", encoding="utf-8")
+    assert one_line_error(run("config", "check")) == f"Error: settings.toml: alerts.group_window: {expected}"

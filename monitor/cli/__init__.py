@@ -61,6 +61,13 @@ class App:
     def db_label(self) -> str:
         return self.db_path or (self._settings.database if self._settings is not None else "")
 
+    def brand_name(self, brand: str | None) -> str | None:
+        """A --brand filter as settings.toml spells the brand (`--brand acme` finds "Acme")."""
+        if brand is None:
+            return None
+        wanted = brand.strip().casefold()
+        return next((b.name for b in self.settings.brands if b.name.casefold() == wanted), brand)
+
     def store(self) -> Any:
         from monitor.store import Store
 
@@ -88,6 +95,11 @@ class LazyGroup(click.Group):
             fail(ctx, str(exc), exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `listenpost mentions list | head`: the reader has what it wanted
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            ctx.exit(1)
         except OSError as exc:  # a full disk, a port in use, a folder that cannot be written
             where = f"{exc.filename}: " if exc.filename else ""
             fail(ctx, f"{where}{exc.strerror or exc}", 1, exc)

@@ -37,7 +37,7 @@ def alerts() -> None:
 def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> None:
     """Alerts newest first: status, channel, who claimed or replied, the last delivery error."""
     with app.store() as store:
-        rows = store.list_alerts(status=status, brand=brand, limit=limit)
+        rows = store.list_alerts(status=status, brand=app.brand_name(brand), limit=limit)
     if not rows:
         click.echo("No alerts.")
         return

@@ -92,7 +92,7 @@ def mentions_list(app: App, brand: str | None, source: str | None, label: str | 
                   since: str | None, triage: str | None, limit: int) -> None:
     """Newest mentions first, with their sentiment and why they were or were not alerted."""
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
+        rows = store.list_mentions(brand=app.brand_name(brand), source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), limit=limit)
     _print_mentions(app, rows)
 
@@ -105,7 +105,7 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
                     label: str | None, since: str | None, triage: str | None, limit: int) -> None:
     """Full-text search of mention text, titles and authors (every word must occur)."""
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
+        rows = store.list_mentions(brand=app.brand_name(brand), source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), search=words, limit=limit)
     _print_mentions(app, rows)
 
@@ -127,6 +127,7 @@ def status(app: App) -> None:
         size = store.size_bytes()
         total = store.count_mentions()
         jobs = store.scheduled_jobs()
+        waiting = _waiting_alerts(store)
     click.echo(f"Database: {settings.database} ({size / 1e6:.1f} MB, {total} mentions, "
                f"{labels.get('unscored', 0)} unscored in other languages)")
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
@@ -140,15 +141,52 @@ def status(app: App) -> None:
             unhealthy.append(name)
         elif run.get("last_error_at"):
             line += f", last error {_local(app, run['last_error_at'])}"
-        click.echo(line + f", next run {_next_run(app, jobs.get(f'collect:{name}'))}")
+        source = settings.sources.get(name)
+        if source is not None and source.enabled and name != "file":
+            line += f", next run {_next_run(app, jobs.get(f'collect:{name}'))}"
+        else:  # imported rows name their source too; `run` never collects it
+            line += ", not collected by `listenpost run` (" + ("imported" if name == "file" else "not enabled") + ")"
+        click.echo(line)
     click.echo("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
+    unhealthy.extend(_channel_health(app, waiting))
     unhealthy.extend(_daemon_health(app, jobs))
     if unhealthy:
         click.secho(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
         sys.exit(1)
     click.secho("Healthy.", fg="green")
+
+
+def _waiting_alerts(store: Any) -> dict[str, tuple[int, int]]:
+    """Per channel: alerts pending, and of those the ones due more than 10 minutes ago."""
+    from monitor.store import ts
+
+    overdue = ts(utcnow() - timedelta(minutes=10))
+    return {row[0]: (row[1], row[2] or 0) for row in store.conn.execute(
+        "SELECT channel, count(*), sum(next_attempt_at IS NULL OR next_attempt_at < ?) FROM alerts "
+        "WHERE status = 'pending' GROUP BY channel", [overdue])}
+
+
+def _channel_health(app: App, waiting: dict[str, tuple[int, int]]) -> list[str]:
+    """Channels whose secret is not set here and that have alerts waiting.
+
+    The daemon may run with secrets this shell lacks (systemd's secrets.env), so such a channel
+    is unhealthy only when its alerts are overdue, i.e. nothing has been able to send them.
+    """
+    from monitor.preflight import channels_missing_credentials
+
+    problems = []
+    for name, exc in channels_missing_credentials(app.settings).items():
+        pending, overdue = waiting.get(name, (0, 0))
+        if not pending:
+            continue
+        click.secho(f"  channel {inline(name)}: {pending} alert{'' if pending == 1 else 's'} waiting; "
+                    f"{exc.variable} is not set here", fg="red" if overdue else "yellow")
+        if overdue:
+            problems.append(f"alert channel {name} cannot send ({exc.variable} is not set), "
+                            f"{overdue} alert{'' if overdue == 1 else 's'} overdue")
+    return problems
 
 
 def _next_run(app: App, job: dict[str, Any] | None) -> str:

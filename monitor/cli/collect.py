@@ -39,10 +39,12 @@ def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
               help="Take FIELD (text, id, created_at, author, url, title, brand, source, kind, "
-                   "rating, language, parent_id, app_version, country) from COLUMN. Repeatable.")
+                   "rating, language, parent_id, app_version, country) from COLUMN (in JSON, author.name "
+                   "for a nested value). Repeatable.")
 @click.option("--source", "source_name", help="Source name for every row (default: a 'source' column, else 'file').")
 @click.option("--brand", help="Brand for every row (default: a 'brand' column, else matched by the brands' queries).")
-@click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822.")
+@click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822 "
+                   "(e.g. '%m/%d/%Y %I:%M %p'). Dates without a time zone are read as UTC.")
 @click.option("--no-classify", is_flag=True, help="Store only; classify later with `listenpost collect`.")
 @pass_app
 def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str | None,
@@ -59,6 +61,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     from collectors.file import FileCollector
     from monitor.pipeline import run_collector
 
+    if brand is not None:
+        brand = _configured_brand(app, brand)
     collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping),
                               source_name=source_name, brand=brand, date_format=date_format)
     classifier = None if no_classify else load_active_classifier(app)
@@ -84,6 +88,37 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         click.echo(held_back(report))
     if report.errors:  # the import stopped part-way: what was stored stays, the rest is not lost silently
         raise InputError(f"{click.format_filename(file)}: import stopped: {'; '.join(report.errors)}")
+    errors = collector.report.errors
+    if errors and len(errors) == collector.report.rows and not report.fetched:
+        raise InputError(f"{click.format_filename(file)}: nothing was imported, every row has an error"
+                         f"{_whole_file_hint(errors)}")
+
+
+def _whole_file_hint(errors: list[tuple[int, str]]) -> str:
+    """What a file whose every row fails most likely needs, said once rather than per line."""
+    import re
+    from collections import Counter
+
+    widths = Counter(m.groups() for _, e in errors if (m := re.match(r"expected (\d+) columns, found (\d+)$", e)))
+    if widths:
+        (expected, found), count = widths.most_common(1)[0]
+        if count * 2 >= len(errors) and int(found) > int(expected):
+            return (f": line 1 is read as the header and has {expected} columns, but most rows have {found}; "
+                    "if the export starts with a title block (report name, dates) above its header row, "
+                    "delete those lines and import it again")
+    line, error = errors[0]
+    return f"; the first, line {line}: {error}"
+
+
+def _configured_brand(app: App, brand: str) -> str:
+    """--brand as settings.toml spells it; a brand it does not define would never be alerted."""
+    names = [b.name for b in app.settings.brands]
+    for name in names:
+        if name == brand or name.casefold() == brand.strip().casefold():
+            return name
+    raise click.BadParameter(f"{brand!r} is not a brand in {app.settings.path or 'the settings'} "
+                             f"(brands: {', '.join(names) or 'none'}); mentions of it would never be alerted",
+                             param_hint="--brand")
 
 
 def held_back(report: Any) -> str:
@@ -157,6 +192,9 @@ def collect(app: App, source: str | None) -> None:
 def classify(app: App, file: str, output: str, model: str | None, batch_size: int) -> None:
     """Classify a CSV or JSONL file with a `text` column (and optional `id`).
 
+    The text, id and rating columns are found as `listenpost import` finds them, ignoring case
+    (`Review`, `body`, `content`, `message`; `Rating`, `stars`).
+
     Writes one JSON line per input row, in input order:
     {"id": ..., "label": "negative"|"neutral"|"positive", "alert": true|false, "scores": {"negative": p, ...}}.
     `alert` is what the pipeline would decide for a mention of a brand the text is about: a
@@ -176,4 +214,6 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
                                decide=decider(classifier, app.settings), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
-               f"({rate:.0f}/s); {report.errors} rows without text.", err=True)
+               f"({rate:.0f}/s)" + (f"; {report.errors} row{'' if report.errors == 1 else 's'} not classified "
+                                      "(each has an \"error\" in the output)" if report.errors else "")
+               + ".", err=True)

@@ -12,14 +12,7 @@ from typing import Any
 import click
 
 from monitor.cli import App, pass_app
-
-# Secrets listenpost reads, shown (masked) by `config show`.
-SECRET_VARIABLES = (
-    "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "X_BEARER_TOKEN",
-    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN",
-    "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
-)
+from monitor.config import SECRET_VARIABLES
 
 
 def starter_settings() -> str:
@@ -106,6 +99,11 @@ def config_check(app: App) -> None:
         if missing:
             click.secho(f"  {name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing),
                         fg="yellow")
+    from monitor.preflight import channels_missing_credentials
+
+    for name, exc in channels_missing_credentials(settings).items():
+        click.secho(f"  alert channel {name}: missing {exc.variable}; its alerts wait in the outbox until it is set",
+                    fg="yellow")
 
 
 @click.command()

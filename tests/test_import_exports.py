@@ -1,0 +1,311 @@
+"""Exports as social tools write them: capitalised headers, mapped columns that are absent, US dates."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from collectors.file import FileCollector
+from monitor.pipeline import run_collector
+from monitor.store import Store
+
+SETTINGS = """
+[[brands]]
+name = "Brewmatic"
+queries = ["brewmatic"]
+
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "alerts.jsonl" }
+
+[[alerts.routes]]
+channels = ["file"]
+"""
+
+# An app-review export (AppFollow-like): capitalised headers, a space after one comma.
+REVIEWS = """Date,Rating,Title,Review, Author,Version,Country
+2026-11-20T10:00:00Z,1,Broken,"Brewmatic leaks.
+Second unit.",ann,3.0.1,gb
+2026-11-21T10:00:00Z,5,Great,Brewmatic makes a lovely flat white ☕,bob,3.1.0,us
+"""
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(SETTINGS)
+
+
+def _import(store: Store, settings, path, lexicon, **kwargs):
+    collector = FileCollector(settings, path, **kwargs)
+    return collector, run_collector(store, settings, collector, kind="import", classifier=lexicon)
+
+
+def test_capitalised_headers_are_the_known_columns(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(codecs.BOM_UTF8 + REVIEWS.encode("utf-8"))  # as Excel saves "CSV UTF-8"
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == []
+    assert report.new == 2
+    rows = {r["author"]: store.mention(r["source"], r["external_id"]) for r in store.list_mentions()}
+    assert rows["ann"]["rating"] == 1 and rows["ann"]["kind"] == "review"
+    assert rows["ann"]["app_version"] == "3.0.1" and rows["ann"]["country"] == "gb"
+    assert rows["ann"]["text"] == "Brewmatic leaks.\nSecond unit."
+    assert rows["bob"]["rating"] == 5
+
+
+def test_a_mapped_column_matches_whatever_its_case(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "sprout.csv"
+    path.write_text("Date,Message Type,Message\n2026-11-20T10:00:00Z,Received Mention,Brewmatic broke\n",
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon, mapping={"text": "message"})
+    assert collector.report.errors == [] and report.new == 1
+
+
+def test_missing_columns_are_named_with_the_columns_there_are(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "sprout.csv"
+    path.write_text("Date,Network,Message\n2026-11-20T10:00:00Z,Twitter,Brewmatic broke\n", encoding="utf-8")
+    collector, _ = _import(store, settings, path, lexicon, mapping={"text": "Mesage"})
+    [(line, error)] = collector.report.errors
+    assert line == 2
+    assert error == ("no column 'Mesage' (from --map text=Mesage); "
+                     "the columns are 'Date', 'Network', 'Message'")
+
+    path.write_text("When,Body text\n2026-11-20T10:00:00Z,Brewmatic broke\n", encoding="utf-8")
+    collector, _ = _import(store, settings, path, lexicon)
+    [(_, error)] = collector.report.errors
+    assert "--map text=COLUMN" in error and "'When', 'Body text'" in error
+
+
+def test_an_unreadable_date_points_at_date_format(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "sprout.csv"
+    path.write_text("Date,Message\n11/28/2026 2:03 pm,Brewmatic broke\n", encoding="utf-8")
+    collector, _ = _import(store, settings, path, lexicon)
+    [(_, error)] = collector.report.errors
+    assert error.startswith("cannot read the date '11/28/2026 2:03 pm': give its format with --date-format")
+    collector, report = _import(store, settings, path, lexicon, date_format="%m/%d/%Y %I:%M %p")
+    assert collector.report.errors == [] and report.new == 1
+    assert store.list_mentions()[0]["created_at"] == "2026-11-28T14:03:00.000Z"
+
+
+def test_a_reddit_score_is_upvotes_not_stars(store, settings, tmp_path, lexicon) -> None:
+    # 5 upvotes read as 5 stars made this complaint "positive" and never alerted; 153 failed the row.
+    path = tmp_path / "reddit.csv"
+    path.write_text("id,created_utc,author,score,type,body\n"
+                    "k1,1795900000,ann,5,comment,Brewmatic lost my order again. Terrible awful service.\n"
+                    "k2,1795900100,bob,153,submission,Brewmatic broke after a week. Awful.\n",
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon, mapping={"created_at": "created_utc"})
+    assert collector.report.errors == [] and report.new == 2
+    rows = {r["external_id"]: store.mention("file", r["external_id"]) for r in store.list_mentions()}
+    assert rows["k1"]["rating"] is None and rows["k1"]["kind"] == "comment"
+    assert rows["k2"]["rating"] is None and rows["k2"]["kind"] == "post"
+    assert report.alerts == 2
+
+
+def test_a_play_console_star_rating_is_the_rating(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + (
+        "Review Submit Date and Time,Star Rating,Review Text\n"
+        "2026-11-22T00:10:00Z,2,Brewmatic app keeps logging me out\n").encode("utf-16-le"))
+    collector, report = _import(store, settings, path, lexicon, mapping={"created_at": "Review Submit Date and Time",
+                                                                         "text": "Review Text"})
+    assert collector.report.errors == [] and report.new == 1
+    assert store.mention("file", store.list_mentions()[0]["external_id"])["rating"] == 2
+
+
+BRANDWATCH = """Report:,Mentions export
+Brand:,Brewmatic
+From:,2026-11-23
+To:,2026-11-29
+
+Date,Title,Url,Author,Full Text
+2026-11-23 10:00:12.0,,https://x.example/1,ann,Brewmatic leaks everywhere
+2026-11-23 11:00:12.0,,https://x.example/2,bob,Brewmatic is lovely
+"""
+
+
+def test_a_file_whose_every_row_fails_is_an_error_saying_why_once(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    (tmp_path / "bw.csv").write_text(BRANDWATCH, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "bw.csv"])
+    assert result.exit_code == 2
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: bw.csv: nothing was imported, every row has an error: line 1 is read as "
+                           "the header and has 2 columns, but most rows have 5; if the export starts with a title")
+
+    (tmp_path / "bw.csv").write_text(BRANDWATCH.split("\n\n", 1)[1], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "bw.csv", "--map", "text=Full Text"])
+    assert result.exit_code == 0, result.output
+    assert "2 new mentions" in result.output
+    # Some rows imported, some not: the errors are listed and the command succeeds.
+    (tmp_path / "half.csv").write_text("Date,Text\n2026-11-23,Brewmatic broke\nsoon,Brewmatic broke\n",
+                                       encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "half.csv"])
+    assert result.exit_code == 0 and "1 new mentions" in result.output
+    # Every row already stored is no error either.
+    assert CliRunner().invoke(cli, ["import", "half.csv"]).exit_code == 0
+
+
+def test_classify_reads_the_columns_import_reads(tmp_path, monkeypatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "reviews.csv").write_bytes(codecs.BOM_UTF8 + REVIEWS.encode("utf-8"))
+    result = CliRunner().invoke(cli, ["classify", "reviews.csv", "--model", "lexicon", "-o", "out.jsonl"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["label"] for r in rows] == ["negative", "positive"]  # "Review" is the text; 1 star alerts
+    assert rows[0]["alert"] is True and "error" not in rows[0]
+    assert "2 texts classified" in result.output and "not classified" not in result.output
+    # A bad rating is no row "without text".
+    (tmp_path / "bad.csv").write_text("text,rating\nfine,4\nBrewmatic broke,10\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["classify", "bad.csv", "--model", "lexicon"])
+    assert "1 row not classified (each has an \"error\" in the output)" in result.output
+    assert "rating must be 1 to 5" in result.output
+
+
+def test_import_brand_must_be_a_configured_brand(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    (tmp_path / "in.csv").write_text("date,text\n2026-11-23,It broke after a week. Terrible awful.\n",
+                                     encoding="utf-8")
+    # A typo stored the rows under a brand no route knows: never alerted, and nothing said so.
+    result = CliRunner().invoke(cli, ["import", "in.csv", "--brand", "Brewmatik"])
+    assert result.exit_code == 2
+    assert ("'Brewmatik' is not a brand in settings.toml (brands: Brewmatic); mentions of it would never "
+            "be alerted") in result.output
+    assert not (tmp_path / "listenpost.db").exists() or "new mentions" not in result.output
+    result = CliRunner().invoke(cli, ["import", "in.csv", "--brand", "brewmatic"])
+    assert result.exit_code == 0 and "1 alerts queued" in result.output
+    assert "Brewmatic" in CliRunner().invoke(cli, ["mentions", "list"]).output
+
+
+def test_two_rows_with_the_same_date_and_text_are_named_not_counted_as_already_stored(
+        store, settings, tmp_path, lexicon) -> None:
+    # App-store exports give a day, not a time: two customers writing "Brewmatic great" that day
+    # had one id, and the second was reported as "already stored" on the file's first import.
+    path = tmp_path / "reviews.csv"
+    path.write_text("Date,Rating,Review,Author\n2026-11-20,5,Brewmatic great,ann\n"
+                    "2026-11-20,1,Brewmatic broke,bob\n2026-11-20,5,Brewmatic great,carl\n", encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert report.new == 2 and report.fetched == 2
+    assert collector.report.errors == [(4, "the same date and text as line 2, so it is stored once "
+                                           "(an 'id' column keeps rows apart)")]
+    # Rows with their own ids are kept apart by them.
+    path.write_text("id,Date,Review\na,2026-11-21,Brewmatic great\nb,2026-11-21,Brewmatic great\n", encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 2
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENPOST_")}
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    rows = "".join(f"r{i},2026-11-2{i % 9}T10:00:00Z,Brewmatic review number {i} is fine\n" for i in range(3000))
+    (tmp_path / "in.csv").write_text("id,date,text\n" + rows, encoding="utf-8")
+    listenpost = [sys.executable, "-m", "monitor"]
+    subprocess.run([*listenpost, "import", "in.csv", "--no-classify"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=300)
+    done = subprocess.run(f"{' '.join(listenpost)} mentions list --limit 3000 | head -1", shell=True,
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.stdout.count("\n") == 1
+    assert done.stderr == ""  # was "Error: Broken pipe"
+
+
+def test_brand_filters_ignore_case(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n' + SETTINGS, encoding="utf-8")
+    (tmp_path / "in.csv").write_text("date,text\n2026-11-23,Brewmatic broke after a week. Terrible awful.\n",
+                                     encoding="utf-8")
+    assert CliRunner().invoke(cli, ["import", "in.csv"]).exit_code == 0
+    for command in (["mentions", "list"], ["mentions", "search", "broke"], ["alerts", "list"]):
+        result = CliRunner().invoke(cli, [*command, "--brand", "brewmatic"])
+        assert result.exit_code == 0 and "Brewmatic broke" in result.output, (command, result.output)
+    assert "No mentions match." in CliRunner().invoke(cli, ["mentions", "list", "--brand", "Nobody"]).output
+
+
+def test_a_json_array_export_is_read_as_its_objects(store, settings, tmp_path, lexicon) -> None:
+    import json
+
+    rows = [{"url": f"https://forum.example/{i}", "published": f"2026-11-28T14:0{i}:12+01:00",
+             "content": f"Brewmatic broke again {i}, awful"} for i in range(3)]
+    path = tmp_path / "talkwalker.json"
+    path.write_text(json.dumps(rows, indent=2), encoding="utf-8")  # was 29 "not valid JSON" lines
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 3
+    assert store.count_mentions() == 3
+    # On one line, in a .jsonl file, too.
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.fetched == 3 and report.new == 0
+    # A broken object is named at its line; what came before it is imported.
+    path = tmp_path / "broken.json"
+    path.write_text('[\n {"content": "Brewmatic fine", "published": "2026-11-28"},\n {"content": oops}\n]\n',
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert report.new == 1
+    assert collector.report.errors == [(3, "not valid JSON (Expecting value at column 14); "
+                                           "the rest of the array cannot be read")]
+
+
+def test_a_nested_json_author_is_its_name_and_map_takes_dotted_paths(store, settings, tmp_path, lexicon) -> None:
+    import json
+
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps({"id": "a1", "published": "2026-11-28T10:00:00Z", "content": "Brewmatic broke",
+                                "author": {"name": "Ann B", "followers": 10},
+                                "extra": {"headline": "Brewmatic review"}}) + "\n", encoding="utf-8")
+    _import(store, settings, path, lexicon)
+    assert store.mention("file", "a1")["author"] == "Ann B"  # was "{'name': 'Ann B', 'followers': 10}"
+    path.write_text(json.dumps({"id": "a2", "published": "2026-11-28T10:00:00Z",
+                                "post": {"body": "Brewmatic broke", "by": {"handle": "@ann"}}}) + "\n",
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon,
+                                mapping={"text": "post.body", "author": "post.by.handle"})
+    assert collector.report.errors == [] and report.new == 1
+    assert store.mention("file", "a2")["author"] == "@ann"
+
+
+def test_a_tweets_source_column_is_its_app_not_the_source(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "tweets.csv"
+    path.write_text('id,created_at,screen_name,text,source\n'
+                    '1,Sat Nov 28 14:03:12 +0000 2026,ann,Brewmatic broke.,"<a href=""http://twitter.com/download/'
+                    'iphone"" rel=""nofollow"">Twitter for iPhone</a>"\n'
+                    '2,Sat Nov 28 15:03:12 +0000 2026,bob,Brewmatic is great,Twitter Web App\n'
+                    '3,Sat Nov 28 16:03:12 +0000 2026,cat,Brewmatic again,trustpilot\n', encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 3
+    assert {(r["external_id"], r["source"]) for r in store.list_mentions()} == {
+        ("1", "file"), ("2", "file"), ("3", "trustpilot")}
+    [(line, note)] = collector.report.notes  # said once, not per row
+    assert line == 2 and "not a source name" in note and "--source" in note
