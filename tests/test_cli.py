@@ -174,3 +174,16 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
         assert own == 0
     # Terminal control characters in hostile text never reach the screen.
     assert "\u202e" not in first and "\x1b" not in first
+
+
+def test_import_counts_rows_dropped_as_the_brands_own_accounts(runner, project) -> None:
+    """Every row read is accounted for: replies by ignore_authors are named, not silently missing."""
+    Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
+                                                      'queries = ["acme"]\nignore_authors = ["AcmeHelp"]'),
+                                     encoding="utf-8")
+    rows = ROWS + [{"id": "r1", "text": "Sorry about your Acme parcel, please DM us", "author": "AcmeHelp",
+                    "created_at": "2026-11-20T13:00:00Z"}]
+    Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = run(runner, "import", "export.jsonl")
+    assert ("Read 4 rows: 3 new mentions, 0 already stored, 0 lines with errors, "
+            "1 skipped as posted by the brand's own accounts (ignore_authors).") in out

@@ -76,6 +76,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         f"{report.fetched - report.new} already stored, {len(collector.report.errors)} "
         f"line{'' if len(collector.report.errors) == 1 else 's'} with errors"
         + (f", {collector.report.unmatched} matched no brand" if collector.report.unmatched else "")
+        + (f", {report.own_accounts} skipped as posted by the brand's own accounts (ignore_authors)"
+           if report.own_accounts else "")
         + "."
     )
     if classifier is not None:
