@@ -187,3 +187,17 @@ def test_import_counts_rows_dropped_as_the_brands_own_accounts(runner, project) 
     out = run(runner, "import", "export.jsonl")
     assert ("Read 4 rows: 3 new mentions, 0 already stored, 0 lines with errors, "
             "1 skipped as posted by the brand's own accounts (ignore_authors).") in out
+
+
+def test_triage_alerted_lists_only_mentions_a_route_queued(runner, project) -> None:
+    """A negative about a brand that no route takes was sent to nobody: it is not listed as alerted."""
+    Path("settings.toml").write_text(
+        SETTINGS.replace('[classifier]', '[[brands]]\nname = "Rival"\nqueries = ["rival"]\n\n[classifier]')
+        .replace('channels = ["file"]', 'brands = ["Acme"]\nchannels = ["file"]'), encoding="utf-8")
+    rows = ROWS + [{"id": "r1", "text": "Rival lost my parcel, worst service ever, I am furious",
+                    "created_at": "2026-11-20T13:00:00Z", "author": "dee"}]
+    Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert "1 alerts queued" in run(runner, "import", "export.jsonl")
+    alerted = run(runner, "mentions", "list", "--triage", "alerted")
+    assert "Acme lost my parcel" in alerted and "Rival lost my parcel" not in alerted
+    assert "Rival lost my parcel" in run(runner, "mentions", "list", "--label", "negative")
