@@ -142,6 +142,22 @@ def test_classify_output_contract(runner, project) -> None:
     assert lines[1]["label"] is None and "no 'text' value" in lines[1]["error"]
 
 
+def test_classify_does_not_score_other_languages_as_english(runner, project) -> None:
+    """As in the pipeline: another language is "unscored", unless a star rating gives the verdict."""
+    rows = [{"id": "es", "text": "Mi botella gotea y nadie de soporte me responde desde hace una semana."},
+            {"id": "de", "text": "Die App stürzt ständig ab und die Synchronisierung funktioniert nicht mehr.",
+             "rating": 1},
+            {"id": "en", "text": "I hate this so much"}]
+    Path("in.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["classify", "in.jsonl", "--model", "lexicon", "-o", "out.jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = {line["id"]: line for line in map(json.loads, Path("out.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert lines["es"] == {"id": "es", "label": "unscored", "alert": False, "scores": None}
+    assert lines["de"] == {"id": "de", "label": "negative", "alert": True, "scores": None}
+    assert lines["en"]["label"] == "negative" and lines["en"]["scores"] is not None
+    assert "1 texts classified" in result.output and "2 in languages the model does not cover" in result.output
+
+
 def test_classify_without_ids_numbers_rows(runner, project) -> None:
     Path("in.jsonl").write_text('{"text": "awful"}\n{"text": "great"}\n', encoding="utf-8")
     result = runner.invoke(cli, ["classify", "in.jsonl", "--model", "lexicon"])

@@ -178,4 +178,6 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
                                decide=decider(classifier, app.settings), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
-               f"({rate:.0f}/s); {report.errors} rows without text.", err=True)
+               f"({rate:.0f}/s); {report.errors} rows without text"
+               + (f"; {report.unscored} in languages the model does not cover (label \"unscored\","
+                  " or their star rating's verdict)" if report.unscored else "") + ".", err=True)
