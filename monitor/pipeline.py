@@ -104,9 +104,12 @@ def _normalize(settings: Settings, mentions: Iterable[Mention]) -> list[Mention]
     ignored = {
         b.name: {a.lower().lstrip("@") for a in b.ignore_authors} for b in settings.brands
     }
+    # A post that names no brand (a support account's reply, say) is dropped when its author is
+    # any brand's own account: it would otherwise be counted, and often scored negative, as "other".
+    anyone = set().union(*ignored.values()) if ignored else set()
     out = []
     for m in mentions:
-        if m.author and m.author.lower().lstrip("@") in ignored.get(m.brand, ()):
+        if m.author and m.author.lower().lstrip("@") in (ignored.get(m.brand, ()) if m.brand else anyone):
             continue
         out.append(m)
     return out

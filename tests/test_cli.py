@@ -217,3 +217,19 @@ def test_triage_alerted_lists_only_mentions_a_route_queued(runner, project) -> N
     alerted = run(runner, "mentions", "list", "--triage", "alerted")
     assert "Acme lost my parcel" in alerted and "Rival lost my parcel" not in alerted
     assert "Rival lost my parcel" in run(runner, "mentions", "list", "--label", "negative")
+
+
+def test_import_drops_replies_of_the_brands_own_accounts_that_name_no_brand(runner, project) -> None:
+    """A support reply ("Sorry your order is late, DM us") names no brand; it is still the brand's own post."""
+    Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
+                                                      'queries = ["acme"]\nignore_authors = ["@AcmeHelp"]'),
+                                     encoding="utf-8")
+    rows = ROWS + [{"id": "r2", "text": "So sorry your order is late, please DM us the number", "author": "acmehelp",
+                    "created_at": "2026-11-20T14:00:00Z"},
+                   {"id": "r3", "text": "My order is late again, terrible", "author": "dee",
+                    "created_at": "2026-11-20T15:00:00Z"}]
+    Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = run(runner, "import", "export.jsonl")
+    assert "Read 5 rows: 4 new mentions" in out and "1 skipped as posted by the brand's own accounts" in out
+    listed = run(runner, "mentions", "list")
+    assert "So sorry your order" not in listed and "My order is late again" in listed
