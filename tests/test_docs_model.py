@@ -28,3 +28,8 @@ def test_model_doc_has_each_section_once() -> None:
     doc = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
     headings = re.findall(r"^## .+$", doc, flags=re.M)
     assert len(headings) == len(set(headings)), headings
+
+
+def test_readme_says_imported_app_reviews_need_a_brand() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "An export carries no app id" in readme and "Give them a `brand` column (or `--brand`)" in readme
