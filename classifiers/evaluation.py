@@ -89,6 +89,7 @@ def render(
     negative_scores: Sequence[float],
     *,
     alerts: Sequence[tuple[float, Sequence[bool]]] = (),
+    labeled: Sequence[tuple[float, Sequence[bool]]] = (),
     label_threshold: float | None = None,
     alert_threshold: float | None = None,
 ) -> str:
@@ -96,6 +97,8 @@ def render(
 
     ``alerts`` holds, per alert threshold, which texts the pipeline would alert on (spam and
     star-rating rules applied): the second decision, measured against the gold negatives.
+    ``labeled`` holds, per negative threshold, which texts the pipeline would label negative (star
+    ratings applied, as in stats and the digest); without it the label is the score alone.
     """
     lines = [f"model: {name}   texts: {len(gold)}"]
     lines.append(f"macro-recall {macro_recall(gold, predicted):.3f}   accuracy {accuracy(gold, predicted):.3f}")
@@ -109,10 +112,12 @@ def render(
     for label, row in zip(LABELS, confusion_matrix(gold, predicted), strict=True):
         lines.append(f"{label:<10}" + "".join(f"{n:>10}" for n in row))
     lines.append("")
-    lines.append("labeled negative when score >= threshold (stats, digest)")
+    lines.append("labeled negative when score >= threshold, star ratings applied (stats, digest)"
+                 if labeled else "labeled negative when score >= threshold (stats, digest)")
     lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{'flagged':>9}")
-    for threshold, precision, recall, f1 in negative_by_threshold(gold, negative_scores):
-        flagged = sum(s >= threshold for s in negative_scores)
+    by_threshold = labeled or [(t, [s >= t for s in negative_scores]) for t in DEFAULT_THRESHOLDS]
+    for threshold, flags in by_threshold:
+        precision, recall, f1, flagged = flagged_quality(gold, flags)
         mark = "  <- negative_threshold" if _same(threshold, label_threshold) else ""
         lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{flagged:>9}{mark}")
     if alerts:

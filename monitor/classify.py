@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class ClassifyReport:
     rows: int = 0
     scored: int = 0
+    unscored: int = 0  # languages the model does not cover
     errors: int = 0
     seconds: float = 0.0
 
@@ -54,6 +55,17 @@ def _row_id(row: Row, index: int) -> Any:
         return clean_text(value, limit=200) if isinstance(value, str) else value \
             if isinstance(value, int | float) else clean_text(str(value), limit=200)
     return index
+
+
+def _covered(classifier: Classifier, text: str) -> bool:
+    """Whether the model reads the text's language (no confident language counts as covered)."""
+    from classifiers.language import detect_language
+
+    languages = getattr(classifier, "languages", None)
+    if languages is None:
+        return True
+    language = detect_language(text)
+    return not language or language in languages
 
 
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
@@ -98,15 +110,27 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 texts.append(text)
                 ratings.append(rating)
                 outputs.append({"id": ids[-1]})
-        scored = classifier.classify(texts) if texts else []
-        for pos, text, rating, scores in zip(positions, texts, ratings, scored, strict=True):
+        # As the pipeline does: a language the model does not cover is not scored as English;
+        # it is "unscored", unless a star rating gives the customer's verdict.
+        readable = [_covered(classifier, text) for text in texts]
+        scored = iter(classifier.classify([t for t, ok in zip(texts, readable, strict=True) if ok])
+                      if any(readable) else [])
+        for pos, text, rating, ok in zip(positions, texts, ratings, readable, strict=True):
+            if not ok:
+                from alerts import triage
+
+                decision = triage.by_rating(text, rating) or triage.unscored()
+                report.unscored += 1
+                outputs[pos].update(label=decision.label, alert=decision.alert, scores=None)
+                continue
+            scores = next(scored)
             decision = decide(scores, text, rating)
             outputs[pos].update(label=decision.label, alert=decision.alert,
                                 scores={k: round(v, 9) for k, v in scores.as_dict().items()})
         for line in outputs:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         report.rows += len(batch)
-        report.scored += len(texts)
+        report.scored += len(texts) - readable.count(False)
         if progress:
             progress(len(batch))
     report.seconds = time.perf_counter() - started

@@ -40,6 +40,7 @@ class RunReport:
     unscored: int = 0
     alerts: int = 0
     skipped: int = 0
+    own_accounts: int = 0  # dropped: posted by a brand's ignore_authors
     # Kept but not alerted: negatives below the alert threshold, spam, posts about no brand.
     worth_a_look: int = 0
     spam: int = 0
@@ -56,6 +57,7 @@ class RunReport:
         self.worth_a_look += other.worth_a_look
         self.spam += other.spam
         self.off_topic += other.off_topic
+        self.own_accounts += other.own_accounts
 
 
 @dataclass
@@ -68,6 +70,7 @@ class IngestResult:
     worth_a_look: int = 0
     spam: int = 0
     off_topic: int = 0
+    own_accounts: int = 0
     new_mentions: list[Mention] = field(default_factory=list)
 
 
@@ -101,9 +104,12 @@ def _normalize(settings: Settings, mentions: Iterable[Mention]) -> list[Mention]
     ignored = {
         b.name: {a.lower().lstrip("@") for a in b.ignore_authors} for b in settings.brands
     }
+    # A post that names no brand (a support account's reply, say) is dropped when its author is
+    # any brand's own account: it would otherwise be counted, and often scored negative, as "other".
+    anyone = set().union(*ignored.values()) if ignored else set()
     out = []
     for m in mentions:
-        if m.author and m.author.lower().lstrip("@") in ignored.get(m.brand, ()):
+        if m.author and m.author.lower().lstrip("@") in (ignored.get(m.brand, ()) if m.brand else anyone):
             continue
         out.append(m)
     return out
@@ -166,8 +172,9 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
 def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],
            classifier: Classifier | None) -> IngestResult:
     """Store a batch, classify what is new and route alerts. Re-ingesting adds nothing."""
+    mentions = list(mentions)
     batch = _normalize(settings, mentions)
-    result = IngestResult(fetched=len(batch))
+    result = IngestResult(fetched=len(batch), own_accounts=len(mentions) - len(batch))
     # One transaction: a process killed after storing a mention but before its verdict and
     # alerts would leave it stored, so never seen as new again, and its alert would be lost.
     with store.transaction():

@@ -455,7 +455,9 @@ class Store:
         a triage reason (alerts.triage) or ``alerted``."""
         where, params = [], []
         if reason == "alerted":
-            where.append("c.label = 'negative' AND " + ALERTED)
+            # Alerted means a route queued it: a negative of a brand no route takes was sent to no one.
+            where.append("c.label = 'negative' AND " + ALERTED + " AND EXISTS (SELECT 1 FROM alerts a"
+                         " WHERE a.source = m.source AND a.external_id = m.external_id)")
         elif reason:
             where.append("c.reason = ?")
             params.append(reason)

@@ -348,6 +348,28 @@ def test_eval_command_compares_two_models(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.output.count("lexicon") >= 4
 
 
+def test_eval_label_table_applies_star_ratings_like_the_per_class_table(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The row marked negative_threshold is the pipeline's label, so it agrees with the per-class row."""
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "gold.csv"
+    rows = ["text,label,rating",
+            '"Love this app, use it every day",positive,1',        # 1 star: labeled negative
+            '"Crashes constantly, lost all my data",negative,5',   # 5 stars: labeled positive
+            '"Terrible, broken, awful, worst ever",negative,',
+            '"Great, lovely, works perfectly",positive,']
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["eval", str(data), "--model", "lexicon", "--threshold", "0.5"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    negative = next(line for line in out.splitlines() if line.startswith("negative "))
+    precision, recall = (float(x) for x in negative.split()[1:3])
+    assert (precision, recall) == (0.5, 0.5)
+    marked = next(line for line in out.splitlines() if line.endswith("<- negative_threshold"))
+    assert marked.split()[1:5] == ["0.500", "0.500", "0.500", "2"], marked
+    assert "star ratings applied (stats, digest)" in out
+
+
 def test_training_learns_from_staff_corrections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from monitor.store import Store
 

@@ -142,6 +142,22 @@ def test_classify_output_contract(runner, project) -> None:
     assert lines[1]["label"] is None and "no 'text' value" in lines[1]["error"]
 
 
+def test_classify_does_not_score_other_languages_as_english(runner, project) -> None:
+    """As in the pipeline: another language is "unscored", unless a star rating gives the verdict."""
+    rows = [{"id": "es", "text": "Mi botella gotea y nadie de soporte me responde desde hace una semana."},
+            {"id": "de", "text": "Die App stürzt ständig ab und die Synchronisierung funktioniert nicht mehr.",
+             "rating": 1},
+            {"id": "en", "text": "I hate this so much"}]
+    Path("in.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["classify", "in.jsonl", "--model", "lexicon", "-o", "out.jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = {line["id"]: line for line in map(json.loads, Path("out.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert lines["es"] == {"id": "es", "label": "unscored", "alert": False, "scores": None}
+    assert lines["de"] == {"id": "de", "label": "negative", "alert": True, "scores": None}
+    assert lines["en"]["label"] == "negative" and lines["en"]["scores"] is not None
+    assert "1 texts classified" in result.output and "2 in languages the model does not cover" in result.output
+
+
 def test_classify_without_ids_numbers_rows(runner, project) -> None:
     Path("in.jsonl").write_text('{"text": "awful"}\n{"text": "great"}\n', encoding="utf-8")
     result = runner.invoke(cli, ["classify", "in.jsonl", "--model", "lexicon"])
@@ -174,3 +190,46 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
         assert own == 0
     # Terminal control characters in hostile text never reach the screen.
     assert "\u202e" not in first and "\x1b" not in first
+
+
+def test_import_counts_rows_dropped_as_the_brands_own_accounts(runner, project) -> None:
+    """Every row read is accounted for: replies by ignore_authors are named, not silently missing."""
+    Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
+                                                      'queries = ["acme"]\nignore_authors = ["AcmeHelp"]'),
+                                     encoding="utf-8")
+    rows = ROWS + [{"id": "r1", "text": "Sorry about your Acme parcel, please DM us", "author": "AcmeHelp",
+                    "created_at": "2026-11-20T13:00:00Z"}]
+    Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = run(runner, "import", "export.jsonl")
+    assert ("Read 4 rows: 3 new mentions, 0 already stored, 0 lines with errors, "
+            "1 skipped as posted by the brand's own accounts (ignore_authors).") in out
+
+
+def test_triage_alerted_lists_only_mentions_a_route_queued(runner, project) -> None:
+    """A negative about a brand that no route takes was sent to nobody: it is not listed as alerted."""
+    Path("settings.toml").write_text(
+        SETTINGS.replace('[classifier]', '[[brands]]\nname = "Rival"\nqueries = ["rival"]\n\n[classifier]')
+        .replace('channels = ["file"]', 'brands = ["Acme"]\nchannels = ["file"]'), encoding="utf-8")
+    rows = ROWS + [{"id": "r1", "text": "Rival lost my parcel, worst service ever, I am furious",
+                    "created_at": "2026-11-20T13:00:00Z", "author": "dee"}]
+    Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert "1 alerts queued" in run(runner, "import", "export.jsonl")
+    alerted = run(runner, "mentions", "list", "--triage", "alerted")
+    assert "Acme lost my parcel" in alerted and "Rival lost my parcel" not in alerted
+    assert "Rival lost my parcel" in run(runner, "mentions", "list", "--label", "negative")
+
+
+def test_import_drops_replies_of_the_brands_own_accounts_that_name_no_brand(runner, project) -> None:
+    """A support reply ("Sorry your order is late, DM us") names no brand; it is still the brand's own post."""
+    Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
+                                                      'queries = ["acme"]\nignore_authors = ["@AcmeHelp"]'),
+                                     encoding="utf-8")
+    rows = ROWS + [{"id": "r2", "text": "So sorry your order is late, please DM us the number", "author": "acmehelp",
+                    "created_at": "2026-11-20T14:00:00Z"},
+                   {"id": "r3", "text": "My order is late again, terrible", "author": "dee",
+                    "created_at": "2026-11-20T15:00:00Z"}]
+    Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = run(runner, "import", "export.jsonl")
+    assert "Read 5 rows: 4 new mentions" in out and "1 skipped as posted by the brand's own accounts" in out
+    listed = run(runner, "mentions", "list")
+    assert "So sorry your order" not in listed and "My order is late again" in listed

@@ -80,6 +80,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         f"{report.fetched - report.new} already stored, {len(collector.report.errors)} "
         f"line{'' if len(collector.report.errors) == 1 else 's'} with errors"
         + (f", {collector.report.unmatched} matched no brand" if collector.report.unmatched else "")
+        + (f", {report.own_accounts} skipped as posted by the brand's own accounts (ignore_authors)"
+           if report.own_accounts else "")
         + "."
     )
     if classifier is not None:
@@ -216,4 +218,5 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
                f"({rate:.0f}/s)" + (f"; {report.errors} row{'' if report.errors == 1 else 's'} not classified "
                                       "(each has an \"error\" in the output)" if report.errors else "")
-               + ".", err=True)
+               + (f"; {report.unscored} in languages the model does not cover (label \"unscored\","
+                  " or their star rating's verdict)" if report.unscored else "") + ".", err=True)

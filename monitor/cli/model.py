@@ -303,6 +303,8 @@ def eval_command(
                 f"{classifier.name} (negative threshold {threshold:g}, alert threshold {alerting:g})",
                 gold, predicted, [s.negative for s in scores],
                 alerts=[(t, [d.alert for d in decisions(t, min(t, threshold))]) for t in table],
+                labeled=[(t, [d.label == "negative" for d in decisions(t, t)])
+                         for t in sorted({*DEFAULT_THRESHOLDS, threshold})],
                 label_threshold=threshold, alert_threshold=alerting,
             )
         )
