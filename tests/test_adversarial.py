@@ -1,0 +1,64 @@
+"""Inputs found by adversarial testing that lost data or crashed a command; each test is a regression."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from monitor.cli import cli
+from monitor.records import Mention
+from monitor.store import Store
+
+SETTINGS = """
+timezone = "America/New_York"
+[classifier]
+model = "lexicon"
+[[brands]]
+name = "Acme"
+queries = ["Acme"]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "settings.toml").write_text(SETTINGS, encoding="utf-8")
+    return tmp_path
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", "lp.db", *args])
+
+
+def no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+def rows(sql: str) -> list[tuple]:
+    with sqlite3.connect("lp.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_nul_in_an_id_is_that_lines_error_not_a_silent_merge(project: Path) -> None:
+    (project / "a.csv").write_text("id,text,created_at\nab,Acme is awful,2026-11-01T00:00:00Z\n", encoding="utf-8")
+    (project / "b.csv").write_text("id,text,created_at\na\x00b,Acme broke my order,2026-11-02T00:00:00Z\n"
+                                   "c\x00d,Acme is the worst,2026-11-02T00:00:00Z\n", encoding="utf-8")
+    assert run("import", "a.csv").exit_code == 0
+    result = run("import", "b.csv")
+    no_traceback(result)
+    assert "line 2: id: holds a NUL character" in result.output
+    assert "line 3: id: holds a NUL character" in result.output
+    assert "0 already stored, 2 lines with errors" in result.output
+    assert rows("SELECT external_id, text FROM mentions") == [("ab", "Acme is awful")]
+
+
+def test_a_mention_whose_id_needs_cleaning_is_new_and_judged(tmp_path: Path) -> None:
+    with Store(tmp_path / "lp.db") as store:
+        made = Mention(source="x", external_id="c\x00d", text="t", created_at=datetime.now(UTC))
+        new = store.save_mentions([made])
+        assert [m.key for m in new] == [("x", "cd")]  # the key as stored: classified and alerted under it
