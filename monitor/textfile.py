@@ -245,6 +245,9 @@ def count_rows(path: str | Path) -> int:
     return max(0, lines - (file_format(path) == "csv"))
 
 
+MIN_YEAR, MAX_YEAR = 1000, 9998
+
+
 def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
     """A timezone-aware UTC datetime from ISO 8601, epoch seconds, RFC 2822 or ``fmt``."""
     if isinstance(value, datetime):
@@ -276,7 +279,15 @@ def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
                     raise ValueError(f"cannot read the date {quote_value(text)}") from None
     else:
         raise ValueError(f"cannot read the date {quote_value(value)}")
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    try:
+        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"the date {quote_value(value)} is out of range") from None
+    # Year 1 or 9999 is stored, then every list or digest that shows it in a time zone west or
+    # east of UTC, or looks 30 days back from it, overflows: such a date is that line's error.
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise ValueError(f"the date {quote_value(value)} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
+    return dt
 
 
 def quote_value(value: Any, limit: int = 40) -> str:

@@ -62,3 +62,18 @@ def test_a_mention_whose_id_needs_cleaning_is_new_and_judged(tmp_path: Path) -> 
         made = Mention(source="x", external_id="c\x00d", text="t", created_at=datetime.now(UTC))
         new = store.save_mentions([made])
         assert [m.key for m in new] == [("x", "cd")]  # the key as stored: classified and alerted under it
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T03:00:00+05:00",
+                                  "9999-12-31T23:00:00-05:00", "0999-06-01"])
+def test_dates_at_the_ends_of_the_calendar_are_that_lines_error(project: Path, date: str) -> None:
+    (project / "d.csv").write_text(f"id,text,created_at\ny0,Acme is awful,{date}\n"
+                                   "y1,Acme is terrible,2026-11-01T00:00:00Z\n", encoding="utf-8")
+    result = run("import", "d.csv")
+    no_traceback(result)
+    assert "line 2: the date" in result.output and "out of range" in result.output
+    for command in (["mentions", "list"], ["mentions", "search", "acme"], ["alerts", "list"]):
+        shown = run(*command)
+        no_traceback(shown)
+        assert shown.exit_code == 0, shown.output
+        assert "terrible" in shown.output
