@@ -99,7 +99,7 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json.loads(line, object_pairs_hook=_JsonObject.of)
         except json.JSONDecodeError as exc:
             yield Row(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
@@ -113,7 +113,24 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
         if not isinstance(data, dict):
             yield Row(number, None, f"expected a JSON object, got {type(data).__name__}")
             continue
-        yield Row(number, data)
+        if data.duplicate is not None:  # json keeps the last value and drops the other unseen
+            yield Row(number, None, f"the key {quote_value(data.duplicate)} appears twice in this object")
+            continue
+        yield Row(number, dict(data))
+
+
+class _JsonObject(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers a key it held twice."""
+
+    duplicate: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        obj = cls(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            obj.duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return obj
 
 
 # Lines one CSV row may span before its quote is taken as never closed: bounds the memory and
@@ -190,7 +207,14 @@ def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
         return
     except csv.Error as exc:
         raise InputError(f"cannot read the CSV header: {exc}") from None
-    header = [h.strip() for h in header]
+    # A second byte-order mark (a file saved twice) would hide the first column's name.
+    header = [h.strip().lstrip("\ufeff").strip() for h in header]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if name and name in seen:  # one of the two columns' values would be dropped unseen
+            raise InputError(f"the header names column {name!r} twice (columns {seen[name]} and {i}); "
+                             "rename one and import again")
+        seen.setdefault(name, i)
     while True:
         lines.record = []
         error = None

@@ -77,3 +77,30 @@ def test_dates_at_the_ends_of_the_calendar_are_that_lines_error(project: Path, d
         no_traceback(shown)
         assert shown.exit_code == 0, shown.output
         assert "terrible" in shown.output
+
+
+def test_a_header_naming_a_column_twice_is_refused_before_anything_is_stored(project: Path) -> None:
+    (project / "dup.csv").write_text("id,text,text,created_at\n"
+                                     "d1,Acme lost my parcel,Acme is great,2026-11-01T00:00:00Z\n", encoding="utf-8")
+    result = run("import", "dup.csv")
+    no_traceback(result)
+    assert result.exit_code != 0
+    assert "the header names column 'text' twice (columns 2 and 3)" in result.output
+    assert rows("SELECT count(*) FROM mentions") == [(0,)]
+
+
+def test_a_json_key_given_twice_is_that_lines_error(project: Path) -> None:
+    (project / "dup.jsonl").write_text(
+        '{"id": "j1", "text": "Acme lost my parcel", "text": "Acme is great", "created_at": "2026-11-01"}\n'
+        '{"id": "j2", "text": "Acme is slow", "created_at": "2026-11-01", "raw": {"a": 1, "a": 2}}\n',
+        encoding="utf-8")
+    result = run("import", "dup.jsonl")
+    no_traceback(result)
+    assert "line 1: the key 'text' appears twice in this object" in result.output
+    assert rows("SELECT external_id FROM mentions") == [("j2",)]  # a nested repeat is only raw payload
+
+
+def test_a_second_byte_order_mark_does_not_hide_the_first_column(project: Path) -> None:
+    (project / "bom.csv").write_bytes("\ufeff\ufeffid,text,created_at\nb1,Acme is awful,2026-11-01\n".encode())
+    assert run("import", "bom.csv").exit_code == 0
+    assert rows("SELECT external_id FROM mentions") == [("b1",)]
