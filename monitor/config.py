@@ -333,6 +333,8 @@ def load_settings(
             refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib (and the secret check) recurse once per nested array or table
+            raise ConfigError(f"{label}: not readable: arrays or tables nested too deeply") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{label}: cannot be read: {exc}") from None
         except ConfigError as exc:
@@ -353,6 +355,8 @@ def load_settings(
                 applied[key] = "command line"
         settings = build(Settings, data)
         validate(settings)
+    except RecursionError:  # an environment value nested thousands deep
+        raise ConfigError(f"{label}: not readable: values nested too deeply") from None
     except ConfigError as exc:
         raise ConfigError(f"{_env_label(exc, applied) or label}: {exc}") from None
     return replace(settings, path=str(file) if file.exists() else "")

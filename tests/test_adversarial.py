@@ -104,3 +104,25 @@ def test_a_second_byte_order_mark_does_not_hide_the_first_column(project: Path) 
     (project / "bom.csv").write_bytes("\ufeff\ufeffid,text,created_at\nb1,Acme is awful,2026-11-01\n".encode())
     assert run("import", "bom.csv").exit_code == 0
     assert rows("SELECT external_id FROM mentions") == [("b1",)]
+
+
+@pytest.mark.parametrize("toml", ["foo = " + "[" * 50_000 + "]" * 50_000,
+                                  "alerts = " + "{a=" * 3000 + "1" + "}" * 3000,
+                                  "[brands." + ".".join(["a"] * 5000) + "]\nx = 1"])
+def test_settings_nested_too_deeply_are_a_settings_error(project: Path, toml: str) -> None:
+    (project / "deep.toml").write_text(toml + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", "deep.toml", "config", "check"])
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "deep.toml: not readable: arrays or tables nested too deeply" in result.output
+
+
+def test_a_database_path_that_is_a_pipe_is_refused_before_sqlite_opens_it(project: Path) -> None:
+    import os
+
+    os.mkfifo(project / "fifo.db")
+    result = CliRunner().invoke(cli, ["--db", "fifo.db", "stats"])
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert "fifo.db: is not a regular file" in result.output
+    assert sorted(p.name for p in project.iterdir()) == ["fifo.db", "settings.toml"]  # no journal left
