@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -255,9 +256,11 @@ def private_file(path: str | Path) -> IO[str]:
     """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     # A file that was already there keeps its old mode otherwise; one that is not ours to
-    # change (a shared folder) is still written, as the user asked.
+    # change (a shared folder) is still written, as the user asked. Only a regular file: run as
+    # root, `--output /dev/null` made /dev/null 0600 for the whole machine.
     with contextlib.suppress(OSError):
-        os.fchmod(fd, 0o600)
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 

@@ -126,3 +126,30 @@ def test_a_database_path_that_is_a_pipe_is_refused_before_sqlite_opens_it(projec
     assert result.exit_code == 1
     assert "fifo.db: is not a regular file" in result.output
     assert sorted(p.name for p in project.iterdir()) == ["fifo.db", "settings.toml"]  # no journal left
+
+
+def test_classify_refuses_to_write_over_the_file_it_reads(project: Path) -> None:
+    data = "id,text,created_at\ne1,Acme is awful,2026-11-01\n"
+    (project / "posts.csv").write_text(data, encoding="utf-8")
+    result = run("classify", "posts.csv", "--output", "./posts.csv", "--model", "lexicon")
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "is the file being classified" in result.output
+    assert (project / "posts.csv").read_text(encoding="utf-8") == data
+
+
+def test_an_output_that_is_not_a_regular_file_keeps_its_mode(project: Path) -> None:
+    import os
+    import threading
+
+    os.mkfifo(project / "out.fifo", 0o644)
+    os.chmod(project / "out.fifo", 0o644)  # what /dev/null stands for here: not ours to tighten
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append((project / "out.fifo").read_bytes()))
+    reader.start()
+    (project / "posts.csv").write_text("id,text,created_at\ne1,Acme is awful,2026-11-01\n", encoding="utf-8")
+    result = run("classify", "posts.csv", "--output", "out.fifo", "--model", "lexicon")
+    reader.join(30)
+    assert result.exit_code == 0, result.output
+    assert b'"id": "e1"' in got[0]
+    assert os.stat(project / "out.fifo").st_mode & 0o777 == 0o644
