@@ -52,47 +52,55 @@ def read_rows(path: str | Path, encoding: str | None = None) -> Iterator[Row]:
             yield from _csv_rows(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
 
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# (byte-order mark, the encoding a file with it is read in, the codec its bytes after the mark are checked with)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32", "utf-32-be"),
+         (codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
 
 
 def detect_encoding(path: Path) -> str:
-    """The file's encoding: UTF-8, or UTF-16/32 with a byte-order mark; anything else is an InputError.
+    """The file's encoding: UTF-8, or UTF-8/16/32 with a byte-order mark; anything else is an InputError.
 
-    The whole file is checked before a row is read: an import never stops half-way, and never
-    stores U+FFFD in place of the text it could not decode.
+    The whole file is checked before a row is read, with a byte-order mark too: an import never
+    stops half-way, and never stores U+FFFD in place of the text it could not decode.
     """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     with open(path, "rb") as fh:
         head = fh.read(4)
-        for bom, encoding in _BOMS:
+        encoding, codec, skip = "utf-8", "utf-8", 0
+        for bom, with_bom, checked in _BOMS:
             if head.startswith(bom):
-                return encoding
-        if b"\x00" in head[:4] and len(head) >= 2:
-            raise InputError(f"{path}: looks like UTF-16 or UTF-32 without a byte-order mark; "
-                             "save it as UTF-8")
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
+                encoding, codec, skip = with_bom, checked, len(bom)
+                break
+        else:
+            if b"\x00" in head[:4] and len(head) >= 2:
+                raise InputError(f"{path}: looks like UTF-16 or UTF-32 without a byte-order mark; "
+                                 "save it as UTF-8")
+        fh.seek(skip)
+        name = codec.upper().replace("-LE", "").replace("-BE", "")
+        decoder = codecs.getincrementaldecoder(codec)()
         line = 1
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             try:
-                decoder.decode(chunk)
+                line += decoder.decode(chunk).count("\n")
             except UnicodeDecodeError as exc:
-                before = chunk[: exc.start]
-                line += before.count(b"\n")
-                column = exc.start - (before.rfind(b"\n") + 1) + 1
+                # exc.object is what the decoder held over from the last chunk, then this one
+                before = exc.object[: exc.start].decode(codec, "replace")
+                line += before.count("\n")
+                column = len(before) - (before.rfind("\n") + 1) + 1
+                bad = exc.object[exc.start: max(exc.end, exc.start + 1)].hex(" ")
                 raise InputError(
-                    f"{path}: line {line}, column {column}: not valid UTF-8 (byte 0x{chunk[exc.start]:02x}); "
-                    "nothing was imported: save the file as UTF-8 and import it again"
+                    f"{path}: line {line}, column {column}: not valid {name} (byte{'s' * (' ' in bad)} "
+                    f"0x{bad.replace(' ', ' 0x')}); nothing was imported: save the file as UTF-8 and "
+                    "import it again"
                 ) from None
-            line += chunk.count(b"\n")
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise InputError(f"{path}: line {line}: the file ends inside a UTF-8 character; "
+            raise InputError(f"{path}: line {line}: the file ends inside a {name} character; "
                              "nothing was imported") from None
-    return "utf-8"
+    return encoding
 
 
 def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:

@@ -153,3 +153,22 @@ def test_an_output_that_is_not_a_regular_file_keeps_its_mode(project: Path) -> N
     assert result.exit_code == 0, result.output
     assert b'"id": "e1"' in got[0]
     assert os.stat(project / "out.fifo").st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("encoding, bad, what", [
+    ("utf-16", "\r\nbad,Acme ".encode("utf-16-le") + b"\x00\xdc", "not valid UTF-16 (bytes 0x00 0xdc)"),
+    ("utf-32", b"\n\x00\x00\x00\x00\x00\x11\x00", "not valid UTF-32"),
+    ("utf-8-sig", b"\nbad,\xed\xa0\x80", "not valid UTF-8 (byte 0xed)"),
+])
+def test_a_file_with_a_byte_order_mark_is_checked_whole_before_anything_is_stored(
+        project: Path, encoding: str, bad: bytes, what: str) -> None:
+    good = "\n".join(["id,text,created_at"] + [f"u{i},Acme is awful {i},2026-11-01" for i in range(1200)])
+    data = good.encode(encoding)
+    if encoding == "utf-32":
+        bad = "\n".encode("utf-32-le") + b"\x00\x00\x11\x00"
+    (project / "f.csv").write_bytes(data + bad)
+    result = run("import", "f.csv")
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "line 1202" in result.output and what in result.output and "nothing was imported" in result.output
+    assert not (project / "lp.db").exists() or rows("SELECT count(*) FROM mentions") == [(0,)]
