@@ -172,3 +172,24 @@ def test_a_file_with_a_byte_order_mark_is_checked_whole_before_anything_is_store
     assert result.exit_code == 2
     assert "line 1202" in result.output and what in result.output and "nothing was imported" in result.output
     assert not (project / "lp.db").exists() or rows("SELECT count(*) FROM mentions") == [(0,)]
+
+
+def test_a_stored_mention_at_the_end_of_the_calendar_is_listed(project: Path) -> None:
+    # stored before dates were bounded, or by another tool: shown in UTC, not an OverflowError
+    with Store("lp.db") as store:
+        store.save_mentions([Mention(source="file", external_id="y0", text="Acme is awful", brand="Acme",
+                                     created_at=datetime(1, 1, 1, tzinfo=UTC))])
+    result = run("mentions", "list")
+    no_traceback(result)
+    assert result.exit_code == 0
+    assert "0001-01-01 00:00 UTC" in result.output
+
+
+@pytest.mark.parametrize("command", [["alerts", "claim", "99999999999999999999999"],
+                                     ["alerts", "retry", "99999999999999999999"],
+                                     ["alerts", "show", "9223372036854775808"]])
+def test_an_alert_id_sqlite_cannot_hold_is_a_usage_error(project: Path, command: list[str]) -> None:
+    result = run(*command)
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "OverflowError" not in result.output and "not in the range" in result.output
