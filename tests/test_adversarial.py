@@ -193,3 +193,13 @@ def test_an_alert_id_sqlite_cannot_hold_is_a_usage_error(project: Path, command:
     no_traceback(result)
     assert result.exit_code == 2
     assert "OverflowError" not in result.output and "not in the range" in result.output
+
+
+@pytest.mark.parametrize("query, why", [("(" * 3000 + "acme" + ")" * 3000, "parentheses nested too deeply"),
+                                        ("acme OR", "OR needs a term on each side")])
+def test_a_brand_query_that_cannot_be_read_fails_config_check(project: Path, query: str, why: str) -> None:
+    (project / "q.toml").write_text(f'[[brands]]\nname = "Acme"\nqueries = ["{query}"]\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", "q.toml", "config", "check"])
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert f"q.toml: brands[0].queries[0]: " in result.output and why in result.output
