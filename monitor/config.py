@@ -349,6 +349,8 @@ def load_settings(
     applied: dict[str, str] = {}
     try:
         applied = _apply_env(data, environ)
+        if applied:  # `config show` prints these too: a token set as a setting is refused here as well
+            refuse_secrets(data)
         for key, value in (overrides or {}).items():
             if value is not None:
                 data[key] = value

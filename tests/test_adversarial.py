@@ -203,3 +203,17 @@ def test_a_brand_query_that_cannot_be_read_fails_config_check(project: Path, que
     no_traceback(result)
     assert result.exit_code == 2
     assert f"q.toml: brands[0].queries[0]: " in result.output and why in result.output
+
+
+@pytest.mark.parametrize("name, value", [("LISTENPOST_ALERTS__CHANNELS__FILE__OPTIONS__TOKEN", "xoxb-CANARY-1"),
+                                         ("LISTENPOST_DIGEST__SENDER", "https://hooks.slack.com/services/T/B/CANARY")])
+def test_a_secret_given_as_a_setting_in_the_environment_is_refused_not_shown(
+        project: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    (project / "settings.toml").write_text(SETTINGS + '[alerts.channels.file]\ntype = "jsonl"\n'
+                                           'options = { path = "a.jsonl" }\n', encoding="utf-8")
+    monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["config", "show"])
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "CANARY" not in result.output
+    assert f"{name}: " in result.output and "a secret does not belong" in result.output
