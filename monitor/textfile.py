@@ -262,6 +262,11 @@ def private_file(path: str | Path) -> IO[str]:
     What listenpost writes out (reports, scores, digest previews) holds mention text and
     author names, as the database does.
     """
+    with contextlib.suppress(OSError), open(path, "rb") as existing:
+        # `report --csv listenpost.db` emptied the database itself, and said "Written to".
+        if existing.read(16) == b"SQLite format 3\x00":
+            raise InputError(f"{path}: is an SQLite database (listenpost's, perhaps); "
+                             "choose another file to write to")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     # A file that was already there keeps its old mode otherwise; one that is not ours to
     # change (a shared folder) is still written, as the user asked. Only a regular file: run as

@@ -217,3 +217,15 @@ def test_a_secret_given_as_a_setting_in_the_environment_is_refused_not_shown(
     assert result.exit_code == 2
     assert "CANARY" not in result.output
     assert f"{name}: " in result.output and "a secret does not belong" in result.output
+
+
+@pytest.mark.parametrize("command", [["report", "--csv", "lp.db"], ["digest", "--preview", "lp.db"],
+                                     ["classify", "posts.csv", "--output", "lp.db", "--model", "lexicon"]])
+def test_a_file_written_for_the_user_never_replaces_the_database(project: Path, command: list[str]) -> None:
+    (project / "posts.csv").write_text("id,text,created_at\ne1,Acme is awful,2026-11-01\n", encoding="utf-8")
+    assert run("import", "posts.csv").exit_code == 0
+    result = run(*command)
+    no_traceback(result)
+    assert result.exit_code != 0
+    assert "lp.db: is an SQLite database" in result.output
+    assert rows("SELECT count(*) FROM mentions") == [(1,)]
