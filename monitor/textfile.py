@@ -262,9 +262,12 @@ def private_file(path: str | Path) -> IO[str]:
     What listenpost writes out (reports, scores, digest previews) holds mention text and
     author names, as the database does.
     """
-    with contextlib.suppress(OSError), open(path, "rb") as existing:
+    regular = False
+    with contextlib.suppress(OSError):
+        regular = stat.S_ISREG(os.stat(path).st_mode)  # never open a pipe to read it: that waits
+    with contextlib.suppress(OSError), open(path, "rb") if regular else contextlib.nullcontext() as existing:
         # `report --csv listenpost.db` emptied the database itself, and said "Written to".
-        if existing.read(16) == b"SQLite format 3\x00":
+        if existing is not None and existing.read(16) == b"SQLite format 3\x00":
             raise InputError(f"{path}: is an SQLite database (listenpost's, perhaps); "
                              "choose another file to write to")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
