@@ -256,7 +256,10 @@ def _author(value: Any) -> str:
 
 
 def _checked(name: str, value: str) -> str:
-    """An identifying field as stored: a lone surrogate cannot be kept, and cleaning it could merge ids."""
+    """An identifying field as stored: a lone surrogate or a NUL cannot be kept, and cleaning
+    either out could merge two ids (`a<NUL>b` and `ab`) or file a row as already stored."""
+    if "\x00" in value:
+        raise ValueError(f"{name}: holds a NUL character (position {value.index(chr(0)) + 1})")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:

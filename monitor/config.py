@@ -341,6 +341,8 @@ def load_settings(
             refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{label}: not valid TOML: {exc}{_toml_hint(file, str(exc))}") from None
+        except RecursionError:  # tomllib (and the secret check) recurse once per nested array or table
+            raise ConfigError(f"{label}: not readable: arrays or tables nested too deeply") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{label}: cannot be read: {exc}") from None
         except ConfigError as exc:
@@ -355,12 +357,16 @@ def load_settings(
     applied: dict[str, str] = {}
     try:
         applied = _apply_env(data, environ)
+        if applied:  # `config show` prints these too: a token set as a setting is refused here as well
+            refuse_secrets(data)
         for key, value in (overrides or {}).items():
             if value is not None:
                 data[key] = value
                 applied[key] = "command line"
         settings = build(Settings, data)
         validate(settings)
+    except RecursionError:  # an environment value nested thousands deep
+        raise ConfigError(f"{label}: not readable: values nested too deeply") from None
     except ConfigError as exc:
         raise ConfigError(f"{_env_label(exc, applied) or label}: {exc}") from None
     return replace(settings, path=str(file) if file.exists() else "")

@@ -43,6 +43,13 @@ class Mention:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
+        # The key as the store keeps it: cleaned there only, a NUL or lone surrogate in an id made
+        # the stored row look "already stored", so it was never classified or alerted.
+        for name in ("source", "external_id"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not (value.isascii() and "\x00" not in value):
+                value = value.replace("\x00", "").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+                object.__setattr__(self, name, value)
         if self.kind not in KINDS:
             raise ValueError(f"mention kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
         if not self.source or not self.external_id:

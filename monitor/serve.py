@@ -63,6 +63,10 @@ def verify(secret: str, headers: dict[str, str], body: bytes, *, now: float | No
         raise RequestRejected("malformed X-Slack-Request-Timestamp", 401)
     if not signature.isascii():
         raise RequestRejected("signature does not match", 401)
+    try:
+        body.decode("utf-8")  # slack_sdk decodes it to sign it: bytes that are not UTF-8 raised there
+    except UnicodeDecodeError:
+        raise RequestRejected("signature does not match (the body is not UTF-8)", 401) from None
     at = time.time() if now is None else now
     if abs(at - int(timestamp)) > WINDOW:
         raise RequestRejected("request timestamp outside the five-minute window", 401)

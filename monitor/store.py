@@ -266,6 +266,9 @@ def _prepare_file(path: str) -> None:
     target = Path(path)
     if target.is_dir():
         raise StoreError(f"{path}: is a directory, not a database file")
+    if target.exists() and not target.is_file():
+        # A FIFO, /dev/null or /dev/full: SQLite fails late, after leaving a journal file beside it.
+        raise StoreError(f"{path}: is not a regular file (a device, pipe or socket), not a database file")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():

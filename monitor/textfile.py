@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,47 +53,55 @@ def read_rows(path: str | Path, encoding: str | None = None) -> Iterator[Row]:
             yield from _csv_rows(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
 
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# (byte-order mark, the encoding a file with it is read in, the codec its bytes after the mark are checked with)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32", "utf-32-be"),
+         (codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
 
 
 def detect_encoding(path: Path) -> str:
-    """The file's encoding: UTF-8, or UTF-16/32 with a byte-order mark; anything else is an InputError.
+    """The file's encoding: UTF-8, or UTF-8/16/32 with a byte-order mark; anything else is an InputError.
 
-    The whole file is checked before a row is read: an import never stops half-way, and never
-    stores U+FFFD in place of the text it could not decode.
+    The whole file is checked before a row is read, with a byte-order mark too: an import never
+    stops half-way, and never stores U+FFFD in place of the text it could not decode.
     """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     with open(path, "rb") as fh:
         head = fh.read(4)
-        for bom, encoding in _BOMS:
+        encoding, codec, skip = "utf-8", "utf-8", 0
+        for bom, with_bom, checked in _BOMS:
             if head.startswith(bom):
-                return encoding
-        if b"\x00" in head[:4] and len(head) >= 2:
-            raise InputError(f"{path}: looks like UTF-16 or UTF-32 without a byte-order mark; "
-                             "save it as UTF-8")
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
+                encoding, codec, skip = with_bom, checked, len(bom)
+                break
+        else:
+            if b"\x00" in head[:4] and len(head) >= 2:
+                raise InputError(f"{path}: looks like UTF-16 or UTF-32 without a byte-order mark; "
+                                 "save it as UTF-8")
+        fh.seek(skip)
+        name = codec.upper().replace("-LE", "").replace("-BE", "")
+        decoder = codecs.getincrementaldecoder(codec)()
         line = 1
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             try:
-                decoder.decode(chunk)
+                line += decoder.decode(chunk).count("\n")
             except UnicodeDecodeError as exc:
-                before = chunk[: exc.start]
-                line += before.count(b"\n")
-                column = exc.start - (before.rfind(b"\n") + 1) + 1
+                # exc.object is what the decoder held over from the last chunk, then this one
+                before = exc.object[: exc.start].decode(codec, "replace")
+                line += before.count("\n")
+                column = len(before) - (before.rfind("\n") + 1) + 1
+                bad = exc.object[exc.start: max(exc.end, exc.start + 1)].hex(" ")
                 raise InputError(
-                    f"{path}: line {line}, column {column}: not valid UTF-8 (byte 0x{chunk[exc.start]:02x}); "
-                    "nothing was imported: save the file as UTF-8 and import it again"
+                    f"{path}: line {line}, column {column}: not valid {name} (byte{'s' * (' ' in bad)} "
+                    f"0x{bad.replace(' ', ' 0x')}); nothing was imported: save the file as UTF-8 and "
+                    "import it again"
                 ) from None
-            line += chunk.count(b"\n")
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise InputError(f"{path}: line {line}: the file ends inside a UTF-8 character; "
+            raise InputError(f"{path}: line {line}: the file ends inside a {name} character; "
                              "nothing was imported") from None
-    return "utf-8"
+    return encoding
 
 
 def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
@@ -110,7 +119,7 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json.loads(line, object_pairs_hook=_JsonObject.of)
         except json.JSONDecodeError as exc:
             yield Row(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
@@ -124,7 +133,24 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
         if not isinstance(data, dict):
             yield Row(number, None, f"expected a JSON object, got {type(data).__name__}")
             continue
-        yield Row(number, data)
+        if data.duplicate is not None:  # json keeps the last value and drops the other unseen
+            yield Row(number, None, f"the key {quote_value(data.duplicate)} appears twice in this object")
+            continue
+        yield Row(number, dict(data))
+
+
+class _JsonObject(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers a key it held twice."""
+
+    duplicate: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        obj = cls(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            obj.duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return obj
 
 
 def _chain(first: Iterator[str], rest: Any) -> Iterator[str]:
@@ -134,7 +160,7 @@ def _chain(first: Iterator[str], rest: Any) -> Iterator[str]:
 
 def _json_array_rows(text: str) -> Iterator[Row]:
     """The objects of a JSON array, each with the line it starts on; reading stops at a broken one."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_JsonObject.of)
     ws = re.compile(r"\s*")
     pos = ws.match(text, text.index("[") + 1).end()  # type: ignore[union-attr]
     if text.startswith("]", pos):
@@ -154,8 +180,10 @@ def _json_array_rows(text: str) -> Iterator[Row]:
             why = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
             yield Row(line, None, f"not readable: {why}; the rest of the array cannot be read")
             return
-        if isinstance(data, dict):
-            yield Row(line, data)
+        if isinstance(data, _JsonObject) and data.duplicate is not None:
+            yield Row(line, None, f"the key {quote_value(data.duplicate)} appears twice in this object")
+        elif isinstance(data, dict):
+            yield Row(line, dict(data))
         else:
             yield Row(line, None, f"expected a JSON object, got {type(data).__name__}")
         pos = ws.match(text, pos).end()  # type: ignore[union-attr]
@@ -246,7 +274,14 @@ def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
         return
     except csv.Error as exc:
         raise InputError(f"cannot read the CSV header: {exc}") from None
-    header = [h.strip() for h in header]
+    # A second byte-order mark (a file saved twice) would hide the first column's name.
+    header = [h.strip().lstrip("\ufeff").strip() for h in header]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if name and name in seen:  # one of the two columns' values would be dropped unseen
+            raise InputError(f"the header names column {name!r} twice (columns {seen[name]} and {i}); "
+                             "rename one and import again")
+        seen.setdefault(name, i)
     while True:
         lines.record = []
         error = None
@@ -285,11 +320,21 @@ def private_file(path: str | Path) -> IO[str]:
     What listenpost writes out (reports, scores, digest previews) holds mention text and
     author names, as the database does.
     """
+    regular = False
+    with contextlib.suppress(OSError):
+        regular = stat.S_ISREG(os.stat(path).st_mode)  # never open a pipe to read it: that waits
+    with contextlib.suppress(OSError), open(path, "rb") if regular else contextlib.nullcontext() as existing:
+        # `report --csv listenpost.db` emptied the database itself, and said "Written to".
+        if existing is not None and existing.read(16) == b"SQLite format 3\x00":
+            raise InputError(f"{path}: is an SQLite database (listenpost's, perhaps); "
+                             "choose another file to write to")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     # A file that was already there keeps its old mode otherwise; one that is not ours to
-    # change (a shared folder) is still written, as the user asked.
+    # change (a shared folder) is still written, as the user asked. Only a regular file: run as
+    # root, `--output /dev/null` made /dev/null 0600 for the whole machine.
     with contextlib.suppress(OSError):
-        os.fchmod(fd, 0o600)
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
@@ -299,6 +344,9 @@ def count_rows(path: str | Path) -> int:
     with open(path, "rb") as fh:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
     return max(0, lines - (file_format(path) == "csv"))
+
+
+MIN_YEAR, MAX_YEAR = 1000, 9998
 
 
 def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
@@ -332,7 +380,15 @@ def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
                     raise ValueError(f"cannot read the date {quote_value(text)}") from None
     else:
         raise ValueError(f"cannot read the date {quote_value(value)}")
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    try:
+        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"the date {quote_value(value)} is out of range") from None
+    # Year 1 or 9999 is stored, then every list or digest that shows it in a time zone west or
+    # east of UTC, or looks 30 days back from it, overflows: such a date is that line's error.
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise ValueError(f"the date {quote_value(value)} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
+    return dt
 
 
 def quote_value(value: Any, limit: int = 40) -> str:

@@ -264,3 +264,12 @@ def test_half_sent_requests_are_closed_and_others_still_answered(settings, store
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_body_that_is_not_utf8_is_refused_without_a_traceback(endpoint, store, caplog) -> None:
+    # An unsigned client could make every such request a 500 and a traceback in the server's log.
+    response = post(endpoint, b"payload=\xff\xfe", signature="v0=" + "0" * 64)
+    assert response.status_code == 401
+    assert "not UTF-8" in response.text
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    assert store.alert(1)["claimed_at"] is None

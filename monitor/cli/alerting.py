@@ -12,6 +12,8 @@ import click
 from alerts.base import inline, plain, truncate
 from monitor.cli import App, pass_app
 
+# An alert id as SQLite can hold it: a larger one was "unexpected OverflowError".
+ALERT_ID = click.IntRange(0, 2**63 - 1)
 STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
 _by = click.option("--by", "who", default=lambda: getpass.getuser(), show_default="your login name",
                    help="Who did it, as shown on the alert.")
@@ -21,7 +23,12 @@ def _local(app: App, stamp: str | None) -> str:
     from monitor.store import parse_ts
 
     when = parse_ts(stamp)
-    return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M") if when else "-"
+    if not when:
+        return "-"
+    try:
+        return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
+        return f"{when.year:04d}-" + when.strftime("%m-%d %H:%M UTC")
 
 
 @click.group()
@@ -56,7 +63,7 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
 
 
 @alerts.command("show")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ALERT_ID)
 @pass_app
 def alerts_show(app: App, alert_id: int) -> None:
     """One alert as its channel shows it, with its delivery and handling history."""
@@ -96,7 +103,7 @@ def _act(app: App, alert_id: int, action: str, who: str) -> None:
 
 
 @alerts.command("claim")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ALERT_ID)
 @_by
 @pass_app
 def alerts_claim(app: App, alert_id: int, who: str) -> None:
@@ -105,7 +112,7 @@ def alerts_claim(app: App, alert_id: int, who: str) -> None:
 
 
 @alerts.command("replied")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ALERT_ID)
 @_by
 @pass_app
 def alerts_replied(app: App, alert_id: int, who: str) -> None:
@@ -114,7 +121,7 @@ def alerts_replied(app: App, alert_id: int, who: str) -> None:
 
 
 @alerts.command("resolve")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ALERT_ID)
 @click.option("--false-positive", is_flag=True,
               help="Not a complaint: keep the mention as a labeled example for `listenpost train`.")
 @_by
@@ -125,7 +132,7 @@ def alerts_resolve(app: App, alert_id: int, false_positive: bool, who: str) -> N
 
 
 @alerts.command("retry")
-@click.argument("alert_ids", type=int, nargs=-1)
+@click.argument("alert_ids", type=ALERT_ID, nargs=-1)
 @click.option("--failed", "all_failed", is_flag=True, help="Every failed alert.")
 @pass_app
 def alerts_retry(app: App, alert_ids: tuple[int, ...], all_failed: bool) -> None:

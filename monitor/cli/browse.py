@@ -40,7 +40,12 @@ def _local(app: App, stamp: str | None) -> str:
     from monitor.store import parse_ts
 
     when = parse_ts(stamp)
-    return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M") if when else "-"
+    if not when:
+        return "-"
+    try:
+        return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
+        return f"{when.year:04d}-" + when.strftime("%m-%d %H:%M UTC")
 
 
 def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:

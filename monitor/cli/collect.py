@@ -209,6 +209,10 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     from monitor.textfile import detect_encoding, private_file
 
     encoding = detect_encoding(Path(file))  # before the model loads or the output is created
+    if output != "-" and Path(output).exists() and Path(output).samefile(file):
+        # Opening the output empties it: the file to classify would be read back empty and lost.
+        raise click.BadParameter(f"{click.format_filename(output)} is the file being classified; "
+                                 "write the results to another file", param_hint="--output")
     classifier = load_active_classifier(app, model)
     with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
             progress(count_rows(file), "Classifying") as bar:

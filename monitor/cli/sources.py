@@ -36,7 +36,12 @@ def _when(app: App, value: str | None) -> str:
         stamp = parse_ts(value)
     except ValueError:
         return value or "-"
-    return stamp.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M") if stamp else "-"
+    if not stamp:
+        return "-"
+    try:
+        return stamp.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
+        return f"{stamp.year:04d}-" + stamp.strftime("%m-%d %H:%M UTC")
 
 
 @click.command()
