@@ -147,3 +147,20 @@ def test_a_review_of_the_brands_business_unit_is_about_the_brand(tmp_path: Path)
     post = Mention(source="mastodon", external_id="p1", text="Globex never did this to me.", brand="Acme",
                    created_at=utcnow())
     assert not about_brand(settings, post)
+
+
+def test_a_review_dated_in_the_future_does_not_hide_the_next_ones(tmp_path: Path, fake: FakeServer,
+                                                                  store: Store) -> None:
+    """A year-9999 date is stored but is no high-water mark: the next collect still sees new reviews."""
+    first = reviews()
+    first["reviews"][0]["createdAt"] = "9999-12-31T00:00:00Z"
+    fake.route("GET", PATH, Response(200, first))
+    settings = settings_for(tmp_path, fake)
+    assert collect(store, settings, "trustpilot").new == 3
+    later = copy.deepcopy(first)
+    later["reviews"][1]["id"] = "a-review-written-after-the-first-run"
+    later["reviews"][1]["createdAt"] = utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fake.routes[("GET", PATH)] = [Response(200, later)]
+    report = collect(store, settings, "trustpilot")
+    assert report.errors == [] and report.new == 1
+    assert "a-review-written-after-the-first-run" in stored(store, "trustpilot")
