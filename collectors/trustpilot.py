@@ -38,6 +38,7 @@ class TrustpilotCollector(RemoteCollector):
         self.session = make_session(self.policy)
         # A header, not the query string, so the key never appears in a logged URL.
         self.session.headers["apikey"] = self.secrets["TRUSTPILOT_API_KEY"]
+        self.session.secret_headers = ("apikey",)  # type: ignore[attr-defined]  # not sent to another host
         self.queries()
 
     def queries(self) -> list[BrandQuery]:

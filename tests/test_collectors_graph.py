@@ -157,3 +157,17 @@ def test_account_ids_are_required(tmp_path: Path, source: str, message: str) -> 
     brand = '\n[[brands]]\nname = "Acme"\nqueries = ["acme"]\n'
     with pytest.raises(ConfigError, match=message):
         make(source_settings(tmp_path, source, "http://127.0.0.1:9", brand=brand), source)
+
+
+def test_odd_retry_after_and_credentials_in_base_url(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    """Retry-After "²" (a digit to str.isdigit, not to float) is a rate limit, not a crash; a
+    user:password in base_url is not repeated in the error."""
+    fake.route("GET", f"/v21.0/{PAGE}/posts", Response(429, {}, headers={"Retry-After": "²"}))
+    report = collect(store, settings_for(tmp_path, fake, "facebook"), "facebook")
+    assert len(report.errors) == 1 and "rate limited (HTTP 429)" in report.errors[0]
+    fake.route("GET", f"/v21.0/{PAGE}/posts", Response(500, "<html>down</html>"))
+    base = fake.url.replace("http://", "http://user:hunter2@") + "/v21.0"
+    settings = source_settings(tmp_path, "facebook", base, brand=BRAND)
+    report = collect(store, settings, "facebook")
+    assert len(report.errors) == 1 and "HTTP 500 from 127.0.0.1:" in report.errors[0]
+    assert "hunter2" not in report.errors[0] and "hunter2" not in str(list(store.db.query("SELECT * FROM runs")))

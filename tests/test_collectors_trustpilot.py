@@ -164,3 +164,17 @@ def test_a_review_dated_in_the_future_does_not_hide_the_next_ones(tmp_path: Path
     report = collect(store, settings, "trustpilot")
     assert report.errors == [] and report.new == 1
     assert "a-review-written-after-the-first-run" in stored(store, "trustpilot")
+
+
+def test_the_api_key_is_not_sent_on_to_another_host(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    """A redirect elsewhere gets no apikey header, as requests drops Authorization on one."""
+    other = FakeServer().start()
+    try:
+        elsewhere = other.url.replace("127.0.0.1", "localhost") + PATH
+        fake.route("GET", PATH, Response(302, b"", headers={"Location": elsewhere}))
+        other.route("GET", PATH, Response(200, reviews()))
+        collect(store, settings_for(tmp_path, fake), "trustpilot")
+        assert other.calls(PATH) and all("apikey" not in r.headers for r in other.calls(PATH))
+        assert fake.calls(PATH)[0].headers["apikey"] == "tp-key-secret"
+    finally:
+        other.stop()
