@@ -171,3 +171,14 @@ def test_odd_retry_after_and_credentials_in_base_url(tmp_path: Path, fake: FakeS
     report = collect(store, settings, "facebook")
     assert len(report.errors) == 1 and "HTTP 500 from 127.0.0.1:" in report.errors[0]
     assert "hunter2" not in report.errors[0] and "hunter2" not in str(list(store.db.query("SELECT * FROM runs")))
+
+
+def test_a_repeated_after_cursor_ends_the_listing(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    """A Graph answer that hands out the same cursor again is not followed round for ever."""
+    facebook_routes(fake)
+    looping = recent("facebook-comments.json", "created_time")
+    looping["paging"] = {"cursors": {"after": "SAME"}, "next": "https://graph.facebook.com/next"}
+    fake.route("GET", f"/v21.0/{POST}/comments", Response(200, looping))
+    report = collect(store, settings_for(tmp_path, fake, "facebook"), "facebook")
+    assert report.errors == [] and report.new == 2
+    assert len(fake.calls(f"/v21.0/{POST}/comments")) == 2

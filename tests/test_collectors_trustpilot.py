@@ -178,3 +178,11 @@ def test_the_api_key_is_not_sent_on_to_another_host(tmp_path: Path, fake: FakeSe
         assert fake.calls(PATH)[0].headers["apikey"] == "tp-key-secret"
     finally:
         other.stop()
+
+
+def test_a_server_that_ignores_the_page_number_is_not_read_for_ever(tmp_path: Path, fake: FakeServer,
+                                                                    store: Store) -> None:
+    fake.route("GET", PATH, Response(200, reviews(more=True)))
+    report = collect(store, settings_for(tmp_path, fake), "trustpilot")
+    assert report.errors == [] and report.new == 3
+    assert len(fake.calls(PATH)) == 2
