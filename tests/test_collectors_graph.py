@@ -159,26 +159,25 @@ def test_account_ids_are_required(tmp_path: Path, source: str, message: str) -> 
         make(source_settings(tmp_path, source, "http://127.0.0.1:9", brand=brand), source)
 
 
-def test_odd_retry_after_and_credentials_in_base_url(tmp_path: Path, fake: FakeServer, store: Store) -> None:
-    """Retry-After "²" (a digit to str.isdigit, not to float) is a rate limit, not a crash; a
-    user:password in base_url is not repeated in the error."""
+def test_odd_retry_after_is_a_rate_limit_not_a_crash(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    """Retry-After "²" is a digit to str.isdigit, not to float."""
     fake.route("GET", f"/v21.0/{PAGE}/posts", Response(429, {}, headers={"Retry-After": "²"}))
     report = collect(store, settings_for(tmp_path, fake, "facebook"), "facebook")
     assert len(report.errors) == 1 and "rate limited (HTTP 429)" in report.errors[0]
-    fake.route("GET", f"/v21.0/{PAGE}/posts", Response(500, "<html>down</html>"))
-    base = fake.url.replace("http://", "http://user:hunter2@") + "/v21.0"
-    settings = source_settings(tmp_path, "facebook", base, brand=BRAND)
-    report = collect(store, settings, "facebook")
-    assert len(report.errors) == 1 and "HTTP 500 from 127.0.0.1:" in report.errors[0]
-    assert "hunter2" not in report.errors[0] and "hunter2" not in str(list(store.db.query("SELECT * FROM runs")))
 
 
-def test_a_repeated_after_cursor_ends_the_listing(tmp_path: Path, fake: FakeServer, store: Store) -> None:
-    """A Graph answer that hands out the same cursor again is not followed round for ever."""
-    facebook_routes(fake)
-    looping = recent("facebook-comments.json", "created_time")
-    looping["paging"] = {"cursors": {"after": "SAME"}, "next": "https://graph.facebook.com/next"}
-    fake.route("GET", f"/v21.0/{POST}/comments", Response(200, looping))
-    report = collect(store, settings_for(tmp_path, fake, "facebook"), "facebook")
-    assert report.errors == [] and report.new == 2
-    assert len(fake.calls(f"/v21.0/{POST}/comments")) == 2
+@pytest.mark.parametrize(("base", "message"), [
+    ("http://user:hunter2@127.0.0.1:9/v21.0", "credentials in the URL are not allowed"),
+    ("http://127.0.0.1:9/v21.0?x=1", "no ?query or #fragment"),
+    ("ftp://127.0.0.1/v21.0", "expected an http:// or https:// address"),
+])
+def test_a_base_url_requests_cannot_use_is_refused(tmp_path: Path, base: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="sources.facebook.base_url: ") as caught:
+        source_settings(tmp_path, "facebook", base, brand=BRAND)
+    assert message in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_error_lines_name_the_host_without_a_password() -> None:
+    from collectors.http import _host
+
+    assert _host("http://user:hunter2@127.0.0.1:8080/v1?x") == "127.0.0.1:8080"
