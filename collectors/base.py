@@ -213,6 +213,8 @@ class RemoteCollector(Collector):
     def _collect(self, query: BrandQuery, state: dict[str, Any]) -> Iterator[Batch]:
         now = utcnow()
         newest = _parse(state.get("newest"))
+        if newest is not None and newest > now:  # saved by a version that took future dates as it
+            newest = now
         newer_than = newest - timedelta(seconds=self.overlap) if newest else now - timedelta(
             seconds=self.lookback)
         seen: set[tuple[str, str]] = set()
@@ -220,7 +222,10 @@ class RemoteCollector(Collector):
         for page in self.pages(query, newer_than, None, state):
             dates = [m.created_at for m in page.mentions]
             if dates:
-                high = max(high or dates[0], *dates)
+                # A date ahead of now (a clock or a hostile answer: year 9999) is no high-water
+                # mark: the next collect would start after it and drop everything until then.
+                clamped = [min(d, now) for d in dates]
+                high = max(high or clamped[0], *clamped)
             yield Batch(self._keep(query, page.mentions, newer_than, None, seen), skipped=page.skipped)
             if dates and min(dates) < newer_than:
                 break

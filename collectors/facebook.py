@@ -6,6 +6,7 @@ error codes, reading comments on a window of recent posts) live in ``GraphCollec
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ from monitor.config import ENV_PREFIX, Settings, Source
 from monitor.errors import ConfigError, SourceError
 from monitor.records import Mention
 from monitor.textfile import parse_datetime
+
+log = logging.getLogger(__name__)
 
 PER_PAGE = 100
 # Graph error codes: 190 a token expired or revoked; 10 and 200-299 a permission missing;
@@ -88,6 +91,7 @@ class GraphCollector(RemoteCollector):
     def listing(self, path: str, params: Mapping[str, Any], what: str) -> Iterator[dict[str, Any]]:
         """Every object of a Graph edge, following its ``paging.cursors.after``."""
         after = None
+        cursors_seen: set[str] = set()
         while True:
             data = self.get(path, {**params, "after": after} if after else params, what)
             items = data.get("data") if isinstance(data, dict) else None
@@ -103,6 +107,11 @@ class GraphCollector(RemoteCollector):
             after = cursors.get("after")
             if not items or not after or "next" not in paging:
                 return
+            if not isinstance(after, str) or after in cursors_seen:
+                # A cursor handed out before would read the same pages again, for ever.
+                log.warning("%s: the Graph API repeated a paging cursor; stopped reading %s", what, path)
+                return
+            cursors_seen.add(after)
 
     def get(self, path: str, params: Mapping[str, Any], what: str) -> Any:
         response = self.session.get(f"{self.base_url}/{path}", params=params)

@@ -72,13 +72,13 @@ def server_wait(headers: Mapping[str, str]) -> float | None:
     value = lower.get("retry-after")
     if value is not None:
         value = value.strip()
-        if value.isdigit():
+        if _digits(value):
             return float(value)
         parsed = email.utils.parsedate_tz(value)
         if parsed is not None:
             return max(0.0, email.utils.mktime_tz(parsed) - time.time())
     for name in ("x-rate-limit-reset", "ratelimit-reset"):
-        if lower.get(name, "").strip().isdigit():
+        if _digits(lower.get(name, "").strip()):
             return max(0.0, int(lower[name]) - time.time())
     if lower.get("x-ratelimit-remaining", "").strip() in ("0", "0.0"):
         try:
@@ -132,17 +132,38 @@ class RetryingAdapter(HTTPAdapter):
             attempt += 1
 
 
+class Session(requests.Session):
+    """A session that drops ``secret_headers`` on a redirect to another host, as requests does
+    with Authorization: an API key sent in its own header (Trustpilot's ``apikey``) is not sent on."""
+
+    secret_headers: tuple[str, ...] = ()
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest,
+                     response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.secret_headers and self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in self.secret_headers:
+                prepared_request.headers.pop(name, None)
+
+
 def make_session(policy: RetryPolicy, *, rewrite_to: str | None = None,
                  session: requests.Session | None = None) -> requests.Session:
-    session = session or requests.Session()
+    session = session or Session()
     adapter = RetryingAdapter(policy, rewrite_to)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true, yet float("²") fails."""
+    return text.isascii() and text.isdigit()
+
+
 def _host(url: str | None) -> str:
-    return urlsplit(url or "").netloc or "the server"
+    """The host (and port) of a URL for an error line; never a ``user:password@`` in it."""
+    netloc = urlsplit(url or "").netloc.rpartition("@")[2]
+    return netloc or "the server"
 
 
 def check_response(response: requests.Response, what: str, *,

@@ -6,6 +6,7 @@ are read from the instance's hashtag timeline, which also holds posts from other
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -15,6 +16,8 @@ from collectors.http import make_session, snippet
 from monitor.config import Settings, Source
 from monitor.errors import SourceError
 from monitor.records import Mention, ensure_utc
+
+log = logging.getLogger(__name__)
 
 PER_PAGE = 40  # the most Mastodon returns in one search or timeline page
 
@@ -82,8 +85,12 @@ class MastodonCollector(RemoteCollector):
                     mentions.append(mention)
             mentions.sort(key=lambda m: m.created_at, reverse=True)
             yield from mentions
-            ids = [int(s["id"]) for s in statuses if isinstance(s, dict) and str(s.get("id", "")).isdigit()]
+            ids = [int(s["id"]) for s in statuses if isinstance(s, dict) and _number(s.get("id"))]
             if len(statuses) < PER_PAGE or not ids or (mentions and mentions[-1].created_at < newer_than):
+                return
+            if max_id is not None and min(ids) >= int(max_id):
+                # Nothing older than max_id came back: the instance ignores it, and would be asked for ever.
+                log.warning("mastodon: the instance answered max_id=%s with no older statuses; stopped", max_id)
                 return
             max_id = str(min(ids))
 
@@ -132,6 +139,12 @@ class MastodonCollector(RemoteCollector):
                  "created_at": ensure_utc(created).isoformat(), "acct": account.get("acct"),
                  "in_reply_to_id": reply_to, "favourites_count": status.get("favourites_count")},
         )
+
+
+def _number(value: object) -> bool:
+    """A status id as Mastodon sends it: ASCII digits ("²" is a digit to str.isdigit, not to int)."""
+    text = str(value if value is not None else "")
+    return text.isascii() and text.isdigit()
 
 
 def _detail(exc: Exception) -> str:

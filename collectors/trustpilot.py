@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -12,6 +13,8 @@ from monitor.config import ENV_PREFIX, Settings, Source
 from monitor.errors import SourceError
 from monitor.records import Mention
 from monitor.textfile import parse_datetime
+
+log = logging.getLogger(__name__)
 
 PER_PAGE = 100
 
@@ -39,6 +42,7 @@ class TrustpilotCollector(RemoteCollector):
         self.session = make_session(self.policy)
         # A header, not the query string, so the key never appears in a logged URL.
         self.session.headers["apikey"] = self.secrets["TRUSTPILOT_API_KEY"]
+        self.session.secret_headers = ("apikey",)  # type: ignore[attr-defined]  # not sent to another host
         self.queries()
 
     def queries(self) -> list[BrandQuery]:
@@ -49,6 +53,7 @@ class TrustpilotCollector(RemoteCollector):
         unit = query.target
         what = f"trustpilot {unit}"
         number = 1
+        ids_seen: set[str] = set()
         while True:
             response = self.session.get(f"{self.base_url}/business-units/{unit}/reviews", params={
                 "page": number, "perPage": PER_PAGE, "orderBy": "createdat.desc", "language": self.language})
@@ -66,6 +71,12 @@ class TrustpilotCollector(RemoteCollector):
             more = any(isinstance(link, dict) and link.get("rel") == "next-page" for link in links)
             if not reviews or not more:
                 return
+            ids = {r["id"] for r in reviews if isinstance(r, dict) and isinstance(r.get("id"), str)}
+            if not ids - ids_seen:
+                # Nothing new on this page: a server that ignores ``page`` would be read for ever.
+                log.warning("%s: page %d repeats earlier reviews only; stopped reading", what, number)
+                return
+            ids_seen |= ids
             number += 1
 
     def to_mention(self, review: Any, unit: str) -> Mention | None:

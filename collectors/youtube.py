@@ -181,6 +181,7 @@ class YouTubeCollector(RemoteCollector):
                  title: str | None = None) -> Iterator[Mention]:
         """Top-level comments newest first, for one video or all of a channel's videos."""
         token = None
+        tokens_seen: set[str] = set()
         while self._spend("commentThreads", budget, cut):
             params = {"part": "snippet", "order": "time", "maxResults": PER_PAGE,
                       "textFormat": "plainText", **where}
@@ -202,6 +203,12 @@ class YouTubeCollector(RemoteCollector):
             token = data.get("nextPageToken")
             if not token or not items:
                 return
+            if not isinstance(token, str) or token in tokens_seen:
+                # A token handed out before would spend the query's share on the same pages again.
+                log.warning("youtube: commentThreads.list repeated a page token; stopped reading %s",
+                            next(iter(where.values()), ""))
+                return
+            tokens_seen.add(token)
 
     def _fetch_titles(self, items: list[dict[str, Any]], budget: dict[str, Any], cut: list[str]) -> None:
         wanted = sorted({v for v in (_video_id(i) for i in items) if v and v not in self.titles})

@@ -88,7 +88,7 @@ class Brand:
 class Source:
     enabled: bool = False
     interval: float = duration("15m", positive=True)
-    base_url: str = ""
+    base_url: str = field(default="", metadata={"url": True})
     timeout: float = duration("20s", positive=True)
     max_retries: int = 4
     options: dict[str, Any] = field(default_factory=dict)
@@ -251,7 +251,32 @@ def _convert(tp: Any, value: Any, key: str, meta: typing.Mapping[str, Any]) -> A
         raise ConfigError(f"{key}: expected {_type_name(tp)}, got {describe(value)}")
     if tp is float and not math.isfinite(value):
         raise ConfigError(f"{key}: expected a finite number, got {describe(value)}")
+    if meta.get("url") and value:
+        _check_base_url(value, key)
     return value
+
+
+def _check_base_url(value: str, key: str) -> None:
+    """A source's base_url: an http(s) address that request paths are appended to.
+
+    A query or fragment would swallow those paths (``…/v21.0?x=1/PAGE/posts``), and a
+    ``user:password@`` is a secret outside the environment, shown by ``config show``.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018  # a port that is no number raises here
+    except ValueError as exc:
+        raise ConfigError(f"{key}: not a URL ({exc})") from None
+    if "@" in parts.netloc:
+        raise ConfigError(f"{key}: credentials in the URL are not allowed; secrets come from "
+                          f"{ENV_PREFIX}* environment variables")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = describe(value) if "@" not in value else "an address"
+        raise ConfigError(f"{key}: expected an http:// or https:// address, got {shown}")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ConfigError(f"{key}: a base URL has no ?query or #fragment (request paths are appended to it)")
 
 
 def build(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:

@@ -174,3 +174,27 @@ def test_account_ids_are_required(tmp_path: Path, source: str, message: str) -> 
     brand = '\n[[brands]]\nname = "Acme"\nqueries = ["acme"]\n'
     with pytest.raises(ConfigError, match=message):
         make(source_settings(tmp_path, source, "http://127.0.0.1:9", brand=brand), source)
+
+
+def test_odd_retry_after_is_a_rate_limit_not_a_crash(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    """Retry-After "²" is a digit to str.isdigit, not to float."""
+    fake.route("GET", f"/v21.0/{PAGE}/posts", Response(429, {}, headers={"Retry-After": "²"}))
+    report = collect(store, settings_for(tmp_path, fake, "facebook"), "facebook")
+    assert len(report.errors) == 1 and "rate limited (HTTP 429)" in report.errors[0]
+
+
+@pytest.mark.parametrize(("base", "message"), [
+    ("http://user:hunter2@127.0.0.1:9/v21.0", "credentials in the URL are not allowed"),
+    ("http://127.0.0.1:9/v21.0?x=1", "no ?query or #fragment"),
+    ("ftp://127.0.0.1/v21.0", "expected an http:// or https:// address"),
+])
+def test_a_base_url_requests_cannot_use_is_refused(tmp_path: Path, base: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="sources.facebook.base_url: ") as caught:
+        source_settings(tmp_path, "facebook", base, brand=BRAND)
+    assert message in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_error_lines_name_the_host_without_a_password() -> None:
+    from collectors.http import _host
+
+    assert _host("http://user:hunter2@127.0.0.1:8080/v1?x") == "127.0.0.1:8080"

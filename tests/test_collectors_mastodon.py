@@ -125,3 +125,21 @@ def test_errors_name_the_problem(tmp_path: Path, fake: FakeServer, store: Store,
     report = collect(store, settings_for(tmp_path, fake), "mastodon", sleeps=[])
     assert report.errors and message in report.errors[0], report.errors
     assert "masto-token-secret" not in report.errors[0]
+
+
+def test_an_instance_that_ignores_max_id_is_not_asked_for_ever(tmp_path: Path, fake: FakeServer,
+                                                               store: Store) -> None:
+    """Full pages of new statuses whatever max_id says: paging stops once nothing older comes."""
+    template = fixture("mastodon-search-v2.json")["statuses"][1]
+    statuses = []
+    for i in range(40):
+        status = copy.deepcopy(template)
+        status["id"] = str(113562145678901234 - i) if i != 7 else "²"  # a digit only to str.isdigit
+        status["uri"] = f"https://mastodon.social/users/tomasz/statuses/{i}"
+        status["created_at"] = (utcnow() - timedelta(minutes=1 + i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        statuses.append(status)
+    fake.route("GET", SEARCH, Response(200, {"accounts": [], "hashtags": [], "statuses": statuses}))
+    fake.route("GET", TAG, Response(200, []))
+    report = collect(store, settings_for(tmp_path, fake), "mastodon")
+    assert report.errors == [] and report.new == 40
+    assert len([c for c in fake.calls(SEARCH) if c.query["q"] == ["acme"]]) == 2

@@ -147,3 +147,42 @@ def test_a_review_of_the_brands_business_unit_is_about_the_brand(tmp_path: Path)
     post = Mention(source="mastodon", external_id="p1", text="Globex never did this to me.", brand="Acme",
                    created_at=utcnow())
     assert not about_brand(settings, post)
+
+
+def test_a_review_dated_in_the_future_does_not_hide_the_next_ones(tmp_path: Path, fake: FakeServer,
+                                                                  store: Store) -> None:
+    """A year-9999 date is stored but is no high-water mark: the next collect still sees new reviews."""
+    first = reviews()
+    first["reviews"][0]["createdAt"] = "9999-12-31T00:00:00Z"
+    fake.route("GET", PATH, Response(200, first))
+    settings = settings_for(tmp_path, fake)
+    assert collect(store, settings, "trustpilot").new == 3
+    later = copy.deepcopy(first)
+    later["reviews"][1]["id"] = "a-review-written-after-the-first-run"
+    later["reviews"][1]["createdAt"] = utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fake.routes[("GET", PATH)] = [Response(200, later)]
+    report = collect(store, settings, "trustpilot")
+    assert report.errors == [] and report.new == 1
+    assert "a-review-written-after-the-first-run" in stored(store, "trustpilot")
+
+
+def test_the_api_key_is_not_sent_on_to_another_host(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    """A redirect elsewhere gets no apikey header, as requests drops Authorization on one."""
+    other = FakeServer().start()
+    try:
+        elsewhere = other.url.replace("127.0.0.1", "localhost") + PATH
+        fake.route("GET", PATH, Response(302, b"", headers={"Location": elsewhere}))
+        other.route("GET", PATH, Response(200, reviews()))
+        collect(store, settings_for(tmp_path, fake), "trustpilot")
+        assert other.calls(PATH) and all("apikey" not in r.headers for r in other.calls(PATH))
+        assert fake.calls(PATH)[0].headers["apikey"] == "tp-key-secret"
+    finally:
+        other.stop()
+
+
+def test_a_server_that_ignores_the_page_number_is_not_read_for_ever(tmp_path: Path, fake: FakeServer,
+                                                                    store: Store) -> None:
+    fake.route("GET", PATH, Response(200, reviews(more=True)))
+    report = collect(store, settings_for(tmp_path, fake), "trustpilot")
+    assert report.errors == [] and report.new == 3
+    assert len(fake.calls(PATH)) == 2

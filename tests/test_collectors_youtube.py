@@ -155,7 +155,11 @@ def test_searches_are_kept_between_runs(tmp_path: Path, fake: FakeServer, store:
 def test_a_query_stays_inside_its_share_of_the_quota(tmp_path: Path, fake: FakeServer, store: Store,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     fake.route("GET", SEARCH, Response(200, fixture("youtube-search.json")))
-    fake.route("GET", THREADS, Response(200, threads(more=True)))
+
+    def endless(request: Request) -> Response:  # a new page token every time
+        return Response(200, threads(more=True) | {"nextPageToken": f"page{len(fake.calls(THREADS))}"})
+
+    fake.route("GET", THREADS, endless)
     fake.route("GET", VIDEOS, Response(200, fixture("youtube-videos.json")))
     # 160 units a day for two queries: 80 each, less than a search (100 units).
     settings = settings_for(tmp_path, fake, "quota_budget = 160")
@@ -230,3 +234,12 @@ def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path, store: S
     assert report.errors == ["Acme:UCacmeCloud0fficial000001: youtube commentThreads.list: no answer from the "
                              "server (ConnectionRefusedError)"]
     assert sleeps == [0.01, 0.02]
+
+
+def test_a_repeated_page_token_spends_no_more_quota(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    """The same nextPageToken again would read the same page until the query's share is spent."""
+    fake.route("GET", THREADS, Response(200, threads(more=True)))
+    fake.route("GET", VIDEOS, Response(200, fixture("youtube-videos.json")))
+    report = collect(store, settings_for(tmp_path, fake, "search = false"), "youtube")
+    assert report.errors == [] and report.new == 3
+    assert len(fake.calls(THREADS)) == 2
