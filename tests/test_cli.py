@@ -197,8 +197,7 @@ def test_import_counts_rows_dropped_as_the_brands_own_accounts(runner, project) 
     Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
                                                       'queries = ["acme"]\nignore_authors = ["AcmeHelp"]'),
                                      encoding="utf-8")
-    rows = ROWS + [{"id": "r1", "text": "Sorry about your Acme parcel, please DM us", "author": "AcmeHelp",
-                    "created_at": "2026-11-20T13:00:00Z"}]
+    rows = [*ROWS, {"id": "r1", "text": "Sorry about your Acme parcel, please DM us", "author": "AcmeHelp", "created_at": "2026-11-20T13:00:00Z"}]
     Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     out = run(runner, "import", "export.jsonl")
     assert ("Read 4 rows: 3 new mentions, 0 already stored, 0 lines with errors, "
@@ -210,8 +209,7 @@ def test_triage_alerted_lists_only_mentions_a_route_queued(runner, project) -> N
     Path("settings.toml").write_text(
         SETTINGS.replace('[classifier]', '[[brands]]\nname = "Rival"\nqueries = ["rival"]\n\n[classifier]')
         .replace('channels = ["file"]', 'brands = ["Acme"]\nchannels = ["file"]'), encoding="utf-8")
-    rows = ROWS + [{"id": "r1", "text": "Rival lost my parcel, worst service ever, I am furious",
-                    "created_at": "2026-11-20T13:00:00Z", "author": "dee"}]
+    rows = [*ROWS, {"id": "r1", "text": "Rival lost my parcel, worst service ever, I am furious", "created_at": "2026-11-20T13:00:00Z", "author": "dee"}]
     Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     assert "1 alerts queued" in run(runner, "import", "export.jsonl")
     alerted = run(runner, "mentions", "list", "--triage", "alerted")
@@ -224,10 +222,7 @@ def test_import_drops_replies_of_the_brands_own_accounts_that_name_no_brand(runn
     Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
                                                       'queries = ["acme"]\nignore_authors = ["@AcmeHelp"]'),
                                      encoding="utf-8")
-    rows = ROWS + [{"id": "r2", "text": "So sorry your order is late, please DM us the number", "author": "acmehelp",
-                    "created_at": "2026-11-20T14:00:00Z"},
-                   {"id": "r3", "text": "My order is late again, terrible", "author": "dee",
-                    "created_at": "2026-11-20T15:00:00Z"}]
+    rows = [*ROWS, {"id": "r2", "text": "So sorry your order is late, please DM us the number", "author": "acmehelp", "created_at": "2026-11-20T14:00:00Z"}, {"id": "r3", "text": "My order is late again, terrible", "author": "dee", "created_at": "2026-11-20T15:00:00Z"}]
     Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     out = run(runner, "import", "export.jsonl")
     assert "Read 5 rows: 4 new mentions" in out and "1 skipped as posted by the brand's own accounts" in out
