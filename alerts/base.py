@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from monitor.config import Channel as ChannelSettings
 from monitor.config import Settings
-from monitor.records import utcnow
+from monitor.records import source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -34,6 +34,22 @@ def ago(when: datetime, now: datetime | None = None) -> str:
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 else ''} ago"
     return "just now"
+
+
+def negativity(score: float | None) -> str:
+    """How sure the model is that a post is negative, in words support staff use."""
+    if score is None:
+        return ""
+    if score >= 0.85:
+        return "clearly negative"
+    if score >= 0.6:
+        return "likely negative"
+    return "possibly negative"
+
+
+def audience(reach: int | None) -> str:
+    """'reach 12,400 followers' for a mention whose export gave a reach."""
+    return f"reach {reach:,} followers" if reach else ""
 
 
 def ordinal(n: int) -> str:
@@ -60,6 +76,7 @@ class AlertMessage:
     rating: int | None = None
     author_history: dict[str, int] = field(default_factory=dict)
     reply_draft: str = ""
+    reach: int | None = None
     group_count: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -81,7 +98,7 @@ class AlertMessage:
             return f"Unclaimed for too long: negative mention of {self.brand}"
         if self.kind == "test":
             return "listenpost test alert"
-        return f"Negative mention of {self.brand} on {self.source}"
+        return f"Negative mention of {self.brand} on {source_name(self.source)}"
 
 
 class Channel(ABC):

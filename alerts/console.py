@@ -6,20 +6,20 @@ from typing import ClassVar
 
 import click
 
-from alerts.base import AlertMessage, Channel, ago, plain, truncate
+from alerts.base import AlertMessage, Channel, ago, audience, negativity, plain, truncate
 
 
 class ConsoleChannel(Channel):
     type: ClassVar[str] = "console"
 
     def render(self, message: AlertMessage) -> str:
-        score = f"{message.negative:.2f}" if message.negative is not None else "n/a"
+        facts = [plain(message.author) or "unknown author", ago(message.created_at)]
+        facts += [f for f in (negativity(message.negative), audience(message.reach)) if f]
         stars = f"  {'★' * message.rating}{'☆' * (5 - message.rating)}" if message.rating else ""
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
         lines = [
             click.style(f"▲ {plain(message.headline)}", fg="red", bold=True) + group,
-            f"  {plain(message.author) or 'unknown author'} · {ago(message.created_at)} · "
-            f"negative {score}{stars} · {message.history_line()}",
+            "  " + " · ".join(facts) + f"{stars} · {message.history_line()}",
             "  " + click.style(plain(truncate(message.text, int(self.options.get("width", 280)))), fg="white"),
         ]
         if message.url:

@@ -22,7 +22,7 @@ from monitor.records import Alert, Classification, Mention, utcnow
 
 MENTION_COLUMNS = (
     "source", "external_id", "brand", "kind", "author", "url", "title", "text", "language", "rating",
-    "parent_id", "app_version", "country", "created_at", "collected_at", "raw",
+    "parent_id", "app_version", "country", "created_at", "collected_at", "raw", "reach", "vendor_sentiment",
 )
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
 # Alert rows read per mention when looking for recent incidents: one per channel it was routed to.
@@ -193,6 +193,22 @@ def _m0012_bulk_fulltext(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_mentions_created_at")
 
 
+def _m0014_sent_reply_drafts(db: sqlite_utils.Database) -> None:
+    # The reply draft an alert carried when it was delivered, so `alerts show` repeats what the
+    # team saw rather than a draft rebuilt from today's settings. NULL until the alert is sent.
+    if "reply_draft" not in db.table("alerts").columns_dict:
+        db.table("alerts").add_column("reply_draft", str)
+
+
+def _m0015_mention_reach(db: sqlite_utils.Database) -> None:
+    # Imports carry an export's reach (followers) and the vendor's own sentiment verdict.
+    columns = db.table("mentions").columns_dict
+    if "reach" not in columns:
+        db.table("mentions").add_column("reach", int)
+    if "vendor_sentiment" not in columns:
+        db.table("mentions").add_column("vendor_sentiment", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
@@ -204,6 +220,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0011_outbox_indexes", _m0011_outbox_indexes),
     ("0012_bulk_fulltext", _m0012_bulk_fulltext),
     ("0013_author_lookup_by_fulltext", _m0013_author_lookup_by_fulltext),
+    ("0014_sent_reply_drafts", _m0014_sent_reply_drafts),
+    ("0015_mention_reach", _m0015_mention_reach),
 ]
 
 
@@ -300,7 +318,7 @@ class Store:
             clean_text(m.title), clean_text(m.text), m.language and clean_text(m.language), m.rating,
             m.parent_id and clean_text(m.parent_id), m.app_version and clean_text(m.app_version),
             m.country and clean_text(m.country), ts(m.created_at), collected_at,
-            clean_text(_RAW_JSON.encode(m.raw)),
+            clean_text(_RAW_JSON.encode(m.raw)), m.reach, m.vendor_sentiment and clean_text(m.vendor_sentiment),
         )
 
     def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:
@@ -566,11 +584,12 @@ class Store:
             row["attempts"] += 1
         return rows
 
-    def mark_sent(self, alert_id: int, message_id: str | None) -> None:
+    def mark_sent(self, alert_id: int, message_id: str | None, *, reply_draft: str | None = None) -> None:
+        """Record a delivery, with the reply draft the message carried ("" for none)."""
         self.conn.execute(
             "UPDATE alerts SET status = 'sent', sent_at = ?, channel_message_id = ?,"
-            " last_error = NULL WHERE id = ?",
-            [ts(utcnow()), message_id, alert_id],
+            " last_error = NULL, reply_draft = ? WHERE id = ?",
+            [ts(utcnow()), message_id, reply_draft, alert_id],
         )
 
     def mark_retry(self, alert_id: int, error: str, *, next_attempt: datetime) -> None:
