@@ -27,12 +27,17 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 brand', '2 brands', '1,200 mentions'."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
 def ago(when: datetime, now: datetime | None = None) -> str:
     seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+            return f"{plural(n, unit)} ago"
     return "just now"
 
 
@@ -88,7 +93,7 @@ class AlertMessage:
             return "first mention from this author"
         if earlier_neg and self.label == "negative":
             return f"{ordinal(earlier_neg + 1)} complaint from this author this week"
-        return f"{total} earlier mention{'s' if total != 1 else ''} from this author this week"
+        return f"{plural(total, 'earlier mention')} from this author this week"
 
     @property
     def headline(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.config import Settings
@@ -30,7 +31,20 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "parent_id": ("parent_id", "in_reply_to"),
     "app_version": ("app_version", "version"),
     "country": ("country",),
+    "reach": ("reach", "followers", "followers_count", "audience"),
+    "vendor_sentiment": ("vendor_sentiment",),
 }
+_MULTIPLIERS = {"k": 1_000, "m": 1_000_000}
+
+
+def parse_reach(value: Any) -> int:
+    """A follower count as exports write it: 12400, "12,400", "12.4K", "1.2M"."""
+    text = str(value).strip().replace(",", "").replace("_", "")
+    factor = _MULTIPLIERS.get(text[-1:].lower(), 1)
+    number = float(text[:-1] if factor > 1 else text)
+    if number < 0:
+        raise ValueError(f"reach must not be negative, not {value!r}")
+    return round(number * factor)
 
 
 @dataclass
@@ -38,6 +52,7 @@ class ImportReport:
     rows: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     unmatched: int = 0
+    columns: list[str] = field(default_factory=list)  # the first readable row's, for error messages
 
 
 class FileCollector(Collector):
@@ -54,6 +69,7 @@ class FileCollector(Collector):
         source_name: str | None = None,
         brand: str | None = None,
         date_format: str | None = None,
+        timezone: ZoneInfo | None = None,
         batch_size: int = 500,
     ) -> None:
         super().__init__(settings)
@@ -62,6 +78,8 @@ class FileCollector(Collector):
         self.source_name = source_name
         self.brand = brand
         self.date_format = date_format
+        # Dates without an offset are read in this zone (default: the settings' timezone).
+        self.timezone = timezone or settings.tz
         self.batch_size = batch_size
         self.report = ImportReport()
         unknown = set(self.mapping) - set(DEFAULT_COLUMNS)
@@ -87,6 +105,8 @@ class FileCollector(Collector):
                 self.report.errors.append((row.line, row.error or "unreadable"))
                 skipped += 1
                 continue
+            if not self.report.columns:
+                self.report.columns = list(row.data)
             try:
                 mention = self.to_mention(row.data)
             except (ValueError, TypeError) as exc:
@@ -106,6 +126,8 @@ class FileCollector(Collector):
 
     def _get(self, data: dict[str, Any], name: str) -> Any:
         if name in self.mapping:
+            if self.mapping[name] not in data:
+                raise ValueError(f"no column {self.mapping[name]!r} (from --map {name}={self.mapping[name]})")
             return data.get(self.mapping[name])
         for column in DEFAULT_COLUMNS[name]:
             if data.get(column) not in (None, ""):
@@ -123,7 +145,7 @@ class FileCollector(Collector):
         raw_date = self._get(data, "created_at")
         if raw_date in (None, ""):
             raise ValueError("no date (expected a 'created_at' column or a --map created_at=COLUMN)")
-        created_at = parse_datetime(raw_date, self.date_format)
+        created_at = parse_datetime(raw_date, self.date_format, self.timezone)
         source = self.source_name or str(self._get(data, "source") or "file")
         external_id = self._get(data, "id")
         if external_id in (None, ""):
@@ -147,12 +169,16 @@ class FileCollector(Collector):
             value = self._get(data, name)
             return None if value in (None, "") else str(value)
 
+        reach = optional("reach")
+
         return Mention(
             source=source, external_id=str(external_id), text=text, created_at=created_at,
             brand=brand, kind=kind, author=str(self._get(data, "author") or ""),
             url=str(self._get(data, "url") or ""), title=title, rating=rating,
             language=optional("language"), parent_id=optional("parent_id"),
-            app_version=optional("app_version"), country=optional("country"), raw=data,
+            app_version=optional("app_version"), country=optional("country"),
+            reach=parse_reach(reach) if reach is not None else None,
+            vendor_sentiment=optional("vendor_sentiment"), raw=data,
         )
 
     def _match_brand(self, text: str) -> str:

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -99,8 +99,11 @@ def count_rows(path: str | Path) -> int:
     return max(0, lines - (file_format(path) == "csv"))
 
 
-def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
-    """A timezone-aware UTC datetime from ISO 8601, epoch seconds, RFC 2822 or ``fmt``."""
+def parse_datetime(value: Any, fmt: str | None = None, zone: tzinfo | None = None) -> datetime:
+    """A timezone-aware UTC datetime from ISO 8601, epoch seconds, RFC 2822 or ``fmt``.
+
+    A date without an offset is read in ``zone`` (UTC when none is given).
+    """
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -121,4 +124,4 @@ def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
                     raise ValueError(f"cannot read the date {text!r}") from None
     else:
         raise ValueError(f"cannot read the date {value!r}")
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return (dt.replace(tzinfo=zone or UTC) if dt.tzinfo is None else dt).astimezone(UTC)
