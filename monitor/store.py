@@ -17,7 +17,8 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.errors import ListenpostError
+from monitor.errors import ConfigError, ListenpostError
+from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
 
 MENTION_COLUMNS = (
@@ -980,6 +981,32 @@ def author_phrase(author: str) -> str | None:
 
 
 def _fts_query(text: str) -> str | None:
-    """Quote each word so user input can never be FTS5 syntax (a stray quote or NEAR); None if empty."""
-    words = [w.replace('"', '""') for w in clean_text(text).split()]
-    return " ".join(f'"{w}"' for w in words) or None
+    """The search as an FTS5 expression, in the brands' query syntax: OR, -exclusion, "phrases".
+
+    Single words match as prefixes (leak finds leaks). Every term is quoted, so nothing a
+    person types is FTS5 syntax (a stray quote or NEAR); text that does not parse as a query
+    is searched as plain words. None when nothing searchable is left.
+    """
+    try:
+        root: Node = parse_query(text).root
+    except ConfigError:
+        root = All(tuple(Term(w) for w in text.split()))
+    return _fts(root)
+
+
+def _fts(node: Node) -> str | None:
+    if isinstance(node, Term):
+        term = clean_text(node.text)
+        if not any(ch.isalnum() for ch in term):
+            return None
+        return '"' + term.replace('"', '""') + '"' + ("" if len(term.split()) > 1 else "*")
+    if isinstance(node, Any_):
+        parts = [p for p in (_fts(n) for n in node.nodes) if p]
+        return "(" + " OR ".join(parts) + ")" if parts else None
+    if isinstance(node, All):
+        wanted = [p for p in (_fts(n) for n in node.nodes if not isinstance(n, Not)) if p]
+        unwanted = [p for p in (_fts(n.node) for n in node.nodes if isinstance(n, Not)) if p]
+        if not wanted:
+            return None  # FTS5 cannot search for "everything but": an exclusion needs a word to look for
+        return "(" + " AND ".join(wanted) + ")" + "".join(f" NOT {p}" for p in unwanted)
+    return None  # a lone exclusion
