@@ -75,10 +75,10 @@ class BrandSection:
 
 @dataclass
 class Timing:
-    """Response times of one source on one channel, seconds from when the mention was posted."""
+    """Response times of one source (whatever the channels), seconds from when the mention was posted."""
 
     source: str
-    channel: str
+    channels: list[str] = field(default_factory=list)
     alerts: int = 0
     steps: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
 
@@ -212,10 +212,10 @@ def _charts(digest: Digest, store: Store, before: datetime) -> None:
 
 
 def response_times(store: Store, since: datetime, until: datetime) -> list[Timing]:
-    """Per source and channel: alerts created in [since, until) and how fast each step came."""
-    timings: dict[tuple[str, str], Timing] = {}
+    """Per source: mentions alerted in [since, until) and how fast each step came."""
+    timings: dict[str, Timing] = {}
     for r in store.response_times(since, until):
-        timing = timings.setdefault((r["source"], r["channel"]), Timing(r["source"], r["channel"]))
+        timing = timings.setdefault(r["source"], Timing(r["source"], r["channels"]))
         if r["step"] == "total":
             timing.alerts = r["n"]
         else:

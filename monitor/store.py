@@ -26,6 +26,12 @@ MENTION_COLUMNS = (
     "parent_id", "app_version", "country", "created_at", "collected_at", "raw", "reach", "vendor_sentiment",
 )
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+HANDLING_FILTERS = {
+    "open": "a.kind IN ('mention', 'escalation') AND a.status != 'failed' AND a.claimed_at IS NULL"
+            " AND a.replied_at IS NULL AND a.closed_at IS NULL",
+    "claimed": "a.claimed_at IS NOT NULL AND a.closed_at IS NULL",
+    "closed": "a.closed_at IS NOT NULL",
+}
 # Alert rows read per mention when looking for recent incidents: one per channel it was routed to.
 ALERT_ROWS_PER_MENTION = 8
 MAX_TEXT = 1_000_000  # characters kept of one mention's text; the rest is cut, never the row
@@ -617,12 +623,16 @@ class Store:
         return rows[0] if rows else None
 
     def list_alerts(
-        self, *, status: str | None = None, brand: str | None = None, limit: int = 50
+        self, *, status: str | None = None, handling: str | None = None, brand: str | None = None,
+        limit: int = 50,
     ) -> list[dict[str, Any]]:
+        """Outbox rows newest first; ``handling`` is open (nobody has it), claimed, or closed."""
         where, params = [], []
         if status:
             where.append("a.status = ?")
             params.append(status)
+        if handling:
+            where.append(HANDLING_FILTERS[handling])
         if brand:
             where.append("a.brand = ?")
             params.append(brand)
@@ -752,35 +762,48 @@ class Store:
         ))
 
     def response_times(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
-        """Per source, channel and step: how many alerts got there, median and p90 seconds.
+        """Per source and step: how many alerted mentions got there, median and p90 seconds.
 
-        Steps are measured from when the mention was posted: 'collect' (stored here), 'alert'
-        (sent to the channel), 'claim' and 'reply'; 'total' counts alerts created in [since, until).
-        Percentiles are nearest-rank, computed in SQL so large windows stay cheap.
+        A mention alerted on several channels counts once, at its first delivery, claim and
+        reply. Steps are measured from when the mention was posted: 'collect' (stored here),
+        'alert' (first sent), 'claim' and 'reply'; 'total' counts mentions alerted in
+        [since, until). Each row also names the channels used. Percentiles are nearest-rank,
+        computed in SQL so large windows stay cheap.
         """
-        return list(self.db.query(
-            "WITH base AS (SELECT a.source, a.channel,"
+        rows = list(self.db.query(
+            "WITH cases AS (SELECT source, external_id, min(sent_at) AS sent_at,"
+            " min(claimed_at) AS claimed_at, min(replied_at) AS replied_at FROM alerts"
+            " WHERE kind = 'mention' AND created_at >= ? AND created_at < ? GROUP BY source, external_id),"
+            " base AS (SELECT a.source,"
             " max(0, julianday(m.collected_at) - julianday(m.created_at)) * 86400.0 AS collect_s,"
             " max(0, julianday(a.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
             " max(0, julianday(a.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
             " max(0, julianday(a.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
-            " FROM alerts a JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id"
-            " WHERE a.kind = 'mention' AND a.created_at >= ? AND a.created_at < ?),"
-            " steps AS (SELECT source, channel, 'total' AS step, 0.0 AS secs FROM base"
-            "  UNION ALL SELECT source, channel, 'collect', collect_s FROM base"
-            "  UNION ALL SELECT source, channel, 'alert', alert_s FROM base"
-            "  UNION ALL SELECT source, channel, 'claim', claim_s FROM base"
-            "  UNION ALL SELECT source, channel, 'reply', reply_s FROM base),"
-            " ranked AS (SELECT source, channel, step, secs,"
-            "  row_number() OVER (PARTITION BY source, channel, step ORDER BY secs) AS rn,"
-            "  count(*) OVER (PARTITION BY source, channel, step) AS n"
+            " FROM cases a JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id),"
+            " steps AS (SELECT source, 'total' AS step, 0.0 AS secs FROM base"
+            "  UNION ALL SELECT source, 'collect', collect_s FROM base"
+            "  UNION ALL SELECT source, 'alert', alert_s FROM base"
+            "  UNION ALL SELECT source, 'claim', claim_s FROM base"
+            "  UNION ALL SELECT source, 'reply', reply_s FROM base),"
+            " ranked AS (SELECT source, step, secs,"
+            "  row_number() OVER (PARTITION BY source, step ORDER BY secs) AS rn,"
+            "  count(*) OVER (PARTITION BY source, step) AS n"
             "  FROM steps WHERE secs IS NOT NULL)"
-            " SELECT source, channel, step, max(n) AS n,"
+            " SELECT source, step, max(n) AS n,"
             " min(CASE WHEN rn >= (n + 1) / 2 THEN secs END) AS median,"
             " min(CASE WHEN rn >= (9 * n + 9) / 10 THEN secs END) AS p90"
-            " FROM ranked GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            " FROM ranked GROUP BY 1, 2 ORDER BY 1, 2",
             [ts(since), ts(until)],
         ))
+        channels: dict[str, set[str]] = {}
+        for source, channel in self.conn.execute(
+            "SELECT DISTINCT source, channel FROM alerts WHERE kind = 'mention' AND created_at >= ?"
+            " AND created_at < ?", [ts(since), ts(until)],
+        ):
+            channels.setdefault(source, set()).add(channel)
+        for row in rows:
+            row["channels"] = sorted(channels.get(row["source"], ()))
+        return rows
 
     def run_summary(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         """Per source: collector runs started in [since, until), how many failed, the last error."""

@@ -103,6 +103,21 @@ def test_import_then_browse_commands(runner, project) -> None:
     assert "Acme" in stats and "file" in stats
 
 
+def test_lists_fit_the_terminal_and_label_their_times(runner, project) -> None:
+    long_url = "https://www.reddit.com/r/Acme/comments/1pa02zf/" + "acme_lost_my_parcel_" * 8
+    rows = [{**ROWS[0], "id": "long", "url": long_url}]
+    Path("long.jsonl").write_text(json.dumps(rows[0]) + "\n", encoding="utf-8")
+    run(runner, "import", "export.jsonl")
+    run(runner, "import", "long.jsonl")
+    for columns in ("60", "80"):
+        for command in (["mentions", "list"], ["alerts", "list"], ["mentions", "search", "acme"]):
+            out = runner.invoke(cli, command, env={"COLUMNS": columns}).output
+            assert max(len(line) for line in out.splitlines()) <= int(columns), (command, out)
+    listed = runner.invoke(cli, ["mentions", "list"], env={"COLUMNS": "60"}).output
+    assert "2026-11-20 10:00 UTC" in listed  # times say their zone
+    assert long_url in listed.replace("\n    ", "")  # a long URL is wrapped, never cut
+
+
 def test_collect_sends_queued_alerts_and_status_reports_health(runner, project) -> None:
     run(runner, "import", "export.jsonl")
     out = run(runner, "collect")

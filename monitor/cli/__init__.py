@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage or settings error.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,31 @@ pass_app = click.make_pass_decorator(App)
 def progress(length: int, label: str) -> Any:
     """A progress bar on stderr (click hides it when stderr is not a terminal)."""
     return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+
+
+def width() -> int:
+    """The terminal's width in columns ($COLUMNS first; 80 when output is not a terminal)."""
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
+
+
+def fit(line: str, columns: int | None = None) -> str:
+    """One line cut to the terminal's width, ending in … when cut."""
+    columns = columns or width()
+    return line if len(line) <= columns else line[: columns - 1] + "…"
+
+
+def wrap(text: str, indent: str = "", columns: int | None = None) -> list[str]:
+    """Long text (a URL, say) broken into lines that fit, each indented; nothing is dropped."""
+    room = (columns or width()) - len(indent)
+    return [indent + text[i:i + room] for i in range(0, len(text), room)] or [indent]
+
+
+def local_time(settings: Any, stamp: str | None) -> str:
+    """A stored UTC time in the settings' zone, labelled: '2026-11-20 10:00 EST'; '-' when unset."""
+    from monitor.store import parse_ts
+
+    when = parse_ts(stamp)
+    return when.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
 
 
 def resolve_path(path: str) -> Path:

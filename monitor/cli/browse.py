@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, truncate
-from monitor.cli import App, pass_app
+from alerts.base import plain, plural, truncate
+from monitor.cli import App, fit, local_time, pass_app, width, wrap
 from monitor.errors import InputError
-from monitor.records import utcnow
+from monitor.records import source_name, utcnow
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
 
@@ -35,24 +35,24 @@ def parse_since(value: str | None) -> datetime | None:
 
 
 def _local(app: App, stamp: str | None) -> str:
-    from monitor.store import parse_ts
-
-    when = parse_ts(stamp)
-    return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M") if when else "-"
+    return local_time(app.settings, stamp)
 
 
 def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
     if not rows:
         click.echo("No mentions match.")
         return
+    columns = width()
+    click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at'])}  {r['source']:<10} {plain(r['brand'] or '-'):<12} "
-                + click.style(f"{label:<9}", fg=LABEL_COLOURS.get(label)))
-        click.echo(f"{head} {plain(r['author'] or '')}")
-        click.echo(f"    {plain(truncate(r['text'], 160))}")
+        head = (f"{_local(app, r['created_at']):<21}{source_name(r['source'])[:12]:<13}"
+                f"{plain(r['brand'] or '-')[:11]:<12}")
+        author = fit(f"{head}{label:<13}{plain(r['author'] or '')}", columns)[len(head) + 13:]
+        click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + author)
+        click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
         if r.get("url"):
-            click.echo(f"    {plain(r['url'])}")
+            click.echo("\n".join(wrap(plain(r["url"]), "    ", columns)))
 
 
 _filters = [
@@ -93,7 +93,14 @@ def mentions_list(app: App, brand: str | None, source: str | None, label: str | 
 @pass_app
 def mentions_search(app: App, words: str, brand: str | None, source: str | None,
                     label: str | None, since: str | None, limit: int) -> None:
-    """Full-text search of mention text, titles and authors (every word must occur)."""
+    """Full-text search of mention text, titles and authors, in the brands' query syntax.
+
+    \b
+    Words match as prefixes (leak finds leaks); all must occur unless joined by OR;
+    -word excludes; "quoted phrases" match exactly:
+      listenpost mentions search 'refund OR charged'
+      listenpost mentions search 'lid -leaks'
+    """
     with app.store() as store:
         rows = store.list_mentions(brand=brand, source=source, label=label,
                                    since=parse_since(since), search=words, limit=limit)
@@ -117,7 +124,7 @@ def status(app: App) -> None:
         size = store.size_bytes()
         total = store.count_mentions()
         jobs = store.scheduled_jobs()
-    click.echo(f"Database: {settings.database} ({size / 1e6:.1f} MB, {total} mentions, "
+    click.echo(f"Database: {settings.database} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
                f"{labels.get('unscored', 0)} unscored in other languages)")
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
     click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")
