@@ -40,6 +40,14 @@ def parse_duration(value: object) -> float:
     raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {value!r}")
 
 
+def format_duration(seconds: float) -> str:
+    """A duration as the settings file writes it: "90d", "15m", "20s" (the largest whole unit)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 def duration(default: str | float) -> Any:
     return field(default=parse_duration(default), metadata={"duration": True})
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from alerts.base import plain
+from alerts.base import plain, plural
 from collectors.file import FileCollector
 from monitor.config import Alerts, Brand, Channel, ClassifierSettings, Route, Settings
 from monitor.records import Mention, utcnow
@@ -98,10 +98,10 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz) if shown else ""
 
     elapsed = time.perf_counter() - started
-    click.echo(f"\n{report.fetched} mentions read ({report.fetched - report.new} already stored, "
-               f"{report.new} new); {report.negatives} new negatives, {report.unscored} in "
+    click.echo(f"\n{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
+               f"{report.new} new); {plural(report.negatives, 'new negative')}, {report.unscored} in "
                f"languages the model does not cover (stored as unscored); "
-               f"{report.alerts} new alerts, {sent.sent} delivered to the demo's alert file"
+               f"{plural(report.alerts, 'new alert')}, {sent.sent} delivered to the demo's alert file"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
     _print_table(stats)
     if agreement:

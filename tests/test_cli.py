@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_init_writes_a_valid_owner_only_starter_and_refuses_to_overwrite(runner,
     assert "Wrote settings.toml" in run(runner, "init")
     assert stat.S_IMODE(os.stat("settings.toml").st_mode) == 0o600
     assert "exists" in run(runner, "init", code=2)
-    assert "settings are valid (1 brands" in run(runner, "config", "check")
+    assert "settings are valid (1 brand," in run(runner, "config", "check")
 
 
 def test_config_show_masks_secrets(runner, project, monkeypatch) -> None:
@@ -69,6 +70,9 @@ def test_config_show_masks_secrets(runner, project, monkeypatch) -> None:
     assert "xoxb-canary-7f3a9c" not in out
     assert "LISTENPOST_SLACK_BOT_TOKEN = (set, hidden)" in out
     assert 'model = "lexicon"' in out
+    assert 'after = "30m"' in out and 'group_window = "6h"' in out  # durations as the file writes them
+    assert "[[alerts.routes]]" in out and 'channels = ["file"]' in out and '"channels":' not in out
+    tomllib.loads(out.split("# secrets")[0])  # what it prints is a valid settings file
     data = json.loads(run(runner, "config", "show", "--json"))
     assert data["settings"]["classifier"]["model"] == "lexicon"
     assert "xoxb-canary-7f3a9c" not in json.dumps(data)

@@ -277,7 +277,7 @@ def test_empty_database_with_no_brands_prints_from_the_cli(runner: Any, write_se
     config = write_settings('database = "empty.db"\n')
     result = runner.invoke(cli, ["--config", str(config), "digest", "--since", "7d"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Weekly digest, ")
+    assert result.stdout.startswith("Weekly digest, ")
     assert "No mentions in this period, and no brands are configured yet." in result.output
 
 
@@ -446,7 +446,7 @@ def test_send_from_the_cli_reaches_the_recipients(
             url="https://x.com/s/1")
     result = runner.invoke(cli, ["--config", str(config), "digest", "--send"])
     assert result.exit_code == 0, result.output
-    assert "Digest sent to 2 recipient(s): Daily digest" in result.output
+    assert "Digest sent to 2 recipients: Daily digest" in result.output
     assert "where is my parcel" in parts(box.messages[0])["html"]
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,9 +113,36 @@ def main() -> None:
 pass_app = click.make_pass_decorator(App)
 
 
-def progress(length: int, label: str) -> Any:
-    """A progress bar on stderr (click hides it when stderr is not a terminal)."""
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+@contextmanager
+def progress(length: int, label: str, *, percent: bool = False) -> Iterator[Any]:
+    """A progress bar on stderr (click hides it when stderr is not a terminal).
+
+    Counts items ("120/500"), or with ``percent`` shows only a percentage. A log line written
+    meanwhile first clears the bar's line, so the two never run together; the bar redraws after.
+    """
+    bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=not percent,
+                            show_percent=True, show_eta=True)
+    clear = _ClearBar(bar)
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(clear)
+    try:
+        with bar:
+            yield bar
+    finally:
+        for handler in handlers:
+            handler.removeFilter(clear)
+
+
+class _ClearBar(logging.Filter):
+    def __init__(self, bar: Any) -> None:
+        super().__init__()
+        self.bar = bar
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.bar.is_hidden:
+            sys.stderr.write("\r\033[K")
+        return True
 
 
 def width() -> int:

@@ -54,7 +54,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
 
       listenpost digest --since 7d --preview digest.html
     """
-    from alerts.digest import build_digest, render_digest
+    from alerts.digest import build_digest, render_digest, span
 
     settings = app.settings
     period, now = _period(since)
@@ -62,6 +62,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
         from monitor.errors import ConfigError
 
         raise ConfigError("digest.recipients: no one to send the digest to (add addresses in settings.toml)")
+    click.echo(f"Building the digest of the last {span(period.total_seconds())}…", err=True)
     with app.store() as store:
         result = build_digest(store, settings, period=period, now=now)
     subject, text, html = render_digest(result)
@@ -77,7 +78,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
         from alerts.mailer import send_email
 
         send_email(settings, settings.digest.recipients, subject, text, html, result.charts)
-        click.echo(f"Digest sent to {len(settings.digest.recipients)} recipient(s): {subject}")
+        click.echo(f"Digest sent to {plural(len(settings.digest.recipients), 'recipient')}: {subject}")
     if not preview and not send:
         click.echo(text, nl=False)
 
