@@ -140,7 +140,7 @@ class _ClearBar(logging.Filter):
         self.bar = bar
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.bar.is_hidden:
+        if not self.bar.hidden and self.bar._is_atty:
             sys.stderr.write("\r\033[K")
         return True
 
