@@ -268,6 +268,25 @@ def _apply_env(data: dict[str, Any], environ: typing.Mapping[str, str]) -> None:
         node[path[-1]] = _env_value(raw)
 
 
+def is_email_address(value: str) -> bool:
+    """'ops@example.com' or 'Ops <ops@example.com>': one @, a dotted domain, no spaces in the address."""
+    from email.utils import parseaddr
+
+    address = parseaddr(value)[1]
+    return bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+", address))
+
+
+def _check_queries(brand: Brand, i: int) -> None:
+    """A query that cannot be read fails here, naming it, not at the first collection."""
+    from monitor.query import parse_query
+
+    for j, query in enumerate(brand.queries):
+        try:
+            parse_query(query)
+        except ConfigError as exc:
+            raise ConfigError(f"brands[{i}].queries[{j}]: {exc}") from None
+
+
 def _validate(settings: Settings) -> None:
     try:
         ZoneInfo(settings.timezone)
@@ -287,6 +306,7 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"brands[{i}].name: a brand needs a name")
         if brand.name in names[:i]:
             raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
+        _check_queries(brand, i)
         if brand.reply_template:
             from alerts.drafts import check_template
 
@@ -323,6 +343,9 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(
                 f"alerts.routes[{i}].min_severity: must be one of {', '.join(LABEL_ORDER)}"
             )
+    for address in settings.digest.recipients:
+        if not is_email_address(address):
+            raise ConfigError(f"digest.recipients: {address!r} is not an e-mail address such as ops@example.com")
     if settings.digest.smtp_security not in ("starttls", "ssl", "plain"):
         raise ConfigError("digest.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
     if not re.fullmatch(r"\d{1,2}:\d{2}", settings.digest.send_at):

@@ -193,3 +193,32 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
         assert own == 0
     # Terminal control characters in hostile text never reach the screen.
     assert "\u202e" not in first and "\x1b" not in first
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("[[brands]]\nname = \"Beta\"\nqueries = ['\"acme cloud OR (acmecloud']\n", "brands[1].queries[0]"),
+    ("[digest]\nrecipients = [\"ops-team\"]\n", "'ops-team' is not an e-mail address"),
+])
+def test_config_check_refuses_unreadable_queries_and_recipients(runner, project, extra, message) -> None:
+    Path("settings.toml").write_text(SETTINGS + extra, encoding="utf-8")
+    result = runner.invoke(cli, ["config", "check"])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_missing_credentials_fail_config_check_and_status(runner, project, monkeypatch) -> None:
+    monkeypatch.delenv("LISTENPOST_SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("LISTENPOST_X_BEARER_TOKEN", raising=False)
+    Path("settings.toml").write_text(SETTINGS + """
+[sources.x]
+enabled = true
+[alerts.channels.team]
+type = "slack"
+options = { channel = "C0123" }
+""", encoding="utf-8")
+    checked = runner.invoke(cli, ["config", "check"])
+    assert checked.exit_code == 2
+    assert "x: enabled but missing LISTENPOST_X_BEARER_TOKEN" in checked.output
+    assert "LISTENPOST_SLACK_BOT_TOKEN is not set" in checked.output
+    status = runner.invoke(cli, ["status"])
+    assert status.exit_code == 1 and "Healthy." not in status.output
+    assert "Unhealthy: x lacks credentials, alert channel team lacks credentials" in status.output

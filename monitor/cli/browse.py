@@ -138,6 +138,11 @@ def status(app: App) -> None:
         elif run.get("last_error_at"):
             line += f", last error {_local(app, run['last_error_at'])}"
         click.echo(line + f", next run {_next_run(app, jobs.get(f'collect:{name}'))}")
+    from monitor.cli.setup import missing_credentials
+
+    for name, problem in missing_credentials(settings):
+        click.secho(f"  {plain(problem)}", fg="red")
+        unhealthy.append(f"{name} lacks credentials")
     click.echo("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")

@@ -111,20 +111,45 @@ def _show(obj: Any, section: str = "") -> None:
 @config.command("check")
 @pass_app
 def config_check(app: App) -> None:
-    """Validate the settings; exit 2 with the file, key and problem when they are wrong."""
-    from collectors import collector_class
+    """Validate the settings, then what they need from the environment.
 
+    Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
+    source or alert channel lacks its credentials (named, never shown).
+    """
     settings = app.settings
     click.echo(f"{settings.path or 'defaults'}: settings are valid "
                f"({plural(len(settings.brands), 'brand')}, {plural(len(settings.sources), 'source')}, "
                f"{plural(len(settings.alerts.channels), 'channel')}).")
+    problems = missing_credentials(settings)
+    for _, problem in problems:
+        click.secho(f"  {problem}", fg="yellow", err=True)
+    if problems:
+        click.secho(f"Not ready: {plural(len(problems), 'problem')} above.", fg="red", err=True)
+        raise SystemExit(2)
+
+
+def missing_credentials(settings: Any) -> list[tuple[str, str]]:
+    """Enabled sources and alert channels that cannot work with the environment as it is:
+    (name, what is missing)."""
+    from alerts.dispatch import build_channels
+    from collectors import collector_class
+    from monitor.errors import ConfigError
+
+    problems = []
     for name, source in settings.sources.items():
         if not source.enabled:
             continue
         missing = [c for c in collector_class(name).credentials if not os.environ.get(f"LISTENPOST_{c}")]
         if missing:
-            click.secho(f"  {name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing),
-                        fg="yellow")
+            problems.append((name, f"{name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing)))
+    for name, channel in settings.alerts.channels.items():
+        if not channel.enabled:
+            continue
+        try:
+            build_channels(settings, [name], skip_broken=False)
+        except ConfigError as exc:
+            problems.append((f"alert channel {name}", str(exc)))
+    return problems
 
 
 @click.command()
