@@ -228,3 +228,17 @@ def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexi
     assert {store.alert(i)["claimed_by"] for i in range(1, 5)} == {"maria"}
     assert set(outcome.alert_ids) >= {1, 2, 3, 4}
     assert escalate_due(store, settings, now=later + timedelta(hours=1)) == 0
+
+
+def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_settings, lexicon, tmp_path) -> None:
+    from alerts.dispatch import build_message
+
+    ingest(store, settings, [mention(1)], lexicon)
+    dispatch_due(store, settings)
+    sent = store.alert(1)["reply_draft"]
+    assert sent and sent.endswith("Sam, Acme support")
+    changed = make_settings(SETTINGS.replace("Sam, Acme support", "Kim, Acme care")
+                            .replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
+                            .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")))
+    assert build_message(store, changed, store.alert(1)).reply_draft == sent
+    assert store.applied_migrations()[-2:] == ["0014_sent_reply_drafts", "0015_mention_reach"]
