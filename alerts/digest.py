@@ -19,7 +19,7 @@ from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
 from alerts.themes import Theme, find_themes
 from monitor.config import Settings
-from monitor.records import UNSCORED, utcnow
+from monitor.records import UNSCORED, source_name, utcnow
 from monitor.store import Store, parse_ts
 
 TOP_NEGATIVES = 5
@@ -196,6 +196,13 @@ def chart_points(rows: list[dict[str, Any]], start: datetime, until: datetime, t
     return points
 
 
+def from_first_data(points: list[Point], step: timedelta) -> list[Point]:
+    """The points from the first with mentions, keeping at least a week of days or a day of hours:
+    an empty previous period, or a long one with data only lately, would squash the bars right."""
+    first_data = next((n for n, p in enumerate(points) if p.mentions), 0)
+    return points[max(0, min(first_data, len(points) - (7 if step >= timedelta(days=1) else 24))):]
+
+
 def _charts(digest: Digest, store: Store, before: datetime) -> None:
     step = timedelta(hours=1) if digest.period <= timedelta(hours=48) else timedelta(days=1)
     by_brand: dict[str, list[dict[str, Any]]] = {}
@@ -205,9 +212,11 @@ def _charts(digest: Digest, store: Store, before: datetime) -> None:
         rows = by_brand.get(section.name)
         if not rows:
             continue
+        split = digest.since.astimezone(digest.tz)
         points = chart_points(rows, before, digest.until, digest.tz, step)
         cid = f"chart-{i}@listenpost"
-        digest.charts[cid] = volume_chart(points, split=digest.since.astimezone(digest.tz), step=step)
+        digest.charts[cid] = volume_chart(from_first_data(points, step), split=split, step=step,
+                                          end=digest.until.astimezone(digest.tz))
         section.chart = cid
 
 
@@ -320,8 +329,8 @@ def _environment() -> Any:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %H:%M}")
-    env.filters.update(span=span)
+    env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %Y %H:%M}")
+    env.filters.update(span=span, source=source_name)
     env.globals.update(change=change)
     return env
 

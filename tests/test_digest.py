@@ -186,8 +186,8 @@ def test_digest_arrives_over_smtp_with_chart_links_and_escaped_text(
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert 'href="https://x.com/u/status/7"' in p["html"]
     assert "https://reddit.com/r/p/0" in p["text"]
-    assert "[x] waiting 9 hours · claimed by jo: Is Parcelly down?" in p["text"]
-    assert "[reddit] waiting 1 day · unclaimed: parcel marked delivered but not here 2" in p["text"]
+    assert "[X] waiting 9 hours · claimed by jo: Is Parcelly down?" in p["text"]
+    assert "[Reddit] waiting 1 day · unclaimed: parcel marked delivered but not here 2" in p["text"]
     # hostile text is escaped, its bidi override removed, its javascript: link not linked
     assert "<script" not in p["html"] and "<img src=x" not in p["html"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in p["html"]
@@ -213,7 +213,7 @@ def test_digest_compares_sources_with_the_previous_period(busy_store: Store, set
     assert len(parcelly.top[1].text) <= 280 and parcelly.top[1].text.endswith("…")
     assert parcelly.unanswered_total == 17  # out0 was replied to; the previous day's are still open
     _, text, _ = render_digest(digest)
-    assert "reddit                 5         5        0         0            0" in text
+    assert "Reddit                 5         5        0         0            0" in text
     assert "+67%" in text  # negatives up from 3 to 5 on reddit, per the source table's delta
 
 
@@ -458,3 +458,40 @@ def test_digest_commands_load_no_heavy_modules() -> None:
             "print(sorted(m for m in ('matplotlib', 'sklearn', 'jinja2', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_charts_start_where_the_data_does() -> None:
+    from alerts.charts import Point
+    from alerts.digest import from_first_data
+
+    day = timedelta(days=1)
+    start = datetime(2025, 12, 1, tzinfo=UTC)
+    points = [Point(start + n * day, 5 if n >= 360 else 0, 0) for n in range(365)]
+    kept = from_first_data(points, day)
+    assert kept[0].start == start + 358 * day and len(kept) == 7  # a week at least, not a squashed year
+    assert from_first_data([Point(start, 0, 0)] * 3, day) == [Point(start, 0, 0)] * 3
+
+
+def test_digest_reads_on_a_phone_and_speaks_to_managers(store: Store, settings_for: Callable[..., Settings]) -> None:
+    for i in range(9):
+        add(store, f"u{i}", f"parcel {i} never arrived", "negative", NOW - timedelta(hours=3 + i),
+            url=f"https://x.com/u/status/{i}")
+    digest = build_digest(store, settings_for(), now=NOW)
+    _, text, html = render_digest(digest)
+    assert "@media only screen and (max-width: 520px)" in html and 'class="card"' in html
+    assert "listenpost " not in text and "<code>" not in html  # links and sentences, no commands
+    assert "more waiting for a reply" in text
+    assert "2026" in text.splitlines()[1]  # the period's dates carry the year
+
+
+def test_theme_labels_are_words_not_fragments() -> None:
+    from alerts.themes import find_themes
+
+    rows = [{"text": t, "brand": "P", "negative": 0.9} for t in [
+        "don't tell me my tracking is updated, tracking still broken", "tracking page don't load, tracking dead",
+        "the tracking link doesn't work at all", "tracking says delivered, it wasn't", "returns label won't print",
+        "returns portal don't accept my code", "returns refund still missing", "returns process is broken again",
+    ]]
+    labels = [t.label for t in find_themes(rows)]
+    assert labels and all("don" not in label.split() and "·" not in label for label in labels)
+    assert all(label[0].isupper() for label in labels)
