@@ -50,7 +50,10 @@ _TOPICS = [
 _OTHER = re.compile(
     r"\b(i used to work|when i worked (at|for)|i worked (at|for)|former (employee|staff)|ex-?employee|"
     r"(have|has) anyone tried|have you tried|you (can|could|should|need to) (just )?(try|reset|hold|use|go)|"
-    r"try (holding|resetting|turning|descaling)|fixed (it|mine) by|what worked for me)\b"
+    r"try (holding|resetting|turning|descaling)|fixed (it|mine) by|what worked for me|worked for me|"
+    r"(that|this) (resets|fixes|fixed|solves|solved|clears|cleared)|but it works)\b"
+    # advice that opens with an instruction: "Hold Steam + Brew for 10s ..."
+    r"|^\s*(hold|press|unplug|reset|turn (it )?off|go to|tap|long-press)\b"
 )
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|my|me|mine|we|our|us)\b")
 _QUESTION_START = re.compile(r"^\s*(how|what|when|where|why|which|who|can|could|does|do|is|are|will|"

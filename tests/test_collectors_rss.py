@@ -70,7 +70,8 @@ def test_plain_text_titles_keep_angle_brackets_and_valid_feeds_log_nothing(
         tmp_path: Path, fake: FakeServer, store: Store, caplog: pytest.LogCaptureFixture) -> None:
     feed = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Reviews</title><link>https://example.com/</link><description>r</description>
-<item><guid>r1</guid><title>Acme &lt;3 my new kettle</title><description>&lt;p&gt;Acme kettle, &lt;b&gt;great&lt;/b&gt;&lt;/p&gt;</description>
+<item><guid>r1</guid><title>Acme &lt;3 my new kettle</title>
+<description>&lt;p&gt;Acme kettle, &lt;b&gt;great&lt;/b&gt;&lt;/p&gt;</description>
 <pubDate>Fri, 20 Nov 2026 09:15:00 GMT</pubDate></item></channel></rss>"""
     fake.route("GET", "/r.rss", Response(200, feed, {"Content-Type": "application/rss+xml; charset=utf-8"}))
     with caplog.at_level("WARNING"):

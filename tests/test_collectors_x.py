@@ -147,7 +147,8 @@ def test_backfill_wholly_older_than_seven_days_asks_nothing(tmp_path: Path, fake
     assert report.errors == [] and fake.requests == []
     state = coverage(store.cursor("x", f"{KEY}|bf"))
     assert state["done"]
-    assert state["gap"] == "X search covers only the last 7 days: 2026-01-01 00:00 UTC..2026-02-01 00:00 UTC not covered"
+    assert state["gap"] == ("X search covers only the last 7 days: "
+                            "2026-01-01 00:00 UTC..2026-02-01 00:00 UTC not covered")
 
 
 def test_a_cursor_older_than_seven_days_starts_from_the_window(tmp_path: Path, fake: FakeServer,

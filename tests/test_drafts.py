@@ -30,6 +30,8 @@ CASES = [
     ("Have you tried holding the reset button for ten seconds? That fixed mine.", "neutral", "other"),
     ("I used to work at Parcelly: the Leeds depot is badly understaffed.", "negative", "other"),
     ("Parcelly publishes its quarterly results on Friday.", "neutral", "other"),
+    ("Hold Steam + Brew for 10s after the descale, that resets the counter. Dumb but it works.", "negative",
+     "other"),
 ]
 
 

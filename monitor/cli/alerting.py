@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from alerts.base import plain, plural, truncate
-from monitor.records import source_name
 from monitor.cli import App, fit, local_time, pass_app, width
+from monitor.records import source_name
 
 STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
 HANDLING = ["open", "claimed", "closed"]

@@ -49,7 +49,7 @@ def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
         # Dates differ per row; the same unreadable format is one problem.
         key = "cannot read the date" if error.startswith("cannot read the date") else error
         by_error.setdefault(key, []).append(line)
-    for error, lines in list(by_error.items())[:10]:
+    for lines in list(by_error.values())[:10]:
         example = next(e for n, e in errors if n == lines[0])
         click.secho(f"  {_line_ranges(lines)}: {plain(example)}", fg="yellow", err=True)
     if len(by_error) > 10:
