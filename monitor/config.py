@@ -276,17 +276,6 @@ def is_email_address(value: str) -> bool:
     return bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+", address))
 
 
-def _check_queries(brand: Brand, i: int) -> None:
-    """A query that cannot be read fails here, naming it, not at the first collection."""
-    from monitor.query import parse_query
-
-    for j, query in enumerate(brand.queries):
-        try:
-            parse_query(query)
-        except ConfigError as exc:
-            raise ConfigError(f"brands[{i}].queries[{j}]: {exc}") from None
-
-
 def _validate(settings: Settings) -> None:
     try:
         ZoneInfo(settings.timezone)
@@ -306,7 +295,10 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"brands[{i}].name: a brand needs a name")
         if brand.name in names[:i]:
             raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
-        _check_queries(brand, i)
+        from monitor.query import check_query
+
+        for j, query in enumerate(brand.queries):
+            check_query(query, f"brands[{i}].queries[{j}]")  # fails here, not at the first collection
         if brand.reply_template:
             from alerts.drafts import check_template
 
