@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alerts import triage
 from alerts.base import ago, plain, truncate
 from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
@@ -24,6 +25,7 @@ from monitor.store import Store, parse_ts
 
 TOP_NEGATIVES = 5
 UNANSWERED_SHOWN = 6
+WORTH_A_LOOK_SHOWN = 5
 THEME_TEXTS = 20000  # newest negatives of a period read for themes
 SNIPPET = 280
 NO_BRAND = "Other mentions"
@@ -65,6 +67,9 @@ class BrandSection:
     top: list[Item] = field(default_factory=list)
     unanswered: list[Item] = field(default_factory=list)
     unanswered_total: int = 0
+    # Negatives below the alert threshold: nobody was interrupted for them, so they are listed here.
+    worth_a_look: list[Item] = field(default_factory=list)
+    worth_a_look_total: int = 0
 
     def count(self, label: str | None = None, *, previous: bool = False) -> int:
         return sum(
@@ -104,6 +109,9 @@ class Digest:
     failed_sources: list[dict[str, Any]] = field(default_factory=list)
     unscored: int = 0
     unclassified: int = 0
+    # Mentions kept but never alerted, by reason: spam, not about the brand.
+    spam: int = 0
+    off_topic: int = 0
     charts: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -259,6 +267,12 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
         section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(r["brand"] or NO_BRAND))
         section.unanswered.append(_item(r, tz))
         section.unanswered_total = r["total"]
+    for r in store.worth_a_look(since, until, per_brand=WORTH_A_LOOK_SHOWN):
+        section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(r["brand"] or NO_BRAND))
+        section.worth_a_look.append(_item(r, tz))
+        section.worth_a_look_total = r["total"]
+    reasons = store.triage_counts(since, until)
+    digest.spam, digest.off_topic = reasons.get(triage.SPAM, 0), reasons.get(triage.OFF_TOPIC, 0)
     digest.brands = list(sections.values())
     digest.unscored = sum(s.now[UNSCORED] for b in digest.brands for s in b.sources)
     digest.unclassified = sum(s.now["unclassified"] for b in digest.brands for s in b.sources)

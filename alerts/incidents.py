@@ -68,10 +68,14 @@ def spike_threshold(hourly: list[int]) -> tuple[float, float]:
 
 def raise_spikes(store: Store, settings: Settings, brands: Iterable[str], *, now: datetime | None = None) -> int:
     """One spike alert per brand whose negatives in the last hour stand out from its last 7 days;
-    none again for that brand within alerts.group_window. Returns the alerts queued."""
+    none again for that brand within alerts.group_window, and none before the brand has
+    alerts.spike_min_history of collected history to compare with. Returns the alerts queued."""
     now = now or utcnow()
     queued = 0
     for brand in sorted(set(brands)):
+        started = store.history_start(brand)
+        if started is None or now - started < timedelta(seconds=settings.alerts.spike_min_history):
+            continue
         last = store.last_alert_at(brand, "spike")
         if last and now - last < timedelta(seconds=settings.alerts.group_window):
             continue

@@ -43,6 +43,10 @@ class Classifier(ABC):
     # The negative threshold this classifier's scores were tuned for; `[classifier]
     # negative_threshold` overrides it.
     negative_threshold: float = 0.5
+    # The negative probability from which this classifier's negatives are worth an alert, chosen
+    # for negative precision; None means the negative threshold (`[classifier] alert_threshold`
+    # overrides it).
+    alert_threshold: float | None = None
 
     @abstractmethod
     def classify(self, texts: Sequence[str]) -> list[Scores]:

@@ -34,12 +34,21 @@ STANCE_TOPIC = re.compile(r"deflat|patriots|brady|goodell|\bnfl\b", re.I)
 
 # Per-source, per-class caps of the reproducible mix: airline complaints would otherwise
 # outnumber everything else and teach the model that any mention of a delay is the whole story.
+# General-topic tweets carry most of the mix; the smaller domains keep their voice (complaints
+# to a company, reviews) without outnumbering the rest.
 MIX_CAPS: dict[str, dict[str, int]] = {
-    "airline-tweets": {"negative": 5000, "neutral": 2200, "positive": 1700},
-    "topic-tweets": {"negative": 4000, "neutral": 3500, "positive": 3500},
-    "movie-reviews": {"negative": 3000, "neutral": 2500, "positive": 3000},
+    "semeval-tweets": {"negative": 7400, "neutral": 13000, "positive": 12000},
+    "kaggle-tweets": {"negative": 7000, "neutral": 6000, "positive": 6000},
+    "airline-tweets": {"negative": 4000, "neutral": 2000, "positive": 1500},
+    "topic-tweets": {"negative": 1800, "neutral": 1500, "positive": 1500},
+    "movie-reviews": {"negative": 2000, "neutral": 1000, "positive": 2000},
     "drug-reviews": {"negative": 1000, "neutral": 1000, "positive": 1000},
 }
+# The labeled tweet sets that are folders of aligned text files rather than packages
+# (see each folder's README); ``listenpost train --reproduce --data-dir`` points at their parent.
+SEMEVAL_FOLDER = "semeval2017-task4a"
+KAGGLE_FOLDER = "kaggle-tweet-sentiment-extraction"
+TWEETEVAL_FOLDER = "tweeteval-val"
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class Example:
     text: str
     label: str
     source: str
+    rating: int | None = None
 
 
 def package_dir(name: str) -> Path:
@@ -127,6 +137,35 @@ def drug_reviews(*, split: str = "Train") -> list[Example]:
     ]
 
 
+def _aligned(folder: Path, *names: str) -> list[list[str]]:
+    columns = []
+    for name in names:
+        path = folder / name
+        try:
+            columns.append(path.read_text(encoding="utf-8").splitlines())
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read the labeled corpus ({exc.strerror or exc})") from None
+    if len({len(c) for c in columns}) != 1:
+        raise ModelError(f"{folder}: {', '.join(names)} have different line counts")
+    return columns
+
+
+def semeval_tweets(folder: Path) -> list[Example]:
+    """SemEval 2013-2016 Twitter sentiment (the TweetEval pool, its validation tweets removed)."""
+    texts, labels = _aligned(folder, "text.txt", "labels.txt")
+    return [Example(normalize(t), LABELS[int(y)], "semeval-tweets") for t, y in zip(texts, labels, strict=True)]
+
+
+def kaggle_tweets(folder: Path, *, split: str = "train") -> list[Example]:
+    """Kaggle "Tweet Sentiment Extraction" tweets; ``split`` ``test`` is held out for measuring."""
+    texts, labels, splits = _aligned(folder, "text.txt", "labels.txt", "split.txt")
+    return [
+        Example(normalize(t), LABELS[int(y)], "kaggle-tweets")
+        for t, y, s in zip(texts, labels, splits, strict=True)
+        if s == split
+    ]
+
+
 def tweeteval(folder: Path) -> list[Example]:
     """The TweetEval sentiment validation split: used to select models, never to train."""
     texts = (folder / "val_text.txt").read_text(encoding="utf-8").splitlines()
@@ -145,13 +184,16 @@ def _capped(examples: Iterable[Example], caps: dict[str, int], rng: random.Rando
     return chosen
 
 
-def training_mix(seed: int, *, exclude: Iterable[str] = ()) -> list[Example]:
+def training_mix(seed: int, *, data_dir: Path, exclude: Iterable[str] = ()) -> list[Example]:
     """The documented mix behind the shipped model: capped per source and class, deduplicated.
 
-    ``exclude`` holds texts that must never be trained on (evaluation sets).
+    ``data_dir`` holds the labeled tweet folders; ``exclude`` holds texts that must never be
+    trained on (evaluation sets).
     """
     rng = random.Random(seed)
     sources = {
+        "semeval-tweets": semeval_tweets(data_dir / SEMEVAL_FOLDER),
+        "kaggle-tweets": kaggle_tweets(data_dir / KAGGLE_FOLDER, split="train"),
         "airline-tweets": airline_tweets(heldout=False),
         "topic-tweets": topic_tweets(),
         "movie-reviews": movie_reviews(),
@@ -160,6 +202,7 @@ def training_mix(seed: int, *, exclude: Iterable[str] = ()) -> list[Example]:
     seen = {text.lower() for text in exclude}
     # Held-out airline tweets must not sneak back in as near-duplicate retweets.
     seen.update(example.text.lower() for example in airline_tweets(heldout=True))
+    seen.update(example.text.lower() for example in kaggle_tweets(data_dir / KAGGLE_FOLDER, split="test"))
     mix: list[Example] = []
     for name, examples in sources.items():
         unique = []

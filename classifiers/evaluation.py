@@ -59,22 +59,40 @@ def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return _ratio(sum(g == p for g, p in zip(gold, predicted, strict=True)), len(gold))
 
 
+def flagged_quality(gold: Sequence[str], flagged: Sequence[bool]) -> tuple[float, float, float, int]:
+    """(precision, recall, F1, how many flagged) of flagging gold negatives."""
+    picked = [g for g, f in zip(gold, flagged, strict=True) if f]
+    hits = sum(g == "negative" for g in picked)
+    precision, recall = _ratio(hits, len(picked)), _ratio(hits, sum(g == "negative" for g in gold))
+    return precision, recall, _f1(precision, recall), len(picked)
+
+
 def negative_by_threshold(
     gold: Sequence[str], negative_scores: Sequence[float], thresholds: Sequence[float] = DEFAULT_THRESHOLDS
 ) -> list[tuple[float, float, float, float]]:
     """(threshold, precision, recall, F1) of "negative" when a mention counts as negative at score >= threshold."""
     rows = []
-    positives = sum(g == "negative" for g in gold)
     for threshold in thresholds:
-        flagged = [g for g, s in zip(gold, negative_scores, strict=True) if s >= threshold]
-        hits = sum(g == "negative" for g in flagged)
-        precision, recall = _ratio(hits, len(flagged)), _ratio(hits, positives)
-        rows.append((threshold, precision, recall, _f1(precision, recall)))
+        precision, recall, f1, _ = flagged_quality(gold, [s >= threshold for s in negative_scores])
+        rows.append((threshold, precision, recall, f1))
     return rows
 
 
-def render(name: str, gold: Sequence[str], predicted: Sequence[str], negative_scores: Sequence[float]) -> str:
-    """The report `listenpost eval` prints for one model."""
+def render(
+    name: str,
+    gold: Sequence[str],
+    predicted: Sequence[str],
+    negative_scores: Sequence[float],
+    *,
+    alerts: Sequence[tuple[float, Sequence[bool]]] = (),
+    label_threshold: float | None = None,
+    alert_threshold: float | None = None,
+) -> str:
+    """The report `listenpost eval` prints for one model.
+
+    ``alerts`` holds, per alert threshold, which texts the pipeline would alert on (spam and
+    star-rating rules applied): the second decision, measured against the gold negatives.
+    """
     lines = [f"model: {name}   texts: {len(gold)}"]
     lines.append(f"macro-recall {macro_recall(gold, predicted):.3f}   accuracy {accuracy(gold, predicted):.3f}")
     lines.append("")
@@ -87,8 +105,18 @@ def render(name: str, gold: Sequence[str], predicted: Sequence[str], negative_sc
     for label, row in zip(LABELS, confusion_matrix(gold, predicted), strict=True):
         lines.append(f"{label:<10}" + "".join(f"{n:>10}" for n in row))
     lines.append("")
-    lines.append("negative when score >= threshold")
-    lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}")
+    lines.append("labeled negative when score >= threshold (stats, digest)")
+    lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{'flagged':>9}")
     for threshold, precision, recall, f1 in negative_by_threshold(gold, negative_scores):
-        lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}")
+        flagged = sum(s >= threshold for s in negative_scores)
+        mark = "  <- negative_threshold" if label_threshold is not None and abs(threshold - label_threshold) < 1e-9 else ""
+        lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{flagged:>9}{mark}")
+    if alerts:
+        lines.append("")
+        lines.append("alerted (Slack, email) when score >= threshold, spam and star ratings applied")
+        lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{'alerts':>9}")
+        for threshold, flags in alerts:
+            precision, recall, f1, count = flagged_quality(gold, flags)
+            mark = "  <- alert_threshold" if alert_threshold is not None and abs(threshold - alert_threshold) < 1e-9 else ""
+            lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{count:>9}{mark}")
     return "\n".join(lines)

@@ -17,10 +17,19 @@ _SPACE = re.compile(r"\s+")
 _JUNK = re.compile(r"[\ufffd\u200b-\u200f\ufeff]|_[\ufffd]+_")
 
 
+def _emoji_words(text: str) -> str:
+    """Emoji become their names ("unamused face"): the tokenizer knows the words, not the symbols."""
+    import emoji
+
+    if not emoji.emoji_count(text):
+        return text
+    return emoji.demojize(text, delimiters=(" ", " ")).replace("_", " ")
+
+
 def normalize(text: str) -> str:
-    """Unescape HTML, replace URLs with ``http`` and handles with ``@user``, squeeze whitespace."""
+    """Unescape HTML, name emoji, replace URLs with ``http`` and handles with ``@user``, squeeze whitespace."""
     text = html.unescape(text[: MAX_CHARS * 2])
-    text = _JUNK.sub(" ", text)
+    text = _emoji_words(_JUNK.sub(" ", text))
     text = _URL.sub("http", text)
     text = _HANDLE.sub("@user", text)
     return _SPACE.sub(" ", text).strip()[:MAX_CHARS]

@@ -39,7 +39,7 @@ class Recipe:
 
     epochs: float = 1.0
     batch_size: int = 32
-    learning_rate: float = 8e-5
+    learning_rate: float = 6e-5
     warmup: float = 0.06
     weight_decay: float = 0.01
     # Crowd labels disagree often; smoothing keeps the model from memorising the disagreements.
@@ -51,7 +51,7 @@ class Recipe:
     # step on CPU, and the general-purpose lower layers need no sentiment-specific change.
     frozen_layers: int = 2
     seed: int = 13
-    evaluations_per_epoch: int = 3
+    evaluations_per_epoch: int = 4
     max_steps: int | None = None
 
 
@@ -258,16 +258,22 @@ def recipe_card(recipe: Recipe, result: TrainResult, sources: dict[str, dict[str
 
 
 def reproduce(
-    output: Path, *, validation_dir: Path | None, recipe: Recipe = Recipe(), progress: Progress | None = None
+    output: Path,
+    *,
+    data_dir: Path,
+    validation_dir: Path | None,
+    recipe: Recipe = Recipe(),
+    progress: Progress | None = None,
 ) -> TrainResult:
-    """Recreate the shipped weights from the packaged corpora with the fixed seed.
+    """Recreate the shipped weights from the labeled corpora with the fixed seed.
 
-    The TweetEval validation split, when given, only picks the best checkpoint; it is never trained on.
+    ``data_dir`` holds the labeled tweet folders (SemEval, Kaggle). The TweetEval validation split,
+    when given, only picks the best checkpoint; it is never trained on.
     """
     from classifiers import corpora
 
     validation = corpora.tweeteval(validation_dir) if validation_dir else []
-    mix = corpora.training_mix(recipe.seed, exclude=[e.text for e in validation])
+    mix = corpora.training_mix(recipe.seed, data_dir=data_dir, exclude=[e.text for e in validation])
     sources = {name: dict(counts) for name, counts in corpora.describe(mix).items()}
     log.info("training on %d examples: %s", len(mix), sources)
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.config import Settings
-from monitor.query import parse_query
+from monitor.brands import attribute
 from monitor.records import KINDS, Mention
 from monitor.textfile import parse_datetime, read_rows
 
@@ -89,9 +89,6 @@ class FileCollector(Collector):
             raise InputError(
                 f"cannot map {', '.join(sorted(unknown))}: fields are {', '.join(DEFAULT_COLUMNS)}"
             )
-        self._brand_queries = [
-            (b.name, [parse_query(q, b.exclude) for q in b.queries]) for b in settings.brands
-        ]
 
     def queries(self) -> list[BrandQuery]:
         return []
@@ -182,8 +179,7 @@ class FileCollector(Collector):
         )
 
     def _match_brand(self, text: str) -> str:
-        for name, queries in self._brand_queries:
-            if any(q.matches(text) for q in queries):
-                return name
-        self.report.unmatched += 1
-        return ""
+        name = attribute(self.settings, text)
+        if not name:
+            self.report.unmatched += 1
+        return name

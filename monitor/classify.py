@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from monitor.textfile import Row, read_rows
+from monitor.textfile import Row, parse_rating, read_rows
 
 if TYPE_CHECKING:
-    from classifiers.base import Classifier
+    from alerts.triage import Decision
+    from classifiers.base import Classifier, Scores
 
 
 @dataclass
@@ -40,9 +41,13 @@ def _row_id(row: Row, index: int) -> Any:
 
 
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
-                  decide: Callable[[Any], str], batch_size: int = 256,
+                  decide: Callable[[Scores, str, int | None], Decision], batch_size: int = 256,
                   progress: Callable[[int], None] | None = None) -> ClassifyReport:
-    """Write {"id", "label", "scores"} per row; unreadable rows get {"id", "error"} instead."""
+    """Write {"id", "label", "alert", "scores"} per row; unreadable rows get {"id", "error"} instead.
+
+    ``alert`` is the decision the pipeline would take for a mention of a brand the text is about:
+    the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied.
+    """
     import time
 
     report = ClassifyReport()
@@ -51,23 +56,35 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
     for batch in _batches(read_rows(path), batch_size):
         ids = []
         texts: list[str] = []
+        ratings: list[int | None] = []
         positions: list[int] = []
         outputs: list[dict[str, Any]] = []
         for row in batch:
             index += 1
             ids.append(_row_id(row, index))
             text = row.data.get("text") if row.data else None
-            if row.data is None or not isinstance(text, str) or not text.strip():
-                why = row.error or "no 'text' value"
-                outputs.append({"id": ids[-1], "label": None, "scores": None,
+            why = row.error if row.data is None else None
+            rating = None
+            if why is None and (not isinstance(text, str) or not text.strip()):
+                why = "no 'text' value"
+            if why is None and row.data is not None:
+                try:
+                    rating = parse_rating(row.data.get("rating"))
+                except ValueError as exc:
+                    why = str(exc)
+            if why is not None or not isinstance(text, str):
+                outputs.append({"id": ids[-1], "label": None, "alert": None, "scores": None,
                                 "error": f"line {row.line}: {why}"})
                 report.errors += 1
             else:
                 positions.append(len(outputs))
                 texts.append(text)
+                ratings.append(rating)
                 outputs.append({"id": ids[-1]})
-        for pos, scores in zip(positions, classifier.classify(texts) if texts else [], strict=True):
-            outputs[pos].update(label=decide(scores), scores=scores.as_dict())
+        scored = classifier.classify(texts) if texts else []
+        for pos, text, rating, scores in zip(positions, texts, ratings, scored, strict=True):
+            decision = decide(scores, text, rating)
+            outputs[pos].update(label=decision.label, alert=decision.alert, scores=scores.as_dict())
         for line in outputs:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         report.rows += len(batch)

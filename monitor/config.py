@@ -58,6 +58,8 @@ class Brand:
     queries: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     ignore_authors: list[str] = field(default_factory=list)
+    # The brand's own accounts as people tag them ("@AcmeHelp"): a post naming one is about the brand.
+    handles: list[str] = field(default_factory=list)
     apps: dict[str, list[str]] = field(default_factory=dict)
     reply_signature: str = ""
     support_contact: str = ""
@@ -80,6 +82,9 @@ class ClassifierSettings:
     # Unset: the threshold the active model was tuned for (0.35 for the shipped model as served,
     # chosen on the TweetEval validation tweets; 0.5 for any other).
     negative_threshold: float | None = None
+    # Unset: the threshold the active model was tuned for, chosen for negative precision; a
+    # negative below it is labeled but not alerted ("worth a look" in the digest).
+    alert_threshold: float | None = None
     batch_size: int = 32
     label_map: dict[str, str] = field(default_factory=dict)
     allow_download: bool = False
@@ -125,6 +130,8 @@ class Alerts:
     max_attempts: int = 8
     escalation: Escalation = field(default_factory=Escalation)
     group_window: float = duration("6h")
+    # A spike is judged against history: none for a brand with less collected history than this.
+    spike_min_history: float = duration("3d")
 
 
 @dataclass(frozen=True)
@@ -284,6 +291,9 @@ def _validate(settings: Settings) -> None:
     threshold = settings.classifier.negative_threshold
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise ConfigError("classifier.negative_threshold: must be between 0 and 1")
+    alert_threshold = settings.classifier.alert_threshold
+    if alert_threshold is not None and not 0.0 < alert_threshold < 1.0:
+        raise ConfigError("classifier.alert_threshold: must be between 0 and 1")
     weight = settings.classifier.lexicon_weight
     if weight is not None and not 0.0 <= weight < 1.0:
         raise ConfigError("classifier.lexicon_weight: must be at least 0 and below 1")

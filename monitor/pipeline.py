@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from alerts import triage
 from alerts.incidents import group_key_for, raise_spikes
 from alerts.router import channels_for
 from collectors.base import Batch, BrandQuery, Collector, Window
@@ -20,6 +21,7 @@ from monitor.records import UNSCORED, Classification, Mention, utcnow
 from monitor.store import Store
 
 if TYPE_CHECKING:
+    from alerts.triage import Decision
     from classifiers.base import Classifier, Scores
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,10 @@ class RunReport:
     unscored: int = 0
     alerts: int = 0
     skipped: int = 0
+    # Kept but not alerted: negatives below the alert threshold, spam, posts about no brand.
+    worth_a_look: int = 0
+    spam: int = 0
+    off_topic: int = 0
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -47,6 +53,9 @@ class RunReport:
         self.negatives += other.negatives
         self.unscored += other.unscored
         self.alerts += other.alerts
+        self.worth_a_look += other.worth_a_look
+        self.spam += other.spam
+        self.off_topic += other.off_topic
 
 
 @dataclass
@@ -56,6 +65,9 @@ class IngestResult:
     negatives: int = 0
     unscored: int = 0
     alerts: int = 0
+    worth_a_look: int = 0
+    spam: int = 0
+    off_topic: int = 0
     new_mentions: list[Mention] = field(default_factory=list)
 
 
@@ -64,11 +76,24 @@ def negative_threshold(classifier: Classifier, configured: float | None) -> floa
     return configured if configured is not None else classifier.negative_threshold
 
 
-def decide_label(scores: Scores, threshold: float) -> str:
-    """Negative when its probability reaches the threshold; otherwise the likelier of the rest."""
-    if scores.negative >= threshold:
-        return "negative"
-    return "positive" if scores.positive > scores.neutral else "neutral"
+def alert_threshold(classifier: Classifier, settings: Settings) -> float:
+    """The configured alert threshold, else the classifier's own, never below the negative threshold."""
+    labeled = negative_threshold(classifier, settings.classifier.negative_threshold)
+    configured = settings.classifier.alert_threshold
+    chosen = configured if configured is not None else getattr(classifier, "alert_threshold", None)
+    return labeled if chosen is None else max(labeled, chosen)
+
+
+def decider(classifier: Classifier, settings: Settings) -> Callable[[Scores, str, int | None], Decision]:
+    """The triage decision for a text's scores, its rating and the configured thresholds."""
+    labeled = negative_threshold(classifier, settings.classifier.negative_threshold)
+    alerting = alert_threshold(classifier, settings)
+
+    def decide(scores: Scores, text: str, rating: int | None) -> Decision:
+        return triage.decide(scores, text=text, rating=rating, negative_threshold=labeled,
+                             alert_threshold=alerting)
+
+    return decide
 
 
 def _normalize(settings: Settings, mentions: Iterable[Mention]) -> list[Mention]:
@@ -104,10 +129,12 @@ def classify_mentions(
     if to_score:
         texts = [f"{m.title}. {m.text}" if m.title and m.title != m.text else m.text for m in to_score]
         scores = classifier.classify(texts)
-        threshold = negative_threshold(classifier, settings.classifier.negative_threshold)
-        for m, s in zip(to_score, scores, strict=True):
-            results.append(Classification(m.source, m.external_id, classifier.name,
-                                          decide_label(s, threshold), s.negative, s.neutral, s.positive))
+        decide = decider(classifier, settings)
+        for m, text, s in zip(to_score, texts, scores, strict=True):
+            decision = triage.with_relevance(decide(s, text, m.rating), settings, m)
+            results.append(Classification(m.source, m.external_id, classifier.name, decision.label,
+                                          s.negative, s.neutral, s.positive,
+                                          alert=decision.alert, reason=decision.reason))
     store.save_classifications(results)
     return results
 
@@ -121,14 +148,16 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
         verdict = by_key.get(m.key)
         if verdict is None:
             continue
-        channels = channels_for(settings, brand=m.brand, source=m.source, label=verdict.label)
+        alert = verdict.label == "negative" if verdict.alert is None else verdict.alert
+        severity = triage.routing_severity(triage.Decision(verdict.label, alert, verdict.reason))
+        channels = channels_for(settings, brand=m.brand, source=m.source, label=severity) if severity else []
         # Near-duplicates (reposts, cross-posts) share an incident key: one thread, a running count.
         group = group_key_for(store, settings, m) if channels else None
         for channel in channels:
             if store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
                                    channel=channel, group_key=group) is not None:
                 created += 1
-    negative_brands = {m.brand for m in mentions if getattr(by_key.get(m.key), "label", "") == "negative"}
+    negative_brands = {m.brand for m in mentions if getattr(by_key.get(m.key), "alert", False)}
     return created + raise_spikes(store, settings, negative_brands)
 
 
@@ -147,6 +176,9 @@ def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],
             verdicts = classify_mentions(store, settings, classifier, new)
             result.negatives = sum(v.label == "negative" for v in verdicts)
             result.unscored = sum(v.label == UNSCORED for v in verdicts)
+            result.worth_a_look = sum(v.reason == triage.LOW_CONFIDENCE for v in verdicts)
+            result.spam = sum(v.reason == triage.SPAM for v in verdicts)
+            result.off_topic = sum(v.reason == triage.OFF_TOPIC for v in verdicts)
             result.alerts = route_alerts(store, settings, new, verdicts)
     return result
 
@@ -232,4 +264,4 @@ def classify_pending(store: Store, settings: Settings, classifier: Classifier, *
 def _row_mention(row: dict[str, Any]) -> Mention:
     return Mention(source=row["source"], external_id=row["external_id"], text=row["text"],
                    created_at=utcnow(), brand=row.get("brand") or "", title=row.get("title") or "",
-                   language=row.get("language"))
+                   language=row.get("language"), kind=row.get("kind") or "post", rating=row.get("rating"))

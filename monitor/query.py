@@ -61,6 +61,11 @@ def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(left + body + right, re.IGNORECASE)
 
 
+def contains_term(term: str, text: str) -> bool:
+    """Whether ``text`` holds ``term`` (a word or phrase) on word boundaries, ignoring case."""
+    return _pattern(term).search(text) is not None
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0

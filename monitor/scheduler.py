@@ -61,6 +61,7 @@ class _Serialized:
         self.name = inner.name
         self.languages = inner.languages
         self.negative_threshold = inner.negative_threshold
+        self.alert_threshold = inner.alert_threshold
         self._lock = threading.Lock()
 
     def classify(self, texts: Sequence[str]) -> list[Scores]:

@@ -65,6 +65,10 @@ def clean_text(value: str) -> str:
     return value[:MAX_TEXT]
 
 
+# A labeled negative that was worth an alert; verdicts stored before alert decisions existed count.
+ALERTED = "coalesce(c.alert, 1) = 1"
+
+
 def _m0001_core(db: sqlite_utils.Database) -> None:
     db.table("mentions").create(
         {
@@ -200,14 +204,20 @@ def _m0012_bulk_fulltext(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_mentions_created_at")
 
 
-def _m0014_sent_reply_drafts(db: sqlite_utils.Database) -> None:
+def _m0014_alert_decisions(db: sqlite_utils.Database) -> None:
+    # Labeled negative and worth an alert are separate decisions; the reason says why.
+    db.table("classifications").add_column("alert", int)
+    db.table("classifications").add_column("reason", str)
+
+
+def _m0015_sent_reply_drafts(db: sqlite_utils.Database) -> None:
     # The reply draft an alert carried when it was delivered, so `alerts show` repeats what the
     # team saw rather than a draft rebuilt from today's settings. NULL until the alert is sent.
     if "reply_draft" not in db.table("alerts").columns_dict:
         db.table("alerts").add_column("reply_draft", str)
 
 
-def _m0015_mention_reach(db: sqlite_utils.Database) -> None:
+def _m0016_mention_reach(db: sqlite_utils.Database) -> None:
     # Imports carry an export's reach (followers) and the vendor's own sentiment verdict.
     columns = db.table("mentions").columns_dict
     if "reach" not in columns:
@@ -227,8 +237,9 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0011_outbox_indexes", _m0011_outbox_indexes),
     ("0012_bulk_fulltext", _m0012_bulk_fulltext),
     ("0013_author_lookup_by_fulltext", _m0013_author_lookup_by_fulltext),
-    ("0014_sent_reply_drafts", _m0014_sent_reply_drafts),
-    ("0015_mention_reach", _m0015_mention_reach),
+    ("0014_alert_decisions", _m0014_alert_decisions),
+    ("0015_sent_reply_drafts", _m0015_sent_reply_drafts),
+    ("0016_mention_reach", _m0016_mention_reach),
 ]
 
 
@@ -438,6 +449,7 @@ class Store:
                 "source": c.source, "external_id": c.external_id, "model": c.model,
                 "label": c.label, "negative": c.negative, "neutral": c.neutral,
                 "positive": c.positive, "classified_at": ts(c.classified_at),
+                "alert": None if c.alert is None else int(c.alert), "reason": c.reason or None,
             }
             for c in items
         ]
@@ -448,7 +460,7 @@ class Store:
     def unclassified(self, model: str, limit: int = 1000) -> list[dict[str, Any]]:
         """Mentions with no classification from ``model`` yet, oldest first."""
         return list(self.db.query(
-            "SELECT m.source, m.external_id, m.brand, m.text, m.title, m.language,"
+            "SELECT m.source, m.external_id, m.brand, m.kind, m.text, m.title, m.language, m.rating,"
             " EXISTS (SELECT 1 FROM classifications c2 WHERE c2.source = m.source"
             " AND c2.external_id = m.external_id) AS classified_before FROM mentions m"
             " WHERE NOT EXISTS (SELECT 1 FROM classifications c WHERE c.source = m.source"
@@ -722,7 +734,7 @@ class Store:
             " (PARTITION BY m.brand ORDER BY c.negative DESC, m.created_at DESC) AS rank"
             " FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
-            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative')"
+            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative' AND " + ALERTED + ")"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), ts(until), per_brand],
         ))
@@ -743,12 +755,40 @@ class Store:
             " count(*) OVER (PARTITION BY m.brand) AS total"
             " FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
-            " WHERE m.created_at >= ? AND c.label = 'negative' AND NOT EXISTS ("
+            " WHERE m.created_at >= ? AND c.label = 'negative' AND " + ALERTED + " AND NOT EXISTS ("
             "  SELECT 1 FROM alerts a WHERE a.source = m.source AND a.external_id = m.external_id"
             "  AND (a.replied_at IS NOT NULL OR a.closed_at IS NOT NULL)))"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), per_brand],
         ))
+
+    def worth_a_look(self, since: datetime, until: datetime, *, per_brand: int) -> list[dict[str, Any]]:
+        """Negatives below the alert threshold posted in [since, until): not alerted, not lost.
+
+        Most negative first, at most ``per_brand`` per brand; ``total`` is the brand's full count.
+        """
+        return list(self.db.query(
+            "SELECT * FROM (SELECT m.brand, m.source, m.external_id, m.author, m.url, m.title,"
+            " substr(m.text, 1, 2000) AS text, m.created_at, c.negative, row_number() OVER"
+            " (PARTITION BY m.brand ORDER BY c.negative DESC, m.created_at DESC) AS rank,"
+            " count(*) OVER (PARTITION BY m.brand) AS total"
+            " FROM mentions m JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
+            " AND c.reason = 'low-confidence')"
+            " WHERE rank <= ? ORDER BY brand, rank",
+            [ts(since), ts(until), per_brand],
+        ))
+
+    def triage_counts(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Mentions posted in [since, until) per triage reason (alerts.triage): spam, off-topic, ..."""
+        rows = self.conn.execute(
+            "SELECT coalesce(c.reason, ''), count(*) FROM mentions m JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1",
+            [ts(since), ts(until)],
+        )
+        return {r[0]: r[1] for r in rows if r[0]}
 
     def negative_texts(self, since: datetime, until: datetime, *, limit: int) -> list[dict[str, Any]]:
         """Negatives posted in [since, until), newest first, for grouping into themes."""
@@ -924,10 +964,21 @@ class Store:
             "SELECT substr(m.created_at, 1, 13), count(*) FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.brand = ? AND c.label = 'negative' AND m.created_at >= ? AND m.created_at < ?"
+            " AND coalesce(c.reason, '') NOT IN ('spam', 'off-topic')"
             " GROUP BY 1",
             [brand, ts(since), ts(until)],
         )
         return {r[0]: r[1] for r in rows}
+
+    def history_start(self, brand: str) -> datetime | None:
+        """When collection began for this brand: the later of the first run and its oldest mention."""
+        first_run = self.conn.execute("SELECT min(started_at) FROM runs").fetchone()[0]
+        oldest = self.conn.execute(
+            "SELECT created_at FROM mentions WHERE brand = ? ORDER BY created_at LIMIT 1", [brand]
+        ).fetchone()
+        if first_run is None or oldest is None:
+            return None
+        return max(parse_ts(first_run), parse_ts(oldest[0]))  # type: ignore[type-var]
 
     def last_alert_at(self, brand: str, kind: str) -> datetime | None:
         row = self.conn.execute(

@@ -125,3 +125,19 @@ def parse_datetime(value: Any, fmt: str | None = None, zone: tzinfo | None = Non
     else:
         raise ValueError(f"cannot read the date {value!r}")
     return (dt.replace(tzinfo=zone or UTC) if dt.tzinfo is None else dt).astimezone(UTC)
+
+
+def parse_rating(value: Any) -> int | None:
+    """A star rating of 1 to 5 from a number or numeric text; None when absent, ValueError when not a rating."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"rating must be 1 to 5, not {value!r}")
+    try:
+        number = float(str(value).strip()[:32])
+    except ValueError:
+        raise ValueError(f"rating must be a number from 1 to 5, not {str(value)[:40]!r}") from None
+    if not 1 <= number <= 5 or number != int(number):
+        raise ValueError(f"rating must be a whole number from 1 to 5, not {str(value)[:40]!r}")
+    return int(number)
+

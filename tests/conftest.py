@@ -69,3 +69,18 @@ def lexicon() -> Any:
     from classifiers import load_classifier
 
     return load_classifier("lexicon")
+
+
+def collected_for_days(store: Store, brand: str, days: float) -> None:
+    """History for spike baselines: a collection run and a mention of ``brand`` from ``days`` ago."""
+    from datetime import timedelta
+
+    from monitor.records import Mention, utcnow
+    from monitor.store import ts
+
+    then = utcnow() - timedelta(days=days)
+    run = store.start_run("history", "collect")
+    store.finish_run(run, fetched=1, new=1)
+    store.db["runs"].update(run, {"started_at": ts(then)})
+    store.save_mentions([Mention(source="history", external_id=f"{brand}-first", text=f"{brand} first post",
+                                 brand=brand, created_at=then)])

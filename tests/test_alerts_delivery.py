@@ -10,6 +10,7 @@ import pytest
 
 from monitor.pipeline import ingest
 from monitor.records import Mention, utcnow
+from tests.conftest import collected_for_days
 from tests.fakeslack import FakeSlack, deliver_with_kills, settings_toml
 
 PROBLEMS = ["lost my parcel", "charged me twice", "app crashes on login", "rude support agent",
@@ -23,6 +24,16 @@ def slack(fake) -> FakeSlack:
     return slack
 
 
+def test_first_collect_of_a_new_database_raises_no_spike(store, make_settings, slack, lexicon) -> None:
+    config = make_settings(settings_toml(slack.base_url))
+    ingest(store, config, complaints(24), lexicon)
+    kinds = Counter(r["kind"] for r in store.list_alerts(limit=1000))
+    assert kinds == {"mention": 24}  # no history to compare the burst with
+    collected_for_days(store, "Acme", 2)  # two days is still short of the 3-day default
+    ingest(store, config, complaints(30)[24:], lexicon)
+    assert Counter(r["kind"] for r in store.list_alerts(limit=1000))["spike"] == 0
+
+
 def complaints(n: int) -> list[Mention]:
     # Every third one repeats an earlier complaint, so incident threads are crash-tested too.
     return [Mention(source="reddit", external_id=f"t3_{i}", brand="Acme", author=f"user{i}", created_at=utcnow(),
@@ -34,6 +45,7 @@ def complaints(n: int) -> list[Mention]:
 def test_no_alert_lost_or_sent_twice_when_killed_mid_delivery(store, db_path, make_settings, slack,
                                                               lexicon) -> None:
     config = make_settings(f'database = "{db_path}"\n' + settings_toml(slack.base_url))
+    collected_for_days(store, "Acme", 4)  # a baseline, so the burst below is also a spike
     ingest(store, config, complaints(24), lexicon)
     rows = store.list_alerts(limit=1000)
     assert Counter(r["kind"] for r in rows) == {"mention": 24, "spike": 1}  # 24 complaints in an hour

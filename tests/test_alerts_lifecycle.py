@@ -14,6 +14,7 @@ from monitor.cli import cli
 from monitor.errors import ConfigError
 from monitor.pipeline import ingest
 from monitor.records import Classification, Mention, utcnow
+from tests.conftest import collected_for_days
 
 SETTINGS = """
 [[brands]]
@@ -78,6 +79,7 @@ def add_negatives(store, hours_ago: list[float], brand: str = "Acme") -> None:
 
 
 def test_spike_against_a_quiet_baseline_raises_one_alert(store, settings) -> None:
+    collected_for_days(store, "Acme", 7)
     add_negatives(store, [h * 6.0 + 2 for h in range(27)] + [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
     assert raise_spikes(store, settings, ["Acme"]) == 1
     (row,) = store.list_alerts()
@@ -241,4 +243,4 @@ def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_setti
                             .replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
                             .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")))
     assert build_message(store, changed, store.alert(1)).reply_draft == sent
-    assert store.applied_migrations()[-2:] == ["0014_sent_reply_drafts", "0015_mention_reach"]
+    assert store.applied_migrations()[-2:] == ["0015_sent_reply_drafts", "0016_mention_reach"]

@@ -339,6 +339,7 @@ def test_eval_command_compares_two_models(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 0, result.output
     assert "macro-recall" in result.output and "confusion" in result.output
     assert "negative when score >= threshold" in result.output
+    assert "alerted (Slack, email) when score >= threshold" in result.output
     assert result.output.count("lexicon") >= 4
 
 

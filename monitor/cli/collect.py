@@ -105,12 +105,20 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     if classifier is not None:
         click.echo(f"Classified {report.new}: {report.negatives} negative, {report.unscored} unscored "
                    f"(other languages); {plural(report.alerts, 'alert')} queued.")
+        click.echo(held_back(report))
         if report.alerts:
             click.echo("Queued alerts are not sent yet: `listenpost alerts dispatch` sends them now "
                        "(a running `listenpost run` or `listenpost serve` sends them within seconds).")
     if report.fetched == 0:
         click.secho("Error: no row was imported.", fg="red", err=True)
         sys.exit(1)
+
+
+def held_back(report: Any) -> str:
+    """One line on the mentions kept but not alerted, and why."""
+    parts = [f"{report.worth_a_look} possibly negative (worth a look in the digest)",
+             f"{report.spam} spam", f"{report.off_topic} not about a configured brand"]
+    return "Kept without an alert: " + ", ".join(parts) + "."
 
 
 def _zone(name: str | None) -> Any:
@@ -182,17 +190,19 @@ def classify(app: App, file: str, output: Any, model: str | None, batch_size: in
     """Classify a CSV or JSONL file with a `text` column (and optional `id`).
 
     Writes one JSON line per input row, in input order:
-    {"id": ..., "label": "negative"|"neutral"|"positive", "scores": {"negative": p, ...}}.
+    {"id": ..., "label": "negative"|"neutral"|"positive", "alert": true|false, "scores": {"negative": p, ...}}.
+    `alert` is what the pipeline would decide for a mention of a brand the text is about: a
+    confident negative (`[classifier] alert_threshold`), not spam, and, when the row has a
+    `rating` column (1-5 stars), 1-2 stars always alert and 4-5 never do.
     Throughput goes to standard error.
     """
     from monitor.classify import classify_file
-    from monitor.pipeline import decide_label, negative_threshold
+    from monitor.pipeline import decider
 
     classifier = load_active_classifier(app, model)
-    threshold = negative_threshold(classifier, app.settings.classifier.negative_threshold)
     with progress(count_rows(file), "Classifying") as bar:
         report = classify_file(file, output, classifier, batch_size=batch_size,
-                               decide=lambda s: decide_label(s, threshold), progress=bar.update)
+                               decide=decider(classifier, app.settings), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
                f"({rate:.0f}/s); {report.errors} rows without text.", err=True)

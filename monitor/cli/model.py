@@ -22,17 +22,21 @@ LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 def read_labeled(path: str | Path) -> list[Example]:
     """Rows with `text` and `label` (negative, neutral, positive) from a CSV/TSV/JSONL file."""
     from classifiers.corpora import LABELS, Example
-    from monitor.textfile import read_rows
+    from monitor.textfile import parse_rating, read_rows
 
     examples, problems = [], []
     for row in read_rows(path):
         data = row.data or {}
         text, label = data.get("text"), str(data.get("label") or "").strip().lower()
         label = LABEL_ALIASES.get(label, label)
+        try:
+            rating = parse_rating(data.get("rating"))
+        except ValueError:
+            rating, label = None, ""
         if row.error or not isinstance(text, str) or not text.strip() or label not in LABELS:
             problems.append(row.line)
             continue
-        examples.append(Example(text, label, Path(path).name))
+        examples.append(Example(text, label, Path(path).name, rating))
     if problems:
         shown = ", ".join(map(str, problems[:5])) + (" …" if len(problems) > 5 else "")
         click.echo(
@@ -77,7 +81,14 @@ class _Bar:
 @click.command()
 @click.argument("data", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option(
-    "--reproduce", is_flag=True, help="Recreate the shipped weights from the corpora that the listed packages ship."
+    "--reproduce", is_flag=True,
+    help="Recreate the shipped weights from the labeled tweet sets in --data-dir and the corpora that the "
+    "listed packages ship (docs/model.md).",
+)
+@click.option(
+    "--data-dir", type=click.Path(exists=True, file_okay=False),
+    help="With --reproduce: the folder holding semeval2017-task4a/, kaggle-tweet-sentiment-extraction/ "
+    "and tweeteval-val/ (the last only picks the best checkpoint).",
 )
 @click.option(
     "--base",
@@ -105,6 +116,7 @@ def train(
     app: App,
     data: str | None,
     reproduce: bool,
+    data_dir: str | None,
     base: str,
     output: str | None,
     validation: str | None,
@@ -120,8 +132,8 @@ def train(
     \b
     Team data:   listenpost train labeled.csv --output models/acme
                  then set `[classifier] model = "models/acme"` in settings.toml.
-    Shipped model: listenpost train --reproduce --validation ../shared/data/tweeteval-val
-    Runs on CPU; expect about a second per step of 32 posts on two cores.
+    Shipped model: listenpost train --reproduce --data-dir DIR   (docs/model.md)
+    Runs on CPU; expect a third of a second to a second per step of 32 posts on two cores.
     """
     from dataclasses import replace
 
@@ -137,12 +149,17 @@ def train(
     try:
         if reproduce:
             if data:
-                raise click.UsageError("--reproduce trains on the packaged corpora; leave out DATA")
+                raise click.UsageError("--reproduce trains on the documented corpora; leave out DATA")
+            if not data_dir:
+                raise click.UsageError("--reproduce needs --data-dir, the folder holding the labeled tweet sets")
+            from classifiers.corpora import TWEETEVAL_FOLDER
             from classifiers.transformer import SHIPPED_WEIGHTS
 
             target = Path(output) if output else SHIPPED_WEIGHTS
+            selection = Path(validation) if validation else Path(data_dir) / TWEETEVAL_FOLDER
             result = training.reproduce(
-                target, validation_dir=Path(validation) if validation else None, recipe=recipe, progress=bar
+                target, data_dir=Path(data_dir), validation_dir=selection if selection.is_dir() else None,
+                recipe=recipe, progress=bar,
             )
             bar.close()
             click.echo(
@@ -219,12 +236,17 @@ def eval_command(
 ) -> None:
     """Measure a model on a labeled CSV/JSONL file (`text` and `label` columns).
 
-    Prints macro-recall, per-class precision/recall/F1, the confusion matrix and a table of
-    negative precision/recall by threshold, to choose `negative_threshold` with.
+    Prints macro-recall, per-class precision/recall/F1, the confusion matrix and two tables by
+    threshold: negative precision/recall of the label (`negative_threshold`, stats and digest) and
+    of the alert decision (`alert_threshold`, Slack and email; spam and an optional `rating`
+    column of 1-5 stars applied).
     """
-    from classifiers.evaluation import macro_recall, per_class, render
+    from dataclasses import replace
+
+    from alerts.triage import decide
+    from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
     from monitor.cli.collect import load_active_classifier
-    from monitor.pipeline import decide_label, negative_threshold
+    from monitor.pipeline import alert_threshold, negative_threshold
 
     settings = app.settings.classifier
     configured = settings.negative_threshold if threshold is None else threshold
@@ -236,10 +258,22 @@ def eval_command(
         classifier = load_active_classifier(app, name, lexicon_weight=lexicon_weight)
         scores = _scores(classifier, texts)
         threshold = negative_threshold(classifier, configured)
-        predicted = [decide_label(s, threshold) for s in scores]
+        alerting = alert_threshold(classifier, replace(app.settings, classifier=replace(
+            settings, negative_threshold=threshold)))
+        ratings = [e.rating for e in examples]
+
+        def decisions(at: float, labeled: float = threshold, scores: list[Scores] = scores) -> list[Any]:
+            return [decide(s, text=t, rating=r, negative_threshold=labeled, alert_threshold=max(at, labeled))
+                    for s, t, r in zip(scores, texts, ratings, strict=True)]
+
+        predicted = [d.label for d in decisions(alerting)]
+        table = sorted({*DEFAULT_THRESHOLDS, alerting})
         click.echo(
             render(
-                f"{classifier.name} (negative threshold {threshold:g})", gold, predicted, [s.negative for s in scores]
+                f"{classifier.name} (negative threshold {threshold:g}, alert threshold {alerting:g})",
+                gold, predicted, [s.negative for s in scores],
+                alerts=[(t, [d.alert for d in decisions(t, min(t, threshold))]) for t in table],
+                label_threshold=threshold, alert_threshold=alerting,
             )
         )
         click.echo("")

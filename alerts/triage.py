@@ -1,0 +1,92 @@
+"""Triage: which classified mentions are worth interrupting a person, and why the others are not.
+
+Labeling a mention negative (stats, digest) and alerting on it (Slack, email, escalation) are
+separate decisions. An alert needs a confident negative, or a 1-2 star rating, about one of our
+brands, and no sign of spam; every other negative stays visible as "worth a look".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from classifiers.spam import spam_kind
+from monitor.brands import about_brand, brand_named
+from monitor.config import Settings
+from monitor.records import UNSCORED, Mention
+
+if TYPE_CHECKING:
+    from classifiers.base import Scores
+
+# Why a mention was or was not alerted; stored with its classification.
+CONFIDENT = "confident"  # negative at or above the alert threshold
+RATING_LOW = "rating"  # 1-2 stars: the customer's own verdict
+LOW_CONFIDENCE = "low-confidence"  # labeled negative below the alert threshold: worth a look
+RATING_HIGH = "rated-positive"  # 4-5 stars: never alerted as a complaint
+SPAM = "spam"  # recruiting, affiliate, giveaway
+OFF_TOPIC = "off-topic"  # matches none of the brand's queries or handles
+REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC)
+# Shown to people (digest, `mentions list`).
+REASON_TEXT = {
+    CONFIDENT: "clearly negative",
+    RATING_LOW: "rated 1-2 stars",
+    LOW_CONFIDENCE: "possibly negative",
+    RATING_HIGH: "rated 4-5 stars",
+    SPAM: "spam",
+    OFF_TOPIC: "not about the brand",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    alert: bool
+    reason: str = ""
+
+
+def label_for(scores: Scores, negative_threshold: float) -> str:
+    """Negative when its probability reaches the threshold; otherwise the likelier of the rest."""
+    if scores.negative >= negative_threshold:
+        return "negative"
+    return "positive" if scores.positive > scores.neutral else "neutral"
+
+
+def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold: float,
+           alert_threshold: float) -> Decision:
+    """The label for stats and whether the mention needs a person, before relevance is known."""
+    spam = spam_kind(text)
+    if rating is not None and 1 <= rating <= 2:
+        return Decision("negative", alert=spam is None, reason=SPAM if spam else RATING_LOW)
+    if rating is not None and 4 <= rating <= 5:
+        return Decision("positive", alert=False, reason=RATING_HIGH)
+    label = label_for(scores, negative_threshold)
+    if spam:
+        return Decision(label, alert=False, reason=SPAM)
+    if label != "negative":
+        return Decision(label, alert=False)
+    if scores.negative >= alert_threshold:
+        return Decision(label, alert=True, reason=CONFIDENT)
+    return Decision(label, alert=False, reason=LOW_CONFIDENCE)
+
+
+def unscored() -> Decision:
+    return Decision(UNSCORED, alert=False)
+
+
+def with_relevance(decision: Decision, settings: Settings, mention: Mention) -> Decision:
+    """Only a mention about one of our brands is routed; off-topic ones are stored and counted."""
+    if decision.label == UNSCORED or decision.reason == SPAM:
+        return decision
+    if about_brand(brand_named(settings, mention.brand), mention):
+        return decision
+    return Decision(decision.label, alert=False, reason=OFF_TOPIC)
+
+
+def routing_severity(decision: Decision) -> str | None:
+    """The severity routes see: only an alert is negative; spam and off-topic mentions are never routed."""
+    if decision.reason in (SPAM, OFF_TOPIC) or decision.label == UNSCORED:
+        return None
+    if decision.alert:
+        return "negative"
+    # A negative below the alert threshold is at most neutral to routes that also take neutral posts.
+    return "neutral" if decision.label == "negative" else decision.label

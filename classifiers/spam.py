@@ -1,0 +1,41 @@
+"""Recruiting, affiliate and giveaway spam: posts that name a brand to sell something else.
+
+Such posts are stored and counted like any mention but never interrupt a person. The rules
+look for the selling, not for the brand: a complaint that quotes a price ("charged me $50 a
+month") is not spam, "I make $700/day as a delivery partner" is.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONEY = r"\$\s?\d[\d,.]*\s*k?\+?"
+_PERIOD = r"(?:/|\s*(?:per|a|an|every)\s+)\s*(?:day|hour|hr|week|wk|month|mo)\b"
+
+RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("recruiting", re.compile(
+        rf"\b(?:i|we|you|u)\s+(?:can\s+)?(?:make|made|earn|earned|making|earning)\s+(?:up\s+to\s+|over\s+|around\s+)?"
+        rf"{_MONEY}\s*{_PERIOD}", re.I)),
+    ("recruiting", re.compile(rf"\b(?:earn|make)\s+(?:up\s+to\s+|over\s+)?{_MONEY}", re.I)),
+    ("recruiting", re.compile(
+        r"\b(?:we(?:'re|\s+are)\s+hiring|now\s+hiring|join\s+(?:my|our)\s+team|apply\s+(?:now|today|here)|"
+        r"work\s+from\s+home|be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
+    ("affiliate", re.compile(
+        r"\b(?:use\s+(?:my\s+)?(?:code|coupon|promo\s*code|discount\s+code)|affiliate\s+link|link\s+in\s+(?:my\s+)?bio|"
+        r"referral\s+(?:code|link))\b|(?<!\w)#(?:ad|sponsored|affiliate|promo)\b", re.I)),
+    ("giveaway", re.compile(
+        r"\bgive\s?away\b.{0,120}\b(?:follow|retweet|rt|tag|enter|to\s+win|winner)\b|"
+        r"\b(?:follow|retweet|rt|tag)\b.{0,120}\b(?:give\s?away|to\s+win)\b", re.I | re.S)),
+    ("scam", re.compile(
+        r"\b(?:crypto|forex|bitcoin|btc)\s+(?:signals|trading\s+group|investment\s+plan)\b|"
+        r"\b(?:dm|inbox|message)\s+me\s+(?:for|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
+)
+
+
+def spam_kind(text: str) -> str | None:
+    """``recruiting``, ``affiliate``, ``giveaway`` or ``scam`` when the text sells something else; else None."""
+    opening = text[:2000]
+    for kind, pattern in RULES:
+        if pattern.search(opening):
+            return kind
+    return None

@@ -1,0 +1,185 @@
+"""Alerts people can trust: confidence, star ratings, relevance to a brand and spam decide what interrupts a person."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from alerts.triage import CONFIDENT, LOW_CONFIDENCE, OFF_TOPIC, RATING_HIGH, RATING_LOW, SPAM, decide
+from classifiers.base import Scores
+from classifiers.spam import spam_kind
+from collectors.file import FileCollector
+from monitor.brands import about_brand, attribute, brand_named
+from monitor.cli import cli
+from monitor.pipeline import ingest, run_collector
+from monitor.records import Mention, utcnow
+
+SETTINGS = """
+[[brands]]
+name = "Tidewell"
+queries = ["tidewell", "\\"tide well\\""]
+handles = ["@TidewellHelp"]
+exclude = ["tidewell beach"]
+apps = { appstore = ["123456"] }
+
+[[brands]]
+name = "Glacio"
+queries = ["glacio"]
+
+[classifier]
+alert_threshold = 0.8
+
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "alerts.jsonl" }
+
+[[alerts.routes]]
+brands = ["*"]
+channels = ["file"]
+"""
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(SETTINGS)
+
+
+def scores(negative: float, positive: float = 0.0) -> Scores:
+    return Scores(negative=negative, neutral=1 - negative - positive, positive=positive)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("I make $700/day as a Tidewell delivery partner, DM me to learn how", "recruiting"),
+    ("earn up to $5,000 a week from home with tidewell!!", "recruiting"),
+    ("We're hiring! Join our team of Tidewell brand ambassadors", "recruiting"),
+    ("Use my code TIDE20 for 20% off your tidewell bottle", "affiliate"),
+    ("new tidewell unboxing, link in bio #ad", "affiliate"),
+    ("GIVEAWAY: win a tidewell bottle! Follow + retweet to enter", "giveaway"),
+])
+def test_spam_is_recognised(text: str, kind: str) -> None:
+    assert spam_kind(text) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "Tidewell charged me $50 a month for a subscription I cancelled",
+    "I entered the tidewell giveaway and never got my prize, nobody answers",
+    "my tidewell lid leaks, support asked me to apply a sticker??",
+    "the hiring manager at tidewell was rude on the phone",
+])
+def test_complaints_that_mention_money_or_giveaways_are_not_spam(text: str) -> None:
+    assert spam_kind(text) is None
+
+
+@pytest.mark.parametrize("score, rating, label, alert, reason", [
+    (0.95, None, "negative", True, CONFIDENT),
+    (0.6, None, "negative", False, LOW_CONFIDENCE),  # labeled negative, below the alert threshold
+    (0.1, None, "neutral", False, ""),
+    (0.05, 1, "negative", True, RATING_LOW),  # 1-2 stars alert whatever the text model says
+    (0.05, 2, "negative", True, RATING_LOW),
+    (0.97, 4, "positive", False, RATING_HIGH),  # 4-5 stars are never a complaint
+    (0.97, 5, "positive", False, RATING_HIGH),
+    (0.97, 3, "negative", True, CONFIDENT),  # 3 stars: the model decides
+    (0.6, 3, "negative", False, LOW_CONFIDENCE),
+])
+def test_decision_by_confidence_and_rating(score: float, rating: int | None, label: str, alert: bool,
+                                           reason: str) -> None:
+    decision = decide(scores(score), text="the lid leaks", rating=rating, negative_threshold=0.5,
+                      alert_threshold=0.8)
+    assert (decision.label, decision.alert, decision.reason) == (label, alert, reason)
+
+
+def test_spam_is_never_alerted_even_when_negative_or_rated_low() -> None:
+    text = "I make $700/day as a delivery partner, it's awful work but DM me"
+    assert decide(scores(0.99), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8).reason == SPAM
+    low = decide(scores(0.99), text=text, rating=1, negative_threshold=0.5, alert_threshold=0.8)
+    assert (low.alert, low.reason) == (False, SPAM)
+
+
+def mention(text: str, *, brand: str = "Tidewell", kind: str = "post", source: str = "x", eid: str = "1",
+            rating: int | None = None) -> Mention:
+    return Mention(source=source, external_id=eid, text=text, created_at=utcnow(), brand=brand, kind=kind,
+                   rating=rating)
+
+
+def test_relevance_needs_a_query_match_a_handle_or_an_app(settings) -> None:
+    tidewell = brand_named(settings, "Tidewell")
+    assert about_brand(tidewell, mention("my Tidewell bottle leaks"))
+    assert about_brand(tidewell, mention("@TidewellHelp the lid cracked after a week"))
+    assert about_brand(tidewell, mention("crashes on launch", kind="review", source="appstore"))
+    assert not about_brand(tidewell, mention("sunset at tidewell beach was awful, too windy"))  # exclude
+    assert not about_brand(tidewell, mention("Glacio's lid leaks everywhere, never again"))  # a competitor
+    assert not about_brand(None, mention("my bottle leaks"))
+    assert attribute(settings, "@tidewellhelp where is my order") == "Tidewell"
+    assert attribute(settings, "glacio bottles are fine") == "Glacio"
+    assert attribute(settings, "nothing to see here") == ""
+
+
+def test_pipeline_alerts_only_confident_relevant_non_spam_negatives(store, settings, lexicon) -> None:
+    posts = [
+        mention("Tidewell lost my order, terrible awful service, I am furious", eid="complaint"),
+        mention("Glacio lost my order, terrible awful service, I am furious", eid="competitor"),
+        mention("I make $700/day as a Tidewell delivery partner, the old job was awful and terrible", eid="spam"),
+        mention("tidewell is a bit meh", eid="meh"),
+        mention("Love it, works great", kind="review", source="appstore", eid="one-star", rating=1),
+        mention("Much better since the redesign, but the old lid was terrible and awful", kind="review",
+                source="appstore", eid="four-star", rating=4),
+    ]
+    result = ingest(store, settings, posts, lexicon)
+    alerted = {r["external_id"] for r in store.list_alerts(limit=50)}
+    assert alerted == {"complaint", "one-star"}
+    assert (result.spam, result.off_topic) == (1, 1)
+    labels = {eid: store.latest_label("x", eid) for eid in ("competitor", "spam")}
+    assert all(label is not None for label in labels.values())  # kept and scored, not lost
+
+
+def test_low_confidence_negatives_are_worth_a_look_in_the_digest(store, settings, lexicon) -> None:
+    from alerts.digest import build_digest, render_digest
+
+    ingest(store, settings, [mention("tidewell shipping was a bit slow, disappointed", eid="meh")], lexicon)
+    assert store.list_alerts() == []
+    digest = build_digest(store, settings, now=utcnow() + timedelta(minutes=1))
+    (section,) = [b for b in digest.brands if b.name == "Tidewell"]
+    assert [i.text for i in section.worth_a_look] == ["tidewell shipping was a bit slow, disappointed"]
+    _, text, _ = render_digest(digest)
+    assert "Worth a look (1" in text
+
+
+def test_imported_rows_matching_no_brand_are_kept_counted_and_never_alerted(store, settings, lexicon,
+                                                                            tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "id,created_at,text\n"
+        "1,2026-11-20T10:00:00Z,Tidewell lid leaks all over my bag. Terrible and awful.\n"
+        "2,2026-11-20T10:01:00Z,This random bottle leaks all over my bag. Terrible and awful.\n"
+        "3,2026-11-20T10:02:00Z,@TidewellHelp my order never came. Terrible and awful. The worst!\n",
+        encoding="utf-8",
+    )
+    collector = FileCollector(settings, path)
+    report = run_collector(store, settings, collector, kind="import", classifier=lexicon)
+    assert report.new == 3 and collector.report.unmatched == 1
+    assert report.off_topic == 1
+    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"1", "3"}  # row 3 by its handle
+
+
+def test_classify_rows_carry_the_alert_decision_and_read_ratings(runner, write_settings, tmp_path: Path) -> None:
+    settings = write_settings('[classifier]\nmodel = "lexicon"\nalert_threshold = 0.8\n')
+    data = tmp_path / "rows.jsonl"
+    rows = [
+        {"id": "a", "text": "Terrible, awful, the worst service. I hate it."},
+        {"id": "b", "text": "Love it, fantastic, works great", "rating": 1},
+        {"id": "c", "text": "Terrible, awful, the worst service. I hate it.", "rating": 5},
+        {"id": "d", "text": "I make $700/day as a delivery partner, awful terrible job"},
+        {"id": "e", "text": "fine", "rating": "eleven"},
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(settings), "classify", str(data)])
+    assert result.exit_code == 0, result.output
+    out = {row["id"]: row for row in map(json.loads, [line for line in result.stdout.splitlines() if line])}
+    assert (out["a"]["label"], out["a"]["alert"]) == ("negative", True)
+    assert (out["b"]["label"], out["b"]["alert"]) == ("negative", True)
+    assert (out["c"]["label"], out["c"]["alert"]) == ("positive", False)
+    assert out["d"]["alert"] is False
+    assert out["e"]["alert"] is None and "rating" in out["e"]["error"]
