@@ -23,6 +23,8 @@ FILLER = frozenset({
     "someone", "yes", "yeah", "ok", "okay", "pls", "please", "thanks", "new",
     # praise words: in a negative post they are sarcasm or a "but", never what it is about
     "love", "great", "awesome", "amazing", "brilliant", "best", "perfect", "nice",
+    # and verdicts: every negative says one of these, none says what went wrong
+    "bad", "worst", "terrible", "awful", "horrible", "useless", "annoying", "good", "better", "hate",
 })
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|<[@!#][^>]*>")
 # "don't" would split into the fragment "don"; without the apostrophe it is a stop word.

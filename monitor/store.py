@@ -791,12 +791,14 @@ class Store:
         return {r[0]: r[1] for r in rows if r[0]}
 
     def negative_texts(self, since: datetime, until: datetime, *, limit: int) -> list[dict[str, Any]]:
-        """Negatives posted in [since, until), newest first, for grouping into themes."""
+        """Negatives posted in [since, until) that were worth an alert (not spam, off-topic or a
+        narrow call), newest first, for grouping into themes."""
         return list(self.db.query(
             "SELECT m.brand, m.source, m.url, m.title, substr(m.text, 1, 2000) AS text,"
             " m.created_at, c.negative FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
+            " AND coalesce(c.alert, 1) = 1"
             " ORDER BY m.created_at DESC LIMIT ?",
             [ts(since), ts(until), limit],
         ))
@@ -812,14 +814,15 @@ class Store:
         """
         rows = list(self.db.query(
             "WITH cases AS (SELECT source, external_id, min(sent_at) AS sent_at,"
-            " min(claimed_at) AS claimed_at, min(replied_at) AS replied_at FROM alerts"
+            " min(claimed_at) AS claimed_at, min(replied_at) AS replied_at FROM alerts a"
             " WHERE kind = 'mention' AND created_at >= ? AND created_at < ? GROUP BY source, external_id),"
-            " base AS (SELECT a.source,"
+            # k: the window's cases, read from alerts through the created_at index
+            " base AS (SELECT k.source,"
             " max(0, julianday(m.collected_at) - julianday(m.created_at)) * 86400.0 AS collect_s,"
-            " max(0, julianday(a.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
-            " max(0, julianday(a.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
-            " max(0, julianday(a.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
-            " FROM cases a JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id),"
+            " max(0, julianday(k.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
+            " max(0, julianday(k.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
+            " max(0, julianday(k.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
+            " FROM cases k JOIN mentions m ON m.source = k.source AND m.external_id = k.external_id),"
             " steps AS (SELECT source, 'total' AS step, 0.0 AS secs FROM base"
             "  UNION ALL SELECT source, 'collect', collect_s FROM base"
             "  UNION ALL SELECT source, 'alert', alert_s FROM base"
