@@ -28,8 +28,8 @@ def truncate(text: str, limit: int) -> str:
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
-    """'1 brand', '2 brands', '1,200 mentions'."""
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+    """'1 brand', '2 brands'."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
 def ago(when: datetime, now: datetime | None = None) -> str:

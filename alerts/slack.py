@@ -7,6 +7,7 @@ ask conversations.history whether the alert already went out instead of posting 
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -170,8 +171,9 @@ def as_shown(text: str) -> str:
     return plain(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
-def preview(message: AlertMessage, *, tz: ZoneInfo) -> str:
-    """A terminal rendering of the Slack message as Slack shows it, buttons in brackets."""
+def preview(message: AlertMessage, *, tz: ZoneInfo, columns: int = 80) -> str:
+    """A terminal rendering of the Slack message as Slack shows it, buttons in brackets,
+    wrapped to ``columns``."""
     _, blocks = render(message, tz=tz)
     lines: list[str] = []
     for block in blocks:
@@ -181,7 +183,10 @@ def preview(message: AlertMessage, *, tz: ZoneInfo) -> str:
             text = " ".join(e["text"] for e in block["elements"])
         else:
             text = block["text"]["text"]
-        lines.extend("│ " + line for line in as_shown(text).split("\n"))
+        for line in as_shown(text).split("\n"):
+            quote = "┃ " if line.startswith("┃ ") else ""
+            lines.extend("│ " + part for part in textwrap.wrap(
+                line, columns - 2, subsequent_indent=quote, break_on_hyphens=False) or [line])
     return "\n".join(lines)
 
 

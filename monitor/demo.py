@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -95,14 +97,16 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
-        in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz) if shown else ""
+        columns = max(40, shutil.get_terminal_size((80, 24)).columns)
+        in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""
 
     elapsed = time.perf_counter() - started
-    click.echo(f"\n{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
+    summary = (f"{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
                f"{report.new} new); {plural(report.negatives, 'new negative')}, {report.unscored} in "
                f"languages the model does not cover (stored as unscored); "
                f"{plural(report.alerts, 'new alert')}, {sent.sent} delivered to the demo's alert file"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
+    click.echo("\n" + textwrap.fill(summary, columns, break_on_hyphens=False))
     _print_table(stats)
     if agreement:
         click.echo(f"\nAgreement with the hand labels bundled with the demo data: "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -160,6 +161,13 @@ def wrap(text: str, indent: str = "", columns: int | None = None) -> list[str]:
     """Long text (a URL, say) broken into lines that fit, each indented; nothing is dropped."""
     room = (columns or width()) - len(indent)
     return [indent + text[i:i + room] for i in range(0, len(text), room)] or [indent]
+
+
+def say(text: str, indent: str = "", *, fg: str | None = None, err: bool = False) -> None:
+    """Print ``text`` wrapped to the terminal, continuation lines indented a little further."""
+    lines = textwrap.wrap(text, width(), initial_indent=indent, subsequent_indent=indent + "  ",
+                          break_on_hyphens=False) or [indent]
+    click.secho("\n".join(lines), fg=fg, err=err)
 
 
 def local_time(settings: Any, stamp: str | None) -> str:

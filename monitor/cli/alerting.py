@@ -10,8 +10,7 @@ from typing import Any
 import click
 
 from alerts.base import plain, plural, truncate
-from monitor.cli import App, fit, local_time, pass_app, width
-from monitor.records import source_name
+from monitor.cli import App, fit, local_time, pass_app, say, width
 
 STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
 HANDLING = ["open", "claimed", "closed"]
@@ -84,7 +83,7 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
         delivery = "/".join(sorted({r["status"] for r in case}))
         ident = "#" + str(min(r["id"] for r in case))
         line = (f"{ident:<7}{delivery[:9]:<10}{plain(first['brand'] or '-')[:10]:<11}"
-                f"{source_name(first['source'])[:12]:<13}{_handling(case)[:19]:<20}{plain(first.get('author') or '')}")
+                f"{plain(first['source'])[:12]:<13}{_handling(case)[:19]:<20}{plain(first.get('author') or '')}")
         click.echo(fit(line, columns))
         channels = ", ".join(sorted({plain(r["channel"]) for r in case}))
         errors = {plain(r["last_error"]) for r in case if r.get("last_error") and r["status"] != "sent"}
@@ -110,16 +109,17 @@ def alerts_show(app: App, alert_id: int) -> None:
         message = build_message(store, app.settings, row)
     console = ConsoleChannel("show", Channel(type="console", options={"width": 2000}), app.settings)
     click.echo(console.render(message))
-    click.echo(f"\n  status {row['status']} on {row['channel']} after {row['attempts']} attempt(s); "
-               f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}")
+    click.echo()
+    say(f"status {row['status']} on {row['channel']} after {plural(row['attempts'], 'attempt')}; "
+        f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}", "  ")
     for key in ("claimed", "replied", "closed"):
         if row.get(f"{key}_by"):
-            click.echo(f"  {key} by {plain(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}")
+            say(f"{key} by {plain(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}", "  ")
     for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
                        ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
         if row.get(key):
             value = _local(app, row[key]) if key.endswith(("_at", "_until")) else plain(str(row[key]))
-            click.echo(f"  {label}: {value}")
+            say(f"{label}: {value}", "  ")
 
 
 def _act(app: App, alert_id: int, action: str, who: str) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from alerts.base import plain, plural, truncate
-from monitor.cli import App, fit, local_time, pass_app, width, wrap
+from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
 from monitor.errors import InputError
-from monitor.records import source_name, utcnow
+from monitor.records import utcnow
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
 
@@ -46,7 +46,7 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at']):<21}{source_name(r['source'])[:12]:<13}"
+        head = (f"{_local(app, r['created_at']):<21}{plain(r['source'])[:12]:<13}"
                 f"{plain(r['brand'] or '-')[:11]:<12}")
         author = fit(f"{head}{label:<13}{plain(r['author'] or '')}", columns)[len(head) + 13:]
         click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + author)
@@ -124,31 +124,32 @@ def status(app: App) -> None:
         size = store.size_bytes()
         total = store.count_mentions()
         jobs = store.scheduled_jobs()
-    click.echo(f"Database: {settings.database} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
-               f"{labels.get('unscored', 0)} unscored in other languages)")
+    say(f"Database: {settings.database} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
+        f"{labels.get('unscored', 0)} unscored in other languages)")
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
     click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")
     for name in names:
         run = runs.get(name, {})
-        ok = _local(app, run.get("last_success"))
-        line = f"  {name:<11} last run {_local(app, run.get('last_run'))}, last success {ok}"
-        if run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or ""):
-            line += click.style(f", failing: {plain(run['last_error'])}", fg="red")
+        facts = [f"last run {_local(app, run.get('last_run'))}", f"last success {_local(app, run.get('last_success'))}"]
+        failing = run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or "")
+        if run.get("last_error_at") and not failing:
+            facts.append(f"last error {_local(app, run['last_error_at'])}")
+        facts.append(f"next run {_next_run(app, jobs.get(f'collect:{name}'))}")
+        say(f"{name}: " + ", ".join(facts), "  ")
+        if failing:
+            say(f"failing: {plain(run['last_error'])}", "    ", fg="red")
             unhealthy.append(name)
-        elif run.get("last_error_at"):
-            line += f", last error {_local(app, run['last_error_at'])}"
-        click.echo(line + f", next run {_next_run(app, jobs.get(f'collect:{name}'))}")
     from monitor.cli.setup import missing_credentials
 
     for name, problem in missing_credentials(settings):
-        click.secho(f"  {plain(problem)}", fg="red")
+        say(plain(problem), "  ", fg="red")
         unhealthy.append(f"{name} lacks credentials")
-    click.echo("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
     unhealthy.extend(_daemon_health(app, jobs))
     if unhealthy:
-        click.secho(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
+        say(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
         sys.exit(1)
     click.secho("Healthy.", fg="green")
 
@@ -158,7 +159,7 @@ def _next_run(app: App, job: dict[str, Any] | None) -> str:
         return "running now"
     if job and job.get("next_run_at"):
         return _local(app, job["next_run_at"])
-    return "not scheduled (`listenpost run` is not running)"
+    return "not scheduled (listenpost run is not running)"
 
 
 def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
@@ -167,7 +168,7 @@ def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
 
     others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")}
     if others:
-        click.echo("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
+        say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
     late = overdue(jobs, utcnow())
     return [f"`listenpost run` jobs overdue ({', '.join(late)}); is the daemon running?"] if late else []
 
@@ -185,8 +186,17 @@ def stats(app: App, since: str | None) -> None:
     table: dict[tuple[str, str], dict[str, int]] = {}
     for r in rows:
         table.setdefault((r["brand"] or "-", r["source"]), {})[r["label"]] = r["n"]
-    columns = ["negative", "neutral", "positive", "unscored", "unclassified"]
-    click.echo(f"{'brand':<14}{'source':<12}" + "".join(f"{c:>13}" for c in columns) + f"{'total':>8}")
+    # (label, heading, width): full headings on 80 columns, short ones on a narrower terminal
+    wide = width() >= 80
+    columns = [("negative", "negative", 9), ("neutral", "neutral", 8), ("positive", "positive", 9),
+               ("unscored", "unscored", 9), ("unclassified", "unclassified", 13)] if wide else [
+               ("negative", "neg", 5), ("neutral", "neu", 5), ("positive", "pos", 5),
+               ("unscored", "other", 6), ("unclassified", "pending", 8)]
+    name, where = (12, 13) if wide else (10, 11)
+    click.echo(f"{'brand':<{name}}{'source':<{where}}" + "".join(f"{h:>{w}}" for _, h, w in columns) + f"{'total':>7}")
     for (brand, source), counts in sorted(table.items()):
-        click.echo(f"{plain(brand):<14}{source:<12}" + "".join(f"{counts.get(c, 0):>13}" for c in columns)
-                   + f"{sum(counts.values()):>8}")
+        click.echo(f"{plain(brand)[:name - 1]:<{name}}{plain(source)[:where - 1]:<{where}}"
+                   + "".join(f"{counts.get(c, 0):>{w}}" for c, _, w in columns) + f"{sum(counts.values()):>7}")
+    if not wide:
+        click.echo("other: languages the model does not cover")
+        click.echo("pending: not classified yet")

@@ -10,7 +10,6 @@ import click
 from alerts.base import plain, plural
 from monitor.cli import App, pass_app, progress
 from monitor.errors import ConfigError
-from monitor.records import source_name
 from monitor.textfile import count_rows
 
 
@@ -161,7 +160,7 @@ def collect(app: App, source: str | None) -> None:
             try:
                 collector = collector_class(name)(settings)
                 # A source that cannot be reached is retried for a while: say what is happening.
-                click.echo(f"{source_name(name)}: collecting…", err=True)
+                click.echo(f"{name}: collecting…", err=True)
                 report = run_collector(store, settings, collector, classifier=classifier)
             except ConfigError as exc:
                 click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)

@@ -13,7 +13,7 @@ import click
 from alerts.base import plain, plural
 from monitor.cli import App, fit, pass_app, resolve_path, width
 from monitor.errors import InputError
-from monitor.records import source_name, utcnow
+from monitor.records import utcnow
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
@@ -138,7 +138,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
     click.echo(f"(excellent ≤ {span(excellent)}, average ≤ {span(average)}):")
     colours = {"excellent": "green", "average": "yellow", "poor": "red"}
     for t in timings:
-        click.echo(fit(f"{source_name(plain(t.source))}: {plural(t.alerts, 'alert')} via "
+        click.echo(fit(f"{plain(t.source)}: {plural(t.alerts, 'alert')} via "
                        f"{plain(', '.join(t.channels))}", columns))
         click.echo(f"  median: collected after {human_duration(t.value('collect', 'median')) or '-'}, "
                    f"alerted after {human_duration(t.value('alert', 'median')) or '-'}")
