@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from classifiers.spam import spam_kind
-from monitor.brands import about_brand, brand_named
+from monitor.brands import about_brand
 from monitor.config import Settings
 from monitor.records import UNSCORED, Mention
 
@@ -77,7 +77,7 @@ def with_relevance(decision: Decision, settings: Settings, mention: Mention) -> 
     """Only a mention about one of our brands is routed; off-topic ones are stored and counted."""
     if decision.label == UNSCORED or decision.reason == SPAM:
         return decision
-    if about_brand(brand_named(settings, mention.brand), mention):
+    if about_brand(settings, mention):
         return decision
     return Decision(decision.label, alert=False, reason=OFF_TOPIC)
 

@@ -1,8 +1,10 @@
-"""Speed, memory and accuracy of the shipped sentiment model against VADER, on this machine.
+"""Speed, memory, accuracy and alert precision of the shipped sentiment model against VADER, on this machine.
 
-    python benchmarks/bench_model.py [--tweeteval ../shared/data/tweeteval-val] [--models default,lexicon]
+    python benchmarks/bench_model.py [--data-dir DIR] [--models default,lexicon]
+    python benchmarks/bench_model.py --alert-sweep      # negative precision/recall by alert threshold
 
-Each model is measured in a fresh process so that load time and peak RSS are its own.
+DIR holds tweeteval-val/ (model selection only) and kaggle-tweet-sentiment-extraction/ (its test
+split is held out). Each model is measured in a fresh process so that load time and peak RSS are its own.
 """
 
 from __future__ import annotations
@@ -22,25 +24,40 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-DEFAULT_TWEETEVAL = ROOT.parent / "shared" / "data" / "tweeteval-val"
+DEFAULT_DATA = Path(os.environ.get("LISTENPOST_DATA_DIR", ROOT.parent / "shared" / "data"))
 SPEED_TEXTS = 1024
 SINGLE_TEXTS = 200
 
 
-def _eval_sets(tweeteval: Path) -> dict[str, list]:
+def _demo_examples() -> list:
+    """The demo's hand-labeled brand mentions (reviews keep their star rating)."""
+    from classifiers.corpora import Example
+
+    demo = ROOT / "monitor" / "demo_data" / "mentions.jsonl"
+    rows = [json.loads(line) for line in demo.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Example(r["text"] if not r.get("title") else f"{r['title']}. {r['text']}", r["label"], "demo",
+                    r.get("rating")) for r in rows if r.get("label") in ("negative", "neutral", "positive")]
+
+
+def _eval_sets(data: Path) -> dict[str, list]:
     from classifiers import corpora
 
-    sets = {
-        "airline held-out": corpora.airline_tweets(heldout=True),
-        "drug reviews (test)": corpora.drug_reviews(split="Test"),
-    }
-    if tweeteval.is_dir():
-        sets = {"tweeteval-val": corpora.tweeteval(tweeteval), **sets}
+    sets = {}
+    if (data / corpora.TWEETEVAL_FOLDER).is_dir():
+        sets["tweeteval-val"] = corpora.tweeteval(data / corpora.TWEETEVAL_FOLDER)
+    if (data / corpora.KAGGLE_FOLDER).is_dir():
+        sets["kaggle test (held out)"] = corpora.kaggle_tweets(data / corpora.KAGGLE_FOLDER, split="test")
+    sets["airline held-out"] = corpora.airline_tweets(heldout=True)
+    # Star-rated reviews: the rating is the label, and the pipeline's rating rule is left out so
+    # that the text model itself is measured.
+    sets["drug reviews (test)"] = corpora.drug_reviews(split="Test")
+    sets["demo mentions"] = _demo_examples()
     return sets
 
 
-def _speed_texts(tweeteval: Path) -> list[str]:
+def _speed_texts(data: Path) -> list[str]:
     """Short social posts to time: the TweetEval tweets, else the demo's bundled mentions."""
+    tweeteval = data / "tweeteval-val"
     if tweeteval.is_dir():
         return (tweeteval / "val_text.txt").read_text(encoding="utf-8").splitlines()[:SPEED_TEXTS]
     demo = ROOT / "monitor" / "demo_data" / "mentions.jsonl"
@@ -52,20 +69,29 @@ def _speed_texts(tweeteval: Path) -> list[str]:
 VARIANTS = {"default-alone": ("default", "alone"), "default-int8": ("default", "int8")}
 
 
-def worker(model: str, tweeteval: Path, variant: str) -> dict:
+def _alerts(classifier, scores, examples, at: float, *, ratings: bool) -> list[bool]:
+    from alerts.triage import decide
+
+    labeled = min(at, classifier.negative_threshold)
+    return [decide(s, text=e.text, rating=e.rating if ratings else None, negative_threshold=labeled,
+                   alert_threshold=at).alert for s, e in zip(scores, examples, strict=True)]
+
+
+def worker(model: str, data: Path, variant: str) -> dict:
     """Runs inside the child process: load, time, note peak memory, then evaluate."""
+    from alerts.triage import label_for
     from classifiers import load_classifier
-    from classifiers.evaluation import macro_recall, per_class
-    from monitor.pipeline import decide_label
+    from classifiers.evaluation import flagged_quality, macro_recall, per_class
 
     started = time.perf_counter()
     classifier = load_classifier(model, lexicon_weight=0.0 if variant == "alone" else None, int8=variant == "int8")
     classifier.classify(["warm up"])
     load_seconds = time.perf_counter() - started
 
-    speed_texts = _speed_texts(tweeteval)
+    speed_texts = _speed_texts(data)
+    alert_at = max(classifier.alert_threshold or classifier.negative_threshold, classifier.negative_threshold)
     result: dict = {"model": classifier.name + (" int8" if variant == "int8" else ""), "load_s": load_seconds,
-                    "threshold": classifier.negative_threshold}
+                    "threshold": classifier.negative_threshold, "alert_threshold": alert_at}
     # Calls of exactly 1 and 32 texts, as a stream of mentions arrives; then one call with all
     # texts, where the classifier sorts them by length before cutting batches of 32.
     for label, call, count in (("b1", 1, SINGLE_TEXTS), ("b32", 32, SPEED_TEXTS), ("sorted", SPEED_TEXTS, SPEED_TEXTS)):
@@ -78,25 +104,50 @@ def worker(model: str, tweeteval: Path, variant: str) -> dict:
     # Peak memory of serving, before the evaluation corpora are read into this process too.
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    sets = _eval_sets(tweeteval)
+    sets = _eval_sets(data)
     for name, examples in sets.items():
         scores = classifier.classify([e.text for e in examples])
         gold = [e.label for e in examples]
-        # The likeliest class, and the pipeline's rule (negative from the model's default threshold up).
-        predicted = [s.label for s in scores]
-        alerted = [decide_label(s, classifier.negative_threshold) for s in scores]
-        negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
-        negative_at = next(r for r in per_class(gold, alerted) if r.label == "negative")
-        result[name] = {"macro_recall": macro_recall(gold, predicted), "negative_f1": negative.f1,
-                        "macro_recall_pipeline": macro_recall(gold, alerted), "negative_f1_pipeline": negative_at.f1,
-                        "n": len(gold)}
+        # The pipeline's label: negative from the model's negative threshold up.
+        labeled = [label_for(s, classifier.negative_threshold) for s in scores]
+        negative = next(r for r in per_class(gold, labeled) if r.label == "negative")
+        precision, recall, _, flagged = flagged_quality(
+            gold, _alerts(classifier, scores, examples, alert_at, ratings=name == "demo mentions"))
+        result[name] = {"macro_recall": macro_recall(gold, labeled), "negative_f1": negative.f1,
+                        "alert_precision": precision, "alert_recall": recall, "alerts": flagged,
+                        "negatives": sum(g == "negative" for g in gold), "n": len(gold)}
+        if name == "demo mentions":
+            alerted = _alerts(classifier, scores, examples, alert_at, ratings=True)
+            result[name]["agreement"] = sum(g == p for g, p in zip(gold, labeled, strict=True)) / len(gold)
+            result[name]["positives_alerted"] = sum(a and g == "positive" for a, g in zip(alerted, gold, strict=True))
     return result
+
+
+SWEEP_ALERT = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+
+
+def alert_sweep(data: Path, model: str) -> None:
+    """Negative precision and recall of the alert decision by threshold, per evaluation set."""
+    from classifiers import load_classifier
+    from classifiers.evaluation import flagged_quality
+
+    classifier = load_classifier(model)
+    for name, examples in _eval_sets(data).items():
+        scores = classifier.classify([e.text for e in examples])
+        gold = [e.label for e in examples]
+        print(f"\n{name} ({len(gold):,} texts, {sum(g == 'negative' for g in gold):,} negative)")
+        print("| alert threshold | precision | recall | F1 | alerts |")
+        print("|---:|---:|---:|---:|---:|")
+        for at in SWEEP_ALERT:
+            p, r, f1, n = flagged_quality(gold, _alerts(classifier, scores, examples, at,
+                                                        ratings=name == "demo mentions"))
+            print(f"| {at:.2f} | {p:.3f} | {r:.3f} | {f1:.3f} | {n} |", flush=True)
 
 
 SWEEP = (0.0, 0.2, 0.3, 0.4, 0.5, 1.0)
 
 
-def blend_sweep(tweeteval: Path) -> None:
+def blend_sweep(data: Path) -> None:
     """Macro-recall (likeliest class) of the shipped model blended with VADER at several weights."""
     import numpy as np
 
@@ -106,7 +157,7 @@ def blend_sweep(tweeteval: Path) -> None:
     model, lexicon = load_classifier("default", lexicon_weight=0.0), load_classifier("lexicon")
     print("| lexicon weight | " + " | ".join(f"{w:g}" for w in SWEEP) + " |")
     print("|---|" + "---:|" * len(SWEEP))
-    for name, examples in _eval_sets(tweeteval).items():
+    for name, examples in _eval_sets(data).items():
         texts, gold = [e.text for e in examples], [e.label for e in examples]
         ours = np.array([[s.negative, s.neutral, s.positive] for s in model.classify(texts)])
         vader = np.array([[s.negative, s.neutral, s.positive] for s in lexicon.classify(texts)])
@@ -119,27 +170,33 @@ def blend_sweep(tweeteval: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tweeteval", type=Path, default=DEFAULT_TWEETEVAL)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA,
+                        help="folder holding tweeteval-val/ and kaggle-tweet-sentiment-extraction/")
     parser.add_argument("--models", default="default,default-alone,lexicon",
                         help="comma-separated: default, default-alone (no lexicon blend), default-int8, lexicon, "
                         "or a model id/directory")
     parser.add_argument("--blend-sweep", action="store_true",
                         help="only print macro-recall by lexicon weight (docs/model.md, 'The lexicon blend')")
+    parser.add_argument("--alert-sweep", action="store_true",
+                        help="only print negative precision/recall of alerts by threshold (docs/model.md)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.blend_sweep:
-        blend_sweep(args.tweeteval)
+        blend_sweep(args.data_dir)
+        return
+    if args.alert_sweep:
+        alert_sweep(args.data_dir, args.models.split(",")[0])
         return
     if args.worker:
         model, _, variant = args.worker.partition(":")
-        print(json.dumps(worker(model, args.tweeteval, variant)))
+        print(json.dumps(worker(model, args.data_dir, variant)))
         return
 
     rows = []
     for spec in args.models.split(","):
         model, variant = VARIANTS.get(spec, (spec, ""))
         output = subprocess.run(
-            [sys.executable, __file__, "--worker", f"{model}:{variant}", "--tweeteval", str(args.tweeteval)],
+            [sys.executable, __file__, "--worker", f"{model}:{variant}", "--data-dir", str(args.data_dir)],
             check=True,
             capture_output=True,
             text=True,
@@ -154,16 +211,14 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} at the end\n"
     )
     sets = [key for key in rows[0] if isinstance(rows[0][key], dict)]
-    header = ["model", "threshold", "load s", "posts/s b1", "posts/s b32", "posts/s sorted", "posts/CPU-s b32",
-              "peak RSS MB"]
-    for name in sets:
-        header += [f"{name} macro-R", f"{name} neg F1", f"{name} macro-R pipeline", f"{name} neg F1 pipeline"]
+    header = ["model", "negative / alert threshold", "load s", "posts/s b1", "posts/s b32", "posts/s sorted",
+              "posts/CPU-s b32", "peak RSS MB"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
         cells = [
             row["model"],
-            f"{row['threshold']:g}",
+            f"{row['threshold']:g} / {row['alert_threshold']:g}",
             f"{row['load_s']:.2f}",
             f"{row['posts_per_s_b1']:.0f}",
             f"{row['posts_per_s_b32']:.0f}",
@@ -171,10 +226,19 @@ def main() -> None:
             f"{row['posts_per_cpu_s_b32']:.0f}",
             f"{row['peak_rss_mb']:.0f}",
         ]
-        for name in sets:
-            cells += [f"{row[name][key]:.3f}" for key in
-                      ("macro_recall", "negative_f1", "macro_recall_pipeline", "negative_f1_pipeline")]
         print("| " + " | ".join(cells) + " |")
+    print("\n| model | set | texts | macro-recall | negative F1 | alerts | alert precision | alert recall |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        for name in sets:
+            r = row[name]
+            print(f"| {row['model']} | {name} | {r['n']:,} | {r['macro_recall']:.3f} | {r['negative_f1']:.3f} | "
+                  f"{r['alerts']} | {r['alert_precision']:.3f} | {r['alert_recall']:.3f} |")
+    for row in rows:
+        demo = row.get("demo mentions")
+        if demo:
+            print(f"\n{row['model']}: demo agreement with hand labels {demo['agreement']:.1%}, "
+                  f"positive-labeled mentions alerted: {demo['positives_alerted']}")
 
 
 if __name__ == "__main__":

@@ -32,34 +32,38 @@ def _excluded(brand: Brand, text: str) -> bool:
     return any(contains_term(term, text) for term in brand.exclude)
 
 
-def about_brand(brand: Brand | None, mention: Mention) -> bool:
-    """True when the mention is about ``brand``: a review of one of its apps, a match of one of its
-    queries, or a post naming one of its handles; never when it carries an excluded term."""
-    if brand is None:
-        return False
-    text = f"{mention.title}\n{mention.text}" if mention.title else mention.text
+def matches(brand: Brand, text: str) -> bool:
+    """The text matches one of the brand's queries or names one of its handles (exclusions applied)."""
     if _excluded(brand, text):
         return False
-    if mention.kind == "review" and brand.apps.get(mention.source):
-        return True
-    if not brand.queries and not brand.handles:
-        return True  # nothing to check against: the brand was named by the import or the caller
     if any(q.matches(text) for q in _brand_queries(tuple(brand.queries), tuple(brand.exclude))):
         return True
     return names_handle(brand, text)
 
 
+def about_brand(settings: Settings, mention: Mention) -> bool:
+    """Whether the mention is about its brand, one of ours.
+
+    A mention with no configured brand is not, nor one carrying the brand's excluded terms, nor
+    one that names another configured brand (a competitor) and not its own. A brand given by the
+    source or the import file is trusted otherwise: comments and replies in a thread the source
+    matched rarely repeat the brand's name.
+    """
+    brand = brand_named(settings, mention.brand)
+    if brand is None:
+        return False
+    text = f"{mention.title}\n{mention.text}" if mention.title else mention.text
+    if _excluded(brand, text):
+        return False
+    if matches(brand, text) or (mention.kind == "review" and brand.apps.get(mention.source)):
+        return True
+    return not any(matches(other, text) for other in settings.brands if other is not brand)
+
+
 def brand_named(settings: Settings, name: str) -> Brand | None:
-    return next((b for b in settings.brands if b.name == name), None)
+    return next((b for b in settings.brands if b.name == name), None) if name else None
 
 
 def attribute(settings: Settings, text: str) -> str:
     """The first brand whose query matches the text or whose handle it names; '' when none."""
-    for brand in settings.brands:
-        if _excluded(brand, text):
-            continue
-        if any(q.matches(text) for q in _brand_queries(tuple(brand.queries), tuple(brand.exclude))):
-            return brand.name
-        if names_handle(brand, text):
-            return brand.name
-    return ""
+    return next((brand.name for brand in settings.brands if matches(brand, text)), "")

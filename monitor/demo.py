@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -20,10 +20,11 @@ from monitor.records import Mention, utcnow
 
 DEMO_BRANDS = [
     Brand(name="Parcelly", queries=["parcelly OR \"parcelly app\""],
-          ignore_authors=["parcelly", "ParcellyHelp"],
+          ignore_authors=["parcelly", "ParcellyHelp"], handles=["@parcelly", "@ParcellyHelp"],
           apps={"appstore": ["1460000001"], "googleplay": ["com.parcelly.app"]},
           reply_signature="Jo, Parcelly support", support_contact="a DM to @ParcellyHelp"),
     Brand(name="Brewbird", queries=["brewbird"], ignore_authors=["brewbird", "BrewbirdSupport"],
+          handles=["@brewbird", "@BrewbirdSupport"],
           apps={"appstore": ["1460000002"], "googleplay": ["com.brewbird.app"]},
           reply_signature="Alex, Brewbird care", support_contact="care@brewbird.example"),
 ]
@@ -109,8 +110,15 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     click.echo("\n" + textwrap.fill(summary, columns, break_on_hyphens=False))
     _print_table(stats)
     if agreement:
+        a = agreement
         click.echo(f"\nAgreement with the hand labels bundled with the demo data: "
-                   f"{agreement[0]}/{agreement[1]} ({agreement[0] / agreement[1]:.0%}).")
+                   f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
+        if a.alerts:
+            click.echo(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
+                       f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
+                       f"negatives) and {a.alerts_positive} hand-labeled positive.")
+    click.echo(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
+               f"the digest), {report.spam} spam, {report.off_topic} not about either brand.")
     click.echo(f"\n{len(negatives)} negative mentions would be alerted. The {len(rendered)} newest:\n")
     for text in rendered:
         click.echo(text + "\n")
@@ -140,8 +148,26 @@ def _print_table(stats: list[dict[str, Any]]) -> None:
         click.echo(f"{plain(brand):<12}{cells}")
 
 
-def _agreement(store: Any, model: str) -> tuple[int, int] | None:
+@dataclass(frozen=True)
+class Agreement:
+    """How the demo's verdicts compare with the hand labels bundled with its data."""
+
+    agreed: int
+    labeled: int
+    alerts: int
+    alerts_negative: int  # alerts whose hand label is negative
+    alerts_positive: int  # alerts whose hand label is positive: praise that would interrupt someone
+    negatives: int
+
+
+def _agreement(store: Any, model: str) -> Agreement | None:
     rows = store.gold_and_predicted(model)
     if not rows:
         return None
-    return sum(gold == got for gold, got in rows), len(rows)
+    return Agreement(
+        agreed=sum(gold == got for gold, got, _ in rows), labeled=len(rows),
+        alerts=sum(alert for _, _, alert in rows),
+        alerts_negative=sum(alert and gold == "negative" for gold, _, alert in rows),
+        alerts_positive=sum(alert and gold == "positive" for gold, _, alert in rows),
+        negatives=sum(gold == "negative" for gold, _, _ in rows),
+    )

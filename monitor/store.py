@@ -684,10 +684,11 @@ class Store:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def gold_and_predicted(self, model: str) -> list[tuple[str, str]]:
-        """(label in the raw payload, model's label) for imported rows that carry a hand label."""
-        return [(r[0], r[1]) for r in self.conn.execute(
-            "SELECT json_extract(m.raw, '$.label'), c.label FROM mentions m JOIN classifications c"
+    def gold_and_predicted(self, model: str) -> list[tuple[str, str, bool]]:
+        """(label in the raw payload, model's label, alerted) for imported rows that carry a hand label."""
+        return [(r[0], r[1], bool(r[2])) for r in self.conn.execute(
+            "SELECT json_extract(m.raw, '$.label'), c.label, " + ALERTED.replace("= 1", "= 1 AND c.label = 'negative'")
+            + " FROM mentions m JOIN classifications c"
             " ON c.source = m.source AND c.external_id = m.external_id AND c.model = ?"
             " WHERE json_extract(m.raw, '$.label') IS NOT NULL AND c.label != 'unscored'", [model],
         )]

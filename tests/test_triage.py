@@ -12,7 +12,7 @@ from alerts.triage import CONFIDENT, LOW_CONFIDENCE, OFF_TOPIC, RATING_HIGH, RAT
 from classifiers.base import Scores
 from classifiers.spam import spam_kind
 from collectors.file import FileCollector
-from monitor.brands import about_brand, attribute, brand_named
+from monitor.brands import about_brand, attribute
 from monitor.cli import cli
 from monitor.pipeline import ingest, run_collector
 from monitor.records import Mention, utcnow
@@ -104,14 +104,15 @@ def mention(text: str, *, brand: str = "Tidewell", kind: str = "post", source: s
                    rating=rating)
 
 
-def test_relevance_needs_a_query_match_a_handle_or_an_app(settings) -> None:
-    tidewell = brand_named(settings, "Tidewell")
-    assert about_brand(tidewell, mention("my Tidewell bottle leaks"))
-    assert about_brand(tidewell, mention("@TidewellHelp the lid cracked after a week"))
-    assert about_brand(tidewell, mention("crashes on launch", kind="review", source="appstore"))
-    assert not about_brand(tidewell, mention("sunset at tidewell beach was awful, too windy"))  # exclude
-    assert not about_brand(tidewell, mention("Glacio's lid leaks everywhere, never again"))  # a competitor
-    assert not about_brand(None, mention("my bottle leaks"))
+def test_relevance_needs_one_of_our_brands_without_its_exclusions_or_a_competitor(settings) -> None:
+    assert about_brand(settings, mention("my Tidewell bottle leaks"))
+    assert about_brand(settings, mention("@TidewellHelp the lid cracked after a week"))
+    assert about_brand(settings, mention("crashes on launch", kind="review", source="appstore"))
+    assert about_brand(settings, mention("same here, mine leaks too", kind="comment"))  # a reply in a matched thread
+    assert not about_brand(settings, mention("sunset at tidewell beach was awful, too windy"))  # exclude
+    assert not about_brand(settings, mention("Glacio's lid leaks everywhere, never again"))  # a competitor
+    assert not about_brand(settings, mention("my bottle leaks", brand=""))  # matched no brand
+    assert not about_brand(settings, mention("my bottle leaks", brand="Unknown Co"))
     assert attribute(settings, "@tidewellhelp where is my order") == "Tidewell"
     assert attribute(settings, "glacio bottles are fine") == "Glacio"
     assert attribute(settings, "nothing to see here") == ""
