@@ -176,7 +176,9 @@ def test_missing_input_file_is_a_usage_error(runner, project) -> None:
 
 def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")
     first = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
+    assert max(len(line) for line in first.splitlines()) <= 80
     assert "new)" in first and "would be alerted" in first and "datasette demo.db" in first
     from monitor.store import Store
 
