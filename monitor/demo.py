@@ -107,23 +107,28 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
                f"languages the model does not cover (stored as unscored); "
                f"{plural(report.alerts, 'new alert')}, {sent.sent} delivered to the demo's alert file"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
-    click.echo("\n" + textwrap.fill(summary, columns, break_on_hyphens=False))
+    def say(text: str) -> None:
+        click.echo(textwrap.fill(text, columns, break_on_hyphens=False))
+
+    click.echo()
+    say(summary)
     _print_table(stats)
     if agreement:
         a = agreement
-        click.echo(f"\nAgreement with the hand labels bundled with the demo data: "
-                   f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
+        click.echo()
+        say(f"Agreement with the hand labels bundled with the demo data: "
+            f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
         if a.alerts:
-            click.echo(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
-                       f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
-                       f"negatives) and {a.alerts_positive} hand-labeled positive.")
-    click.echo(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
-               f"the digest), {report.spam} spam, {report.off_topic} not about either brand.")
+            say(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
+                f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
+                f"negatives) and {a.alerts_positive} hand-labeled positive.")
+    say(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
+        f"the digest), {report.spam} spam, {report.off_topic} not about either brand.")
     click.echo(f"\n{len(negatives)} negative mentions would be alerted. The {len(rendered)} newest:\n")
     for text in rendered:
         click.echo(text + "\n")
     if in_slack:
-        click.echo("The newest as a Slack alert (channel type \"slack\", see Alerts in the README):\n")
+        click.echo("The newest as a Slack alert (channel type \"slack\"):\n")
         click.echo(in_slack + "\n")
     click.echo(f"Done in {elapsed:.1f}s. Look further:")
     for command in (
