@@ -58,7 +58,7 @@ def _fit(text: str, limit: int, render: Any) -> str:
 
 def _local(stamp: str | None, tz: ZoneInfo) -> str:
     when = parse_ts(stamp)
-    return when.astimezone(tz).strftime("%H:%M %d %b") if when else ""
+    return when.astimezone(tz).strftime("%H:%M %Z on %d %b") if when else ""
 
 
 def status_line(extra: dict[str, Any], tz: ZoneInfo) -> str:
