@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from monitor.config import Channel as ChannelSettings
 from monitor.config import Settings
+from monitor.errors import ConfigError, ListenpostError
 from monitor.records import source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
@@ -20,6 +24,11 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u206
 def plain(text: str) -> str:
     """Text safe to show in a terminal or log: no control sequences, no direction overrides."""
     return _UNSAFE.sub("", unicodedata.normalize("NFC", text))
+
+
+def inline(text: object) -> str:
+    """A one-line field (author, brand, source, id) for a terminal or log: plain, no line breaks."""
+    return " ".join(plain(str(text)).split())
 
 
 def truncate(text: str, limit: int) -> str:
@@ -112,12 +121,43 @@ class Channel(ABC):
     type: ClassVar[str]
     #: channels that can look up whether an alert was already delivered (after a crash)
     idempotent: ClassVar[bool] = False
+    #: keys allowed under [alerts.channels.NAME.options]
+    option_names: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        self.check_options(name, settings.options)
         self.name = name
         self.settings = settings
         self.app = app
         self.options = settings.options
+
+    @classmethod
+    def check_options(cls, name: str, options: dict[str, Any]) -> None:
+        """A misspelled option would be ignored and its default used: refuse it instead."""
+        unknown = sorted(set(options) - cls.option_names)
+        if unknown:
+            known = ", ".join(sorted(cls.option_names)) or "none"
+            raise ConfigError(f"alerts.channels.{name}.options.{unknown[0]}: unknown option for a "
+                              f"{cls.type} channel (known: {known})")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every way a channel reports failure goes through redact(): a proxy or server that
+        # echoes the request path would otherwise put a webhook's secret URL in the outbox,
+        # in `alerts list` and on the terminal.
+        for name in ("send", "update", "find_sent"):
+            if name in cls.__dict__:
+                setattr(cls, name, _redacting(cls.__dict__[name]))
+
+    def secret_values(self) -> list[str]:
+        """Values this channel holds that must never appear in a message (a token, a secret URL)."""
+        return []
+
+    def redact(self, text: str) -> str:
+        for value in self.secret_values():
+            for part in _secret_parts(value):
+                text = text.replace(part, "[hidden]")
+        return text
 
     @abstractmethod
     def send(self, message: AlertMessage) -> str | None:
@@ -126,3 +166,25 @@ class Channel(ABC):
     def find_sent(self, message: AlertMessage) -> str | None:
         """For idempotent channels: the message id if this alert was delivered already."""
         return None
+
+
+def _secret_parts(value: str) -> list[str]:
+    """A secret and the pieces of it a server may quote on their own: a URL's path and its segments."""
+    parts = [value]
+    if "://" in value:
+        path = urlsplit(value).path
+        parts.append(path)
+        parts.extend(seg for seg in path.split("/") if len(seg) >= 8)
+    return sorted((p for p in parts if len(p) >= 8), key=len, reverse=True)
+
+
+def _redacting(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Channel, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ListenpostError as exc:
+            exc.args = tuple(self.redact(a) if isinstance(a, str) else a for a in exc.args)
+            raise
+
+    return call

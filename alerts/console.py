@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import click
 
-from alerts.base import AlertMessage, Channel, ago, audience, negativity, plain, truncate
+from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity, plain, truncate
 
 
 def _wrap(text: str, columns: int, indent: str = "  ") -> list[str]:
@@ -21,19 +21,20 @@ class ConsoleChannel(Channel):
     """options: width (characters of the post shown, default 280), show_draft (default true)."""
 
     type: ClassVar[str] = "console"
+    option_names: ClassVar[frozenset[str]] = frozenset({"width", "show_draft"})
 
     def render(self, message: AlertMessage) -> str:
         columns = max(40, shutil.get_terminal_size((80, 24)).columns)
         stars = f"  {'★' * message.rating}{'☆' * (5 - message.rating)}" if message.rating else ""
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
-        facts = [plain(message.author) or "unknown author", ago(message.created_at)]
+        facts = [inline(message.author) or "unknown author", ago(message.created_at)]
         facts += [f for f in (negativity(message.negative), audience(message.reach)) if f]
-        lines = [click.style(f"▲ {plain(message.headline)}", fg="red", bold=True) + group]
+        lines = [click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group]
         lines += _wrap(" · ".join(facts) + f"{stars} · {message.history_line()}", columns)
         text = plain(truncate(message.text, int(self.options.get("width", 280))))
         lines += [click.style(line, fg="white") for line in _wrap(text, columns)]
         if message.url:
-            lines += _wrap(plain(message.url), columns)
+            lines += _wrap(inline(message.url), columns)
         if message.reply_draft and self.options.get("show_draft", True):
             draft = _wrap("Draft reply: " + plain(truncate(message.reply_draft, 400)), columns)
             lines += [click.style(draft[0][:15], fg="cyan") + draft[0][15:], *draft[1:]]

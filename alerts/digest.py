@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts import triage
-from alerts.base import ago, plain, truncate
+from alerts.base import ago, inline, plain, truncate
 from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
 from alerts.themes import Theme, find_themes
@@ -157,10 +157,10 @@ def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
     if title and not text.startswith(title):
         text = f"{title} — {text}" if text else title
     posted = parse_ts(row["created_at"]) or utcnow()
-    return Item(source=row["source"], author=plain(truncate(row.get("author") or "", 60)),
+    return Item(source=inline(row["source"]), author=plain(truncate(row.get("author") or "", 60)),
                 text=plain(truncate(text, SNIPPET)), url=link_target(row.get("url") or "") or "",
                 posted=posted.astimezone(tz), claimed=bool(row.get("claimed_at")),
-                claimed_by=plain(row.get("claimed_by") or ""))
+                claimed_by=inline(row.get("claimed_by") or ""))
 
 
 def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,
@@ -342,6 +342,10 @@ def _environment() -> Any:
         loader=jinja2.PackageLoader("alerts", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        # Every value a template shows goes through plain(): names, sources and ids come from
+        # imported files and APIs, and an escape sequence in one would reach a terminal or mail.
+        finalize=lambda value: plain(value) if isinstance(value, str) and not hasattr(value, "__html__")
+        else value,
     )
     env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %Y %H:%M}")
     env.filters.update(span=span, source=source_name)

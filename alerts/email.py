@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from alerts.base import AlertMessage, Channel, ago, audience, negativity, plain, truncate
+from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity, plain, truncate
 from alerts.escape import html_text, link_target
 from alerts.mailer import send_email
 from alerts.slack import stars
@@ -21,6 +21,8 @@ class EmailChannel(Channel):
     """
 
     type: ClassVar[str] = "email"
+    option_names: ClassVar[frozenset[str]] = frozenset(
+        {"to", "sender", "smtp_host", "smtp_port", "smtp_security", "timeout"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,14 +49,14 @@ class EmailChannel(Channel):
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:
         """Subject, plain text and HTML of one alert."""
-        facts = [f"{plain(message.author) or 'unknown author'} on {source_name(message.source)}",
+        facts = [f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}",
                  message.history_line(), f"posted {ago(message.created_at)}"]
         facts += [f for f in (negativity(message.negative), audience(message.reach)) if f]
         if message.rating:
             facts.append(stars(message.rating))
         text = truncate(message.extra.get("text") or message.text, 4000)
         url = link_target(message.url)
-        lines = [message.headline, " · ".join(facts), "", plain(text), ""]
+        lines = [inline(message.headline), " · ".join(facts), "", plain(text), ""]
         if url:
             lines.append(url)
         if message.reply_draft:

@@ -13,6 +13,7 @@ from monitor.errors import ChannelError, ConfigError
 
 class JsonlChannel(Channel):
     type: ClassVar[str] = "jsonl"
+    option_names: ClassVar[frozenset[str]] = frozenset({"path"})
     idempotent: ClassVar[bool] = True
 
     @property

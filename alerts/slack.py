@@ -194,6 +194,7 @@ class SlackChannel(Channel):
     """options: channel (id such as C0123ABC, required), base_url, timeout, token_env."""
 
     type: ClassVar[str] = "slack"
+    option_names: ClassVar[frozenset[str]] = frozenset({"channel", "base_url", "timeout", "token_env"})
     idempotent: ClassVar[bool] = True
     threads: ClassVar[bool] = True
 
@@ -207,6 +208,9 @@ class SlackChannel(Channel):
         self.token = require_secret(f"alerts.channels.{self.name}",
                                     str(self.options.get("token_env", "SLACK_BOT_TOKEN")))
         self._client: Any = None
+
+    def secret_values(self) -> list[str]:
+        return [self.token]
 
     @property
     def client(self) -> Any:

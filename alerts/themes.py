@@ -105,7 +105,9 @@ def find_themes(
         sample = vectorizer.fit_transform(docs[::stride])
     except ValueError:  # nothing left but stop words and one-off words
         return []
-    k = max(2, min(max_themes + 2, round(math.sqrt(sample.shape[0] / 1.5)), sample.shape[1]))
+    # NMF cannot find more topics than there are shared words (a handful of unrelated
+    # complaints may share one) or documents.
+    k = min(max(2, min(max_themes + 2, round(math.sqrt(sample.shape[0] / 1.5)))), *sample.shape)
     nmf = NMF(n_components=k, init="nndsvda", random_state=0, max_iter=400).fit(sample)
     terms = vectorizer.get_feature_names_out()
 

@@ -51,14 +51,23 @@ def label_for(scores: Scores, negative_threshold: float) -> str:
     return "positive" if scores.positive > scores.neutral else "neutral"
 
 
+def by_rating(text: str, rating: int | None) -> Decision | None:
+    """The decision a star rating makes on its own: 1-2 stars alert, 4-5 never; None for 3 or none."""
+    if rating is not None and 1 <= rating <= 2:
+        spam = spam_kind(text) is not None
+        return Decision("negative", alert=not spam, reason=SPAM if spam else RATING_LOW)
+    if rating is not None and 4 <= rating <= 5:
+        return Decision("positive", alert=False, reason=RATING_HIGH)
+    return None
+
+
 def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold: float,
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
+    rated = by_rating(text, rating)
+    if rated is not None:
+        return rated
     spam = spam_kind(text)
-    if rating is not None and 1 <= rating <= 2:
-        return Decision("negative", alert=spam is None, reason=SPAM if spam else RATING_LOW)
-    if rating is not None and 4 <= rating <= 5:
-        return Decision("positive", alert=False, reason=RATING_HIGH)
     label = label_for(scores, negative_threshold)
     if spam:
         return Decision(label, alert=False, reason=SPAM)

@@ -20,11 +20,15 @@ class WebhookChannel(Channel):
     """options: url_env (default SLACK_WEBHOOK_URL: the webhook URL is a secret), timeout."""
 
     type: ClassVar[str] = "slack_webhook"
+    option_names: ClassVar[frozenset[str]] = frozenset({"url_env", "timeout"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.url = require_secret(f"alerts.channels.{self.name}",
                                   str(self.options.get("url_env", "SLACK_WEBHOOK_URL")))
+
+    def secret_values(self) -> list[str]:
+        return [self.url]
 
     def send(self, message: AlertMessage) -> str | None:
         from slack_sdk.webhook import WebhookClient

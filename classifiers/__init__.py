@@ -28,16 +28,12 @@ def load_classifier(
 
     ``lexicon`` is VADER, ``default`` the model shipped with listenpost, anything else a Hugging
     Face model id or a local model directory (such as one written by ``listenpost train``).
-    ``lexicon_weight`` mixes VADER's scores into a model's (``classifiers.blend``); left unset,
-    the shipped model gets its tested weight and other models none. ``int8`` quantizes a
+    ``lexicon_weight`` mixes VADER's scores into a model's (``classifiers.blend``); none by
+    default, and the thresholds a model was tuned for apply to it alone. ``int8`` quantizes a
     transformer's linear layers when it loads: faster on CPU, but a text's scores then depend a
     little on the other texts in its batch.
     """
-    from classifiers.blend import SHIPPED_LEXICON_WEIGHT, SHIPPED_NEGATIVE_THRESHOLD
-
-    if lexicon_weight is None:
-        lexicon_weight = SHIPPED_LEXICON_WEIGHT if name == "default" else 0.0
-    if name == "lexicon":
+    if lexicon_weight is None or name == "lexicon":
         lexicon_weight = 0.0
     key = (name, tuple(sorted((label_map or {}).items())), batch_size, allow_download, int8)
     with _lock:
@@ -51,11 +47,8 @@ def load_classifier(
         if blend_key not in _cache:
             from classifiers.blend import BlendedClassifier
 
-            lexicon = load_classifier("lexicon")
-            # The tuned threshold belongs to the tuned mix only.
-            tuned = name == "default" and lexicon_weight == SHIPPED_LEXICON_WEIGHT
-            threshold = SHIPPED_NEGATIVE_THRESHOLD if tuned else Classifier.negative_threshold
-            _cache[blend_key] = BlendedClassifier(model, lexicon, lexicon_weight, negative_threshold=threshold)
+            # A blend's scores are not the ones the model's thresholds were tuned for.
+            _cache[blend_key] = BlendedClassifier(model, load_classifier("lexicon"), lexicon_weight)
         return _cache[blend_key]
 
 
@@ -66,11 +59,19 @@ def _create(
         from classifiers.lexicon import LexiconClassifier
 
         return LexiconClassifier()
-    from classifiers.transformer import SHIPPED_NAME, TransformerClassifier, model_languages, model_name
+    from classifiers.transformer import (
+        SHIPPED_ALERT_THRESHOLD,
+        SHIPPED_NAME,
+        SHIPPED_NEGATIVE_THRESHOLD,
+        TransformerClassifier,
+        model_languages,
+        model_name,
+    )
 
     if name == "default":
         return TransformerClassifier(
-            "default", name=SHIPPED_NAME, languages=frozenset({"en"}), batch_size=batch_size, int8=int8
+            "default", name=SHIPPED_NAME, languages=frozenset({"en"}), batch_size=batch_size, int8=int8,
+            negative_threshold=SHIPPED_NEGATIVE_THRESHOLD, alert_threshold=SHIPPED_ALERT_THRESHOLD,
         )
     return TransformerClassifier(
         name,

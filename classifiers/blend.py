@@ -1,11 +1,7 @@
-"""A model's scores averaged with the VADER lexicon's: a little lexicon keeps a model honest off its training domains.
+"""A model's scores averaged with the VADER lexicon's (`[classifier] lexicon_weight`), off by default.
 
-The shipped model learned from airline complaints, topic tweets and reviews; on tweets and
-reviews unlike those it misses sentiment words a lexicon knows. Mixing in the lexicon's scores
-with weight 0.4 raised macro-recall (likeliest class) on the TweetEval validation tweets from
-0.606 to 0.644 and on the drugs.com test reviews from 0.396 to 0.489, kept it on the held-out
-airline tweets (0.789 to 0.795), and cost a point of airline negative F1 (0.902 to 0.890), which
-the blend's negative threshold of 0.35 wins back (0.900); docs/model.md has the tables.
+A model trained on little data misses sentiment words that a lexicon knows; the shipped model,
+trained on general tweets as well, gains too little from the blend to keep it (docs/model.md).
 """
 
 from __future__ import annotations
@@ -13,12 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from classifiers.base import Classifier, Scores
-
-# The weight the shipped model is served with, and the negative threshold chosen for that blend,
-# both on the TweetEval validation tweets; `[classifier] lexicon_weight` and `negative_threshold`
-# override them.
-SHIPPED_LEXICON_WEIGHT = 0.4
-SHIPPED_NEGATIVE_THRESHOLD = 0.35
 
 
 class BlendedClassifier(Classifier):

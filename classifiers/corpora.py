@@ -66,10 +66,32 @@ def package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _held_out(text: str) -> bool:
+def _held_out(text: str, share: float = AIRLINE_HELDOUT) -> bool:
     """Stable split: the same tweet lands on the same side on every machine and run."""
-    digest = hashlib.sha1(text.encode("utf-8")).digest()
-    return digest[0] < 256 * AIRLINE_HELDOUT
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+    return digest[0] < 256 * share
+
+
+# Share of a brand's own stored reviews kept out of fine-tuning to measure it before and after.
+REVIEWS_HELDOUT = 0.2
+
+
+def rating_label(rating: int) -> str:
+    """The customer's verdict: 1-2 stars negative, 3 neutral, 4-5 positive."""
+    return "negative" if rating <= 2 else "neutral" if rating == 3 else "positive"
+
+
+def split_reviews(rows: Iterable[dict[str, object]]) -> tuple[list[Example], list[Example]]:
+    """Stored rated reviews as (training, held-out) examples, split by a hash of their id."""
+    train: list[Example] = []
+    held: list[Example] = []
+    for row in rows:
+        title, text = str(row.get("title") or ""), str(row.get("text") or "")
+        rating = int(row["rating"])  # type: ignore[call-overload]
+        example = Example(normalize(f"{title}. {text}" if title and title != text else text), rating_label(rating),
+                          "stored-reviews", rating)
+        (held if _held_out(f"{row['source']}:{row['external_id']}", REVIEWS_HELDOUT) else train).append(example)
+    return train, held
 
 
 def _tweets() -> Iterator[tuple[str, str, float]]:
@@ -184,11 +206,24 @@ def _capped(examples: Iterable[Example], caps: dict[str, int], rng: random.Rando
     return chosen
 
 
-def training_mix(seed: int, *, data_dir: Path, exclude: Iterable[str] = ()) -> list[Example]:
+# The second stage of the recipe: posts addressed to a company and reviews, with a replay of
+# general tweets so that the first stage is not forgotten.
+CLOSER_CAPS: dict[str, dict[str, int]] = {
+    "semeval-tweets": {"negative": 3000, "neutral": 3000, "positive": 3000},
+    "kaggle-tweets": {"negative": 2000, "neutral": 2000, "positive": 2000},
+    "airline-tweets": {"negative": 5000, "neutral": 2200, "positive": 1700},
+    "topic-tweets": {"negative": 1800, "neutral": 1500, "positive": 1500},
+    "movie-reviews": {"negative": 2000, "neutral": 1000, "positive": 2000},
+    "drug-reviews": {"negative": 1000, "neutral": 1000, "positive": 1000},
+}
+
+
+def training_mix(seed: int, *, data_dir: Path, exclude: Iterable[str] = (),
+                 caps: dict[str, dict[str, int]] = MIX_CAPS) -> list[Example]:
     """The documented mix behind the shipped model: capped per source and class, deduplicated.
 
     ``data_dir`` holds the labeled tweet folders; ``exclude`` holds texts that must never be
-    trained on (evaluation sets).
+    trained on (evaluation sets); ``caps`` are the per-source, per-class caps of the stage.
     """
     rng = random.Random(seed)
     sources = {
@@ -211,7 +246,7 @@ def training_mix(seed: int, *, data_dir: Path, exclude: Iterable[str] = ()) -> l
             if len(key) >= 3 and key not in seen:
                 seen.add(key)
                 unique.append(example)
-        mix.extend(_capped(unique, MIX_CAPS[name], rng))
+        mix.extend(_capped(unique, caps[name], rng))
     rng.shuffle(mix)
     return mix
 

@@ -78,6 +78,10 @@ def negative_by_threshold(
     return rows
 
 
+def _same(threshold: float, chosen: float | None) -> bool:
+    return chosen is not None and abs(threshold - chosen) < 1e-9
+
+
 def render(
     name: str,
     gold: Sequence[str],
@@ -109,7 +113,7 @@ def render(
     lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{'flagged':>9}")
     for threshold, precision, recall, f1 in negative_by_threshold(gold, negative_scores):
         flagged = sum(s >= threshold for s in negative_scores)
-        mark = "  <- negative_threshold" if label_threshold is not None and abs(threshold - label_threshold) < 1e-9 else ""
+        mark = "  <- negative_threshold" if _same(threshold, label_threshold) else ""
         lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{flagged:>9}{mark}")
     if alerts:
         lines.append("")
@@ -117,6 +121,6 @@ def render(
         lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{'alerts':>9}")
         for threshold, flags in alerts:
             precision, recall, f1, count = flagged_quality(gold, flags)
-            mark = "  <- alert_threshold" if alert_threshold is not None and abs(threshold - alert_threshold) < 1e-9 else ""
+            mark = "  <- alert_threshold" if _same(threshold, alert_threshold) else ""
             lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{count:>9}{mark}")
     return "\n".join(lines)

@@ -14,7 +14,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
 _SPACE = re.compile(r"\s+")
 # Scraped corpora carry mojibake and replacement characters; they are noise to the tokenizer.
-_JUNK = re.compile(r"[\ufffd\u200b-\u200f\ufeff]|_[\ufffd]+_")
+# NUL and lone surrogates (from a JSON "\\ud800" escape) are text no tokenizer accepts.
+_JUNK = re.compile(r"[\x00\ufffd\u200b-\u200f\ufeff\ud800-\udfff]|_[\ufffd]+_")
 
 
 def _emoji_words(text: str) -> str:

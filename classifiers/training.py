@@ -14,7 +14,7 @@ from typing import Any
 
 from classifiers.base import LABELS
 from classifiers.corpora import Example
-from classifiers.evaluation import macro_recall
+from classifiers.evaluation import macro_recall, per_class
 from classifiers.normalize import normalize
 from classifiers.transformer import (
     MODEL_CARD,
@@ -64,11 +64,14 @@ class TrainResult:
 
 
 def load_base(base: str) -> Loaded:
-    """``minilm`` is the packaged pretrained encoder with a fresh head; ``default`` the shipped model."""
+    """``minilm`` is the packaged pretrained encoder with a fresh head; ``default`` the shipped model;
+    a ``.safetensors`` file weights in the shipped form; anything else a model directory."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if base == "default":
         return load_shipped()
+    if base.endswith(".safetensors"):
+        return load_shipped(Path(base))  # weights in the shipped form, such as a stage of the recipe
     if base == "minilm":
         path = base_encoder_dir()
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -109,11 +112,18 @@ def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> lis
     return batches
 
 
-def evaluate(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> float:
-    """Macro-averaged recall of ``loaded`` on ``examples``."""
+def measure(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> tuple[float, float]:
+    """(macro-recall, negative F1) of ``loaded``'s likeliest class on normalized ``examples``."""
     probabilities = predict_proba(loaded, [e.text for e in examples], batch_size=batch_size)
     predicted = [loaded.labels[int(i)] for i in probabilities.argmax(axis=1)]
-    return macro_recall([e.label for e in examples], predicted)
+    gold = [e.label for e in examples]
+    negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
+    return macro_recall(gold, predicted), negative.f1
+
+
+def evaluate(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> float:
+    """Macro-averaged recall of ``loaded`` on ``examples``."""
+    return measure(loaded, examples, batch_size)[0]
 
 
 def train(
@@ -265,22 +275,42 @@ def reproduce(
     recipe: Recipe = Recipe(),
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Recreate the shipped weights from the labeled corpora with the fixed seed.
+    """Recreate the shipped weights from the labeled corpora with the fixed seeds, in two stages.
 
-    ``data_dir`` holds the labeled tweet folders (SemEval, Kaggle). The TweetEval validation split,
-    when given, only picks the best checkpoint; it is never trained on.
+    Stage one fine-tunes the bare encoder on the general mix (mostly general-topic tweets); stage
+    two goes on from its best checkpoint over posts addressed to companies and reviews, with a
+    replay of general tweets, at half the learning rate and the next seed. ``data_dir`` holds the
+    labeled tweet folders (SemEval, Kaggle). The TweetEval validation split, when given, only
+    picks each stage's best checkpoint; it is never trained on.
     """
+    from dataclasses import replace
+
     from classifiers import corpora
 
     validation = corpora.tweeteval(validation_dir) if validation_dir else []
-    mix = corpora.training_mix(recipe.seed, data_dir=data_dir, exclude=[e.text for e in validation])
-    sources = {name: dict(counts) for name, counts in corpora.describe(mix).items()}
-    log.info("training on %d examples: %s", len(mix), sources)
+    exclude = [e.text for e in validation]
+    first = output.with_name(output.stem + ".stage1.safetensors")
+    stages = (
+        (corpora.MIX_CAPS, recipe, "minilm", first),
+        (corpora.CLOSER_CAPS, replace(recipe, seed=recipe.seed + 1, learning_rate=recipe.learning_rate / 2),
+         str(first), output),
+    )
+    total = TrainResult(steps=0, seconds=0.0, best_score=None)
+    for caps, stage_recipe, base, target in stages:
+        mix = corpora.training_mix(stage_recipe.seed, data_dir=data_dir, exclude=exclude, caps=caps)
+        log.info("training on %d examples from %s: %s", len(mix), base,
+                 {name: dict(counts) for name, counts in corpora.describe(mix).items()})
 
-    def keep(loaded: Loaded) -> None:
-        export_weights(loaded, output, metadata={"seed": str(recipe.seed)})
+        def keep(loaded: Loaded, target: Path = target, seed: int = stage_recipe.seed) -> None:
+            export_weights(loaded, target, metadata={"seed": str(seed)})
 
-    loaded, result = train(mix, base="minilm", recipe=recipe, validation=validation, on_best=keep, progress=progress)
-    if not validation:
-        keep(loaded)
-    return result
+        loaded, result = train(mix, base=base, recipe=stage_recipe, validation=validation, on_best=keep,
+                               progress=progress)
+        if not validation:
+            keep(loaded)
+        total.steps += result.steps
+        total.seconds += result.seconds
+        total.history.extend(result.history)
+        total.best_score = result.best_score
+    first.unlink(missing_ok=True)
+    return total

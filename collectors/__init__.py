@@ -17,6 +17,11 @@ SOURCES: dict[str, str] = {
     "appstore": "collectors.appstore:AppStoreCollector",
     "googleplay": "collectors.googleplay:GooglePlayCollector",
     "rss": "collectors.rss:RssCollector",
+    "youtube": "collectors.youtube:YouTubeCollector",
+    "mastodon": "collectors.mastodon:MastodonCollector",
+    "trustpilot": "collectors.trustpilot:TrustpilotCollector",
+    "facebook": "collectors.facebook:FacebookCollector",
+    "instagram": "collectors.instagram:InstagramCollector",
 }
 
 

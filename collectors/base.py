@@ -6,16 +6,18 @@ its cursor, so a crash can repeat a batch (deduplicated) but never skip one.
 
 from __future__ import annotations
 
+import heapq
 import html
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, ClassVar
 
-from monitor.config import ENV_PREFIX, Brand, Settings, Source, parse_duration, require_secret
+from monitor.config import ENV_PREFIX, Brand, Settings, Source, describe, parse_duration, require_secret
 from monitor.errors import ConfigError, SourceError
 from monitor.query import Query, parse_query
 from monitor.records import Mention, utcnow
@@ -45,6 +47,7 @@ class BrandQuery:
     query: Query
     target: str = ""  # what is asked for instead of the query text: an app id, a feed URL
     scope: str = ""  # set for backfills, so their progress is kept apart from collect's cursor
+    own: bool = False  # the brand's own app, channel or page: every item is a mention, unmatched
 
     @property
     def key(self) -> str:
@@ -63,6 +66,7 @@ class Collector(ABC):
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         self.settings = settings
         self.source = source or settings.source(self.name)
+        self.check_options(self.source.options)
         # Checked up front so a source without credentials is skipped before any request.
         self.secrets = {name: require_secret(f"{self.name} source", name) for name in self.credentials}
 
@@ -78,6 +82,27 @@ class Collector(ABC):
             for text in brand.queries
         ]
 
+    def account_queries(self, what: str, *, required: bool = True) -> list[BrandQuery]:
+        """One query per id in the brands' ``accounts = { NAME = [...] }``: their own channel or page."""
+        from monitor.query import Term
+
+        found = []
+        for brand in self.settings.brands:
+            for account in brand.accounts.get(self.name, []):
+                if not _ACCOUNT_ID.fullmatch(account):  # it becomes part of a request path
+                    raise ConfigError(f"brand {brand.name!r}: accounts.{self.name}: {account!r} is not "
+                                      "an id (letters, digits, '_', '-' and '.')")
+                found.append(BrandQuery(brand, Query(account, Term(brand.name)), target=account, own=True))
+        if required and not found:
+            raise ConfigError(f"{self.name}: no {what}; list them in a brand's "
+                              f"accounts = {{ {self.name} = [...] }}")
+        return found
+
+    @classmethod
+    def usage(cls, settings: Settings) -> str | None:
+        """A line for `listenpost sources` on what a run costs of the API's quota; None: no quota."""
+        return None
+
     @abstractmethod
     def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
         """Yield batches of mentions, oldest cursor first, each with the cursor after it."""
@@ -85,13 +110,17 @@ class Collector(ABC):
     #: source-specific keys allowed under [sources.NAME.options]
     option_names: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> None:
+        """A misspelled option would be ignored and its default used: refuse it instead."""
+        allowed = cls.option_names | REMOTE_OPTIONS
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ConfigError(f"sources.{cls.name}.options.{unknown[0]}: unknown option "
+                              f"(known: {', '.join(sorted(allowed))})")
+
     def option(self, key: str, default: Any) -> Any:
         """An option of this source, checked against the default's type; errors name the key."""
-        allowed = self.option_names | REMOTE_OPTIONS
-        unknown = sorted(set(self.source.options) - allowed)
-        if unknown:
-            raise ConfigError(f"sources.{self.name}.options.{unknown[0]}: unknown option "
-                              f"(known: {', '.join(sorted(allowed))})")
         value = self.source.options.get(key, default)
         where = f"sources.{self.name}.options.{key}"
         if isinstance(default, float) and not isinstance(default, bool):
@@ -101,10 +130,10 @@ class Collector(ABC):
                 raise ConfigError(f"{where}: {exc}") from None
         if isinstance(default, list):
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+                raise ConfigError(f"{where}: expected a list of strings, got {describe(value)}")
             return value
         if not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
-            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {describe(value)}")
         return value
 
     def rejected(self, detail: object) -> SourceError:
@@ -114,6 +143,8 @@ class Collector(ABC):
 
 
 _TAG = re.compile(r"<[^>]+>")
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+_INLINE = re.compile(r"</?(?:a|abbr|b|bdi|code|em|i|mark|s|small|span|strong|sub|sup|u)(?:\s[^>]*)?>", re.I)
 
 # Options every remote source understands (seconds, or durations such as "10m").
 REMOTE_OPTIONS = frozenset({"lookback", "overlap", "backoff", "max_wait", "min_interval"})
@@ -248,7 +279,7 @@ class RemoteCollector(Collector):
                 continue
             if m.key in seen:
                 continue
-            if self.match_locally and not query.query.matches(f"{m.title}\n{m.text}"):
+            if self.match_locally and not query.own and not query.query.matches(f"{m.title}\n{m.text}"):
                 continue
             seen.add(m.key)
             out.append(m if m.brand else replace(m, brand=query.brand.name))
@@ -282,14 +313,39 @@ class AppReviewsCollector(RemoteCollector):
         ]
 
 
+def merged_pages(streams: Iterable[Iterator[Mention]], unreadable: dict[str, int], *,
+                 per_page: int = 100, ceiling: Callable[[], str | None] = lambda: None) -> Iterator[Page]:
+    """Newest-first streams (a page's posts, each video's comments) merged into newest-first pages.
+
+    Streams count items they cannot read in ``unreadable["skipped"]``; ``ceiling`` is asked at
+    the end for the limit that cut the listing short, if one did.
+    """
+    merged = heapq.merge(*streams, key=lambda m: m.created_at, reverse=True)
+    while True:
+        chunk = list(islice(merged, per_page))
+        last = len(chunk) < per_page
+        yield Page(chunk, skipped=unreadable.pop("skipped", 0), ceiling=ceiling() if last else None)
+        if last:
+            return
+
+
 def coverage(cursor: str | None) -> dict[str, Any]:
     """What a backfill cursor says it covered: oldest, newest, count, gap, done."""
     return _load_state(cursor)
 
 
 def plain_text(markup: str) -> str:
-    """HTML from an API (HN comments, feed summaries) as text: tags dropped, entities decoded."""
-    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
+    """HTML from an API (HN comments, feed summaries, toots) as text: tags dropped, entities decoded.
+
+    Inline tags go without a trace, so ``#<span>acme</span>`` stays the hashtag ``#acme``;
+    other tags (paragraphs, line breaks) become a space.
+    """
+    return " ".join(html.unescape(_TAG.sub(" ", _INLINE.sub("", markup))).split())
+
+
+def json_object(value: object) -> dict[str, Any]:
+    """A field of an API answer that should hold an object: itself, or empty when it is not one."""
+    return value if isinstance(value, dict) else {}
 
 
 def from_timestamp(value: float | int | str) -> datetime:

@@ -10,10 +10,11 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from collectors.base import Batch, BrandQuery, Collector, Window
-from monitor.config import Settings
 from monitor.brands import attribute
+from monitor.config import Settings
 from monitor.records import KINDS, Mention
-from monitor.textfile import parse_datetime, read_rows
+from monitor.store import MAX_TEXT
+from monitor.textfile import detect_encoding, parse_datetime, parse_rating, read_rows
 
 # Column names tried, in order, for each field when no mapping is given.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -53,6 +54,8 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
     unmatched: int = 0
     columns: list[str] = field(default_factory=list)  # the first readable row's, for error messages
+    #: rows imported with a change the user should know of (text cut to the store's limit)
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
 
 class FileCollector(Collector):
@@ -89,6 +92,8 @@ class FileCollector(Collector):
             raise InputError(
                 f"cannot map {', '.join(sorted(unknown))}: fields are {', '.join(DEFAULT_COLUMNS)}"
             )
+        # Checked up front: a file that is not UTF-8 fails the command before anything is stored.
+        self.encoding = detect_encoding(self.path)
 
     def queries(self) -> list[BrandQuery]:
         return []
@@ -96,7 +101,7 @@ class FileCollector(Collector):
     def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
         batch: list[Mention] = []
         skipped = 0
-        for row in read_rows(self.path):
+        for row in read_rows(self.path, self.encoding):
             self.report.rows += 1
             if row.data is None:
                 self.report.errors.append((row.line, row.error or "unreadable"))
@@ -106,10 +111,13 @@ class FileCollector(Collector):
                 self.report.columns = list(row.data)
             try:
                 mention = self.to_mention(row.data)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, OverflowError, RecursionError) as exc:
                 self.report.errors.append((row.line, str(exc)))
                 skipped += 1
                 continue
+            if len(mention.text) > MAX_TEXT:
+                self.report.notes.append(
+                    (row.line, f"text of {len(mention.text):,} characters cut to its first {MAX_TEXT:,}"))
             if window.since and mention.created_at < window.since:
                 continue
             if window.until and mention.created_at >= window.until:
@@ -143,7 +151,7 @@ class FileCollector(Collector):
         if raw_date in (None, ""):
             raise ValueError("no date (expected a 'created_at' column or a --map created_at=COLUMN)")
         created_at = parse_datetime(raw_date, self.date_format, self.timezone)
-        source = self.source_name or str(self._get(data, "source") or "file")
+        source = _checked("source", self.source_name or str(self._get(data, "source") or "file"))
         external_id = self._get(data, "id")
         if external_id in (None, ""):
             # Stable id from the content, so importing the same export twice adds nothing.
@@ -154,13 +162,12 @@ class FileCollector(Collector):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         if rating not in (None, ""):
-            rating = int(float(rating))
-            if not 1 <= rating <= 5:
-                raise ValueError(f"rating must be 1 to 5, not {rating}")
+            rating = parse_rating(rating)
             kind = "review" if kind == "post" else kind
         else:
             rating = None
-        brand = self.brand or str(self._get(data, "brand") or "") or self._match_brand(f"{title}\n{text}")
+        brand = _checked("brand", self.brand or str(self._get(data, "brand") or "")) \
+            or self._match_brand(f"{title}\n{text}")
 
         def optional(name: str) -> str | None:
             value = self._get(data, name)
@@ -169,7 +176,7 @@ class FileCollector(Collector):
         reach = optional("reach")
 
         return Mention(
-            source=source, external_id=str(external_id), text=text, created_at=created_at,
+            source=source, external_id=_checked("id", str(external_id)), text=text, created_at=created_at,
             brand=brand, kind=kind, author=str(self._get(data, "author") or ""),
             url=str(self._get(data, "url") or ""), title=title, rating=rating,
             language=optional("language"), parent_id=optional("parent_id"),
@@ -183,3 +190,14 @@ class FileCollector(Collector):
         if not name:
             self.report.unmatched += 1
         return name
+
+
+def _checked(name: str, value: str) -> str:
+    """An identifying field as stored: a lone surrogate cannot be kept, and cleaning it could merge ids."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name}: holds a character that is not valid Unicode "
+                         f"(U+{ord(value[exc.start]):04X} at position {exc.start + 1})") from None
+    return value
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -157,7 +158,7 @@ def check_response(response: requests.Response, what: str, *,
         wait = server_wait(response.headers)
         hint = f"; the server asks to wait {wait:.0f}s" if wait is not None else ""
         raise SourceError(f"{what}: rate limited (HTTP 429) after retries{hint}")
-    raise SourceError(f"{what}: HTTP {status} from {_host(response.url)}: {_snippet(response.text)}")
+    raise SourceError(f"{what}: HTTP {status} from {_host(response.url)}: {snippet(response.text)}")
 
 
 def parse_json(response: requests.Response, what: str) -> Any:
@@ -168,7 +169,7 @@ def parse_json(response: requests.Response, what: str) -> Any:
     except ValueError as exc:
         if text.lstrip()[:1] == "<":
             raise SourceError(f"{what}: expected JSON, got an HTML page from {_host(response.url)}: "
-                              f"{_snippet(text)}") from None
+                              f"{snippet(text)}") from None
         raise SourceError(f"{what}: the response is not valid JSON ({exc}); "
                           f"{len(response.content)} bytes, truncated or malformed") from None
 
@@ -195,11 +196,16 @@ def call_with_retries(policy: RetryPolicy, call: Callable[[], T],
             wait = policy.wait_for(attempt, headers)
             if wait > policy.max_wait:
                 raise
-            log.info("%s: %s; retrying in %.1fs", policy.what, exc, wait)
+            log.info("%s: %s; retrying in %.1fs", policy.what, _without_queries(str(exc)), wait)
             policy.sleep(wait)
             attempt += 1
 
 
-def _snippet(text: str, limit: int = 160) -> str:
+def _without_queries(text: str) -> str:
+    """An error's first line with URL query strings cut: an API key in one (YouTube's) is not logged."""
+    return re.sub(r"(https?://[^\s?\"'<>]*)\?[^\s\"'<>]*", r"\1?…", text.splitlines()[0] if text else "")
+
+
+def snippet(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat[:limit] + ("…" if len(flat) > limit else "")

@@ -52,10 +52,15 @@ def about_brand(settings: Settings, mention: Mention) -> bool:
     brand = brand_named(settings, mention.brand)
     if brand is None:
         return False
-    text = f"{mention.title}\n{mention.text}" if mention.title else mention.text
+    own = brand.apps.get(mention.source) or brand.accounts.get(mention.source)
+    if mention.kind == "review" and own:
+        return True  # a review of the brand's own app or business unit, whatever words it uses
+    # A comment's title is its post's or video's, often the brand's own words ("Giveaway: win a
+    # Duo!"): exclusions and competitors are looked for in what the commenter wrote.
+    text = f"{mention.title}\n{mention.text}" if mention.title and mention.kind != "comment" else mention.text
     if _excluded(brand, text):
         return False
-    if matches(brand, text) or (mention.kind == "review" and brand.apps.get(mention.source)):
+    if matches(brand, text):
         return True
     return not any(matches(other, text) for other in settings.brands if other is not brand)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from monitor.store import clean_text
 from monitor.textfile import Row, parse_rating, read_rows
 
 if TYPE_CHECKING:
@@ -36,12 +37,16 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 def _row_id(row: Row, index: int) -> Any:
     if row.data and row.data.get("id") not in (None, ""):
-        return row.data["id"]
+        value = row.data["id"]
+        # Written back as JSON text: a lone surrogate cannot be, a nested value is no id.
+        return clean_text(value, limit=200) if isinstance(value, str) else value \
+            if isinstance(value, int | float) else clean_text(str(value), limit=200)
     return index
 
 
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                   decide: Callable[[Scores, str, int | None], Decision], batch_size: int = 256,
+                  encoding: str | None = None,
                   progress: Callable[[int], None] | None = None) -> ClassifyReport:
     """Write {"id", "label", "alert", "scores"} per row; unreadable rows get {"id", "error"} instead.
 
@@ -53,7 +58,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
     report = ClassifyReport()
     started = time.perf_counter()
     index = 0
-    for batch in _batches(read_rows(path), batch_size):
+    for batch in _batches(read_rows(path, encoding), batch_size):
         ids = []
         texts: list[str] = []
         ratings: list[int | None] = []

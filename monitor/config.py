@@ -6,6 +6,7 @@ file: they are read from ``LISTENPOST_*`` environment variables when needed.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -14,7 +15,7 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from monitor.errors import ConfigError, MissingCredential
 
@@ -23,21 +24,27 @@ DEFAULT_SETTINGS = Path("settings.toml")
 LABEL_ORDER = ("positive", "neutral", "negative")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
-
+MAX_DURATION = 100 * 365 * 86400.0  # a century: longer spans overflow dates and timers
 def parse_duration(value: object) -> float:
-    """Seconds from 90, "90s", "15m", "1h" or "2d"."""
+    """Seconds from 90, "90s", "15m", "1h" or "2d": finite, not negative, at most a century."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 90, \"15m\" or \"1h\"")
+    seconds: float | None = None
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value) if not isinstance(value, int) or abs(value) < 10**18 else math.inf
+    elif isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {value!r}")
+            seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds is None or math.isnan(seconds):
+        raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {describe(value)}")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    if math.isinf(seconds):
+        raise ValueError("a duration must be finite")
+    if seconds > MAX_DURATION:
+        raise ValueError("a duration can be at most a century (36500d)")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
@@ -48,8 +55,19 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def duration(default: str | float) -> Any:
-    return field(default=parse_duration(default), metadata={"duration": True})
+def describe(value: object) -> str:
+    """A value for an error message: numbers as they are, text only by its kind (it may be a secret)."""
+    if isinstance(value, bool | int | float) and len(repr(value)) < 40:
+        return repr(value)
+    if isinstance(value, str):
+        return "a string" if value else "an empty string"
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a table"
+    return f"a {type(value).__name__}"
+
+
+def duration(default: str | float, *, positive: bool = False) -> Any:
+    return field(default=parse_duration(default), metadata={"duration": True, "positive": positive})
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,8 @@ class Brand:
     # The brand's own accounts as people tag them ("@AcmeHelp"): a post naming one is about the brand.
     handles: list[str] = field(default_factory=list)
     apps: dict[str, list[str]] = field(default_factory=dict)
+    # the brand's own channel, page, account or business unit ids, per source
+    accounts: dict[str, list[str]] = field(default_factory=dict)
     reply_signature: str = ""
     support_contact: str = ""
     reply_template: str = ""
@@ -69,9 +89,9 @@ class Brand:
 @dataclass(frozen=True)
 class Source:
     enabled: bool = False
-    interval: float = duration("15m")
+    interval: float = duration("15m", positive=True)
     base_url: str = ""
-    timeout: float = duration("20s")
+    timeout: float = duration("20s", positive=True)
     max_retries: int = 4
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -79,8 +99,8 @@ class Source:
 @dataclass(frozen=True)
 class ClassifierSettings:
     model: str = "default"
-    # Unset: the threshold the active model was tuned for (0.35 for the shipped model as served,
-    # chosen on the TweetEval validation tweets; 0.5 for any other).
+    # Unset: the threshold the active model was tuned for (0.4 for the shipped model, chosen on
+    # the TweetEval validation tweets; 0.5 for any other).
     negative_threshold: float | None = None
     # Unset: the threshold the active model was tuned for, chosen for negative precision; a
     # negative below it is labeled but not alerted ("worth a look" in the digest).
@@ -88,8 +108,7 @@ class ClassifierSettings:
     batch_size: int = 32
     label_map: dict[str, str] = field(default_factory=dict)
     allow_download: bool = False
-    # Share of VADER's scores mixed into the model's (0 turns it off); unset: 0.4 for the shipped
-    # model, 0 for any other.
+    # Share of VADER's scores mixed into the model's; unset or 0: none.
     lexicon_weight: float | None = None
     # int8 dynamic quantization of a transformer's linear layers: about 1.4 times the throughput
     # on CPU, but scores then vary a little with the other texts in a batch and accuracy drops by a
@@ -144,7 +163,7 @@ class Digest:
     smtp_security: str = "starttls"
     grade_excellent: float = duration("1h")
     grade_average: float = duration("24h")
-    smtp_timeout: float = duration("30s")
+    smtp_timeout: float = duration("30s", positive=True)
     # negatives posted this far back with no reply recorded are listed as unanswered
     unanswered_window: float = duration("7d")
 
@@ -153,8 +172,8 @@ class Digest:
 class Schedule:
     """How often `listenpost run` sends alerts and checks escalations; when it tidies the database."""
 
-    dispatch_every: float = duration("30s")
-    escalate_every: float = duration("1m")
+    dispatch_every: float = duration("30s", positive=True)
+    escalate_every: float = duration("1m", positive=True)
     maintenance_at: str = "03:30"
 
 
@@ -199,33 +218,38 @@ def _type_name(tp: Any) -> str:
 def _convert(tp: Any, value: Any, key: str, meta: typing.Mapping[str, Any]) -> Any:
     if meta.get("duration"):
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as exc:
             raise ConfigError(f"{key}: {exc}") from None
+        if meta.get("positive") and seconds <= 0:
+            raise ConfigError(f"{key}: must be more than 0")
+        return seconds
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return None if value is None else _convert(args[0], value, key, meta)
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
+            raise ConfigError(f"{key}: expected a list, got {describe(value)}")
         (item,) = typing.get_args(tp)
         return [_convert(item, v, f"{key}[{i}]", {}) for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a table, got {value!r}")
+            raise ConfigError(f"{key}: expected a table, got {describe(value)}")
         _, item = typing.get_args(tp)
         return {str(k): _convert(item, v, f"{key}.{k}", {}) for k, v in value.items()}
     if is_dataclass(tp):
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a table, got {value!r}")
+            raise ConfigError(f"{key}: expected a table, got {describe(value)}")
         return build(typing.cast(type, tp), value, key)
     if tp is Any:
         return value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {describe(value)}")
+    if tp is float and not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {describe(value)}")
     return value
 
 
@@ -255,105 +279,42 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
-def _apply_env(data: dict[str, Any], environ: typing.Mapping[str, str]) -> None:
-    """LISTENPOST_DATABASE, LISTENPOST_CLASSIFIER__NEGATIVE_THRESHOLD=0.6 and the like."""
+def _apply_env(data: dict[str, Any], environ: typing.Mapping[str, str]) -> dict[str, str]:
+    """LISTENPOST_DATABASE, LISTENPOST_CLASSIFIER__NEGATIVE_THRESHOLD=0.6 and the like.
+
+    Returns the dotted keys set, each with the variable that set it, so errors can name it.
+    """
     top = {f.name.upper() for f in fields(Settings) if not f.metadata.get("internal")}
+    applied: dict[str, str] = {}
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         rest = name[len(ENV_PREFIX):]
         if "__" not in rest and rest not in top:
-            continue
+            continue  # a secret such as LISTENPOST_SLACK_BOT_TOKEN
         path = [p.lower() for p in rest.split("__")]
-        if path[0].upper() not in top:
-            continue
+        if path[0].upper() not in top or not all(path):
+            raise ConfigError(f"{name}: {path[0] or rest.lower()!r} is not a setting "
+                              f"(known: {', '.join(sorted(t.lower() for t in top))})")
+        applied[".".join(path)] = name
         node = data
         for part in path[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"{name}: {'.'.join(path)} does not name a table")
         node[path[-1]] = _env_value(raw)
+    return applied
 
 
-def is_email_address(value: str) -> bool:
-    """'ops@example.com' or 'Ops <ops@example.com>': one @, a dotted domain, no spaces in the address."""
-    from email.utils import parseaddr
-
-    address = parseaddr(value)[1]
-    return bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+", address))
-
-
-def _validate(settings: Settings) -> None:
-    try:
-        ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
-    threshold = settings.classifier.negative_threshold
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise ConfigError("classifier.negative_threshold: must be between 0 and 1")
-    alert_threshold = settings.classifier.alert_threshold
-    if alert_threshold is not None and not 0.0 < alert_threshold < 1.0:
-        raise ConfigError("classifier.alert_threshold: must be between 0 and 1")
-    weight = settings.classifier.lexicon_weight
-    if weight is not None and not 0.0 <= weight < 1.0:
-        raise ConfigError("classifier.lexicon_weight: must be at least 0 and below 1")
-    if settings.classifier.batch_size < 1:
-        raise ConfigError("classifier.batch_size: must be at least 1")
-    names = [b.name for b in settings.brands]
-    for i, brand in enumerate(settings.brands):
-        if not brand.name.strip():
-            raise ConfigError(f"brands[{i}].name: a brand needs a name")
-        if brand.name in names[:i]:
-            raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
-        from monitor.query import check_query
-
-        for j, query in enumerate(brand.queries):
-            check_query(query, f"brands[{i}].queries[{j}]")  # fails here, not at the first collection
-        if brand.reply_template:
-            from alerts.drafts import check_template
-
-            check_template(brand.reply_template, f"brands[{i}].reply_template")
-    from collectors import SOURCES  # the registry decides which source names exist
-
-    for name in settings.sources:
-        if name not in SOURCES:
-            raise ConfigError(
-                f"sources.{name}: unknown source (known: {', '.join(sorted(SOURCES))})"
-            )
-    from alerts import CHANNEL_TYPES
-
-    for name, channel in settings.alerts.channels.items():
-        if channel.type not in CHANNEL_TYPES:
-            raise ConfigError(
-                f"alerts.channels.{name}.type: unknown channel type {channel.type!r} "
-                f"(known: {', '.join(sorted(CHANNEL_TYPES))})"
-            )
-        if channel.quiet_mode not in ("wait", "escalation"):
-            raise ConfigError(f"alerts.channels.{name}.quiet_mode: must be \"wait\" or \"escalation\"")
-        if channel.quiet_hours:
-            from alerts.escalation import parse_quiet_hours
-
-            parse_quiet_hours(channel.quiet_hours, f"alerts.channels.{name}.quiet_hours")
-    for i, route in enumerate(settings.alerts.routes):
-        for channel_name in route.channels:
-            if channel_name not in settings.alerts.channels:
-                raise ConfigError(
-                    f"alerts.routes[{i}].channels: no channel named {channel_name!r} "
-                    "under [alerts.channels]"
-                )
-        if route.min_severity not in LABEL_ORDER:
-            raise ConfigError(
-                f"alerts.routes[{i}].min_severity: must be one of {', '.join(LABEL_ORDER)}"
-            )
-    for address in settings.digest.recipients:
-        if not is_email_address(address):
-            raise ConfigError(f"digest.recipients: {address!r} is not an e-mail address such as ops@example.com")
-    if settings.digest.smtp_security not in ("starttls", "ssl", "plain"):
-        raise ConfigError("digest.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.digest.send_at):
-        raise ConfigError("digest.send_at: expected a local time such as \"08:00\"")
-    if not re.fullmatch(r"\d{1,2}:\d{2}", settings.schedule.maintenance_at):
-        raise ConfigError("schedule.maintenance_at: expected a local time such as \"03:30\"")
+def _env_label(exc: ConfigError, applied: dict[str, str]) -> str | None:
+    """The variable behind the key an error names, when the environment set that key."""
+    key = str(exc).split(":", 1)[0]
+    if key.startswith(ENV_PREFIX):
+        return "environment"
+    for path, name in applied.items():
+        if key == path or key.startswith((path + ".", path + "[")):
+            return name
+    return None
 
 
 def load_settings(
@@ -366,6 +327,8 @@ def load_settings(
 
     Errors name the file and the key: ``settings.toml: classifier.model: expected a string``.
     """
+    from monitor.validation import refuse_secrets, validate
+
     environ = os.environ if environ is None else environ
     explicit = path is not None or ENV_PREFIX + "CONFIG" in environ
     file = Path(path if path is not None else environ.get(ENV_PREFIX + "CONFIG", DEFAULT_SETTINGS))
@@ -374,10 +337,13 @@ def load_settings(
     if file.exists():
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
+            refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{label}: not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{label}: cannot be read: {exc}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"{label}: {exc}") from None
     elif explicit:
         raise ConfigError(f"{label}: settings file not found (create one with `listenpost init`)")
     else:
@@ -385,15 +351,17 @@ def load_settings(
     if isinstance(data.get("database"), str) and file.exists():
         # A relative database path in the file is relative to the file, not to the cwd.
         data["database"] = str(file.parent / data["database"])
+    applied: dict[str, str] = {}
     try:
-        _apply_env(data, environ)
+        applied = _apply_env(data, environ)
         for key, value in (overrides or {}).items():
             if value is not None:
                 data[key] = value
+                applied[key] = "command line"
         settings = build(Settings, data)
-        _validate(settings)
+        validate(settings)
     except ConfigError as exc:
-        raise ConfigError(f"{label}: {exc}") from None
+        raise ConfigError(f"{_env_label(exc, applied) or label}: {exc}") from None
     return replace(settings, path=str(file) if file.exists() else "")
 
 

@@ -122,8 +122,10 @@ def classify_mentions(
         if language != m.language:
             store.set_language(m.source, m.external_id, language)
         if language and classifier.languages is not None and language not in classifier.languages:
-            results.append(Classification(m.source, m.external_id, classifier.name, UNSCORED,
-                                          None, None, None))
+            # The model cannot read it, but a star rating is the customer's verdict in any language.
+            decision = triage.with_relevance(triage.by_rating(m.text, m.rating) or triage.unscored(), settings, m)
+            results.append(Classification(m.source, m.external_id, classifier.name, decision.label,
+                                          None, None, None, alert=decision.alert, reason=decision.reason))
         else:
             to_score.append(m)
     if to_score:

@@ -1,25 +1,24 @@
 """`listenpost serve`: the HTTP endpoint for Slack's interactivity (the alert buttons), or Socket Mode.
 
-Every HTTP request must carry a valid Slack signature (HMAC-SHA256 of the raw body with the
-signing secret), be at most five minutes old and not have been seen before.
+The endpoint runs on waitress, a production WSGI server: a bounded listen backlog and
+connection count, and idle or half-sent requests closed after a timeout, so a burst or a
+slow client cannot exhaust it. Every request must carry a valid Slack signature (checked
+with slack_sdk's SignatureVerifier), be at most five minutes old and not have been seen before.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
 from alerts.escalation import Outcome, apply_action
 from monitor.config import Settings, require_secret
-from monitor.errors import ListenpostError
+from monitor.errors import ChannelError, ListenpostError
 from monitor.records import utcnow
 from monitor.store import Store
 
@@ -28,6 +27,13 @@ log = logging.getLogger(__name__)
 WINDOW = 300  # seconds a signed request stays valid, as Slack recommends
 MAX_BODY = 256 * 1024
 ACTION_PREFIX = "listenpost_"
+MAX_ALERT_ID = 2**63 - 1  # SQLite's largest integer
+# waitress: connections waiting to be accepted, connections served at once, worker threads,
+# and seconds a connection may sit idle or half-sent before it is closed.
+BACKLOG = 1024
+CONNECTION_LIMIT = 200
+THREADS = 8
+IDLE_TIMEOUT = 10
 
 
 class RequestRejected(ListenpostError):
@@ -39,24 +45,33 @@ class RequestRejected(ListenpostError):
 
 
 def signature_for(secret: str, timestamp: str, body: bytes) -> str:
-    base = b"v0:" + timestamp.encode("ascii") + b":" + body
-    return "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
+    """The signature Slack sends with a request (for tests and tools that play Slack)."""
+    from slack_sdk.signature import SignatureVerifier
+
+    return str(SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body))
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes, *, now: float | None = None) -> str:
     """Check Slack's signature headers; returns the signature (for replay detection)."""
+    from slack_sdk.signature import Clock, SignatureVerifier
+
     timestamp = headers.get("x-slack-request-timestamp", "")
     signature = headers.get("x-slack-signature", "")
     if not timestamp or not signature:
         raise RequestRejected("missing Slack signature headers", 401)
-    try:
-        age = abs((now if now is not None else time.time()) - int(timestamp))
-    except ValueError:
-        raise RequestRejected("malformed X-Slack-Request-Timestamp", 401) from None
-    if age > WINDOW:
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        raise RequestRejected("malformed X-Slack-Request-Timestamp", 401)
+    if not signature.isascii():
+        raise RequestRejected("signature does not match", 401)
+    at = time.time() if now is None else now
+    if abs(at - int(timestamp)) > WINDOW:
         raise RequestRejected("request timestamp outside the five-minute window", 401)
-    expected = signature_for(secret, timestamp, body)
-    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):
+
+    class _At(Clock):
+        def now(self) -> float:
+            return at
+
+    if not SignatureVerifier(secret, clock=_At()).is_valid(body, timestamp, signature):
         raise RequestRejected("signature does not match", 401)
     return signature
 
@@ -66,14 +81,16 @@ def parse_action(payload: Any) -> tuple[int, str, str]:
     try:
         action = payload["actions"][0]
         name = str(action["action_id"])
-        alert_id = int(action["value"])
+        alert_id = int(str(action["value"])[:20])
         user = payload.get("user") or {}
         who = str(user.get("username") or user.get("name") or user.get("id") or "")
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         raise RequestRejected("not a listenpost button click", 400) from None
     if payload.get("type") != "block_actions" or not name.startswith(ACTION_PREFIX):
         raise RequestRejected("not a listenpost button click", 400)
-    return alert_id, name[len(ACTION_PREFIX):], who
+    if not 0 < alert_id <= MAX_ALERT_ID:
+        raise RequestRejected("alert id out of range", 400)
+    return alert_id, name[len(ACTION_PREFIX):], who[:200]
 
 
 class Interactions:
@@ -102,63 +119,106 @@ class Interactions:
         return outcome
 
 
-def make_handler(interactions: Interactions, secret: str, path: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class SlackEndpoint:
+    """The WSGI application behind the Request URL: one signed button click per POST."""
 
-        def _reply(self, status: int, text: str = "") -> None:
-            body = text.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def __init__(self, interactions: Interactions, secret: str, path: str) -> None:
+        self.interactions = interactions
+        self.secret = secret
+        self.path = path
 
-        def do_GET(self) -> None:
-            self._reply(200 if self.path == "/health" else 404, "ok" if self.path == "/health" else "")
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            status, text = self.answer(environ)
+        except RequestRejected as exc:
+            log.warning("refused a request from %s: %s", environ.get("REMOTE_ADDR", "?"), exc)
+            status, text = exc.status, str(exc)
+        except ListenpostError as exc:
+            status, text = 200, f"listenpost: {exc}"  # shown to the clicker; Slack expects 200
+        except Exception:  # answered, logged, and the server goes on
+            log.exception("error while handling a Slack request")
+            status, text = 500, "listenpost: internal error"
+        body = text.encode("utf-8")
+        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+                  405: "Method Not Allowed", 413: "Payload Too Large"}.get(status, "Error")
+        start_response(f"{status} {reason}", [("Content-Type", "text/plain; charset=utf-8"),
+                                              ("Content-Length", str(len(body)))])
+        return [body]
 
-        def do_POST(self) -> None:
-            try:
-                status, text = self._interact()
-            except RequestRejected as exc:
-                log.warning("refused a request from %s: %s", self.client_address[0], exc)
-                status, text = exc.status, str(exc)
-            except ListenpostError as exc:
-                status, text = 200, f"listenpost: {exc}"  # shown to the clicker; Slack expects 200
-            self._reply(status, text)
-
-        def _interact(self) -> tuple[int, str]:
-            if self.path.split("?")[0] != path:
-                raise RequestRejected("unknown path", 404)
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                raise RequestRejected("bad Content-Length", 400) from None
-            if length > MAX_BODY or length < 0:
-                raise RequestRejected("request too large", 413)
-            body = self.rfile.read(length)
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            signature = verify(secret, headers, body)
-            if not interactions.store.remember_request(signature, now=utcnow(), keep=2 * WINDOW):
-                raise RequestRejected("replayed request", 401)
-            try:
-                payload = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
-            except (KeyError, IndexError, ValueError, UnicodeDecodeError):
-                raise RequestRejected("no JSON payload in the form body", 400) from None
-            interactions.handle(payload)
-            return 200, ""
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("%s " + format, self.client_address[0], *args)
-
-    return Handler
+    def answer(self, environ: dict[str, Any]) -> tuple[int, str]:
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        if method in ("GET", "HEAD"):
+            return (200, "ok") if path == "/health" else (404, "")
+        if method != "POST":
+            raise RequestRejected("method not allowed", 405)
+        if path != self.path:
+            raise RequestRejected("unknown path", 404)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise RequestRejected("bad Content-Length", 400) from None
+        if length > MAX_BODY or length < 0:
+            raise RequestRejected("request too large", 413)
+        body = environ["wsgi.input"].read(length)
+        headers = {"x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+                   "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", "")}
+        signature = verify(self.secret, headers, body)
+        store = self.interactions.store
+        if not store.remember_request(signature, now=utcnow(), keep=2 * WINDOW):
+            raise RequestRejected("replayed request", 401)
+        try:
+            payload = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
+        except (KeyError, IndexError, ValueError, UnicodeDecodeError, RecursionError):
+            raise RequestRejected("no JSON payload in the form body", 400) from None
+        self.interactions.handle(payload)
+        return 200, ""
 
 
-def make_server(settings: Settings, *, host: str, port: int, path: str = "/slack/actions") -> ThreadingHTTPServer:
+class Server:
+    """A waitress server for the endpoint, stoppable from another thread (tests, `serve`'s Ctrl-C)."""
+
+    def __init__(self, app: SlackEndpoint, host: str, port: int) -> None:
+        from waitress.server import create_server
+
+        try:
+            self._server: Any = create_server(
+                app, host=host, port=port, backlog=BACKLOG, connection_limit=CONNECTION_LIMIT,
+                threads=THREADS, channel_timeout=IDLE_TIMEOUT, cleanup_interval=2,
+                max_request_body_size=MAX_BODY, max_request_header_size=32 * 1024,
+                ident="listenpost", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+            )
+        except OSError as exc:
+            raise ListenpostError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+
+    @property
+    def server_port(self) -> int:
+        return int(self._server.effective_port)
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        from waitress import wasyncore
+
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=poll_interval, map=self._server._map, count=1)
+        finally:
+            self._server.task_dispatcher.shutdown()
+            wasyncore.close_all(self._server._map)
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._stopped.wait(10)
+
+    def server_close(self) -> None:
+        if not self._stopped.is_set():  # never served: close the listening socket here
+            self._server.close()
+
+
+def make_server(settings: Settings, *, host: str, port: int, path: str = "/slack/actions") -> Server:
     secret = require_secret("listenpost serve", "SLACK_SIGNING_SECRET")
-    server = ThreadingHTTPServer((host, port), make_handler(Interactions(settings), secret, path))
-    server.daemon_threads = True
-    return server
+    return Server(SlackEndpoint(Interactions(settings), secret, path), host, port)
 
 
 def run_socket_mode(settings: Settings, stop: threading.Event, on_ready: Callable[[], None] | None = None) -> None:
@@ -186,7 +246,11 @@ def run_socket_mode(settings: Settings, stop: threading.Event, on_ready: Callabl
             log.warning("socket mode: %s", exc)
 
     client.socket_mode_request_listeners.append(listener)
-    client.connect()
+    try:
+        client.connect()
+    except Exception as exc:  # SlackApiError, URLError, a refused or timed-out connection
+        reason = f"{type(exc).__name__}: {exc}".replace(app_token, "[hidden]")
+        raise ChannelError(f"Slack Socket Mode: cannot connect ({' '.join(reason.split())[:300]})") from None
     if on_ready:
         on_ready()
     try:

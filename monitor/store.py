@@ -7,8 +7,10 @@ Open one ``Store`` per thread; read-then-write steps run under ``BEGIN IMMEDIATE
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,8 @@ import sqlite_utils
 from monitor.errors import ConfigError, ListenpostError
 from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
+
+log = logging.getLogger(__name__)
 
 MENTION_COLUMNS = (
     "source", "external_id", "brand", "kind", "author", "url", "title", "text", "language", "rating",
@@ -53,16 +57,49 @@ def parse_ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def clean_text(value: str) -> str:
-    """Text SQLite, JSON and terminals can hold: no NUL bytes, no lone surrogates."""
-    if value.isascii() and "\x00" not in value:
-        return value[:MAX_TEXT]
-    value = value.replace("\x00", "")
+def clean_text(value: str, limit: int | None = MAX_TEXT) -> str:
+    """Text SQLite, JSON and terminals can hold: no NUL bytes, no lone surrogates, at most ``limit``."""
+    if not (value.isascii() and "\x00" not in value):
+        value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if limit is not None and len(value) > limit:
+        log.warning("text of %d characters cut to its first %d", len(value), limit)
+        return value[:limit]
+    return value
+
+
+def raw_json(raw: dict[str, Any], what: str = "") -> str:
+    """A payload as stored: valid JSON under MAX_TEXT characters, long strings cut inside it.
+
+    Cutting the encoded text would leave JSON nobody can read back; a payload still too big
+    after its strings are shortened is replaced by a note saying so.
+    """
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return value[:MAX_TEXT]
+        text = clean_text(_RAW_JSON.encode(raw), limit=None)
+    except (ValueError, RecursionError) as exc:
+        log.warning("%s: raw payload not kept (%s)", what, exc)
+        return json.dumps({"listenpost_note": "raw payload could not be encoded"})
+    if len(text) <= MAX_TEXT:
+        return text
+    log.warning("%s: raw payload of %d characters shortened to fit %d", what, len(text), MAX_TEXT)
+    cut = _shorten(raw, MAX_TEXT // 4)
+    text = clean_text(_RAW_JSON.encode({**cut, "listenpost_note": "long values shortened"}), limit=None)
+    if len(text) <= MAX_TEXT:
+        return text
+    return json.dumps({"listenpost_note": f"raw payload of {len(text)} characters not kept"})
+
+
+def _shorten(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + "…"
+    if isinstance(value, dict):
+        return {k: _shorten(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v, limit) for v in value]
+    return value
 
 
 # A labeled negative that was worth an alert; verdicts stored before alert decisions existed count.
@@ -247,30 +284,75 @@ class StoreError(ListenpostError):
     """The database cannot be opened or migrated."""
 
 
+def _prepare_file(path: str) -> None:
+    """Create the database file owner-only, or say in one line why it cannot be used."""
+    if not path.strip():
+        raise StoreError("the database path is empty: set `database` in the settings or pass --db FILE")
+    target = Path(path)
+    if target.is_dir():
+        raise StoreError(f"{path}: is a directory, not a database file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            # Owner-only from the start: mention text and authors are personal data.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise StoreError(f"{path}: cannot create the database: a file stands where its folder should be") from None
+    except NotADirectoryError:
+        raise StoreError(f"{path}: cannot create the database: part of its folder path is a file") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the database: {exc.strerror or exc}") from None
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"{path}: the database is read-only for this user; listenpost needs to write to it")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"{path}: its folder is read-only; SQLite needs to write its journal files there")
+
+
 class Store:
     """One connection to the listenpost database. Not shared between threads."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            if not Path(self.path).exists():
-                # Owner-only from the start: mention text and authors are personal data.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            _prepare_file(self.path)
         try:
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 60000")
             self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":
-                self.db.enable_wal()
+                self._enable_wal()
             # In WAL mode NORMAL survives a killed process; only power loss can drop the last commits.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self._refuse_newer()
             if migrate:
                 self.migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+
+    def _enable_wal(self) -> None:
+        # Switching a new file to WAL needs the exclusive lock, and SQLite answers "locked" at
+        # once (no busy wait) while another process is opening the same new file: wait for it.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.db.enable_wal()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _refuse_newer(self) -> None:
+        """A database a newer listenpost migrated has tables this version would misread."""
+        known = {name for name, _ in MIGRATIONS}
+        unknown = sorted(set(self.applied_migrations()) - known)
+        if unknown:
+            raise StoreError(
+                f"{self.path}: written by a newer listenpost (migration {unknown[-1]} is unknown to "
+                f"this version); upgrade listenpost to open it"
+            )
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -309,7 +391,11 @@ class Store:
     def migrate(self, upto: str | None = None) -> list[str]:
         """Apply the named migrations not yet recorded, in order; returns their names."""
         if "migrations" not in self.db.table_names():
-            self.db.table("migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+            # Under the write lock: a plain CREATE that read the schema first cannot wait for
+            # another process creating the same new database (SQLite answers "locked" at once).
+            with self.transaction():
+                self.db.table("migrations").create({"name": str, "applied_at": str}, pk="name",
+                                                   if_not_exists=True)
         done = set(self.applied_migrations())
         applied = []
         for name, step in sorted(MIGRATIONS, key=lambda m: m[0]):  # numbered names give the order
@@ -332,11 +418,13 @@ class Store:
         """Values in MENTION_COLUMNS order."""
         return (
             # Every field an API fills is cleaned: a lone surrogate in a URL failed the whole batch.
-            m.source, m.external_id, m.brand, m.kind, clean_text(m.author), clean_text(m.url),
+            clean_text(m.source), clean_text(m.external_id), clean_text(m.brand), m.kind,
+            clean_text(m.author), clean_text(m.url),
             clean_text(m.title), clean_text(m.text), m.language and clean_text(m.language), m.rating,
             m.parent_id and clean_text(m.parent_id), m.app_version and clean_text(m.app_version),
             m.country and clean_text(m.country), ts(m.created_at), collected_at,
-            clean_text(_RAW_JSON.encode(m.raw)), m.reach, m.vendor_sentiment and clean_text(m.vendor_sentiment),
+            raw_json(m.raw, f"{m.source}/{m.external_id}"), m.reach,
+            m.vendor_sentiment and clean_text(m.vendor_sentiment),
         )
 
     def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:
@@ -386,10 +474,17 @@ class Store:
         label: str | None = None,
         since: datetime | None = None,
         search: str | None = None,
+        reason: str | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        """Mentions newest first with their latest label; ``search`` is an FTS5 query."""
+        """Mentions newest first with their latest label; ``search`` is an FTS5 query, ``reason``
+        a triage reason (alerts.triage) or ``alerted``."""
         where, params = [], []
+        if reason == "alerted":
+            where.append("c.label = 'negative' AND " + ALERTED)
+        elif reason:
+            where.append("c.reason = ?")
+            params.append(reason)
         if brand:
             where.append("m.brand = ?")
             params.append(brand)
@@ -410,7 +505,7 @@ class Store:
             params.append(query)
         sql = (
             "SELECT m.source, m.external_id, m.brand, m.kind, m.author, m.url, m.title, m.text,"
-            " m.language, m.rating, m.created_at, c.label, c.negative, c.model"
+            " m.language, m.rating, m.created_at, c.label, c.negative, c.model, c.alert, c.reason"
             " FROM mentions m LEFT JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             + (" WHERE " + " AND ".join(where) if where else "")
@@ -692,6 +787,12 @@ class Store:
             " ON c.source = m.source AND c.external_id = m.external_id AND c.model = ?"
             " WHERE json_extract(m.raw, '$.label') IS NOT NULL AND c.label != 'unscored'", [model],
         )]
+
+    def rated_reviews(self, brand: str | None = None) -> list[dict[str, Any]]:
+        """Stored mentions with a star rating (reviews), oldest first: labels the customer gave."""
+        sql = ("SELECT source, external_id, brand, title, text, rating FROM mentions"
+               " WHERE rating BETWEEN 1 AND 5" + (" AND brand = ?" if brand else "") + " ORDER BY created_at")
+        return list(self.db.query(sql, [brand] if brand else []))
 
     def labeled_examples(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT text, label, origin FROM labeled_examples ORDER BY id"))

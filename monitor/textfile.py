@@ -1,17 +1,21 @@
-"""Reading CSV and JSONL files row by row, with line numbers for every error."""
+"""Reading CSV and JSONL files row by row, with line numbers for every error; writing files owner-only."""
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
 import json
+import math
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from monitor.errors import InputError
 
@@ -35,18 +39,59 @@ def file_format(path: Path) -> str:
     raise InputError(f"{path}: unknown file type {suffix!r}; use .csv, .tsv or .jsonl")
 
 
-def read_rows(path: str | Path) -> Iterator[Row]:
+def read_rows(path: str | Path, encoding: str | None = None) -> Iterator[Row]:
     """Rows of a CSV/TSV (header line first) or JSONL file; unreadable lines come as errors."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
     fmt = file_format(path)
-    # Undecodable bytes become U+FFFD instead of losing the whole line.
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+    encoding = encoding or detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
         if fmt == "jsonl":
             yield from _jsonl_rows(fh)
         else:
             yield from _csv_rows(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def detect_encoding(path: Path) -> str:
+    """The file's encoding: UTF-8, or UTF-16/32 with a byte-order mark; anything else is an InputError.
+
+    The whole file is checked before a row is read: an import never stops half-way, and never
+    stores U+FFFD in place of the text it could not decode.
+    """
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        for bom, encoding in _BOMS:
+            if head.startswith(bom):
+                return encoding
+        if b"\x00" in head[:4] and len(head) >= 2:
+            raise InputError(f"{path}: looks like UTF-16 or UTF-32 without a byte-order mark; "
+                             "save it as UTF-8")
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        line = 1
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                before = chunk[: exc.start]
+                line += before.count(b"\n")
+                column = exc.start - (before.rfind(b"\n") + 1) + 1
+                raise InputError(
+                    f"{path}: line {line}, column {column}: not valid UTF-8 (byte 0x{chunk[exc.start]:02x}); "
+                    "nothing was imported: save the file as UTF-8 and import it again"
+                ) from None
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: line {line}: the file ends inside a UTF-8 character; "
+                             "nothing was imported") from None
+    return "utf-8"
 
 
 def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
@@ -58,37 +103,138 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
         except json.JSONDecodeError as exc:
             yield Row(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:
+            yield Row(number, None, "not readable: JSON nested too deeply")
+            continue
+        except ValueError as exc:  # Python refuses integers of more than 4,300 digits
+            why = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
+            yield Row(number, None, f"not readable: {why}")
+            continue
         if not isinstance(data, dict):
             yield Row(number, None, f"expected a JSON object, got {type(data).__name__}")
             continue
         yield Row(number, data)
 
 
+# Lines one CSV row may span before its quote is taken as never closed: bounds the memory and
+# the work a stray quote costs in a large file.
+MAX_ROW_LINES = 10_000
+
+
+class _RunOn(Exception):
+    """A quoted field has run on for MAX_ROW_LINES lines."""
+
+
+class _Lines:
+    """A file's physical lines, numbered, as csv.reader takes them.
+
+    The lines of the row being read are kept, so that one whose quote never closes (it takes
+    every line up to a stray quote further down or the end of the file) can be reported at
+    the line where it opened and the lines it took read again.
+    """
+
+    def __init__(self, fh: io.TextIOBase) -> None:
+        self.lines = enumerate(fh, start=1)
+        self.record: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.record) >= MAX_ROW_LINES:
+            raise _RunOn
+        number, line = next(self.lines)
+        self.record.append((number, line))
+        return line
+
+
+def _well_quoted(record: list[tuple[int, str]], delimiter: str) -> bool:
+    """Whether a row over several lines is quoted as a spreadsheet writes it.
+
+    Read leniently, a quote that never closes takes every line up to the end of the file
+    or up to a stray quote further down (`a 5" screen`); read strictly, either is an error.
+    """
+    try:
+        rows = list(csv.reader([line for _, line in record], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return len(rows) == 1
+
+
+def _row(number: int, values: list[str], header: list[str]) -> Row | None:
+    if not any(v.strip() for v in values):
+        return None
+    if len(values) != len(header):
+        return Row(number, None, f"expected {len(header)} columns, found {len(values)}")
+    return Row(number, dict(zip(header, values, strict=True)))
+
+
+def _alone(number: int, line: str, header: list[str], delimiter: str) -> Row | None:
+    """A line taken by a quote that never closed, read on its own (each line is read at most twice)."""
+    try:
+        next(csv.reader([line], delimiter=delimiter, strict=True), [])
+    except csv.Error as exc:
+        if "end of data" in str(exc):  # this line opens a quote of its own that it does not close
+            return Row(number, None, "a quote opened on this line is not closed")
+    values = next(csv.reader([line], delimiter=delimiter), [])
+    return _row(number, values, header)
+
+
 def _csv_rows(fh: io.TextIOBase, delimiter: str) -> Iterator[Row]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.reader(fh, delimiter=delimiter)
+    lines = _Lines(fh)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
-    except StopIteration:
+    except (StopIteration, _RunOn):
         return
     except csv.Error as exc:
         raise InputError(f"cannot read the CSV header: {exc}") from None
     header = [h.strip() for h in header]
     while True:
+        lines.record = []
+        error = None
         try:
             values = next(reader)
         except StopIteration:
+            values = []  # the end, unless a quote ran on to it
+        except (csv.Error, _RunOn) as exc:
+            values, error = [], f"not valid CSV: {exc}"
+        record = lines.record
+        if not record:
             return
-        except csv.Error as exc:
-            yield Row(reader.line_num, None, f"not valid CSV: {exc}")
+        first = record[0][0]
+        if len(record) > 1 and (error or len(values) != len(header) or not _well_quoted(record, delimiter)):
+            yield Row(first, None, f"a quote opened on this line is not closed (it ran on to line "
+                                   f"{record[-1][0]}); the lines after it are read one by one")
+            for number, line in record[1:]:
+                row = _alone(number, line, header, delimiter)
+                if row is not None:
+                    yield row
             continue
-        if not any(v.strip() for v in values):
+        if error:
+            yield Row(first, None, error)
             continue
-        if len(values) != len(header):
-            yield Row(reader.line_num, None,
-                      f"expected {len(header)} columns, found {len(values)}")
+        if len(record) == 1 and any("\n" in v for v in values):  # the last line opens a quote, never closed
+            yield Row(first, None, "a quote opened on this line is not closed")
             continue
-        yield Row(reader.line_num, dict(zip(header, values, strict=True)))
+        row = _row(first, values, header)
+        if row is not None:
+            yield row
+
+
+def private_file(path: str | Path) -> IO[str]:
+    """A text file opened for writing, readable by its owner only (0600) whatever the umask.
+
+    What listenpost writes out (reports, scores, digest previews) holds mention text and
+    author names, as the database does.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A file that was already there keeps its old mode otherwise; one that is not ours to
+    # change (a shared folder) is still written, as the user asked.
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def count_rows(path: str | Path) -> int:
@@ -107,13 +253,22 @@ def parse_datetime(value: Any, fmt: str | None = None, zone: tzinfo | None = Non
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        dt = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        try:
+            dt = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"the date {quote_value(value)} is out of range") from None
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         if fmt:
-            dt = datetime.strptime(text, fmt)
+            try:
+                dt = datetime.strptime(text, fmt)
+            except ValueError:
+                raise ValueError(f"the date {quote_value(text)} does not match --date-format {fmt!r}") from None
         elif text.replace(".", "", 1).isdigit():
-            return parse_datetime(float(text))
+            try:
+                return parse_datetime(float(text))
+            except ValueError:
+                raise ValueError(f"the date {quote_value(text)} is out of range") from None
         else:
             try:
                 dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -121,23 +276,27 @@ def parse_datetime(value: Any, fmt: str | None = None, zone: tzinfo | None = Non
                 try:
                     dt = parsedate_to_datetime(text)
                 except (TypeError, ValueError):
-                    raise ValueError(f"cannot read the date {text!r}") from None
+                    raise ValueError(f"cannot read the date {quote_value(text)}") from None
     else:
-        raise ValueError(f"cannot read the date {value!r}")
+        raise ValueError(f"cannot read the date {quote_value(value)}")
     return (dt.replace(tzinfo=zone or UTC) if dt.tzinfo is None else dt).astimezone(UTC)
 
 
+def quote_value(value: Any, limit: int = 40) -> str:
+    """A value for an error line: its repr, shortened (a 5,000-digit number is no message)."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_rating(value: Any) -> int | None:
-    """A star rating of 1 to 5 from a number or numeric text; None when absent, ValueError when not a rating."""
+    """A star rating 1 to 5 from 4, 4.0 or "4"; None when absent; anything else is a ValueError."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"rating must be 1 to 5, not {value!r}")
     try:
-        number = float(str(value).strip()[:32])
-    except ValueError:
-        raise ValueError(f"rating must be a number from 1 to 5, not {str(value)[:40]!r}") from None
-    if not 1 <= number <= 5 or number != int(number):
-        raise ValueError(f"rating must be a whole number from 1 to 5, not {str(value)[:40]!r}")
+        number = math.nan if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not 1 <= number <= 5:
+        raise ValueError(f"rating must be 1 to 5, not {quote_value(value)}")
     return int(number)
 

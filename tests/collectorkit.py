@@ -22,6 +22,11 @@ queries = ['acme OR "acme cloud"']
 exclude = ["hiring"]
 ignore_authors = ["acme_support"]
 apps = {{ appstore = ["284882215"], googleplay = ["com.acme.app"] }}
+[brands.accounts]
+youtube = ["UCacmeCloud0fficial000001"]
+trustpilot = ["4f2a9c1e0000640005123abc"]
+facebook = ["104857600000001"]
+instagram = ["17841400123456789"]
 """
 
 

@@ -19,6 +19,7 @@ from classifiers.lexicon import compound_to_scores
 from classifiers.normalize import normalize
 from classifiers.transformer import SHIPPED_WEIGHTS
 from monitor.cli import cli
+from monitor.config import ClassifierSettings, Settings
 from monitor.errors import ModelError
 
 NEGATIVE = [
@@ -219,25 +220,29 @@ def test_lexicon_blend_mixes_scores_and_names_the_mix() -> None:
         BlendedClassifier(Fixed(), lexicon, 1.0)
 
 
-def test_shipped_model_is_served_with_the_lexicon_blend_unless_switched_off() -> None:
+def test_shipped_model_is_served_alone_with_its_tuned_thresholds_and_a_blend_on_request() -> None:
     # Nothing is loaded until the first classify call, so this costs no model load.
-    from classifiers.blend import SHIPPED_LEXICON_WEIGHT, SHIPPED_NEGATIVE_THRESHOLD, BlendedClassifier
-    from monitor.pipeline import negative_threshold
+    from classifiers.blend import BlendedClassifier
+    from classifiers.transformer import SHIPPED_ALERT_THRESHOLD, SHIPPED_NEGATIVE_THRESHOLD
+    from monitor.pipeline import alert_threshold, negative_threshold
 
     served = load_classifier("default")
-    assert isinstance(served, BlendedClassifier) and served.weight == SHIPPED_LEXICON_WEIGHT
-    assert served.name == "listenpost-minilm-v1+lexicon0.4"
-    alone = load_classifier("default", lexicon_weight=0.0)
-    assert alone.name == "listenpost-minilm-v1" and served.model is alone
+    assert not isinstance(served, BlendedClassifier) and served.name == "listenpost-minilm-v2"
+    assert load_classifier("default", lexicon_weight=0.0) is served
     assert load_classifier("lexicon", lexicon_weight=0.5).name == "lexicon"
-    other_mix = load_classifier("default", lexicon_weight=0.5)
-    assert other_mix.name == "listenpost-minilm-v1+lexicon0.5"
-    # The threshold tuned for the served mix goes with that mix only; a setting overrides it.
-    assert served.negative_threshold == SHIPPED_NEGATIVE_THRESHOLD == 0.35
-    assert alone.negative_threshold == other_mix.negative_threshold == 0.5
+    mixed = load_classifier("default", lexicon_weight=0.2)
+    assert isinstance(mixed, BlendedClassifier) and mixed.name == "listenpost-minilm-v2+lexicon0.2"
+    # The thresholds tuned for the model go with the model alone; settings override them.
+    assert (served.negative_threshold, served.alert_threshold) == (SHIPPED_NEGATIVE_THRESHOLD,
+                                                                   SHIPPED_ALERT_THRESHOLD) == (0.4, 0.72)
+    assert mixed.negative_threshold == 0.5 and mixed.alert_threshold is None
     assert load_classifier("lexicon").negative_threshold == 0.5
-    assert negative_threshold(served, None) == 0.35 and negative_threshold(served, 0.6) == 0.6
-    assert negative_threshold(alone, None) == 0.5
+    assert negative_threshold(served, None) == 0.4 and negative_threshold(served, 0.6) == 0.6
+    assert alert_threshold(served, Settings()) == 0.72
+    assert alert_threshold(served, Settings(classifier=ClassifierSettings(alert_threshold=0.9))) == 0.9
+    # An alert threshold below the negative threshold means "every labeled negative".
+    low = Settings(classifier=ClassifierSettings(negative_threshold=0.6, alert_threshold=0.3))
+    assert alert_threshold(served, low) == 0.6 and alert_threshold(mixed, Settings()) == 0.5
 
 
 @needs_weights
@@ -258,7 +263,7 @@ def test_int8_setting_chooses_quantized_or_full_precision_serving(tmp_path: Path
     assert [s.negative for s in full_scores] == pytest.approx([s.negative for s in quantized_scores], abs=0.1)
 
     def linear_types(classifier: object) -> set[type]:
-        model = classifier.model.load().model
+        model = classifier.load().model
         return {type(m) for m in model.modules() if "Linear" in type(m).__name__}
 
     assert linear_types(full) == {torch.nn.Linear}
@@ -361,3 +366,39 @@ def test_training_learns_from_staff_corrections(tmp_path: Path, monkeypatch: pyt
     assert "adding 2 corrections made by staff" in result.output
     card = json.loads((tmp_path / "m" / "listenpost.json").read_text(encoding="utf-8"))
     assert card["steps"] == 1
+
+
+def test_training_on_stored_rated_reviews_reports_before_and_after(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from classifiers.corpora import rating_label, split_reviews
+    from monitor.records import Mention
+    from monitor.store import Store
+
+    if not SHIPPED_WEIGHTS.exists():
+        pytest.skip("shipped weights not built")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    texts = {1: "Crashes every time I open it, useless", 2: "Lost my data after the update, bad",
+             3: "It's ok, does the job", 4: "Nice app, works well", 5: "Love it, perfect every day"}
+    with Store("lp.db") as store:
+        store.save_mentions([Mention(source="appstore", external_id=f"r{i}", brand="Acme", kind="review",
+                                     rating=1 + i % 5, text=f"{texts[1 + i % 5]} #{i}",
+                                     created_at=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(10)])
+    few = runner.invoke(cli, ["--db", "lp.db", "train", "--reviews", "--output", "m"])
+    assert few.exit_code == 2 and "10 rated reviews stored" in few.output
+    with Store("lp.db") as store:
+        store.save_mentions([Mention(source="appstore", external_id=f"r{i}", brand="Acme", kind="review",
+                                     rating=1 + i % 5, text=f"{texts[1 + i % 5]} #{i}",
+                                     created_at=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(10, 80)])
+        train, held = split_reviews(store.rated_reviews("Acme"))
+    assert len(train) + len(held) == 80 and held and {e.label for e in train} == {"negative", "neutral", "positive"}
+    assert [rating_label(r) for r in (1, 2, 3, 4, 5)] == ["negative", "negative", "neutral", "positive", "positive"]
+    result = runner.invoke(cli, ["--db", "lp.db", "train", "--reviews", "--brand", "Acme", "--output", "m",
+                                 "--max-steps", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"adding {len(train)} rated reviews of Acme; {len(held)} held out" in result.output
+    assert f"held-out stored reviews ({len(held)}): macro-recall " in result.output
+    card = json.loads((tmp_path / "m" / "listenpost.json").read_text(encoding="utf-8"))
+    assert card["data"]["stored reviews"]["negative"] > 0

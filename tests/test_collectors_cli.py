@@ -118,7 +118,7 @@ def test_backfill_reports_coverage_and_the_x_ceiling(project: Path, fake: FakeSe
     assert "x: fetched 0, new 0" in again.output  # the window is done; nothing is asked again
     assert run("backfill", "x", "--since", "2099-01-01").exit_code == 2
     assert "use `listenpost import FILE`" in run("backfill", "file", "--since", since).output
-    assert "unknown source 'mastodon'" in run("backfill", "mastodon", "--since", since).output
+    assert "unknown source 'myspace'" in run("backfill", "myspace", "--since", since).output
     assert "--since 'last tuesday': expected a date" in run("backfill", "x", "--since", "last tuesday").output
 
 

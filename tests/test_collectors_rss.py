@@ -32,7 +32,7 @@ def test_rss_and_atom_entries_matching_the_brand(tmp_path: Path, fake: FakeServe
     assert set(rows) == {"avis-9912", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"}
     review = rows["avis-9912"]
     assert review["title"] == "Très déçu par Acme" and review["author"] == "Renée"
-    assert review["text"] == "Le service client d'Acme ne répond plus depuis deux semaines ."
+    assert review["text"] == "Le service client d'Acme ne répond plus depuis deux semaines."
     assert review["created_at"] == "2026-11-20T09:15:00.000Z"
     news = rows["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"]
     assert news["text"] == "Customers of Acme reported errors all morning."

@@ -27,18 +27,28 @@ from tests.test_collectors_bluesky import BRAND as BLUESKY_BRAND
 from tests.test_collectors_bluesky import LOGIN, SEARCH, posts
 from tests.test_collectors_googleplay import PATH as PLAY_PATH
 from tests.test_collectors_googleplay import answer as play_answer
+from tests.test_collectors_graph import IG, PAGE, POST
+from tests.test_collectors_graph import recent as graph_recent
 from tests.test_collectors_hackernews import recent_hits
+from tests.test_collectors_mastodon import SEARCH as MASTODON_SEARCH
+from tests.test_collectors_mastodon import search as mastodon_search
 from tests.test_collectors_reddit import BRAND as REDDIT_BRAND
 from tests.test_collectors_reddit import TOKEN as REDDIT_TOKEN
 from tests.test_collectors_reddit import listing
+from tests.test_collectors_trustpilot import PATH as TRUSTPILOT_PATH
+from tests.test_collectors_trustpilot import reviews as trustpilot_reviews
 from tests.test_collectors_x import BRAND as X_BRAND
 from tests.test_collectors_x import recent
+from tests.test_collectors_youtube import THREADS, VIDEOS, threads
 
 MAX_RETRIES = 2
 SECRETS = {
     "X_BEARER_TOKEN": "bearer-canary-1", "REDDIT_CLIENT_ID": "client-canary-2",
     "REDDIT_CLIENT_SECRET": "secret-canary-3", "REDDIT_USER_AGENT": "listenpost fault tests",
     "BLUESKY_HANDLE": "acme-monitor.bsky.social", "BLUESKY_APP_PASSWORD": "app-canary-4",
+    "YOUTUBE_API_KEY": "youtube-canary-5", "MASTODON_ACCESS_TOKEN": "mastodon-canary-6",
+    "TRUSTPILOT_API_KEY": "trustpilot-canary-7", "FACEBOOK_PAGE_TOKEN": "facebook-canary-8",
+    "INSTAGRAM_ACCESS_TOKEN": "instagram-canary-9",
 }
 
 
@@ -56,6 +66,7 @@ class Source:
     credential: str = ""  # the variable a rejection names
     brand: str = BRAND  # brand and query the recorded payload matches
     tries: int = MAX_RETRIES + 1  # requests one failing call may make
+    also: tuple[tuple[str, str, Callable[[], Response]], ...] = ()  # other requests, answered well
 
 
 def _x_good() -> Response:
@@ -75,6 +86,25 @@ SOURCE_CASES = [
     Source("hackernews", "GET", "/api/v1/search_by_date", lambda: Response(200, recent_hits()), base="/api/v1"),
     Source("appstore", "GET", page_path("us", 1), lambda: Response(200, reviews()), options='countries = ["us"]'),
     Source("googleplay", "POST", PLAY_PATH, lambda: Response(200, play_answer(token=False))),
+    Source("youtube", "GET", THREADS, lambda: Response(200, threads()), options="search = false",
+           also=(("GET", VIDEOS, lambda: Response(200, fixture("youtube-videos.json"))),),
+           credential="LISTENPOST_YOUTUBE_API_KEY"),
+    Source("mastodon", "GET", MASTODON_SEARCH, lambda: Response(200, mastodon_search()),
+           credential="LISTENPOST_MASTODON_ACCESS_TOKEN"),
+    Source("trustpilot", "GET", TRUSTPILOT_PATH, lambda: Response(200, trustpilot_reviews()), base="/v1",
+           credential="LISTENPOST_TRUSTPILOT_API_KEY"),
+    Source("facebook", "GET", f"/v21.0/{PAGE}/posts",
+           lambda: Response(200, graph_recent("facebook-posts.json", "created_time", hours=24, step=24 * 5)),
+           base="/v21.0", credential="LISTENPOST_FACEBOOK_PAGE_TOKEN", also=(
+               ("GET", f"/v21.0/{POST}/comments",
+                lambda: Response(200, graph_recent("facebook-comments.json", "created_time"))),
+               ("GET", f"/v21.0/{PAGE}_122134567890123455/comments", lambda: Response(200, {"data": []})))),
+    Source("instagram", "GET", f"/v21.0/{IG}/media",
+           lambda: Response(200, graph_recent("instagram-media.json", "timestamp", hours=30, step=24 * 7)),
+           base="/v21.0", credential="LISTENPOST_INSTAGRAM_ACCESS_TOKEN", also=(
+               ("GET", "/v21.0/18023456789012345/comments",
+                lambda: Response(200, graph_recent("instagram-comments.json", "timestamp"))),
+               ("GET", f"/v21.0/{IG}/tags", lambda: Response(200, graph_recent("instagram-tags.json", "timestamp"))))),
     Source("rss", "GET", "/news.atom", lambda: Response(200, (FIXTURES / "rss-news-atom.xml").read_bytes()),
            options='feeds = ["{url}/news.atom"], lookback = "3650d"'),
 ]
@@ -142,6 +172,8 @@ def test_source_fault_fails_the_run_and_moves_no_cursor(
     settings = source_settings(tmp_path, case, fake.url)
     if case.login:
         fake.route(case.login[0], case.login[1], case.login[2]())
+    for method, path, answer in case.also:
+        fake.route(method, path, answer())
     fake.route(case.method, case.path, case.good())
     first = collect(store, settings, case.name, sleeps=[])
     assert first.errors == [] and first.new > 0, first
@@ -184,13 +216,17 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path: Path, fake: FakeSer
 
     body = f'database = "{tmp_path / "lp.db"}"\n[classifier]\nmodel = "lexicon"\n' + BRAND.format()
     faults = {"reddit": "429 with Retry-After", "x": "wrong shape", "bluesky": "500", "appstore": "502 HTML page",
-              "googleplay": "truncated", "rss": "rejected credentials"}
+              "googleplay": "truncated", "rss": "rejected credentials", "youtube": "HTML page with 200",
+              "mastodon": "503", "trustpilot": "429 without Retry-After", "facebook": "wrong shape",
+              "instagram": "slower than the timeout"}
     for case in SOURCE_CASES:
         options = ", ".join(o for o in ("min_interval = 0", "backoff = 0.01", case.options.format(url=fake.url)) if o)
         body += (f'[sources.{case.name}]\nenabled = true\nbase_url = "{fake.url}{case.base}"\ntimeout = "0.3s"\n'
                  f"max_retries = {MAX_RETRIES}\noptions = {{ {options} }}\n")
         if case.login:
             fake.route(case.login[0], case.login[1], case.login[2]())
+        for method, path, answer in case.also:
+            fake.route(method, path, answer())
         good = case.good()
         fake.route(case.method, case.path, FAULTS[faults[case.name]](good) if case.name in faults else good)
     (tmp_path / "settings.toml").write_text(body, encoding="utf-8")

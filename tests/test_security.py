@@ -28,6 +28,11 @@ CANARIES = {
     "SLACK_BOT_TOKEN": "xoxb-canary-5e6f07",
     "SLACK_SIGNING_SECRET": "canary-signing-3c4d5",
     "SMTP_PASSWORD": "canary-smtp-8e9f1",
+    "YOUTUBE_API_KEY": "canary-youtube-6a7b8",
+    "MASTODON_ACCESS_TOKEN": "canary-mastodon-9c0d1",
+    "TRUSTPILOT_API_KEY": "canary-trustpilot-2e3f4",
+    "FACEBOOK_PAGE_TOKEN": "canary-facebook-5a6b7",
+    "INSTAGRAM_ACCESS_TOKEN": "canary-instagram-8c9d0",
 }
 HOOK = "canary-hook-1a2b3c"  # the secret part of the webhook URL
 ANGRY = "Acme lost my parcel, support is useless and rude, worst company ever, I am furious."
@@ -39,6 +44,7 @@ model = "lexicon"
 [[brands]]
 name = "Acme"
 queries = ["acme"]
+accounts = {{ youtube = ["UCacme"], trustpilot = ["4f2a9c"], facebook = ["1048576"], instagram = ["178414"] }}
 [sources.hackernews]
 enabled = true
 base_url = "{url}/api/v1"
@@ -55,6 +61,27 @@ options = {{ min_interval = 0 }}
 [sources.bluesky]
 enabled = true
 base_url = "{url}"
+max_retries = 0
+[sources.youtube]
+enabled = true
+base_url = "{url}"
+max_retries = 0
+options = {{ search = false }}
+[sources.mastodon]
+enabled = true
+base_url = "{url}"
+max_retries = 0
+[sources.trustpilot]
+enabled = true
+base_url = "{url}/v1"
+max_retries = 0
+[sources.facebook]
+enabled = true
+base_url = "{url}/v21.0"
+max_retries = 0
+[sources.instagram]
+enabled = true
+base_url = "{url}/v21.0"
 max_retries = 0
 [alerts]
 max_attempts = 2
@@ -93,6 +120,14 @@ def project(tmp_path: Path, fake: FakeServer) -> tuple[Path, dict[str, str]]:
     fake.route("POST", "/api/v1/access_token", Response(401, {"message": "Unauthorized", "error": 401}))
     fake.route("POST", "/xrpc/com.atproto.server.createSession",
                Response(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}))
+    fake.route("GET", "/youtube/v3/commentThreads", Response(400, {"error": {
+        "code": 400, "message": "API key not valid. Please pass a valid API key.",
+        "errors": [{"message": "API key not valid. Please pass a valid API key.", "reason": "badRequest"}]}}))
+    fake.route("GET", "/api/v2/search", Response(401, {"error": "The access token is invalid"}))
+    fake.route("GET", "/v1/business-units/4f2a9c/reviews", Response(401, {"fault": {"faultstring": "Invalid ApiKey"}}))
+    for path in ("/v21.0/1048576/posts", "/v21.0/178414/media"):
+        fake.route("GET", path, Response(400, {"error": {"message": "Invalid OAuth access token - Cannot parse",
+                                                         "type": "OAuthException", "code": 190}}))
     fake.route("POST", f"/hooks/{HOOK}", Response(500, "internal error"))
     FakeSlack(fake, token=CANARIES["SLACK_BOT_TOKEN"]).install()
     config = tmp_path / "settings.toml"
@@ -127,6 +162,9 @@ def test_canary_secrets_appear_in_no_output_log_error_or_database(
     collect, dispatch = outputs["collect"], outputs["collect"] + outputs["alerts dispatch"]
     assert "LISTENPOST_X_BEARER_TOKEN" in collect and "LISTENPOST_REDDIT_CLIENT_SECRET" in collect
     assert "LISTENPOST_BLUESKY_APP_PASSWORD" in collect
+    for variable in ("YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN", "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN",
+                     "INSTAGRAM_ACCESS_TOKEN"):
+        assert f"LISTENPOST_{variable}" in collect
     assert "hackernews: fetched 2, new 2" in collect
     assert "Slack webhook: HTTP 500" in dispatch and "mail" in dispatch
     assert any(r.path == "/api/chat.postMessage" for r in fake.requests)

@@ -193,3 +193,74 @@ def test_socket_mode_click_is_acknowledged_and_applied(settings, store, slack, l
     assert store.alert(1)["claimed_by"] == "sam"
     assert slack.server.calls("/api/apps.connections.open")[0].headers["authorization"] == "Bearer xapp-test"
 
+
+
+@pytest.mark.parametrize(("payload", "why"), [
+    (action_payload("claim", alert_id=10**30), "alert id out of range"),
+    (action_payload("claim", alert_id=-1), "alert id out of range"),
+    ({"type": "block_actions", "actions": [{"action_id": "listenpost_claim", "value": "9" * 5000}]},
+     "alert id out of range"),
+])
+def test_impossible_alert_ids_are_answered_400(endpoint, store, payload, why) -> None:
+    response = post(endpoint, urlencode({"payload": json.dumps(payload)}).encode())
+    assert (response.status_code, response.text) == (400, why)
+    assert store.alert(1)["claimed_at"] is None
+
+
+def test_deeply_nested_payload_is_answered_400(endpoint) -> None:
+    body = urlencode({"payload": "[" * 30_000 + "]" * 30_000}).encode()  # under the size limit
+    response = post(endpoint, body)
+    assert response.status_code == 400 and "no JSON payload" in response.text
+
+
+def test_a_burst_of_200_clicks_is_answered_in_full(endpoint, store) -> None:
+    """All connect at once: each is verified, recorded against replay and applied."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    target = urlsplit(endpoint)
+    gate = threading.Barrier(200)
+
+    def one(i: int) -> int | None:
+        body = click("claim", user=f"user{i}")
+        stamp = str(int(time.time()))
+        headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature_for(SECRET, stamp, body),
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        gate.wait()
+        try:
+            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+            conn.request("POST", target.path, body=body, headers=headers)
+            return conn.getresponse().status
+        except OSError:
+            return None
+
+    with ThreadPoolExecutor(200) as pool:
+        statuses = list(pool.map(one, range(200)))
+    assert statuses == [200] * 200
+    assert store.alert(1)["claimed_by"] in {f"user{i}" for i in range(200)}
+
+
+def test_half_sent_requests_are_closed_and_others_still_answered(settings, store, slack, lexicon,
+                                                                 monkeypatch) -> None:
+    import socket
+
+    import monitor.serve
+
+    monkeypatch.setattr(monitor.serve, "IDLE_TIMEOUT", 1)
+    server = make_server(settings, host="127.0.0.1", port=0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        held = []
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", server.server_port), timeout=15)
+            s.sendall(b"POST /slack/actions HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\npayload=")
+            held.append(s)
+        url = f"http://127.0.0.1:{server.server_port}/slack/actions"
+        assert post(url, click("claim", alert_id=999)).status_code == 200
+        assert all(s.recv(1) == b"" for s in held)  # closed by the server, not left holding a thread
+        for s in held:
+            s.close()
+    finally:
+        server.shutdown()
+        server.server_close()

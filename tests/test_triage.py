@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.triage import CONFIDENT, LOW_CONFIDENCE, OFF_TOPIC, RATING_HIGH, RATING_LOW, SPAM, decide
+from alerts.triage import CONFIDENT, LOW_CONFIDENCE, RATING_HIGH, RATING_LOW, SPAM, decide
 from classifiers.base import Scores
 from classifiers.spam import spam_kind
 from collectors.file import FileCollector
@@ -118,6 +118,20 @@ def test_relevance_needs_one_of_our_brands_without_its_exclusions_or_a_competito
     assert attribute(settings, "nothing to see here") == ""
 
 
+def test_exclusions_look_at_what_the_customer_wrote_not_the_brands_own_post(settings) -> None:
+    # Comments under the brand's own "giveaway" post, or a review of its own app that uses an
+    # excluded word, are still about the brand: a complaint there must not be silenced.
+    under_post = Mention(source="facebook", external_id="c1", text="The lid cracked after a week, awful",
+                         created_at=utcnow(), brand="Tidewell", kind="comment",
+                         title="Win a bottle at Tidewell Beach this weekend!")
+    assert about_brand(settings, under_post)
+    assert not about_brand(settings, Mention(
+        source="facebook", external_id="c2", text="the sunset at tidewell beach was lovely", created_at=utcnow(),
+        brand="Tidewell", kind="comment", title="Our new bottle"))  # the commenter's own words still count
+    review = mention("Bought it for Tidewell Beach, it leaked on day one", kind="review", source="appstore", rating=1)
+    assert about_brand(settings, review)
+
+
 def test_pipeline_alerts_only_confident_relevant_non_spam_negatives(store, settings, lexicon) -> None:
     posts = [
         mention("Tidewell lost my order, terrible awful service, I am furious", eid="complaint"),
@@ -184,3 +198,17 @@ def test_classify_rows_carry_the_alert_decision_and_read_ratings(runner, write_s
     assert (out["c"]["label"], out["c"]["alert"]) == ("positive", False)
     assert out["d"]["alert"] is False
     assert out["e"]["alert"] is None and "rating" in out["e"]["error"]
+
+
+def test_star_ratings_decide_even_in_languages_the_model_cannot_read(store, settings, lexicon) -> None:
+    german = "Die App stürzt bei jedem Start ab, seit dem letzten Update ist sie völlig unbrauchbar geworden."
+    posts = [
+        mention(german, kind="review", source="appstore", eid="de-1", rating=1),
+        mention(german.replace("stürzt", "läuft"), kind="review", source="appstore", eid="de-5", rating=5),
+        mention("Tidewell: " + german, eid="de-post"),
+    ]
+    ingest(store, settings, posts, lexicon)
+    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"de-1"}
+    labels = {eid: store.latest_label("appstore" if eid != "de-post" else "x", eid)[0]
+              for eid in ("de-1", "de-5", "de-post")}
+    assert labels == {"de-1": "negative", "de-5": "positive", "de-post": "unscored"}

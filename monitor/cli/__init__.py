@@ -6,7 +6,9 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage or settings error.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -59,6 +61,10 @@ class App:
             self._settings = load_settings(self.config_path, overrides={"database": self.db_path})
         return self._settings
 
+    @property
+    def db_label(self) -> str:
+        return self.db_path or (self._settings.database if self._settings is not None else "")
+
     def store(self) -> Any:
         from monitor.store import Store
 
@@ -83,8 +89,39 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ListenpostError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            ctx.exit(exc.exit_code)
+            fail(ctx, str(exc), exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as exc:  # a full disk, a port in use, a folder that cannot be written
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(ctx, f"{where}{exc.strerror or exc}", 1, exc)
+        except sqlite3.Error as exc:  # "database or disk is full", "disk I/O error"
+            fail(ctx, f"database {ctx.obj.db_label}: {exc}", 1, exc)
+        except Exception as exc:  # a traceback is no message for a user; -vv logs it
+            fail(ctx, f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)", 1, exc)
+
+
+def fail(ctx: click.Context, message: str, code: int, exc: BaseException | None = None) -> None:
+    """End a command with one line on stderr; the traceback, if any, goes to the debug log."""
+    if exc is not None:
+        logging.getLogger("listenpost").debug("traceback", exc_info=exc)
+    from alerts.base import plain
+
+    # One line, and no control characters: an error can quote a file's or a server's text.
+    click.secho("Error: " + " ".join(plain(message).split()), fg="red", err=True)
+    ctx.exit(code)
+
+
+class OneLineFormatter(logging.Formatter):
+    """One log record, one line: a name or text with a line break or an escape sequence in it
+    (from an imported file, an API, a Slack user) cannot forge a log line or drive the terminal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], record.message)
+        return super().formatMessage(record)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,8 +139,9 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
     settings.toml for your own brands.
     """
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = App(config_path=config_path, db_path=db_path)
 
 

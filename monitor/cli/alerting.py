@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, plural, truncate
+from alerts.base import inline, plain, plural, truncate
 from monitor.cli import App, fit, local_time, pass_app, say, width
 
 STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
@@ -82,11 +82,11 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
         first = case[0]
         delivery = "/".join(sorted({r["status"] for r in case}))
         ident = "#" + str(min(r["id"] for r in case))
-        line = (f"{ident:<7}{delivery[:9]:<10}{plain(first['brand'] or '-')[:10]:<11}"
-                f"{plain(first['source'])[:12]:<13}{_handling(case)[:19]:<20}{plain(first.get('author') or '')}")
+        line = (f"{ident:<7}{delivery[:9]:<10}{inline(first['brand'] or '-')[:10]:<11}"
+                f"{inline(first['source'])[:12]:<13}{_handling(case)[:19]:<20}{inline(first.get('author') or '')}")
         click.echo(fit(line, columns))
-        channels = ", ".join(sorted({plain(r["channel"]) for r in case}))
-        errors = {plain(r["last_error"]) for r in case if r.get("last_error") and r["status"] != "sent"}
+        channels = ", ".join(sorted({inline(r["channel"]) for r in case}))
+        errors = {inline(r["last_error"]) for r in case if r.get("last_error") and r["status"] != "sent"}
         details = f"{first['kind']} via {channels}" + (f"; last error: {'; '.join(sorted(errors))}" if errors else "")
         click.echo(fit(f"       {details}", columns))
         click.echo(fit(f"       {plain(truncate(first.get('text') or '', columns))}", columns))
@@ -114,11 +114,11 @@ def alerts_show(app: App, alert_id: int) -> None:
         f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}", "  ")
     for key in ("claimed", "replied", "closed"):
         if row.get(f"{key}_by"):
-            say(f"{key} by {plain(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}", "  ")
+            say(f"{key} by {inline(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}", "  ")
     for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
                        ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
         if row.get(key):
-            value = _local(app, row[key]) if key.endswith(("_at", "_until")) else plain(str(row[key]))
+            value = _local(app, row[key]) if key.endswith(("_at", "_until")) else inline(row[key])
             say(f"{label}: {value}", "  ")
 
 
@@ -239,9 +239,11 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
 def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch: bool) -> None:
     """Answer Slack's alert buttons (Claim, Replied, False positive, Snooze 1 h)."""
     from alerts.dispatch import run_dispatcher
+    from monitor.preflight import check_settings
     from monitor.serve import make_server, run_socket_mode
 
     settings = app.settings
+    check_settings(settings)
     stop = threading.Event()
     workers: list[threading.Thread] = []
     if dispatch:

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, plural, truncate
+from alerts.base import inline, plain, plural, truncate
+from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
 from monitor.errors import InputError
 from monitor.records import utcnow
@@ -24,8 +25,9 @@ def parse_since(value: str | None) -> datetime | None:
 
     try:
         return utcnow() - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
+    except ValueError as exc:
+        if value.strip()[:1].isdigit() and value.strip()[-1:] in "smhd":
+            raise InputError(f"--since {value!r}: {exc}") from None
     from monitor.textfile import parse_datetime
 
     try:
@@ -46,13 +48,15 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at']):<21}{plain(r['source'])[:12]:<13}"
-                f"{plain(r['brand'] or '-')[:11]:<12}")
-        author = fit(f"{head}{label:<13}{plain(r['author'] or '')}", columns)[len(head) + 13:]
-        click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + author)
+        head = (f"{_local(app, r['created_at']):<21}{inline(r['source'])[:12]:<13}"
+                f"{inline(r['brand'] or '-')[:11]:<12}")
+        why = REASON_TEXT.get(r.get("reason") or "")
+        rest = inline(r["author"] or "") + (f"  ({why})" if why else "")
+        tail = fit(f"{head}{label:<13}{rest}", columns)[len(head) + 13:]
+        click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + tail)
         click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
         if r.get("url"):
-            click.echo("\n".join(wrap(plain(r["url"]), "    ", columns)))
+            click.echo("\n".join(wrap(inline(r["url"]), "    ", columns)))
 
 
 _filters = [
@@ -60,6 +64,9 @@ _filters = [
     click.option("--source", help="Only this source."),
     click.option("--label", type=click.Choice(["negative", "neutral", "positive", "unscored"])),
     click.option("--since", help="Only newer than this: 24h, 7d, or a date."),
+    click.option("--triage", type=click.Choice(["alerted", "worth-a-look", "spam", "off-topic"]),
+                 help="Only mentions alerted, negatives below the alert threshold (worth a look), "
+                 "spam, or mentions about none of the brands."),
     click.option("--limit", type=click.IntRange(1, 100000), default=20, show_default=True),
 ]
 
@@ -68,6 +75,10 @@ def filters(f: Any) -> Any:
     for option in reversed(_filters):
         f = option(f)
     return f
+
+
+def _reason(triage: str | None) -> str | None:
+    return {"worth-a-look": LOW_CONFIDENCE}.get(triage or "", triage)
 
 
 @click.group()
@@ -79,10 +90,10 @@ def mentions() -> None:
 @filters
 @pass_app
 def mentions_list(app: App, brand: str | None, source: str | None, label: str | None,
-                  since: str | None, limit: int) -> None:
-    """Newest mentions first, with their sentiment."""
+                  since: str | None, triage: str | None, limit: int) -> None:
+    """Newest mentions first, with their sentiment and why they were or were not alerted."""
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label,
+        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), limit=limit)
     _print_mentions(app, rows)
 
@@ -92,7 +103,7 @@ def mentions_list(app: App, brand: str | None, source: str | None, label: str | 
 @filters
 @pass_app
 def mentions_search(app: App, words: str, brand: str | None, source: str | None,
-                    label: str | None, since: str | None, limit: int) -> None:
+                    label: str | None, since: str | None, triage: str | None, limit: int) -> None:
     """Full-text search of mention text, titles and authors, in the brands' query syntax.
 
     \b
@@ -102,7 +113,7 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
       listenpost mentions search 'lid -leaks'
     """
     with app.store() as store:
-        rows = store.list_mentions(brand=brand, source=source, label=label,
+        rows = store.list_mentions(brand=brand, source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), search=words, limit=limit)
     _print_mentions(app, rows)
 
@@ -135,9 +146,9 @@ def status(app: App) -> None:
         if run.get("last_error_at") and not failing:
             facts.append(f"last error {_local(app, run['last_error_at'])}")
         facts.append(f"next run {_next_run(app, jobs.get(f'collect:{name}'))}")
-        say(f"{name}: " + ", ".join(facts), "  ")
+        say(f"{inline(name)}: " + ", ".join(facts), "  ")
         if failing:
-            say(f"failing: {plain(run['last_error'])}", "    ", fg="red")
+            say(f"failing: {inline(run['last_error'])}", "    ", fg="red")
             unhealthy.append(name)
     from monitor.cli.setup import missing_credentials
 
@@ -195,7 +206,7 @@ def stats(app: App, since: str | None) -> None:
     name, where = (12, 13) if wide else (10, 11)
     click.echo(f"{'brand':<{name}}{'source':<{where}}" + "".join(f"{h:>{w}}" for _, h, w in columns) + f"{'total':>7}")
     for (brand, source), counts in sorted(table.items()):
-        click.echo(f"{plain(brand)[:name - 1]:<{name}}{plain(source)[:where - 1]:<{where}}"
+        click.echo(f"{inline(brand)[:name - 1]:<{name}}{inline(source)[:where - 1]:<{where}}"
                    + "".join(f"{counts.get(c, 0):>{w}}" for c, _, w in columns) + f"{sum(counts.values()):>7}")
     if not wide:
         click.echo("other: languages the model does not cover")

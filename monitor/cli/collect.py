@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from alerts.base import plain, plural
 from monitor.cli import App, pass_app, progress
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, InputError, MissingCredential
 from monitor.textfile import count_rows
 
 
@@ -45,8 +48,8 @@ def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
     """Each distinct error once, with the lines it hit; then what might fix it."""
     by_error: dict[str, list[int]] = {}
     for line, error in errors:
-        # Dates differ per row; the same unreadable format is one problem.
-        key = "cannot read the date" if error.startswith("cannot read the date") else error
+        # Dates and line numbers differ per row; the same mistake is one problem.
+        key = "cannot read the date" if error.startswith("cannot read the date") else re.sub(r"\d+", "#", error)
         by_error.setdefault(key, []).append(line)
     for lines in list(by_error.values())[:10]:
         example = next(e for n, e in errors if n == lines[0])
@@ -95,6 +98,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
                                classifier=classifier, progress=bar.update)
     errors = collector.report.errors
     _report_errors(errors, collector.report.columns)
+    for line, note in collector.report.notes[:50]:
+        click.secho(f"  line {line}: imported, {note}", fg="yellow", err=True)
     click.echo(
         f"Read {plural(collector.report.rows, 'row')}: {plural(report.new, 'new mention')}, "
         f"{report.fetched - report.new} already stored, {plural(len(errors), 'line')} with errors"
@@ -108,6 +113,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         if report.alerts:
             click.echo("Queued alerts are not sent yet: `listenpost alerts dispatch` sends them now "
                        "(a running `listenpost run` or `listenpost serve` sends them within seconds).")
+    if report.errors:  # the import stopped part-way: what was stored stays, the rest is not lost silently
+        raise InputError(f"{click.format_filename(file)}: import stopped: {'; '.join(report.errors)}")
     if report.fetched == 0:
         click.secho("Error: no row was imported.", fg="red", err=True)
         sys.exit(1)
@@ -143,15 +150,17 @@ def collect(app: App, source: str | None) -> None:
     """
     from collectors import SOURCES, collector_class
     from monitor.pipeline import classify_pending, run_collector
+    from monitor.preflight import check_settings
 
     settings = app.settings
+    check_settings(settings)
     if source is not None and source not in SOURCES:
         raise ConfigError(f"unknown source {source!r} (known: {', '.join(sorted(SOURCES))})")
     names = [source] if source else [n for n, s in settings.sources.items() if s.enabled]
     if not names:
         click.echo("No source is enabled in the settings; enable one under [sources.NAME].")
     classifier = load_active_classifier(app)
-    failed = 0
+    failed = misconfigured = 0
     with app.store() as store:
         for name in names:
             if name == "file":
@@ -162,8 +171,14 @@ def collect(app: App, source: str | None) -> None:
                 # A source that cannot be reached is retried for a while: say what is happening.
                 click.echo(f"{name}: collecting…", err=True)
                 report = run_collector(store, settings, collector, classifier=classifier)
-            except ConfigError as exc:
+            except MissingCredential as exc:
                 click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)
+                # Recorded as a failed run, as `listenpost run` does, so `status` and `sources` show it.
+                store.finish_run(store.start_run(name, "collect"), fetched=0, new=0, error=f"skipped: {exc}")
+                continue
+            except ConfigError as exc:  # wrong settings: not a skip, the command fails
+                click.secho(f"{name}: {exc}", fg="red", err=True)
+                misconfigured += 1
                 continue
             failed += bool(report.errors)
             line = (f"{name}: fetched {report.fetched}, new {report.new}, negative {report.negatives}, "
@@ -174,18 +189,20 @@ def collect(app: App, source: str | None) -> None:
 
         sent = dispatch_due(store, settings)
         click.echo(f"Alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed.")
+    if misconfigured:
+        sys.exit(ConfigError.exit_code)
     if failed:
         sys.exit(1)
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Where to write the JSON lines (default: standard output).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write the JSON lines (default: standard output); a file is owner-only.")
 @click.option("--model", help="Classifier: default, lexicon, a model directory or a Hugging Face id.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
 @pass_app
-def classify(app: App, file: str, output: Any, model: str | None, batch_size: int) -> None:
+def classify(app: App, file: str, output: str, model: str | None, batch_size: int) -> None:
     """Classify a CSV or JSONL file with a `text` column (and optional `id`).
 
     Writes one JSON line per input row, in input order:
@@ -197,10 +214,13 @@ def classify(app: App, file: str, output: Any, model: str | None, batch_size: in
     """
     from monitor.classify import classify_file
     from monitor.pipeline import decider
+    from monitor.textfile import detect_encoding, private_file
 
+    encoding = detect_encoding(Path(file))  # before the model loads or the output is created
     classifier = load_active_classifier(app, model)
-    with progress(count_rows(file), "Classifying") as bar:
-        report = classify_file(file, output, classifier, batch_size=batch_size,
+    with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
+            progress(count_rows(file), "Classifying") as bar:
+        report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,
                                decide=decider(classifier, app.settings), progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "

@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, plural
+from alerts.base import inline, plural
 from monitor.cli import App, fit, pass_app, resolve_path, width
 from monitor.errors import InputError
 from monitor.records import utcnow
+from monitor.textfile import private_file
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
@@ -70,7 +71,8 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
         _, _, preview_html = render_digest(result, inline_images=True)
         path = resolve_path(preview)
         try:
-            path.write_text(preview_html, encoding="utf-8")
+            with private_file(path) as out:
+                out.write(preview_html)
         except OSError as exc:
             raise InputError(f"--preview {preview}: cannot write: {exc.strerror}") from None
         click.echo(f"Preview written to {path}")
@@ -138,8 +140,8 @@ def report(app: App, since: str, csv_path: str | None) -> None:
     click.echo(f"(excellent ≤ {span(excellent)}, average ≤ {span(average)}):")
     colours = {"excellent": "green", "average": "yellow", "poor": "red"}
     for t in timings:
-        click.echo(fit(f"{plain(t.source)}: {plural(t.alerts, 'alert')} via "
-                       f"{plain(', '.join(t.channels))}", columns))
+        click.echo(fit(f"{inline(t.source)}: {plural(t.alerts, 'alert')} via "
+                       f"{inline(', '.join(t.channels))}", columns))
         click.echo(f"  median: collected after {human_duration(t.value('collect', 'median')) or '-'}, "
                    f"alerted after {human_duration(t.value('alert', 'median')) or '-'}")
         for step, verb in STEPS[2:]:
@@ -153,7 +155,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     fields = list(rows[0]) if rows else ["source", "channels", "alerts"]
     try:
-        with path.open("w", newline="", encoding="utf-8") as out:
+        with private_file(path) as out:
             writer = csv.DictWriter(out, fieldnames=fields)
             writer.writeheader()
             for row in rows:

@@ -32,6 +32,9 @@ def run(app: App) -> None:
         # A daemon's job lines are its output; APScheduler's own chatter stays at warnings.
         root.setLevel(logging.INFO)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from monitor.preflight import check_settings
+
     settings = app.settings
+    check_settings(settings)  # a settings mistake ends here, not in a restart loop under systemd
     classifier = load_active_classifier(app)
     Daemon(settings, classifier=classifier).run_until_signalled()

@@ -17,7 +17,8 @@ from monitor.cli import App, pass_app
 # Secrets listenpost reads, shown (masked) by `config show`.
 SECRET_VARIABLES = (
     "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "X_BEARER_TOKEN",
-    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN",
+    "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
 )
 
@@ -34,8 +35,9 @@ def init(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         raise click.UsageError(f"{target} exists; use --force to overwrite it")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    from monitor.textfile import private_file
+
+    with private_file(target) as fh:
         fh.write(starter_settings())
     click.echo(f"Wrote {target}. Edit the brands and sources, then run `listenpost config check`.")
 
@@ -116,7 +118,10 @@ def config_check(app: App) -> None:
     Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
     source or alert channel lacks its credentials (named, never shown).
     """
+    from monitor.preflight import check_settings
+
     settings = app.settings
+    check_settings(settings, build=True)
     click.echo(f"{settings.path or 'defaults'}: settings are valid "
                f"({plural(len(settings.brands), 'brand')}, {plural(len(settings.sources), 'source')}, "
                f"{plural(len(settings.alerts.channels), 'channel')}).")

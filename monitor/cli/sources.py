@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from alerts.base import inline
 from monitor.cli import App, local_time, pass_app, progress
 from monitor.errors import InputError
 from monitor.records import utcnow
@@ -53,7 +54,8 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     Progress is saved after every page: after a crash or Ctrl-C, the same command resumes
     where it stopped. The report gives, per query, the oldest and newest mention stored and
     any part of the window the source cannot reach (X searches 7 days, Reddit listings end
-    after 1000 items, the App Store feed after 10 pages).
+    after 1000 items, the App Store feed after 10 pages, a YouTube search finds 50 videos,
+    Facebook and Instagram comments are read on the newest posts only).
     """
     from collectors import collector_class
     from collectors.base import Window
@@ -157,8 +159,11 @@ def sources(app: App) -> None:
             creds = "credentials present"
         run = runs.get(name, {})
         click.echo(f"{name:<11} {enabled:<9} {creds}")
+        usage = cls.usage(settings)
+        if usage:
+            click.echo(f"            {usage}")
         click.echo(f"            last run {_when(app, run.get('last_run'))}, "
                    f"last success {_when(app, run.get('last_success'))}")
         if run.get("last_error"):
             click.secho(f"            last error ({_when(app, run.get('last_error_at'))}): "
-                        f"{run['last_error']}", fg="red")
+                        f"{inline(run['last_error'])}", fg="red")

@@ -1,0 +1,54 @@
+"""Checks of the settings that need each source's and channel's own knowledge, run before work starts.
+
+Settings validation (monitor.config) knows the names of sources and channel types; which
+options each one takes is known only to its class, so `config check`, `run`, `collect` and
+`serve` ask them here: a misspelled option fails the command instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from alerts import channel_class
+from collectors import collector_class
+from monitor.config import Settings
+from monitor.errors import ConfigError, MissingCredential
+
+
+def check_settings(settings: Settings, *, build: bool = False) -> None:
+    """Raise ConfigError naming the file and the first unknown option of a source or channel.
+
+    With ``build``, each enabled source and each channel is also built, which checks its
+    option values and required options (`config check`), and the problems of every source are
+    named together; commands that build them anyway report those per source.
+    """
+    problems: list[str] = []
+    try:
+        for name, source in settings.sources.items():
+            collector = collector_class(name)
+            if not build:
+                collector.check_options(source.options)
+                continue
+            # Building one checks its option values too; one whose secrets are not set yet is
+            # checked as far as it gets (`config check` lists the missing variables), and for the
+            # account ids it cannot work without. Every source's problem is listed.
+            try:
+                collector.check_options(source.options)
+                if source.enabled and name != "file":
+                    collector(settings)
+            except MissingCredential:
+                what = getattr(collector, "accounts_are", "")
+                if what and not any(brand.accounts.get(name) for brand in settings.brands):
+                    problems.append(f"{name}: no {what}; list them in a brand's accounts = {{ {name} = [...] }}")
+            except ConfigError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ConfigError("; ".join(problems))
+        for name, channel in settings.alerts.channels.items():
+            kind = channel_class(channel.type)
+            kind.check_options(name, channel.options)
+            if build and channel.enabled:
+                with contextlib.suppress(MissingCredential):
+                    kind(name, channel, settings)
+    except ConfigError as exc:
+        raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None

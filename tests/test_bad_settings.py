@@ -1,0 +1,230 @@
+"""Bad settings and a bad database place: one line naming the file, key or variable, exit 2, no traceback.
+
+Everything runs through the real command line (CliRunner, or a real process where the
+process's own limits matter): `config check` must refuse what `run` and `collect` would
+trip on later.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from monitor.cli import cli
+from monitor.store import MIGRATIONS, Store, StoreError
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = '[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Acme"\nqueries = ["Acme"]\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("LISTENPOST_")]:
+        monkeypatch.delenv(name)
+    return tmp_path
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def one_line_error(result: Result, code: int = 2) -> str:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+# (settings.toml body after BASE, the key the error must name)
+WRONG = [
+    ('[sources.reddit]\nenabled = true\n[sources.reddit.options]\nlookbak = "2d"\n', "sources.reddit.options.lookbak"),
+    ('[alerts.channels.team]\ntype = "slack"\noptions = { chanel = "C1" }\n[[alerts.routes]]\nchannels = ["team"]\n',
+     "alerts.channels.team.options.chanel"),
+    ('[alerts.channels.f]\ntype = "jsonl"\noptions = { pth = "a.jsonl" }\n[[alerts.routes]]\nchannels = ["f"]\n',
+     "alerts.channels.f.options.pth"),
+    ("[sources.hackernews]\ninterval = inf\n", "sources.hackernews.interval"),
+    ("[sources.hackernews]\ninterval = nan\n", "sources.hackernews.interval"),
+    ('[sources.hackernews]\ninterval = "0s"\n', "sources.hackernews.interval"),
+    ('[sources.hackernews]\ninterval = "99999999999d"\n', "sources.hackernews.interval"),
+    ('[sources.hackernews]\nenabled = true\noptions = { lookback = "99999999999d" }\n',
+     "sources.hackernews.options.lookback"),
+    ('[schedule]\ndispatch_every = "0s"\n', "schedule.dispatch_every"),
+    ("raw_retention = inf\n", "raw_retention"),
+    ("[alerts]\nmax_attempts = -3\n", "alerts.max_attempts"),
+    ("[sources.hackernews]\nmax_retries = -1\n", "sources.hackernews.max_retries"),
+    ("[classifier]\nbatch_size = 0\n", "classifier"),
+]
+
+
+@pytest.mark.parametrize(("body", "key"), WRONG, ids=[k for _, k in WRONG])
+def test_config_check_refuses_what_run_would_trip_on(project: Path, body: str, key: str) -> None:
+    top = "\n".join(line for line in body.splitlines() if line.startswith("raw_retention"))
+    rest = "\n".join(line for line in body.splitlines() if not line.startswith("raw_retention"))
+    (project / "settings.toml").write_text(top + "\n" + BASE.replace('[classifier]\nmodel = "lexicon"\n', "")
+                                           + rest + "\n", encoding="utf-8")
+    line = one_line_error(run("config", "check"))
+    assert "settings.toml" in line and key in line, line
+    # `collect` fails too, naming the key; `run` refuses to start unless only an option's value
+    # is wrong, which its scheduler reports and skips like a source without credentials.
+    collected = run("collect")
+    assert collected.exit_code == 2 and key in collected.output and "Traceback" not in collected.output
+    if ".options.lookback" not in key:
+        line = one_line_error(run("run"))
+        assert "settings.toml" in line and key in line, line
+
+
+def test_a_misspelled_environment_override_is_refused(project: Path) -> None:
+    line = one_line_error(run("config", "check", env={"LISTENPOST_CLASSIFER__MODEL": "lexicon"}))
+    assert "LISTENPOST_CLASSIFER__MODEL" in line and "classifer" in line
+
+
+def test_an_error_in_an_environment_value_names_the_variable(project: Path) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    line = one_line_error(run("config", "check", env={"LISTENPOST_CLASSIFIER__NEGATIVE_THRESHOLD": "7"}))
+    assert line.startswith("Error: LISTENPOST_CLASSIFIER__NEGATIVE_THRESHOLD: classifier.negative_threshold")
+    assert "settings.toml" not in line
+    # The same mistake in the file is the file's.
+    (project / "settings.toml").write_text(BASE.replace('"lexicon"', '"lexicon"\nnegative_threshold = 7'),
+                                           encoding="utf-8")
+    assert "settings.toml: classifier.negative_threshold" in one_line_error(run("config", "check"))
+
+
+SECRET = "xoxb-1234-canary-5e6f07a9"
+
+
+@pytest.mark.parametrize("body", [
+    f'[alerts.channels.team]\ntype = "slack"\noptions = {{ channel = "C1", token = "{SECRET}" }}\n',
+    f'[sources.reddit.options]\nclient_secret = "{SECRET}"\n',
+    '[alerts.channels.hook]\ntype = "slack_webhook"\noptions = { url = "https://hooks.slack.com/services/T0/B0/'
+    + SECRET + '" }\n',
+    f'[digest]\nsmtp_password = "{SECRET}"\n',
+    f'[alerts]\nmax_attempts = "{SECRET}"\n',
+    f'timezone = ["{SECRET}"]\n',
+])
+def test_a_secret_in_the_settings_file_is_refused_and_never_echoed(project: Path, body: str) -> None:
+    (project / "settings.toml").write_text(BASE + body, encoding="utf-8")
+    for command in (["config", "check"], ["config", "show"]):
+        result = run(*command)
+        assert "settings.toml" in one_line_error(result)
+        assert SECRET not in result.output and "canary" not in result.output
+
+
+@pytest.mark.parametrize("how", ["flag", "environment", "settings"])
+def test_an_empty_database_path_is_a_settings_error(project: Path, how: str) -> None:
+    (project / "settings.toml").write_text(BASE + ('database = ""\n' if how == "settings" else ""),
+                                           encoding="utf-8")
+    (project / "in.csv").write_text("id,created_at,text\n1,2026-11-01,Acme\n2,2026-11-01,Acme\n", encoding="utf-8")
+    args = ["--db", ""] if how == "flag" else []
+    env = {"LISTENPOST_DATABASE": ""} if how == "environment" else None
+    for command in (["import", "in.csv"], ["status"]):
+        result = run(*args, *command, env=env)
+        assert "database" in one_line_error(result)
+        assert "new mentions" not in result.output and "Healthy" not in result.output
+
+
+def test_a_database_under_a_file_is_one_line(project: Path) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    (project / "afile").write_text("x", encoding="utf-8")
+    line = one_line_error(run("--db", "afile/sub/lp.db", "status"), code=1)
+    assert "afile/sub/lp.db" in line and "is a file" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not bind root")
+def test_unwritable_folder_and_read_only_database(project: Path) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    locked = project / "locked"
+    locked.mkdir(mode=0o500)
+    assert "locked/lp.db" in one_line_error(run("--db", "locked/lp.db", "status"), code=1)
+    Store(project / "ro.db").close()
+    (project / "ro.db").chmod(0o400)
+    assert "read-only" in one_line_error(run("--db", "ro.db", "status"), code=1)
+
+
+def test_a_database_from_a_newer_listenpost_is_refused(project: Path) -> None:
+    with Store(project / "lp.db") as store:
+        store.db.table("migrations").insert({"name": "9999_from_the_future", "applied_at": "2030-01-01"})
+    with pytest.raises(StoreError, match=r"newer listenpost.*9999_from_the_future"):
+        Store(project / "lp.db")
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    assert "upgrade listenpost" in one_line_error(run("--db", "lp.db", "status"), code=1)
+
+
+def _open(path: str) -> str:
+    try:
+        Store(path).close()
+        return "ok"
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_processes_opening_a_new_database_together_wait_for_each_other(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    for trial in range(5):
+        path = str(tmp_path / f"new{trial}.db")
+        with context.Pool(3) as pool:
+            assert pool.map(_open, [path] * 3) == ["ok"] * 3
+        with Store(path) as store:
+            assert store.applied_migrations() == sorted(name for name, _ in MIGRATIONS)
+
+
+def test_a_full_disk_is_one_line_and_keeps_what_was_committed(project: Path) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    rows = [f'{{"id": "{i}", "text": "Acme {i} {"word " * 400}", "created_at": "2026-11-01"}}' for i in range(3000)]
+    (project / "big.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    def small_disk() -> None:  # writes past 6 MB fail as they do on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (6_000_000, 6_000_000))
+
+    done = subprocess.run([sys.executable, "-m", "monitor", "--db", "lp.db", "import", "big.jsonl", "--no-classify"],
+                          cwd=project, env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=small_disk,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("Error: database lp.db: ")
+    with Store(project / "lp.db") as store:
+        kept = store.count_mentions()
+    assert 0 < kept < 3000
+    again = run("--db", "lp.db", "import", "big.jsonl", "--no-classify")
+    assert again.exit_code == 0 and f"{3000 - kept} new mentions" in again.output
+
+
+def test_serve_on_a_port_in_use_is_one_line(project: Path) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("--db", "lp.db", "serve", "--port", str(port), "--no-dispatch",
+                     env={"LISTENPOST_SLACK_SIGNING_SECRET": "s3cret"})
+    assert f"cannot listen on 127.0.0.1:{port}" in one_line_error(result, code=1)
+
+
+def test_serve_socket_mode_with_slack_unreachable_is_one_line(project: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    (project / "settings.toml").write_text(
+        BASE + f'[alerts.channels.team]\ntype = "slack"\noptions = {{ channel = "C1", base_url = '
+        f'"http://127.0.0.1:{port}/api/" }}\n[[alerts.routes]]\nchannels = ["team"]\n', encoding="utf-8")
+    result = run("--db", "lp.db", "serve", "--socket-mode", "--no-dispatch",
+                 env={"LISTENPOST_SLACK_BOT_TOKEN": "xoxb-1", "LISTENPOST_SLACK_APP_TOKEN": "xapp-canary-77"})
+    line = one_line_error(result, code=1)
+    assert "Socket Mode: cannot connect" in line and "xapp-canary-77" not in result.output
+
+
+@pytest.mark.parametrize("since", ["99999999999d", "1e300", "inf"])
+def test_an_impossible_since_is_one_line(project: Path, since: str) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    for command in (["stats", "--since", since], ["mentions", "list", "--since", since]):
+        assert "--since" in one_line_error(run("--db", "lp.db", *command))
