@@ -1,7 +1,7 @@
 #!/bin/sh
 # Render the digest preview of a database to PNG with headless Chromium, to look at the layout.
 # Usage: [WIDTH=390] benchmarks/digest_screenshot.sh DATABASE [SINCE] [OUT.png]
-#   listenpost demo --db /tmp/demo.db && benchmarks/digest_screenshot.sh /tmp/demo.db 3d
+#   listenpost --db /tmp/demo.db demo && benchmarks/digest_screenshot.sh /tmp/demo.db 3d
 # Needs Debian's chromium package (apt-get install chromium).
 set -eu
 db=${1:?usage: $0 DATABASE [SINCE] [OUT.png]}

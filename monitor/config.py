@@ -110,9 +110,9 @@ class ClassifierSettings:
     allow_download: bool = False
     # Share of VADER's scores mixed into the model's; unset or 0: none.
     lexicon_weight: float | None = None
-    # int8 dynamic quantization of a transformer's linear layers: about 1.4 times the throughput
-    # on CPU, but scores then vary a little with the other texts in a batch and accuracy drops by a
-    # fraction of a point. Off by default.
+    # int8 dynamic quantization of a transformer's linear layers: faster on CPU, but scores then
+    # vary a little with the other texts in a batch and accuracy drops slightly (docs/model.md
+    # has the figures). Off by default.
     int8: bool = False
 
 

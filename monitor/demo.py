@@ -128,7 +128,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     for text in rendered:
         click.echo(text + "\n")
     if in_slack:
-        click.echo("The newest as a Slack alert (channel type \"slack\"):\n")
+        click.echo("The newest as a Slack alert (see docs/alerts-and-slack.md):\n")
         click.echo(in_slack + "\n")
     click.echo(f"Done in {elapsed:.1f}s. Look further:")
     for command in (

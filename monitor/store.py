@@ -189,7 +189,7 @@ def _m0007_digest_indexes(db: sqlite_utils.Database) -> None:
     db.table("alerts").create_index(["created_at"], if_not_exists=True)
     db.table("runs").create_index(["started_at"], if_not_exists=True)
     # Covering indexes: counting a month of mentions by brand, source and latest label reads
-    # only these, never the wide mention rows (about half the time over 100,000 mentions).
+    # only these, never the wide mention rows (docs/data-model.md has the measurement).
     db.table("mentions").create_index(["created_at", "brand", "source", "external_id"], if_not_exists=True)
     db.table("classifications").create_index(
         ["source", "external_id", "classified_at", "label", "negative"], if_not_exists=True
@@ -227,9 +227,9 @@ def _m0011_outbox_indexes(db: sqlite_utils.Database) -> None:
 
 
 def _m0013_author_lookup_by_fulltext(db: sqlite_utils.Database) -> None:
-    # An author index takes every new mention at a random page: past a few hundred thousand
-    # mentions it halved store throughput. Author history reads the full-text index's author
-    # column instead (see Store.author_history).
+    # An author index takes every new mention at a random page, which slows the store down as
+    # it grows (docs/data-model.md). Author history reads the full-text index's author column
+    # instead (see Store.author_history).
     db.execute("DROP INDEX IF EXISTS idx_mentions_source_author_created_at")
 
 
