@@ -219,7 +219,7 @@ type = "slack"
 options = { channel = "C0123" }
 """, encoding="utf-8")
     checked = runner.invoke(cli, ["config", "check"])
-    assert checked.exit_code == 2
+    assert checked.exit_code == 2 and "Not ready: alert channel team cannot send." in checked.output
     assert "x: enabled but missing LISTENPOST_X_BEARER_TOKEN" in checked.output
     assert "LISTENPOST_SLACK_BOT_TOKEN is not set" in checked.output
     status = runner.invoke(cli, ["status"])

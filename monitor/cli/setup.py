@@ -116,7 +116,7 @@ def config_check(app: App) -> None:
     """Validate the settings, then what they need from the environment.
 
     Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
-    source or alert channel lacks its credentials (named, never shown).
+    alert channel lacks its credentials; sources that lack theirs are listed (named, never shown).
     """
     from monitor.preflight import check_settings
 
@@ -128,8 +128,11 @@ def config_check(app: App) -> None:
     problems = missing_credentials(settings)
     for _, problem in problems:
         click.secho(f"  {problem}", fg="yellow", err=True)
-    if problems:
-        click.secho(f"Not ready: {plural(len(problems), 'problem')} above.", fg="red", err=True)
+    # A source without credentials is skipped and the rest still run; a channel without its
+    # token would hold every alert routed to it, so that fails the check.
+    blocking = [name for name, _ in problems if name.startswith("alert channel ")]
+    if blocking:
+        click.secho(f"Not ready: {', '.join(blocking)} cannot send.", fg="red", err=True)
         raise SystemExit(2)
 
 
