@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from monitor.config import Channel as ChannelSettings
 from monitor.config import Settings
 from monitor.errors import ConfigError, ListenpostError
-from monitor.records import utcnow
+from monitor.records import source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -36,13 +36,34 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 brand', '2 brands'."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
 def ago(when: datetime, now: datetime | None = None) -> str:
     seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+            return f"{plural(n, unit)} ago"
     return "just now"
+
+
+def negativity(score: float | None) -> str:
+    """How sure the model is that a post is negative, in words support staff use."""
+    if score is None:
+        return ""
+    if score >= 0.85:
+        return "clearly negative"
+    if score >= 0.6:
+        return "likely negative"
+    return "possibly negative"
+
+
+def audience(reach: int | None) -> str:
+    """'reach 12,400 followers' for a mention whose export gave a reach."""
+    return f"reach {reach:,} followers" if reach else ""
 
 
 def ordinal(n: int) -> str:
@@ -69,6 +90,7 @@ class AlertMessage:
     rating: int | None = None
     author_history: dict[str, int] = field(default_factory=dict)
     reply_draft: str = ""
+    reach: int | None = None
     group_count: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -80,7 +102,7 @@ class AlertMessage:
             return "first mention from this author"
         if earlier_neg and self.label == "negative":
             return f"{ordinal(earlier_neg + 1)} complaint from this author this week"
-        return f"{total} earlier mention{'s' if total != 1 else ''} from this author this week"
+        return f"{plural(total, 'earlier mention')} from this author this week"
 
     @property
     def headline(self) -> str:
@@ -90,7 +112,7 @@ class AlertMessage:
             return f"Unclaimed for too long: negative mention of {self.brand}"
         if self.kind == "test":
             return "listenpost test alert"
-        return f"Negative mention of {self.brand} on {self.source}"
+        return f"Negative mention of {self.brand} on {source_name(self.source)}"
 
 
 class Channel(ABC):

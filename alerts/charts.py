@@ -22,9 +22,11 @@ class Point:
     negatives: int
 
 
-def volume_chart(points: Sequence[Point], *, split: datetime, step: timedelta) -> bytes:
+def volume_chart(points: Sequence[Point], *, split: datetime, step: timedelta,
+                 end: datetime | None = None) -> bytes:
     """Bars of mentions per ``step`` (lighter before ``split``, the previous period), their
-    negatives shaded red, and the negative share as a line on a 0-100 % axis.
+    negatives shaded red, and the negative share as a line on a 0-100 % axis. The time axis
+    stops at ``end`` (now), so no tick names a day still to come.
 
     1200x340 px, shown at 600x170 in the email.
     """
@@ -56,10 +58,16 @@ def volume_chart(points: Sequence[Point], *, split: datetime, step: timedelta) -
         ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18], tz=tz))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %H:%M", tz=tz))
     else:
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8, tz=tz))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=tz))
+        # Concise labels name the month or year where it changes: a long period no longer
+        # shows "01 Jan" under every tick.
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=7, tz=tz)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(
+            locator, tz=tz, show_offset=False, formats=["%Y", "%b", "%d %b", "%H:%M", "%H:%M", "%S"],
+            zero_formats=["", "%Y", "%b", "%d %b", "%H:%M", "%H:%M"]))
     if len(xs):
-        ax.set_xlim(xs[0], xs[-1] + days)
+        last = mdates.date2num(end) if end is not None else xs[-1] + days
+        ax.set_xlim(xs[0], max(last, xs[-1] + days * 0.8))
     for axis in (ax, share_ax):
         axis.tick_params(labelsize=6, colors=INK, length=2)
         for side in ("top", "left", "right"):

@@ -1,32 +1,43 @@
-"""Console channel: alerts printed readably to the terminal, coloured when it is a TTY."""
+"""Console channel: alerts printed readably to the terminal, coloured when it is a TTY, wrapped to its width."""
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import ClassVar
 
 import click
 
-from alerts.base import AlertMessage, Channel, ago, inline, plain, truncate
+from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity, plain, truncate
+
+
+def _wrap(text: str, columns: int, indent: str = "  ") -> list[str]:
+    """Words wrapped to the terminal; a word longer than a line (a URL) is broken, never cut off."""
+    return textwrap.wrap(text, columns, initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=True, break_on_hyphens=False) or [indent]
 
 
 class ConsoleChannel(Channel):
+    """options: width (characters of the post shown, default 280), show_draft (default true)."""
+
     type: ClassVar[str] = "console"
     option_names: ClassVar[frozenset[str]] = frozenset({"width", "show_draft"})
 
     def render(self, message: AlertMessage) -> str:
-        score = f"{message.negative:.2f}" if message.negative is not None else "n/a"
+        columns = max(40, shutil.get_terminal_size((80, 24)).columns)
         stars = f"  {'★' * message.rating}{'☆' * (5 - message.rating)}" if message.rating else ""
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
-        lines = [
-            click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group,
-            f"  {inline(message.author) or 'unknown author'} · {ago(message.created_at)} · "
-            f"negative {score}{stars} · {message.history_line()}",
-            "  " + click.style(plain(truncate(message.text, int(self.options.get("width", 280)))), fg="white"),
-        ]
+        facts = [inline(message.author) or "unknown author", ago(message.created_at)]
+        facts += [f for f in (negativity(message.negative), audience(message.reach)) if f]
+        lines = [click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group]
+        lines += _wrap(" · ".join(facts) + f"{stars} · {message.history_line()}", columns)
+        text = plain(truncate(message.text, int(self.options.get("width", 280))))
+        lines += [click.style(line, fg="white") for line in _wrap(text, columns)]
         if message.url:
-            lines.append(f"  {inline(message.url)}")
+            lines += _wrap(inline(message.url), columns)
         if message.reply_draft and self.options.get("show_draft", True):
-            lines.append(click.style("  Draft reply: ", fg="cyan") + plain(truncate(message.reply_draft, 400)))
+            draft = _wrap("Draft reply: " + plain(truncate(message.reply_draft, 400)), columns)
+            lines += [click.style(draft[0][:15], fg="cyan") + draft[0][15:], *draft[1:]]
         return "\n".join(lines)
 
     def send(self, message: AlertMessage) -> str | None:

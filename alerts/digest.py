@@ -20,7 +20,7 @@ from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
 from alerts.themes import Theme, find_themes
 from monitor.config import Settings
-from monitor.records import UNSCORED, utcnow
+from monitor.records import UNSCORED, source_name, utcnow
 from monitor.store import Store, parse_ts
 
 TOP_NEGATIVES = 5
@@ -80,10 +80,10 @@ class BrandSection:
 
 @dataclass
 class Timing:
-    """Response times of one source on one channel, seconds from when the mention was posted."""
+    """Response times of one source (whatever the channels), seconds from when the mention was posted."""
 
     source: str
-    channel: str
+    channels: list[str] = field(default_factory=list)
     alerts: int = 0
     steps: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
 
@@ -204,6 +204,13 @@ def chart_points(rows: list[dict[str, Any]], start: datetime, until: datetime, t
     return points
 
 
+def from_first_data(points: list[Point], step: timedelta) -> list[Point]:
+    """The points from the first with mentions, keeping at least a week of days or a day of hours:
+    an empty previous period, or a long one with data only lately, would squash the bars right."""
+    first_data = next((n for n, p in enumerate(points) if p.mentions), 0)
+    return points[max(0, min(first_data, len(points) - (7 if step >= timedelta(days=1) else 24))):]
+
+
 def _charts(digest: Digest, store: Store, before: datetime) -> None:
     step = timedelta(hours=1) if digest.period <= timedelta(hours=48) else timedelta(days=1)
     by_brand: dict[str, list[dict[str, Any]]] = {}
@@ -213,17 +220,19 @@ def _charts(digest: Digest, store: Store, before: datetime) -> None:
         rows = by_brand.get(section.name)
         if not rows:
             continue
+        split = digest.since.astimezone(digest.tz)
         points = chart_points(rows, before, digest.until, digest.tz, step)
         cid = f"chart-{i}@listenpost"
-        digest.charts[cid] = volume_chart(points, split=digest.since.astimezone(digest.tz), step=step)
+        digest.charts[cid] = volume_chart(from_first_data(points, step), split=split, step=step,
+                                          end=digest.until.astimezone(digest.tz))
         section.chart = cid
 
 
 def response_times(store: Store, since: datetime, until: datetime) -> list[Timing]:
-    """Per source and channel: alerts created in [since, until) and how fast each step came."""
-    timings: dict[tuple[str, str], Timing] = {}
+    """Per source: mentions alerted in [since, until) and how fast each step came."""
+    timings: dict[str, Timing] = {}
     for r in store.response_times(since, until):
-        timing = timings.setdefault((r["source"], r["channel"]), Timing(r["source"], r["channel"]))
+        timing = timings.setdefault(r["source"], Timing(r["source"], r["channels"]))
         if r["step"] == "total":
             timing.alerts = r["n"]
         else:
@@ -338,8 +347,8 @@ def _environment() -> Any:
         finalize=lambda value: plain(value) if isinstance(value, str) and not hasattr(value, "__html__")
         else value,
     )
-    env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %H:%M}")
-    env.filters.update(span=span)
+    env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %Y %H:%M}")
+    env.filters.update(span=span, source=source_name)
     env.globals.update(change=change)
     return env
 

@@ -78,6 +78,10 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
     if row["kind"] == "escalation" and settings.alerts.escalation.mention:
         extra["mention"] = settings.alerts.escalation.mention
     text = mention.get("text") or payload.get("text", "")
+    draft = row.get("reply_draft")  # the one it was delivered with, once sent
+    if draft is None and row["kind"] in ("mention", "escalation"):
+        draft = reply_draft(settings, brand=row["brand"], author=author, text=text,
+                            label=label[0] if label else None, title=mention.get("title") or "")
     return AlertMessage(
         alert_id=row["id"], kind=row["kind"], brand=row["brand"], source=row["source"],
         external_id=row["external_id"], author=author, text=text,
@@ -85,8 +89,7 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
         label=label[0] if label else None, negative=label[1] if label else None,
         title=mention.get("title") or "", rating=mention.get("rating"),
         author_history=history,
-        reply_draft=reply_draft(settings, brand=row["brand"], author=author, text=text)
-        if row["kind"] in ("mention", "escalation") else "",
+        reply_draft=draft or "", reach=mention.get("reach"),
         group_count=int(payload.get("group_count", 1)), extra=extra,
     )
 
@@ -142,7 +145,7 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, 
     message_id = channel.find_sent(message) if row["attempts"] > 1 and channel.idempotent else None
     if message_id is None:
         message_id = channel.send(message)
-    store.mark_sent(row["id"], message_id)
+    store.mark_sent(row["id"], message_id, reply_draft=message.reply_draft)
     report.sent += 1
     if root is not None:
         report.grouped += 1

@@ -1,6 +1,9 @@
-"""Reply drafts: acknowledge the problem, apologise, offer a next step, move to a private channel, sign.
+"""Reply drafts that follow what the post is: a complaint, a question, praise, or none of these.
 
-Each brand can set its own ``reply_template``; listenpost only shows drafts, never posts them.
+A complaint gets an acknowledgement, an apology, the fix on offer and a private channel; a
+question gets the answer's whereabouts; praise gets a thank-you; anything else (a community
+member helping someone, a former employee, news) gets no draft. Each brand can set its own
+``reply_template`` for complaints; listenpost only shows drafts, never posts them.
 """
 
 from __future__ import annotations
@@ -13,32 +16,101 @@ from monitor.errors import ConfigError
 
 DEFAULT_TEMPLATE = (
     "{greeting} thank you for telling us about {problem}, and I'm sorry it has caused you "
-    "trouble. We want to put this right: could you send us the details (order or account "
-    "number) via {contact} so we can look into it straight away? – {signature}"
+    "trouble. {fix} Could you send us {details} via {contact} so we can look into it straight "
+    "away? – {signature}"
 )
-PLACEHOLDERS = ("greeting", "name", "problem", "contact", "signature", "brand")
+QUESTION_TEMPLATE = (
+    "{greeting} thanks for asking. {answer} If that doesn't cover it, send us a message via "
+    "{contact} and we'll help. – {signature}"
+)
+PRAISE_TEMPLATE = "{greeting} thank you for the kind words, it means a lot to the team. – {signature}"
+PLACEHOLDERS = ("greeting", "name", "problem", "fix", "details", "contact", "signature", "brand")
+INTENTS = ("complaint", "question", "praise", "other")
 
+# (pattern, the problem in a reply's words, the fix on offer); every pattern ends on a word boundary.
 _TOPICS = [
-    (r"\b(refunds?|charged|charges?|billing|invoice|overcharged|price|subscription|cancel)",
-     "the charge on your account"),
-    (r"\b(crash|crashes|crashing|crashed|bug|freez|won'?t (load|open)|error|down|outage|login|log in)",
-     "the app not working for you"),
-    (r"\b(late|delay|delayed|lost|missing|never arrived|where is|not delivered|tracking)",
-     "your order not arriving when it should"),
-    (r"\b(rude|ignored|no answer|no reply|no response|support|on hold|customer service)",
-     "how you were treated by our team"),
-    (r"\b(leak|broken|broke|faulty|defect|damaged|cracked)", "the fault with your product"),
-    (r"\b(cold|stale|wrong order|wrong item|missing item)", "getting the wrong or a poor order"),
+    (r"\b(refunds?|refunded|charged|charges?|billing|billed|invoices?|overcharged|prices?|pricing|"
+     r"price (rise|hike)|subscriptions?|cancel(led|ed)?)\b",
+     "the charge on your account", "We'll check the charge and refund anything taken in error."),
+    (r"\b(crash(es|ing|ed)?|bugs?|buggy|freez(e|es|ing)|frozen|won'?t (load|open)|errors?|down|outage|"
+     r"log(ging)? (me )?out|login|log in|502|spinning)\b",
+     "the app not working for you", "Our team will help you get it working again."),
+    (r"\b(late|delay(s|ed)?|lost|missing|never arrived|where is|not delivered|tracking|"
+     r"marked (as )?delivered|parcel|package)\b",
+     "your order not arriving when it should", "We'll trace it and arrange a redelivery or a refund."),
+    (r"\b(rude|ignored|no answer|no reply|no response|nobody answers|support|on hold|customer service|"
+     r"no human)\b",
+     "how you were treated by our team", "We'll make sure someone picks this up personally."),
+    (r"\b(leak(s|ing|ed)?|broken|broke|faulty|defects?|defective|damaged|cracked|puddle|soaked)\b",
+     "the fault with your product", "We'll arrange a repair or a replacement."),
+    (r"\b(cold|stale|wrong order|wrong item|missing item)\b",
+     "getting the wrong or a poor order", "We'll put the order right."),
 ]
+# Posts that talk about the brand without being a customer speaking for themselves.
+_OTHER = re.compile(
+    r"\b(i used to work|when i worked (at|for)|i worked (at|for)|former (employee|staff)|ex-?employee|"
+    r"(have|has) anyone tried|have you tried|you (can|could|should|need to) (just )?(try|reset|hold|use|go)|"
+    r"try (holding|resetting|turning|descaling)|fixed (it|mine) by|what worked for me|worked for me|"
+    r"(that|this) (resets|fixes|fixed|solves|solved|clears|cleared)|but it works)\b"
+    # advice that opens with an instruction: "Hold Steam + Brew for 10s ..."
+    r"|^\s*(hold|press|unplug|reset|turn (it )?off|go to|tap|long-press)\b"
+)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|my|me|mine|we|our|us)\b")
+_QUESTION_START = re.compile(r"^\s*(how|what|when|where|why|which|who|can|could|does|do|is|are|will|"
+                             r"should|any(one)?)\b")
+_PRAISE = re.compile(r"\b(love|loving|great|brilliant|amazing|awesome|excellent|fantastic|best|thanks|"
+                     r"thank you|legend|perfect|superb)\b")
+# An order, parcel or ticket reference as people write it: "order #TW-48812", "parcel PX-88213-GB".
+_REFERENCE = re.compile(
+    r"\b(order|parcel|package|tracking|ticket|case|ref(?:erence)?)\s*(?:no\.?|number|id)?\s*[#:]?\s*"
+    r"([A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])", re.IGNORECASE,
+)
+# Prefixes and suffixes platforms put on names, which nobody writes in a greeting.
+_NAME_PREFIX = re.compile(r"^(@|/?u/|/?r/)")
+_NAME_SUFFIX = re.compile(r"\.bsky\.social$")
+
+
+def _topic(lowered: str) -> tuple[str, str] | None:
+    for pattern, problem, fix in _TOPICS:
+        if re.search(pattern, lowered):
+            return problem, fix
+    return None
 
 
 def topic_of(text: str) -> str:
     """The specific problem a complaint is about, in words fit for a reply."""
+    found = _topic(text.lower())
+    return found[0] if found else "your experience"
+
+
+def intent_of(text: str, label: str | None) -> str:
+    """complaint, question, praise or other, from the post's words and its sentiment label."""
     lowered = text.lower()
-    for pattern, topic in _TOPICS:
-        if re.search(pattern, lowered):
-            return topic
-    return "your experience"
+    if _OTHER.search(lowered):
+        return "other"
+    asks = "?" in text or bool(_QUESTION_START.match(lowered))
+    if label == "negative":
+        if _topic(lowered) or _FIRST_PERSON.search(lowered) or not asks:
+            return "complaint"
+        return "question"
+    if asks:
+        return "question"
+    if label == "positive" or (label is None and _PRAISE.search(lowered)):
+        return "praise"
+    return "other"
+
+
+def order_reference(text: str) -> str | None:
+    """The order, parcel or ticket a post already names ('order TW-48812'), if its number has a digit."""
+    for match in _REFERENCE.finditer(text):
+        if any(ch.isdigit() for ch in match.group(2)):
+            return f"{match.group(1).lower()} {match.group(2)}"
+    return None
+
+
+def greeting_name(author: str) -> str:
+    """An author name as a person would write it in a greeting: no @, u/ or .bsky.social."""
+    return _NAME_SUFFIX.sub("", _NAME_PREFIX.sub("", author.strip())).strip()
 
 
 def check_template(template: str, where: str) -> None:
@@ -53,18 +125,34 @@ def check_template(template: str, where: str) -> None:
                               f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
 
 
-def reply_draft(settings: Settings, *, brand: str, author: str, text: str) -> str:
-    """A draft for a person to edit and send; listenpost never posts it."""
+def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label: str | None = "negative",
+                title: str = "") -> str:
+    """A draft for a person to edit and send, fitting the post's intent; "" where none fits."""
+    post = f"{title}\n{text}" if title else text
+    intent = intent_of(post, label)
+    if intent == "other":
+        return ""
     config = settings.brand(brand) or Brand(name=brand)
-    name = author.lstrip("@").strip()
+    name = greeting_name(author)
+    contact = config.support_contact or "a direct message"
+    reference = order_reference(post)
+    found = _topic(post.lower())
     values = {
         "greeting": f"Hi {name}," if name else "Hi,",
         "name": name,
-        "problem": topic_of(text),
-        "contact": config.support_contact or "a direct message",
+        "problem": found[0] if found else "your experience",
+        "fix": found[1] if found else "We want to put this right.",
+        "details": (f"a message about {reference}" if reference
+                    else "the details (order or account number)"),
+        "contact": contact,
         "signature": config.reply_signature or f"The {brand or 'support'} team",
         "brand": brand,
+        "answer": "You'll find the steps in our help pages, or we can walk you through it.",
     }
+    if intent == "question":
+        return QUESTION_TEMPLATE.format_map(values)
+    if intent == "praise":
+        return PRAISE_TEMPLATE.format_map(values)
     template = config.reply_template or DEFAULT_TEMPLATE
     # format_map over a fixed dict: the template comes from settings, the values are plain text,
     # so nothing in a mention can reach attribute or index lookups.

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from alerts.base import AlertMessage, Channel, ago, inline, plain, truncate
+from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity, plain, truncate
 from alerts.escape import html_text, link_target
 from alerts.mailer import send_email
 from alerts.slack import stars
 from monitor.errors import ConfigError
+from monitor.records import source_name
 
 
 class EmailChannel(Channel):
@@ -48,10 +49,9 @@ class EmailChannel(Channel):
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:
         """Subject, plain text and HTML of one alert."""
-        facts = [f"{inline(message.author) or 'unknown author'} on {inline(message.source)}",
+        facts = [f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}",
                  message.history_line(), f"posted {ago(message.created_at)}"]
-        if message.negative is not None:
-            facts.append(f"negative {message.negative:.2f}")
+        facts += [f for f in (negativity(message.negative), audience(message.reach)) if f]
         if message.rating:
             facts.append(stars(message.rating))
         text = truncate(message.extra.get("text") or message.text, 4000)
@@ -61,7 +61,7 @@ class EmailChannel(Channel):
             lines.append(url)
         if message.reply_draft:
             lines += ["", "Reply draft (edit, then send it yourself):", plain(message.reply_draft)]
-        link = f'<p><a href="{html_text(url)}">Open on {html_text(message.source)}</a></p>' if url else ""
+        link = f'<p><a href="{html_text(url)}">Open on {html_text(source_name(message.source))}</a></p>' if url else ""
         draft = (f"<p><b>Reply draft</b> (edit, then send it yourself):<br>{html_text(message.reply_draft)}</p>"
                  if message.reply_draft else "")
         html = (f"<h3>{html_text(message.headline)}</h3><p>{html_text(' · '.join(facts))}</p>"

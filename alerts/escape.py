@@ -28,11 +28,6 @@ def mrkdwn_quote(text: str) -> str:
     return "\n".join("&gt; " + line if line else "&gt;" for line in mrkdwn(text).split("\n"))
 
 
-def mrkdwn_code(text: str) -> str:
-    """User text inside a ``` block: backticks are swapped for a look-alike that cannot close it."""
-    return "```" + mrkdwn(text).replace("`", "ˋ") + "```"
-
-
 def html_text(text: str) -> str:
     """User text for an HTML body: markup characters and quotes escaped, controls removed."""
     return html.escape(plain(text), quote=True)

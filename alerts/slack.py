@@ -6,19 +6,23 @@ ask conversations.history whether the alert already went out instead of posting 
 
 from __future__ import annotations
 
+import re
+import textwrap
 from datetime import timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from alerts.base import AlertMessage, Channel, ago, plain, truncate
-from alerts.escape import link_target, mrkdwn, mrkdwn_code, mrkdwn_quote
+from alerts.base import AlertMessage, Channel, ago, audience, negativity, plain, truncate
+from alerts.escape import link_target, mrkdwn, mrkdwn_quote
 from monitor.config import require_secret
 from monitor.errors import ChannelError, ConfigError
+from monitor.records import source_name
 from monitor.store import parse_ts
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
 EVENT_TYPE = "listenpost_alert"
 SECTION_LIMIT = 2900  # Slack rejects section text over 3000 characters
+POST_LIMIT = 600  # characters of a post quoted in the channel; the rest is one click away
 ACTIONS = {
     "claim": "Claim",
     "replied": "Replied",
@@ -54,7 +58,7 @@ def _fit(text: str, limit: int, render: Any) -> str:
 
 def _local(stamp: str | None, tz: ZoneInfo) -> str:
     when = parse_ts(stamp)
-    return when.astimezone(tz).strftime("%H:%M %d %b") if when else ""
+    return when.astimezone(tz).strftime("%H:%M %Z on %d %b") if when else ""
 
 
 def status_line(extra: dict[str, Any], tz: ZoneInfo) -> str:
@@ -78,7 +82,8 @@ def section(text: str) -> dict[str, Any]:
 def headline(message: AlertMessage) -> str:
     title = message.headline
     if message.kind == "escalation" and message.extra.get("reason") == "quiet hours":
-        title = f"Negative mention of {message.brand} on {message.source} (quiet hours: on-call only)"
+        title = (f"Negative mention of {message.brand} on {source_name(message.source)}"
+                 " (quiet hours: on-call only)")
     elif message.kind == "escalation" and message.extra.get("reason"):
         title += f" ({message.extra['reason']})"
     line = f"*{mrkdwn(title)}*"
@@ -90,6 +95,37 @@ def headline(message: AlertMessage) -> str:
     return line
 
 
+def _body(message: AlertMessage, url: str | None) -> str:
+    """The title in bold on its own line, then the post quoted; a long post is cut with a 'more' link."""
+    more = f" <{url}|more>" if url else ""
+    text = message.text
+    if len(text) > POST_LIMIT:
+        text = text[:POST_LIMIT].rsplit(" ", 1)[0].rstrip() + "…"
+    quoted = _fit(text, SECTION_LIMIT - 400, mrkdwn_quote)
+    if text is not message.text:
+        quoted += more
+    if message.title and message.title.strip() != message.text.strip():
+        return f"*{mrkdwn(truncate(message.title, 300))}*\n{quoted}"
+    return quoted
+
+
+def _buttons(message: AlertMessage) -> dict[str, Any] | None:
+    """The action buttons still useful: none once closed, no Claim once claimed."""
+    extra = message.extra
+    if message.kind == "test" or extra.get("resolution"):
+        return None
+    done = {"claim"} if extra.get("claimed_by") or extra.get("replied_by") else set()
+    return {
+        "type": "actions", "block_id": f"listenpost_{message.alert_id}",
+        "elements": [
+            {"type": "button", "action_id": f"listenpost_{action}", "value": str(message.alert_id),
+             "text": {"type": "plain_text", "text": label},
+             **({"style": "primary"} if action == "claim" else {})}
+            for action, label in ACTIONS.items() if action not in done
+        ],
+    }
+
+
 def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tuple[str, list[dict[str, Any]]]:
     """The notification text and Block Kit blocks of one alert; user text is escaped throughout."""
     blocks: list[dict[str, Any]] = [section(headline(message))]
@@ -97,40 +133,47 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
         summary = message.extra.get("text") or message.text
         blocks.append(section(mrkdwn(summary)))
         return f"{message.headline}: {summary}", blocks
-    facts = [f"*{mrkdwn(truncate(message.author, 80)) or 'unknown author'}* on {mrkdwn(message.source)}",
+    where = mrkdwn(source_name(message.source))
+    facts = [f"*{mrkdwn(truncate(message.author, 80)) or 'unknown author'}* on {where}",
              message.history_line(), f"posted {ago(message.created_at)}"]
-    if message.negative is not None:
-        facts.append(f"negative {message.negative:.2f}")
-    if message.rating:
-        facts.append(stars(message.rating))
+    for fact in (negativity(message.negative), audience(message.reach), stars(message.rating)):
+        if fact:
+            facts.append(fact)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]})
-    body = message.text if not message.title else f"{message.title}\n{message.text}"
-    blocks.append(section(_fit(body, SECTION_LIMIT, mrkdwn_quote)))
     url = link_target(message.url)
+    blocks.append(section(_body(message, url)))
     if url:
-        blocks.append(section(f"<{url}|Open on {mrkdwn(message.source)}>"))
+        blocks.append(section(f"<{url}|Open on {where}>"))
     if message.reply_draft:
-        draft = _fit(message.reply_draft, SECTION_LIMIT - 40, mrkdwn_code)
-        blocks.append(section("*Reply draft* (edit, then send it yourself)\n" + draft))
+        draft = _fit(message.reply_draft, SECTION_LIMIT - 40, mrkdwn_quote)
+        blocks.append(section("*Reply draft* (copy, edit, then send it yourself)\n" + draft))
     status = status_line(message.extra, tz)
     if status:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
-    if buttons and message.kind != "test" and not message.extra.get("resolution"):
-        blocks.append({
-            "type": "actions", "block_id": f"listenpost_{message.alert_id}",
-            "elements": [
-                {"type": "button", "action_id": f"listenpost_{action}", "value": str(message.alert_id),
-                 "text": {"type": "plain_text", "text": label},
-                 **({"style": "primary"} if action == "claim" else {})}
-                for action, label in ACTIONS.items()
-            ],
-        })
+    actions = _buttons(message) if buttons else None
+    if actions:
+        blocks.append(actions)
     text = f"{message.headline}: {truncate(message.text, 150)}" if message.text else message.headline
     return mrkdwn(text), blocks
 
 
-def preview(message: AlertMessage, *, tz: ZoneInfo) -> str:
-    """A terminal rendering of the Slack message: each block's text as Slack shows it, buttons in brackets."""
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+
+
+def as_shown(text: str) -> str:
+    """mrkdwn as a reader sees it: bold without asterisks, links as 'label (url)', quotes with a bar."""
+    text = _LINK.sub(lambda m: m.group(2) if m.group(2) == "more" else f"{m.group(2)} ({m.group(1)})", text)
+    text = _BOLD.sub(r"\1", text).replace("```", "")
+    text = "\n".join("┃ " + line[5:] if line.startswith("&gt; ") else ("┃" if line == "&gt;" else line)
+                     for line in text.split("\n"))
+    # Undo the mrkdwn entities only for display; plain() keeps the terminal safe.
+    return plain(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+
+
+def preview(message: AlertMessage, *, tz: ZoneInfo, columns: int = 80) -> str:
+    """A terminal rendering of the Slack message as Slack shows it, buttons in brackets,
+    wrapped to ``columns``."""
     _, blocks = render(message, tz=tz)
     lines: list[str] = []
     for block in blocks:
@@ -140,9 +183,10 @@ def preview(message: AlertMessage, *, tz: ZoneInfo) -> str:
             text = " ".join(e["text"] for e in block["elements"])
         else:
             text = block["text"]["text"]
-        # Undo the mrkdwn entities only for display; plain() keeps the terminal safe.
-        text = plain(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
-        lines.extend("│ " + line for line in text.split("\n"))
+        for line in as_shown(text).split("\n"):
+            quote = "┃ " if line.startswith("┃ ") else ""
+            lines.extend("│ " + part for part in textwrap.wrap(
+                line, columns - 2, subsequent_indent=quote, break_on_hyphens=False) or [line])
     return "\n".join(lines)
 
 

@@ -21,8 +21,14 @@ FILLER = frozenset({
     "just", "like", "really", "got", "get", "im", "dont", "doesnt", "didnt", "cant", "wont", "amp",
     "lol", "lmao", "omg", "literally", "actually", "thing", "things", "basically", "guys", "anyone",
     "someone", "yes", "yeah", "ok", "okay", "pls", "please", "thanks", "new",
+    # praise words: in a negative post they are sarcasm or a "but", never what it is about
+    "love", "great", "awesome", "amazing", "brilliant", "best", "perfect", "nice",
+    # and verdicts: every negative says one of these, none says what went wrong
+    "bad", "worst", "terrible", "awful", "horrible", "useless", "annoying", "good", "better", "hate",
 })
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|<[@!#][^>]*>")
+# "don't" would split into the fragment "don"; without the apostrophe it is a stop word.
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 
 
 @dataclass
@@ -37,7 +43,7 @@ class Theme:
 
 def _document(row: dict[str, Any]) -> str:
     title, text = row.get("title") or "", row.get("text") or ""
-    return _NOISE.sub(" ", f"{title}. {text}" if title and title != text else text)
+    return _APOSTROPHE.sub("", _NOISE.sub(" ", f"{title}. {text}" if title and title != text else text))
 
 
 def _stop_words(extra: Iterable[str]) -> list[str]:
@@ -59,6 +65,13 @@ def _label(terms: Sequence[str], weights: Any, size: int = 5) -> list[str]:
         if not any(words & set(c.split()) for c in chosen):
             chosen.append(terms[i])
     return chosen
+
+
+def theme_label(keywords: Sequence[str]) -> str:
+    """'Tracking, returns and refund': the theme's top keywords as a phrase."""
+    words = list(keywords[:LABEL_WORDS])
+    text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return text[:1].upper() + text[1:]
 
 
 def find_themes(
@@ -110,9 +123,12 @@ def find_themes(
         keywords = _label(terms, nmf.components_[t])
         if len(members) < 2 or not keywords:
             continue
-        best = sorted(members, key=lambda i: -strength[i])
+        # Examples: the most negative of the theme's strongest members, so a post the model
+        # scored negative by a narrow margin (praise with a "but") is not what stands for it.
+        strongest = sorted(members, key=lambda i: -strength[i])[:examples * 3]
+        best = sorted(strongest, key=lambda i: -(current[i].get("negative") or 0.0))
         themes.append(Theme(
-            label=" · ".join(keywords[:LABEL_WORDS]), keywords=keywords, count=len(members),
+            label=theme_label(keywords), keywords=keywords, count=len(members),
             previous=before[t], brands=Counter(current[i].get("brand") or "" for i in members),
             examples=[current[i] for i in best[:examples]],
         ))

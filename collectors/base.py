@@ -378,7 +378,7 @@ def _parse(value: object) -> datetime | None:
 
 
 def _day(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def render_query(query: Query, *, and_op: str = " ", not_prefix: str = "-") -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.brands import attribute
@@ -34,7 +35,20 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "parent_id": ("parent_id", "in_reply_to"),
     "app_version": ("app_version", "version"),
     "country": ("country",),
+    "reach": ("reach", "followers", "followers_count", "audience"),
+    "vendor_sentiment": ("vendor_sentiment",),
 }
+_MULTIPLIERS = {"k": 1_000, "m": 1_000_000}
+
+
+def parse_reach(value: Any) -> int:
+    """A follower count as exports write it: 12400, "12,400", "12.4K", "1.2M"."""
+    text = str(value).strip().replace(",", "").replace("_", "")
+    factor = _MULTIPLIERS.get(text[-1:].lower(), 1)
+    number = float(text[:-1] if factor > 1 else text)
+    if number < 0:
+        raise ValueError(f"reach must not be negative, not {value!r}")
+    return round(number * factor)
 
 
 # A 'source' column value that is no source name: tweets' client app, "Twitter for iPhone" or
@@ -47,6 +61,7 @@ class ImportReport:
     rows: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     unmatched: int = 0
+    columns: list[str] = field(default_factory=list)  # the first readable row's, for error messages
     #: rows imported with a change the user should know of (text cut to the store's limit)
     notes: list[tuple[int, str]] = field(default_factory=list)
 
@@ -65,6 +80,7 @@ class FileCollector(Collector):
         source_name: str | None = None,
         brand: str | None = None,
         date_format: str | None = None,
+        timezone: ZoneInfo | None = None,
         batch_size: int = 500,
     ) -> None:
         super().__init__(settings)
@@ -73,6 +89,8 @@ class FileCollector(Collector):
         self.source_name = source_name
         self.brand = brand
         self.date_format = date_format
+        # Dates without an offset are read in this zone (default: the settings' timezone).
+        self.timezone = timezone or settings.tz
         self.batch_size = batch_size
         self.report = ImportReport()
         self._content_ids: dict[str, int] = {}
@@ -101,6 +119,8 @@ class FileCollector(Collector):
                 skipped += 1
                 continue
             self._line = row.line
+            if not self.report.columns:
+                self.report.columns = list(row.data)
             try:
                 mention = self.to_mention(row.data)
             except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -200,7 +220,7 @@ class FileCollector(Collector):
         if raw_date in (None, ""):
             raise ValueError(self._missing(data, "created_at", "date"))
         try:
-            created_at = parse_datetime(raw_date, self.date_format)
+            created_at = parse_datetime(raw_date, self.date_format, self.timezone)
         except ValueError as exc:
             if self.date_format or not str(exc).startswith("cannot read the date"):
                 raise
@@ -230,12 +250,16 @@ class FileCollector(Collector):
             value = self._get(data, name)
             return None if value in (None, "") else str(value)
 
+        reach = optional("reach")
+
         return Mention(
             source=source, external_id=_checked("id", str(external_id)), text=text, created_at=created_at,
             brand=brand, kind=kind, author=_author(self._get(data, "author")),
             url=str(self._get(data, "url") or ""), title=title, rating=rating,
             language=optional("language"), parent_id=optional("parent_id"),
-            app_version=optional("app_version"), country=optional("country"), raw=data,
+            app_version=optional("app_version"), country=optional("country"),
+            reach=parse_reach(reach) if reach is not None else None,
+            vendor_sentiment=optional("vendor_sentiment"), raw=data,
         )
 
     def _match_brand(self, text: str) -> str:

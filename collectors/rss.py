@@ -53,7 +53,9 @@ class RssCollector(RemoteCollector):
         url = query.target if "://" in query.target else f"{self.base_url}/{query.target.lstrip('/')}"
         response = self.session.get(url)
         check_response(response, f"rss {url}")
-        feed = feedparser.parse(response.content, response_headers=dict(response.headers))
+        # feedparser looks headers up by lower-case name; requests keeps the server's casing.
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        feed = feedparser.parse(response.content, response_headers=headers)
         if feed.bozo and not feed.entries:
             raise SourceError(f"rss {url}: not a readable RSS or Atom feed "
                               f"({type(feed.get('bozo_exception')).__name__})")
@@ -66,10 +68,11 @@ class RssCollector(RemoteCollector):
                    ceiling="the feed holds no older entries")
 
     def to_mention(self, entry: Any, feed_url: str) -> Mention | None:
+        """A feed entry as a mention; None for an entry without a date or any text."""
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         content = entry.get("content") or []
         body = content[0].get("value", "") if content else entry.get("summary", "")
-        text, title = plain_text(body or ""), plain_text(entry.get("title", "") or "")
+        text, title = plain_text(body or ""), _title(entry)
         if stamp is None or not (text or title):
             return None
         created_at = from_timestamp(timegm(stamp))
@@ -82,3 +85,10 @@ class RssCollector(RemoteCollector):
             raw={"feed": feed_url, "id": entry_id, "title": title, "link": link,
                  "published": entry.get("published") or entry.get("updated")},
         )
+
+
+def _title(entry: Any) -> str:
+    """The entry's title: HTML only where the feed says so, else the text as given ("<3 Acme" stays)."""
+    title = entry.get("title", "") or ""
+    kind = (entry.get("title_detail") or {}).get("type", "text/plain")
+    return plain_text(title) if "html" in kind else " ".join(title.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -91,7 +92,8 @@ class XCollector(RemoteCollector):
             refs = {r.type: str(r.id) for r in tweet.referenced_tweets or []}
             author = users.get(str(tweet.author_id), "")
             mentions.append(Mention(
-                source=self.name, external_id=str(tweet.id), text=tweet.text,
+                # X serves text with &, < and > as HTML entities; a brand query for AT&T must match.
+                source=self.name, external_id=str(tweet.id), text=html.unescape(tweet.text),
                 created_at=ensure_utc(tweet.created_at),
                 kind="comment" if "replied_to" in refs else "post", author=author,
                 url=f"https://x.com/{author or 'i/web'}/status/{tweet.id}",

@@ -53,6 +53,14 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
+def format_duration(seconds: float) -> str:
+    """A duration as the settings file writes it: "90d", "15m", "20s" (the largest whole unit)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 def describe(value: object) -> str:
     """A value for an error message: numbers as they are, text only by its kind (it may be a secret)."""
     if isinstance(value, bool | int | float) and len(repr(value)) < 40:
@@ -108,9 +116,9 @@ class ClassifierSettings:
     allow_download: bool = False
     # Share of VADER's scores mixed into the model's; unset or 0: none.
     lexicon_weight: float | None = None
-    # int8 dynamic quantization of a transformer's linear layers: about 1.4 times the throughput
-    # on CPU, but scores then vary a little with the other texts in a batch and accuracy drops by a
-    # fraction of a point. Off by default.
+    # int8 dynamic quantization of a transformer's linear layers: faster on CPU, but scores then
+    # vary a little with the other texts in a batch and accuracy drops slightly (docs/model.md
+    # has the figures). Off by default.
     int8: bool = False
 
 

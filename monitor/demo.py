@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -11,7 +13,7 @@ from typing import Any
 
 import click
 
-from alerts.base import plain
+from alerts.base import plain, plural
 from collectors.file import FileCollector
 from monitor.config import Alerts, Brand, Channel, ClassifierSettings, Route, Settings
 from monitor.records import Mention, utcnow
@@ -96,30 +98,37 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
-        in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz) if shown else ""
+        columns = max(40, shutil.get_terminal_size((80, 24)).columns)
+        in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""
 
     elapsed = time.perf_counter() - started
-    click.echo(f"\n{report.fetched} mentions read ({report.fetched - report.new} already stored, "
-               f"{report.new} new); {report.negatives} new negatives, {report.unscored} in "
+    summary = (f"{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
+               f"{report.new} new); {plural(report.negatives, 'new negative')}, {report.unscored} in "
                f"languages the model does not cover (stored as unscored); "
-               f"{report.alerts} new alerts, {sent.sent} delivered to the demo's alert file"
+               f"{plural(report.alerts, 'new alert')}, {sent.sent} delivered to the demo's alert file"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
+    def say(text: str) -> None:
+        click.echo(textwrap.fill(text, columns, break_on_hyphens=False))
+
+    click.echo()
+    say(summary)
     _print_table(stats)
     if agreement:
         a = agreement
-        click.echo(f"\nAgreement with the hand labels bundled with the demo data: "
-                   f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
+        click.echo()
+        say(f"Agreement with the hand labels bundled with the demo data: "
+            f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
         if a.alerts:
-            click.echo(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
-                       f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
-                       f"negatives) and {a.alerts_positive} hand-labeled positive.")
-    click.echo(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
-               f"the digest), {report.spam} spam, {report.off_topic} not about either brand.")
+            say(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
+                f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
+                f"negatives) and {a.alerts_positive} hand-labeled positive.")
+    say(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
+        f"the digest), {report.spam} spam, {report.off_topic} not about either brand.")
     click.echo(f"\n{len(negatives)} negative mentions would be alerted. The {len(rendered)} newest:\n")
     for text in rendered:
         click.echo(text + "\n")
     if in_slack:
-        click.echo("The newest as a Slack alert (channel type \"slack\", see Alerts in the README):\n")
+        click.echo("The newest as a Slack alert (see docs/alerts-and-slack.md):\n")
         click.echo(in_slack + "\n")
     click.echo(f"Done in {elapsed:.1f}s. Look further:")
     for command in (

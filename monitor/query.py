@@ -194,3 +194,13 @@ class Query:
 
 def parse_query(text: str, exclude: tuple[str, ...] | list[str] = ()) -> Query:
     return Query(text=text, root=_Parser(text).parse(), exclude=tuple(exclude))
+
+
+def check_query(text: str, where: str, exclude: tuple[str, ...] | list[str] = ()) -> None:
+    """ConfigError naming ``where`` when ``text`` is not a readable query."""
+    try:
+        parse_query(text, exclude)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: parentheses nested too deeply") from None

@@ -9,6 +9,15 @@ from typing import Any
 KINDS = ("post", "comment", "review")
 LABELS = ("negative", "neutral", "positive")
 UNSCORED = "unscored"
+# Source names as people write them; a source missing here shows its name capitalised.
+SOURCE_NAMES = {
+    "appstore": "App Store", "googleplay": "Google Play", "x": "X", "hackernews": "Hacker News",
+    "reddit": "Reddit", "bluesky": "Bluesky", "rss": "RSS", "file": "imported file",
+}
+
+
+def source_name(source: str) -> str:
+    return SOURCE_NAMES.get(source, source[:1].upper() + source[1:])
 
 
 def utcnow() -> datetime:
@@ -40,6 +49,8 @@ class Mention:
     parent_id: str | None = None
     app_version: str | None = None
     country: str | None = None
+    reach: int | None = None  # followers or audience size, where an export gives it
+    vendor_sentiment: str | None = None  # a monitoring vendor's own verdict, as exported
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:

@@ -19,16 +19,23 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.errors import ListenpostError
+from monitor.errors import ConfigError, ListenpostError
+from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
 
 log = logging.getLogger(__name__)
 
 MENTION_COLUMNS = (
     "source", "external_id", "brand", "kind", "author", "url", "title", "text", "language", "rating",
-    "parent_id", "app_version", "country", "created_at", "collected_at", "raw",
+    "parent_id", "app_version", "country", "created_at", "collected_at", "raw", "reach", "vendor_sentiment",
 )
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+HANDLING_FILTERS = {
+    "open": "a.kind IN ('mention', 'escalation') AND a.status != 'failed' AND a.claimed_at IS NULL"
+            " AND a.replied_at IS NULL AND a.closed_at IS NULL",
+    "claimed": "a.claimed_at IS NOT NULL AND a.closed_at IS NULL",
+    "closed": "a.closed_at IS NOT NULL",
+}
 # Alert rows read per mention when looking for recent incidents: one per channel it was routed to.
 ALERT_ROWS_PER_MENTION = 8
 MAX_TEXT = 1_000_000  # characters kept of one mention's text; the rest is cut, never the row
@@ -182,7 +189,7 @@ def _m0007_digest_indexes(db: sqlite_utils.Database) -> None:
     db.table("alerts").create_index(["created_at"], if_not_exists=True)
     db.table("runs").create_index(["started_at"], if_not_exists=True)
     # Covering indexes: counting a month of mentions by brand, source and latest label reads
-    # only these, never the wide mention rows (about half the time over 100,000 mentions).
+    # only these, never the wide mention rows (docs/data-model.md has the measurement).
     db.table("mentions").create_index(["created_at", "brand", "source", "external_id"], if_not_exists=True)
     db.table("classifications").create_index(
         ["source", "external_id", "classified_at", "label", "negative"], if_not_exists=True
@@ -220,9 +227,9 @@ def _m0011_outbox_indexes(db: sqlite_utils.Database) -> None:
 
 
 def _m0013_author_lookup_by_fulltext(db: sqlite_utils.Database) -> None:
-    # An author index takes every new mention at a random page: past a few hundred thousand
-    # mentions it halved store throughput. Author history reads the full-text index's author
-    # column instead (see Store.author_history).
+    # An author index takes every new mention at a random page, which slows the store down as
+    # it grows (docs/data-model.md). Author history reads the full-text index's author column
+    # instead (see Store.author_history).
     db.execute("DROP INDEX IF EXISTS idx_mentions_source_author_created_at")
 
 
@@ -240,6 +247,22 @@ def _m0014_alert_decisions(db: sqlite_utils.Database) -> None:
     db.table("classifications").add_column("reason", str)
 
 
+def _m0015_sent_reply_drafts(db: sqlite_utils.Database) -> None:
+    # The reply draft an alert carried when it was delivered, so `alerts show` repeats what the
+    # team saw rather than a draft rebuilt from today's settings. NULL until the alert is sent.
+    if "reply_draft" not in db.table("alerts").columns_dict:
+        db.table("alerts").add_column("reply_draft", str)
+
+
+def _m0016_mention_reach(db: sqlite_utils.Database) -> None:
+    # Imports carry an export's reach (followers) and the vendor's own sentiment verdict.
+    columns = db.table("mentions").columns_dict
+    if "reach" not in columns:
+        db.table("mentions").add_column("reach", int)
+    if "vendor_sentiment" not in columns:
+        db.table("mentions").add_column("vendor_sentiment", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
@@ -252,6 +275,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0012_bulk_fulltext", _m0012_bulk_fulltext),
     ("0013_author_lookup_by_fulltext", _m0013_author_lookup_by_fulltext),
     ("0014_alert_decisions", _m0014_alert_decisions),
+    ("0015_sent_reply_drafts", _m0015_sent_reply_drafts),
+    ("0016_mention_reach", _m0016_mention_reach),
 ]
 
 
@@ -401,7 +426,8 @@ class Store:
             clean_text(m.title), clean_text(m.text), m.language and clean_text(m.language), m.rating,
             m.parent_id and clean_text(m.parent_id), m.app_version and clean_text(m.app_version),
             m.country and clean_text(m.country), ts(m.created_at), collected_at,
-            raw_json(m.raw, f"{m.source}/{m.external_id}"),
+            raw_json(m.raw, f"{m.source}/{m.external_id}"), m.reach,
+            m.vendor_sentiment and clean_text(m.vendor_sentiment),
         )
 
     def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:
@@ -677,11 +703,12 @@ class Store:
             row["attempts"] += 1
         return rows
 
-    def mark_sent(self, alert_id: int, message_id: str | None) -> None:
+    def mark_sent(self, alert_id: int, message_id: str | None, *, reply_draft: str | None = None) -> None:
+        """Record a delivery, with the reply draft the message carried ("" for none)."""
         self.conn.execute(
             "UPDATE alerts SET status = 'sent', sent_at = ?, channel_message_id = ?,"
-            " last_error = NULL WHERE id = ?",
-            [ts(utcnow()), message_id, alert_id],
+            " last_error = NULL, reply_draft = ? WHERE id = ?",
+            [ts(utcnow()), message_id, reply_draft, alert_id],
         )
 
     def mark_retry(self, alert_id: int, error: str, *, next_attempt: datetime) -> None:
@@ -708,12 +735,16 @@ class Store:
         return rows[0] if rows else None
 
     def list_alerts(
-        self, *, status: str | None = None, brand: str | None = None, limit: int = 50
+        self, *, status: str | None = None, handling: str | None = None, brand: str | None = None,
+        limit: int = 50,
     ) -> list[dict[str, Any]]:
+        """Outbox rows newest first; ``handling`` is open (nobody has it), claimed, or closed."""
         where, params = [], []
         if status:
             where.append("a.status = ?")
             params.append(status)
+        if handling:
+            where.append(HANDLING_FILTERS[handling])
         if brand:
             where.append("a.brand = ?")
             params.append(brand)
@@ -867,46 +898,62 @@ class Store:
         return {r[0]: r[1] for r in rows if r[0]}
 
     def negative_texts(self, since: datetime, until: datetime, *, limit: int) -> list[dict[str, Any]]:
-        """Negatives posted in [since, until), newest first, for grouping into themes."""
+        """Negatives posted in [since, until) that were worth an alert (not spam, off-topic or a
+        narrow call), newest first, for grouping into themes."""
         return list(self.db.query(
             "SELECT m.brand, m.source, m.url, m.title, substr(m.text, 1, 2000) AS text,"
             " m.created_at, c.negative FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
+            " AND coalesce(c.alert, 1) = 1"
             " ORDER BY m.created_at DESC LIMIT ?",
             [ts(since), ts(until), limit],
         ))
 
     def response_times(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
-        """Per source, channel and step: how many alerts got there, median and p90 seconds.
+        """Per source and step: how many alerted mentions got there, median and p90 seconds.
 
-        Steps are measured from when the mention was posted: 'collect' (stored here), 'alert'
-        (sent to the channel), 'claim' and 'reply'; 'total' counts alerts created in [since, until).
-        Percentiles are nearest-rank, computed in SQL so large windows stay cheap.
+        A mention alerted on several channels counts once, at its first delivery, claim and
+        reply. Steps are measured from when the mention was posted: 'collect' (stored here),
+        'alert' (first sent), 'claim' and 'reply'; 'total' counts mentions alerted in
+        [since, until). Each row also names the channels used. Percentiles are nearest-rank,
+        computed in SQL so large windows stay cheap.
         """
-        return list(self.db.query(
-            "WITH base AS (SELECT a.source, a.channel,"
+        rows = list(self.db.query(
+            "WITH cases AS (SELECT source, external_id, min(sent_at) AS sent_at,"
+            " min(claimed_at) AS claimed_at, min(replied_at) AS replied_at FROM alerts a"
+            " WHERE kind = 'mention' AND created_at >= ? AND created_at < ? GROUP BY source, external_id),"
+            # k: the window's cases, read from alerts through the created_at index
+            " base AS (SELECT k.source,"
             " max(0, julianday(m.collected_at) - julianday(m.created_at)) * 86400.0 AS collect_s,"
-            " max(0, julianday(a.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
-            " max(0, julianday(a.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
-            " max(0, julianday(a.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
-            " FROM alerts a JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id"
-            " WHERE a.kind = 'mention' AND a.created_at >= ? AND a.created_at < ?),"
-            " steps AS (SELECT source, channel, 'total' AS step, 0.0 AS secs FROM base"
-            "  UNION ALL SELECT source, channel, 'collect', collect_s FROM base"
-            "  UNION ALL SELECT source, channel, 'alert', alert_s FROM base"
-            "  UNION ALL SELECT source, channel, 'claim', claim_s FROM base"
-            "  UNION ALL SELECT source, channel, 'reply', reply_s FROM base),"
-            " ranked AS (SELECT source, channel, step, secs,"
-            "  row_number() OVER (PARTITION BY source, channel, step ORDER BY secs) AS rn,"
-            "  count(*) OVER (PARTITION BY source, channel, step) AS n"
+            " max(0, julianday(k.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
+            " max(0, julianday(k.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
+            " max(0, julianday(k.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
+            " FROM cases k JOIN mentions m ON m.source = k.source AND m.external_id = k.external_id),"
+            " steps AS (SELECT source, 'total' AS step, 0.0 AS secs FROM base"
+            "  UNION ALL SELECT source, 'collect', collect_s FROM base"
+            "  UNION ALL SELECT source, 'alert', alert_s FROM base"
+            "  UNION ALL SELECT source, 'claim', claim_s FROM base"
+            "  UNION ALL SELECT source, 'reply', reply_s FROM base),"
+            " ranked AS (SELECT source, step, secs,"
+            "  row_number() OVER (PARTITION BY source, step ORDER BY secs) AS rn,"
+            "  count(*) OVER (PARTITION BY source, step) AS n"
             "  FROM steps WHERE secs IS NOT NULL)"
-            " SELECT source, channel, step, max(n) AS n,"
+            " SELECT source, step, max(n) AS n,"
             " min(CASE WHEN rn >= (n + 1) / 2 THEN secs END) AS median,"
             " min(CASE WHEN rn >= (9 * n + 9) / 10 THEN secs END) AS p90"
-            " FROM ranked GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            " FROM ranked GROUP BY 1, 2 ORDER BY 1, 2",
             [ts(since), ts(until)],
         ))
+        channels: dict[str, set[str]] = {}
+        for source, channel in self.conn.execute(
+            "SELECT DISTINCT source, channel FROM alerts WHERE kind = 'mention' AND created_at >= ?"
+            " AND created_at < ?", [ts(since), ts(until)],
+        ):
+            channels.setdefault(source, set()).add(channel)
+        for row in rows:
+            row["channels"] = sorted(channels.get(row["source"], ()))
+        return rows
 
     def run_summary(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         """Per source: collector runs started in [since, until), how many failed, the last error."""
@@ -1118,6 +1165,32 @@ def author_phrase(author: str) -> str | None:
 
 
 def _fts_query(text: str) -> str | None:
-    """Quote each word so user input can never be FTS5 syntax (a stray quote or NEAR); None if empty."""
-    words = [w.replace('"', '""') for w in clean_text(text).split()]
-    return " ".join(f'"{w}"' for w in words) or None
+    """The search as an FTS5 expression, in the brands' query syntax: OR, -exclusion, "phrases".
+
+    Single words match as prefixes (leak finds leaks). Every term is quoted, so nothing a
+    person types is FTS5 syntax (a stray quote or NEAR); text that does not parse as a query
+    is searched as plain words. None when nothing searchable is left.
+    """
+    try:
+        root: Node = parse_query(text).root
+    except ConfigError:
+        root = All(tuple(Term(w) for w in text.split()))
+    return _fts(root)
+
+
+def _fts(node: Node) -> str | None:
+    if isinstance(node, Term):
+        term = clean_text(node.text)
+        if not any(ch.isalnum() for ch in term):
+            return None
+        return '"' + term.replace('"', '""') + '"' + ("" if len(term.split()) > 1 else "*")
+    if isinstance(node, Any_):
+        parts = [p for p in (_fts(n) for n in node.nodes) if p]
+        return "(" + " OR ".join(parts) + ")" if parts else None
+    if isinstance(node, All):
+        wanted = [p for p in (_fts(n) for n in node.nodes if not isinstance(n, Not)) if p]
+        unwanted = [p for p in (_fts(n.node) for n in node.nodes if isinstance(n, Not)) if p]
+        if not wanted:
+            return None  # FTS5 cannot search for "everything but": an exclusion needs a word to look for
+        return "(" + " AND ".join(wanted) + ")" + "".join(f" NOT {p}" for p in unwanted)
+    return None  # a lone exclusion

@@ -14,7 +14,7 @@ import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
@@ -349,8 +349,11 @@ def count_rows(path: str | Path) -> int:
 MIN_YEAR, MAX_YEAR = 1000, 9998
 
 
-def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
-    """A timezone-aware UTC datetime from ISO 8601, epoch seconds, RFC 2822 or ``fmt``."""
+def parse_datetime(value: Any, fmt: str | None = None, zone: tzinfo | None = None) -> datetime:
+    """A timezone-aware UTC datetime from ISO 8601, epoch seconds, RFC 2822 or ``fmt``.
+
+    A date without an offset is read in ``zone`` (UTC when none is given).
+    """
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -381,7 +384,7 @@ def parse_datetime(value: Any, fmt: str | None = None) -> datetime:
     else:
         raise ValueError(f"cannot read the date {quote_value(value)}")
     try:
-        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+        dt = (dt.replace(tzinfo=zone or UTC) if dt.tzinfo is None else dt).astimezone(UTC)
     except OverflowError:
         raise ValueError(f"the date {quote_value(value)} is out of range") from None
     # Year 1 or 9999 is stored, then every list or digest that shows it in a time zone west or
@@ -408,3 +411,4 @@ def parse_rating(value: Any) -> int | None:
     if not 1 <= number <= 5:
         raise ValueError(f"rating must be 1 to 5, not {quote_value(value)}")
     return int(number)
+

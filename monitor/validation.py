@@ -105,17 +105,10 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"brands[{i}].name: a brand needs a name")
         if brand.name in names[:i]:
             raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
-        from monitor.query import parse_query
+        from monitor.query import check_query
 
-        for j, text in enumerate(brand.queries):
-            # Checked here, not first at a brand match: a bad query passed `config check`, then
-            # stopped an import, or failed every line with "maximum recursion depth exceeded".
-            try:
-                parse_query(text, brand.exclude)
-            except ConfigError as exc:
-                raise ConfigError(f"brands[{i}].queries[{j}]: {exc}") from None
-            except RecursionError:
-                raise ConfigError(f"brands[{i}].queries[{j}]: parentheses nested too deeply") from None
+        for j, query in enumerate(brand.queries):
+            check_query(query, f"brands[{i}].queries[{j}]", brand.exclude)  # fails here, not at the first collection
         if brand.reply_template:
             from alerts.drafts import check_template
 

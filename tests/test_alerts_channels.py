@@ -67,7 +67,7 @@ def test_email_alert_is_sent_with_escaped_html(store, make_settings, smtp, lexic
     ingest(store, settings, [complaint()], lexicon)
     assert dispatch_due(store, settings).sent == 1
     (mail,) = smtp.messages
-    assert mail["Subject"] == "[listenpost] Negative mention of Acme on appstore"
+    assert mail["Subject"] == "[listenpost] Negative mention of Acme on App Store"
     assert mail["To"] == "care@acme.example"
     plain_part = mail.get_body(("plain",)).get_content()
     html_part = mail.get_body(("html",)).get_content()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerts.base import AlertMessage
-from alerts.escape import html_text, link_target, mrkdwn, mrkdwn_code, mrkdwn_quote
+from alerts.escape import html_text, link_target, mrkdwn, mrkdwn_quote
 from alerts.slack import render
 
 HOSTILE = [
@@ -29,7 +29,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_mrkdwn_leaves_no_control_sequence(text: str) -> None:
-    for escaped in (mrkdwn(text), mrkdwn_quote(text), mrkdwn_code(text)):
+    for escaped in (mrkdwn(text), mrkdwn_quote(text)):
         assert "<" not in escaped and ">" not in escaped.replace("&gt;", "")
         assert "\x1b" not in escaped and "\u202e" not in escaped
         for word in ("@channel", "@here", "@everyone"):
@@ -42,9 +42,9 @@ def test_mrkdwn_escapes_exactly_the_three_characters() -> None:
     assert mrkdwn("email me @ home") == "email me @ home"
 
 
-def test_code_block_cannot_be_closed_by_the_text() -> None:
-    inner = mrkdwn_code("x``` <!channel> ```y")[3:-3]
-    assert "```" not in inner
+def test_a_quote_cannot_be_left_by_the_text() -> None:
+    quoted = mrkdwn_quote("Hi ann,\n\nsorry!\n<!channel>\n```\nend")
+    assert all(line.startswith("&gt;") for line in quoted.split("\n"))
 
 
 def test_html_text_escapes_markup_and_quotes() -> None:

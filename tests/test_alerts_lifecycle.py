@@ -172,14 +172,49 @@ def test_alerts_commands(runner, settings, store, lexicon, db_path) -> None:
     assert "claimed by maria" in shown and "replied by maria" in shown and COMPLAINT[:40] in shown
     assert "Draft reply" in shown
     listed = run("alerts", "list")
-    assert "#1" in listed and "replied by maria (replied)" in listed
+    assert "#1" in listed and "replied by maria" in listed
     ingest(store, settings, [mention(2, "Acme is a total scam, refund my money, terrible!")], lexicon)
     assert "closed as false positive" in run("alerts", "resolve", "2", "--false-positive", "--by", "li")
     assert store.labeled_examples()[0]["origin"] == "false_positive"
     store.mark_failed(2, "boom")
-    assert "1 alert(s) queued again" in run("alerts", "retry", "--failed")
+    assert "1 alert queued again" in run("alerts", "retry", "--failed")
     missing = runner.invoke(cli, [*base, "alerts", "show", "99"])
     assert missing.exit_code == 2 and "no alert #99" in missing.output
+
+
+def test_alerts_list_one_line_per_alert_with_handling_filters_and_a_header(
+        runner, make_settings, store, lexicon, db_path, tmp_path, monkeypatch) -> None:
+    settings = make_settings(SETTINGS.replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
+                             .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")) + """
+[alerts.channels.screen]
+type = "console"
+[[alerts.routes]]
+channels = ["screen"]
+""")
+    base = ["--config", settings.path, "--db", str(db_path)]
+    ingest(store, settings, [mention(1), mention(2, "Acme charged me twice, awful, refund now!")], lexicon)
+    assert {r["channel"] for r in store.list_alerts()} == {"file", "screen"}
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, [*base, *args], env={"COLUMNS": "72"})
+        assert result.exit_code == code, result.output
+        return result.output
+
+    listed = run("alerts", "list")
+    lines = listed.splitlines()
+    assert lines[0].split()[:5] == ["alert", "delivery", "brand", "source", "handling"]
+    assert sum(line.startswith("#") for line in lines) == 2  # two alerts, not one line per channel
+    assert "via file, screen" in listed and max(len(line) for line in lines) <= 72
+    missing = run("alerts", "claim", "1", code=2)
+    assert "--as NAME" in missing and "LISTENPOST_USER" in missing
+    monkeypatch.setenv("LISTENPOST_USER", "maria")
+    assert "claimed by maria" in run("alerts", "claim", "1")
+    assert "claimed by li" in run("alerts", "claim", "3", "--as", "li")
+    assert "No alerts." in run("alerts", "list", "--status", "open")
+    run("alerts", "resolve", "3", "--as", "li")
+    claimed = run("alerts", "list", "--status", "claimed")
+    assert "claimed by maria" in claimed and "charged me twice" not in claimed
+    assert "charged me twice" in run("alerts", "list", "--status", "closed")
 
 
 def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexicon) -> None:
@@ -195,3 +230,17 @@ def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexi
     assert {store.alert(i)["claimed_by"] for i in range(1, 5)} == {"maria"}
     assert set(outcome.alert_ids) >= {1, 2, 3, 4}
     assert escalate_due(store, settings, now=later + timedelta(hours=1)) == 0
+
+
+def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_settings, lexicon, tmp_path) -> None:
+    from alerts.dispatch import build_message
+
+    ingest(store, settings, [mention(1)], lexicon)
+    dispatch_due(store, settings)
+    sent = store.alert(1)["reply_draft"]
+    assert sent and sent.endswith("Sam, Acme support")
+    changed = make_settings(SETTINGS.replace("Sam, Acme support", "Kim, Acme care")
+                            .replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
+                            .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")))
+    assert build_message(store, changed, store.alert(1)).reply_draft == sent
+    assert store.applied_migrations()[-2:] == ["0015_sent_reply_drafts", "0016_mention_reach"]

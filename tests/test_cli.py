@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_init_writes_a_valid_owner_only_starter_and_refuses_to_overwrite(runner,
     assert "Wrote settings.toml" in run(runner, "init")
     assert stat.S_IMODE(os.stat("settings.toml").st_mode) == 0o600
     assert "exists" in run(runner, "init", code=2)
-    assert "settings are valid (1 brands" in run(runner, "config", "check")
+    assert "settings are valid (1 brand," in run(runner, "config", "check")
 
 
 def test_config_show_masks_secrets(runner, project, monkeypatch) -> None:
@@ -69,6 +70,9 @@ def test_config_show_masks_secrets(runner, project, monkeypatch) -> None:
     assert "xoxb-canary-7f3a9c" not in out
     assert "LISTENPOST_SLACK_BOT_TOKEN = (set, hidden)" in out
     assert 'model = "lexicon"' in out
+    assert 'after = "30m"' in out and 'group_window = "6h"' in out  # durations as the file writes them
+    assert "[[alerts.routes]]" in out and 'channels = ["file"]' in out and '"channels":' not in out
+    tomllib.loads(out.split("# secrets")[0])  # what it prints is a valid settings file
     data = json.loads(run(runner, "config", "show", "--json"))
     assert data["settings"]["classifier"]["model"] == "lexicon"
     assert "xoxb-canary-7f3a9c" not in json.dumps(data)
@@ -101,6 +105,22 @@ def test_import_then_browse_commands(runner, project) -> None:
     assert "pending" in alerts and "lost my parcel" in alerts
     stats = run(runner, "stats")
     assert "Acme" in stats and "file" in stats
+
+
+def test_lists_fit_the_terminal_and_label_their_times(runner, project) -> None:
+    long_url = "https://www.reddit.com/r/Acme/comments/1pa02zf/" + "acme_lost_my_parcel_" * 8
+    rows = [{**ROWS[0], "id": "long", "url": long_url}]
+    Path("long.jsonl").write_text(json.dumps(rows[0]) + "\n", encoding="utf-8")
+    run(runner, "import", "export.jsonl")
+    run(runner, "import", "long.jsonl")
+    for columns in ("60", "80"):
+        for command in (["mentions", "list"], ["alerts", "list"], ["mentions", "search", "acme"], ["stats"],
+                        ["status"], ["alerts", "show", "1"]):
+            out = runner.invoke(cli, command, env={"COLUMNS": columns}).output
+            assert max(len(line) for line in out.splitlines()) <= int(columns), (command, out)
+    listed = runner.invoke(cli, ["mentions", "list"], env={"COLUMNS": "60"}).output
+    assert "2026-11-20 10:00 UTC" in listed  # times say their zone
+    assert long_url in listed.replace("\n    ", "")  # a long URL is wrapped, never cut
 
 
 def test_collect_sends_queued_alerts_and_status_reports_health(runner, project) -> None:
@@ -172,7 +192,9 @@ def test_missing_input_file_is_a_usage_error(runner, project) -> None:
 
 def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")
     first = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
+    assert max(len(line) for line in first.splitlines()) <= 80
     assert "new)" in first and "would be alerted" in first and "datasette demo.db" in first
     from monitor.store import Store
 
@@ -197,7 +219,8 @@ def test_import_counts_rows_dropped_as_the_brands_own_accounts(runner, project) 
     Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
                                                       'queries = ["acme"]\nignore_authors = ["AcmeHelp"]'),
                                      encoding="utf-8")
-    rows = [*ROWS, {"id": "r1", "text": "Sorry about your Acme parcel, please DM us", "author": "AcmeHelp", "created_at": "2026-11-20T13:00:00Z"}]
+    rows = [*ROWS, {"id": "r1", "text": "Sorry about your Acme parcel, please DM us", "author": "AcmeHelp",
+                    "created_at": "2026-11-20T13:00:00Z"}]
     Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     out = run(runner, "import", "export.jsonl")
     assert ("Read 4 rows: 3 new mentions, 0 already stored, 0 lines with errors, "
@@ -209,9 +232,10 @@ def test_triage_alerted_lists_only_mentions_a_route_queued(runner, project) -> N
     Path("settings.toml").write_text(
         SETTINGS.replace('[classifier]', '[[brands]]\nname = "Rival"\nqueries = ["rival"]\n\n[classifier]')
         .replace('channels = ["file"]', 'brands = ["Acme"]\nchannels = ["file"]'), encoding="utf-8")
-    rows = [*ROWS, {"id": "r1", "text": "Rival lost my parcel, worst service ever, I am furious", "created_at": "2026-11-20T13:00:00Z", "author": "dee"}]
+    rows = [*ROWS, {"id": "r1", "text": "Rival lost my parcel, worst service ever, I am furious",
+                    "created_at": "2026-11-20T13:00:00Z", "author": "dee"}]
     Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    assert "1 alerts queued" in run(runner, "import", "export.jsonl")
+    assert "1 alert queued" in run(runner, "import", "export.jsonl")
     alerted = run(runner, "mentions", "list", "--triage", "alerted")
     assert "Acme lost my parcel" in alerted and "Rival lost my parcel" not in alerted
     assert "Rival lost my parcel" in run(runner, "mentions", "list", "--label", "negative")
@@ -222,9 +246,43 @@ def test_import_drops_replies_of_the_brands_own_accounts_that_name_no_brand(runn
     Path("settings.toml").write_text(SETTINGS.replace('queries = ["acme"]',
                                                       'queries = ["acme"]\nignore_authors = ["@AcmeHelp"]'),
                                      encoding="utf-8")
-    rows = [*ROWS, {"id": "r2", "text": "So sorry your order is late, please DM us the number", "author": "acmehelp", "created_at": "2026-11-20T14:00:00Z"}, {"id": "r3", "text": "My order is late again, terrible", "author": "dee", "created_at": "2026-11-20T15:00:00Z"}]
+    rows = [*ROWS,
+            {"id": "r2", "text": "So sorry your order is late, please DM us the number", "author": "acmehelp",
+             "created_at": "2026-11-20T14:00:00Z"},
+            {"id": "r3", "text": "My order is late again, terrible", "author": "dee",
+             "created_at": "2026-11-20T15:00:00Z"}]
     Path("export.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     out = run(runner, "import", "export.jsonl")
     assert "Read 5 rows: 4 new mentions" in out and "1 skipped as posted by the brand's own accounts" in out
     listed = run(runner, "mentions", "list")
     assert "So sorry your order" not in listed and "My order is late again" in listed
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("[[brands]]\nname = \"Beta\"\nqueries = ['\"acme cloud OR (acmecloud']\n", "brands[1].queries[0]"),
+    ("[digest]\nrecipients = [\"ops-team\"]\n", "'ops-team' is not an email address"),
+])
+def test_config_check_refuses_unreadable_queries_and_recipients(runner, project, extra, message) -> None:
+    Path("settings.toml").write_text(SETTINGS + extra, encoding="utf-8")
+    result = runner.invoke(cli, ["config", "check"])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_missing_credentials_fail_config_check_and_status(runner, project, monkeypatch) -> None:
+    monkeypatch.delenv("LISTENPOST_SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("LISTENPOST_X_BEARER_TOKEN", raising=False)
+    Path("settings.toml").write_text(SETTINGS + """
+[sources.x]
+enabled = true
+[alerts.channels.team]
+type = "slack"
+options = { channel = "C0123" }
+""", encoding="utf-8")
+    checked = runner.invoke(cli, ["config", "check"])
+    assert checked.exit_code == 2 and "Not ready: alert channel team cannot send." in checked.output
+    assert "x: enabled but missing LISTENPOST_X_BEARER_TOKEN" in checked.output
+    assert "alert channel team: missing LISTENPOST_SLACK_BOT_TOKEN" in checked.output
+    status = runner.invoke(cli, ["status"])
+    assert status.exit_code == 1 and "Healthy." not in status.output
+    # The channel counts against health once its alerts wait overdue (the daemon may hold the secret).
+    assert "Unhealthy: x lacks credentials" in status.output

@@ -110,7 +110,8 @@ def test_backfill_reports_coverage_and_the_x_ceiling(project: Path, fake: FakeSe
     result = run("backfill", "x", "--since", since, "--no-classify",
                  env={"LISTENPOST_X_BEARER_TOKEN": "t0ken"})
     assert "Acme:acme OR tweepy: 10 mentions" in result.output
-    assert f"    X search covers only the last 7 days: {since} 00:00.." in result.output
+    assert f"    X search covers only the last 7 days: {since} 00:00 UTC.." in result.output
+    assert " UTC .. " in result.output  # every time in the report says its zone
 
     again = run("backfill", "x", "--since", since, "--no-classify",
                 env={"LISTENPOST_X_BEARER_TOKEN": "t0ken"})

@@ -189,7 +189,7 @@ def test_odd_retry_after_is_a_rate_limit_not_a_crash(tmp_path: Path, fake: FakeS
     ("ftp://127.0.0.1/v21.0", "expected an http:// or https:// address"),
 ])
 def test_a_base_url_requests_cannot_use_is_refused(tmp_path: Path, base: str, message: str) -> None:
-    with pytest.raises(ConfigError, match="sources.facebook.base_url: ") as caught:
+    with pytest.raises(ConfigError, match=r"sources\.facebook\.base_url: ") as caught:
         source_settings(tmp_path, "facebook", base, brand=BRAND)
     assert message in str(caught.value) and "hunter2" not in str(caught.value)
 

@@ -63,4 +63,20 @@ def test_backfill_says_a_feed_reaches_only_so_far(tmp_path: Path, fake: FakeServ
     report = collect(store, feeds_settings(tmp_path, fake, "/news.atom"), "rss", since=since, scope="bf")
     assert report.new == 1
     state = coverage(store.cursor("rss", f"Acme:{fake.url}/news.atom|bf"))
-    assert state["gap"] == "the feed holds no older entries: 2026-01-01 00:00..2026-11-20 09:00 not covered"
+    assert state["gap"] == "the feed holds no older entries: 2026-01-01 00:00 UTC..2026-11-20 09:00 UTC not covered"
+
+
+def test_plain_text_titles_keep_angle_brackets_and_valid_feeds_log_nothing(
+        tmp_path: Path, fake: FakeServer, store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    feed = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Reviews</title><link>https://example.com/</link><description>r</description>
+<item><guid>r1</guid><title>Acme &lt;3 my new kettle</title>
+<description>&lt;p&gt;Acme kettle, &lt;b&gt;great&lt;/b&gt;&lt;/p&gt;</description>
+<pubDate>Fri, 20 Nov 2026 09:15:00 GMT</pubDate></item></channel></rss>"""
+    fake.route("GET", "/r.rss", Response(200, feed, {"Content-Type": "application/rss+xml; charset=utf-8"}))
+    with caplog.at_level("WARNING"):
+        report = collect(store, feeds_settings(tmp_path, fake, "/r.rss"), "rss")
+    assert report.errors == [] and "malformed" not in caplog.text
+    row = stored(store, "rss")["r1"]
+    assert row["title"] == "Acme <3 my new kettle"  # plain text: nothing taken for a tag
+    assert row["text"] == "Acme kettle, great"  # the description is HTML: tags removed

@@ -102,7 +102,7 @@ def test_backfill_states_the_seven_day_ceiling(tmp_path: Path, fake: FakeServer,
     report = collect(store, settings_for(tmp_path, fake), "x", since=since, scope="bf")
     assert report.errors == [] and report.new == 9
     state = coverage(store.cursor("x", f"{KEY}|bf"))
-    assert state["gap"].startswith("X search covers only the last 7 days: 2026-01-01 00:00..")
+    assert state["gap"].startswith("X search covers only the last 7 days: 2026-01-01 00:00 UTC..")
     assert state["gap"].endswith(" not covered")
     assert report.notes == [f"{KEY}|bf: {state['gap']}"]
     start = datetime.fromisoformat(fake.requests[0].query["start_time"][0].replace("Z", "+00:00"))
@@ -147,7 +147,8 @@ def test_backfill_wholly_older_than_seven_days_asks_nothing(tmp_path: Path, fake
     assert report.errors == [] and fake.requests == []
     state = coverage(store.cursor("x", f"{KEY}|bf"))
     assert state["done"]
-    assert state["gap"] == "X search covers only the last 7 days: 2026-01-01 00:00..2026-02-01 00:00 not covered"
+    assert state["gap"] == ("X search covers only the last 7 days: "
+                            "2026-01-01 00:00 UTC..2026-02-01 00:00 UTC not covered")
 
 
 def test_a_cursor_older_than_seven_days_starts_from_the_window(tmp_path: Path, fake: FakeServer,
@@ -158,3 +159,15 @@ def test_a_cursor_older_than_seven_days_starts_from_the_window(tmp_path: Path, f
     report = collect(store, settings_for(tmp_path, fake), "x")
     assert report.errors == []
     assert "since_id" not in fake.requests[0].query and "start_time" in fake.requests[0].query
+
+
+def test_text_served_html_escaped_is_stored_as_written(tmp_path: Path, fake: FakeServer, store: Store) -> None:
+    body = recent()
+    body["data"] = body["data"][:1]
+    body["data"][0]["text"] = "tweepy &amp; AT&amp;T: outage again &lt;sigh&gt; &amp;amp;"
+    body["meta"] = {"result_count": 1, "newest_id": body["data"][0]["id"], "oldest_id": body["data"][0]["id"]}
+    fake.route("GET", PATH, Response(200, body))
+    brand = BRAND.replace('queries = ["tweepy"]', "queries = ['tweepy \"AT&T\"']")
+    collect(store, source_settings(tmp_path, "x", fake.url, "", brand=brand), "x")
+    (row,) = stored(store, "x").values()
+    assert row["text"] == "tweepy & AT&T: outage again <sigh> &amp;"

@@ -186,8 +186,8 @@ def test_digest_arrives_over_smtp_with_chart_links_and_escaped_text(
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert 'href="https://x.com/u/status/7"' in p["html"]
     assert "https://reddit.com/r/p/0" in p["text"]
-    assert "[x] waiting 9 hours · claimed by jo: Is Parcelly down?" in p["text"]
-    assert "[reddit] waiting 1 day · unclaimed: parcel marked delivered but not here 2" in p["text"]
+    assert "[X] waiting 9 hours · claimed by jo: Is Parcelly down?" in p["text"]
+    assert "[Reddit] waiting 1 day · unclaimed: parcel marked delivered but not here 2" in p["text"]
     # hostile text is escaped, its bidi override removed, its javascript: link not linked
     assert "<script" not in p["html"] and "<img src=x" not in p["html"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in p["html"]
@@ -213,7 +213,7 @@ def test_digest_compares_sources_with_the_previous_period(busy_store: Store, set
     assert len(parcelly.top[1].text) <= 280 and parcelly.top[1].text.endswith("…")
     assert parcelly.unanswered_total == 17  # out0 was replied to; the previous day's are still open
     _, text, _ = render_digest(digest)
-    assert "reddit                 5         5        0         0            0" in text
+    assert "Reddit                 5         5        0         0            0" in text
     assert "+67%" in text  # negatives up from 3 to 5 on reddit, per the source table's delta
 
 
@@ -277,11 +277,11 @@ def test_empty_database_with_no_brands_prints_from_the_cli(runner: Any, write_se
     config = write_settings('database = "empty.db"\n')
     result = runner.invoke(cli, ["--config", str(config), "digest", "--since", "7d"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Weekly digest, ")
+    assert result.stdout.startswith("Weekly digest, ")
     assert "No mentions in this period, and no brands are configured yet." in result.output
 
 
-def test_response_times_are_nearest_rank_percentiles_per_source_and_channel(
+def test_response_times_are_nearest_rank_percentiles_per_source_counting_each_mention_once(
     store: Store, settings_for: Callable[..., Settings]
 ) -> None:
     for i in range(1, 11):  # claimed after i*10 minutes, replied after i hours (1..10)
@@ -293,10 +293,11 @@ def test_response_times_are_nearest_rank_percentiles_per_source_and_channel(
     alert(store, "open", created=NOW - timedelta(hours=2), sent_at=NOW - timedelta(hours=2))
     add(store, "esc", "escalated", "negative", NOW - timedelta(hours=3))
     alert(store, "esc", channel="email", created=NOW - timedelta(hours=3))
+    alert(store, "m1", channel="console", created=NOW - timedelta(hours=12), sent_at=NOW - timedelta(hours=11))
     digest = build_digest(store, settings_for(), now=NOW)
-    timing = {(t.source, t.channel): t for t in digest.timings}
-    slack = timing[("x", "slack")]
-    assert slack.alerts == 11 and slack.n("claim") == 10 and slack.n("reply") == 10
+    (slack,) = digest.timings  # one row per source, a mention alerted on two channels counted once
+    assert slack.channels == ["console", "email", "slack"]
+    assert slack.alerts == 12 and slack.n("claim") == 10 and slack.n("reply") == 10
     assert slack.value("claim", "median") == pytest.approx(50 * 60, abs=1)
     assert slack.value("claim", "p90") == pytest.approx(90 * 60, abs=1)
     assert slack.value("reply", "median") == pytest.approx(5 * 3600, abs=1)
@@ -304,8 +305,6 @@ def test_response_times_are_nearest_rank_percentiles_per_source_and_channel(
     assert slack.value("alert", "median") == pytest.approx(120, abs=1)
     assert digest.grade(slack.value("claim", "median")) == "excellent"
     assert digest.grade(slack.value("claim", "p90")) == "average"
-    email_timing = timing[("x", "email")]
-    assert email_timing.alerts == 1 and email_timing.n("claim") == 0
 
 
 @pytest.mark.parametrize(("seconds", "expected"), [
@@ -344,10 +343,11 @@ def test_report_prints_and_writes_a_safe_csv(runner: Any, write_settings: Any, t
     assert result.exit_code == 0, result.output
     assert "Response times over the last 30 d" in result.output
     assert "slack" in result.output and "30 min" in result.output and "1 d 6 h" in result.output
+    assert max(len(line) for line in result.output.splitlines() if "Written to" not in line) <= 80
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert [r["channel"] for r in rows] == ["'=cmd|' /C calc'!A0", "slack"]
-    assert rows[1]["claim_median_s"] == "1800" and rows[1]["claim_median_grade"] == "excellent"
-    assert rows[1]["reply_p90_grade"] == "poor"
+    assert [r["channels"] for r in rows] == ["'=cmd|' /C calc'!A0, slack"]
+    assert rows[0]["claim_median_s"] == "1800" and rows[0]["claim_median_grade"] == "excellent"
+    assert rows[0]["reply_p90_grade"] == "poor"
 
 
 def test_preview_writes_html_with_embedded_charts(runner: Any, write_settings: Any, tmp_path: Path) -> None:
@@ -446,7 +446,7 @@ def test_send_from_the_cli_reaches_the_recipients(
             url="https://x.com/s/1")
     result = runner.invoke(cli, ["--config", str(config), "digest", "--send"])
     assert result.exit_code == 0, result.output
-    assert "Digest sent to 2 recipient(s): Daily digest" in result.output
+    assert "Digest sent to 2 recipients: Daily digest" in result.output
     assert "where is my parcel" in parts(box.messages[0])["html"]
 
 
@@ -458,3 +458,40 @@ def test_digest_commands_load_no_heavy_modules() -> None:
             "print(sorted(m for m in ('matplotlib', 'sklearn', 'jinja2', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_charts_start_where_the_data_does() -> None:
+    from alerts.charts import Point
+    from alerts.digest import from_first_data
+
+    day = timedelta(days=1)
+    start = datetime(2025, 12, 1, tzinfo=UTC)
+    points = [Point(start + n * day, 5 if n >= 360 else 0, 0) for n in range(365)]
+    kept = from_first_data(points, day)
+    assert kept[0].start == start + 358 * day and len(kept) == 7  # a week at least, not a squashed year
+    assert from_first_data([Point(start, 0, 0)] * 3, day) == [Point(start, 0, 0)] * 3
+
+
+def test_digest_reads_on_a_phone_and_speaks_to_managers(store: Store, settings_for: Callable[..., Settings]) -> None:
+    for i in range(9):
+        add(store, f"u{i}", f"parcel {i} never arrived", "negative", NOW - timedelta(hours=3 + i),
+            url=f"https://x.com/u/status/{i}")
+    digest = build_digest(store, settings_for(), now=NOW)
+    _, text, html = render_digest(digest)
+    assert "@media only screen and (max-width: 520px)" in html and 'class="card"' in html
+    assert "listenpost " not in text and "<code>" not in html  # links and sentences, no commands
+    assert "more waiting for a reply" in text
+    assert "2026" in text.splitlines()[1]  # the period's dates carry the year
+
+
+def test_theme_labels_are_words_not_fragments() -> None:
+    from alerts.themes import find_themes
+
+    rows = [{"text": t, "brand": "P", "negative": 0.9} for t in [
+        "don't tell me my tracking is updated, tracking still broken", "tracking page don't load, tracking dead",
+        "the tracking link doesn't work at all", "tracking says delivered, it wasn't", "returns label won't print",
+        "returns portal don't accept my code", "returns refund still missing", "returns process is broken again",
+    ]]
+    labels = [t.label for t in find_themes(rows)]
+    assert labels and all("don" not in label.split() and "·" not in label for label in labels)
+    assert all(label[0].isupper() for label in labels)

@@ -8,6 +8,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from monitor.records import Classification, Mention
@@ -70,7 +71,22 @@ def test_search_treats_user_input_as_words_not_syntax(store: Store) -> None:
     assert [r["external_id"] for r in store.list_mentions(search='refund "please')] == ["1"]
     # FTS5 operators in user input are searched for as plain words, never parsed.
     assert [r["external_id"] for r in store.list_mentions(search="NEAR(")] == ["1"]
-    assert store.list_mentions(search="good AND") == []
+    assert store.list_mentions(search="good -all") == []
+
+
+@pytest.mark.parametrize(("search", "found"), [
+    ("leak", ["1", "2"]),                      # a word matches as a prefix: leaks, leaking
+    ("refund OR charged", ["3", "4"]),
+    ("lid -leaks", ["5"]),
+    ('"lid leaks"', ["1"]),
+    ("(refund OR charged) -twice", ["3"]),
+    ("-leaks", []),
+])
+def test_search_takes_the_brand_query_syntax(store: Store, search: str, found: list[str]) -> None:
+    store.save_mentions([mention(1, "the lid leaks everywhere"), mention(2, "still leaking"),
+                         mention(3, "waiting for a refund"), mention(4, "charged twice"),
+                         mention(5, "new lid fits")])
+    assert sorted(r["external_id"] for r in store.list_mentions(search=search)) == found
 
 
 def test_latest_label_and_filters(store: Store) -> None:

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import sqlite3
 import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,9 +164,73 @@ def main() -> None:
 pass_app = click.make_pass_decorator(App)
 
 
-def progress(length: int, label: str) -> Any:
-    """A progress bar on stderr (click hides it when stderr is not a terminal)."""
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+@contextmanager
+def progress(length: int, label: str, *, percent: bool = False) -> Iterator[Any]:
+    """A progress bar on stderr (click hides it when stderr is not a terminal).
+
+    Counts items ("120/500"), or with ``percent`` shows only a percentage. A log line written
+    meanwhile first clears the bar's line, so the two never run together; the bar redraws after.
+    """
+    bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=not percent,
+                            show_percent=True, show_eta=True)
+    clear = _ClearBar(bar)
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(clear)
+    try:
+        with bar:
+            yield bar
+    finally:
+        for handler in handlers:
+            handler.removeFilter(clear)
+
+
+class _ClearBar(logging.Filter):
+    def __init__(self, bar: Any) -> None:
+        super().__init__()
+        self.bar = bar
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.bar.hidden and self.bar._is_atty:
+            sys.stderr.write("\r\033[K")
+        return True
+
+
+def width() -> int:
+    """The terminal's width in columns ($COLUMNS first; 80 when output is not a terminal)."""
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
+
+
+def fit(line: str, columns: int | None = None) -> str:
+    """One line cut to the terminal's width, ending in … when cut."""
+    columns = columns or width()
+    return line if len(line) <= columns else line[: columns - 1] + "…"
+
+
+def wrap(text: str, indent: str = "", columns: int | None = None) -> list[str]:
+    """Long text (a URL, say) broken into lines that fit, each indented; nothing is dropped."""
+    room = (columns or width()) - len(indent)
+    return [indent + text[i:i + room] for i in range(0, len(text), room)] or [indent]
+
+
+def say(text: str, indent: str = "", *, fg: str | None = None, err: bool = False) -> None:
+    """Print ``text`` wrapped to the terminal, continuation lines indented a little further."""
+    lines = textwrap.wrap(text, width(), initial_indent=indent, subsequent_indent=indent + "  ",
+                          break_on_hyphens=False) or [indent]
+    click.secho("\n".join(lines), fg=fg, err=err)
+
+
+def local_time(settings: Any, stamp: str | None) -> str:
+    """A stored UTC time in the settings' zone, labelled: '2026-11-20 10:00 EST'; '-' when unset."""
+    from monitor.store import parse_ts
+
+    when = parse_ts(stamp)
+    if not when:
+        return "-"
+    try:
+        return when.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M %Z")
+    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
+        return f"{when.year:04d}-" + when.strftime("%m-%d %H:%M UTC")
 
 
 def resolve_path(path: str) -> Path:

@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
+import os
 import threading
 from typing import Any
 
 import click
 
-from alerts.base import inline, plain, truncate
-from monitor.cli import App, pass_app
+from alerts.base import inline, plain, plural, truncate
+from monitor.cli import App, fit, local_time, pass_app, say, width
 
 # An alert id as SQLite can hold it: a larger one was "unexpected OverflowError".
 ALERT_ID = click.IntRange(0, 2**63 - 1)
 STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
-_by = click.option("--by", "who", default=lambda: getpass.getuser(), show_default="your login name",
-                   help="Who did it, as shown on the alert.")
+HANDLING = ["open", "claimed", "closed"]
+ROWS_PER_ALERT = 8  # outbox rows read per alert listed: one per channel it went to
+
+
+def _who(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    """--as NAME, else $LISTENPOST_USER: the name the team sees on the alert."""
+    name = (value or os.environ.get("LISTENPOST_USER") or "").strip()
+    if not name:
+        raise click.UsageError("say who you are: --as NAME, or set LISTENPOST_USER=NAME once in your shell profile")
+    return name
+
+
+_by = click.option("--as", "--by", "who", callback=_who, metavar="NAME",
+                   help="Your name as the team sees it on the alert (default: $LISTENPOST_USER).")
 
 
 def _local(app: App, stamp: str | None) -> str:
-    from monitor.store import parse_ts
-
-    when = parse_ts(stamp)
-    if not when:
-        return "-"
-    try:
-        return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M")
-    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
-        return f"{when.year:04d}-" + when.strftime("%m-%d %H:%M UTC")
+    return local_time(app.settings, stamp)
 
 
 @click.group()
@@ -36,30 +40,58 @@ def alerts() -> None:
     """The alerts outbox: list, show, claim, mark replied, resolve, retry, test a channel."""
 
 
+def _cases(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Outbox rows grouped into alerts: one per mention and kind, whatever the channels."""
+    cases: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        cases.setdefault((r["source"], r["external_id"], r["kind"]), []).append(r)
+    return list(cases.values())
+
+
+def _handling(rows: list[dict[str, Any]]) -> str:
+    first = rows[0]
+    if first.get("resolution"):
+        who = f" by {plain(first['closed_by'])}" if first.get("closed_by") else ""
+        return f"{first['resolution'].replace('_', ' ')}{who}"
+    if first.get("replied_by"):
+        return f"replied by {plain(first['replied_by'])}"
+    if first.get("claimed_by"):
+        return f"claimed by {plain(first['claimed_by'])}"
+    return "open" if first["kind"] in ("mention", "escalation") else ""
+
+
 @alerts.command("list")
-@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--status", type=click.Choice(STATUSES + HANDLING),
+              help="Delivery (pending, sent, failed, ...) or handling: open (nobody has it yet), "
+                   "claimed (someone is on it), closed (replied or resolved).")
 @click.option("--brand")
 @click.option("--limit", type=click.IntRange(1, 100000), default=20, show_default=True)
 @pass_app
 def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> None:
-    """Alerts newest first: status, channel, who claimed or replied, the last delivery error."""
+    """Alerts newest first, one line each: delivery, channels, who has it, the post."""
     with app.store() as store:
-        rows = store.list_alerts(status=status, brand=app.brand_name(brand), limit=limit)
-    if not rows:
+        if status in HANDLING:
+            rows = store.list_alerts(handling=status, brand=app.brand_name(brand), limit=limit * ROWS_PER_ALERT)
+        else:
+            rows = store.list_alerts(status=status, brand=app.brand_name(brand), limit=limit * ROWS_PER_ALERT)
+    cases = _cases(rows)[:limit]
+    if not cases:
         click.echo("No alerts.")
         return
-    for r in rows:
-        who = ""
-        if r.get("replied_by"):
-            who = f" replied by {inline(r['replied_by'])}"
-        elif r.get("claimed_by"):
-            who = f" claimed by {inline(r['claimed_by'])}"
-        if r.get("resolution"):
-            who += f" ({r['resolution'].replace('_', ' ')})"
-        error = f"  last error: {inline(r['last_error'])}" if r.get("last_error") else ""
-        click.echo(f"#{r['id']:<5} {r['status']:<10} {r['kind']:<10} {inline(r['channel']):<12} "
-                   f"{inline(r['brand']):<12} {inline(r['source']):<10} {inline(r.get('author') or '')}{who}{error}")
-        click.echo(f"       {plain(truncate(r.get('text') or '', 140))}")
+    columns = width()
+    click.echo(fit(f"{'alert':<7}{'delivery':<10}{'brand':<11}{'source':<13}{'handling':<20}author", columns))
+    for case in cases:
+        first = case[0]
+        delivery = "/".join(sorted({r["status"] for r in case}))
+        ident = "#" + str(min(r["id"] for r in case))
+        line = (f"{ident:<7}{delivery[:9]:<10}{inline(first['brand'] or '-')[:10]:<11}"
+                f"{inline(first['source'])[:12]:<13}{_handling(case)[:19]:<20}{inline(first.get('author') or '')}")
+        click.echo(fit(line, columns))
+        channels = ", ".join(sorted({inline(r["channel"]) for r in case}))
+        errors = {inline(r["last_error"]) for r in case if r.get("last_error") and r["status"] != "sent"}
+        details = f"{first['kind']} via {channels}" + (f"; last error: {'; '.join(sorted(errors))}" if errors else "")
+        click.echo(fit(f"       {details}", columns))
+        click.echo(fit(f"       {plain(truncate(first.get('text') or '', columns))}", columns))
 
 
 @alerts.command("show")
@@ -79,16 +111,17 @@ def alerts_show(app: App, alert_id: int) -> None:
         message = build_message(store, app.settings, row)
     console = ConsoleChannel("show", Channel(type="console", options={"width": 2000}), app.settings)
     click.echo(console.render(message))
-    click.echo(f"\n  status {row['status']} on {row['channel']} after {row['attempts']} attempt(s); "
-               f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}")
+    click.echo()
+    say(f"status {row['status']} on {row['channel']} after {plural(row['attempts'], 'attempt')}; "
+        f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}", "  ")
     for key in ("claimed", "replied", "closed"):
         if row.get(f"{key}_by"):
-            click.echo(f"  {key} by {inline(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}")
+            say(f"{key} by {inline(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}", "  ")
     for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
                        ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
         if row.get(key):
             value = _local(app, row[key]) if key.endswith(("_at", "_until")) else inline(row[key])
-            click.echo(f"  {label}: {value}")
+            say(f"{label}: {value}", "  ")
 
 
 def _act(app: App, alert_id: int, action: str, who: str) -> None:
@@ -143,7 +176,7 @@ def alerts_retry(app: App, alert_ids: tuple[int, ...], all_failed: bool) -> None
         ids = list(alert_ids) + [r["id"] for r in store.list_alerts(status="failed", limit=100000)
                                  if all_failed]
         count = store.requeue_alerts(ids)
-    click.echo(f"{count} alert(s) queued again.")
+    click.echo(f"{plural(count, 'alert')} queued again.")
 
 
 @alerts.command("test")

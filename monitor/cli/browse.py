@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from alerts.base import inline, plain, truncate
+from alerts.base import inline, plain, plural, truncate
 from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
-from monitor.cli import App, pass_app
+from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
 from monitor.errors import InputError
 from monitor.records import utcnow
 
@@ -37,30 +37,26 @@ def parse_since(value: str | None) -> datetime | None:
 
 
 def _local(app: App, stamp: str | None) -> str:
-    from monitor.store import parse_ts
-
-    when = parse_ts(stamp)
-    if not when:
-        return "-"
-    try:
-        return when.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M")
-    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
-        return f"{when.year:04d}-" + when.strftime("%m-%d %H:%M UTC")
+    return local_time(app.settings, stamp)
 
 
 def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
     if not rows:
         click.echo("No mentions match.")
         return
+    columns = width()
+    click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at'])}  {inline(r['source']):<10} {inline(r['brand'] or '-'):<12} "
-                + click.style(f"{label:<9}", fg=LABEL_COLOURS.get(label)))
+        head = (f"{_local(app, r['created_at']):<21}{inline(r['source'])[:12]:<13}"
+                f"{inline(r['brand'] or '-')[:11]:<12}")
         why = REASON_TEXT.get(r.get("reason") or "")
-        click.echo(f"{head} {inline(r['author'] or '')}" + (click.style(f"  ({why})", dim=True) if why else ""))
-        click.echo(f"    {plain(truncate(r['text'], 160))}")
+        rest = inline(r["author"] or "") + (f"  ({why})" if why else "")
+        tail = fit(f"{head}{label:<13}{rest}", columns)[len(head) + 13:]
+        click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + tail)
+        click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
         if r.get("url"):
-            click.echo(f"    {inline(r['url'])}")
+            click.echo("\n".join(wrap(inline(r["url"]), "    ", columns)))
 
 
 _filters = [
@@ -108,7 +104,14 @@ def mentions_list(app: App, brand: str | None, source: str | None, label: str | 
 @pass_app
 def mentions_search(app: App, words: str, brand: str | None, source: str | None,
                     label: str | None, since: str | None, triage: str | None, limit: int) -> None:
-    """Full-text search of mention text, titles and authors (every word must occur)."""
+    """Full-text search of mention text, titles and authors, in the brands' query syntax.
+
+    \b
+    Words match as prefixes (leak finds leaks); all must occur unless joined by OR;
+    -word excludes; "quoted phrases" match exactly:
+      listenpost mentions search 'refund OR charged'
+      listenpost mentions search 'lid -leaks'
+    """
     with app.store() as store:
         rows = store.list_mentions(brand=app.brand_name(brand), source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), search=words, limit=limit)
@@ -133,32 +136,40 @@ def status(app: App) -> None:
         total = store.count_mentions()
         jobs = store.scheduled_jobs()
         waiting = _waiting_alerts(store)
-    click.echo(f"Database: {settings.database} ({size / 1e6:.1f} MB, {total} mentions, "
-               f"{labels.get('unscored', 0)} unscored in other languages)")
+    say(f"Database: {settings.database} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
+        f"{labels.get('unscored', 0)} unscored in other languages)")
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
     click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")
     for name in names:
         run = runs.get(name, {})
-        ok = _local(app, run.get("last_success"))
-        line = f"  {inline(name):<11} last run {_local(app, run.get('last_run'))}, last success {ok}"
-        if run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or ""):
-            line += click.style(f", failing: {inline(run['last_error'])}", fg="red")
-            unhealthy.append(name)
-        elif run.get("last_error_at"):
-            line += f", last error {_local(app, run['last_error_at'])}"
+        facts = [f"last run {_local(app, run.get('last_run'))}", f"last success {_local(app, run.get('last_success'))}"]
+        failing = run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or "")
+        if run.get("last_error_at") and not failing:
+            facts.append(f"last error {_local(app, run['last_error_at'])}")
         source = settings.sources.get(name)
         if source is not None and source.enabled and name != "file":
-            line += f", next run {_next_run(app, jobs.get(f'collect:{name}'))}"
+            facts.append(f"next run {_next_run(app, jobs.get(f'collect:{name}'))}")
         else:  # imported rows name their source too; `run` never collects it
-            line += ", not collected by `listenpost run` (" + ("imported" if name == "file" else "not enabled") + ")"
-        click.echo(line)
-    click.echo("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+            why = "imported" if name == "file" else "not enabled"
+            facts.append(f"not collected by `listenpost run` ({why})")
+        say(f"{inline(name)}: " + ", ".join(facts), "  ")
+        if failing:
+            say(f"failing: {inline(run['last_error'])}", "    ", fg="red")
+            unhealthy.append(name)
+    from monitor.cli.setup import missing_credentials
+
+    for name, problem in missing_credentials(settings):
+        if name.startswith("alert channel "):
+            continue  # a channel is judged by its waiting alerts, below
+        say(plain(problem), "  ", fg="red")
+        unhealthy.append(f"{name} lacks credentials")
+    say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
     unhealthy.extend(_channel_health(app, waiting))
     unhealthy.extend(_daemon_health(app, jobs))
     if unhealthy:
-        click.secho(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
+        say(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
         sys.exit(1)
     click.secho("Healthy.", fg="green")
 
@@ -199,7 +210,7 @@ def _next_run(app: App, job: dict[str, Any] | None) -> str:
         return "running now"
     if job and job.get("next_run_at"):
         return _local(app, job["next_run_at"])
-    return "not scheduled (`listenpost run` is not running)"
+    return "not scheduled (listenpost run is not running)"
 
 
 def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
@@ -208,7 +219,7 @@ def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
 
     others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")}
     if others:
-        click.echo("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
+        say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
     late = overdue(jobs, utcnow())
     return [f"`listenpost run` jobs overdue ({', '.join(late)}); is the daemon running?"] if late else []
 
@@ -226,8 +237,17 @@ def stats(app: App, since: str | None) -> None:
     table: dict[tuple[str, str], dict[str, int]] = {}
     for r in rows:
         table.setdefault((r["brand"] or "-", r["source"]), {})[r["label"]] = r["n"]
-    columns = ["negative", "neutral", "positive", "unscored", "unclassified"]
-    click.echo(f"{'brand':<14}{'source':<12}" + "".join(f"{c:>13}" for c in columns) + f"{'total':>8}")
+    # (label, heading, width): full headings on 80 columns, short ones on a narrower terminal
+    wide = width() >= 80
+    columns = [("negative", "negative", 9), ("neutral", "neutral", 8), ("positive", "positive", 9),
+               ("unscored", "unscored", 9), ("unclassified", "unclassified", 13)] if wide else [
+               ("negative", "neg", 5), ("neutral", "neu", 5), ("positive", "pos", 5),
+               ("unscored", "other", 6), ("unclassified", "pending", 8)]
+    name, where = (12, 13) if wide else (10, 11)
+    click.echo(f"{'brand':<{name}}{'source':<{where}}" + "".join(f"{h:>{w}}" for _, h, w in columns) + f"{'total':>7}")
     for (brand, source), counts in sorted(table.items()):
-        click.echo(f"{inline(brand):<14}{inline(source):<12}" + "".join(f"{counts.get(c, 0):>13}" for c in columns)
-                   + f"{sum(counts.values()):>8}")
+        click.echo(f"{inline(brand)[:name - 1]:<{name}}{inline(source)[:where - 1]:<{where}}"
+                   + "".join(f"{counts.get(c, 0):>{w}}" for c, _, w in columns) + f"{sum(counts.values()):>7}")
+    if not wide:
+        click.echo("other: languages the model does not cover")
+        click.echo("pending: not classified yet")

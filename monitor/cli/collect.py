@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from alerts.base import plain
+from alerts.base import plain, plural
 from monitor.cli import App, pass_app, progress
 from monitor.errors import ConfigError, InputError, MissingCredential
 from monitor.textfile import count_rows
@@ -35,20 +36,50 @@ def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
+def _line_ranges(lines: list[int], shown: int = 6) -> str:
+    """'line 2' or 'lines 2, 3, 4, … (48 lines)'."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    head = ", ".join(str(n) for n in lines[:shown])
+    return f"lines {head}" + (f", … ({len(lines)} lines)" if len(lines) > shown else "")
+
+
+def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
+    """Each distinct error once, with the lines it hit; then what might fix it."""
+    by_error: dict[str, list[int]] = {}
+    for line, error in errors:
+        # Dates and line numbers differ per row; the same mistake is one problem.
+        key = "cannot read the date" if error.startswith("cannot read the date") else re.sub(r"\d+", "#", error)
+        by_error.setdefault(key, []).append(line)
+    for lines in list(by_error.values())[:10]:
+        example = next(e for n, e in errors if n == lines[0])
+        click.secho(f"  {_line_ranges(lines)}: {plain(example)}", fg="yellow", err=True)
+    if len(by_error) > 10:
+        click.secho(f"  … and {len(by_error) - 10} other kinds of error", fg="yellow", err=True)
+    if columns and any("column" in e or e.startswith("no ") for e in by_error):
+        click.echo(f"The file's columns: {', '.join(plain(c) for c in columns)}", err=True)
+    if "cannot read the date" in by_error:
+        click.echo("Dates that are not ISO 8601, epoch seconds or RFC 2822 need --date-format, "
+                   "e.g. --date-format '%d/%m/%Y %H:%M' for 03/11/2026 14:05.", err=True)
+
+
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
-              help="Take FIELD (text, id, created_at, author, url, title, brand, source, kind, "
-                   "rating, language, parent_id, app_version, country) from COLUMN (in JSON, author.name "
-                   "for a nested value). Repeatable.")
+              help="Take FIELD (text, id, created_at, author, url, title, brand, source, kind, rating, "
+                   "language, parent_id, app_version, country, reach, vendor_sentiment) from COLUMN (in JSON, "
+                   "author.name for a nested value). Repeatable.")
 @click.option("--source", "source_name", help="Source name for every row (default: a 'source' column, else 'file').")
 @click.option("--brand", help="Brand for every row (default: a 'brand' column, else matched by the brands' queries).")
 @click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822 "
-                   "(e.g. '%m/%d/%Y %I:%M %p'). Dates without a time zone are read as UTC.")
+                   "(e.g. '%m/%d/%Y %I:%M %p').")
+@click.option("--timezone", "zone", metavar="ZONE",
+              help="Time zone of dates written without an offset, e.g. Europe/London "
+                   "(default: the `timezone` setting).")
 @click.option("--no-classify", is_flag=True, help="Store only; classify later with `listenpost collect`.")
 @pass_app
 def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str | None,
-                brand: str | None, date_format: str | None, no_classify: bool) -> None:
+                brand: str | None, date_format: str | None, zone: str | None, no_classify: bool) -> None:
     """Import mentions from a CSV or JSONL export.
 
     \b
@@ -56,29 +87,26 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
       listenpost import tweets.csv --map text=full_text --map created_at=date --brand Acme
 
     Lines that cannot be read are reported with their line numbers; the rest are imported.
-    Importing the same file twice adds nothing.
+    Importing the same file twice adds nothing. Exits 1 when no row could be imported.
     """
     from collectors.file import FileCollector
     from monitor.pipeline import run_collector
 
     if brand is not None:
         brand = _configured_brand(app, brand)
-    collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping),
-                              source_name=source_name, brand=brand, date_format=date_format)
+    collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping), source_name=source_name,
+                              brand=brand, date_format=date_format, timezone=_zone(zone))
     classifier = None if no_classify else load_active_classifier(app)
     with app.store() as store, progress(count_rows(file), f"Importing {click.format_filename(file)}") as bar:
         report = run_collector(store, app.settings, collector, kind="import",
                                classifier=classifier, progress=bar.update)
-    for line, error in collector.report.errors[:50]:
-        click.secho(f"  line {line}: {plain(error)}", fg="yellow", err=True)
-    if len(collector.report.errors) > 50:
-        click.secho(f"  … and {len(collector.report.errors) - 50} more lines with errors", fg="yellow", err=True)
+    errors = collector.report.errors
+    _report_errors(errors, collector.report.columns)
     for line, note in collector.report.notes[:50]:
         click.secho(f"  line {line}: imported, {note}", fg="yellow", err=True)
     click.echo(
-        f"Read {collector.report.rows} rows: {report.new} new mentions, "
-        f"{report.fetched - report.new} already stored, {len(collector.report.errors)} "
-        f"line{'' if len(collector.report.errors) == 1 else 's'} with errors"
+        f"Read {plural(collector.report.rows, 'row')}: {plural(report.new, 'new mention')}, "
+        f"{report.fetched - report.new} already stored, {plural(len(errors), 'line')} with errors"
         + (f", {collector.report.unmatched} matched no brand" if collector.report.unmatched else "")
         + (f", {report.own_accounts} skipped as posted by the brand's own accounts (ignore_authors)"
            if report.own_accounts else "")
@@ -86,14 +114,18 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     )
     if classifier is not None:
         click.echo(f"Classified {report.new}: {report.negatives} negative, {report.unscored} unscored "
-                   f"(other languages); {report.alerts} alerts queued.")
+                   f"(other languages); {plural(report.alerts, 'alert')} queued.")
         click.echo(held_back(report))
+        if report.alerts:
+            click.echo("Queued alerts are not sent yet: `listenpost alerts dispatch` sends them now "
+                       "(a running `listenpost run` or `listenpost serve` sends them within seconds).")
     if report.errors:  # the import stopped part-way: what was stored stays, the rest is not lost silently
         raise InputError(f"{click.format_filename(file)}: import stopped: {'; '.join(report.errors)}")
-    errors = collector.report.errors
     if errors and len(errors) == collector.report.rows and not report.fetched:
         raise InputError(f"{click.format_filename(file)}: nothing was imported, every row has an error"
                          f"{_whole_file_hint(errors)}")
+    if report.fetched == 0:
+        raise InputError(f"{click.format_filename(file)}: no row was imported")
 
 
 def _whole_file_hint(errors: list[tuple[int, str]]) -> str:
@@ -130,6 +162,18 @@ def held_back(report: Any) -> str:
     return "Kept without an alert: " + ", ".join(parts) + "."
 
 
+def _zone(name: str | None) -> Any:
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{name!r} is not a time zone such as Europe/London",
+                                 param_hint="--timezone") from None
+
+
 @click.command()
 @click.argument("source", required=False)
 @pass_app
@@ -159,6 +203,8 @@ def collect(app: App, source: str | None) -> None:
                 continue
             try:
                 collector = collector_class(name)(settings)
+                # A source that cannot be reached is retried for a while: say what is happening.
+                click.echo(f"{name}: collecting…", err=True)
                 report = run_collector(store, settings, collector, classifier=classifier)
             except MissingCredential as exc:
                 click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)

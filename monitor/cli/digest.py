@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from monitor.cli import App, pass_app, resolve_path
+from alerts.base import inline, plural
+from monitor.cli import App, fit, pass_app, resolve_path, width
 from monitor.errors import InputError
 from monitor.records import utcnow
 from monitor.textfile import private_file
@@ -54,7 +55,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
 
       listenpost digest --since 7d --preview digest.html
     """
-    from alerts.digest import build_digest, render_digest
+    from alerts.digest import build_digest, render_digest, span
 
     settings = app.settings
     period, now = _period(since)
@@ -62,6 +63,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
         from monitor.errors import ConfigError
 
         raise ConfigError("digest.recipients: no one to send the digest to (add addresses in settings.toml)")
+    click.echo(f"Building the digest of the last {span(period.total_seconds())}…", err=True)
     with app.store() as store:
         result = build_digest(store, settings, period=period, now=now)
     subject, text, html = render_digest(result)
@@ -78,7 +80,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
         from alerts.mailer import send_email
 
         send_email(settings, settings.digest.recipients, subject, text, html, result.charts)
-        click.echo(f"Digest sent to {len(settings.digest.recipients)} recipient(s): {subject}")
+        click.echo(f"Digest sent to {plural(len(settings.digest.recipients), 'recipient')}: {subject}")
     if not preview and not send:
         click.echo(text, nl=False)
 
@@ -93,7 +95,7 @@ def spreadsheet_safe(value: Any) -> Any:
 def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
     rows = []
     for t in timings:
-        row: dict[str, Any] = {"source": t.source, "channel": t.channel, "alerts": t.alerts}
+        row: dict[str, Any] = {"source": t.source, "channels": ", ".join(t.channels), "alerts": t.alerts}
         for step, verb in STEPS:
             row[verb] = t.n(step)
             for stat in ("median", "p90"):
@@ -110,14 +112,13 @@ def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the table to this CSV file.")
 @pass_app
 def report(app: App, since: str, csv_path: str | None) -> None:
-    """Response times per source and channel, graded (also --csv).
+    """Response times per source, graded (also --csv).
 
     Median time from posting to collection and alert; median and p90 time to claim and
     reply, graded by digest.grade_excellent and digest.grade_average.
 
       listenpost report --since 30d --csv response-times.csv
     """
-    from alerts.base import inline
     from alerts.digest import grade as grade_of
     from alerts.digest import human_duration, response_times, span
 
@@ -134,26 +135,25 @@ def report(app: App, since: str, csv_path: str | None) -> None:
     if not rows:
         click.echo(f"No alerts in the last {span(period.total_seconds())}.")
         return
-    click.echo(f"Response times over the last {span(period.total_seconds())}, from when the "
-               f"mention was posted (excellent ≤ {span(excellent)}, average ≤ {span(average)}):")
-    click.echo(f"{'source':<12}{'channel':<14}{'alerts':>7}{'collected':>10}{'alerted':>10}"
-               f"{'claimed':>9}{'median':>12}{'p90':>12}{'replied':>9}{'median':>12}{'p90':>12}")
+    columns = width()
+    click.echo(f"Response times over the last {span(period.total_seconds())}, from when the mention was posted")
+    click.echo(f"(excellent ≤ {span(excellent)}, average ≤ {span(average)}):")
     colours = {"excellent": "green", "average": "yellow", "poor": "red"}
-    for t, row in zip(timings, rows, strict=True):
-        line = f"{inline(t.source):<12.12}{inline(t.channel):<14.14}{row['alerts']:>7}" \
-               f"{human_duration(t.value('collect', 'median')):>10}{human_duration(t.value('alert', 'median')):>10}"
+    for t in timings:
+        click.echo(fit(f"{inline(t.source)}: {plural(t.alerts, 'alert')} via "
+                       f"{inline(', '.join(t.channels))}", columns))
+        click.echo(f"  median: collected after {human_duration(t.value('collect', 'median')) or '-'}, "
+                   f"alerted after {human_duration(t.value('alert', 'median')) or '-'}")
         for step, verb in STEPS[2:]:
-            line += f"{row[verb]:>9}"
-            for stat in ("median", "p90"):
-                value = t.value(step, stat)
-                line += click.style(f"{human_duration(value):>12}", fg=colours.get(grade(value)))
-        click.echo(line)
+            times = [click.style(f"{stat} {human_duration(value) or '-'}", fg=colours.get(grade(value)))
+                     for stat, value in (("median", t.value(step, "median")), ("p90", t.value(step, "p90")))]
+            click.echo(f"  {verb} {t.n(step)} of {t.alerts}: " + ", ".join(times))
     if csv_path:
         click.echo(f"Written to {csv_path}")
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    fields = list(rows[0]) if rows else ["source", "channel", "alerts"]
+    fields = list(rows[0]) if rows else ["source", "channels", "alerts"]
     try:
         with private_file(path) as out:
             writer = csv.DictWriter(out, fieldnames=fields)

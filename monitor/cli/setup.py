@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from alerts.base import plural
 from monitor.cli import App, pass_app
 from monitor.config import SECRET_VARIABLES
 
@@ -47,63 +48,104 @@ def config_show(app: App, as_json: bool) -> None:
     from monitor.config import mask, secret
 
     settings = app.settings
-    data = dataclasses.asdict(settings)
-    data.pop("path", None)
     secrets = {f"LISTENPOST_{name}": mask(secret(name)) for name in SECRET_VARIABLES}
     if as_json:
+        data = dataclasses.asdict(settings)
+        data.pop("path", None)
         click.echo(json.dumps({"settings": data, "secrets": secrets}, indent=2, default=str))
         return
     click.echo(f"# from {settings.path or 'built-in defaults'}")
-    _show(data)
+    _show(settings)
     click.echo("\n# secrets (environment only)")
     for name, shown in secrets.items():
         click.echo(f"{name} = {shown}")
 
 
-INLINE_TABLES = ("options", "apps", "accounts", "label_map")
+def _toml(value: Any) -> str:
+    """A value as TOML writes it: strings quoted, lists and inline tables, true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml(v)}" for k, v in value.items()) + " }" if value else "{}"
+    return json.dumps(str(value), ensure_ascii=False)
 
 
-def _show(data: dict[str, Any], section: str = "") -> None:
-    """Print a settings table TOML-style: scalars first, then each sub-table under its full name."""
-    tables = {k: v for k, v in data.items() if isinstance(v, dict) and k not in INLINE_TABLES}
-    for key, value in data.items():
-        if key not in tables:
-            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False, default=str)}")
-    for key, value in tables.items():
-        name = f"{section}.{key}" if section else key
-        if value and all(isinstance(v, dict) for v in value.values()):
-            for sub, inner in value.items():
-                click.echo(f"\n[{name}.{sub}]")
-                _show(inner, f"{name}.{sub}")
-        else:
-            click.echo(f"\n[{name}]")
-            _show(value, name)
+def _key(name: str) -> str:
+    return name if name.replace("_", "").replace("-", "").isalnum() else json.dumps(name)
+
+
+def _show(obj: Any, section: str = "") -> None:
+    """Print settings as the settings file writes them: durations as "15m", tables and arrays of tables."""
+    from monitor.config import format_duration
+
+    tables: list[tuple[str, Any]] = []
+    for f in dataclasses.fields(obj):
+        if f.name == "path":
+            continue
+        value = getattr(obj, f.name)
+        name = f"{section}.{f.name}" if section else f.name
+        if dataclasses.is_dataclass(value):
+            tables.append((f"[{name}]", value))
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            tables.extend((f"[[{name}]]", item) for item in value)
+        elif isinstance(value, dict) and value and all(dataclasses.is_dataclass(v) for v in value.values()):
+            tables.extend((f"[{name}.{_key(k)}]", v) for k, v in value.items())
+        elif f.metadata.get("duration") and isinstance(value, int | float):
+            click.echo(f"{f.name} = {_toml(format_duration(value))}")
+        elif value is not None:
+            click.echo(f"{f.name} = {_toml(value)}")
+    for header, value in tables:
+        click.echo(f"\n{header}")
+        _show(value, header.strip("[]"))
 
 
 @config.command("check")
 @pass_app
 def config_check(app: App) -> None:
-    """Validate the settings; exit 2 with the file, key and problem when they are wrong."""
-    from collectors import collector_class
+    """Validate the settings, then what they need from the environment.
+
+    Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
+    alert channel lacks its credentials; sources that lack theirs are listed (named, never shown).
+    """
     from monitor.preflight import check_settings
 
     settings = app.settings
     check_settings(settings, build=True)
     click.echo(f"{settings.path or 'defaults'}: settings are valid "
-               f"({len(settings.brands)} brands, {len(settings.sources)} sources, "
-               f"{len(settings.alerts.channels)} channels).")
+               f"({plural(len(settings.brands), 'brand')}, {plural(len(settings.sources), 'source')}, "
+               f"{plural(len(settings.alerts.channels), 'channel')}).")
+    problems = missing_credentials(settings)
+    for _, problem in problems:
+        click.secho(f"  {problem}", fg="yellow", err=True)
+    # A source without credentials is skipped and the rest still run; a channel without its
+    # token would hold every alert routed to it, so that fails the check.
+    blocking = [name for name, _ in problems if name.startswith("alert channel ")]
+    if blocking:
+        click.secho(f"Not ready: {', '.join(blocking)} cannot send.", fg="red", err=True)
+        raise SystemExit(2)
+
+
+def missing_credentials(settings: Any) -> list[tuple[str, str]]:
+    """Enabled sources and alert channels that cannot work with the environment as it is:
+    (name, what is missing)."""
+    from collectors import collector_class
+    from monitor.preflight import channels_missing_credentials
+
+    problems = []
     for name, source in settings.sources.items():
         if not source.enabled:
             continue
         missing = [c for c in collector_class(name).credentials if not os.environ.get(f"LISTENPOST_{c}")]
         if missing:
-            click.secho(f"  {name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing),
-                        fg="yellow")
-    from monitor.preflight import channels_missing_credentials
-
+            problems.append((name, f"{name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing)))
     for name, exc in channels_missing_credentials(settings).items():
-        click.secho(f"  alert channel {name}: missing {exc.variable}; its alerts wait in the outbox until it is set",
-                    fg="yellow")
+        problems.append((f"alert channel {name}", f"alert channel {name}: missing {exc.variable}; "
+                                                  "its alerts wait in the outbox until it is set"))
+    return problems
 
 
 @click.command()

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from alerts.base import inline
-from monitor.cli import App, pass_app, progress
+from monitor.cli import App, local_time, pass_app, progress
 from monitor.errors import InputError
 from monitor.records import utcnow
 
@@ -30,18 +30,10 @@ def _date(value: str | None, flag: str) -> datetime | None:
 
 
 def _when(app: App, value: str | None) -> str:
-    from monitor.store import parse_ts
-
     try:
-        stamp = parse_ts(value)
+        return local_time(app.settings, value)
     except ValueError:
         return value or "-"
-    if not stamp:
-        return "-"
-    try:
-        return stamp.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M")
-    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
-        return f"{stamp.year:04d}-" + stamp.strftime("%m-%d %H:%M UTC")
 
 
 @click.command()
@@ -90,7 +82,8 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
                 store.save_cursor(source, q.key, None)
         try:
             # The bar measures how much of the window each query has walked back through.
-            with progress(PER_QUERY * len(queries), f"Backfilling {source}") as bar:
+            with progress(PER_QUERY * len(queries), f"Backfilling {source} (share of the window done)",
+                          percent=True) as bar:
                 def advance(_: int) -> None:
                     done = sum(_walked(store, source, q.key, start, end or utcnow()) for q in queries)
                     bar.update(max(0, done - bar.pos))

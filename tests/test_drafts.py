@@ -1,0 +1,86 @@
+"""Reply drafts follow what a post is: complaint, question, praise, or nothing to answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.drafts import greeting_name, intent_of, order_reference, reply_draft, topic_of
+
+BRANDS = """
+[[brands]]
+name = "Acme"
+support_contact = "a DM to @AcmeHelp"
+
+[[brands]]
+name = "Parcelly"
+"""
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(BRANDS)
+
+
+CASES = [
+    ("My order #TW-48812 never arrived and support ignores me", "negative", "complaint"),
+    ("You charged me twice!", "negative", "complaint"),
+    ("How do I pair the Nest with a new phone?", "neutral", "question"),
+    ("Does the Mini work with 110 V?", "positive", "question"),
+    ("Love it! Schedules, recipes, everything works great.", "positive", "praise"),
+    ("Have you tried holding the reset button for ten seconds? That fixed mine.", "neutral", "other"),
+    ("I used to work at Parcelly: the Leeds depot is badly understaffed.", "negative", "other"),
+    ("Parcelly publishes its quarterly results on Friday.", "neutral", "other"),
+    ("Hold Steam + Brew for 10s after the descale, that resets the counter. Dumb but it works.", "negative",
+     "other"),
+]
+
+
+@pytest.mark.parametrize(("text", "label", "intent"), CASES)
+def test_intent_of_posts(text, label, intent) -> None:
+    assert intent_of(text, label) == intent
+
+
+def test_complaints_apologise_offer_the_fix_and_move_to_a_private_channel(settings) -> None:
+    draft = reply_draft(settings, brand="Acme", author="u/leakylid", label="negative",
+                        text="The lid leaks all over my desk. Broken after a week.")
+    assert draft.startswith("Hi leakylid,") and "u/" not in draft
+    assert "sorry" in draft and "replacement" in draft and "a DM to @AcmeHelp" in draft
+
+
+def test_questions_and_praise_get_no_apology_and_other_posts_no_draft(settings) -> None:
+    question = reply_draft(settings, brand="Acme", author="@ann", label="neutral",
+                           text="How do I export my order history?")
+    praise = reply_draft(settings, brand="Acme", author="ann.bsky.social", label="positive",
+                         text="The new tracking map is brilliant")
+    helper = reply_draft(settings, brand="Acme", author="bob", label="neutral",
+                         text="Have you tried holding the reset button? That's what worked for me.")
+    assert question.startswith("Hi ann,") and "sorry" not in question.lower() and "thanks for asking" in question
+    assert praise.startswith("Hi ann,") and "sorry" not in praise.lower() and "thank you" in praise
+    assert helper == ""
+
+
+def test_a_draft_does_not_ask_for_an_order_number_the_post_gives(settings) -> None:
+    given = reply_draft(settings, brand="Parcelly", author="tom", label="negative",
+                        text="order #TW-48812 is 19 days late, a phone charger")
+    assert "order TW-48812" in given and "order or account number" not in given
+    assert "the charge on your account" not in given  # "charger" is not a charge
+    assert "your order not arriving" in given
+    plain = reply_draft(settings, brand="Parcelly", author="tom", label="negative", text="my parcel is late")
+    assert "order or account number" in plain
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("my phone charger arrived broken", "the fault with your product"),
+    ("charged twice for one parcel", "the charge on your account"),
+    ("the price went up again", "the charge on your account"),
+    ("downloaded the update, all good", "your experience"),
+])
+def test_topics_match_whole_words(text, topic) -> None:
+    assert topic_of(text) == topic
+
+
+def test_order_references_and_greeting_names() -> None:
+    assert order_reference("@parcelly parcel PX-88213-GB says 'out for delivery'") == "parcel PX-88213-GB"
+    assert order_reference("my order is late") is None
+    assert [greeting_name(a) for a in ("u/leakylid", "@ann", "/u/bob", "jen.bsky.social", "Priya Sharma")] == [
+        "leakylid", "ann", "bob", "jen", "Priya Sharma"]
