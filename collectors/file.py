@@ -144,7 +144,7 @@ class FileCollector(Collector):
             kind = "review" if kind == "post" else kind
         else:
             rating = None
-        brand = _checked("brand", self.brand or str(self._get(data, "brand") or "")) \
+        brand = self._configured(_checked("brand", self.brand or str(self._get(data, "brand") or ""))) \
             or self._match_brand(f"{title}\n{text}")
 
         def optional(name: str) -> str | None:
@@ -158,6 +158,17 @@ class FileCollector(Collector):
             language=optional("language"), parent_id=optional("parent_id"),
             app_version=optional("app_version"), country=optional("country"), raw=data,
         )
+
+    def _configured(self, name: str) -> str:
+        """A brand given by the file or --brand, spelled as configured: "acme " or "ACME" is brand Acme.
+
+        Stored as typed, it would name no configured brand and every complaint would be off-topic.
+        """
+        wanted = " ".join(name.split()).casefold()
+        if not wanted:
+            return ""
+        match = next((b.name for b in self.settings.brands if " ".join(b.name.split()).casefold() == wanted), None)
+        return match if match is not None else name
 
     def _match_brand(self, text: str) -> str:
         name = attribute(self.settings, text)

@@ -11,6 +11,7 @@ import pytest
 from alerts.triage import CONFIDENT, LOW_CONFIDENCE, RATING_HIGH, RATING_LOW, SPAM, decide
 from classifiers.base import Scores
 from classifiers.spam import spam_kind
+from collectors.base import Window
 from collectors.file import FileCollector
 from monitor.brands import about_brand, attribute
 from monitor.cli import cli
@@ -212,3 +213,56 @@ def test_star_ratings_decide_even_in_languages_the_model_cannot_read(store, sett
     labels = {eid: store.latest_label("appstore" if eid != "de-post" else "x", eid)[0]
               for eid in ("de-1", "de-5", "de-post")}
     assert labels == {"de-1": "negative", "de-5": "positive", "de-post": "unscored"}
+
+
+@pytest.mark.parametrize("text", [
+    "Tried to use code SAVE20 at Tidewell checkout and it says invalid. Useless promo.",
+    "I can't use my code from the tidewell email, checkout rejects it",
+    "you can't make $5 from the tidewell app without it crashing",
+    "I used to earn $2000 with the tidewell affiliate program and they stopped paying",
+])
+def test_complaints_about_codes_or_sums_are_not_spam(text: str) -> None:
+    assert spam_kind(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "I make $7OO/day as a tidewell delivery partner",
+    "I m\u200bake $700/day as a tidewell delivery partner",
+    "I make \uff04700/day as a tidewell delivery partner",
+    "I make 700$/day with tidewell",
+    "I earn \u20ac500 a day with tidewell",
+    "I make $700 daily delivering tidewell",
+    "Use my c\u200bode TIDE20 for 20% off",
+    "\U0001d414\U0001d42c\U0001d41e \U0001d426\U0001d432 \U0001d41c\U0001d428\U0001d41d\U0001d41e TIDE20 for 20% off",
+])
+def test_disguised_spam_is_still_recognised(text: str) -> None:
+    assert spam_kind(text) is not None
+
+
+def test_one_star_review_about_a_rejected_promo_code_alerts() -> None:
+    text = "Tried to use code SAVE20 at checkout, rejected. Worst app."
+    decision = decide(scores(0.2), text=text, rating=1, negative_threshold=0.5, alert_threshold=0.8)
+    assert (decision.alert, decision.reason) == (True, RATING_LOW)
+
+
+def test_imported_brand_names_are_matched_whatever_their_case_or_spacing(store, settings, lexicon,
+                                                                        tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "id,created_at,brand,text\n"
+        "1,2026-11-20T10:00:00Z,tidewell,Tidewell lid leaks all over my bag. Terrible and awful.\n"
+        "2,2026-11-20T10:01:00Z, TIDEWELL ,Tidewell lid leaks again all over my bag. Terrible and awful!\n",
+        encoding="utf-8",
+    )
+    run_collector(store, settings, FileCollector(settings, path), kind="import", classifier=lexicon)
+    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"1", "2"}
+    flagged = FileCollector(settings, path, brand="tidewell ")
+    assert {m.brand for batch in flagged.fetch(None, None, Window())
+            for m in batch.mentions} == {"Tidewell"}
+
+
+@pytest.mark.parametrize("value, stars", [(2.5, 3), (2.9, 3), (2.4, 2), (4.5, 5), ("1.0", 1), (5, 5)])
+def test_half_star_ratings_round_to_the_nearest_star(value, stars) -> None:
+    from monitor.textfile import parse_rating
+
+    assert parse_rating(value) == stars
