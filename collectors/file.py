@@ -167,6 +167,8 @@ class FileCollector(Collector):
         wanted = " ".join(name.split()).casefold()
         if not wanted:
             return ""
+        if any(b.name == name for b in self.settings.brands):
+            return name
         match = next((b.name for b in self.settings.brands if " ".join(b.name.split()).casefold() == wanted), None)
         return match if match is not None else name
 

@@ -137,6 +137,8 @@ class _Parser:
                 raise self.error("NOT needs a term after it")
             return Not(self.unary())
         if kind == "-":
+            if not value.strip():
+                raise self.error("empty exclusion -\"\"")  # it would exclude every text
             return Not(Term(value))
         if kind == "(":
             node = self.any_()

@@ -68,6 +68,18 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"brands[{i}].name: a brand needs a name")
         if brand.name in names[:i]:
             raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
+        for j, text in enumerate(brand.queries):
+            from monitor.query import parse_query
+
+            try:
+                parse_query(text, brand.exclude)
+            except ConfigError as exc:
+                # Found here, not when the first mention is matched and the import or collection stops.
+                raise ConfigError(f"brands[{i}].queries[{j}]: {exc}") from None
+        for j, term in enumerate(brand.exclude):
+            if not str(term).strip():
+                # An empty term is found in every text: each mention of the brand would be off-topic.
+                raise ConfigError(f"brands[{i}].exclude[{j}]: an exclusion cannot be empty")
         if brand.reply_template:
             from alerts.drafts import check_template
 

@@ -266,3 +266,15 @@ def test_half_star_ratings_round_to_the_nearest_star(value, stars) -> None:
     from monitor.textfile import parse_rating
 
     assert parse_rating(value) == stars
+
+
+@pytest.mark.parametrize("brand, why", [
+    ('queries = ["tidewell"]\nexclude = ["hiring", ""]', "exclude[1]: an exclusion cannot be empty"),
+    ('queries = ["tidewell -\\"\\""]', "queries[0]"),
+    ('queries = ["(tidewell"]', "queries[0]"),
+])
+def test_settings_that_would_silence_or_stop_every_match_are_refused(runner, write_settings, brand: str,
+                                                                       why: str) -> None:
+    path = write_settings(f'[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Tidewell"\n{brand}\n')
+    result = runner.invoke(cli, ["--config", str(path), "config", "check"])
+    assert result.exit_code == 2 and why in result.output, result.output
