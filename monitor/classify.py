@@ -44,6 +44,17 @@ def _row_id(row: Row, index: int) -> Any:
     return index
 
 
+def _readable(classifier: Classifier, text: str, data: dict[str, Any] | None) -> bool:
+    """Whether the pipeline would score this text: its language (given or detected) is the model's."""
+    if classifier.languages is None:
+        return True
+    from classifiers.language import detect_language
+
+    given = (data or {}).get("language")
+    language = given if isinstance(given, str) and given.strip() else detect_language(text)
+    return not language or language in classifier.languages
+
+
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                   decide: Callable[[Scores, str, int | None], Decision], batch_size: int = 256,
                   encoding: str | None = None,
@@ -51,7 +62,9 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
     """Write {"id", "label", "alert", "scores"} per row; unreadable rows get {"id", "error"} instead.
 
     ``alert`` is the decision the pipeline would take for a mention of a brand the text is about:
-    the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied.
+    the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied. A text
+    in a language the model does not cover (a ``language`` value, else detected) is not scored, as in
+    the pipeline: label ``unscored``, scores null, alerted only by a 1-2 star rating.
     """
     import time
 
@@ -81,6 +94,13 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 outputs.append({"id": ids[-1], "label": None, "alert": None, "scores": None,
                                 "error": f"line {row.line}: {why}"})
                 report.errors += 1
+            elif not _readable(classifier, text, row.data):
+                # As the pipeline does: a language the model cannot read is not scored, and only
+                # a star rating can alert it.
+                from alerts.triage import by_rating, unscored
+
+                decision = by_rating(text, rating) or unscored()
+                outputs.append({"id": ids[-1], "label": decision.label, "alert": decision.alert, "scores": None})
             else:
                 positions.append(len(outputs))
                 texts.append(text)

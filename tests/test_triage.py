@@ -278,3 +278,20 @@ def test_settings_that_would_silence_or_stop_every_match_are_refused(runner, wri
     path = write_settings(f'[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Tidewell"\n{brand}\n')
     result = runner.invoke(cli, ["--config", str(path), "config", "check"])
     assert result.exit_code == 2 and why in result.output, result.output
+
+
+def test_classify_decides_as_the_pipeline_on_languages_the_model_cannot_read(runner, write_settings,
+                                                                           tmp_path: Path) -> None:
+    settings = write_settings('[classifier]\nmodel = "lexicon"\n')
+    german = "Die App ist schrecklich, furchtbar, ich hasse sie. Der Kundendienst ist eine Katastrophe, nie wieder."
+    data = tmp_path / "rows.jsonl"
+    data.write_text(json.dumps({"id": "de", "text": german}) + "\n"
+                    + json.dumps({"id": "de-1", "text": german, "rating": 1}) + "\n"
+                    + json.dumps({"id": "en", "text": "Terrible, awful, the worst. I hate it.", "language": "en"})
+                    + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(settings), "classify", str(data)])
+    assert result.exit_code == 0, result.output
+    out = {row["id"]: row for row in map(json.loads, [line for line in result.stdout.splitlines() if line])}
+    assert (out["de"]["label"], out["de"]["alert"], out["de"]["scores"]) == ("unscored", False, None)
+    assert (out["de-1"]["label"], out["de-1"]["alert"]) == ("negative", True)
+    assert (out["en"]["label"], out["en"]["alert"]) == ("negative", True)
