@@ -133,7 +133,10 @@ def classify_mentions(
         scores = classifier.classify(texts)
         decide = decider(classifier, settings)
         for m, text, s in zip(to_score, texts, scores, strict=True):
-            decision = triage.with_relevance(decide(s, text, m.rating), settings, m)
+            # A comment's title is its post's or video's ("GIVEAWAY! Follow to win", "#ad"): the spam
+            # rules read what the commenter wrote, as the relevance rules do.
+            own = m.text if m.kind == "comment" else text
+            decision = triage.with_relevance(decide(s, own, m.rating), settings, m)
             results.append(Classification(m.source, m.external_id, classifier.name, decision.label,
                                           s.negative, s.neutral, s.positive,
                                           alert=decision.alert, reason=decision.reason))

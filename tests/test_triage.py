@@ -295,3 +295,14 @@ def test_classify_decides_as_the_pipeline_on_languages_the_model_cannot_read(run
     assert (out["de"]["label"], out["de"]["alert"], out["de"]["scores"]) == ("unscored", False, None)
     assert (out["de-1"]["label"], out["de-1"]["alert"]) == ("negative", True)
     assert (out["en"]["label"], out["en"]["alert"]) == ("negative", True)
+
+
+def test_a_complaint_under_the_brands_own_giveaway_post_is_not_spam(store, settings, lexicon) -> None:
+    comment = Mention(source="youtube", external_id="c1", created_at=utcnow(), brand="Tidewell", kind="comment",
+                      text="Tidewell never shipped my prize, terrible awful service, I hate it",
+                      title="GIVEAWAY! Follow and retweet to win a Tidewell bottle #ad")
+    spam = Mention(source="youtube", external_id="c2", created_at=utcnow(), brand="Tidewell", kind="comment",
+                   text="I make $700/day from home, terrible awful boss though", title="Our new bottle")
+    result = ingest(store, settings, [comment, spam], lexicon)
+    assert (result.alerts, result.spam) == (1, 1)
+    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"c1"}
