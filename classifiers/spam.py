@@ -22,18 +22,19 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("recruiting", re.compile(rf"\b(?:earn|make)\s+(?:up\s+to\s+|over\s+)?{_MONEY}\s*{_PERIOD}", re.I)),
     ("recruiting", re.compile(
         r"\b(?:we(?:'re|\s+are)\s+hiring|now\s+hiring|join\s+(?:my|our)\s+team|apply\s+(?:now|today|here)|"
-        r"work\s+from\s+home|be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
+        r"(?<!n't\s)(?<!not\s)(?<!\bto\s)(?<!\bcannot\s)work\s+from\s+home|be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
     ("affiliate", re.compile(
         # "Use my code": an invitation, not "I tried to use code SAVE20 and it was rejected".
         r"(?<!\bto\s)(?<!\bi\s)(?<!\bwe\s)(?<!n't\s)(?<!not\s)(?<!\bcannot\s)"
         r"\b(?:use\s+(?:my\s+)?(?:code|coupon|promo\s*code|discount\s+code)|affiliate\s+link|link\s+in\s+(?:my\s+)?bio|"
         r"referral\s+(?:code|link))\b|(?<!\w)#(?:ad|sponsored|affiliate|promo)\b", re.I)),
     ("giveaway", re.compile(
-        r"\bgive\s?away\b.{0,120}\b(?:follow|retweet|rt|tag|enter|to\s+win|winner)\b|"
-        r"\b(?:follow|retweet|rt|tag)\b.{0,120}\b(?:give\s?away|to\s+win)\b", re.I | re.S)),
+        r"\bgive\s?away\b.{0,120}\b(?:follow(?!-)|retweet|rt|tag|enter|to\s+win|winner)\b|"
+        r"\b(?:follow(?!-)|retweet|rt|tag)\b.{0,120}\b(?:give\s?away|to\s+win)\b", re.I | re.S)),
     ("scam", re.compile(
         r"\b(?:crypto|forex|bitcoin|btc)\s+(?:signals|trading\s+group|investment\s+plan)\b|"
-        r"\b(?:dm|inbox|message)\s+me\s+(?:for|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
+        # "DM me for more info" sells; "DM me for the screenshots of the double charge" complains.
+        r"\b(?:dm|inbox|message)\s+me\s+(?:for\s+(?:more\s+)?(?:info|information|details|(?:the\s+|a\s+)?link|prices?|deals?|discounts?|codes?|promos?|collabs?|business)|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
 )
 
 

@@ -220,6 +220,10 @@ def test_star_ratings_decide_even_in_languages_the_model_cannot_read(store, sett
     "I can't use my code from the tidewell email, checkout rejects it",
     "you can't make $5 from the tidewell app without it crashing",
     "I used to earn $2000 with the tidewell affiliate program and they stopped paying",
+    "tidewell lost my files, I can't work from home anymore",
+    "follow-up: tidewell never answered my ticket about the giveaway prize",
+    "dm me for the screenshots of how tidewell charged me twice",
+    "Message me for proof: tidewell double-billed me",
 ])
 def test_complaints_about_codes_or_sums_are_not_spam(text: str) -> None:
     assert spam_kind(text) is None
