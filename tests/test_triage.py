@@ -310,3 +310,14 @@ def test_a_complaint_under_the_brands_own_giveaway_post_is_not_spam(store, setti
     result = ingest(store, settings, [comment, spam], lexicon)
     assert (result.alerts, result.spam) == (1, 1)
     assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"c1"}
+
+
+def test_eval_names_rows_skipped_for_their_rating(runner, write_settings, tmp_path: Path) -> None:
+    settings = write_settings('[classifier]\nmodel = "lexicon"\n')
+    data = tmp_path / "labeled.csv"
+    data.write_text('text,label,rating\n"Terrible, I hate it",negative,\n"fine",neutral,5/5\n"ok",neutral,\n',
+                    encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(settings), "eval", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "1 rows with a rating that is not 1 to 5 stars (lines 3)" in result.output
+    assert "without text or a label" not in result.output
