@@ -321,3 +321,14 @@ def test_eval_names_rows_skipped_for_their_rating(runner, write_settings, tmp_pa
     assert result.exit_code == 0, result.output
     assert "1 rows with a rating that is not 1 to 5 stars (lines 3)" in result.output
     assert "without text or a label" not in result.output
+
+
+def test_a_burst_of_low_confidence_negatives_still_raises_a_spike(store, make_settings, lexicon) -> None:
+    settings = make_settings(SETTINGS.replace("alert_threshold = 0.8", "alert_threshold = 0.99")
+                             + '\n[alerts]\nspike_min_history = "0s"\n')
+    store.start_run("x", "collect")
+    posts = [Mention(source="x", external_id=f"b{i}", brand="Tidewell", created_at=utcnow() - timedelta(minutes=i + 1),
+                     text=f"tidewell outage {i}, this is bad and annoying") for i in range(8)]
+    result = ingest(store, settings, posts, lexicon)
+    assert result.worth_a_look == 8
+    assert [r["kind"] for r in store.list_alerts(limit=10)] == ["spike"]
