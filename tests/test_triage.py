@@ -332,3 +332,10 @@ def test_a_burst_of_low_confidence_negatives_still_raises_a_spike(store, make_se
     result = ingest(store, settings, posts, lexicon)
     assert result.worth_a_look == 8
     assert [r["kind"] for r in store.list_alerts(limit=10)] == ["spike"]
+
+
+def test_rated_spam_is_counted_as_spam_whatever_the_stars() -> None:
+    text = "Use my code TIDE20 for 20% off your bottle!"
+    for rating, label in ((1, "negative"), (3, "neutral"), (5, "positive")):
+        decision = decide(scores(0.1), text=text, rating=rating, negative_threshold=0.5, alert_threshold=0.8)
+        assert (decision.label, decision.alert, decision.reason) == (label, False, SPAM)
