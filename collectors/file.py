@@ -144,7 +144,7 @@ class FileCollector(Collector):
             kind = "review" if kind == "post" else kind
         else:
             rating = None
-        brand = self._configured(_checked("brand", self.brand or str(self._get(data, "brand") or ""))) \
+        brand = self.brand_name(_checked("brand", self.brand or str(self._get(data, "brand") or ""))) \
             or self._match_brand(f"{title}\n{text}")
 
         def optional(name: str) -> str | None:
@@ -159,7 +159,7 @@ class FileCollector(Collector):
             app_version=optional("app_version"), country=optional("country"), raw=data,
         )
 
-    def _configured(self, name: str) -> str:
+    def brand_name(self, name: str) -> str:
         """A brand given by the file or --brand, spelled as configured: "acme " or "ACME" is brand Acme.
 
         Stored as typed, it would name no configured brand and every complaint would be off-topic.

@@ -339,3 +339,15 @@ def test_rated_spam_is_counted_as_spam_whatever_the_stars() -> None:
     for rating, label in ((1, "negative"), (3, "neutral"), (5, "positive")):
         decision = decide(scores(0.1), text=text, rating=rating, negative_threshold=0.5, alert_threshold=0.8)
         assert (decision.label, decision.alert, decision.reason) == (label, False, SPAM)
+
+
+def test_import_warns_when_brand_names_no_configured_brand(runner, write_settings, tmp_path: Path) -> None:
+    settings = write_settings(SETTINGS.replace("[classifier]\n", '[classifier]\nmodel = "lexicon"\n'))
+    data = tmp_path / "rows.csv"
+    data.write_text("id,created_at,text\n1,2026-11-20T10:00:00Z,my bottle leaks\n", encoding="utf-8")
+    typo = runner.invoke(cli, ["--config", str(settings), "--db", str(tmp_path / "lp.db"), "import", str(data),
+                               "--brand", "Tidwell"])
+    assert typo.exit_code == 0 and "names no configured brand" in typo.output, typo.output
+    fine = runner.invoke(cli, ["--config", str(settings), "--db", str(tmp_path / "b.db"), "import", str(data),
+                               "--brand", "tidewell"])
+    assert fine.exit_code == 0 and "names no configured brand" not in fine.output, fine.output

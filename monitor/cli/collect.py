@@ -61,6 +61,11 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
 
     collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping),
                               source_name=source_name, brand=brand, date_format=date_format)
+    if brand is not None and collector.brand_name(brand) not in {b.name for b in app.settings.brands}:
+        # Not an error (the rows are still worth keeping), but none of them will ever alert.
+        known = ", ".join(b.name for b in app.settings.brands) or "none configured"
+        click.secho(f"--brand {plain(brand)!r} names no configured brand ({known}): its mentions are stored "
+                    "and counted, never alerted", fg="yellow", err=True)
     classifier = None if no_classify else load_active_classifier(app)
     with app.store() as store, progress(count_rows(file), f"Importing {click.format_filename(file)}") as bar:
         report = run_collector(store, app.settings, collector, kind="import",
