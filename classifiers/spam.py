@@ -19,7 +19,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"\b(?:i|we|you|u)\s+(?:can\s+)?(?:make|made|earn|earned|making|earning)\s+(?:up\s+to\s+|over\s+|around\s+)?"
         rf"{_MONEY}\s*{_PERIOD}", re.I)),
     # A pay rate, not any sum: "you can't make $5 from the app without it crashing" is a complaint.
-    ("recruiting", re.compile(rf"\b(?:earn|make)\s+(?:up\s+to\s+|over\s+)?{_MONEY}\s*{_PERIOD}", re.I)),
+    ("recruiting", re.compile(rf"\b(?:earn|make)\s+(?:up\s+to\s+|over\s+)?{_MONEY}\s*"
+                              rf"(?:{_PERIOD}|(?:fast|quick(?:ly)?|easily|online|from\s+home)\b)", re.I)),
     ("recruiting", re.compile(
         r"\b(?:we(?:'re|\s+are)\s+hiring|now\s+hiring|join\s+(?:my|our)\s+team|apply\s+(?:now|today|here)|"
         r"(?<!n't\s)(?<!not\s)(?<!\bto\s)(?<!\bcannot\s)work\s+from\s+home|be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),

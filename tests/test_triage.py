@@ -236,6 +236,7 @@ def test_complaints_about_codes_or_sums_are_not_spam(text: str) -> None:
     "I make 700$/day with tidewell",
     "I earn \u20ac500 a day with tidewell",
     "I make $700 daily delivering tidewell",
+    "Earn $500 fast with tidewell, DM me",
     "Use my c\u200bode TIDE20 for 20% off",
     "\U0001d414\U0001d42c\U0001d41e \U0001d426\U0001d432 \U0001d41c\U0001d428\U0001d41d\U0001d41e TIDE20 for 20% off",
 ])
