@@ -23,7 +23,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                               rf"(?:{_PERIOD}|(?:fast|quick(?:ly)?|easily|online|from\s+home)\b)", re.I)),
     ("recruiting", re.compile(
         r"\b(?:we(?:'re|\s+are)\s+hiring|now\s+hiring|join\s+(?:my|our)\s+team|apply\s+(?:now|today|here)|"
-        r"(?<!n't\s)(?<!not\s)(?<!\bto\s)(?<!\bcannot\s)work\s+from\s+home|be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
+        # "I can't work from home anymore" is a complaint.
+        r"(?<!n't\s)(?<!not\s)(?<!\bto\s)(?<!\bcannot\s)work\s+from\s+home|"
+        r"be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
     ("affiliate", re.compile(
         # "Use my code": an invitation, not "I tried to use code SAVE20 and it was rejected".
         r"(?<!\bto\s)(?<!\bi\s)(?<!\bwe\s)(?<!n't\s)(?<!not\s)(?<!\bcannot\s)"
@@ -35,7 +37,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("scam", re.compile(
         r"\b(?:crypto|forex|bitcoin|btc)\s+(?:signals|trading\s+group|investment\s+plan)\b|"
         # "DM me for more info" sells; "DM me for the screenshots of the double charge" complains.
-        r"\b(?:dm|inbox|message)\s+me\s+(?:for\s+(?:more\s+)?(?:info|information|details|(?:the\s+|a\s+)?link|prices?|deals?|discounts?|codes?|promos?|collabs?|business)|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
+        r"\b(?:dm|inbox|message)\s+me\s+(?:for\s+(?:more\s+)?(?:info|information|details|(?:the\s+|a\s+)?link|"
+        r"prices?|deals?|discounts?|codes?|promos?|collabs?|business)|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
 )
 
 

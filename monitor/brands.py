@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from monitor.config import Brand, Settings
-from monitor.query import Query, contains_term, parse_query
+from monitor.query import Query, _nfc, contains_term, parse_query
 from monitor.records import Mention
 
 
@@ -24,8 +24,8 @@ def _handle_pattern(handles: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def names_handle(brand: Brand, text: str) -> bool:
-    pattern = _handle_pattern(tuple(brand.handles))
-    return bool(pattern and pattern.search(text))
+    pattern = _handle_pattern(tuple(_nfc(h) for h in brand.handles))
+    return bool(pattern and pattern.search(_nfc(text)))
 
 
 def _excluded(brand: Brand, text: str) -> bool:

@@ -299,4 +299,4 @@ def parse_rating(value: Any) -> int | None:
         number = math.nan
     if not 1 <= number <= 5:
         raise ValueError(f"rating must be 1 to 5, not {quote_value(value)}")
-    return int(math.floor(number + 0.5))
+    return math.floor(number + 0.5)

@@ -352,3 +352,13 @@ def test_import_warns_when_brand_names_no_configured_brand(runner, write_setting
     fine = runner.invoke(cli, ["--config", str(settings), "--db", str(tmp_path / "b.db"), "import", str(data),
                                "--brand", "tidewell"])
     assert fine.exit_code == 0 and "names no configured brand" not in fine.output, fine.output
+
+
+def test_brand_names_match_whatever_the_unicode_form_of_their_accents(make_settings) -> None:
+    import unicodedata
+
+    settings = make_settings('[[brands]]\nname = "Café Olé"\nqueries = ["café olé"]\nhandles = ["@CaféOlé"]\n')
+    for text in ("Café Olé lost my order", "@CaféOlé where is my order"):
+        decomposed = unicodedata.normalize("NFD", text)
+        assert attribute(settings, decomposed) == "Café Olé"
+        assert about_brand(settings, mention(decomposed, brand="Café Olé"))
