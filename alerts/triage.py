@@ -57,7 +57,8 @@ def by_rating(text: str, rating: int | None) -> Decision | None:
         spam = spam_kind(text) is not None
         return Decision("negative", alert=not spam, reason=SPAM if spam else RATING_LOW)
     if rating is not None and 4 <= rating <= 5:
-        return Decision("positive", alert=False, reason=RATING_HIGH)
+        # Counted as spam when it is (a 5-star "use my code" review), like any other spam.
+        return Decision("positive", alert=False, reason=SPAM if spam_kind(text) else RATING_HIGH)
     return None
 
 

@@ -8,33 +8,53 @@ month") is not spam, "I make $700/day as a delivery partner" is.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_MONEY = r"\$\s?\d[\d,.]*\s*k?\+?"
-_PERIOD = r"(?:/|\s*(?:per|a|an|every)\s+)\s*(?:day|hour|hr|week|wk|month|mo)\b"
+# "$700", "$7OO" (letter O for zero), "$5k+", "700$", "€500", "700 dollars"
+_MONEY = r"(?:[$€£]\s?\d[\d,.oO]*\s*k?\+?|\d[\d,.]*\s*k?\s*(?:[$€£]|dollars|bucks|usd\b)\+?)"
+_PERIOD = r"(?:(?:/|\s*(?:per|a|an|every)\s+)\s*(?:day|hour|hr|week|wk|month|mo)\b|\s*(?:daily|weekly|hourly)\b)"
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("recruiting", re.compile(
         rf"\b(?:i|we|you|u)\s+(?:can\s+)?(?:make|made|earn|earned|making|earning)\s+(?:up\s+to\s+|over\s+|around\s+)?"
         rf"{_MONEY}\s*{_PERIOD}", re.I)),
-    ("recruiting", re.compile(rf"\b(?:earn|make)\s+(?:up\s+to\s+|over\s+)?{_MONEY}", re.I)),
+    # A pay rate, not any sum: "you can't make $5 from the app without it crashing" is a complaint.
+    ("recruiting", re.compile(rf"\b(?:earn|make)\s+(?:up\s+to\s+|over\s+)?{_MONEY}\s*"
+                              rf"(?:{_PERIOD}|(?:fast|quick(?:ly)?|easily|online|from\s+home)\b)", re.I)),
     ("recruiting", re.compile(
         r"\b(?:we(?:'re|\s+are)\s+hiring|now\s+hiring|join\s+(?:my|our)\s+team|apply\s+(?:now|today|here)|"
-        r"work\s+from\s+home|be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
+        # "I can't work from home anymore" is a complaint.
+        r"(?<!n't\s)(?<!not\s)(?<!\bto\s)(?<!\bcannot\s)work\s+from\s+home|"
+        r"be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
     ("affiliate", re.compile(
+        # "Use my code": an invitation, not "I tried to use code SAVE20 and it was rejected".
+        r"(?<!\bto\s)(?<!\bi\s)(?<!\bwe\s)(?<!n't\s)(?<!not\s)(?<!\bcannot\s)"
         r"\b(?:use\s+(?:my\s+)?(?:code|coupon|promo\s*code|discount\s+code)|affiliate\s+link|link\s+in\s+(?:my\s+)?bio|"
         r"referral\s+(?:code|link))\b|(?<!\w)#(?:ad|sponsored|affiliate|promo)\b", re.I)),
     ("giveaway", re.compile(
-        r"\bgive\s?away\b.{0,120}\b(?:follow|retweet|rt|tag|enter|to\s+win|winner)\b|"
-        r"\b(?:follow|retweet|rt|tag)\b.{0,120}\b(?:give\s?away|to\s+win)\b", re.I | re.S)),
+        r"\bgive\s?away\b.{0,120}\b(?:follow(?!-)|retweet|rt|tag|enter|to\s+win|winner)\b|"
+        r"\b(?:follow(?!-)|retweet|rt|tag)\b.{0,120}\b(?:give\s?away|to\s+win)\b", re.I | re.S)),
     ("scam", re.compile(
         r"\b(?:crypto|forex|bitcoin|btc)\s+(?:signals|trading\s+group|investment\s+plan)\b|"
-        r"\b(?:dm|inbox|message)\s+me\s+(?:for|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
+        # "DM me for more info" sells; "DM me for the screenshots of the double charge" complains.
+        r"\b(?:dm|inbox|message)\s+me\s+(?:for\s+(?:more\s+)?(?:info|information|details|(?:the\s+|a\s+)?link|"
+        r"prices?|deals?|discounts?|codes?|promos?|collabs?|business)|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
 )
+
+
+# Zero-width and other invisible format characters that split a word without showing ("m\u200bake").
+_INVISIBLE = dict.fromkeys(i for i in (0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+
+
+def _plain(text: str) -> str:
+    """The text as read: invisible characters dropped, compatibility forms (＄, 𝐔𝐬𝐞, fullwidth) folded."""
+    text = text.translate(_INVISIBLE)
+    return unicodedata.normalize("NFKC", "".join(c for c in text if unicodedata.category(c) != "Cf"))
 
 
 def spam_kind(text: str) -> str | None:
     """``recruiting``, ``affiliate``, ``giveaway`` or ``scam`` when the text sells something else; else None."""
-    opening = text[:2000]
+    opening = _plain(text[:2000])
     for kind, pattern in RULES:
         if pattern.search(opening):
             return kind

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from collectors.base import Batch, BrandQuery, Collector, Window
-from monitor.brands import attribute
+from monitor.brands import attribute, configured_name
 from monitor.config import Settings
 from monitor.records import KINDS, Mention
 from monitor.store import MAX_TEXT
@@ -243,7 +243,7 @@ class FileCollector(Collector):
             kind = "review" if kind == "post" else kind
         else:
             rating = None
-        brand = _checked("brand", self.brand or str(self._get(data, "brand") or "")) \
+        brand = self.brand_name(_checked("brand", self.brand or str(self._get(data, "brand") or ""))) \
             or self._match_brand(f"{title}\n{text}")
 
         def optional(name: str) -> str | None:
@@ -261,6 +261,15 @@ class FileCollector(Collector):
             reach=parse_reach(reach) if reach is not None else None,
             vendor_sentiment=optional("vendor_sentiment"), raw=data,
         )
+
+    def brand_name(self, name: str) -> str:
+        """A brand given by the file or --brand, spelled as configured: "acme " or "ACME" is brand Acme.
+
+        Stored as typed, it would name no configured brand and every complaint would be off-topic.
+        """
+        if not name.strip():
+            return ""
+        return configured_name(self.settings, name) or name
 
     def _match_brand(self, text: str) -> str:
         name = attribute(self.settings, text)

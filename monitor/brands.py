@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from monitor.config import Brand, Settings
-from monitor.query import Query, contains_term, parse_query
+from monitor.query import Query, _nfc, contains_term, parse_query
 from monitor.records import Mention
 
 
@@ -24,8 +24,8 @@ def _handle_pattern(handles: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def names_handle(brand: Brand, text: str) -> bool:
-    pattern = _handle_pattern(tuple(brand.handles))
-    return bool(pattern and pattern.search(text))
+    pattern = _handle_pattern(tuple(_nfc(h) for h in brand.handles))
+    return bool(pattern and pattern.search(_nfc(text)))
 
 
 def _excluded(brand: Brand, text: str) -> bool:
@@ -63,6 +63,16 @@ def about_brand(settings: Settings, mention: Mention) -> bool:
     if matches(brand, text):
         return True
     return not any(matches(other, text) for other in settings.brands if other is not brand)
+
+
+def configured_name(settings: Settings, name: str) -> str | None:
+    """A brand name as settings.toml spells it: "acme ", "ACME" and "Acme" are brand Acme; None if unknown."""
+    if any(b.name == name for b in settings.brands):
+        return name
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
+        return None
+    return next((b.name for b in settings.brands if " ".join(b.name.split()).casefold() == wanted), None)
 
 
 def brand_named(settings: Settings, name: str) -> Brand | None:

@@ -57,15 +57,15 @@ def _row_id(row: Row, index: int) -> Any:
     return index
 
 
-def _covered(classifier: Classifier, text: str) -> bool:
-    """Whether the model reads the text's language (no confident language counts as covered)."""
+def _readable(classifier: Classifier, text: str, data: dict[str, Any] | None) -> bool:
+    """Whether the pipeline would score this text: its language (given or detected) is the model's."""
+    if classifier.languages is None:
+        return True
     from classifiers.language import detect_language
 
-    languages = getattr(classifier, "languages", None)
-    if languages is None:
-        return True
-    language = detect_language(text)
-    return not language or language in languages
+    given = (data or {}).get("language")
+    language = given if isinstance(given, str) and given.strip() else detect_language(text)
+    return not language or language in classifier.languages
 
 
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
@@ -75,7 +75,9 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
     """Write {"id", "label", "alert", "scores"} per row; unreadable rows get {"id", "error"} instead.
 
     ``alert`` is the decision the pipeline would take for a mention of a brand the text is about:
-    the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied.
+    the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied. A text
+    in a language the model does not cover (a ``language`` value, else detected) is not scored, as in
+    the pipeline: label ``unscored``, scores null, alerted only by a 1-2 star rating.
     """
     import time
 
@@ -105,32 +107,28 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 outputs.append({"id": ids[-1], "label": None, "alert": None, "scores": None,
                                 "error": f"line {row.line}: {why}"})
                 report.errors += 1
+            elif not _readable(classifier, text, row.data):
+                # As the pipeline does: a language the model cannot read is not scored, and only
+                # a star rating can alert it.
+                from alerts.triage import by_rating, unscored
+
+                decision = by_rating(text, rating) or unscored()
+                report.unscored += 1
+                outputs.append({"id": ids[-1], "label": decision.label, "alert": decision.alert, "scores": None})
             else:
                 positions.append(len(outputs))
                 texts.append(text)
                 ratings.append(rating)
                 outputs.append({"id": ids[-1]})
-        # As the pipeline does: a language the model does not cover is not scored as English;
-        # it is "unscored", unless a star rating gives the customer's verdict.
-        readable = [_covered(classifier, text) for text in texts]
-        scored = iter(classifier.classify([t for t, ok in zip(texts, readable, strict=True) if ok])
-                      if any(readable) else [])
-        for pos, text, rating, ok in zip(positions, texts, ratings, readable, strict=True):
-            if not ok:
-                from alerts import triage
-
-                decision = triage.by_rating(text, rating) or triage.unscored()
-                report.unscored += 1
-                outputs[pos].update(label=decision.label, alert=decision.alert, scores=None)
-                continue
-            scores = next(scored)
+        scored = classifier.classify(texts) if texts else []
+        for pos, text, rating, scores in zip(positions, texts, ratings, scored, strict=True):
             decision = decide(scores, text, rating)
             outputs[pos].update(label=decision.label, alert=decision.alert,
                                 scores={k: round(v, 9) for k, v in scores.as_dict().items()})
         for line in outputs:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         report.rows += len(batch)
-        report.scored += len(texts) - readable.count(False)
+        report.scored += len(texts)
         if progress:
             progress(len(batch))
     report.seconds = time.perf_counter() - started

@@ -139,7 +139,10 @@ def classify_mentions(
         scores = classifier.classify(texts)
         decide = decider(classifier, settings)
         for m, text, s in zip(to_score, texts, scores, strict=True):
-            decision = triage.with_relevance(decide(s, text, m.rating), settings, m)
+            # A comment's title is its post's or video's ("GIVEAWAY! Follow to win", "#ad"): the spam
+            # rules read what the commenter wrote, as the relevance rules do.
+            own = m.text if m.kind == "comment" else text
+            decision = triage.with_relevance(decide(s, own, m.rating), settings, m)
             results.append(Classification(m.source, m.external_id, classifier.name, decision.label,
                                           s.negative, s.neutral, s.positive,
                                           alert=decision.alert, reason=decision.reason))
@@ -165,7 +168,10 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
             if store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
                                    channel=channel, group_key=group) is not None:
                 created += 1
-    negative_brands = {m.brand for m in mentions if getattr(by_key.get(m.key), "alert", False)}
+    # A spike counts every negative of the brand, worth-a-look ones too (store.hourly_negatives): a burst of
+    # posts none of which is confident alone ("is acme down?") must still be looked at.
+    negative_brands = {m.brand for m in mentions if (v := by_key.get(m.key)) is not None
+                       and v.label == "negative" and v.reason not in (triage.SPAM, triage.OFF_TOPIC)}
     return created + raise_spikes(store, settings, negative_brands)
 
 

@@ -8,6 +8,7 @@ boundaries, so `acme` does not match `acmeville`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,7 +22,7 @@ class Term:
     text: str
 
     def matches(self, haystack: str) -> bool:
-        return _pattern(self.text).search(haystack) is not None
+        return _pattern(self.text).search(_nfc(haystack)) is not None
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,14 @@ class Any_:
 Node = Term | Not | All | Any_
 
 
+def _nfc(text: str) -> str:
+    """One spelling of accented letters: "café" typed as e + combining accent still matches café."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
 @cache
 def _pattern(text: str) -> re.Pattern[str]:
+    text = _nfc(text)
     words = [re.escape(w) for w in text.lower().split()]
     body = r"\s+".join(words)
     # Word boundaries only where the term starts/ends with a word character (#tags, @handles).
@@ -63,7 +70,7 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 def contains_term(term: str, text: str) -> bool:
     """Whether ``text`` holds ``term`` (a word or phrase) on word boundaries, ignoring case."""
-    return _pattern(term).search(text) is not None
+    return _pattern(term).search(_nfc(text)) is not None
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -137,6 +144,8 @@ class _Parser:
                 raise self.error("NOT needs a term after it")
             return Not(self.unary())
         if kind == "-":
+            if not value.strip():
+                raise self.error("empty exclusion -\"\"")  # it would exclude every text
             return Not(Term(value))
         if kind == "(":
             node = self.any_()
@@ -160,6 +169,7 @@ class Query:
     exclude: tuple[str, ...] = ()
 
     def matches(self, text: str) -> bool:
+        text = _nfc(text)
         if any(_pattern(e).search(text) for e in self.exclude):
             return False
         return self.root.matches(text)

@@ -401,7 +401,11 @@ def quote_value(value: Any, limit: int = 40) -> str:
 
 
 def parse_rating(value: Any) -> int | None:
-    """A star rating 1 to 5 from 4, 4.0 or "4"; None when absent; anything else is a ValueError."""
+    """A star rating 1 to 5 from 4, 4.0 or "4"; None when absent; anything else is a ValueError.
+
+    Half stars round half up (2.5 is 3, 4.5 is 5): cut down, 2.9 stars would count as 2 and be alerted
+    as a 1-2 star complaint whatever the text says.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -410,5 +414,5 @@ def parse_rating(value: Any) -> int | None:
         number = math.nan
     if not 1 <= number <= 5:
         raise ValueError(f"rating must be 1 to 5, not {quote_value(value)}")
-    return int(number)
+    return math.floor(number + 0.5)
 

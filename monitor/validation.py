@@ -108,7 +108,11 @@ def validate(settings: Settings) -> None:
         from monitor.query import check_query
 
         for j, query in enumerate(brand.queries):
-            check_query(query, f"brands[{i}].queries[{j}]", brand.exclude)  # fails here, not at the first collection
+            check_query(query, f"brands[{i}].queries[{j}]", brand.exclude)  # here, not at the first collection
+        for j, term in enumerate(brand.exclude):
+            if not str(term).strip():
+                # An empty term is found in every text: each mention of the brand would be off-topic.
+                raise ConfigError(f"brands[{i}].exclude[{j}]: an exclusion cannot be empty")
         if brand.reply_template:
             from alerts.drafts import check_template
 

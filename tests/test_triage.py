@@ -11,6 +11,7 @@ import pytest
 from alerts.triage import CONFIDENT, LOW_CONFIDENCE, RATING_HIGH, RATING_LOW, SPAM, decide
 from classifiers.base import Scores
 from classifiers.spam import spam_kind
+from collectors.base import Window
 from collectors.file import FileCollector
 from monitor.brands import about_brand, attribute
 from monitor.cli import cli
@@ -212,3 +213,153 @@ def test_star_ratings_decide_even_in_languages_the_model_cannot_read(store, sett
     labels = {eid: store.latest_label("appstore" if eid != "de-post" else "x", eid)[0]
               for eid in ("de-1", "de-5", "de-post")}
     assert labels == {"de-1": "negative", "de-5": "positive", "de-post": "unscored"}
+
+
+@pytest.mark.parametrize("text", [
+    "Tried to use code SAVE20 at Tidewell checkout and it says invalid. Useless promo.",
+    "I can't use my code from the tidewell email, checkout rejects it",
+    "you can't make $5 from the tidewell app without it crashing",
+    "I used to earn $2000 with the tidewell affiliate program and they stopped paying",
+    "tidewell lost my files, I can't work from home anymore",
+    "follow-up: tidewell never answered my ticket about the giveaway prize",
+    "dm me for the screenshots of how tidewell charged me twice",
+    "Message me for proof: tidewell double-billed me",
+])
+def test_complaints_about_codes_or_sums_are_not_spam(text: str) -> None:
+    assert spam_kind(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "I make $7OO/day as a tidewell delivery partner",
+    "I m\u200bake $700/day as a tidewell delivery partner",
+    "I make \uff04700/day as a tidewell delivery partner",
+    "I make 700$/day with tidewell",
+    "I earn \u20ac500 a day with tidewell",
+    "I make $700 daily delivering tidewell",
+    "Earn $500 fast with tidewell, DM me",
+    "Use my c\u200bode TIDE20 for 20% off",
+    "\U0001d414\U0001d42c\U0001d41e \U0001d426\U0001d432 \U0001d41c\U0001d428\U0001d41d\U0001d41e TIDE20 for 20% off",
+])
+def test_disguised_spam_is_still_recognised(text: str) -> None:
+    assert spam_kind(text) is not None
+
+
+def test_one_star_review_about_a_rejected_promo_code_alerts() -> None:
+    text = "Tried to use code SAVE20 at checkout, rejected. Worst app."
+    decision = decide(scores(0.2), text=text, rating=1, negative_threshold=0.5, alert_threshold=0.8)
+    assert (decision.alert, decision.reason) == (True, RATING_LOW)
+
+
+def test_imported_brand_names_are_matched_whatever_their_case_or_spacing(store, settings, lexicon,
+                                                                        tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "id,created_at,brand,text\n"
+        "1,2026-11-20T10:00:00Z,tidewell,Tidewell lid leaks all over my bag. Terrible and awful.\n"
+        "2,2026-11-20T10:01:00Z, TIDEWELL ,Tidewell lid leaks again all over my bag. Terrible and awful!\n",
+        encoding="utf-8",
+    )
+    run_collector(store, settings, FileCollector(settings, path), kind="import", classifier=lexicon)
+    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"1", "2"}
+    flagged = FileCollector(settings, path, brand="tidewell ")
+    assert {m.brand for batch in flagged.fetch(None, None, Window())
+            for m in batch.mentions} == {"Tidewell"}
+
+
+@pytest.mark.parametrize("value, stars", [(2.5, 3), (2.9, 3), (2.4, 2), (4.5, 5), ("1.0", 1), (5, 5)])
+def test_half_star_ratings_round_to_the_nearest_star(value, stars) -> None:
+    from monitor.textfile import parse_rating
+
+    assert parse_rating(value) == stars
+
+
+@pytest.mark.parametrize("brand, why", [
+    ('queries = ["tidewell"]\nexclude = ["hiring", ""]', "exclude[1]: an exclusion cannot be empty"),
+    ('queries = ["tidewell -\\"\\""]', "queries[0]"),
+    ('queries = ["(tidewell"]', "queries[0]"),
+])
+def test_settings_that_would_silence_or_stop_every_match_are_refused(runner, write_settings, brand: str,
+                                                                       why: str) -> None:
+    path = write_settings(f'[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Tidewell"\n{brand}\n')
+    result = runner.invoke(cli, ["--config", str(path), "config", "check"])
+    assert result.exit_code == 2 and why in result.output, result.output
+
+
+def test_classify_decides_as_the_pipeline_on_languages_the_model_cannot_read(runner, write_settings,
+                                                                           tmp_path: Path) -> None:
+    settings = write_settings('[classifier]\nmodel = "lexicon"\n')
+    german = "Die App ist schrecklich, furchtbar, ich hasse sie. Der Kundendienst ist eine Katastrophe, nie wieder."
+    data = tmp_path / "rows.jsonl"
+    data.write_text(json.dumps({"id": "de", "text": german}) + "\n"
+                    + json.dumps({"id": "de-1", "text": german, "rating": 1}) + "\n"
+                    + json.dumps({"id": "en", "text": "Terrible, awful, the worst. I hate it.", "language": "en"})
+                    + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(settings), "classify", str(data)])
+    assert result.exit_code == 0, result.output
+    out = {row["id"]: row for row in map(json.loads, [line for line in result.stdout.splitlines() if line])}
+    assert (out["de"]["label"], out["de"]["alert"], out["de"]["scores"]) == ("unscored", False, None)
+    assert (out["de-1"]["label"], out["de-1"]["alert"]) == ("negative", True)
+    assert (out["en"]["label"], out["en"]["alert"]) == ("negative", True)
+
+
+def test_a_complaint_under_the_brands_own_giveaway_post_is_not_spam(store, settings, lexicon) -> None:
+    comment = Mention(source="youtube", external_id="c1", created_at=utcnow(), brand="Tidewell", kind="comment",
+                      text="Tidewell never shipped my prize, terrible awful service, I hate it",
+                      title="GIVEAWAY! Follow and retweet to win a Tidewell bottle #ad")
+    spam = Mention(source="youtube", external_id="c2", created_at=utcnow(), brand="Tidewell", kind="comment",
+                   text="I make $700/day from home, terrible awful boss though", title="Our new bottle")
+    result = ingest(store, settings, [comment, spam], lexicon)
+    assert (result.alerts, result.spam) == (1, 1)
+    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"c1"}
+
+
+def test_eval_names_rows_skipped_for_their_rating(runner, write_settings, tmp_path: Path) -> None:
+    settings = write_settings('[classifier]\nmodel = "lexicon"\n')
+    data = tmp_path / "labeled.csv"
+    data.write_text('text,label,rating\n"Terrible, I hate it",negative,\n"fine",neutral,5/5\n"ok",neutral,\n',
+                    encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(settings), "eval", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "1 rows with a rating that is not 1 to 5 stars (lines 3)" in result.output
+    assert "without text or a label" not in result.output
+
+
+def test_a_burst_of_low_confidence_negatives_still_raises_a_spike(store, make_settings, lexicon) -> None:
+    settings = make_settings(SETTINGS.replace("alert_threshold = 0.8", "alert_threshold = 0.99")
+                             + '\n[alerts]\nspike_min_history = "0s"\n')
+    store.start_run("x", "collect")
+    posts = [Mention(source="x", external_id=f"b{i}", brand="Tidewell", created_at=utcnow() - timedelta(minutes=i + 1),
+                     text=f"tidewell outage {i}, this is bad and annoying") for i in range(8)]
+    result = ingest(store, settings, posts, lexicon)
+    assert result.worth_a_look == 8
+    assert [r["kind"] for r in store.list_alerts(limit=10)] == ["spike"]
+
+
+def test_rated_spam_is_counted_as_spam_whatever_the_stars() -> None:
+    text = "Use my code TIDE20 for 20% off your bottle!"
+    for rating, label in ((1, "negative"), (3, "neutral"), (5, "positive")):
+        decision = decide(scores(0.1), text=text, rating=rating, negative_threshold=0.5, alert_threshold=0.8)
+        assert (decision.label, decision.alert, decision.reason) == (label, False, SPAM)
+
+
+def test_import_refuses_a_brand_that_is_not_configured(runner, write_settings, tmp_path: Path) -> None:
+    settings = write_settings(SETTINGS.replace("[classifier]\n", '[classifier]\nmodel = "lexicon"\n'))
+    data = tmp_path / "rows.csv"
+    data.write_text("id,created_at,text\n1,2026-11-20T10:00:00Z,my bottle leaks\n", encoding="utf-8")
+    typo = runner.invoke(cli, ["--config", str(settings), "--db", str(tmp_path / "lp.db"), "import", str(data),
+                               "--brand", "Tidwell"])
+    assert typo.exit_code == 2 and "'Tidwell' is not a brand" in typo.output, typo.output
+    assert not (tmp_path / "lp.db").exists()  # refused before anything was stored
+    fine = runner.invoke(cli, ["--config", str(settings), "--db", str(tmp_path / "b.db"), "import", str(data),
+                               "--brand", "tidewell"])
+    assert fine.exit_code == 0 and "is not a brand" not in fine.output, fine.output
+
+
+def test_brand_names_match_whatever_the_unicode_form_of_their_accents(make_settings) -> None:
+    import unicodedata
+
+    settings = make_settings('[[brands]]\nname = "Café Olé"\nqueries = ["café olé"]\nhandles = ["@CaféOlé"]\n')
+    for text in ("Café Olé lost my order", "@CaféOlé where is my order"):
+        decomposed = unicodedata.normalize("NFD", text)
+        assert attribute(settings, decomposed) == "Café Olé"
+        assert about_brand(settings, mention(decomposed, brand="Café Olé"))

@@ -67,10 +67,11 @@ class App:
 
     def brand_name(self, brand: str | None) -> str | None:
         """A --brand filter as settings.toml spells the brand (`--brand acme` finds "Acme")."""
+        from monitor.brands import configured_name
+
         if brand is None:
             return None
-        wanted = brand.strip().casefold()
-        return next((b.name for b in self.settings.brands if b.name.casefold() == wanted), brand)
+        return configured_name(self.settings, brand) or brand
 
     def store(self) -> Any:
         from monitor.store import Store

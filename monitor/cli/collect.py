@@ -146,10 +146,12 @@ def _whole_file_hint(errors: list[tuple[int, str]]) -> str:
 
 def _configured_brand(app: App, brand: str) -> str:
     """--brand as settings.toml spells it; a brand it does not define would never be alerted."""
+    from monitor.brands import configured_name
+
+    name = configured_name(app.settings, brand)
+    if name is not None:
+        return name
     names = [b.name for b in app.settings.brands]
-    for name in names:
-        if name == brand or name.casefold() == brand.strip().casefold():
-            return name
     raise click.BadParameter(f"{brand!r} is not a brand in {app.settings.path or 'the settings'} "
                              f"(brands: {', '.join(names) or 'none'}); mentions of it would never be alerted",
                              param_hint="--brand")

@@ -24,7 +24,7 @@ def read_labeled(path: str | Path) -> list[Example]:
     from classifiers.corpora import LABELS, Example
     from monitor.textfile import parse_rating, read_rows
 
-    examples, problems = [], []
+    examples, problems, bad_ratings = [], [], []
     for row in read_rows(path):
         data = row.data or {}
         text, label = data.get("text"), str(data.get("label") or "").strip().lower()
@@ -32,7 +32,8 @@ def read_labeled(path: str | Path) -> list[Example]:
         try:
             rating = parse_rating(data.get("rating"))
         except ValueError:
-            rating, label = None, ""
+            bad_ratings.append(row.line)
+            continue
         if row.error or not isinstance(text, str) or not text.strip() or label not in LABELS:
             problems.append(row.line)
             continue
@@ -43,6 +44,9 @@ def read_labeled(path: str | Path) -> list[Example]:
             f"skipped {len(problems)} rows without text or a label of negative/neutral/positive (lines {shown})",
             err=True,
         )
+    if bad_ratings:
+        shown = ", ".join(map(str, bad_ratings[:5])) + (" …" if len(bad_ratings) > 5 else "")
+        click.echo(f"skipped {len(bad_ratings)} rows with a rating that is not 1 to 5 stars (lines {shown})", err=True)
     if not examples:
         raise InputError(f"{path}: no rows with `text` and a `label` of negative, neutral or positive")
     return examples
