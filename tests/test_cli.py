@@ -286,3 +286,13 @@ options = { channel = "C0123" }
     assert status.exit_code == 1 and "Healthy." not in status.output
     # The channel counts against health once its alerts wait overdue (the daemon may hold the secret).
     assert "Unhealthy: x lacks credentials" in status.output
+
+
+def test_status_says_its_alert_counts_are_per_channel(runner, project) -> None:
+    Path("settings.toml").write_text(
+        SETTINGS.replace('channels = ["file"]', 'channels = ["file", "file2"]')
+        + '[alerts.channels.file2]\ntype = "jsonl"\noptions = { path = "alerts2.jsonl" }\n', encoding="utf-8")
+    assert "1 alert queued" in run(runner, "import", "export.jsonl")  # one complaint, two channels
+    status = run(runner, "status")
+    assert "Alerts: 2 pending (counted per channel: an alert to 2 channels counts 2 times)" in \
+        " ".join(status.split())

@@ -163,7 +163,11 @@ def status(app: App) -> None:
             continue  # a channel is judged by its waiting alerts, below
         say(plain(problem), "  ", fg="red")
         unhealthy.append(f"{name} lacks credentials")
-    say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    enabled = sum(1 for c in settings.alerts.channels.values() if c.enabled)
+    say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")
+        # The outbox holds one row per alert and channel: 23 complaints to console and Slack are 46.
+        + (f" (counted per channel: an alert to {enabled} channels counts {enabled} times)"
+           if counts and enabled > 1 else ""))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
     unhealthy.extend(_channel_health(app, waiting))
