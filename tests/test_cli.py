@@ -296,3 +296,14 @@ def test_status_says_its_alert_counts_are_per_channel(runner, project) -> None:
     status = run(runner, "status")
     assert "Alerts: 2 pending (counted per channel: an alert to 2 channels counts 2 times)" in \
         " ".join(status.split())
+
+
+def test_search_takes_a_leading_exclusion_and_refuses_exclusions_alone(runner, project) -> None:
+    run(runner, "import", "export.jsonl")
+    # A word typed with a dash is the query's exclusion, not an unknown option '-p'.
+    assert "ann" in run(runner, "mentions", "search", "acme", "--limit", "5")
+    out = run(runner, "mentions", "search", "-parcel", code=2)
+    assert "nothing to search for in '-parcel'" in out and "battery -rain" in out
+    assert "No such option" not in out
+    out = run(runner, "mentions", "search", "acme -parcel")
+    assert "bob" in out and "ann" not in out
