@@ -61,7 +61,8 @@ class EmailChannel(Channel):
             lines.append(url)
         if message.reply_draft:
             lines += ["", "Reply draft (edit, then send it yourself):", plain(message.reply_draft)]
-        link = f'<p><a href="{html_text(url)}">Open on {html_text(link_name(message.source, url))}</a></p>' if url else ""
+        where = html_text(link_name(message.source, url))
+        link = f'<p><a href="{html_text(url)}">Open on {where}</a></p>' if url else ""
         draft = (f"<p><b>Reply draft</b> (edit, then send it yourself):<br>{html_text(message.reply_draft)}</p>"
                  if message.reply_draft else "")
         html = (f"<h3>{html_text(message.headline)}</h3><p>{html_text(' · '.join(facts))}</p>"

@@ -313,10 +313,13 @@ def test_a_tweets_source_column_is_its_app_not_the_source(store, settings, tmp_p
 
 # A Brandwatch mentions export: the text is "Full Text", reach and the tool's verdict have their
 # own headers, dates carry no time zone.
-BRANDWATCH_MENTIONS = """Query Id,Date,Url,Sentiment,Page Type,Author,Full Text,Twitter Followers,Reach (new)
-1,2026-11-20 09:30:00.0,https://twitter.com/ann/status/1,negative,twitter,@ann,Brewmatic leaked all over the counter. order #B-1234,"1,204","1,204"
-2,2026-11-21 10:00:00.0,https://www.reddit.com/r/coffee/comments/x/,positive,reddit,u/bob,Brewmatic makes a lovely flat white,,12.4K
-"""
+BRANDWATCH_MENTIONS = (
+    "Query Id,Date,Url,Sentiment,Page Type,Author,Full Text,Twitter Followers,Reach (new)\n"
+    "1,2026-11-20 09:30:00.0,https://twitter.com/ann/status/1,negative,twitter,@ann,"
+    'Brewmatic leaked all over the counter. order #B-1234,"1,204","1,204"\n'
+    "2,2026-11-21 10:00:00.0,https://www.reddit.com/r/coffee/comments/x/,positive,reddit,u/bob,"
+    "Brewmatic makes a lovely flat white,,12.4K\n"
+)
 
 
 def test_a_brandwatch_export_needs_no_map(store, settings, tmp_path, lexicon) -> None:
