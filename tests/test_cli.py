@@ -115,7 +115,7 @@ def test_lists_fit_the_terminal_and_label_their_times(runner, project) -> None:
     run(runner, "import", "long.jsonl")
     for columns in ("60", "80"):
         for command in (["mentions", "list"], ["alerts", "list"], ["mentions", "search", "acme"], ["stats"],
-                        ["status"], ["alerts", "show", "1"]):
+                        ["status"], ["alerts", "show", "1"], ["sources"]):
             out = runner.invoke(cli, command, env={"COLUMNS": columns}).output
             assert max(len(line) for line in out.splitlines()) <= int(columns), (command, out)
     listed = runner.invoke(cli, ["mentions", "list"], env={"COLUMNS": "60"}).output
