@@ -307,3 +307,12 @@ def test_search_takes_a_leading_exclusion_and_refuses_exclusions_alone(runner, p
     assert "No such option" not in out
     out = run(runner, "mentions", "search", "acme -parcel")
     assert "bob" in out and "ann" not in out
+
+
+def test_config_check_names_a_channel_no_route_sends_to(runner, project) -> None:
+    Path("settings.toml").write_text(
+        SETTINGS + '[alerts.channels.support]\ntype = "jsonl"\noptions = { path = "support.jsonl" }\n',
+        encoding="utf-8")
+    out = run(runner, "config", "check")  # a warning, not a failure: the settings work as they are
+    assert "alert channel support: no [[alerts.routes]] entry sends to it" in " ".join(out.split())
+    assert "alert channel file" not in out
