@@ -20,7 +20,7 @@ from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
 from alerts.themes import Theme, find_themes
 from monitor.config import Settings
-from monitor.records import UNSCORED, source_name, utcnow
+from monitor.records import UNSCORED, link_name, source_name, utcnow
 from monitor.store import Store, parse_ts
 
 TOP_NEGATIVES = 5
@@ -348,7 +348,7 @@ def _environment() -> Any:
         else value,
     )
     env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %Y %H:%M}")
-    env.filters.update(span=span, source=source_name)
+    env.filters.update(span=span, source=source_name, link_name=lambda url, source: link_name(source, url))
     env.globals.update(change=change)
     return env
 

@@ -27,6 +27,7 @@ PRAISE_TEMPLATE = "{greeting} thank you for the kind words, it means a lot to th
 PLACEHOLDERS = ("greeting", "name", "problem", "fix", "details", "contact", "signature", "brand")
 INTENTS = ("complaint", "question", "praise", "other")
 
+_APP_PROBLEM = "the app not working for you"
 # (pattern, the problem in a reply's words, the fix on offer); every pattern ends on a word boundary.
 _TOPICS = [
     (r"\b(refunds?|refunded|charged|charges?|billing|billed|invoices?|overcharged|prices?|pricing|"
@@ -34,7 +35,7 @@ _TOPICS = [
      "the charge on your account", "We'll check the charge and refund anything taken in error."),
     (r"\b(crash(es|ing|ed)?|bugs?|buggy|freez(e|es|ing)|frozen|won'?t (load|open)|errors?|down|outage|"
      r"log(ging)? (me )?out|login|log in|502|spinning)\b",
-     "the app not working for you", "Our team will help you get it working again."),
+     _APP_PROBLEM, "Our team will help you get it working again."),
     (r"\b(late|delay(s|ed)?|lost|missing|never arrived|where is|not delivered|tracking|"
      r"marked (as )?delivered|parcel|package)\b",
      "your order not arriving when it should", "We'll trace it and arrange a redelivery or a refund."),
@@ -70,9 +71,18 @@ _NAME_PREFIX = re.compile(r"^(@|/?u/|/?r/)")
 _NAME_SUFFIX = re.compile(r"\.bsky\.social$")
 
 
+# A crash or error is the app's only where the post speaks of an app or a site: "E17 error, machine
+# refuses to brew" is about the machine, and a reply about "the app" would tell the customer we
+# did not read it.
+_APP_WORDS = re.compile(r"\b(apps?|website|site|web ?page|checkout|log(ging)? (me )?out|log ?in|login|"
+                        r"account|update|updated|iphone|android|ios)\b")
+
+
 def _topic(lowered: str) -> tuple[str, str] | None:
     for pattern, problem, fix in _TOPICS:
         if re.search(pattern, lowered):
+            if problem == _APP_PROBLEM and not _APP_WORDS.search(lowered):
+                problem = "it not working as it should"
             return problem, fix
     return None
 

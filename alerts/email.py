@@ -10,7 +10,7 @@ from alerts.escape import html_text, link_target
 from alerts.mailer import send_email
 from alerts.slack import stars
 from monitor.errors import ConfigError
-from monitor.records import source_name
+from monitor.records import link_name, source_name
 
 
 class EmailChannel(Channel):
@@ -61,7 +61,8 @@ class EmailChannel(Channel):
             lines.append(url)
         if message.reply_draft:
             lines += ["", "Reply draft (edit, then send it yourself):", plain(message.reply_draft)]
-        link = f'<p><a href="{html_text(url)}">Open on {html_text(source_name(message.source))}</a></p>' if url else ""
+        where = html_text(link_name(message.source, url))
+        link = f'<p><a href="{html_text(url)}">Open on {where}</a></p>' if url else ""
         draft = (f"<p><b>Reply draft</b> (edit, then send it yourself):<br>{html_text(message.reply_draft)}</p>"
                  if message.reply_draft else "")
         html = (f"<h3>{html_text(message.headline)}</h3><p>{html_text(' · '.join(facts))}</p>"

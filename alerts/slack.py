@@ -16,7 +16,7 @@ from alerts.base import AlertMessage, Channel, ago, audience, negativity, plain,
 from alerts.escape import link_target, mrkdwn, mrkdwn_quote
 from monitor.config import require_secret
 from monitor.errors import ChannelError, ConfigError
-from monitor.records import source_name
+from monitor.records import link_name, source_name
 from monitor.store import parse_ts
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
@@ -143,7 +143,7 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
     url = link_target(message.url)
     blocks.append(section(_body(message, url)))
     if url:
-        blocks.append(section(f"<{url}|Open on {where}>"))
+        blocks.append(section(f"<{url}|Open on {mrkdwn(link_name(message.source, url))}>"))
     if message.reply_draft:
         draft = _fit(message.reply_draft, SECTION_LIMIT - 40, mrkdwn_quote)
         blocks.append(section("*Reply draft* (copy, edit, then send it yourself)\n" + draft))

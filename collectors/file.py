@@ -19,7 +19,9 @@ from monitor.textfile import detect_encoding, parse_datetime, parse_rating, quot
 
 # Column names tried, in order, for each field when no mapping is given.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "text": ("text", "body", "content", "message", "review", "tweet"),
+    # "Full Text": Brandwatch; "Hit Sentence": Meltwater.
+    "text": ("text", "body", "content", "message", "review", "tweet", "full text", "full_text",
+             "hit sentence"),
     "id": ("id", "external_id", "tweet_id", "review_id", "guid"),
     "created_at": ("created_at", "date", "timestamp", "time", "published", "created"),
     "author": ("author", "user", "username", "screen_name", "handle"),
@@ -35,8 +37,11 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "parent_id": ("parent_id", "in_reply_to"),
     "app_version": ("app_version", "version"),
     "country": ("country",),
-    "reach": ("reach", "followers", "followers_count", "audience"),
-    "vendor_sentiment": ("vendor_sentiment",),
+    # "Reach (new)", "Twitter Followers": Brandwatch; "Audience": Sprout Social; "Follower Count".
+    "reach": ("reach", "followers", "followers_count", "audience", "reach (new)", "twitter followers",
+              "follower count", "followers count"),
+    # The monitoring tool's own verdict; exports call it plainly "Sentiment".
+    "vendor_sentiment": ("vendor_sentiment", "sentiment"),
 }
 _MULTIPLIERS = {"k": 1_000, "m": 1_000_000}
 

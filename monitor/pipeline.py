@@ -152,7 +152,11 @@ def classify_mentions(
 
 def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
                  verdicts: Sequence[Classification]) -> int:
-    """Write outbox rows for each classified mention that a route takes; returns how many."""
+    """Write outbox rows for each classified mention that a route takes; returns how many mentions.
+
+    One alert per mention, however many channels it goes to: a complaint routed to Slack and a
+    file is one alert for the team (`alerts list` shows it once), not two.
+    """
     by_key = {(c.source, c.external_id): c for c in verdicts}
     created = 0
     for m in mentions:
@@ -164,10 +168,12 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
         channels = channels_for(settings, brand=m.brand, source=m.source, label=severity) if severity else []
         # Near-duplicates (reposts, cross-posts) share an incident key: one thread, a running count.
         group = group_key_for(store, settings, m) if channels else None
+        queued = False
         for channel in channels:
             if store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
                                    channel=channel, group_key=group) is not None:
-                created += 1
+                queued = True
+        created += queued
     # A spike counts every negative of the brand, worth-a-look ones too (store.hourly_negatives): a burst of
     # posts none of which is confident alone ("is acme down?") must still be looked at.
     negative_brands = {m.brand for m in mentions if (v := by_key.get(m.key)) is not None

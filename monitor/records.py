@@ -20,6 +20,20 @@ def source_name(source: str) -> str:
     return SOURCE_NAMES.get(source, source[:1].upper() + source[1:])
 
 
+def link_name(source: str, url: str | None) -> str:
+    """Where a post's link leads, for "Open on …": an imported row's site (twitter.com), not "imported file"."""
+    if source == "file" and url:
+        from urllib.parse import urlsplit
+
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            host = ""
+        if host:
+            return host.removeprefix("www.")
+    return source_name(source)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

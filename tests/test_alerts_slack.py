@@ -244,3 +244,16 @@ mention = "<!subteam^S0ONCALL>"
     assert [p["channel"] for p in posts] == ["C0ONCALL"]
     assert posts[0]["blocks"][0]["text"]["text"] == (
         "<!subteam^S0ONCALL> *Negative mention of Acme on Reddit (quiet hours: on-call only)*")
+
+
+def test_an_imported_posts_link_names_its_site_not_the_file(store, settings, slack, lexicon) -> None:
+    from monitor.records import link_name
+
+    imported = Mention(source="file", external_id="bw1", text=COMPLAINT, brand="Acme", author="@ann",
+                       url="https://www.twitter.com/ann/status/1", created_at=utcnow())
+    ingest(store, settings, [imported], lexicon)
+    dispatch_due(store, settings)
+    body = texts(slack.posts()[-1]["blocks"])
+    assert "<https://www.twitter.com/ann/status/1|Open on twitter.com>" in body
+    assert link_name("file", "") == "imported file" and link_name("file", "not a url") == "imported file"
+    assert link_name("reddit", "https://reddit.example/r/x/1") == "Reddit"

@@ -115,7 +115,7 @@ def test_lists_fit_the_terminal_and_label_their_times(runner, project) -> None:
     run(runner, "import", "long.jsonl")
     for columns in ("60", "80"):
         for command in (["mentions", "list"], ["alerts", "list"], ["mentions", "search", "acme"], ["stats"],
-                        ["status"], ["alerts", "show", "1"]):
+                        ["status"], ["alerts", "show", "1"], ["sources"]):
             out = runner.invoke(cli, command, env={"COLUMNS": columns}).output
             assert max(len(line) for line in out.splitlines()) <= int(columns), (command, out)
     listed = runner.invoke(cli, ["mentions", "list"], env={"COLUMNS": "60"}).output
@@ -286,3 +286,33 @@ options = { channel = "C0123" }
     assert status.exit_code == 1 and "Healthy." not in status.output
     # The channel counts against health once its alerts wait overdue (the daemon may hold the secret).
     assert "Unhealthy: x lacks credentials" in status.output
+
+
+def test_status_says_its_alert_counts_are_per_channel(runner, project) -> None:
+    Path("settings.toml").write_text(
+        SETTINGS.replace('channels = ["file"]', 'channels = ["file", "file2"]')
+        + '[alerts.channels.file2]\ntype = "jsonl"\noptions = { path = "alerts2.jsonl" }\n', encoding="utf-8")
+    assert "1 alert queued" in run(runner, "import", "export.jsonl")  # one complaint, two channels
+    status = run(runner, "status")
+    assert "Alerts: 2 pending (counted per channel: an alert to 2 channels counts 2 times)" in \
+        " ".join(status.split())
+
+
+def test_search_takes_a_leading_exclusion_and_refuses_exclusions_alone(runner, project) -> None:
+    run(runner, "import", "export.jsonl")
+    # A word typed with a dash is the query's exclusion, not an unknown option '-p'.
+    assert "ann" in run(runner, "mentions", "search", "acme", "--limit", "5")
+    out = run(runner, "mentions", "search", "-parcel", code=2)
+    assert "nothing to search for in '-parcel'" in out and "battery -rain" in out
+    assert "No such option" not in out
+    out = run(runner, "mentions", "search", "acme -parcel")
+    assert "bob" in out and "ann" not in out
+
+
+def test_config_check_names_a_channel_no_route_sends_to(runner, project) -> None:
+    Path("settings.toml").write_text(
+        SETTINGS + '[alerts.channels.support]\ntype = "jsonl"\noptions = { path = "support.jsonl" }\n',
+        encoding="utf-8")
+    out = run(runner, "config", "check")  # a warning, not a failure: the settings work as they are
+    assert "alert channel support: no [[alerts.routes]] entry sends to it" in " ".join(out.split())
+    assert "alert channel file" not in out

@@ -74,6 +74,11 @@ def test_a_draft_does_not_ask_for_an_order_number_the_post_gives(settings) -> No
     ("charged twice for one parcel", "the charge on your account"),
     ("the price went up again", "the charge on your account"),
     ("downloaded the update, all good", "your experience"),
+    # An error code on a machine is no app problem; a crash in the app is.
+    ("Brewbird One, firmware 2.4.1. Descaled twice. Still E17 error. Machine refuses to brew.",
+     "it not working as it should"),
+    ("App crashes when I open brew history. Pixel 7, Android 15.", "the app not working for you"),
+    ("the website is down again", "the app not working for you"),
 ])
 def test_topics_match_whole_words(text, topic) -> None:
     assert topic_of(text) == topic

@@ -309,3 +309,36 @@ def test_a_tweets_source_column_is_its_app_not_the_source(store, settings, tmp_p
         ("1", "file"), ("2", "file"), ("3", "trustpilot")}
     [(line, note)] = collector.report.notes  # said once, not per row
     assert line == 2 and "not a source name" in note and "--source" in note
+
+
+# A Brandwatch mentions export: the text is "Full Text", reach and the tool's verdict have their
+# own headers, dates carry no time zone.
+BRANDWATCH_MENTIONS = (
+    "Query Id,Date,Url,Sentiment,Page Type,Author,Full Text,Twitter Followers,Reach (new)\n"
+    "1,2026-11-20 09:30:00.0,https://twitter.com/ann/status/1,negative,twitter,@ann,"
+    'Brewmatic leaked all over the counter. order #B-1234,"1,204","1,204"\n'
+    "2,2026-11-21 10:00:00.0,https://www.reddit.com/r/coffee/comments/x/,positive,reddit,u/bob,"
+    "Brewmatic makes a lovely flat white,,12.4K\n"
+)
+
+
+def test_a_brandwatch_export_needs_no_map(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "brandwatch.csv"
+    path.write_text(BRANDWATCH_MENTIONS, encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 2
+    rows = {r["author"]: store.mention(r["source"], r["external_id"]) for r in store.list_mentions()}
+    assert rows["@ann"]["text"].startswith("Brewmatic leaked")
+    assert rows["@ann"]["reach"] == 1204 and rows["@ann"]["vendor_sentiment"] == "negative"
+    assert rows["u/bob"]["reach"] == 12400 and rows["u/bob"]["vendor_sentiment"] == "positive"
+
+
+def test_an_alert_routed_to_two_channels_counts_once(make_settings, store, tmp_path, lexicon) -> None:
+    settings = make_settings(SETTINGS.replace('channels = ["file"]', 'channels = ["file", "console"]')
+                             + '\n[alerts.channels.console]\ntype = "console"\n')
+    path = tmp_path / "complaint.csv"
+    path.write_text("id,date,text\nc1,2026-11-20T10:00:00Z,Brewmatic broke after a week. Awful.\n",
+                    encoding="utf-8")
+    _collector, report = _import(store, settings, path, lexicon)
+    # Two outbox rows (one per channel), one alert: `alerts list` shows it once, and so does the count.
+    assert report.alerts == 1

@@ -98,7 +98,7 @@ def mentions_list(app: App, brand: str | None, source: str | None, label: str | 
     _print_mentions(app, rows)
 
 
-@mentions.command("search")
+@mentions.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("words")
 @filters
 @pass_app
@@ -112,6 +112,13 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
       listenpost mentions search 'refund OR charged'
       listenpost mentions search 'lid -leaks'
     """
+    from monitor.errors import InputError
+    from monitor.store import _fts_query
+
+    if _fts_query(words) is None:
+        # "No mentions match" would say the posts are not there; the search asked for nothing.
+        raise InputError(f"nothing to search for in {words!r}: give a word to look for "
+                         "(an exclusion needs one too: 'battery -rain')")
     with app.store() as store:
         rows = store.list_mentions(brand=app.brand_name(brand), source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), search=words, limit=limit)
@@ -163,7 +170,11 @@ def status(app: App) -> None:
             continue  # a channel is judged by its waiting alerts, below
         say(plain(problem), "  ", fg="red")
         unhealthy.append(f"{name} lacks credentials")
-    say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    enabled = sum(1 for c in settings.alerts.channels.values() if c.enabled)
+    say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")
+        # The outbox holds one row per alert and channel: 23 complaints to console and Slack are 46.
+        + (f" (counted per channel: an alert to {enabled} channels counts {enabled} times)"
+           if counts and enabled > 1 else ""))
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
     unhealthy.extend(_channel_health(app, waiting))

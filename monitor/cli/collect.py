@@ -87,7 +87,7 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
       listenpost import tweets.csv --map text=full_text --map created_at=date --brand Acme
 
     Lines that cannot be read are reported with their line numbers; the rest are imported.
-    Importing the same file twice adds nothing. Exits 1 when no row could be imported.
+    Importing the same file twice adds nothing. Exits 2 when no row could be imported.
     """
     from collectors.file import FileCollector
     from monitor.pipeline import run_collector

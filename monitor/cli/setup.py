@@ -121,12 +121,22 @@ def config_check(app: App) -> None:
     problems = missing_credentials(settings)
     for _, problem in problems:
         click.secho(f"  {problem}", fg="yellow", err=True)
+    for name in unrouted_channels(settings):
+        click.secho(f"  alert channel {name}: no [[alerts.routes]] entry sends to it, so it gets no alerts "
+                    f"(add it to a route: channels = [\"{name}\"])", fg="yellow", err=True)
     # A source without credentials is skipped and the rest still run; a channel without its
     # token would hold every alert routed to it, so that fails the check.
     blocking = [name for name, _ in problems if name.startswith("alert channel ")]
     if blocking:
         click.secho(f"Not ready: {', '.join(blocking)} cannot send.", fg="red", err=True)
         raise SystemExit(2)
+
+
+def unrouted_channels(settings: Any) -> list[str]:
+    """Enabled channels that no route and no escalation uses: set up, yet never sent anything."""
+    used = {c for route in settings.alerts.routes for c in route.channels}
+    used.update(settings.alerts.escalation.channels)
+    return [name for name, channel in settings.alerts.channels.items() if channel.enabled and name not in used]
 
 
 def missing_credentials(settings: Any) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import click
 
 from alerts.base import inline
-from monitor.cli import App, local_time, pass_app, progress
+from monitor.cli import App, local_time, pass_app, progress, say, width
 from monitor.errors import InputError
 from monitor.records import utcnow
 
@@ -154,16 +155,20 @@ def sources(app: App) -> None:
         if not cls.credentials:
             creds = "no credentials needed"
         elif missing:
-            creds = click.style(f"missing {', '.join(missing)}", fg="yellow")
+            creds = f"missing {', '.join(missing)}"
         else:
             creds = "credentials present"
         run = runs.get(name, {})
-        click.echo(f"{name:<11} {enabled:<9} {creds}")
+        # Wrapped to the terminal like every other listing: three missing variables or YouTube's
+        # quota sentence would otherwise run far past 80 columns.
+        head = textwrap.wrap(f"{name:<11} {enabled:<9} {creds}", width(), subsequent_indent=" " * 22,
+                             break_on_hyphens=False)
+        click.secho("\n".join(head), fg="yellow" if missing else None)
         usage = cls.usage(settings)
         if usage:
-            click.echo(f"            {usage}")
-        click.echo(f"            last run {_when(app, run.get('last_run'))}, "
-                   f"last success {_when(app, run.get('last_success'))}")
+            say(usage, " " * 12)
+        say(f"last run {_when(app, run.get('last_run'))}, last success {_when(app, run.get('last_success'))}",
+            " " * 12)
         if run.get("last_error"):
-            click.secho(f"            last error ({_when(app, run.get('last_error_at'))}): "
-                        f"{inline(run['last_error'])}", fg="red")
+            say(f"last error ({_when(app, run.get('last_error_at'))}): {inline(run['last_error'])}", " " * 12,
+                fg="red")
