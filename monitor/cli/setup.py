@@ -56,9 +56,10 @@ def config_show(app: App, as_json: bool) -> None:
         return
     click.echo(f"# from {settings.path or 'built-in defaults'}")
     _show(settings)
+    # Commented out, so the whole output stays a settings file that loads back.
     click.echo("\n# secrets (environment only)")
     for name, shown in secrets.items():
-        click.echo(f"{name} = {shown}")
+        click.echo(f"# {name} = {shown}")
 
 
 def _toml(value: Any) -> str:
