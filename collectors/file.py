@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,9 +44,24 @@ _MULTIPLIERS = {"k": 1_000, "m": 1_000_000}
 
 def parse_reach(value: Any) -> int:
     """A follower count as exports write it: 12400, "12,400", "12.4K", "1.2M"."""
-    text = str(value).strip().replace(",", "").replace("_", "")
+    text = str(value).strip().replace("_", "")
     factor = _MULTIPLIERS.get(text[-1:].lower(), 1)
-    number = float(text[:-1] if factor > 1 else text)
+    digits = text[:-1] if factor > 1 else text
+    if "," in digits:
+        # A comma groups thousands ("12,400") or, alone with one or two digits after it, is a
+        # decimal comma ("12,4K"); anything else ("12,4" as a count) is ambiguous and refused.
+        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", digits):
+            digits = digits.replace(",", "")
+        elif re.fullmatch(r"-?\d+,\d{1,2}", digits) and factor > 1:
+            digits = digits.replace(",", ".")
+        else:
+            raise ValueError(f"reach {value!r} is not a follower count (write 12400, 12,400 or 12.4K)")
+    try:
+        number = float(digits)
+    except ValueError:
+        raise ValueError(f"reach {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"reach {value!r} is not a number")
     if number < 0:
         raise ValueError(f"reach must not be negative, not {value!r}")
     return round(number * factor)

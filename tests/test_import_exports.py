@@ -309,3 +309,13 @@ def test_a_tweets_source_column_is_its_app_not_the_source(store, settings, tmp_p
         ("1", "file"), ("2", "file"), ("3", "trustpilot")}
     [(line, note)] = collector.report.notes  # said once, not per row
     assert line == 2 and "not a source name" in note and "--source" in note
+
+
+def test_reach_that_is_ambiguous_or_not_a_number_is_refused_not_misread() -> None:
+    from collectors.file import parse_reach
+
+    assert parse_reach("12,400") == 12400 and parse_reach("1,234,567") == 1234567
+    assert parse_reach("1.2M") == 1_200_000 and parse_reach("1,2K") == 1200  # decimal comma
+    for bad in ("12,4", "12,40", "1e309", "nan", "inf", "abc"):
+        with pytest.raises(ValueError, match="reach"):
+            parse_reach(bad)
