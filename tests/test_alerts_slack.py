@@ -244,3 +244,18 @@ mention = "<!subteam^S0ONCALL>"
     assert [p["channel"] for p in posts] == ["C0ONCALL"]
     assert posts[0]["blocks"][0]["text"]["text"] == (
         "<!subteam^S0ONCALL> *Negative mention of Acme on Reddit (quiet hours: on-call only)*")
+
+
+def test_a_post_cut_because_escaping_made_it_long_still_gets_its_more_link() -> None:
+    from zoneinfo import ZoneInfo
+
+    from alerts.base import AlertMessage
+    from alerts.slack import render
+
+    message = AlertMessage(
+        alert_id=1, kind="mention", brand="Acme", source="x", external_id="1", author="b",
+        text="&" * 560 + " the refund is the real point", url="https://x.example/1",
+        created_at=datetime.now(UTC), label="negative", negative=0.9)
+    _, blocks = render(message, tz=ZoneInfo("UTC"))
+    body = blocks[2]["text"]["text"]
+    assert "the refund" not in body and body.endswith("<https://x.example/1|more>")
