@@ -76,6 +76,8 @@ def test_naive_dates_are_read_in_the_configured_zone_or_the_given_one(runner, pr
         assert store.mention("file", "q1")["created_at"].startswith("2026-07-01T08:30")  # 09:30 BST
     code, out = invoke(runner, "import", "one.csv", "--timezone", "Mars/Olympus")
     assert code == 2 and "not a time zone" in out
+    code, out = invoke(runner, "import", "one.csv", "--timezone", "a" * 5000)  # too long for a file name
+    assert code == 2 and "not a time zone" in out and "zoneinfo/" not in out
 
 
 def test_import_says_queued_alerts_are_not_sent_and_keeps_reach_and_vendor_sentiment(runner, project) -> None:
