@@ -71,7 +71,7 @@ _NAME_PREFIX = re.compile(r"^(@|/?u/|/?r/)")
 _NAME_SUFFIX = re.compile(r"\.bsky\.social$")
 # A name that could do something in public once pasted into a reply: mention someone else
 # (@), carry markup or a link, or leak an email address. Such a name gets a plain "Hi,".
-_NAME_UNSAFE = re.compile(r"[@<>*`~|\[\]{}\\#]|https?:|www\.|://")
+_NAME_UNSAFE = re.compile(r"[@<>*`~|\[\]\\#]|https?:|www\.|://")
 _NAME_LIMIT = 40
 # Posts about harm to a person or legal action: a canned reply would be wrong; a person writes it.
 _SENSITIVE = re.compile(
@@ -172,7 +172,7 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
     found = _topic(post.lower())
     values = {
         "greeting": f"Hi {name}," if name else "Hi,",
-        "name": name,
+        "name": name or "there",  # a brand template's "Hello {name}!" never reads "Hello !"
         "problem": found[0] if found else "your experience",
         "fix": found[1] if found else "We want to put this right.",
         "details": (f"a message about {reference}" if reference

@@ -88,7 +88,7 @@ def test_order_references_and_greeting_names() -> None:
 
 @pytest.mark.parametrize("author", [
     "<!channel>", "@everyone @ceo", "*boss*\n> fake quote", "<http://evil|click>", "bob@example.com",
-    "{brand}{signature}", "x" * 10_000, "see https://evil.example", "@@bob",
+    "x" * 10_000, "see https://evil.example", "@@bob",
 ])
 def test_a_greeting_never_carries_a_hostile_or_private_author_name(settings, author) -> None:
     draft = reply_draft(settings, brand="Acme", author=author, text="You charged me twice!")
@@ -114,3 +114,9 @@ def test_harm_and_legal_posts_get_no_canned_draft(settings, text) -> None:
     assert intent_of(text, "negative") == "other"
     assert reply_draft(settings, brand="Acme", author="ann", text=text) == ""
     assert intent_of("my battery is dead after the update", "negative") == "complaint"
+
+
+def test_a_brand_template_name_left_out_reads_there(make_settings) -> None:
+    settings = make_settings('[[brands]]\nname = "Acme"\nreply_template = "Hello {name}! Sorry. {signature}"\n')
+    assert reply_draft(settings, brand="Acme", author="<!channel>", text="You charged me twice!") == (
+        "Hello there! Sorry. The Acme team")
