@@ -137,6 +137,7 @@ class FileCollector(Collector):
             self._line = row.line
             if not self.report.columns:
                 self.report.columns = list(row.data)
+                self._check_mapping(row.data)
             try:
                 mention = self.to_mention(row.data)
             except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -165,6 +166,15 @@ class FileCollector(Collector):
                 batch, skipped = [], 0
         if batch or skipped:
             yield Batch(batch, skipped=skipped)
+
+    def _check_mapping(self, data: dict[str, Any]) -> None:
+        """A note for each --map naming a column the first row lacks: an optional field (reach,
+        title) mapped to a misspelt column would otherwise be left empty on every row, unsaid."""
+        for name, column in self.mapping.items():
+            if self._column(data, column) is None and self._path(data, column) is None:
+                shown = ", ".join(repr(str(key)) for key in list(data)[:15]) + (", …" if len(data) > 15 else "")
+                self.report.notes.append((self._line, f"no column {column!r} (from --map {name}={column}), "
+                                                      f"so no {name} is read; the columns are {shown}"))
 
     def _column(self, data: dict[str, Any], column: str) -> str | None:
         """The row's key for ``column``: as written, else ignoring case and surrounding spaces.

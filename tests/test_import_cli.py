@@ -100,3 +100,10 @@ def test_reach_as_exports_write_it(value, reach) -> None:
     from collectors.file import parse_reach
 
     assert parse_reach(value) == reach
+
+
+def test_a_map_to_a_missing_optional_column_is_said_not_silently_empty(runner, project) -> None:
+    Path("r.csv").write_text("id,text,date,followers\nr1,acme ok,2026-07-01 09:30,12400\n", encoding="utf-8")
+    code, out = invoke(runner, "import", "r.csv", "--map", "reach=follower")
+    assert code == 0
+    assert "no column 'follower' (from --map reach=follower), so no reach is read" in out and "'followers'" in out
