@@ -146,7 +146,7 @@ class _Parser:
         if kind in ("NOT", "("):
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise self.error("parentheses or NOTs nested too deeply")
+                raise self.error("parentheses nested too deeply (or NOTs)")
             try:
                 return self._nested(kind)
             finally:
