@@ -286,3 +286,10 @@ options = { channel = "C0123" }
     assert status.exit_code == 1 and "Healthy." not in status.output
     # The channel counts against health once its alerts wait overdue (the daemon may hold the secret).
     assert "Unhealthy: x lacks credentials" in status.output
+
+
+def test_a_search_with_nothing_to_look_for_says_so(runner, project) -> None:
+    run(runner, "import", "export.jsonl")
+    for words in ("-leaks", "🚀", '"'):
+        result = runner.invoke(cli, ["mentions", "search", "--", words])
+        assert result.exit_code == 2 and "nothing to search for" in result.output

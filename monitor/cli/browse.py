@@ -111,7 +111,14 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
     -word excludes; "quoted phrases" match exactly:
       listenpost mentions search 'refund OR charged'
       listenpost mentions search 'lid -leaks'
+      listenpost mentions search -- '-leaks lid'   (-- before a query that starts with -)
     """
+    from monitor.store import _fts_query
+
+    if _fts_query(words) is None:
+        # Else "No mentions match." for a search that could not match anything.
+        raise click.UsageError(f"nothing to search for in {words!r}: give a word with letters or digits; "
+                               "an exclusion needs a word to look for (e.g. 'lid -leaks')")
     with app.store() as store:
         rows = store.list_mentions(brand=app.brand_name(brand), source=source, label=label, reason=_reason(triage),
                                    since=parse_since(since), search=words, limit=limit)
