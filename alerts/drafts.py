@@ -159,9 +159,14 @@ def check_template(template: str, where: str) -> None:
 
 
 def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label: str | None = "negative",
-                title: str = "") -> str:
-    """A draft for a person to edit and send, fitting the post's intent; "" where none fits."""
+                title: str = "", rating: int | None = None) -> str:
+    """A draft for a person to edit and send, fitting the post's intent; "" where none fits.
+
+    A 1-2 star review is a complaint whatever its words' label: it is never thanked for kind words.
+    """
     post = f"{title}\n{text}" if title else text
+    if rating is not None and 1 <= rating <= 2:
+        label = "negative"
     intent = intent_of(post, label)
     if intent == "other":
         return ""

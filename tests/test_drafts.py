@@ -120,3 +120,10 @@ def test_a_brand_template_name_left_out_reads_there(make_settings) -> None:
     settings = make_settings('[[brands]]\nname = "Acme"\nreply_template = "Hello {name}! Sorry. {signature}"\n')
     assert reply_draft(settings, brand="Acme", author="<!channel>", text="You charged me twice!") == (
         "Hello there! Sorry. The Acme team")
+
+
+def test_a_low_star_review_is_never_thanked_for_kind_words(settings) -> None:
+    text = "Great design, love the colours. Shame it crashes every single time."
+    assert "kind words" in reply_draft(settings, brand="Acme", author="ann", text=text, label="positive")
+    draft = reply_draft(settings, brand="Acme", author="ann", text=text, label="positive", rating=1)
+    assert "kind words" not in draft and "sorry" in draft
