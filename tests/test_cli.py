@@ -293,3 +293,15 @@ def test_a_search_with_nothing_to_look_for_says_so(runner, project) -> None:
     for words in ("-leaks", "🚀", '"'):
         result = runner.invoke(cli, ["mentions", "search", "--", words])
         assert result.exit_code == 2 and "nothing to search for" in result.output
+
+
+def test_config_show_saved_elsewhere_loads_back_the_same_database(runner, tmp_path, monkeypatch) -> None:
+    from monitor.config import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    Path("sub/s.toml").write_text('database = "rel.db"\n[classifier]\nmodel = "lexicon"\n', encoding="utf-8")
+    out = runner.invoke(cli, ["--config", "sub/s.toml", "config", "show"]).output
+    Path("sub/copy.toml").write_text(out, encoding="utf-8")
+    original, copy = load_settings(Path("sub/s.toml")), load_settings(Path("sub/copy.toml"))
+    assert Path(copy.database).resolve() == Path(original.database).resolve()
