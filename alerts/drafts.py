@@ -133,6 +133,18 @@ def _card_number(reference: str) -> bool:
     return total % 10 == 0
 
 
+_QUOTED_LINE = re.compile(r"^\s*(>|&gt;).*$", re.MULTILINE)
+_RETWEET = re.compile(r"^\s*RT @\w+:", re.IGNORECASE)
+
+
+def own_words(text: str) -> str:
+    """The post without what it quotes: "> " lines (a Reddit or forum quote) and a retweet's
+    body, whose order numbers belong to someone else."""
+    if _RETWEET.match(text):
+        return ""
+    return _QUOTED_LINE.sub("", text)
+
+
 def greeting_name(author: str) -> str:
     """An author name as a person would write it in a greeting: no @, u/ or .bsky.social.
 
@@ -173,7 +185,7 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
     config = settings.brand(brand) or Brand(name=brand)
     name = greeting_name(author)
     contact = config.support_contact or "a direct message"
-    reference = order_reference(post)
+    reference = order_reference(own_words(post))
     found = _topic(post.lower())
     values = {
         "greeting": f"Hi {name}," if name else "Hi,",

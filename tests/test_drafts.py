@@ -127,3 +127,14 @@ def test_a_low_star_review_is_never_thanked_for_kind_words(settings) -> None:
     assert "kind words" in reply_draft(settings, brand="Acme", author="ann", text=text, label="positive")
     draft = reply_draft(settings, brand="Acme", author="ann", text=text, label="positive", rating=1)
     assert "kind words" not in draft and "sorry" in draft
+
+
+@pytest.mark.parametrize("text", [
+    "> my order #ZZ-99999 never arrived\nSame, Acme is hopeless and my parcel is late too",
+    "RT @carol: Acme lost my order #ZZ-99999, awful",
+])
+def test_an_order_number_quoted_from_someone_else_is_not_used(settings, text) -> None:
+    draft = reply_draft(settings, brand="Acme", author="dan", text=text)
+    assert draft and "ZZ-99999" not in draft
+    own = reply_draft(settings, brand="Acme", author="dan", text="Acme lost my order #ZZ-99999, awful")
+    assert "order ZZ-99999" in own
