@@ -182,14 +182,22 @@ def _brand_sections(store: Store, settings: Settings, since: datetime, until: da
     return sections
 
 
+MAX_BARS = 120
+
+
 def chart_points(rows: list[dict[str, Any]], start: datetime, until: datetime, tz: ZoneInfo,
                  step: timedelta) -> list[Point]:
     """Hourly UTC counts gathered into buckets of ``step`` (an hour, or a local day), zeros kept."""
     buckets: dict[datetime, list[int]] = {}
+    first_day = start.astimezone(tz).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     for r in rows:
         hour = datetime.fromisoformat(r["hour"] + ":00+00:00").astimezone(tz)
-        key = hour if step < timedelta(days=1) else hour.replace(hour=0, minute=0, second=0)
-        counts = buckets.setdefault(key.replace(tzinfo=None), [0, 0])
+        key = hour.replace(tzinfo=None)
+        if step >= timedelta(days=1):
+            # local days, gathered into buckets of step.days days counted from the first one
+            day = key.replace(hour=0, minute=0, second=0)
+            key = first_day + timedelta(days=(day - first_day).days // step.days * step.days)
+        counts = buckets.setdefault(key, [0, 0])
         counts[0] += r["n"]
         counts[1] += r["negatives"] or 0
     points = []
@@ -213,6 +221,10 @@ def from_first_data(points: list[Point], step: timedelta) -> list[Point]:
 
 def _charts(digest: Digest, store: Store, before: datetime) -> None:
     step = timedelta(hours=1) if digest.period <= timedelta(hours=48) else timedelta(days=1)
+    if step.days:
+        # At most about MAX_BARS bars (this period and the one before): a long period is drawn
+        # in weeks or months of days, not thousands of daily bars that take minutes to draw.
+        step = timedelta(days=max(1, -(-2 * digest.period.days // MAX_BARS)))
     by_brand: dict[str, list[dict[str, Any]]] = {}
     for r in store.hourly_counts(before, digest.until):
         by_brand.setdefault(r["brand"] or NO_BRAND, []).append(r)

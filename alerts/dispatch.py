@@ -80,8 +80,11 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
     text = mention.get("text") or payload.get("text", "")
     draft = row.get("reply_draft")  # the one it was delivered with, once sent
     if draft is None and row["kind"] in ("mention", "escalation"):
+        # A comment's title is its thread's (a Reddit submission, a video, the Page's post): someone
+        # else's words, whose question or order number is not the commenter's to be answered on.
+        own_title = "" if mention.get("kind") == "comment" else mention.get("title") or ""
         draft = reply_draft(settings, brand=row["brand"], author=author, text=text,
-                            label=label[0] if label else None, title=mention.get("title") or "")
+                            label=label[0] if label else None, title=own_title, rating=mention.get("rating"))
     return AlertMessage(
         alert_id=row["id"], kind=row["kind"], brand=row["brand"], source=row["source"],
         external_id=row["external_id"], author=author, text=text,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import string
 
+from alerts.base import plain
 from monitor.config import Brand, Settings
 from monitor.errors import ConfigError
 
@@ -69,6 +70,19 @@ _REFERENCE = re.compile(
 # Prefixes and suffixes platforms put on names, which nobody writes in a greeting.
 _NAME_PREFIX = re.compile(r"^(@|/?u/|/?r/)")
 _NAME_SUFFIX = re.compile(r"\.bsky\.social$")
+# A name that could do something in public once pasted into a reply: mention someone else
+# (@), carry markup or a link, or leak an email address. Such a name gets a plain "Hi,".
+_NAME_UNSAFE = re.compile(r"[@<>*`~|\[\]\\#]|https?:|www\.|://")
+_NAME_LIMIT = 40
+# Posts about harm to a person or legal action: a canned reply would be wrong; a person writes it.
+_SENSITIVE = re.compile(
+    r"\b(suicid\w*|kill(ing)? (my|him|her|them)sel(f|ves)|self[- ]harm|end (my|it all)|"
+    r"(killed|died|dead|injured|hurt|burn(ed|t)|hospitali[sz]ed|poisoned)\b.{0,40}\b(people|person|child|"
+    r"children|kids?|son|daughter|baby|wife|husband|mum|mom|dad)|"
+    r"(people|person|child|children|kids?|son|daughter|baby|wife|husband|mum|mom|dad) "
+    r"(was |were |got |has been |have been )?(killed|died|injured|hurt|burn(ed|t)|hospitali[sz]ed|poisoned)|"
+    r"lawyers?|lawsuit|solicitors?|legal action)\b"
+)
 
 
 # A crash or error is the app's only where the post speaks of an app or a site: "E17 error, machine
@@ -96,7 +110,7 @@ def topic_of(text: str) -> str:
 def intent_of(text: str, label: str | None) -> str:
     """complaint, question, praise or other, from the post's words and its sentiment label."""
     lowered = text.lower()
-    if _OTHER.search(lowered):
+    if _OTHER.search(lowered) or _SENSITIVE.search(lowered):
         return "other"
     asks = "?" in text or bool(_QUESTION_START.match(lowered))
     if label == "negative":
@@ -113,14 +127,45 @@ def intent_of(text: str, label: str | None) -> str:
 def order_reference(text: str) -> str | None:
     """The order, parcel or ticket a post already names ('order TW-48812'), if its number has a digit."""
     for match in _REFERENCE.finditer(text):
-        if any(ch.isdigit() for ch in match.group(2)):
+        if any(ch.isdigit() for ch in match.group(2)) and not _card_number(match.group(2)):
             return f"{match.group(1).lower()} {match.group(2)}"
     return None
 
 
+def _card_number(reference: str) -> bool:
+    """True for a payment card number (13-19 digits passing the Luhn check), never repeated in public."""
+    if not re.fullmatch(r"[0-9-]+", reference):
+        return False
+    digits = [int(ch) for ch in reference if ch.isdigit()]
+    if not 13 <= len(digits) <= 19:
+        return False
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(reversed(digits)))
+    return total % 10 == 0
+
+
+_QUOTED_LINE = re.compile(r"^\s*(>|&gt;).*$", re.MULTILINE)
+_RETWEET = re.compile(r"^\s*RT @\w+:", re.IGNORECASE)
+
+
+def own_words(text: str) -> str:
+    """The post without what it quotes: "> " lines (a Reddit or forum quote) and a retweet's
+    body, whose order numbers belong to someone else."""
+    if _RETWEET.match(text):
+        return ""
+    return _QUOTED_LINE.sub("", text)
+
+
 def greeting_name(author: str) -> str:
-    """An author name as a person would write it in a greeting: no @, u/ or .bsky.social."""
-    return _NAME_SUFFIX.sub("", _NAME_PREFIX.sub("", author.strip())).strip()
+    """An author name as a person would write it in a greeting: no @, u/ or .bsky.social.
+
+    "" (a plain "Hi,") for a name that is long, spans lines, or could mention someone, carry
+    markup or a link, or leak an email address once the reply is posted.
+    """
+    name = " ".join(plain(author).split())
+    name = _NAME_SUFFIX.sub("", _NAME_PREFIX.sub("", name)).strip()
+    if len(name) > _NAME_LIMIT or _NAME_UNSAFE.search(name):
+        return ""
+    return name
 
 
 def check_template(template: str, where: str) -> None:
@@ -136,20 +181,25 @@ def check_template(template: str, where: str) -> None:
 
 
 def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label: str | None = "negative",
-                title: str = "") -> str:
-    """A draft for a person to edit and send, fitting the post's intent; "" where none fits."""
+                title: str = "", rating: int | None = None) -> str:
+    """A draft for a person to edit and send, fitting the post's intent; "" where none fits.
+
+    A 1-2 star review is a complaint whatever its words' label: it is never thanked for kind words.
+    """
     post = f"{title}\n{text}" if title else text
+    if rating is not None and 1 <= rating <= 2:
+        label = "negative"
     intent = intent_of(post, label)
     if intent == "other":
         return ""
     config = settings.brand(brand) or Brand(name=brand)
     name = greeting_name(author)
     contact = config.support_contact or "a direct message"
-    reference = order_reference(post)
+    reference = order_reference(own_words(post))
     found = _topic(post.lower())
     values = {
         "greeting": f"Hi {name}," if name else "Hi,",
-        "name": name,
+        "name": name or "there",  # a brand template's "Hello {name}!" never reads "Hello !"
         "problem": found[0] if found else "your experience",
         "fix": found[1] if found else "We want to put this right.",
         "details": (f"a message about {reference}" if reference

@@ -102,7 +102,8 @@ def _body(message: AlertMessage, url: str | None) -> str:
     if len(text) > POST_LIMIT:
         text = text[:POST_LIMIT].rsplit(" ", 1)[0].rstrip() + "…"
     quoted = _fit(text, SECTION_LIMIT - 400, mrkdwn_quote)
-    if text is not message.text:
+    # Cut here, or by _fit when escaping made a short post too long ("&" is five characters).
+    if text is not message.text or quoted != mrkdwn_quote(text):
         quoted += more
     if message.title and message.title.strip() != message.text.strip():
         return f"*{mrkdwn(truncate(message.title, 300))}*\n{quoted}"

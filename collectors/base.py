@@ -142,9 +142,10 @@ class Collector(ABC):
         return SourceError(f"{self.name}: the credentials were rejected ({detail}); check {names}")
 
 
-_TAG = re.compile(r"<[^>]+>")
+_HIDDEN_OPEN = re.compile(r"<(script|style)\b|<!--", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]+>")  # [^<>]: a stray "<" cannot make each later one scan to the end
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-_INLINE = re.compile(r"</?(?:a|abbr|b|bdi|code|em|i|mark|s|small|span|strong|sub|sup|u)(?:\s[^>]*)?>", re.I)
+_INLINE = re.compile(r"</?(?:a|abbr|b|bdi|code|em|i|mark|s|small|span|strong|sub|sup|u)(?:\s[^<>]*)?>", re.I)
 
 # Options every remote source understands (seconds, or durations such as "10m").
 REMOTE_OPTIONS = frozenset({"lookback", "overlap", "backoff", "max_wait", "min_interval"})
@@ -339,12 +340,28 @@ def coverage(cursor: str | None) -> dict[str, Any]:
     return _load_state(cursor)
 
 
+def _drop_hidden(markup: str) -> str:
+    """``markup`` without closed <script>/<style> elements and <!-- comments -->, in linear time;
+    an unclosed one is left for the tag stripper (its text kept rather than everything after it)."""
+    out, pos = [], 0
+    while (found := _HIDDEN_OPEN.search(markup, pos)) is not None:
+        closer = "-->" if found.group(0) == "<!--" else f"</{found.group(1)}"
+        close = re.compile(re.escape(closer), re.IGNORECASE).search(markup, found.end())
+        if close is None:
+            break
+        end = markup.find(">", close.start()) + 1 or len(markup)
+        out.append(markup[pos:found.start()] + " ")
+        pos = end
+    return "".join(out) + markup[pos:]
+
+
 def plain_text(markup: str) -> str:
     """HTML from an API (HN comments, feed summaries, toots) as text: tags dropped, entities decoded.
 
     Inline tags go without a trace, so ``#<span>acme</span>`` stays the hashtag ``#acme``;
     other tags (paragraphs, line breaks) become a space.
     """
+    markup = _drop_hidden(markup)  # script, style and comments: never text a reader saw
     return " ".join(html.unescape(_TAG.sub(" ", _INLINE.sub("", markup))).split())
 
 

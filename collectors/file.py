@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,9 +49,24 @@ _MULTIPLIERS = {"k": 1_000, "m": 1_000_000}
 
 def parse_reach(value: Any) -> int:
     """A follower count as exports write it: 12400, "12,400", "12.4K", "1.2M"."""
-    text = str(value).strip().replace(",", "").replace("_", "")
+    text = str(value).strip().replace("_", "")
     factor = _MULTIPLIERS.get(text[-1:].lower(), 1)
-    number = float(text[:-1] if factor > 1 else text)
+    digits = text[:-1] if factor > 1 else text
+    if "," in digits:
+        # A comma groups thousands ("12,400") or, alone with one or two digits after it, is a
+        # decimal comma ("12,4K"); anything else ("12,4" as a count) is ambiguous and refused.
+        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", digits):
+            digits = digits.replace(",", "")
+        elif re.fullmatch(r"-?\d+,\d{1,2}", digits) and factor > 1:
+            digits = digits.replace(",", ".")
+        else:
+            raise ValueError(f"reach {value!r} is not a follower count (write 12400, 12,400 or 12.4K)")
+    try:
+        number = float(digits)
+    except ValueError:
+        raise ValueError(f"reach {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"reach {value!r} is not a number")
     if number < 0:
         raise ValueError(f"reach must not be negative, not {value!r}")
     return round(number * factor)
@@ -126,6 +142,7 @@ class FileCollector(Collector):
             self._line = row.line
             if not self.report.columns:
                 self.report.columns = list(row.data)
+                self._check_mapping(row.data)
             try:
                 mention = self.to_mention(row.data)
             except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -154,6 +171,15 @@ class FileCollector(Collector):
                 batch, skipped = [], 0
         if batch or skipped:
             yield Batch(batch, skipped=skipped)
+
+    def _check_mapping(self, data: dict[str, Any]) -> None:
+        """A note for each --map naming a column the first row lacks: an optional field (reach,
+        title) mapped to a misspelt column would otherwise be left empty on every row, unsaid."""
+        for name, column in self.mapping.items():
+            if self._column(data, column) is None and self._path(data, column) is None:
+                shown = ", ".join(repr(str(key)) for key in list(data)[:15]) + (", …" if len(data) > 15 else "")
+                self.report.notes.append((self._line, f"no column {column!r} (from --map {name}={column}), "
+                                                      f"so no {name} is read; the columns are {shown}"))
 
     def _column(self, data: dict[str, Any], column: str) -> str | None:
         """The row's key for ``column``: as written, else ignoring case and surrounding spaces.

@@ -101,11 +101,15 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
+MAX_DEPTH = 50  # nesting of ( and NOT; deeper is refused rather than exhausting the stack
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokens(text)
         self.i = 0
+        self.depth = 0
 
     def error(self, why: str) -> ConfigError:
         return ConfigError(f"query {self.text!r}: {why}")
@@ -139,20 +143,34 @@ class _Parser:
     def unary(self) -> Node:
         kind, value = self.tokens[self.i]
         self.i += 1
+        if kind in ("NOT", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error("parentheses nested too deeply (or NOTs)")
+            try:
+                return self._nested(kind)
+            finally:
+                self.depth -= 1
+        return self._leaf(kind, value)
+
+    def _nested(self, kind: str) -> Node:
         if kind == "NOT":
             if self.peek() is None:
                 raise self.error("NOT needs a term after it")
             return Not(self.unary())
-        if kind == "-":
-            if not value.strip():
-                raise self.error("empty exclusion -\"\"")  # it would exclude every text
-            return Not(Term(value))
         if kind == "(":
             node = self.any_()
             if self.peek() != ")":
                 raise self.error("missing ')'")
             self.i += 1
             return node
+        raise AssertionError(kind)
+
+    def _leaf(self, kind: str, value: str) -> Node:
+        if kind == "-":
+            if not value.strip():
+                raise self.error("empty exclusion -\"\"")  # it would exclude every text
+            return Not(Term(value))
         if kind == ")":
             raise self.error("unexpected ')'")
         if not value.strip():

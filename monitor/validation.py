@@ -86,7 +86,7 @@ def validate(settings: Settings) -> None:
         raise ConfigError("digest.smtp_port: must be a port number, 1 to 65535")
     try:
         ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
     threshold = settings.classifier.negative_threshold
     if threshold is not None and not 0.0 < threshold < 1.0:

@@ -244,3 +244,16 @@ def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_setti
                             .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")))
     assert build_message(store, changed, store.alert(1)).reply_draft == sent
     assert store.applied_migrations()[-2:] == ["0015_sent_reply_drafts", "0016_mention_reach"]
+
+
+def test_a_comment_draft_ignores_its_threads_title(store, settings, lexicon) -> None:
+    from dataclasses import replace
+
+    from alerts.dispatch import build_message
+
+    # A Reddit comment carries its submission's title, written by someone else.
+    comment = replace(mention(1, "Same here, the Acme app is useless and awful"), source="reddit",
+                      kind="comment", title="Acme lost my order #ZZ-99999, anyone else?")
+    ingest(store, settings, [comment], lexicon)
+    draft = build_message(store, settings, store.alert(1)).reply_draft
+    assert draft and "ZZ-99999" not in draft

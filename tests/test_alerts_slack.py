@@ -257,3 +257,18 @@ def test_an_imported_posts_link_names_its_site_not_the_file(store, settings, sla
     assert "<https://www.twitter.com/ann/status/1|Open on twitter.com>" in body
     assert link_name("file", "") == "imported file" and link_name("file", "not a url") == "imported file"
     assert link_name("reddit", "https://reddit.example/r/x/1") == "Reddit"
+
+
+def test_a_post_cut_because_escaping_made_it_long_still_gets_its_more_link() -> None:
+    from zoneinfo import ZoneInfo
+
+    from alerts.base import AlertMessage
+    from alerts.slack import render
+
+    message = AlertMessage(
+        alert_id=1, kind="mention", brand="Acme", source="x", external_id="1", author="b",
+        text="&" * 560 + " the refund is the real point", url="https://x.example/1",
+        created_at=datetime.now(UTC), label="negative", negative=0.9)
+    _, blocks = render(message, tz=ZoneInfo("UTC"))
+    body = blocks[2]["text"]["text"]
+    assert "the refund" not in body and body.endswith("<https://x.example/1|more>")

@@ -72,7 +72,7 @@ def test_config_show_masks_secrets(runner, project, monkeypatch) -> None:
     assert 'model = "lexicon"' in out
     assert 'after = "30m"' in out and 'group_window = "6h"' in out  # durations as the file writes them
     assert "[[alerts.routes]]" in out and 'channels = ["file"]' in out and '"channels":' not in out
-    tomllib.loads(out.split("# secrets")[0])  # what it prints is a valid settings file
+    tomllib.loads(out)  # what it prints, secrets section included, is a valid settings file
     data = json.loads(run(runner, "config", "show", "--json"))
     assert data["settings"]["classifier"]["model"] == "lexicon"
     assert "xoxb-canary-7f3a9c" not in json.dumps(data)
@@ -316,3 +316,22 @@ def test_config_check_names_a_channel_no_route_sends_to(runner, project) -> None
     out = run(runner, "config", "check")  # a warning, not a failure: the settings work as they are
     assert "alert channel support: no [[alerts.routes]] entry sends to it" in " ".join(out.split())
     assert "alert channel file" not in out
+
+
+def test_a_search_with_nothing_to_look_for_says_so(runner, project) -> None:
+    run(runner, "import", "export.jsonl")
+    for words in ("-leaks", "🚀", '"'):
+        result = runner.invoke(cli, ["mentions", "search", "--", words])
+        assert result.exit_code == 2 and "nothing to search for" in result.output
+
+
+def test_config_show_saved_elsewhere_loads_back_the_same_database(runner, tmp_path, monkeypatch) -> None:
+    from monitor.config import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    Path("sub/s.toml").write_text('database = "rel.db"\n[classifier]\nmodel = "lexicon"\n', encoding="utf-8")
+    out = runner.invoke(cli, ["--config", "sub/s.toml", "config", "show"]).output
+    Path("sub/copy.toml").write_text(out, encoding="utf-8")
+    original, copy = load_settings(Path("sub/s.toml")), load_settings(Path("sub/copy.toml"))
+    assert Path(copy.database).resolve() == Path(original.database).resolve()

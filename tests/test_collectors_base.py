@@ -87,3 +87,18 @@ def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path, store: S
     assert report.errors and "no answer from 127.0.0.1" in report.errors[0]
     assert "after 3 tries" in report.errors[0]
     assert sleeps == [0.01, 0.02]
+
+
+def test_plain_text_drops_script_style_and_comments_and_stays_linear() -> None:
+    import time
+
+    from collectors.base import plain_text
+
+    assert plain_text("<script>alert(1)</script>Acme down") == "Acme down"
+    assert plain_text("a<STYLE>p{}</style >b<!-- note -->c") == "a b c"
+    assert plain_text("<script>never closed acme") == "never closed acme"  # nothing lost after it
+    started = time.monotonic()
+    plain_text("<" * 200_000)
+    plain_text("<a " * 100_000)
+    plain_text("<script>" * 20_000 + "</script>" + "<script>" * 20_000)
+    assert time.monotonic() - started < 2

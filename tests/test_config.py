@@ -38,6 +38,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ("[classifier]\nlexicon_weight = \"some\"\n", "classifier.lexicon_weight: expected a number"),
         ("[classifier]\nint8 = \"no\"\n", "classifier.int8: expected true or false"),
         ("timezone = 'Mars/Olympus'\n", "timezone: unknown time zone"),
+        ("timezone = '" + "a" * 5000 + "'\n", "timezone: unknown time zone"),  # too long for a file name
         ("[[brands]]\nqueries = ['x']\n", "brands[0].name: required setting is missing"),
         ("[[brands]]\nname = 'A'\n[[brands]]\nname = 'A'\n", "brands[1].name: brand 'A' is defined twice"),
         ("[sources.myspace]\nenabled = true\n", "sources.myspace: unknown source"),

@@ -435,6 +435,18 @@ def test_chart_has_one_bar_per_local_day_across_a_dst_change() -> None:
     assert points[2].start.utcoffset() == timedelta(hours=2) and points[3].start.utcoffset() == timedelta(hours=1)
 
 
+def test_a_five_year_chart_gathers_days_into_a_bounded_number_of_bars() -> None:
+    # 2 x 1825 daily bars per brand took minutes to draw; 12-day bars keep every mention.
+    until = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    start = until - timedelta(days=2 * 1825)
+    rows = [{"hour": (start + timedelta(days=d, hours=3)).strftime("%Y-%m-%dT%H"), "n": 2, "negatives": 1}
+            for d in range(0, 2 * 1825, 5)]
+    step = timedelta(days=-(-2 * 1825 // 120))
+    points = chart_points(rows, start, until, ZoneInfo("Europe/London"), step)
+    assert len(points) <= 125
+    assert sum(p.mentions for p in points) == 2 * len(rows) and sum(p.negatives for p in points) == len(rows)
+
+
 def test_send_from_the_cli_reaches_the_recipients(
     runner: Any, write_settings: Any, tmp_path: Path, smtp_server: Callable[..., Mailbox]
 ) -> None:

@@ -89,3 +89,57 @@ def test_order_references_and_greeting_names() -> None:
     assert order_reference("my order is late") is None
     assert [greeting_name(a) for a in ("u/leakylid", "@ann", "/u/bob", "jen.bsky.social", "Priya Sharma")] == [
         "leakylid", "ann", "bob", "jen", "Priya Sharma"]
+
+
+@pytest.mark.parametrize("author", [
+    "<!channel>", "@everyone @ceo", "*boss*\n> fake quote", "<http://evil|click>", "bob@example.com",
+    "x" * 10_000, "see https://evil.example", "@@bob",
+])
+def test_a_greeting_never_carries_a_hostile_or_private_author_name(settings, author) -> None:
+    draft = reply_draft(settings, brand="Acme", author=author, text="You charged me twice!")
+    assert draft.startswith("Hi, thank you")
+    assert "\n" not in draft and len(draft) < 400
+
+
+def test_a_card_number_is_never_repeated_as_an_order_reference(settings) -> None:
+    assert order_reference("order 4111-1111-1111-1111 charged twice") is None
+    assert order_reference("order 4111111111111111") is None
+    assert order_reference("order 123-4567890-1234567") == "order 123-4567890-1234567"
+    draft = reply_draft(settings, brand="Acme", author="ann", text="Acme order 4111-1111-1111-1111 charged twice")
+    assert "4111" not in draft
+
+
+@pytest.mark.parametrize("text", [
+    "I'm going to kill myself because of the Acme billing mess",
+    "The Acme outage killed 3 people at the hospital",
+    "My kid got burned by the Acme kettle",
+    "Talking to a lawyer about the Acme charge",
+])
+def test_harm_and_legal_posts_get_no_canned_draft(settings, text) -> None:
+    assert intent_of(text, "negative") == "other"
+    assert reply_draft(settings, brand="Acme", author="ann", text=text) == ""
+    assert intent_of("my battery is dead after the update", "negative") == "complaint"
+
+
+def test_a_brand_template_name_left_out_reads_there(make_settings) -> None:
+    settings = make_settings('[[brands]]\nname = "Acme"\nreply_template = "Hello {name}! Sorry. {signature}"\n')
+    assert reply_draft(settings, brand="Acme", author="<!channel>", text="You charged me twice!") == (
+        "Hello there! Sorry. The Acme team")
+
+
+def test_a_low_star_review_is_never_thanked_for_kind_words(settings) -> None:
+    text = "Great design, love the colours. Shame it crashes every single time."
+    assert "kind words" in reply_draft(settings, brand="Acme", author="ann", text=text, label="positive")
+    draft = reply_draft(settings, brand="Acme", author="ann", text=text, label="positive", rating=1)
+    assert "kind words" not in draft and "sorry" in draft
+
+
+@pytest.mark.parametrize("text", [
+    "> my order #ZZ-99999 never arrived\nSame, Acme is hopeless and my parcel is late too",
+    "RT @carol: Acme lost my order #ZZ-99999, awful",
+])
+def test_an_order_number_quoted_from_someone_else_is_not_used(settings, text) -> None:
+    draft = reply_draft(settings, brand="Acme", author="dan", text=text)
+    assert draft and "ZZ-99999" not in draft
+    own = reply_draft(settings, brand="Acme", author="dan", text="Acme lost my order #ZZ-99999, awful")
+    assert "order ZZ-99999" in own

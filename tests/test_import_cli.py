@@ -76,6 +76,8 @@ def test_naive_dates_are_read_in_the_configured_zone_or_the_given_one(runner, pr
         assert store.mention("file", "q1")["created_at"].startswith("2026-07-01T08:30")  # 09:30 BST
     code, out = invoke(runner, "import", "one.csv", "--timezone", "Mars/Olympus")
     assert code == 2 and "not a time zone" in out
+    code, out = invoke(runner, "import", "one.csv", "--timezone", "a" * 5000)  # too long for a file name
+    assert code == 2 and "not a time zone" in out and "zoneinfo/" not in out
 
 
 def test_import_says_queued_alerts_are_not_sent_and_keeps_reach_and_vendor_sentiment(runner, project) -> None:
@@ -98,3 +100,10 @@ def test_reach_as_exports_write_it(value, reach) -> None:
     from collectors.file import parse_reach
 
     assert parse_reach(value) == reach
+
+
+def test_a_map_to_a_missing_optional_column_is_said_not_silently_empty(runner, project) -> None:
+    Path("r.csv").write_text("id,text,date,followers\nr1,acme ok,2026-07-01 09:30,12400\n", encoding="utf-8")
+    code, out = invoke(runner, "import", "r.csv", "--map", "reach=follower")
+    assert code == 0
+    assert "no column 'follower' (from --map reach=follower), so no reach is read" in out and "'followers'" in out

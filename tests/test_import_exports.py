@@ -342,3 +342,13 @@ def test_an_alert_routed_to_two_channels_counts_once(make_settings, store, tmp_p
     _collector, report = _import(store, settings, path, lexicon)
     # Two outbox rows (one per channel), one alert: `alerts list` shows it once, and so does the count.
     assert report.alerts == 1
+
+
+def test_reach_that_is_ambiguous_or_not_a_number_is_refused_not_misread() -> None:
+    from collectors.file import parse_reach
+
+    assert parse_reach("12,400") == 12400 and parse_reach("1,234,567") == 1234567
+    assert parse_reach("1.2M") == 1_200_000 and parse_reach("1,2K") == 1200  # decimal comma
+    for bad in ("12,4", "12,40", "1e309", "nan", "inf", "abc"):
+        with pytest.raises(ValueError, match="reach"):
+            parse_reach(bad)

@@ -42,3 +42,15 @@ def test_terms_for_sources() -> None:
 def test_bad_queries_are_clear_errors(bad: str) -> None:
     with pytest.raises(ConfigError, match="query"):
         parse_query(bad)
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
+    from monitor.errors import ConfigError
+    from monitor.query import parse_query
+    from monitor.store import _fts_query
+
+    for text in ("(" * 500 + "acme" + ")" * 500, "NOT " * 2000 + "acme"):
+        with pytest.raises(ConfigError, match="nested too deeply"):
+            parse_query(text)
+        assert _fts_query(text)  # a search falls back to the plain words
+    assert parse_query("(" * 20 + "acme" + ")" * 20).matches("acme rocks")

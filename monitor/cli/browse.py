@@ -111,6 +111,7 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
     -word excludes; "quoted phrases" match exactly:
       listenpost mentions search 'refund OR charged'
       listenpost mentions search 'lid -leaks'
+      listenpost mentions search -- '-leaks lid'   (-- before a query that starts with -)
     """
     from monitor.errors import InputError
     from monitor.store import _fts_query

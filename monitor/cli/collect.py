@@ -171,7 +171,7 @@ def _zone(name: str | None) -> Any:
 
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise click.BadParameter(f"{name!r} is not a time zone such as Europe/London",
                                  param_hint="--timezone") from None
 

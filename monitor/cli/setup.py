@@ -55,10 +55,15 @@ def config_show(app: App, as_json: bool) -> None:
         click.echo(json.dumps({"settings": data, "secrets": secrets}, indent=2, default=str))
         return
     click.echo(f"# from {settings.path or 'built-in defaults'}")
+    if settings.database != ":memory:" and not Path(settings.database).is_absolute():
+        # Relative to the working directory here; in a saved copy it would be read relative to
+        # that file, so the copy would open another database.
+        settings = dataclasses.replace(settings, database=str(Path(settings.database).absolute()))
     _show(settings)
+    # Commented out, so the whole output stays a settings file that loads back.
     click.echo("\n# secrets (environment only)")
     for name, shown in secrets.items():
-        click.echo(f"{name} = {shown}")
+        click.echo(f"# {name} = {shown}")
 
 
 def _toml(value: Any) -> str:
