@@ -120,23 +120,30 @@ def _jsonl_rows(fh: io.TextIOBase) -> Iterator[Row]:
             continue
         try:
             data = json.loads(line, object_pairs_hook=_JsonObject.of)
-        except json.JSONDecodeError as exc:
-            yield Row(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
+        except (ValueError, RecursionError) as exc:
+            yield Row(number, None, _unreadable(exc))
             continue
-        except RecursionError:
-            yield Row(number, None, "not readable: JSON nested too deeply")
-            continue
-        except ValueError as exc:  # Python refuses integers of more than 4,300 digits
-            why = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
-            yield Row(number, None, f"not readable: {why}")
-            continue
-        if not isinstance(data, dict):
-            yield Row(number, None, f"expected a JSON object, got {type(data).__name__}")
-            continue
-        if data.duplicate is not None:  # json keeps the last value and drops the other unseen
-            yield Row(number, None, f"the key {quote_value(data.duplicate)} appears twice in this object")
-            continue
-        yield Row(number, dict(data))
+        yield _object_row(number, data)
+
+
+def _unreadable(exc: ValueError | RecursionError) -> str:
+    """Why a JSON text could not be read, in one line."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "not readable: JSON nested too deeply"
+    # Python refuses integers of more than 4,300 digits.
+    return "not readable: " + ("a number has more than 4,300 digits" if "digits" in str(exc) else str(exc))
+
+
+def _object_row(line: int, data: Any) -> Row:
+    """A decoded JSON value as a row: an object once per key, else that line's error."""
+    if not isinstance(data, dict):
+        return Row(line, None, f"expected a JSON object, got {type(data).__name__}")
+    if isinstance(data, _JsonObject) and data.duplicate is not None:
+        # json keeps the last value and drops the other unseen
+        return Row(line, None, f"the key {quote_value(data.duplicate)} appears twice in this object")
+    return Row(line, dict(data))
 
 
 class _JsonObject(dict):  # type: ignore[type-arg]
@@ -169,23 +176,11 @@ def _json_array_rows(text: str) -> Iterator[Row]:
         line = text.count("\n", 0, pos) + 1
         try:
             data, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            yield Row(exc.lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno}); "
-                                        "the rest of the array cannot be read")
+        except (ValueError, RecursionError) as exc:
+            at = exc.lineno if isinstance(exc, json.JSONDecodeError) else line
+            yield Row(at, None, _unreadable(exc) + "; the rest of the array cannot be read")
             return
-        except RecursionError:
-            yield Row(line, None, "not readable: JSON nested too deeply; the rest of the array cannot be read")
-            return
-        except ValueError as exc:  # Python refuses integers of more than 4,300 digits
-            why = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
-            yield Row(line, None, f"not readable: {why}; the rest of the array cannot be read")
-            return
-        if isinstance(data, _JsonObject) and data.duplicate is not None:
-            yield Row(line, None, f"the key {quote_value(data.duplicate)} appears twice in this object")
-        elif isinstance(data, dict):
-            yield Row(line, dict(data))
-        else:
-            yield Row(line, None, f"expected a JSON object, got {type(data).__name__}")
+        yield _object_row(line, data)
         pos = ws.match(text, pos).end()  # type: ignore[union-attr]
         if text.startswith(",", pos):
             pos = ws.match(text, pos + 1).end()  # type: ignore[union-attr]
