@@ -23,7 +23,7 @@ from alerts.escalation import escalate_due, in_quiet_hours
 from monitor.config import Settings
 from monitor.errors import ChannelError, ConfigError, ListenpostError
 from monitor.records import utcnow
-from monitor.store import Store, parse_ts
+from monitor.store import Store, engagement_of, parse_ts
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
         title=mention.get("title") or "", rating=mention.get("rating"),
         author_history=history,
         reply_draft=draft or "", reach=mention.get("reach"),
+        engagement=engagement_of(mention),
         group_count=int(payload.get("group_count", 1)), extra=extra,
     )
 

@@ -136,7 +136,7 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
     where = mrkdwn(source_name(message.source))
     facts = [f"*{mrkdwn(truncate(message.author, 80)) or 'unknown author'}* on {where}",
              message.history_line(), f"posted {ago(message.created_at)}"]
-    for fact in (negativity(message.negative), audience(message.reach), stars(message.rating)):
+    for fact in (negativity(message.negative), audience(message), stars(message.rating)):
         if fact:
             facts.append(fact)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]})

@@ -137,6 +137,9 @@ class Route:
     brands: list[str] = field(default_factory=lambda: ["*"])
     sources: list[str] = field(default_factory=lambda: ["*"])
     min_severity: str = "negative"
+    # A negative whose reach (followers, points...) is at least this goes straight to on-call
+    # (alerts.escalation.channels) as well; unset: never by reach.
+    escalate_reach: int | None = None
 
 
 @dataclass(frozen=True)

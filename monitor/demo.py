@@ -15,7 +15,7 @@ import click
 
 from alerts.base import plain, plural
 from collectors.file import FileCollector
-from monitor.config import Alerts, Brand, Channel, ClassifierSettings, Route, Settings
+from monitor.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Route, Settings
 from monitor.records import Mention, utcnow
 
 DEMO_BRANDS = [
@@ -30,19 +30,26 @@ DEMO_BRANDS = [
 ]
 
 
+# A negative seen by this many followers or more goes straight to the demo's on-call file.
+DEMO_ESCALATE_REACH = 10_000
+
+
 def demo_data_path() -> Path:
     return Path(str(resources.files("monitor").joinpath("demo_data/mentions.jsonl")))
 
 
 def demo_settings(db_path: str, model: str) -> Settings:
     alerts_file = str(Path(db_path).with_name(Path(db_path).stem + "-alerts.jsonl"))
+    oncall_file = str(Path(db_path).with_name(Path(db_path).stem + "-oncall.jsonl"))
     return Settings(
         database=db_path,
         brands=DEMO_BRANDS,
         classifier=ClassifierSettings(model=model),
         alerts=Alerts(
-            channels={"team-file": Channel(type="jsonl", options={"path": alerts_file})},
-            routes=[Route(channels=["team-file"])],
+            channels={"team-file": Channel(type="jsonl", options={"path": alerts_file}),
+                      "oncall-file": Channel(type="jsonl", options={"path": oncall_file})},
+            routes=[Route(channels=["team-file"], escalate_reach=DEMO_ESCALATE_REACH)],
+            escalation=Escalation(channels=["oncall-file"]),
         ),
     )
 
@@ -95,6 +102,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         stats = store.stats()
         negatives = store.list_alerts(limit=1000)
         agreement = _agreement(store, classifier.name)
+        reach = store.reach_summary()
         shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
@@ -122,6 +130,9 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
             say(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
                 f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
                 f"negatives) and {a.alerts_positive} hand-labeled positive.")
+    say(f"Reach: {reach.given} of {reach.total} mentions carry an audience figure (the others' sources "
+        f"gave none); {plural(reach.escalated, 'negative')} seen by {DEMO_ESCALATE_REACH:,} followers or "
+        f"more went straight to on-call.")
     say(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
         f"the digest), {report.spam} spam, {report.off_topic} not about either brand.")
     click.echo(f"\n{len(negatives)} negative mentions would be alerted. The {len(rendered)} newest:\n")

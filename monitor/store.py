@@ -22,12 +22,14 @@ import sqlite_utils
 from monitor.errors import ConfigError, ListenpostError
 from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
+from monitor.store_audience import AudienceQueries
 
 log = logging.getLogger(__name__)
 
 MENTION_COLUMNS = (
     "source", "external_id", "brand", "kind", "author", "url", "title", "text", "language", "rating",
     "parent_id", "app_version", "country", "created_at", "collected_at", "raw", "reach", "vendor_sentiment",
+    "engagement",
 )
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
 HANDLING_FILTERS = {
@@ -55,6 +57,15 @@ def parse_ts(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def engagement_of(row: dict[str, Any]) -> dict[str, int]:
+    """A mention row's audience figures, headline first; empty where its source gave none."""
+    try:
+        figures = json.loads(row.get("engagement") or "{}")
+    except ValueError:
+        return {}
+    return {str(k): v for k, v in figures.items() if isinstance(v, int)} if isinstance(figures, dict) else {}
 
 
 def clean_text(value: str, limit: int | None = MAX_TEXT) -> str:
@@ -263,6 +274,13 @@ def _m0016_mention_reach(db: sqlite_utils.Database) -> None:
         db.table("mentions").add_column("vendor_sentiment", str)
 
 
+def _m0017_mention_engagement(db: sqlite_utils.Database) -> None:
+    # Every audience figure a source gives (followers and impressions, points and comments...), as
+    # JSON headline first; `reach` keeps the headline figure for thresholds and sorting.
+    if "engagement" not in db.table("mentions").columns_dict:
+        db.table("mentions").add_column("engagement", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
@@ -277,6 +295,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0014_alert_decisions", _m0014_alert_decisions),
     ("0015_sent_reply_drafts", _m0015_sent_reply_drafts),
     ("0016_mention_reach", _m0016_mention_reach),
+    ("0017_mention_engagement", _m0017_mention_engagement),
 ]
 
 
@@ -311,7 +330,7 @@ def _prepare_file(path: str) -> None:
         raise StoreError(f"{path}: its folder is read-only; SQLite needs to write its journal files there")
 
 
-class Store:
+class Store(AudienceQueries):
     """One connection to the listenpost database. Not shared between threads."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
@@ -428,6 +447,7 @@ class Store:
             m.country and clean_text(m.country), ts(m.created_at), collected_at,
             raw_json(m.raw, f"{m.source}/{m.external_id}"), m.reach,
             m.vendor_sentiment and clean_text(m.vendor_sentiment),
+            json.dumps(m.engagement) if m.engagement else None,
         )
 
     def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:

@@ -243,4 +243,4 @@ def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_setti
                             .replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
                             .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")))
     assert build_message(store, changed, store.alert(1)).reply_draft == sent
-    assert store.applied_migrations()[-2:] == ["0015_sent_reply_drafts", "0016_mention_reach"]
+    assert {"0015_sent_reply_drafts", "0016_mention_reach"} <= set(store.applied_migrations())
