@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from classifiers.spam import spam_kind
-from monitor.brands import about_brand
+from monitor.brands import about_brand, is_competitor
 from monitor.config import Settings
 from monitor.records import UNSCORED, Mention
 
@@ -25,7 +25,8 @@ LOW_CONFIDENCE = "low-confidence"  # labeled negative below the alert threshold:
 RATING_HIGH = "rated-positive"  # 4-5 stars: never alerted as a complaint
 SPAM = "spam"  # recruiting, affiliate, giveaway
 OFF_TOPIC = "off-topic"  # matches none of the brand's queries or handles
-REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC)
+COMPETITOR = "competitor"  # about a brand marked competitor: counted, never alerted
+REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC, COMPETITOR)
 # Shown to people (digest, `mentions list`).
 REASON_TEXT = {
     CONFIDENT: "clearly negative",
@@ -34,6 +35,7 @@ REASON_TEXT = {
     RATING_HIGH: "rated 4-5 stars",
     SPAM: "spam",
     OFF_TOPIC: "not about the brand",
+    COMPETITOR: "about a competitor",
 }
 
 
@@ -87,6 +89,8 @@ def with_relevance(decision: Decision, settings: Settings, mention: Mention) -> 
     """Only a mention about one of our brands is routed; off-topic ones are stored and counted."""
     if decision.label == UNSCORED or decision.reason == SPAM:
         return decision
+    if is_competitor(settings, mention.brand):
+        return Decision(decision.label, alert=False, reason=COMPETITOR)
     if about_brand(settings, mention):
         return decision
     return Decision(decision.label, alert=False, reason=OFF_TOPIC)
@@ -94,7 +98,7 @@ def with_relevance(decision: Decision, settings: Settings, mention: Mention) -> 
 
 def routing_severity(decision: Decision) -> str | None:
     """The severity routes see: only an alert is negative; spam and off-topic mentions are never routed."""
-    if decision.reason in (SPAM, OFF_TOPIC) or decision.label == UNSCORED:
+    if decision.reason in (SPAM, OFF_TOPIC, COMPETITOR) or decision.label == UNSCORED:
         return None
     if decision.alert:
         return "negative"

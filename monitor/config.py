@@ -90,6 +90,8 @@ class Brand:
     reply_signature: str = ""
     support_contact: str = ""
     reply_template: str = ""
+    # Watched for comparison: collected and scored, shown as share of voice, never alerted.
+    competitor: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`listenpost demo`: the whole pipeline, offline, on bundled mentions of two fictional brands."""
+"""`listenpost demo`: the whole pipeline, offline, on bundled mentions of two fictional brands and a
+competitor of one of them."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ DEMO_BRANDS = [
           handles=["@brewbird", "@BrewbirdSupport"],
           apps={"appstore": ["1460000002"], "googleplay": ["com.brewbird.app"]},
           reply_signature="Alex, Brewbird care", support_contact="care@brewbird.example"),
+    # Parcelly's rival: collected and scored for share of voice, never alerted.
+    Brand(name="Boxrunner", queries=["boxrunner"], ignore_authors=["boxrunner"], handles=["@boxrunner"],
+          competitor=True),
 ]
 
 
@@ -79,8 +83,10 @@ def _rows(path: Path) -> Any:
 
 def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     from alerts.console import ConsoleChannel
+    from alerts.digest import percent
     from alerts.dispatch import build_message, dispatch_due
     from alerts.slack import preview
+    from alerts.voice import share_of_voice
     from classifiers import load_classifier
     from monitor.cli import progress
     from monitor.pipeline import run_collector
@@ -89,7 +95,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
 
     started = time.perf_counter()
     settings = demo_settings(db_path, model or "default")
-    click.echo(f"listenpost demo: bundled mentions of two fictional brands → {db_path}")
+    click.echo(f"listenpost demo: mentions of two fictional brands and a competitor → {db_path}")
     click.echo(f"Loading the {settings.classifier.model} sentiment model …")
     classifier = load_classifier(settings.classifier.model)
     collector = DemoCollector(settings)
@@ -103,6 +109,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         negatives = store.list_alerts(limit=1000)
         agreement = _agreement(store, classifier.name)
         reach = store.reach_summary()
+        voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
         shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
@@ -133,8 +140,11 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     say(f"Reach: {reach.given} of {reach.total} mentions carry an audience figure (the others' sources "
         f"gave none); {plural(reach.escalated, 'negative')} seen by {DEMO_ESCALATE_REACH:,} followers or "
         f"more went straight to on-call.")
+    say("Share of voice over the last 7 days (negative share in brackets): " + ", ".join(
+        f"{v.brand}{' (competitor, never alerted)' if v.competitor else ''} {percent(v.share)} "
+        f"({percent(v.negative_share)} negative)" for v in voice) + ".")
     say(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
-        f"the digest), {report.spam} spam, {report.off_topic} not about either brand.")
+        f"the digest), {report.spam} spam, {report.off_topic} not about the brands.")
     click.echo(f"\n{len(negatives)} negative mentions would be alerted. The {len(rendered)} newest:\n")
     for text in rendered:
         click.echo(text + "\n")

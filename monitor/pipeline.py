@@ -173,7 +173,7 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
     # A spike counts every negative of the brand, worth-a-look ones too (store.hourly_negatives): a burst of
     # posts none of which is confident alone ("is acme down?") must still be looked at.
     negative_brands = {m.brand for m in mentions if (v := by_key.get(m.key)) is not None
-                       and v.label == "negative" and v.reason not in (triage.SPAM, triage.OFF_TOPIC)}
+                       and v.label == "negative" and v.reason not in (triage.SPAM, triage.OFF_TOPIC, triage.COMPETITOR)}
     return created + raise_spikes(store, settings, negative_brands)
 
 
