@@ -74,10 +74,15 @@ def audience(message: AlertMessage) -> str:
     """
     if message.kind not in ("mention", "escalation", "praise"):
         return ""
-    if message.engagement:
-        return f"reach: {figures(message.engagement)}"
-    if message.reach is not None:
-        return f"reach {message.reach:,} followers"
+    return reach_words(message.reach, message.engagement)
+
+
+def reach_words(reach: int | None, engagement: dict[str, int]) -> str:
+    """'reach: 340 points · 12 comments', 'reach 12,400 followers' (an import), or 'no reach given'."""
+    if engagement:
+        return f"reach: {figures(engagement)}"
+    if reach is not None:
+        return f"reach {reach:,} followers"
     return "no reach given"
 
 
@@ -128,6 +133,8 @@ class AlertMessage:
             return f"High-reach negative mention of {self.brand} on {source_name(self.source)}"
         if self.kind == "escalation":
             return f"Unclaimed for too long: negative mention of {self.brand}"
+        if self.kind == "praise":
+            return f"Praise for {self.brand} on {source_name(self.source)}: say thanks"
         if self.kind == "test":
             return "listenpost test alert"
         return f"Negative mention of {self.brand} on {source_name(self.source)}"

@@ -15,16 +15,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts import triage
-from alerts.base import ago, inline, plain, truncate
+from alerts.base import ago, inline, plain, reach_words, truncate
 from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
 from alerts.themes import Theme, find_themes
 from alerts.voice import Voice, has_competitors, share_of_voice
 from monitor.config import Settings
 from monitor.records import UNSCORED, source_name, utcnow
-from monitor.store import Store, parse_ts
+from monitor.store import Store, engagement_of, parse_ts
 
 TOP_NEGATIVES = 5
+PRAISE_SHOWN = 5
 UNANSWERED_SHOWN = 6
 WORTH_A_LOOK_SHOWN = 5
 THEME_TEXTS = 20000  # newest negatives of a period read for themes
@@ -43,6 +44,8 @@ class Item:
     posted: datetime
     claimed: bool = False
     claimed_by: str = ""
+    brand: str = ""
+    reach: str = ""  # the audience figures in words, for praise to thank
 
 
 @dataclass
@@ -116,6 +119,9 @@ class Digest:
     charts: dict[str, bytes] = field(default_factory=dict)
     # Share of voice of every configured brand, ours and competitors'; empty without competitors.
     voice: list[Voice] = field(default_factory=list)
+    # Praise of the period not thanked yet, widest reach and newest first, and how much in all.
+    praise: list[Item] = field(default_factory=list)
+    praise_total: int = 0
 
     @property
     def period(self) -> timedelta:
@@ -163,7 +169,8 @@ def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
     return Item(source=inline(row["source"]), author=plain(truncate(row.get("author") or "", 60)),
                 text=plain(truncate(text, SNIPPET)), url=link_target(row.get("url") or "") or "",
                 posted=posted.astimezone(tz), claimed=bool(row.get("claimed_at")),
-                claimed_by=inline(row.get("claimed_by") or ""))
+                claimed_by=inline(row.get("claimed_by") or ""), brand=inline(row.get("brand") or ""),
+                reach=reach_words(row.get("reach"), engagement_of(row)) if "engagement" in row else "")
 
 
 def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,
@@ -290,6 +297,9 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
     _charts(digest, store, before)
     if has_competitors(settings):
         digest.voice = share_of_voice(store, settings, since, until)
+    rows, digest.praise_total = store.praise_to_thank(triage.PRAISE_REASONS, since=since, now=until,
+                                                      limit=PRAISE_SHOWN)
+    digest.praise = [_item(r, tz) for r in rows]
     digest.timings = response_times(store, since, until)
     digest.failed_sources = _failed_sources(store, settings, since, until)
     ignore = [b.name for b in settings.brands] + [a for b in settings.brands for a in b.ignore_authors]

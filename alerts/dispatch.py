@@ -18,7 +18,7 @@ from typing import Any
 
 from alerts import channel_class
 from alerts.base import AlertMessage, Channel
-from alerts.drafts import reply_draft
+from alerts.drafts import reply_draft, thank_you_draft
 from alerts.escalation import escalate_due, in_quiet_hours
 from monitor.config import Settings
 from monitor.errors import ChannelError, ConfigError, ListenpostError
@@ -82,11 +82,15 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
     if draft is None and row["kind"] in ("mention", "escalation"):
         draft = reply_draft(settings, brand=row["brand"], author=author, text=text,
                             label=label[0] if label else None, title=mention.get("title") or "")
+    elif draft is None and row["kind"] == "praise":
+        draft = thank_you_draft(settings, brand=row["brand"], author=author)
     return AlertMessage(
         alert_id=row["id"], kind=row["kind"], brand=row["brand"], source=row["source"],
         external_id=row["external_id"], author=author, text=text,
         url=mention.get("url") or "", created_at=created,
-        label=label[0] if label else None, negative=label[1] if label else None,
+        # How negative praise is would read as "possibly negative": not shown for praise.
+        label=label[0] if label else None,
+        negative=label[1] if label and row["kind"] != "praise" else None,
         title=mention.get("title") or "", rating=mention.get("rating"),
         author_history=history,
         reply_draft=draft or "", reach=mention.get("reach"),

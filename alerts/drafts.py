@@ -125,6 +125,14 @@ def check_template(template: str, where: str) -> None:
                               f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
 
 
+def thank_you_draft(settings: Settings, *, brand: str, author: str) -> str:
+    """A short thank-you for praise: no apology, no request for details."""
+    config = settings.brand(brand) or Brand(name=brand)
+    name = greeting_name(author)
+    return PRAISE_TEMPLATE.format_map({"greeting": f"Hi {name}," if name else "Hi,",
+                                       "signature": config.reply_signature or f"The {brand or 'support'} team"})
+
+
 def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label: str | None = "negative",
                 title: str = "") -> str:
     """A draft for a person to edit and send, fitting the post's intent; "" where none fits."""

@@ -29,6 +29,7 @@ ACTIONS = {
     "false_positive": "False positive",
     "snooze": "Snooze 1 h",
 }
+PRAISE_ACTIONS = {"thanked": "Thanked"}
 # Web API errors that will fail the same way on every retry.
 PERMANENT_ERRORS = {
     "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
@@ -115,13 +116,14 @@ def _buttons(message: AlertMessage) -> dict[str, Any] | None:
     if message.kind == "test" or extra.get("resolution"):
         return None
     done = {"claim"} if extra.get("claimed_by") or extra.get("replied_by") else set()
+    actions = PRAISE_ACTIONS if message.kind == "praise" else ACTIONS
     return {
         "type": "actions", "block_id": f"listenpost_{message.alert_id}",
         "elements": [
             {"type": "button", "action_id": f"listenpost_{action}", "value": str(message.alert_id),
              "text": {"type": "plain_text", "text": label},
-             **({"style": "primary"} if action == "claim" else {})}
-            for action, label in ACTIONS.items() if action not in done
+             **({"style": "primary"} if action in ("claim", "thanked") else {})}
+            for action, label in actions.items() if action not in done
         ],
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from alerts.drafts import intent_of
 from classifiers.spam import spam_kind
 from monitor.brands import about_brand, is_competitor
 from monitor.config import Settings
@@ -26,7 +27,13 @@ RATING_HIGH = "rated-positive"  # 4-5 stars: never alerted as a complaint
 SPAM = "spam"  # recruiting, affiliate, giveaway
 OFF_TOPIC = "off-topic"  # matches none of the brand's queries or handles
 COMPETITOR = "competitor"  # about a brand marked competitor: counted, never alerted
-REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC, COMPETITOR)
+PRAISE = "praise"  # clearly positive and about the brand: worth a thank-you
+REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC, COMPETITOR, PRAISE)
+# What the praise queue takes: clearly positive posts and 4-5 star reviews, once spam, off-topic
+# and competitors' mentions have been told apart (their reasons replace these).
+PRAISE_REASONS = (PRAISE, RATING_HIGH)
+# A positive probability this high is praise rather than a mild "thanks, that worked".
+PRAISE_MIN = 0.7
 # Shown to people (digest, `mentions list`).
 REASON_TEXT = {
     CONFIDENT: "clearly negative",
@@ -36,6 +43,7 @@ REASON_TEXT = {
     SPAM: "spam",
     OFF_TOPIC: "not about the brand",
     COMPETITOR: "about a competitor",
+    PRAISE: "praise",
 }
 
 
@@ -74,6 +82,8 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
     label = label_for(scores, negative_threshold)
     if spam:
         return Decision(label, alert=False, reason=SPAM)
+    if label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise":
+        return Decision(label, alert=False, reason=PRAISE)
     if label != "negative":
         return Decision(label, alert=False)
     if scores.negative >= alert_threshold:

@@ -152,6 +152,13 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Praise:
+    # Channels that get a message for each mention worth a thank-you; none: the digest and
+    # `listenpost mentions thanks` only.
+    channels: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Alerts:
     channels: dict[str, Channel] = field(
         default_factory=lambda: {"console": Channel(type="console")}
@@ -159,6 +166,7 @@ class Alerts:
     routes: list[Route] = field(default_factory=lambda: [Route(channels=["console"])])
     max_attempts: int = 8
     escalation: Escalation = field(default_factory=Escalation)
+    praise: Praise = field(default_factory=Praise)
     group_window: float = duration("6h")
     # A spike is judged against history: none for a brand with less collected history than this.
     spike_min_history: float = duration("3d")

@@ -14,10 +14,10 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, plural
+from alerts.base import inline, plain, plural
 from collectors.file import FileCollector
-from monitor.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Route, Settings
-from monitor.records import Mention, utcnow
+from monitor.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
+from monitor.records import Mention, source_name, utcnow
 
 DEMO_BRANDS = [
     Brand(name="Parcelly", queries=["parcelly OR \"parcelly app\""],
@@ -45,15 +45,18 @@ def demo_data_path() -> Path:
 def demo_settings(db_path: str, model: str) -> Settings:
     alerts_file = str(Path(db_path).with_name(Path(db_path).stem + "-alerts.jsonl"))
     oncall_file = str(Path(db_path).with_name(Path(db_path).stem + "-oncall.jsonl"))
+    fans_file = str(Path(db_path).with_name(Path(db_path).stem + "-fans.jsonl"))
     return Settings(
         database=db_path,
         brands=DEMO_BRANDS,
         classifier=ClassifierSettings(model=model),
         alerts=Alerts(
             channels={"team-file": Channel(type="jsonl", options={"path": alerts_file}),
-                      "oncall-file": Channel(type="jsonl", options={"path": oncall_file})},
+                      "oncall-file": Channel(type="jsonl", options={"path": oncall_file}),
+                      "fans-file": Channel(type="jsonl", options={"path": fans_file})},
             routes=[Route(channels=["team-file"], escalate_reach=DEMO_ESCALATE_REACH)],
             escalation=Escalation(channels=["oncall-file"]),
+            praise=Praise(channels=["fans-file"]),
         ),
     )
 
@@ -86,6 +89,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     from alerts.digest import percent
     from alerts.dispatch import build_message, dispatch_due
     from alerts.slack import preview
+    from alerts.triage import PRAISE_REASONS
     from alerts.voice import share_of_voice
     from classifiers import load_classifier
     from monitor.cli import progress
@@ -106,10 +110,12 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.
         sent = dispatch_due(store, settings)
         stats = store.stats()
-        negatives = store.list_alerts(limit=1000)
+        negatives = [r for r in store.list_alerts(limit=1000) if r["kind"] == "mention"]
         agreement = _agreement(store, classifier.name)
         reach = store.reach_summary()
         voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
+        praise, praise_total = store.praise_to_thank(PRAISE_REASONS, since=utcnow() - timedelta(days=7),
+                                                     now=utcnow(), limit=1)
         shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
@@ -120,7 +126,8 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     summary = (f"{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
                f"{report.new} new); {plural(report.negatives, 'new negative')}, {report.unscored} in "
                f"languages the model does not cover (stored as unscored); "
-               f"{plural(report.alerts, 'new alert')}, {sent.sent} delivered to the demo's alert file"
+               f"{plural(report.alerts, 'new alert')} (complaints, on-call and praise), {sent.sent} delivered to the "
+               f"demo's alert files"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
     def say(text: str) -> None:
         click.echo(textwrap.fill(text, columns, break_on_hyphens=False))
@@ -140,6 +147,12 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     say(f"Reach: {reach.given} of {reach.total} mentions carry an audience figure (the others' sources "
         f"gave none); {plural(reach.escalated, 'negative')} seen by {DEMO_ESCALATE_REACH:,} followers or "
         f"more went straight to on-call.")
+    if praise:
+        top = praise[0]
+        reach = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"
+        say(f"Say thanks: {plural(praise_total, 'mention')} of praise to thank, each also in the demo's fans "
+            f"file with a thank-you draft; widest reach first: {inline(top['author'])} on "
+            f"{source_name(top['source'])} ({reach}).")
     say("Share of voice over the last 7 days (negative share in brackets): " + ", ".join(
         f"{v.brand}{' (competitor, never alerted)' if v.competitor else ''} {percent(v.share)} "
         f"({percent(v.negative_share)} negative)" for v in voice) + ".")

@@ -170,6 +170,10 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
                 created += 1
         if channels and severity == "negative":
             created += _escalate_by_reach(store, settings, m, group)
+        if verdict.reason in triage.PRAISE_REASONS:
+            created += sum(store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
+                                               channel=channel, kind="praise") is not None
+                           for channel in settings.alerts.praise.channels if channel in settings.alerts.channels)
     # A spike counts every negative of the brand, worth-a-look ones too (store.hourly_negatives): a burst of
     # posts none of which is confident alone ("is acme down?") must still be looked at.
     negative_brands = {m.brand for m in mentions if (v := by_key.get(m.key)) is not None

@@ -22,7 +22,7 @@ import sqlite_utils
 from monitor.errors import ConfigError, ListenpostError
 from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
-from monitor.store_audience import AudienceQueries
+from monitor.store_audience import AudienceQueries, m0018_thanks
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +296,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0015_sent_reply_drafts", _m0015_sent_reply_drafts),
     ("0016_mention_reach", _m0016_mention_reach),
     ("0017_mention_engagement", _m0017_mention_engagement),
+    ("0018_thanks", m0018_thanks),
 ]
 
 
@@ -1025,10 +1026,11 @@ class Store(AudienceQueries):
 
     def case_alert_ids(self, alert_id: int) -> list[int]:
         """The rows that are one case with this alert: its mention's alerts on every channel,
-        and those of every mention in the same incident."""
+        and those of every mention in the same incident; for praise, its praise alerts only."""
         return [r[0] for r in self.conn.execute(
             "SELECT b.id FROM alerts a JOIN alerts b ON ((b.source = a.source AND b.external_id = a.external_id)"
-            " OR b.group_key = a.group_key) AND b.kind IN ('mention', 'escalation')"
+            " OR b.group_key = a.group_key)"
+            " AND (b.kind = 'praise') = (a.kind = 'praise') AND b.kind IN ('mention', 'escalation', 'praise')"
             " WHERE a.id = ? ORDER BY b.id", [alert_id],
         )]
 

@@ -154,6 +154,9 @@ def validate(settings: Settings) -> None:
         if route.escalate_reach is not None and not settings.alerts.escalation.channels:
             raise ConfigError(f"alerts.routes[{i}].escalate_reach: needs on-call channels in "
                               "alerts.escalation.channels")
+    for channel_name in settings.alerts.praise.channels:
+        if channel_name not in settings.alerts.channels:
+            raise ConfigError(f"alerts.praise.channels: no channel named {channel_name!r} under [alerts.channels]")
     for channel_name in settings.alerts.escalation.channels:
         if channel_name not in settings.alerts.channels:
             raise ConfigError(f"alerts.escalation.channels: no channel named {channel_name!r} under [alerts.channels]")

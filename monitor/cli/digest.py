@@ -113,23 +113,26 @@ def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the table to this CSV file.")
 @pass_app
 def report(app: App, since: str, csv_path: str | None) -> None:
-    """Response times per source, graded (also --csv), and share of voice.
+    """Response times per source, graded (also --csv), praise thanked, and share of voice.
 
     Median time from posting to collection and alert; median and p90 time to claim and
-    reply, graded by digest.grade_excellent and digest.grade_average. With brands marked
+    reply, graded by digest.grade_excellent and digest.grade_average. How much of the
+    praise was thanked, and how soon. With brands marked
     `competitor = true`, each brand's share of voice and negative share per day (per week
     beyond 14 days).
 
       listenpost report --since 30d --csv response-times.csv
     """
     from alerts.digest import grade as grade_of
-    from alerts.digest import response_times, span
+    from alerts.digest import human_duration, response_times, span
+    from alerts.triage import PRAISE_REASONS
 
     settings = app.settings
     period, now = _period(since)
     with app.store() as store:
         timings = response_times(store, now - period, now)
         voice = _voice_over_time(store, settings, now - period, now)
+        thanks = store.thanks_summary(PRAISE_REASONS, now - period, now)
     excellent, average = settings.digest.grade_excellent, settings.digest.grade_average
     grade = functools.partial(grade_of, excellent=excellent, average=average)
 
@@ -140,6 +143,11 @@ def report(app: App, since: str, csv_path: str | None) -> None:
         click.echo(f"No alerts in the last {span(period.total_seconds())}.")
     else:
         _print_timings(timings, period, grade, excellent, average)
+    if thanks.praise:
+        share = f"{thanks.thanked / thanks.praise:.0%}"
+        fast = f", median {human_duration(thanks.median_seconds)} after posting" if thanks.thanked else ""
+        click.echo(f"\nPraise: {plural(thanks.praise, 'mention')} worth a thank-you, {thanks.thanked} thanked "
+                   f"({share}){fast}.")
     if voice:
         _print_voice(voice)
     if csv_path:
