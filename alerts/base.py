@@ -133,6 +133,8 @@ class AlertMessage:
             return f"High-reach negative mention of {self.brand} on {source_name(self.source)}"
         if self.kind == "escalation":
             return f"Unclaimed for too long: negative mention of {self.brand}"
+        if self.kind == "notice":
+            return f"Several people report the same problem with {self.brand}: suggested status update"
         if self.kind == "praise":
             return f"Praise for {self.brand} on {source_name(self.source)}: say thanks"
         if self.kind == "test":

@@ -99,6 +99,30 @@ class Timing:
         return None if value is None else float(value)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A suggested public status message, the incident's evidence, and whether it went out."""
+
+    brand: str
+    text: str
+    count: int
+    first: datetime | None
+    latest: datetime | None
+    sources: list[str]
+    spike: bool
+    posted_by: str = ""
+
+
+def _notice(row: dict[str, Any], tz: ZoneInfo) -> Notice:
+    payload = row["payload"]
+    first, latest = parse_ts(payload.get("first_at")), parse_ts(payload.get("latest_at"))
+    return Notice(brand=inline(row["brand"] or ""), text=plain(str(payload.get("text", ""))),
+                  count=int(payload.get("count") or 0), first=first.astimezone(tz) if first else None,
+                  latest=latest.astimezone(tz) if latest else None,
+                  sources=[inline(s) for s in payload.get("sources") or []], spike=bool(payload.get("spike")),
+                  posted_by=inline(row["posted_by"] or ""))
+
+
 @dataclass
 class Digest:
     since: datetime
@@ -122,6 +146,8 @@ class Digest:
     # Praise of the period not thanked yet, widest reach and newest first, and how much in all.
     praise: list[Item] = field(default_factory=list)
     praise_total: int = 0
+    # Status notices suggested in the period: several people reporting the same problem.
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def period(self) -> timedelta:
@@ -300,6 +326,7 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
     rows, digest.praise_total = store.praise_to_thank(triage.PRAISE_REASONS, since=since, now=until,
                                                       limit=PRAISE_SHOWN)
     digest.praise = [_item(r, tz) for r in rows]
+    digest.notices = [_notice(r, tz) for r in store.notices(since, until)]
     digest.timings = response_times(store, since, until)
     digest.failed_sources = _failed_sources(store, settings, since, until)
     ignore = [b.name for b in settings.brands] + [a for b in settings.brands for a in b.ignore_authors]

@@ -78,10 +78,14 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
     if row["kind"] == "escalation" and settings.alerts.escalation.mention:
         extra["mention"] = settings.alerts.escalation.mention
     text = mention.get("text") or payload.get("text", "")
+    notice = store.notice_posted(row["group_key"]) if row.get("group_key") and row["kind"] != "notice" else None
+    if notice:
+        extra.update(notice_posted_by=notice["closed_by"], notice_posted_at=notice["closed_at"])
     draft = row.get("reply_draft")  # the one it was delivered with, once sent
     if draft is None and row["kind"] in ("mention", "escalation"):
         draft = reply_draft(settings, brand=row["brand"], author=author, text=text,
-                            label=label[0] if label else None, title=mention.get("title") or "")
+                            label=label[0] if label else None, title=mention.get("title") or "",
+                            notice_posted=notice is not None)
     elif draft is None and row["kind"] == "praise":
         draft = thank_you_draft(settings, brand=row["brand"], author=author)
     return AlertMessage(
@@ -137,6 +141,12 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, 
              report: DispatchReport) -> None:
     message = build_message(store, settings, row)
     root = store.group_root(row["group_key"], row["channel"], row["id"]) if row["group_key"] else None
+    if root is not None and row["kind"] == "notice":
+        # A suggested status notice goes in the incident's thread, or on its own where there are no
+        # threads; it is not one of the incident's reports.
+        if getattr(channel, "threads", False):
+            message = replace(message, extra={**message.extra, "thread_ts": root["channel_message_id"]})
+        root = None
     if root is not None:
         count = store.group_size(row["group_key"], row["channel"], row["id"])
         if not getattr(channel, "threads", False):

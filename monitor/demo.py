@@ -108,12 +108,13 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
             report = run_collector(store, settings, collector, kind="demo",
                                    classifier=classifier, progress=bar.update)
         # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.
-        sent = dispatch_due(store, settings)
+        sent = dispatch_due(store, settings, limit=1000)
         stats = store.stats()
         negatives = [r for r in store.list_alerts(limit=1000) if r["kind"] == "mention"]
         agreement = _agreement(store, classifier.name)
         reach = store.reach_summary()
         voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
+        notices = store.notices(utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1))
         praise, praise_total = store.praise_to_thank(PRAISE_REASONS, since=utcnow() - timedelta(days=7),
                                                      now=utcnow(), limit=1)
         shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
@@ -126,7 +127,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     summary = (f"{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
                f"{report.new} new); {plural(report.negatives, 'new negative')}, {report.unscored} in "
                f"languages the model does not cover (stored as unscored); "
-               f"{plural(report.alerts, 'new alert')} (complaints, on-call and praise), {sent.sent} delivered to the "
+               f"{plural(report.alerts, 'new alert')} (complaints, on-call, notices, praise), {sent.sent} delivered to the "
                f"demo's alert files"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
     def say(text: str) -> None:
@@ -147,6 +148,11 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     say(f"Reach: {reach.given} of {reach.total} mentions carry an audience figure (the others' sources "
         f"gave none); {plural(reach.escalated, 'negative')} seen by {DEMO_ESCALATE_REACH:,} followers or "
         f"more went straight to on-call.")
+    if notices:
+        first = notices[-1]
+        say(f"Status notices: {plural(len(notices), 'incident')} of several people reporting the same problem, "
+            f"each with a suggested post for the brand's own account; for {inline(first['brand'])} "
+            f"({first['payload'].get('count')} reports): \"{plain(str(first['payload'].get('text', '')))}\"")
     if praise:
         top = praise[0]
         reach = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from alerts import triage
 from alerts.incidents import group_key_for, raise_spikes
+from alerts.notices import incident_notice
 from alerts.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.config import Settings
@@ -168,6 +169,8 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
             if store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
                                    channel=channel, group_key=group) is not None:
                 created += 1
+        if group and group != f"{m.source}:{m.external_id}":  # joined an incident: enough to speak up?
+            created += incident_notice(store, brand=m.brand, group_key=group, channels=channels)
         if channels and severity == "negative":
             created += _escalate_by_reach(store, settings, m, group)
         if verdict.reason in triage.PRAISE_REASONS:

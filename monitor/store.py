@@ -23,6 +23,7 @@ from monitor.errors import ConfigError, ListenpostError
 from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
 from monitor.store_audience import AudienceQueries, m0018_thanks
+from monitor.store_notices import NoticeQueries
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +332,7 @@ def _prepare_file(path: str) -> None:
         raise StoreError(f"{path}: its folder is read-only; SQLite needs to write its journal files there")
 
 
-class Store(AudienceQueries):
+class Store(AudienceQueries, NoticeQueries):
     """One connection to the listenpost database. Not shared between threads."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
@@ -1026,11 +1027,13 @@ class Store(AudienceQueries):
 
     def case_alert_ids(self, alert_id: int) -> list[int]:
         """The rows that are one case with this alert: its mention's alerts on every channel,
-        and those of every mention in the same incident; for praise, its praise alerts only."""
+        and those of every mention in the same incident. Praise and status notices are cases of
+        their own: a praise alert's rows of that mention, a notice's rows of that incident."""
         return [r[0] for r in self.conn.execute(
             "SELECT b.id FROM alerts a JOIN alerts b ON ((b.source = a.source AND b.external_id = a.external_id)"
             " OR b.group_key = a.group_key)"
-            " AND (b.kind = 'praise') = (a.kind = 'praise') AND b.kind IN ('mention', 'escalation', 'praise')"
+            " AND CASE WHEN a.kind IN ('praise', 'notice') THEN b.kind = a.kind"
+            " ELSE b.kind IN ('mention', 'escalation') END"
             " WHERE a.id = ? ORDER BY b.id", [alert_id],
         )]
 
@@ -1070,7 +1073,7 @@ class Store(AudienceQueries):
     def group_size(self, group_key: str, channel: str, upto_id: int | None = None) -> int:
         """How many alerts an incident has on a channel (up to and including ``upto_id``)."""
         return int(self.conn.execute(
-            "SELECT count(*) FROM alerts WHERE group_key = ? AND channel = ? AND id <= ?",
+            "SELECT count(*) FROM alerts WHERE group_key = ? AND channel = ? AND id <= ? AND kind != 'notice'",
             [group_key, channel, upto_id if upto_id is not None else 2**62],
         ).fetchone()[0])
 
