@@ -50,9 +50,12 @@ def _counts(store: Store, since: datetime, until: datetime) -> dict[str, list[in
 def _voices(settings: Settings, counts: dict[str, list[int]], previous: list[Voice] | None = None) -> list[Voice]:
     total = sum(counts.get(b.name, [0, 0])[0] for b in settings.brands)
     before = {v.brand: v for v in previous or []}
-    return [Voice(b.name, b.competitor, *counts.get(b.name, [0, 0]),
-                  share=counts.get(b.name, [0, 0])[0] / total if total else 0.0, previous=before.get(b.name))
-            for b in settings.brands]
+    voices = []
+    for b in settings.brands:
+        mentions, negatives = counts.get(b.name, [0, 0])
+        voices.append(Voice(b.name, b.competitor, mentions=mentions, negatives=negatives,
+                            share=mentions / total if total else 0.0, previous=before.get(b.name)))
+    return voices
 
 
 def share_of_voice(store: Store, settings: Settings, since: datetime, until: datetime) -> list[Voice]:

@@ -127,8 +127,8 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     summary = (f"{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
                f"{report.new} new); {plural(report.negatives, 'new negative')}, {report.unscored} in "
                f"languages the model does not cover (stored as unscored); "
-               f"{plural(report.alerts, 'new alert')} (complaints, on-call, notices, praise), {sent.sent} delivered to the "
-               f"demo's alert files"
+               f"{plural(report.alerts, 'new alert')} (complaints, on-call, notices, praise), "
+               f"{sent.sent} delivered to the demo's alert files"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
     def say(text: str) -> None:
         click.echo(textwrap.fill(text, columns, break_on_hyphens=False))
@@ -155,10 +155,10 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
             f"({first['payload'].get('count')} reports): \"{plain(str(first['payload'].get('text', '')))}\"")
     if praise:
         top = praise[0]
-        reach = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"
+        seen = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"
         say(f"Say thanks: {plural(praise_total, 'mention')} of praise to thank, each also in the demo's fans "
             f"file with a thank-you draft; widest reach first: {inline(top['author'])} on "
-            f"{source_name(top['source'])} ({reach}).")
+            f"{source_name(top['source'])} ({seen}).")
     say("Share of voice over the last 7 days (negative share in brackets): " + ", ".join(
         f"{v.brand}{' (competitor, never alerted)' if v.competitor else ''} {percent(v.share)} "
         f"({percent(v.negative_share)} negative)" for v in voice) + ".")

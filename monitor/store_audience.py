@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import sqlite3
-
     import sqlite_utils
 
 
@@ -52,10 +50,9 @@ _PRAISE = (" FROM mentions m JOIN latest_labels c ON c.source = m.source AND c.e
 
 
 class AudienceQueries:
-    """SQL about who saw a mention and who was thanked; ``Store`` provides ``db`` and ``conn``."""
+    """SQL about who saw a mention and who was thanked; ``Store`` provides ``db``."""
 
     db: sqlite_utils.Database
-    conn: sqlite3.Connection
 
     def reach_summary(self) -> ReachSummary:
         row = self.db.execute(
@@ -75,7 +72,7 @@ class AudienceQueries:
         marks = ",".join("?" for _ in reasons)
         where = _PRAISE.format(reasons=marks) + " AND t.source IS NULL"
         params = [*reasons, _ts(since), _ts(now)]
-        total = self.conn.execute("SELECT count(*)" + where, params).fetchone()[0]
+        total = self.db.conn.execute("SELECT count(*)" + where, params).fetchone()[0]
         rows = list(self.db.query(
             "SELECT m.source, m.external_id, m.brand, m.author, m.url, m.title, substr(m.text, 1, 2000) AS text,"
             " m.created_at, m.reach, m.engagement, c.positive" + where +
@@ -85,7 +82,7 @@ class AudienceQueries:
 
     def record_thanks(self, source: str, external_id: str, who: str, when: datetime) -> bool:
         """Record that the mention was thanked; False when it already was."""
-        cur = self.conn.execute(
+        cur = self.db.conn.execute(
             "INSERT OR IGNORE INTO thanks (source, external_id, thanked_at, thanked_by) VALUES (?, ?, ?, ?)",
             [source, external_id, _ts(when), who])
         return bool(cur.rowcount)
@@ -93,11 +90,11 @@ class AudienceQueries:
     def thanks_summary(self, reasons: Sequence[str], since: datetime, until: datetime) -> ThanksSummary:
         """Praise posted in [since, until): how much was thanked, and the median seconds to it."""
         marks = ",".join("?" for _ in reasons)
-        seconds = [r[0] for r in self.conn.execute(
+        seconds = [r[0] for r in self.db.conn.execute(
             "SELECT (julianday(t.thanked_at) - julianday(m.created_at)) * 86400"
             + _PRAISE.format(reasons=marks) + " AND t.source IS NOT NULL ORDER BY 1",
             [*reasons, _ts(since), _ts(until)])]
-        praise = self.conn.execute("SELECT count(*)" + _PRAISE.format(reasons=marks),
+        praise = self.db.conn.execute("SELECT count(*)" + _PRAISE.format(reasons=marks),
                                    [*reasons, _ts(since), _ts(until)]).fetchone()[0]
         median = seconds[(len(seconds) - 1) // 2] if seconds else None  # nearest-rank, as elsewhere
         return ThanksSummary(praise=int(praise), thanked=len(seconds), median_seconds=median)

@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import sqlite3
-
     import sqlite_utils
 
 
@@ -33,16 +31,15 @@ def _evidence(row: Any) -> Evidence | None:
 
 
 class NoticeQueries:
-    """SQL about status notices; ``Store`` provides ``db`` and ``conn``."""
+    """SQL about status notices; ``Store`` provides ``db``."""
 
     db: sqlite_utils.Database
-    conn: sqlite3.Connection
 
     def incident_evidence(self, group_key: str) -> Evidence | None:
         """The distinct mentions alerted under an incident."""
         # An incident is named after its first mention: "source:external_id".
         source, _, external_id = group_key.partition(":")
-        return _evidence(self.conn.execute(
+        return _evidence(self.db.conn.execute(
             "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
             " (SELECT substr(text, 1, 2000) FROM mentions WHERE source = ? AND external_id = ?)"
             " FROM mentions m WHERE (m.source, m.external_id) IN"
@@ -53,7 +50,7 @@ class NoticeQueries:
         """A brand's negatives posted in [since, until), for a spike."""
         from monitor.store import ts
 
-        return _evidence(self.conn.execute(
+        return _evidence(self.db.conn.execute(
             "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
             " (SELECT substr(text, 1, 2000) FROM mentions WHERE brand = ? AND created_at >= ? ORDER BY created_at"
             "  LIMIT 1)"
