@@ -23,6 +23,7 @@ from monitor.errors import ConfigError, ListenpostError
 from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
 from monitor.store_audience import AudienceQueries, m0018_thanks
+from monitor.store_browse import m0019_labeled_mentions
 from monitor.store_notices import NoticeQueries
 
 log = logging.getLogger(__name__)
@@ -298,6 +299,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0016_mention_reach", _m0016_mention_reach),
     ("0017_mention_engagement", _m0017_mention_engagement),
     ("0018_thanks", m0018_thanks),
+    ("0019_labeled_mentions_view", m0019_labeled_mentions),
 ]
 
 

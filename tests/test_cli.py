@@ -195,7 +195,7 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     first = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
     assert max(len(line) for line in first.splitlines()) <= 80
-    assert "new)" in first and "would be alerted" in first and "datasette demo.db" in first
+    assert "new)" in first and "would be alerted" in first and "demo.db browse --open" in first
     said = " ".join(first.split())
     assert "1 negative seen by 10,000 followers or more went straight to on-call" in said
     assert "Boxrunner (competitor, never alerted) 6%" in said
