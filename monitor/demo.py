@@ -176,7 +176,7 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         f"listenpost --db {db_path} mentions search \"refund\"",
         f"listenpost --db {db_path} alerts list",
         f"listenpost --db {db_path} stats",
-        f"listenpost --db {db_path} browse --open   # in Datasette (pip install 'listenpost[browse]')",
+        f"listenpost --db {db_path} browse --open   # read-only, in Datasette",
     ):
         click.echo(f"  {command}")
 
