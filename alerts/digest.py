@@ -18,8 +18,9 @@ from alerts import triage
 from alerts.base import ago, inline, plain, reach_words, truncate
 from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
+from alerts.notices import Notice, notice_as_shown
 from alerts.themes import Theme, find_themes
-from alerts.voice import Voice, has_competitors, share_of_voice
+from alerts.voice import Voice, has_competitors, percent, points, share_of_voice
 from monitor.config import Settings
 from monitor.records import UNSCORED, source_name, utcnow
 from monitor.store import Store, engagement_of, parse_ts
@@ -97,30 +98,6 @@ class Timing:
     def value(self, step: str, stat: str) -> float | None:
         value = self.steps.get(step, {}).get(stat)
         return None if value is None else float(value)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A suggested public status message, the incident's evidence, and whether it went out."""
-
-    brand: str
-    text: str
-    count: int
-    first: datetime | None
-    latest: datetime | None
-    sources: list[str]
-    spike: bool
-    posted_by: str = ""
-
-
-def _notice(row: dict[str, Any], tz: ZoneInfo) -> Notice:
-    payload = row["payload"]
-    first, latest = parse_ts(payload.get("first_at")), parse_ts(payload.get("latest_at"))
-    return Notice(brand=inline(row["brand"] or ""), text=plain(str(payload.get("text", ""))),
-                  count=int(payload.get("count") or 0), first=first.astimezone(tz) if first else None,
-                  latest=latest.astimezone(tz) if latest else None,
-                  sources=[inline(s) for s in payload.get("sources") or []], spike=bool(payload.get("spike")),
-                  posted_by=inline(row["posted_by"] or ""))
 
 
 @dataclass
@@ -326,7 +303,7 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
     rows, digest.praise_total = store.praise_to_thank(triage.PRAISE_REASONS, since=since, now=until,
                                                       limit=PRAISE_SHOWN)
     digest.praise = [_item(r, tz) for r in rows]
-    digest.notices = [_notice(r, tz) for r in store.notices(since, until)]
+    digest.notices = [notice_as_shown(r, tz) for r in store.notices(since, until)]
     digest.timings = response_times(store, since, until)
     digest.failed_sources = _failed_sources(store, settings, since, until)
     ignore = [b.name for b in settings.brands] + [a for b in settings.brands for a in b.ignore_authors]
@@ -368,18 +345,6 @@ def change(now: int, before: int) -> str:
         return "new" if now else "–"
     pct = round(100 * (now - before) / before)
     return "±0%" if pct == 0 else f"{pct:+d}%".replace("-", "−")
-
-
-def percent(share: float | None) -> str:
-    return "–" if share is None else f"{round(100 * share)}%"
-
-
-def points(now: float | None, before: float | None) -> str:
-    """'+4 pts' between two shares; '' when either is unknown."""
-    if now is None or before is None:
-        return ""
-    diff = round(100 * (now - before))
-    return "±0 pts" if diff == 0 else f"{diff:+d} pts".replace("-", "−")
 
 
 def title(digest: Digest) -> str:

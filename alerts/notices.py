@@ -4,9 +4,14 @@ or a spike), suggest a public status message for the brand's own account, with t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from alerts.base import inline, plain
 from alerts.drafts import status_notice
-from monitor.store import Store
+from monitor.store import Store, parse_ts
 from monitor.store_notices import Evidence
 
 NOTICE_MIN = 3  # distinct mentions in one incident before a status notice is suggested
@@ -28,3 +33,28 @@ def incident_notice(store: Store, *, brand: str, group_key: str, channels: Itera
     """A notice for an incident that has just reached NOTICE_MIN reports."""
     return queue_notice(store, brand=brand, group_key=group_key, channels=channels,
                         evidence=store.incident_evidence(group_key))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A suggested public status message, the incident's evidence, and whether it went out."""
+
+    brand: str
+    text: str
+    count: int
+    first: datetime | None
+    latest: datetime | None
+    sources: list[str]
+    spike: bool
+    posted_by: str = ""
+
+
+def notice_as_shown(row: dict[str, Any], tz: ZoneInfo) -> Notice:
+    """A notice row of the store as the digest shows it: cleaned, times in ``tz``."""
+    payload = row["payload"]
+    first, latest = parse_ts(payload.get("first_at")), parse_ts(payload.get("latest_at"))
+    return Notice(brand=inline(row["brand"] or ""), text=plain(str(payload.get("text", ""))),
+                  count=int(payload.get("count") or 0), first=first.astimezone(tz) if first else None,
+                  latest=latest.astimezone(tz) if latest else None,
+                  sources=[inline(s) for s in payload.get("sources") or []], spike=bool(payload.get("spike")),
+                  posted_by=inline(row["posted_by"] or ""))

@@ -76,3 +76,15 @@ def voice_over_time(store: Store, settings: Settings, since: datetime, until: da
     ends = [*starts[1:], until]
     return [VoicePeriod(start, end, _voices(settings, _counts(store, start, end)))
             for start, end in zip(starts, ends, strict=True)]
+
+
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{round(100 * share)}%"
+
+
+def points(now: float | None, before: float | None) -> str:
+    """'+4 pts' between two shares; '' when either is unknown."""
+    if now is None or before is None:
+        return ""
+    diff = round(100 * (now - before))
+    return "±0 pts" if diff == 0 else f"{diff:+d} pts".replace("-", "−")

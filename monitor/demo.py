@@ -86,11 +86,10 @@ def _rows(path: Path) -> Any:
 
 def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     from alerts.console import ConsoleChannel
-    from alerts.digest import percent
     from alerts.dispatch import build_message, dispatch_due
     from alerts.slack import preview
     from alerts.triage import PRAISE_REASONS
-    from alerts.voice import share_of_voice
+    from alerts.voice import percent, share_of_voice
     from classifiers import load_classifier
     from monitor.cli import progress
     from monitor.pipeline import run_collector

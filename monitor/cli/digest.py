@@ -165,7 +165,7 @@ def _voice_over_time(store: Any, settings: Any, since: datetime, until: datetime
 
 def _print_voice(periods: list[Any]) -> None:
     """A row per period, a column per brand: 'share of voice / negative share'."""
-    from alerts.digest import percent
+    from alerts.voice import percent
 
     brands = [(v.brand, v.competitor) for v in periods[0].brands]
     click.echo("\nShare of voice / negative share of each brand's own mentions (c: competitor):")
