@@ -61,9 +61,29 @@ def negativity(score: float | None) -> str:
     return "possibly negative"
 
 
-def audience(reach: int | None) -> str:
-    """'reach 12,400 followers' for a mention whose export gave a reach."""
-    return f"reach {reach:,} followers" if reach else ""
+def figures(engagement: dict[str, int]) -> str:
+    """'12,400 followers · 3,100 impressions'; '1 point' for one."""
+    return " · ".join(f"{n:,} {name[:-1] if n == 1 and name.endswith('s') else name}"
+                      for name, n in engagement.items())
+
+
+def audience(message: AlertMessage) -> str:
+    """The audience a mention had, as its source gave it, or that the source gave none.
+
+    An import's reach column is a follower count; collectors name each figure they give.
+    """
+    if message.kind not in ("mention", "escalation", "praise"):
+        return ""
+    return reach_words(message.reach, message.engagement)
+
+
+def reach_words(reach: int | None, engagement: dict[str, int]) -> str:
+    """'reach: 340 points · 12 comments', 'reach 12,400 followers' (an import), or 'no reach given'."""
+    if engagement:
+        return f"reach: {figures(engagement)}"
+    if reach is not None:
+        return f"reach {reach:,} followers"
+    return "no reach given"
 
 
 def ordinal(n: int) -> str:
@@ -91,6 +111,7 @@ class AlertMessage:
     author_history: dict[str, int] = field(default_factory=dict)
     reply_draft: str = ""
     reach: int | None = None
+    engagement: dict[str, int] = field(default_factory=dict)
     group_count: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -108,8 +129,14 @@ class AlertMessage:
     def headline(self) -> str:
         if self.kind == "spike":
             return f"Spike in negative mentions of {self.brand}"
+        if self.kind == "escalation" and str(self.extra.get("reason", "")).startswith("reach "):
+            return f"High-reach negative mention of {self.brand} on {source_name(self.source)}"
         if self.kind == "escalation":
             return f"Unclaimed for too long: negative mention of {self.brand}"
+        if self.kind == "notice":
+            return f"Several people report the same problem with {self.brand}: suggested status update"
+        if self.kind == "praise":
+            return f"Praise for {self.brand} on {source_name(self.source)}: say thanks"
         if self.kind == "test":
             return "listenpost test alert"
         return f"Negative mention of {self.brand} on {source_name(self.source)}"

@@ -28,7 +28,7 @@ class ConsoleChannel(Channel):
         stars = f"  {'★' * message.rating}{'☆' * (5 - message.rating)}" if message.rating else ""
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
         facts = [inline(message.author) or "unknown author", ago(message.created_at)]
-        facts += [f for f in (negativity(message.negative), audience(message.reach)) if f]
+        facts += [f for f in (negativity(message.negative), audience(message)) if f]
         lines = [click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group]
         lines += _wrap(" · ".join(facts) + f"{stars} · {message.history_line()}", columns)
         text = plain(truncate(message.text, int(self.options.get("width", 280))))

@@ -15,15 +15,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts import triage
-from alerts.base import ago, inline, plain, truncate
+from alerts.base import ago, inline, plain, reach_words, truncate
 from alerts.charts import Point, volume_chart
 from alerts.escape import link_target
+from alerts.notices import Notice, notice_as_shown
 from alerts.themes import Theme, find_themes
+from alerts.voice import Voice, has_competitors, percent, points, share_of_voice
 from monitor.config import Settings
 from monitor.records import UNSCORED, link_name, source_name, utcnow
-from monitor.store import Store, parse_ts
+from monitor.store import Store, engagement_of, parse_ts
 
 TOP_NEGATIVES = 5
+PRAISE_SHOWN = 5
 UNANSWERED_SHOWN = 6
 WORTH_A_LOOK_SHOWN = 5
 THEME_TEXTS = 20000  # newest negatives of a period read for themes
@@ -42,6 +45,8 @@ class Item:
     posted: datetime
     claimed: bool = False
     claimed_by: str = ""
+    brand: str = ""
+    reach: str = ""  # the audience figures in words, for praise to thank
 
 
 @dataclass
@@ -113,6 +118,13 @@ class Digest:
     spam: int = 0
     off_topic: int = 0
     charts: dict[str, bytes] = field(default_factory=dict)
+    # Share of voice of every configured brand, ours and competitors'; empty without competitors.
+    voice: list[Voice] = field(default_factory=list)
+    # Praise of the period not thanked yet, widest reach and newest first, and how much in all.
+    praise: list[Item] = field(default_factory=list)
+    praise_total: int = 0
+    # Status notices suggested in the period: several people reporting the same problem.
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def period(self) -> timedelta:
@@ -160,16 +172,20 @@ def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
     return Item(source=inline(row["source"]), author=plain(truncate(row.get("author") or "", 60)),
                 text=plain(truncate(text, SNIPPET)), url=link_target(row.get("url") or "") or "",
                 posted=posted.astimezone(tz), claimed=bool(row.get("claimed_at")),
-                claimed_by=inline(row.get("claimed_by") or ""))
+                claimed_by=inline(row.get("claimed_by") or ""), brand=inline(row.get("brand") or ""),
+                reach=reach_words(row.get("reach"), engagement_of(row)) if "engagement" in row else "")
 
 
 def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,
                     before: datetime) -> dict[str, BrandSection]:
-    sections = {b.name: BrandSection(b.name) for b in settings.brands}
+    sections = {b.name: BrandSection(b.name) for b in settings.brands if not b.competitor}
+    competitors = {b.name for b in settings.brands if b.competitor}  # shown as share of voice only
     lines: dict[tuple[str, str], SourceLine] = {}
     for previous, rows in ((False, store.period_counts(since, until)),
                            (True, store.period_counts(before, since))):
         for r in rows:
+            if r["brand"] in competitors:
+                continue
             brand = r["brand"] or NO_BRAND
             section = sections.setdefault(brand, BrandSection(brand))
             line = lines.get((brand, r["source"]))
@@ -273,13 +289,18 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
     digest = Digest(since=since, until=until, tz=tz, excellent=settings.digest.grade_excellent,
                     average=settings.digest.grade_average, backlog=settings.digest.unanswered_window)
     sections = _brand_sections(store, settings, since, until, before)
-    for r in store.top_negatives(since, until, per_brand=TOP_NEGATIVES):
+    competitors = {b.name for b in settings.brands if b.competitor}
+
+    def ours(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r["brand"] not in competitors]
+
+    for r in ours(store.top_negatives(since, until, per_brand=TOP_NEGATIVES)):
         sections[r["brand"] or NO_BRAND].top.append(_item(r, tz))
-    for r in store.unanswered_negatives(until - timedelta(seconds=digest.backlog), per_brand=UNANSWERED_SHOWN):
+    for r in ours(store.unanswered_negatives(until - timedelta(seconds=digest.backlog), per_brand=UNANSWERED_SHOWN)):
         section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(r["brand"] or NO_BRAND))
         section.unanswered.append(_item(r, tz))
         section.unanswered_total = r["total"]
-    for r in store.worth_a_look(since, until, per_brand=WORTH_A_LOOK_SHOWN):
+    for r in ours(store.worth_a_look(since, until, per_brand=WORTH_A_LOOK_SHOWN)):
         section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(r["brand"] or NO_BRAND))
         section.worth_a_look.append(_item(r, tz))
         section.worth_a_look_total = r["total"]
@@ -289,12 +310,18 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
     digest.unscored = sum(s.now[UNSCORED] for b in digest.brands for s in b.sources)
     digest.unclassified = sum(s.now["unclassified"] for b in digest.brands for s in b.sources)
     _charts(digest, store, before)
+    if has_competitors(settings):
+        digest.voice = share_of_voice(store, settings, since, until)
+    rows, digest.praise_total = store.praise_to_thank(triage.PRAISE_REASONS, since=since, now=until,
+                                                      limit=PRAISE_SHOWN)
+    digest.praise = [_item(r, tz) for r in rows]
+    digest.notices = [notice_as_shown(r, tz) for r in store.notices(since, until)]
     digest.timings = response_times(store, since, until)
     digest.failed_sources = _failed_sources(store, settings, since, until)
     ignore = [b.name for b in settings.brands] + [a for b in settings.brands for a in b.ignore_authors]
     ignore += [b.name for b in digest.brands]
-    themes = find_themes(store.negative_texts(since, until, limit=THEME_TEXTS),
-                         store.negative_texts(before, since, limit=THEME_TEXTS), ignore_words=ignore)
+    themes = find_themes(ours(store.negative_texts(since, until, limit=THEME_TEXTS)),
+                         ours(store.negative_texts(before, since, limit=THEME_TEXTS)), ignore_words=ignore)
     digest.themes = [(t, [_item(r, tz) for r in t.examples]) for t in themes]
     return digest
 
@@ -361,7 +388,8 @@ def _environment() -> Any:
     )
     env.filters.update(duration=human_duration, when=lambda d: f"{d:%a} {d.day} {d:%b %Y %H:%M}")
     env.filters.update(span=span, source=source_name, link_name=lambda url, source: link_name(source, url))
-    env.globals.update(change=change)
+    env.filters.update(percent=percent)
+    env.globals.update(change=change, points=points)
     return env
 
 

@@ -18,12 +18,12 @@ from typing import Any
 
 from alerts import channel_class
 from alerts.base import AlertMessage, Channel
-from alerts.drafts import reply_draft
+from alerts.drafts import reply_draft, thank_you_draft
 from alerts.escalation import escalate_due, in_quiet_hours
 from monitor.config import Settings
 from monitor.errors import ChannelError, ConfigError, ListenpostError
 from monitor.records import utcnow
-from monitor.store import Store, parse_ts
+from monitor.store import Store, engagement_of, parse_ts
 
 log = logging.getLogger(__name__)
 
@@ -78,21 +78,30 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
     if row["kind"] == "escalation" and settings.alerts.escalation.mention:
         extra["mention"] = settings.alerts.escalation.mention
     text = mention.get("text") or payload.get("text", "")
+    notice = store.notice_posted(row["group_key"]) if row.get("group_key") and row["kind"] != "notice" else None
+    if notice:
+        extra.update(notice_posted_by=notice["closed_by"], notice_posted_at=notice["closed_at"])
     draft = row.get("reply_draft")  # the one it was delivered with, once sent
     if draft is None and row["kind"] in ("mention", "escalation"):
         # A comment's title is its thread's (a Reddit submission, a video, the Page's post): someone
         # else's words, whose question or order number is not the commenter's to be answered on.
         own_title = "" if mention.get("kind") == "comment" else mention.get("title") or ""
         draft = reply_draft(settings, brand=row["brand"], author=author, text=text,
-                            label=label[0] if label else None, title=own_title, rating=mention.get("rating"))
+                            label=label[0] if label else None, title=own_title, rating=mention.get("rating"),
+                            notice_posted=notice is not None)
+    elif draft is None and row["kind"] == "praise":
+        draft = thank_you_draft(settings, brand=row["brand"], author=author)
     return AlertMessage(
         alert_id=row["id"], kind=row["kind"], brand=row["brand"], source=row["source"],
         external_id=row["external_id"], author=author, text=text,
         url=mention.get("url") or "", created_at=created,
-        label=label[0] if label else None, negative=label[1] if label else None,
+        # How negative praise is would read as "possibly negative": not shown for praise.
+        label=label[0] if label else None,
+        negative=label[1] if label and row["kind"] != "praise" else None,
         title=mention.get("title") or "", rating=mention.get("rating"),
         author_history=history,
         reply_draft=draft or "", reach=mention.get("reach"),
+        engagement=engagement_of(mention),
         group_count=int(payload.get("group_count", 1)), extra=extra,
     )
 
@@ -135,6 +144,12 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, 
              report: DispatchReport) -> None:
     message = build_message(store, settings, row)
     root = store.group_root(row["group_key"], row["channel"], row["id"]) if row["group_key"] else None
+    if root is not None and row["kind"] == "notice":
+        # A suggested status notice goes in the incident's thread, or on its own where there are no
+        # threads; it is not one of the incident's reports.
+        if getattr(channel, "threads", False):
+            message = replace(message, extra={**message.extra, "thread_ts": root["channel_message_id"]})
+        root = None
     if root is not None:
         count = store.group_size(row["group_key"], row["channel"], row["id"])
         if not getattr(channel, "threads", False):

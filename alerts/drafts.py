@@ -25,6 +25,19 @@ QUESTION_TEMPLATE = (
     "{contact} and we'll help. – {signature}"
 )
 PRAISE_TEMPLATE = "{greeting} thank you for the kind words, it means a lot to the team. – {signature}"
+NOTICE_TEMPLATE = ("We know some of you are having trouble with {subject} and we're working on it. "
+                   "We'll post updates here. Sorry for the disruption.")
+# Once the brand posted a status notice for the incident, replies point to it.
+NOTICE_FIX = "We've posted an update about this on our account and will keep it current there."
+# The problem of a complaint topic (see _TOPICS) as a public status message names it.
+_PUBLIC_SUBJECT = {
+    "the charge on your account": "charges and refunds",
+    "the app not working for you": "the app and website",
+    "your order not arriving when it should": "deliveries",
+    "how you were treated by our team": "reaching our support team",
+    "the fault with your product": "a product fault",
+    "getting the wrong or a poor order": "orders",
+}
 PLACEHOLDERS = ("greeting", "name", "problem", "fix", "details", "contact", "signature", "brand")
 INTENTS = ("complaint", "question", "praise", "other")
 
@@ -180,11 +193,27 @@ def check_template(template: str, where: str) -> None:
                               f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
 
 
+def status_notice(text: str) -> str:
+    """A public status message for the brand's own account about what several people report."""
+    found = _topic(text.lower())
+    subject = _PUBLIC_SUBJECT.get(found[0], "an issue") if found else "an issue several of you reported"
+    return NOTICE_TEMPLATE.format(subject=subject)
+
+
+def thank_you_draft(settings: Settings, *, brand: str, author: str) -> str:
+    """A short thank-you for praise: no apology, no request for details."""
+    config = settings.brand(brand) or Brand(name=brand)
+    name = greeting_name(author)
+    return PRAISE_TEMPLATE.format_map({"greeting": f"Hi {name}," if name else "Hi,",
+                                       "signature": config.reply_signature or f"The {brand or 'support'} team"})
+
+
 def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label: str | None = "negative",
-                title: str = "", rating: int | None = None) -> str:
+                title: str = "", rating: int | None = None, notice_posted: bool = False) -> str:
     """A draft for a person to edit and send, fitting the post's intent; "" where none fits.
 
     A 1-2 star review is a complaint whatever its words' label: it is never thanked for kind words.
+    ``notice_posted``: the brand has posted a status notice about this incident; say so.
     """
     post = f"{title}\n{text}" if title else text
     if rating is not None and 1 <= rating <= 2:
@@ -201,7 +230,7 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
         "greeting": f"Hi {name}," if name else "Hi,",
         "name": name or "there",  # a brand template's "Hello {name}!" never reads "Hello !"
         "problem": found[0] if found else "your experience",
-        "fix": found[1] if found else "We want to put this right.",
+        "fix": NOTICE_FIX if notice_posted else found[1] if found else "We want to put this right.",
         "details": (f"a message about {reference}" if reference
                     else "the details (order or account number)"),
         "contact": contact,

@@ -51,7 +51,7 @@ class EmailChannel(Channel):
         """Subject, plain text and HTML of one alert."""
         facts = [f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}",
                  message.history_line(), f"posted {ago(message.created_at)}"]
-        facts += [f for f in (negativity(message.negative), audience(message.reach)) if f]
+        facts += [f for f in (negativity(message.negative), audience(message)) if f]
         if message.rating:
             facts.append(stars(message.rating))
         text = truncate(message.extra.get("text") or message.text, 4000)

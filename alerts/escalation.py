@@ -18,7 +18,7 @@ from monitor.store import Store
 log = logging.getLogger(__name__)
 
 SNOOZE = timedelta(hours=1)
-ACTIONS = ("claim", "replied", "resolve", "false_positive", "snooze")
+ACTIONS = ("claim", "replied", "resolve", "false_positive", "snooze", "thanked", "notice_posted")
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -81,6 +81,13 @@ def apply_action(store: Store, alert_id: int, action: str, who: str, *,
         if action == "false_positive":
             _label_false_positive(store, row, who)
         return Outcome(ids, f"alert #{alert_id} closed as {resolution.replace('_', ' ')} by {who}")
+    if action == "thanked":
+        store.record_thanks(str(row["source"]), str(row["external_id"]), who, now)
+        ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution="thanked")
+        return Outcome(ids, f"alert #{alert_id}: thanked by {who}")
+    if action == "notice_posted":
+        ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution="notice_posted")
+        return Outcome(ids, f"alert #{alert_id}: status notice posted by {who}")
     if action == "snooze":
         ids = store.update_case(alert_id, snoozed_until=now + SNOOZE)
         return Outcome(ids, f"alert #{alert_id} snoozed for an hour by {who}")

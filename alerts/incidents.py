@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from alerts.notices import queue_notice
 from alerts.router import channels_for_brand
 from monitor.config import Settings
 from monitor.records import Mention, utcnow
@@ -90,9 +91,13 @@ def raise_spikes(store: Store, settings: Settings, brands: Iterable[str], *, now
             continue
         text = (f"{recent} negative mentions of {brand} in the last hour; "
                 f"the last 7 days averaged {mean:.1f} an hour.")
-        for channel in channels_for_brand(settings, brand):
+        key = f"spike:{brand}:{ts(now)[:13]}"
+        channels = channels_for_brand(settings, brand)
+        for channel in channels:
             if store.enqueue_alert(source="spike", external_id=f"{brand}:{ts(now)[:13]}", brand=brand,
-                                   channel=channel, kind="spike",
+                                   channel=channel, kind="spike", group_key=key,
                                    payload={"text": text, "count": recent, "baseline": round(mean, 2)}):
                 queued += 1
+        queued += queue_notice(store, brand=brand, group_key=key, channels=channels, spike=True,
+                               evidence=store.negatives_evidence(brand, now - timedelta(hours=1), now))
     return queued

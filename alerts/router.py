@@ -36,6 +36,19 @@ def channels_for(settings: Settings, *, brand: str, source: str, label: str) -> 
     ))
 
 
+def reach_threshold(settings: Settings, *, brand: str, source: str, reach: int | None) -> int | None:
+    """The lowest ``escalate_reach`` this negative's reach meets among routes taking it, or None.
+
+    A mention whose source gave no reach is never escalated by reach: none is assumed.
+    """
+    if reach is None:
+        return None
+    met = [r.escalate_reach for r in settings.alerts.routes
+           if r.escalate_reach is not None and reach >= r.escalate_reach
+           and _matches(r.brands, brand) and _matches(r.sources, source)]
+    return min(met) if met else None
+
+
 def channels_for_brand(settings: Settings, brand: str) -> list[str]:
     """Enabled channels of every route that takes this brand, whatever its sources: for spikes."""
     return _enabled_channels(settings, (r for r in settings.alerts.routes if _matches(r.brands, brand)))

@@ -29,6 +29,8 @@ ACTIONS = {
     "false_positive": "False positive",
     "snooze": "Snooze 1 h",
 }
+PRAISE_ACTIONS = {"thanked": "Thanked"}
+NOTICE_ACTIONS = {"notice_posted": "Notice posted"}
 # Web API errors that will fail the same way on every retry.
 PERMANENT_ERRORS = {
     "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
@@ -67,6 +69,9 @@ def status_line(extra: dict[str, Any], tz: ZoneInfo) -> str:
     for key, verb in (("claimed", "Claimed"), ("replied", "Replied")):
         if extra.get(f"{key}_by"):
             parts.append(f"{verb} by {mrkdwn(extra[f'{key}_by'])} at {_local(extra.get(f'{key}_at'), tz)}")
+    if extra.get("notice_posted_by"):
+        parts.append(f"Status update posted by {mrkdwn(extra['notice_posted_by'])} at "
+                     f"{_local(extra.get('notice_posted_at'), tz)}: say we posted an update")
     if extra.get("resolution"):
         who = f" by {mrkdwn(extra['closed_by'])}" if extra.get("closed_by") else ""
         parts.append(f"Closed as {mrkdwn(extra['resolution'].replace('_', ' '))}{who}")
@@ -116,13 +121,14 @@ def _buttons(message: AlertMessage) -> dict[str, Any] | None:
     if message.kind == "test" or extra.get("resolution"):
         return None
     done = {"claim"} if extra.get("claimed_by") or extra.get("replied_by") else set()
+    actions = {"praise": PRAISE_ACTIONS, "notice": NOTICE_ACTIONS}.get(message.kind, ACTIONS)
     return {
         "type": "actions", "block_id": f"listenpost_{message.alert_id}",
         "elements": [
             {"type": "button", "action_id": f"listenpost_{action}", "value": str(message.alert_id),
              "text": {"type": "plain_text", "text": label},
-             **({"style": "primary"} if action == "claim" else {})}
-            for action, label in ACTIONS.items() if action not in done
+             **({"style": "primary"} if action in ("claim", "thanked", "notice_posted") else {})}
+            for action, label in actions.items() if action not in done
         ],
     }
 
@@ -134,10 +140,12 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
         summary = message.extra.get("text") or message.text
         blocks.append(section(mrkdwn(summary)))
         return f"{message.headline}: {summary}", blocks
+    if message.kind == "notice":
+        return _notice(message, tz, buttons)
     where = mrkdwn(source_name(message.source))
     facts = [f"*{mrkdwn(truncate(message.author, 80)) or 'unknown author'}* on {where}",
              message.history_line(), f"posted {ago(message.created_at)}"]
-    for fact in (negativity(message.negative), audience(message.reach), stars(message.rating)):
+    for fact in (negativity(message.negative), audience(message), stars(message.rating)):
         if fact:
             facts.append(fact)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]})
@@ -156,6 +164,25 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
         blocks.append(actions)
     text = f"{message.headline}: {truncate(message.text, 150)}" if message.text else message.headline
     return mrkdwn(text), blocks
+
+
+def _notice(message: AlertMessage, tz: ZoneInfo, buttons: bool) -> tuple[str, list[dict[str, Any]]]:
+    """A suggested status message for the brand's own account, with the incident's evidence."""
+    extra = message.extra
+    sources = ", ".join(source_name(s) for s in extra.get("sources") or [])
+    evidence = (f"{extra.get('count', 0)} reports · first posted {_local(extra.get('first_at'), tz)}, "
+                f"latest {_local(extra.get('latest_at'), tz)} · {sources}")
+    blocks = [section(headline(message)),
+              {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn(evidence)}]},
+              section("*Suggested post for your own account* (edit, post it, then press Notice posted)\n"
+                      + mrkdwn_quote(message.text))]
+    status = status_line(extra, tz)
+    if status:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
+    actions = _buttons(message) if buttons else None
+    if actions:
+        blocks.append(actions)
+    return mrkdwn(f"{message.headline}: {truncate(message.text, 150)}"), blocks
 
 
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")

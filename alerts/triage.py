@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from alerts.drafts import intent_of
 from classifiers.spam import spam_kind
-from monitor.brands import about_brand
+from monitor.brands import about_brand, is_competitor
 from monitor.config import Settings
 from monitor.records import UNSCORED, Mention
 
@@ -25,7 +26,14 @@ LOW_CONFIDENCE = "low-confidence"  # labeled negative below the alert threshold:
 RATING_HIGH = "rated-positive"  # 4-5 stars: never alerted as a complaint
 SPAM = "spam"  # recruiting, affiliate, giveaway
 OFF_TOPIC = "off-topic"  # matches none of the brand's queries or handles
-REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC)
+COMPETITOR = "competitor"  # about a brand marked competitor: counted, never alerted
+PRAISE = "praise"  # clearly positive and about the brand: worth a thank-you
+REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC, COMPETITOR, PRAISE)
+# What the praise queue takes: clearly positive posts and 4-5 star reviews, once spam, off-topic
+# and competitors' mentions have been told apart (their reasons replace these).
+PRAISE_REASONS = (PRAISE, RATING_HIGH)
+# A positive probability this high is praise rather than a mild "thanks, that worked".
+PRAISE_MIN = 0.7
 # Shown to people (digest, `mentions list`).
 REASON_TEXT = {
     CONFIDENT: "clearly negative",
@@ -34,6 +42,8 @@ REASON_TEXT = {
     RATING_HIGH: "rated 4-5 stars",
     SPAM: "spam",
     OFF_TOPIC: "not about the brand",
+    COMPETITOR: "about a competitor",
+    PRAISE: "praise",
 }
 
 
@@ -72,6 +82,8 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
     label = label_for(scores, negative_threshold)
     if spam:
         return Decision(label, alert=False, reason=SPAM)
+    if label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise":
+        return Decision(label, alert=False, reason=PRAISE)
     if label != "negative":
         return Decision(label, alert=False)
     if scores.negative >= alert_threshold:
@@ -87,6 +99,8 @@ def with_relevance(decision: Decision, settings: Settings, mention: Mention) -> 
     """Only a mention about one of our brands is routed; off-topic ones are stored and counted."""
     if decision.label == UNSCORED or decision.reason == SPAM:
         return decision
+    if is_competitor(settings, mention.brand):
+        return Decision(decision.label, alert=False, reason=COMPETITOR)
     if about_brand(settings, mention):
         return decision
     return Decision(decision.label, alert=False, reason=OFF_TOPIC)
@@ -94,7 +108,7 @@ def with_relevance(decision: Decision, settings: Settings, mention: Mention) -> 
 
 def routing_severity(decision: Decision) -> str | None:
     """The severity routes see: only an alert is negative; spam and off-topic mentions are never routed."""
-    if decision.reason in (SPAM, OFF_TOPIC) or decision.label == UNSCORED:
+    if decision.reason in (SPAM, OFF_TOPIC, COMPETITOR) or decision.label == UNSCORED:
         return None
     if decision.alert:
         return "negative"

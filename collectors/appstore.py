@@ -10,12 +10,16 @@ from collectors.base import AppReviewsCollector, BrandQuery, Page
 from collectors.http import get_json, make_session
 from monitor.config import Settings, Source
 from monitor.errors import SourceError
-from monitor.records import Mention
+from monitor.records import Mention, engagement
 from monitor.textfile import parse_datetime
 
 # Apple serves at most 10 pages of 50 reviews per app and country.
 MAX_PAGES = 10
 PER_PAGE = 50
+
+
+def _count(label: str) -> int | None:
+    return int(label) if label.isdigit() else None
 
 
 def _label(entry: dict[str, Any], key: str) -> str:
@@ -74,5 +78,5 @@ class AppStoreCollector(AppReviewsCollector):
             author=_label(author, "name") if isinstance(author, dict) else "",
             url=f"https://apps.apple.com/{country}/app/id{app_id}?see-all=reviews",
             app_version=_label(entry, "im:version") or None, country=country.upper(),
-            raw=entry,
+            raw=entry, engagement=engagement(helpful_votes=_count(_label(entry, "im:voteSum"))),
         )

@@ -10,7 +10,7 @@ from collectors.base import BrandQuery, Page, RemoteCollector, render_query
 from collectors.http import call_with_retries
 from monitor.config import Settings, Source
 from monitor.errors import SourceError
-from monitor.records import Mention
+from monitor.records import Mention, engagement
 from monitor.textfile import parse_datetime
 
 PER_PAGE = 100
@@ -107,4 +107,6 @@ class BlueskyCollector(RemoteCollector):
             language=langs[0].split("-")[0] if langs else None,
             raw={"uri": post.uri, "cid": post.cid, "author": handle, "text": text, "createdAt": created,
                  "reply_parent": parent, "like_count": getattr(post, "like_count", None)},
+            engagement=engagement(likes=getattr(post, "like_count", None),
+                                  reposts=getattr(post, "repost_count", None)),
         )

@@ -17,7 +17,7 @@ from collectors.base import AppReviewsCollector, BrandQuery, Page, from_timestam
 from collectors.http import check_response, make_session
 from monitor.config import Settings, Source
 from monitor.errors import SourceError
-from monitor.records import Mention
+from monitor.records import Mention, engagement
 
 PER_PAGE = 100
 
@@ -105,4 +105,5 @@ class GooglePlayCollector(AppReviewsCollector):
             url=f"https://play.google.com/store/apps/details?id={app_id}&reviewId={fields['reviewId']}",
             app_version=str(version) if version else None, country=country.upper(),
             raw={k: v for k, v in fields.items() if k not in ("repliedAt", "userImage")},
+            engagement=engagement(helpful_votes=fields.get("thumbsUpCount")),
         )

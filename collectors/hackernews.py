@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, plain_text
 from collectors.http import get_json, make_session
 from monitor.config import Settings, Source
-from monitor.records import Mention
+from monitor.records import Mention, engagement
 
 PER_PAGE = 100
 
@@ -86,4 +86,5 @@ class HackerNewsCollector(RemoteCollector):
             author=str(hit.get("author") or ""),
             url=f"https://news.ycombinator.com/item?id={object_id}",
             parent_id=str(parent) if is_comment and parent is not None else None, raw=hit,
+            engagement=engagement(points=hit.get("points"), comments=hit.get("num_comments")),
         )

@@ -12,7 +12,7 @@ from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, r
 from collectors.http import make_session
 from monitor.config import Settings, Source
 from monitor.errors import SourceError
-from monitor.records import Mention
+from monitor.records import Mention, engagement
 
 # Reddit ends every listing after about 1000 items, however far back the posts go.
 LISTING_CAP = 1000
@@ -108,6 +108,7 @@ class RedditCollector(RemoteCollector):
             "author": str(author) if author and str(author) not in GONE else "",
             "url": f"https://www.reddit.com{permalink}" if permalink.startswith("/") else permalink,
             "raw": {k: v for k, v in data.items() if isinstance(v, str | int | float | bool | None)},
+            "engagement": engagement(points=data.get("score"), comments=data.get("num_comments")),
         }
         if kind == "comments":
             body = str(data.get("body") or "")

@@ -12,11 +12,11 @@ from collectors.base import BrandQuery, Page, RemoteCollector, render_query
 from collectors.http import make_session
 from monitor.config import Settings, Source
 from monitor.errors import ConfigError, SourceError
-from monitor.records import Mention, ensure_utc, utcnow
+from monitor.records import Mention, engagement, ensure_utc, utcnow
 
 # Recent search reaches back 7 days; a minute of margin keeps start_time valid in flight.
 SEARCH_DAYS = 7
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "lang"]
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "lang", "public_metrics"]
 # tweepy's debug log prints every request's headers, bearer token included: never below INFO.
 logging.getLogger("tweepy.client").setLevel(logging.INFO)
 
@@ -54,7 +54,7 @@ class XCollector(RemoteCollector):
             text = f"({text}) -is:retweet" if " " in text else f"{text} -is:retweet"
         params: dict[str, Any] = {
             "query": text, "max_results": self.max_results, "tweet_fields": TWEET_FIELDS,
-            "expansions": ["author_id"], "user_fields": ["username"],
+            "expansions": ["author_id"], "user_fields": ["username", "public_metrics"],
         }
         # X refuses a since_id older than its 7-day window; past that, start from the window.
         if older_than is None and state.get("since_id") and newer_than > self.earliest():
@@ -83,7 +83,9 @@ class XCollector(RemoteCollector):
             raise SourceError(f"x: unreadable search answer ({type(exc).__name__}: {exc})") from None
 
     def _page(self, response: Any) -> Page:
-        users = {str(u.id): u.username for u in (response.includes or {}).get("users", [])}
+        included = (response.includes or {}).get("users", [])
+        users = {str(u.id): u.username for u in included}
+        followers = {str(u.id): (u.public_metrics or {}).get("followers_count") for u in included}
         mentions, skipped = [], 0
         for tweet in response.data or []:
             if tweet.created_at is None or not tweet.text:
@@ -98,5 +100,7 @@ class XCollector(RemoteCollector):
                 kind="comment" if "replied_to" in refs else "post", author=author,
                 url=f"https://x.com/{author or 'i/web'}/status/{tweet.id}",
                 language=tweet.lang, parent_id=refs.get("replied_to"), raw=dict(tweet.data),
+                engagement=engagement(followers=followers.get(str(tweet.author_id)),
+                                      impressions=(tweet.public_metrics or {}).get("impression_count")),
             ))
         return Page(mentions, skipped=skipped)

@@ -79,6 +79,12 @@ def brand_named(settings: Settings, name: str) -> Brand | None:
     return next((b for b in settings.brands if b.name == name), None) if name else None
 
 
+def is_competitor(settings: Settings, name: str) -> bool:
+    """A brand marked ``competitor = true``: counted for share of voice, never alerted or drafted."""
+    brand = brand_named(settings, name)
+    return bool(brand and brand.competitor)
+
+
 def attribute(settings: Settings, text: str) -> str:
     """The first brand whose query matches the text or whose handle it names; '' when none."""
     return next((brand.name for brand in settings.brands if matches(brand, text)), "")

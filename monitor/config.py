@@ -90,6 +90,8 @@ class Brand:
     reply_signature: str = ""
     support_contact: str = ""
     reply_template: str = ""
+    # Watched for comparison: collected and scored, shown as share of voice, never alerted.
+    competitor: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,9 @@ class Route:
     brands: list[str] = field(default_factory=lambda: ["*"])
     sources: list[str] = field(default_factory=lambda: ["*"])
     min_severity: str = "negative"
+    # A negative whose reach (followers, points...) is at least this goes straight to on-call
+    # (alerts.escalation.channels) as well; unset: never by reach.
+    escalate_reach: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,13 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Praise:
+    # Channels that get a message for each mention worth a thank-you; none: the digest and
+    # `listenpost mentions thanks` only.
+    channels: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Alerts:
     channels: dict[str, Channel] = field(
         default_factory=lambda: {"console": Channel(type="console")}
@@ -154,6 +166,7 @@ class Alerts:
     routes: list[Route] = field(default_factory=lambda: [Route(channels=["console"])])
     max_attempts: int = 8
     escalation: Escalation = field(default_factory=Escalation)
+    praise: Praise = field(default_factory=Praise)
     group_window: float = duration("6h")
     # A spike is judged against history: none for a brand with less collected history than this.
     spike_min_history: float = duration("3d")

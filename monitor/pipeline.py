@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from alerts import triage
 from alerts.incidents import group_key_for, raise_spikes
-from alerts.router import channels_for
+from alerts.notices import incident_notice
+from alerts.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.config import Settings
 from monitor.errors import ListenpostError
@@ -174,11 +175,30 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
                                    channel=channel, group_key=group) is not None:
                 queued = True
         created += queued
+        if group and group != f"{m.source}:{m.external_id}":  # joined an incident: enough to speak up?
+            created += incident_notice(store, brand=m.brand, group_key=group, channels=channels)
+        if channels and severity == "negative":
+            created += _escalate_by_reach(store, settings, m, group)
+        if verdict.reason in triage.PRAISE_REASONS:
+            created += sum(store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
+                                               channel=channel, kind="praise") is not None
+                           for channel in settings.alerts.praise.channels if channel in settings.alerts.channels)
     # A spike counts every negative of the brand, worth-a-look ones too (store.hourly_negatives): a burst of
     # posts none of which is confident alone ("is acme down?") must still be looked at.
     negative_brands = {m.brand for m in mentions if (v := by_key.get(m.key)) is not None
-                       and v.label == "negative" and v.reason not in (triage.SPAM, triage.OFF_TOPIC)}
+                       and v.label == "negative" and v.reason not in (triage.SPAM, triage.OFF_TOPIC, triage.COMPETITOR)}
     return created + raise_spikes(store, settings, negative_brands)
+
+
+def _escalate_by_reach(store: Store, settings: Settings, m: Mention, group: str | None) -> int:
+    """Queue on-call alerts for a negative whose reach meets a route's ``escalate_reach``."""
+    threshold = reach_threshold(settings, brand=m.brand, source=m.source, reach=m.reach)
+    if threshold is None:
+        return 0
+    reason = f"reach {m.reach:,} is {threshold:,} or more"
+    return sum(store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand, channel=channel,
+                                   kind="escalation", group_key=group, payload={"reason": reason}) is not None
+               for channel in settings.alerts.escalation.channels if channel in settings.alerts.channels)
 
 
 def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],

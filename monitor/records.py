@@ -45,6 +45,15 @@ def ensure_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def engagement(**figures: Any) -> dict[str, int]:
+    """The audience figures a source gave, in the order given; missing or malformed ones are left out.
+
+    Keys are the words people read ("followers", "points", "helpful votes" as helpful_votes).
+    """
+    return {name.replace("_", " "): int(value) for name, value in figures.items()
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0}
+
+
 @dataclass(frozen=True)
 class Mention:
     """One post, comment or review that talks about a brand."""
@@ -63,7 +72,10 @@ class Mention:
     parent_id: str | None = None
     app_version: str | None = None
     country: str | None = None
-    reach: int | None = None  # followers or audience size, where an export gives it
+    # The headline audience figure (followers, points, likes...) where the source gives one; None
+    # where it gives none. ``engagement`` names every figure the source gave, headline first.
+    reach: int | None = None
+    engagement: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     vendor_sentiment: str | None = None  # a monitoring vendor's own verdict, as exported
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -80,6 +92,8 @@ class Mention:
         if not self.source or not self.external_id:
             raise ValueError("a mention needs a source and an external id")
         object.__setattr__(self, "created_at", ensure_utc(self.created_at))
+        if self.reach is None and self.engagement:
+            object.__setattr__(self, "reach", next(iter(self.engagement.values())))
 
     @property
     def key(self) -> tuple[str, str]:

@@ -22,12 +22,16 @@ import sqlite_utils
 from monitor.errors import ConfigError, ListenpostError
 from monitor.query import All, Any_, Node, Not, Term, parse_query
 from monitor.records import Alert, Classification, Mention, utcnow
+from monitor.store_audience import AudienceQueries, m0018_thanks
+from monitor.store_browse import m0019_labeled_mentions
+from monitor.store_notices import NoticeQueries
 
 log = logging.getLogger(__name__)
 
 MENTION_COLUMNS = (
     "source", "external_id", "brand", "kind", "author", "url", "title", "text", "language", "rating",
     "parent_id", "app_version", "country", "created_at", "collected_at", "raw", "reach", "vendor_sentiment",
+    "engagement",
 )
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
 HANDLING_FILTERS = {
@@ -55,6 +59,15 @@ def parse_ts(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def engagement_of(row: dict[str, Any]) -> dict[str, int]:
+    """A mention row's audience figures, headline first; empty where its source gave none."""
+    try:
+        figures = json.loads(row.get("engagement") or "{}")
+    except ValueError:
+        return {}
+    return {str(k): v for k, v in figures.items() if isinstance(v, int)} if isinstance(figures, dict) else {}
 
 
 def clean_text(value: str, limit: int | None = MAX_TEXT) -> str:
@@ -263,6 +276,13 @@ def _m0016_mention_reach(db: sqlite_utils.Database) -> None:
         db.table("mentions").add_column("vendor_sentiment", str)
 
 
+def _m0017_mention_engagement(db: sqlite_utils.Database) -> None:
+    # Every audience figure a source gives (followers and impressions, points and comments...), as
+    # JSON headline first; `reach` keeps the headline figure for thresholds and sorting.
+    if "engagement" not in db.table("mentions").columns_dict:
+        db.table("mentions").add_column("engagement", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
@@ -277,6 +297,9 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0014_alert_decisions", _m0014_alert_decisions),
     ("0015_sent_reply_drafts", _m0015_sent_reply_drafts),
     ("0016_mention_reach", _m0016_mention_reach),
+    ("0017_mention_engagement", _m0017_mention_engagement),
+    ("0018_thanks", m0018_thanks),
+    ("0019_labeled_mentions_view", m0019_labeled_mentions),
 ]
 
 
@@ -311,7 +334,7 @@ def _prepare_file(path: str) -> None:
         raise StoreError(f"{path}: its folder is read-only; SQLite needs to write its journal files there")
 
 
-class Store:
+class Store(AudienceQueries, NoticeQueries):
     """One connection to the listenpost database. Not shared between threads."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
@@ -428,6 +451,7 @@ class Store:
             m.country and clean_text(m.country), ts(m.created_at), collected_at,
             raw_json(m.raw, f"{m.source}/{m.external_id}"), m.reach,
             m.vendor_sentiment and clean_text(m.vendor_sentiment),
+            json.dumps(m.engagement) if m.engagement else None,
         )
 
     def save_mentions(self, mentions: Iterable[Mention]) -> list[Mention]:
@@ -1005,10 +1029,13 @@ class Store:
 
     def case_alert_ids(self, alert_id: int) -> list[int]:
         """The rows that are one case with this alert: its mention's alerts on every channel,
-        and those of every mention in the same incident."""
+        and those of every mention in the same incident. Praise and status notices are cases of
+        their own: a praise alert's rows of that mention, a notice's rows of that incident."""
         return [r[0] for r in self.conn.execute(
             "SELECT b.id FROM alerts a JOIN alerts b ON ((b.source = a.source AND b.external_id = a.external_id)"
-            " OR b.group_key = a.group_key) AND b.kind IN ('mention', 'escalation')"
+            " OR b.group_key = a.group_key)"
+            " AND CASE WHEN a.kind IN ('praise', 'notice') THEN b.kind = a.kind"
+            " ELSE b.kind IN ('mention', 'escalation') END"
             " WHERE a.id = ? ORDER BY b.id", [alert_id],
         )]
 
@@ -1048,7 +1075,7 @@ class Store:
     def group_size(self, group_key: str, channel: str, upto_id: int | None = None) -> int:
         """How many alerts an incident has on a channel (up to and including ``upto_id``)."""
         return int(self.conn.execute(
-            "SELECT count(*) FROM alerts WHERE group_key = ? AND channel = ? AND id <= ?",
+            "SELECT count(*) FROM alerts WHERE group_key = ? AND channel = ? AND id <= ? AND kind != 'notice'",
             [group_key, channel, upto_id if upto_id is not None else 2**62],
         ).fetchone()[0])
 

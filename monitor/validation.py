@@ -149,6 +149,14 @@ def validate(settings: Settings) -> None:
             raise ConfigError(
                 f"alerts.routes[{i}].min_severity: must be one of {', '.join(LABEL_ORDER)}"
             )
+        if route.escalate_reach is not None and route.escalate_reach < 1:
+            raise ConfigError(f"alerts.routes[{i}].escalate_reach: must be a whole number of 1 or more")
+        if route.escalate_reach is not None and not settings.alerts.escalation.channels:
+            raise ConfigError(f"alerts.routes[{i}].escalate_reach: needs on-call channels in "
+                              "alerts.escalation.channels")
+    for channel_name in settings.alerts.praise.channels:
+        if channel_name not in settings.alerts.channels:
+            raise ConfigError(f"alerts.praise.channels: no channel named {channel_name!r} under [alerts.channels]")
     for channel_name in settings.alerts.escalation.channels:
         if channel_name not in settings.alerts.channels:
             raise ConfigError(f"alerts.escalation.channels: no channel named {channel_name!r} under [alerts.channels]")

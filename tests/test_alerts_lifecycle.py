@@ -81,8 +81,8 @@ def add_negatives(store, hours_ago: list[float], brand: str = "Acme") -> None:
 def test_spike_against_a_quiet_baseline_raises_one_alert(store, settings) -> None:
     collected_for_days(store, "Acme", 7)
     add_negatives(store, [h * 6.0 + 2 for h in range(27)] + [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
-    assert raise_spikes(store, settings, ["Acme"]) == 1
-    (row,) = store.list_alerts()
+    assert raise_spikes(store, settings, ["Acme"]) == 2  # the spike and its suggested status notice
+    (row,) = [r for r in store.list_alerts() if r["kind"] == "spike"]
     assert (row["kind"], row["channel"], row["source"]) == ("spike", "file", "spike")
     assert "6 negative mentions of Acme in the last hour" in row["payload"]
     add_negatives(store, [0.05] * 1, brand="Acme")
@@ -227,8 +227,9 @@ def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexi
     ingest(store, settings, [mention(4, COMPLAINT + " #fail")], lexicon)
     dispatch_due(store, settings)
     outcome = apply_action(store, 1, "claim", "maria")
-    assert {store.alert(i)["claimed_by"] for i in range(1, 5)} == {"maria"}
-    assert set(outcome.alert_ids) >= {1, 2, 3, 4}
+    reports = [r["id"] for r in store.list_alerts() if r["kind"] in ("mention", "escalation")]
+    assert {store.alert(i)["claimed_by"] for i in reports} == {"maria"}
+    assert set(outcome.alert_ids) >= set(reports)
     assert escalate_due(store, settings, now=later + timedelta(hours=1)) == 0
 
 
@@ -243,7 +244,7 @@ def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_setti
                             .replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
                             .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")))
     assert build_message(store, changed, store.alert(1)).reply_draft == sent
-    assert store.applied_migrations()[-2:] == ["0015_sent_reply_drafts", "0016_mention_reach"]
+    assert {"0015_sent_reply_drafts", "0016_mention_reach"} <= set(store.applied_migrations())
 
 
 def test_a_comment_draft_ignores_its_threads_title(store, settings, lexicon) -> None:

@@ -187,14 +187,15 @@ def test_near_duplicates_join_one_thread_with_a_running_count(store, settings, s
     unrelated = "The Acme app crashes on login since the update, awful and useless."
     ingest(store, settings, [mention(4, text=unrelated)], lexicon)
     report = dispatch_due(store, settings)
-    assert report.sent == 3 and report.grouped == 2
+    assert report.sent == 4 and report.grouped == 2  # three reports make an incident: its notice too
     top = [m for m in slack.posts() if not m["thread_ts"]]
     assert len(top) == 2  # the first complaint and the unrelated one
     root = slack.posts(1)[0]
     replies = [m for m in slack.posts() if m["thread_ts"] == root["ts"]]
-    assert len(replies) == 2
+    assert len(replies) == 3 and "suggested status update" in replies[-1]["text"]  # two reposts, the notice
     assert root["updates"] == 2 and "3 similar mentions" in texts(root["blocks"])
-    assert store.alert(2)["group_key"] == store.alert(1)["group_key"] != store.alert(4)["group_key"]
+    assert store.alert(4)["kind"] == "notice"
+    assert store.alert(2)["group_key"] == store.alert(1)["group_key"] != store.alert(5)["group_key"]
 
 
 def test_missing_token_skips_the_channel_and_names_the_variable(store, make_settings, slack, lexicon,

@@ -195,7 +195,10 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     first = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
     assert max(len(line) for line in first.splitlines()) <= 80
-    assert "new)" in first and "would be alerted" in first and "datasette demo.db" in first
+    assert "new)" in first and "would be alerted" in first and "demo.db browse --open" in first
+    said = " ".join(first.split())
+    assert "1 negative seen by 10,000 followers or more went straight to on-call" in said
+    assert "Boxrunner (competitor, never alerted) 6%" in said
     from monitor.store import Store
 
     with Store("demo.db") as store:
@@ -210,6 +213,7 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
         own = store.conn.execute(
             "SELECT count(*) FROM mentions WHERE author IN ('ParcellyHelp', 'BrewbirdSupport')").fetchone()[0]
         assert own == 0
+        assert store.conn.execute("SELECT count(*) FROM alerts WHERE brand = 'Boxrunner'").fetchone()[0] == 0
     # Terminal control characters in hostile text never reach the screen.
     assert "\u202e" not in first and "\x1b" not in first
 

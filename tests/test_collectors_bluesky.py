@@ -57,6 +57,7 @@ def test_login_search_paging_replies_and_languages(tmp_path: Path, fake: FakeSer
     assert len(rows) == 6  # two pages of four, less the brand's own account's posts
     reply = rows["at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lbq2x2vk2c2t"]
     assert reply["kind"] == "comment"
+    assert (reply["reach"], reply["engagement"]) == (4, '{"likes": 4, "reposts": 1}')
     assert reply["parent_id"] == "at://did:plc:4b3zuykn3ivzqexkclbm2lxd/app.bsky.feed.post/3lbq1x2vk2c2t"
     assert reply["url"] == "https://bsky.app/profile/jonas.bsky.social/post/3lbq2x2vk2c2t"
     german = rows["at://did:plc:kkf4naxqmweop7dv4l2iqqf5/app.bsky.feed.post/3lbq4x2vk2c2t"]

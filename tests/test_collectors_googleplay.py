@@ -39,6 +39,7 @@ def test_reviews_page_with_the_continuation_token(tmp_path: Path, fake: FakeServ
     assert (first["kind"], first["rating"], first["app_version"], first["country"]) == (
         "review", 1, "7.3.0", "DE")
     assert first["author"] == "Priya S." and "😡" in first["text"]
+    assert (first["reach"], first["engagement"]) == (3, '{"helpful votes": 3}')  # thumbs up, as given
     assert rows["gp:AOqpTOE2Xb7kq3Zt1YwJHcQ2rA"]["author"] == "Jürgen Müller"
     assert rows["gp:AOqpTOE3Xb7kq3Zt1YwJHcQ2rA"]["app_version"] is None
     calls = fake.calls(PATH)

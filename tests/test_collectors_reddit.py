@@ -66,6 +66,8 @@ def test_posts_and_comments_of_configured_subreddits(tmp_path: Path, fake: FakeS
     post = rows["t3_3x4kt2"]
     assert post["title"].startswith("[PRAW] Is there an easy way")
     assert post["url"].startswith("https://www.reddit.com/r/redditdev/comments/3x4kt2/")
+    assert (post["reach"], post["engagement"]) == (2, '{"points": 2, "comments": 5}')
+    assert comment["engagement"] == '{"points": 1}'  # a comment has no comment count of its own
     search = fake.calls("/r/redditdev+python/search/")[0]
     assert search.query["q"] == ["(praw OR water) AND NOT hiring"]
     assert search.query["sort"] == ["new"]

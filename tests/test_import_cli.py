@@ -84,7 +84,8 @@ def test_import_says_queued_alerts_are_not_sent_and_keeps_reach_and_vendor_senti
     code, out = invoke(runner, "import", "export.csv", *MAP, "--map", "text=FullText",
                        "--map", "reach=Followers", "--map", "vendor_sentiment=Sentiment")
     assert code == 0, out
-    assert "50 alerts queued" in out and "not sent yet" in out and "listenpost alerts dispatch" in out
+    # 50 complaints, and the status notice their incident (the same words fifty times) brought
+    assert "51 alerts queued" in out and "not sent yet" in out and "listenpost alerts dispatch" in out
     with Store("lp.db") as store:
         row = store.mention("file", "p3")
     assert (row["reach"], row["vendor_sentiment"]) == (12400, "Negative")

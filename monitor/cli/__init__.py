@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "backfill": "monitor.cli.sources:backfill",
     "sources": "monitor.cli.sources:sources",
     "mentions": "monitor.cli.browse:mentions",
+    "browse": "monitor.cli.webview:browse",
     "alerts": "monitor.cli.alerting:alerts",
     "serve": "monitor.cli.alerting:serve",
     "status": "monitor.cli.browse:status",

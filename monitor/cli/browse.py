@@ -263,3 +263,55 @@ def stats(app: App, since: str | None) -> None:
     if not wide:
         click.echo("other: languages the model does not cover")
         click.echo("pending: not classified yet")
+
+
+@mentions.command("thanks")
+@click.option("--since", default="7d", show_default=True, help="Praise posted since: 24h, 7d, or a date.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@pass_app
+def mentions_thanks(app: App, since: str, limit: int) -> None:
+    """Praise worth a thank-you, widest reach and newest first.
+
+    Clearly positive mentions and 4-5 star reviews of our brands (not spam, not about a
+    competitor), not thanked yet. Record a thank-you with `listenpost mentions thanked`.
+    """
+    from alerts.base import ago, reach_words
+    from alerts.triage import PRAISE_REASONS
+    from monitor.store import engagement_of, parse_ts
+
+    start = parse_since(since) or utcnow()
+    with app.store() as store:
+        rows, total = store.praise_to_thank(PRAISE_REASONS, since=start, now=utcnow(), limit=limit)
+    if not rows:
+        click.echo("No praise waiting for a thank-you.")
+        return
+    columns = width()
+    first = f", the first {len(rows)}:" if total > len(rows) else ":"
+    click.echo(f"{plural(total, 'mention')} of praise to thank{first}")
+    for r in rows:
+        posted = parse_ts(r["created_at"]) or utcnow()
+        click.echo(fit(f"{inline(r['brand'] or '-')} · {reach_words(r['reach'], engagement_of(r))} · "
+                       f"{ago(posted)}", columns))
+        click.echo(fit(f"    {inline(r['source'])} {inline(r['external_id'])} by "
+                       f"{inline(r['author'] or 'unknown author')}", columns))
+        click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
+        if r.get("url"):
+            click.echo("\n".join(wrap(inline(r["url"]), "    ", columns)))
+
+
+@mentions.command("thanked")
+@click.argument("source")
+@click.argument("external_id")
+@click.option("--by", "who", default="", help="Who thanked them (default: your login name).")
+@pass_app
+def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
+    """Record that a mention of praise was thanked (SOURCE and ID as `mentions thanks` shows them)."""
+    import getpass
+
+    with app.store() as store:
+        if store.mention(source, external_id) is None:
+            raise InputError(f"no mention {source} {external_id} (see `listenpost mentions thanks`)")
+        name = (who or getpass.getuser()).strip()[:80] or "someone"
+        done = store.record_thanks(source, external_id, name, utcnow())
+    outcome = f"thanked by {inline(name)}" if done else "already thanked"
+    click.echo(f"{inline(source)} {inline(external_id)}: {outcome}")

@@ -1,4 +1,5 @@
-"""`listenpost digest` (the daily email: print, preview or send) and `listenpost report` (response times)."""
+"""`listenpost digest` (the daily email: print, preview or send) and `listenpost report` (response times,
+share of voice)."""
 
 from __future__ import annotations
 
@@ -112,20 +113,26 @@ def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the table to this CSV file.")
 @pass_app
 def report(app: App, since: str, csv_path: str | None) -> None:
-    """Response times per source, graded (also --csv).
+    """Response times per source, graded (also --csv), praise thanked, and share of voice.
 
     Median time from posting to collection and alert; median and p90 time to claim and
-    reply, graded by digest.grade_excellent and digest.grade_average.
+    reply, graded by digest.grade_excellent and digest.grade_average. How much of the
+    praise was thanked, and how soon. With brands marked
+    `competitor = true`, each brand's share of voice and negative share per day (per week
+    beyond 14 days).
 
       listenpost report --since 30d --csv response-times.csv
     """
     from alerts.digest import grade as grade_of
     from alerts.digest import human_duration, response_times, span
+    from alerts.triage import PRAISE_REASONS
 
     settings = app.settings
     period, now = _period(since)
     with app.store() as store:
         timings = response_times(store, now - period, now)
+        voice = _voice_over_time(store, settings, now - period, now)
+        thanks = store.thanks_summary(PRAISE_REASONS, now - period, now)
     excellent, average = settings.digest.grade_excellent, settings.digest.grade_average
     grade = functools.partial(grade_of, excellent=excellent, average=average)
 
@@ -134,7 +141,46 @@ def report(app: App, since: str, csv_path: str | None) -> None:
         _write_csv(Path(csv_path).expanduser(), rows)
     if not rows:
         click.echo(f"No alerts in the last {span(period.total_seconds())}.")
-        return
+    else:
+        _print_timings(timings, period, grade, excellent, average)
+    if thanks.praise:
+        share = f"{thanks.thanked / thanks.praise:.0%}"
+        fast = f", median {human_duration(thanks.median_seconds)} after posting" if thanks.thanked else ""
+        click.echo(f"\nPraise: {plural(thanks.praise, 'mention')} worth a thank-you, {thanks.thanked} thanked "
+                   f"({share}){fast}.")
+    if voice:
+        _print_voice(voice)
+    if csv_path:
+        click.echo(f"Written to {csv_path}")
+
+
+def _voice_over_time(store: Any, settings: Any, since: datetime, until: datetime) -> list[Any]:
+    from alerts.voice import has_competitors, voice_over_time
+
+    if not has_competitors(settings):
+        return []
+    step = timedelta(days=1) if until - since <= timedelta(days=14) else timedelta(days=7)
+    return voice_over_time(store, settings, since, until, step)
+
+
+def _print_voice(periods: list[Any]) -> None:
+    """A row per period, a column per brand: 'share of voice / negative share'."""
+    from alerts.voice import percent
+
+    brands = [(v.brand, v.competitor) for v in periods[0].brands]
+    click.echo("\nShare of voice / negative share of each brand's own mentions (c: competitor):")
+    names = [f"{inline(b)[:16]}{' (c)' if c else ''}" for b, c in brands]
+    cell = max(13, *(len(n) + 2 for n in names))
+    click.echo(f"{'from':<12}" + "".join(f"{n:>{cell}}" for n in names))
+    for p in periods:
+        spoken = any(v.mentions for v in p.brands)
+        cells = [f"{percent(v.share) if spoken else '–'} / {percent(v.negative_share)}" for v in p.brands]
+        click.echo(f"{p.start:%Y-%m-%d}  " + "".join(f"{c:>{cell}}" for c in cells))
+
+
+def _print_timings(timings: list[Any], period: timedelta, grade: Any, excellent: float, average: float) -> None:
+    from alerts.digest import human_duration, span
+
     columns = width()
     click.echo(f"Response times over the last {span(period.total_seconds())}, from when the mention was posted")
     click.echo(f"(excellent ≤ {span(excellent)}, average ≤ {span(average)}):")
@@ -148,8 +194,6 @@ def report(app: App, since: str, csv_path: str | None) -> None:
             times = [click.style(f"{stat} {human_duration(value) or '-'}", fg=colours.get(grade(value)))
                      for stat, value in (("median", t.value(step, "median")), ("p90", t.value(step, "p90")))]
             click.echo(f"  {verb} {t.n(step)} of {t.alerts}: " + ", ".join(times))
-    if csv_path:
-        click.echo(f"Written to {csv_path}")
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,57 @@
+"""`listenpost browse`: the database in Datasette, read-only, bound to this machine by default."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tempfile
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+
+from monitor.cli import App, pass_app, say
+from monitor.errors import InputError
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but this machine lets others on the network read the mentions.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@click.option("--open", "open_browser", is_flag=True, help="Open it in the web browser too.")
+@pass_app
+def browse(app: App, host: str, port: int, open_browser: bool) -> None:
+    """Browse the database in Datasette, read-only.
+
+    Mentions with their labels (facets by brand, source and label, a link to each post), the
+    alerts outbox, and canned queries: open negatives by age, praise to thank, incidents this
+    week. Needs Datasette: pip install 'listenpost[browse]'.
+    """
+    from monitor.store import Store
+    from monitor.webview import LOCAL_HOSTS, metadata, serve_arguments
+
+    if importlib.util.find_spec("datasette") is None:
+        raise InputError("Datasette is not installed: pip install 'listenpost[browse]' (or pip install datasette)")
+    db_path = Path(app.settings.database).expanduser()
+    if not db_path.is_file():
+        raise InputError(f"{db_path}: no database here yet (run `listenpost collect` or `listenpost demo` first)")
+    Store(str(db_path)).close()  # brings an older database up to date, the browsing view included
+    if host not in LOCAL_HOSTS:
+        say(f"Listening on {host}: anyone who can reach this machine can read every mention.", err=True,
+            fg="yellow")
+    url = f"http://{'localhost' if host in LOCAL_HOSTS else host}:{port}/"
+    with tempfile.TemporaryDirectory(prefix="listenpost-browse-") as folder:
+        meta = Path(folder) / "metadata.json"
+        meta.write_text(json.dumps(metadata(db_path.stem)), encoding="utf-8")
+        click.echo(f"Browsing {db_path} read-only at {url}{db_path.stem} (Ctrl-C stops it)")
+        if open_browser:
+            threading.Timer(1.5, webbrowser.open, [url + db_path.stem]).start()
+        from datasette.cli import cli as datasette
+
+        try:
+            datasette.main(serve_arguments(db_path, meta, host=host, port=port), prog_name="datasette",
+                           standalone_mode=False)
+        except SystemExit as exc:  # uvicorn exits 1 when it cannot listen
+            if exc.code:
+                raise InputError(f"Datasette could not listen on {host}:{port} (in use already?)") from None

@@ -1,0 +1,67 @@
+"""SQL behind `listenpost browse`: a view of each mention with its latest verdict, and the canned
+queries Datasette offers. Read-only: nothing here writes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+def m0019_labeled_mentions(db: sqlite_utils.Database) -> None:
+    # One row per mention with its latest verdict and why it was or was not alerted: what people
+    # browse and facet by brand, source and label.
+    db.create_view(
+        "labeled_mentions",
+        "SELECT m.created_at AS posted, m.brand, m.source, m.kind, m.author, m.text,"
+        " m.url AS post, m.reach, m.rating, m.language, coalesce(c.label, 'unclassified') AS label,"
+        " c.reason, c.negative, c.positive, m.external_id"
+        " FROM mentions m LEFT JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id",
+        replace=True,
+    )
+
+
+# A timestamp as the store writes it, for comparisons with stored ones.
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+_WEEK_AGO = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')"
+
+CANNED_QUERIES = {
+    "open_negatives_by_age": (
+        "Open negatives by age",
+        "Alerted complaints nobody has claimed, answered or closed, oldest first.",
+        "SELECT min(a.id) AS alert, a.brand, a.source, m.author, m.text, m.url AS post, m.created_at AS posted,"
+        f" round((julianday({_NOW}) - julianday(m.created_at)) * 24, 1) AS hours_waiting,"
+        " group_concat(DISTINCT a.channel) AS channels"
+        " FROM alerts a JOIN mentions m ON m.source = a.source AND m.external_id = a.external_id"
+        " WHERE a.kind = 'mention' AND a.status != 'failed' AND a.claimed_at IS NULL"
+        " AND a.replied_at IS NULL AND a.closed_at IS NULL"
+        " GROUP BY a.source, a.external_id ORDER BY m.created_at LIMIT 500",
+    ),
+    "praise_to_thank": (
+        "Praise to thank",
+        "Clearly positive mentions and 4-5 star reviews of our brands not thanked yet, widest reach and "
+        "newest first.",
+        "SELECT m.brand, m.source, m.author, m.text, m.url AS post, m.created_at AS posted, m.reach"
+        " FROM mentions m JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"
+        " LEFT JOIN thanks t ON t.source = m.source AND t.external_id = m.external_id"
+        " WHERE c.reason IN ('praise', 'rated-positive') AND t.source IS NULL"
+        f" AND m.created_at >= {_WEEK_AGO}"
+        f" ORDER BY coalesce(m.reach, 0) / (1.0 + julianday({_NOW}) - julianday(m.created_at)) DESC,"
+        " m.created_at DESC LIMIT 500",
+    ),
+    "incidents_this_week": (
+        "Incidents this week",
+        "Several people reporting the same problem in the last 7 days: near-duplicate complaints grouped "
+        "into one incident, and spikes, with whether a status notice went out.",
+        "SELECT a.group_key AS incident, a.brand,"
+        " CASE WHEN a.group_key LIKE 'spike:%' THEN 'spike' ELSE 'near-duplicates' END AS kind,"
+        " count(DISTINCT a.source || ':' || a.external_id) AS alerts, min(a.created_at) AS first_alert,"
+        " max(a.created_at) AS latest_alert,"
+        " (SELECT n.closed_by FROM alerts n WHERE n.group_key = a.group_key AND n.kind = 'notice'"
+        "  AND n.resolution = 'notice_posted' LIMIT 1) AS notice_posted_by"
+        " FROM alerts a WHERE a.kind IN ('mention', 'spike') AND a.group_key IS NOT NULL"
+        f" AND a.created_at >= {_WEEK_AGO}"
+        " GROUP BY a.group_key HAVING alerts >= 2 OR kind = 'spike' ORDER BY first_alert DESC",
+    ),
+}

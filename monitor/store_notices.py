@@ -1,0 +1,81 @@
+"""The store's queries about proactive notices: the evidence of an incident or a spike, and the
+status messages suggested and posted. Mixed into ``Store``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Several people reporting the same problem: how many, when the first and latest posted, where."""
+
+    count: int
+    first_at: str
+    latest_at: str
+    sources: list[str]
+    text: str  # the first report, for what the problem is
+
+
+def _evidence(row: Any) -> Evidence | None:
+    if not row or not row[0]:
+        return None
+    return Evidence(count=int(row[0]), first_at=row[1], latest_at=row[2],
+                    sources=sorted(set((row[3] or "").split(","))), text=row[4] or "")
+
+
+class NoticeQueries:
+    """SQL about status notices; ``Store`` provides ``db``."""
+
+    db: sqlite_utils.Database
+
+    def incident_evidence(self, group_key: str) -> Evidence | None:
+        """The distinct mentions alerted under an incident."""
+        # An incident is named after its first mention: "source:external_id".
+        source, _, external_id = group_key.partition(":")
+        return _evidence(self.db.conn.execute(
+            "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
+            " (SELECT substr(text, 1, 2000) FROM mentions WHERE source = ? AND external_id = ?)"
+            " FROM mentions m WHERE (m.source, m.external_id) IN"
+            " (SELECT source, external_id FROM alerts WHERE group_key = ? AND kind = 'mention')",
+            [source, external_id, group_key]).fetchone())
+
+    def negatives_evidence(self, brand: str, since: datetime, until: datetime) -> Evidence | None:
+        """A brand's negatives posted in [since, until), for a spike."""
+        from monitor.store import ts
+
+        return _evidence(self.db.conn.execute(
+            "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
+            " (SELECT substr(text, 1, 2000) FROM mentions WHERE brand = ? AND created_at >= ? ORDER BY created_at"
+            "  LIMIT 1)"
+            " FROM mentions m JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'",
+            [brand, ts(since), brand, ts(since), ts(until)]).fetchone())
+
+    def notice_posted(self, group_key: str) -> dict[str, Any] | None:
+        """Who recorded that the incident's status notice went out, and when; None if nobody yet."""
+        rows = list(self.db.query(
+            "SELECT closed_by, closed_at FROM alerts WHERE group_key = ? AND kind = 'notice'"
+            " AND resolution = 'notice_posted' ORDER BY closed_at LIMIT 1", [group_key]))
+        return rows[0] if rows else None
+
+    def notices(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """One row per incident whose notice was suggested in [since, until), newest first: its
+        brand, evidence payload and who posted it (if anyone)."""
+        from monitor.store import ts
+
+        rows = list(self.db.query(
+            "SELECT group_key, brand, min(created_at) AS created_at, min(payload) AS payload,"
+            " max(CASE WHEN resolution = 'notice_posted' THEN closed_by END) AS posted_by,"
+            " max(CASE WHEN resolution = 'notice_posted' THEN closed_at END) AS posted_at"
+            " FROM alerts WHERE kind = 'notice' AND created_at >= ? AND created_at < ?"
+            " GROUP BY group_key ORDER BY 3 DESC", [ts(since), ts(until)]))
+        for row in rows:
+            row["payload"] = json.loads(row["payload"] or "{}")
+        return rows

@@ -1,0 +1,119 @@
+"""Competitors: collected and scored like our brands, never alerted, drafted or escalated, and
+shown as share of voice beside our brands in the digest and `report`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alerts.digest import build_digest, render_digest
+from alerts.dispatch import dispatch_due
+from alerts.voice import share_of_voice
+from monitor.cli import cli
+from monitor.pipeline import ingest
+from monitor.records import Mention, engagement, utcnow
+from monitor.store import Store
+from tests.fakeslack import TOKEN, FakeSlack, settings_toml
+from tests.httpfake import FakeServer
+from tests.test_digest import add
+
+COMPLAINT = "{brand} lost my parcel and nobody answers. Terrible service, worst company ever."
+RIVAL = """
+[[brands]]
+name = "Rival"
+queries = ["rival"]
+competitor = true
+"""
+ONCALL = """
+[alerts.channels.oncall]
+type = "slack"
+options = {{ channel = "C0ONCALL", base_url = "{base}" }}
+
+[alerts.escalation]
+channels = ["oncall"]
+"""
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def complaint(n: int, brand: str, **kw: Any) -> Mention:
+    return Mention(source="x", external_id=f"{brand}{n}", text=COMPLAINT.format(brand=brand), brand=brand,
+                   author=f"user{n}", url=f"https://x.com/u/status/{n}", created_at=utcnow(), **kw)
+
+
+def test_a_competitors_complaint_is_scored_but_never_alerted_or_escalated(
+        store: Store, make_settings: Any, fake: FakeServer, monkeypatch: Any, lexicon: Any) -> None:
+    monkeypatch.setenv("LISTENPOST_SLACK_BOT_TOKEN", TOKEN)
+    slack = FakeSlack(fake).install()
+    settings = make_settings(settings_toml(slack.base_url, "escalate_reach = 1000\n") + RIVAL
+                             + ONCALL.format(base=slack.base_url))
+    loud = engagement(followers=90000)
+    result = ingest(store, settings, [complaint(1, "Rival", engagement=loud), complaint(2, "Acme", engagement=loud)],
+                    lexicon)
+    assert result.negatives == 2
+    dispatch_due(store, settings)
+    posted = [p["text"] for p in slack.posts()]
+    assert len(posted) == 2 and all("Rival" not in text for text in posted)  # Acme's alert and its on-call copy
+    label, reason = store.conn.execute(
+        "SELECT label, reason FROM latest_labels WHERE external_id = 'Rival1'").fetchone()
+    assert (label, reason) == ("negative", "competitor")
+
+
+def digest_store(store: Store) -> None:
+    day = timedelta(days=1)
+    for i in range(6):
+        add(store, f"p{i}", "late again", "negative" if i < 2 else "positive", NOW - timedelta(hours=2 + i))
+    for i in range(4):
+        add(store, f"r{i}", "rival late", "negative" if i < 3 else "neutral", NOW - timedelta(hours=3 + i),
+            brand="Rival")
+    add(store, "old0", "rival before", "neutral", NOW - day - timedelta(hours=3), brand="Rival")
+    add(store, "old1", "ours before", "neutral", NOW - day - timedelta(hours=3))
+
+
+def test_digest_shows_share_of_voice_and_keeps_competitors_out_of_our_numbers(
+        store: Store, make_settings: Any) -> None:
+    settings = make_settings('[[brands]]\nname = "Parcelly"\n' + RIVAL)
+    digest_store(store)
+    digest = build_digest(store, settings, now=NOW)
+    assert [b.name for b in digest.brands] == ["Parcelly"]
+    assert (digest.total, digest.negatives) == (6, 2)
+    voice = {v.brand: v for v in digest.voice}
+    assert (voice["Parcelly"].share, voice["Rival"].share) == (0.6, 0.4)
+    assert voice["Rival"].negative_share == 0.75 and voice["Rival"].competitor
+    assert voice["Rival"].previous is not None and voice["Rival"].previous.share == 0.5
+    _, text, html = render_digest(digest)
+    assert "== Share of voice ==" in text
+    assert "- Rival (competitor): 40% of mentions (4, −10 pts), 75% negative" in text
+    assert "- Parcelly: 60% of mentions (6, +10 pts), 33% negative" in text
+    assert "Share of voice" in html and ">competitor</span>" in html
+    assert "Rival late" not in html and "rival late" not in html  # never among the complaints shown
+
+
+def test_no_share_of_voice_without_competitors(store: Store, make_settings: Any) -> None:
+    digest_store(store)
+    digest = build_digest(store, make_settings('[[brands]]\nname = "Parcelly"\n'), now=NOW)
+    assert digest.voice == [] and "Share of voice" not in render_digest(digest)[2]
+
+
+def test_share_of_voice_with_no_mentions_at_all(store: Store, make_settings: Any) -> None:
+    voice = share_of_voice(store, make_settings('[[brands]]\nname = "Parcelly"\n' + RIVAL), NOW - timedelta(days=1),
+                           NOW)
+    assert [(v.brand, v.share, v.negative_share) for v in voice] == [("Parcelly", 0.0, None), ("Rival", 0.0, None)]
+
+
+def test_report_prints_share_of_voice_per_day(runner: Any, write_settings: Any, tmp_path: Path) -> None:
+    config = write_settings(f'database = "{tmp_path / "r.db"}"\n[[brands]]\nname = "Parcelly"\n' + RIVAL)
+    now = datetime.now(UTC)
+    with Store(tmp_path / "r.db") as store:
+        add(store, "p1", "late", "negative", now - timedelta(hours=30))
+        add(store, "r1", "late", "positive", now - timedelta(hours=30), brand="Rival")
+        add(store, "r2", "late", "negative", now - timedelta(hours=2), brand="Rival")
+    result = runner.invoke(cli, ["--config", str(config), "report", "--since", "3d"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "No alerts in the last 3 days." in lines
+    header = lines.index("Share of voice / negative share of each brand's own mentions (c: competitor):")
+    assert lines[header + 1].split() == ["from", "Parcelly", "Rival", "(c)"]
+    days = [line.split() for line in lines[header + 2:]]
+    assert [d[1:] for d in days] == [["–", "/", "–", "–", "/", "–"], ["50%", "/", "100%", "50%", "/", "0%"],
+                                     ["0%", "/", "–", "100%", "/", "100%"]]
