@@ -117,3 +117,13 @@ def test_the_same_complaint_days_apart_in_one_import_is_no_wave(store: Store, ma
     dispatch_due(store, settings)
     kinds = [json.loads(line)["kind"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert kinds == ["mention", "mention", "mention"]
+
+
+def test_digest_counts_the_reports_that_came_after_the_notice(store: Store, make_settings: Any, slack: FakeSlack,
+                                                              lexicon: Any) -> None:
+    settings = make_settings(settings_toml(slack.base_url))
+    ingest(store, settings, [report(1, 50), report(2, 40), report(3, 30)], lexicon)  # the notice, at three
+    ingest(store, settings, [report(4, 20), report(5, 10)], lexicon)  # the wave goes on
+    dispatch_due(store, settings)
+    _, text, _ = render_digest(build_digest(store, settings, now=utcnow() + timedelta(minutes=1)))
+    assert "- Acme: 5 reports, first " in text
