@@ -52,12 +52,29 @@ def group_key_for(store: Store, settings: Settings, mention: Mention, *, now: da
     """The incident a mention belongs to: that of a near-duplicate alerted within alerts.group_window,
     or a new one named after this mention."""
     mine = shingles(mention.text)
-    since = (now or utcnow()) - timedelta(seconds=settings.alerts.group_window)
+    window = timedelta(seconds=settings.alerts.group_window)
+    since = (now or utcnow()) - window
     if mine:
         for row in store.recent_incidents(mention.brand, since, limit=200):
+            # Posted within the window of each other too: an import or backfill alerts posts of
+            # several days at once, and the same complaint days apart is not one wave.
+            if not _posted_near(mention.created_at, row.get("created_at"), window):
+                continue
             if similarity(mine, shingles(row["text"] or "")) >= SIMILARITY:
                 return str(row["group_key"])
     return f"{mention.source}:{mention.external_id}"
+
+
+def _posted_near(posted: datetime | None, other: str | None, window: timedelta) -> bool:
+    if posted is None or not other:
+        return True
+    try:
+        theirs = datetime.fromisoformat(other)
+    except ValueError:
+        return True
+    if (posted.tzinfo is None) != (theirs.tzinfo is None):
+        return True
+    return abs(posted - theirs) <= window
 
 
 def spike_threshold(hourly: list[int]) -> tuple[float, float]:

@@ -1084,7 +1084,7 @@ class Store(AudienceQueries, NoticeQueries):
         # Only the newest alert rows are read (a mention has one per channel it went to): grouping
         # every alert of the window cost a scan per negative mention when a brand had thousands.
         return list(self.db.query(
-            "SELECT recent.group_key, recent.source, recent.external_id, m.text FROM ("
+            "SELECT recent.group_key, recent.source, recent.external_id, m.text, m.created_at FROM ("
             " SELECT source, external_id, group_key, max(id) AS newest FROM ("
             "  SELECT id, source, external_id, group_key FROM alerts"
             "  WHERE brand = ? AND kind = 'mention' AND created_at >= ? AND group_key IS NOT NULL"

@@ -77,5 +77,10 @@ class NoticeQueries:
             " FROM alerts WHERE kind = 'notice' AND created_at >= ? AND created_at < ?"
             " GROUP BY group_key ORDER BY 3 DESC", [ts(since), ts(until)]))
         for row in rows:
-            row["payload"] = json.loads(row["payload"] or "{}")
+            row["payload"] = payload = json.loads(row["payload"] or "{}")
+            # An incident grows after its notice: show how many reported it by now, not at the third.
+            evidence = None if payload.get("spike") else self.incident_evidence(row["group_key"])
+            if evidence is not None and evidence.count > int(payload.get("count") or 0):
+                payload.update(count=evidence.count, first_at=evidence.first_at, latest_at=evidence.latest_at,
+                               sources=evidence.sources)
         return rows

@@ -322,6 +322,14 @@ def test_config_check_names_a_channel_no_route_sends_to(runner, project) -> None
     assert "alert channel file" not in out
 
 
+def test_config_check_counts_a_praise_channel_as_used(runner, project) -> None:
+    Path("settings.toml").write_text(
+        SETTINGS + '[alerts.channels.fans]\ntype = "jsonl"\noptions = { path = "fans.jsonl" }\n'
+        '[alerts.praise]\nchannels = ["fans"]\n', encoding="utf-8")
+    out = run(runner, "config", "check")
+    assert "alert channel fans" not in out
+
+
 def test_a_search_with_nothing_to_look_for_says_so(runner, project) -> None:
     run(runner, "import", "export.jsonl")
     for words in ("-leaks", "🚀", '"'):

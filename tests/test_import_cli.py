@@ -84,8 +84,9 @@ def test_import_says_queued_alerts_are_not_sent_and_keeps_reach_and_vendor_senti
     code, out = invoke(runner, "import", "export.csv", *MAP, "--map", "text=FullText",
                        "--map", "reach=Followers", "--map", "vendor_sentiment=Sentiment")
     assert code == 0, out
-    # 50 complaints, and the status notice their incident (the same words fifty times) brought
-    assert "51 alerts queued" in out and "not sent yet" in out and "listenpost alerts dispatch" in out
+    # 50 complaints, and a status notice for each day's incident: the same words five or six
+    # times at 09:30 on each of nine days (waves of one day each, posted days apart)
+    assert "59 alerts queued" in out and "not sent yet" in out and "listenpost alerts dispatch" in out
     with Store("lp.db") as store:
         row = store.mention("file", "p3")
     assert (row["reach"], row["vendor_sentiment"]) == (12400, "Negative")

@@ -105,3 +105,25 @@ def test_digest_lists_the_notices_and_whether_they_went_out(store: Store, make_s
     _, text, html = render_digest(build_digest(store, settings, now=utcnow() + timedelta(minutes=1)))
     assert "== Status notices ==" in text and "- Acme: 3 reports, first " in text and "not posted yet" in text
     assert "Status notices" in html and "We know some of you are having trouble" in html
+
+
+def test_the_same_complaint_days_apart_in_one_import_is_no_wave(store: Store, make_settings: Any, tmp_path: Path,
+                                                               lexicon: Any) -> None:
+    out = tmp_path / "alerts.jsonl"
+    settings = make_settings(f'[[brands]]\nname = "Acme"\n[alerts.channels.file]\ntype = "jsonl"\n'
+                             f'options = {{ path = "{out}" }}\n[[alerts.routes]]\nchannels = ["file"]\n')
+    # One import alerts them all at once, but they were posted two days apart each: no incident.
+    ingest(store, settings, [report(1, 6 * 1440), report(2, 4 * 1440), report(3, 2 * 1440)], lexicon)
+    dispatch_due(store, settings)
+    kinds = [json.loads(line)["kind"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert kinds == ["mention", "mention", "mention"]
+
+
+def test_digest_counts_the_reports_that_came_after_the_notice(store: Store, make_settings: Any, slack: FakeSlack,
+                                                              lexicon: Any) -> None:
+    settings = make_settings(settings_toml(slack.base_url))
+    ingest(store, settings, [report(1, 50), report(2, 40), report(3, 30)], lexicon)  # the notice, at three
+    ingest(store, settings, [report(4, 20), report(5, 10)], lexicon)  # the wave goes on
+    dispatch_due(store, settings)
+    _, text, _ = render_digest(build_digest(store, settings, now=utcnow() + timedelta(minutes=1)))
+    assert "- Acme: 5 reports, first " in text

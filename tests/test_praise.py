@@ -144,3 +144,18 @@ def test_thanks_from_the_terminal(runner: Any, write_settings: Any, tmp_path: Pa
     assert runner.invoke(cli, [*base, "thanks"]).output.strip() == "No praise waiting for a thank-you."
     missing = runner.invoke(cli, [*base, "thanked", "x", "8"])
     assert missing.exit_code != 0 and "no mention x 8" in missing.output and "Traceback" not in missing.output
+
+
+def test_thanked_refuses_a_complaint_or_a_competitor(runner: Any, write_settings: Any, tmp_path: Path) -> None:
+    config = write_settings(f'database = "{tmp_path / "t.db"}"\n[[brands]]\nname = "Acme"\n')
+    with Store(tmp_path / "t.db") as store:
+        for ext, reason, label in (("8", "confident", "negative"), ("9", COMPETITOR, "negative")):
+            store.save_mentions([Mention(source="x", external_id=ext, text=COMPLAINT, brand="Acme", author="bo",
+                                         created_at=utcnow() - timedelta(hours=2))])
+            store.save_classifications([Classification("x", ext, "test", label, 0.9, 0.05, 0.05,
+                                                       alert=reason == "confident", reason=reason)])
+    for ext in ("8", "9"):
+        result = runner.invoke(cli, ["--config", str(config), "mentions", "thanked", "x", ext])
+        assert result.exit_code == 2 and "is not praise" in result.output and "Traceback" not in result.output
+    with Store(tmp_path / "t.db") as store:
+        assert store.conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0

@@ -311,6 +311,15 @@ def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
     with app.store() as store:
         if store.mention(source, external_id) is None:
             raise InputError(f"no mention {source} {external_id} (see `listenpost mentions thanks`)")
+        from alerts.triage import PRAISE_REASONS
+
+        verdict = store.conn.execute(
+            "SELECT label, reason FROM latest_labels WHERE source = ? AND external_id = ?",
+            [source, external_id]).fetchone()
+        if verdict is None or verdict[1] not in PRAISE_REASONS:
+            why = f"{verdict[0]}, {verdict[1] or 'no reason'}" if verdict else "not classified"
+            raise InputError(f"{source} {external_id} is not praise of our brands ({why}); only what "
+                             "`listenpost mentions thanks` lists can be thanked")
         name = (who or getpass.getuser()).strip()[:80] or "someone"
         done = store.record_thanks(source, external_id, name, utcnow())
     outcome = f"thanked by {inline(name)}" if done else "already thanked"

@@ -138,9 +138,11 @@ def config_check(app: App) -> None:
 
 
 def unrouted_channels(settings: Any) -> list[str]:
-    """Enabled channels that no route and no escalation uses: set up, yet never sent anything."""
+    """Enabled channels that no route, no escalation and no praise setting uses: set up, yet never
+    sent anything."""
     used = {c for route in settings.alerts.routes for c in route.channels}
     used.update(settings.alerts.escalation.channels)
+    used.update(settings.alerts.praise.channels)
     return [name for name, channel in settings.alerts.channels.items() if channel.enabled and name not in used]
 
 
