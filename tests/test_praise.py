@@ -144,3 +144,31 @@ def test_thanks_from_the_terminal(runner: Any, write_settings: Any, tmp_path: Pa
     assert runner.invoke(cli, [*base, "thanks"]).output.strip() == "No praise waiting for a thank-you."
     missing = runner.invoke(cli, [*base, "thanked", "x", "8"])
     assert missing.exit_code != 0 and "no mention x 8" in missing.output and "Traceback" not in missing.output
+
+
+def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_first_click(tmp_path: Path) -> None:
+    from alerts.escalation import apply_action
+    from monitor.errors import ListenpostError
+
+    store = Store(str(tmp_path / "db.sqlite"))
+    praise = store.enqueue_alert(source="x", external_id="1", brand="acme", channel="c", kind="praise")
+    complaint = store.enqueue_alert(source="x", external_id="2", brand="acme", channel="c", group_key="x:2")
+    notice = store.enqueue_alert(source="notice", external_id="x:2", brand="acme", channel="c", kind="notice",
+                                 group_key="x:2")
+    assert praise and complaint and notice
+    # A complaint is never thanked nor closed as a notice; a notice is never "thanked".
+    for alert_id, action in ((complaint, "thanked"), (complaint, "notice_posted"), (notice, "thanked"),
+                             (praise, "notice_posted")):
+        with pytest.raises(ListenpostError):
+            apply_action(store, alert_id, action, "eve")
+    assert store.alert(complaint)["closed_at"] is None
+    assert store.conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
+    # A second click (replayed, or a colleague's) keeps the first person on both records.
+    apply_action(store, praise, "thanked", "alice")
+    again = apply_action(store, praise, "thanked", "bob")
+    assert again.summary == f"alert #{praise}: already thanked by alice"
+    assert store.alert(praise)["closed_by"] == "alice"
+    assert store.conn.execute("SELECT thanked_by FROM thanks").fetchall() == [("alice",)]
+    apply_action(store, notice, "notice_posted", "alice")
+    apply_action(store, notice, "notice_posted", "bob")
+    assert store.notice_posted("x:2")["closed_by"] == "alice"
