@@ -128,3 +128,15 @@ def test_metadata_is_json_and_names_every_query() -> None:
     meta = json.loads(json.dumps(metadata("lp")))
     assert set(meta["databases"]["lp"]["queries"]) == {"open_negatives_by_age", "praise_to_thank",
                                                         "incidents_this_week"}
+
+
+def test_praise_to_thank_in_browse_leaves_out_future_dated_praise_as_mentions_thanks_does(store: Store) -> None:
+    # A date after now made the rank's age negative or near zero: ranked anywhere, and shown in
+    # browse although `mentions thanks` leaves it out.
+    for key, when in (("now", utcnow() - timedelta(hours=1)), ("future", utcnow() + timedelta(hours=12))):
+        store.save_mentions([Mention(source="x", external_id=key, text="Acme is brilliant", brand="Acme",
+                                     author=key, created_at=when, engagement=engagement(followers=10))])
+        store.save_classifications([Classification("x", key, "test", "positive", 0.01, 0.04, 0.95, alert=False,
+                                                   reason="praise")])
+    _, _, sql = CANNED_QUERIES["praise_to_thank"]
+    assert [r["author"] for r in store.db.query(sql)] == ["now"]
