@@ -105,3 +105,20 @@ def test_digest_lists_the_notices_and_whether_they_went_out(store: Store, make_s
     _, text, html = render_digest(build_digest(store, settings, now=utcnow() + timedelta(minutes=1)))
     assert "== Status notices ==" in text and "- Acme: 3 reports, first " in text and "not posted yet" in text
     assert "Status notices" in html and "We know some of you are having trouble" in html
+
+
+def test_a_spike_notice_names_the_problem_of_its_negatives_not_of_earlier_praise(store: Store) -> None:
+    from alerts.drafts import status_notice
+    from monitor.records import Classification
+
+    now = utcnow()
+    posts = [("praise", "Acme refunded me in a day, great service", "positive", 50),
+             ("n1", "Acme app will not load, crashes on login", "negative", 40),
+             ("n2", "Acme app crashes again", "negative", 30)]
+    store.save_mentions([Mention(source="x", external_id=key, text=text, brand="Acme",
+                                 created_at=now - timedelta(minutes=age)) for key, text, _, age in posts])
+    store.save_classifications([Classification("x", key, "test", label, 0.1, 0.1, 0.8, alert=False)
+                                for key, _, label, _ in posts])
+    evidence = store.negatives_evidence("Acme", now - timedelta(hours=1), now)
+    assert evidence is not None and evidence.count == 2
+    assert "the app and website" in status_notice(evidence.text)
