@@ -172,3 +172,19 @@ def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_fir
     apply_action(store, notice, "notice_posted", "alice")
     apply_action(store, notice, "notice_posted", "bob")
     assert store.notice_posted("x:2")["closed_by"] == "alice"
+
+
+def test_thanked_from_the_terminal_closes_the_praise_alert_too(runner: Any, write_settings: Any,
+                                                                tmp_path: Path) -> None:
+    config = write_settings(f'database = "{tmp_path / "t.db"}"\n[[brands]]\nname = "Acme"\n')
+    with Store(tmp_path / "t.db") as store:
+        store.save_mentions([Mention(source="x", external_id="7", text=PRAISE_TEXT, brand="Acme", author="ann",
+                                     created_at=utcnow() - timedelta(hours=2))])
+        ids = [store.enqueue_alert(source="x", external_id="7", brand="Acme", channel=c, kind="praise")
+               for c in ("slack", "file")]
+    base = ["--config", str(config), "mentions", "thanked", "x", "7"]
+    assert runner.invoke(cli, [*base, "--by", "jo"]).output.strip() == "x 7: thanked by jo"
+    assert runner.invoke(cli, [*base, "--by", "sam"]).output.strip() == "x 7: already thanked"
+    with Store(tmp_path / "t.db") as store:
+        rows = [store.alert(i) for i in ids]
+    assert [(r["resolution"], r["closed_by"]) for r in rows] == [("thanked", "jo"), ("thanked", "jo")]
