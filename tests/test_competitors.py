@@ -117,3 +117,12 @@ def test_report_prints_share_of_voice_per_day(runner: Any, write_settings: Any, 
     days = [line.split() for line in lines[header + 2:]]
     assert [d[1:] for d in days] == [["–", "/", "–", "–", "/", "–"], ["50%", "/", "100%", "50%", "/", "0%"],
                                      ["0%", "/", "–", "100%", "/", "100%"]]
+
+
+def test_a_post_naming_a_competitor_and_us_is_ours_whatever_the_brands_order(make_settings: Any) -> None:
+    from monitor.brands import attribute
+
+    settings = make_settings(RIVAL + '[[brands]]\nname = "Acme"\nqueries = ["acme"]\n')
+    assert [b.name for b in settings.brands] == ["Rival", "Acme"]
+    assert attribute(settings, "rival is fine but the acme app is broken and charged me twice") == "Acme"
+    assert attribute(settings, "rival app is broken") == "Rival"
