@@ -118,7 +118,7 @@ def _label_false_positive(store: Store, row: dict[str, object], who: str) -> Non
 def escalate_due(store: Store, settings: Settings, *, now: datetime | None = None) -> int:
     """Queue an escalation for each delivered alert left unclaimed past ``alerts.escalation.after``."""
     config = settings.alerts.escalation
-    targets = [c for c in config.channels if c in settings.alerts.channels]
+    targets = [c for c in config.channels if c in settings.alerts.channels and settings.alerts.channels[c].enabled]
     if not targets:
         return 0
     now = now or utcnow()

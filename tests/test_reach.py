@@ -123,3 +123,14 @@ def test_a_reach_too_large_for_sqlite_is_refused_not_a_crash(tmp_path: Path) -> 
     assert huge.reach is None and negative.reach is None
     store = Store(str(tmp_path / "db.sqlite"))
     assert len(store.save_mentions([huge, negative])) == 2
+
+
+def test_nothing_is_queued_for_a_disabled_on_call_channel(store: Store, make_settings, slack: FakeSlack,
+                                                           lexicon) -> None:
+    # A row for a disabled channel stays pending for ever: routes leave disabled channels out, and so do
+    # escalation by reach and the praise queue.
+    oncall = ONCALL.format(base=slack.base_url).replace('type = "slack"', 'type = "slack"\nenabled = false')
+    settings = make_settings(settings_toml(slack.base_url, "escalate_reach = 10000\n") + oncall)
+    ingest(store, settings, [complaint(1, source="x", engagement=engagement(followers=12400))], lexicon)
+    kinds = [r[0] for r in store.conn.execute("SELECT kind FROM alerts")]
+    assert kinds == ["mention"]
