@@ -126,3 +126,15 @@ def test_a_post_naming_a_competitor_and_us_is_ours_whatever_the_brands_order(mak
     assert [b.name for b in settings.brands] == ["Rival", "Acme"]
     assert attribute(settings, "rival is fine but the acme app is broken and charged me twice") == "Acme"
     assert attribute(settings, "rival app is broken") == "Rival"
+
+
+def test_a_route_naming_a_competitor_is_refused(write_settings: Any) -> None:
+    import pytest
+
+    from monitor.config import load_settings
+    from monitor.errors import ConfigError
+
+    path = write_settings('[[brands]]\nname = "Acme"\n' + RIVAL + '[alerts.channels.out]\ntype = "console"\n'
+                          '[[alerts.routes]]\nchannels = ["out"]\nbrands = ["Acme", "Rival"]\n')
+    with pytest.raises(ConfigError, match=r"routes\[0\]\.brands: 'Rival' is a competitor"):
+        load_settings(path)
