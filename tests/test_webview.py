@@ -140,3 +140,16 @@ def test_praise_to_thank_in_browse_leaves_out_future_dated_praise_as_mentions_th
                                                    reason="praise")])
     _, _, sql = CANNED_QUERIES["praise_to_thank"]
     assert [r["author"] for r in store.db.query(sql)] == ["now"]
+
+
+def test_browse_prints_a_link_that_works_for_any_file_name(runner: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from datasette.cli import cli as datasette
+
+    db = tmp_path / "lp#1 x.sqlite"
+    Store(str(db)).close()
+    served: list[list[str]] = []
+    monkeypatch.setattr(datasette, "main", lambda args, **_: served.append(args))
+    result = runner.invoke(cli, ["--db", str(db), "browse", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "read-only at http://localhost:8123/lp%231%20x (Ctrl-C stops it)" in result.output
+    assert served and served[0][1] == str(db) and served[0][served[0].index("--host") + 1] == "127.0.0.1"

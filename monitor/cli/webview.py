@@ -8,6 +8,7 @@ import tempfile
 import threading
 import webbrowser
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
@@ -44,9 +45,11 @@ def browse(app: App, host: str, port: int, open_browser: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="listenpost-browse-") as folder:
         meta = Path(folder) / "metadata.json"
         meta.write_text(json.dumps(metadata(db_path.stem)), encoding="utf-8")
-        click.echo(f"Browsing {db_path} read-only at {url}{db_path.stem} (Ctrl-C stops it)")
+        # The database's page, quoted: a file named "lp#1 x.sqlite" is not the link ".../lp#1 x".
+        page = url + quote(db_path.stem, safe="")
+        click.echo(f"Browsing {db_path} read-only at {page} (Ctrl-C stops it)")
         if open_browser:
-            threading.Timer(1.5, webbrowser.open, [url + db_path.stem]).start()
+            threading.Timer(1.5, webbrowser.open, [page]).start()
         from datasette.cli import cli as datasette
 
         try:
