@@ -57,9 +57,12 @@ class NoticeQueries:
             " (SELECT substr(m2.text, 1, 2000) FROM mentions m2 JOIN latest_labels c2"
             "  ON c2.source = m2.source AND c2.external_id = m2.external_id"
             "  WHERE m2.brand = ? AND m2.created_at >= ? AND m2.created_at < ? AND c2.label = 'negative'"
+            "  AND coalesce(c2.reason, '') NOT IN ('spam', 'off-topic')"
             "  ORDER BY m2.created_at LIMIT 1)"
             " FROM mentions m JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"
-            " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'",
+            " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
+            # As the spike counts them (store.hourly_negatives): spam and off-topic posts are no evidence.
+            " AND coalesce(c.reason, '') NOT IN ('spam', 'off-topic')",
             [brand, ts(since), ts(until), brand, ts(since), ts(until)]).fetchone())
 
     def notice_posted(self, group_key: str) -> dict[str, Any] | None:

@@ -107,17 +107,19 @@ def test_digest_lists_the_notices_and_whether_they_went_out(store: Store, make_s
     assert "Status notices" in html and "We know some of you are having trouble" in html
 
 
-def test_a_spike_notice_names_the_problem_of_its_negatives_not_of_earlier_praise(store: Store) -> None:
+def test_a_spike_notice_names_the_problem_of_its_negatives_not_of_earlier_praise_or_spam(store: Store) -> None:
     from alerts.drafts import status_notice
     from monitor.records import Classification
 
     now = utcnow()
-    posts = [("praise", "Acme refunded me in a day, great service", "positive", 50),
+    posts = [("praise", "Acme refunded me in a day, great service", "positive", 55),
+             ("spam", "Acme refund scam? click here to get your refund back", "negative", 50),
              ("n1", "Acme app will not load, crashes on login", "negative", 40),
              ("n2", "Acme app crashes again", "negative", 30)]
     store.save_mentions([Mention(source="x", external_id=key, text=text, brand="Acme",
                                  created_at=now - timedelta(minutes=age)) for key, text, _, age in posts])
-    store.save_classifications([Classification("x", key, "test", label, 0.1, 0.1, 0.8, alert=False)
+    store.save_classifications([Classification("x", key, "test", label, 0.1, 0.1, 0.8, alert=False,
+                                               reason="spam" if key == "spam" else None)
                                 for key, _, label, _ in posts])
     evidence = store.negatives_evidence("Acme", now - timedelta(hours=1), now)
     assert evidence is not None and evidence.count == 2
