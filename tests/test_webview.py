@@ -115,6 +115,7 @@ def test_browse_serves_the_database_on_this_machine(db_path: Path, store: Store,
         server.terminate()
         output = server.communicate(timeout=10)[0].decode()
     assert f"read-only at http://localhost:{port}/{db_path.stem}" in output
+    assert server.returncode == 0, output  # a stop ends it cleanly, its metadata folder removed
 
 
 def test_browse_without_a_database_says_so_in_one_line(runner: Any, tmp_path: Path) -> None:

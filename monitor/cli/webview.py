@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
 import tempfile
 import threading
 import webbrowser
@@ -52,9 +53,16 @@ def browse(app: App, host: str, port: int, open_browser: bool) -> None:
             threading.Timer(1.5, webbrowser.open, [page]).start()
         from datasette.cli import cli as datasette
 
+        # A stop (systemd, docker, kill) ends it as Ctrl-C does: cleanly, the metadata folder removed.
+        # Uvicorn shuts down on SIGTERM, then raises it again to whatever handler was there before.
+        signal.signal(signal.SIGTERM, _stop)
         try:
             datasette.main(serve_arguments(db_path, meta, host=host, port=port), prog_name="datasette",
                            standalone_mode=False)
         except SystemExit as exc:  # uvicorn exits 1 when it cannot listen
             if exc.code:
                 raise InputError(f"Datasette could not listen on {host}:{port} (in use already?)") from None
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
