@@ -22,6 +22,9 @@ ACTIONS = ("claim", "replied", "resolve", "false_positive", "snooze", "thanked",
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
+_DONE = {"thanked": "thanked", "notice_posted": "status notice posted"}
+
+
 class UnknownAlert(ListenpostError):
     """No alert has the given id."""
 
@@ -81,13 +84,19 @@ def apply_action(store: Store, alert_id: int, action: str, who: str, *,
         if action == "false_positive":
             _label_false_positive(store, row, who)
         return Outcome(ids, f"alert #{alert_id} closed as {resolution.replace('_', ' ')} by {who}")
-    if action == "thanked":
-        store.record_thanks(str(row["source"]), str(row["external_id"]), who, now)
-        ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution="thanked")
-        return Outcome(ids, f"alert #{alert_id}: thanked by {who}")
-    if action == "notice_posted":
-        ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution="notice_posted")
-        return Outcome(ids, f"alert #{alert_id}: status notice posted by {who}")
+    if action in ("thanked", "notice_posted"):
+        # Each belongs to one kind of alert: a complaint is never "thanked", a mention never closed as a
+        # notice. A second click (replayed, or a colleague's) keeps the first person's record.
+        kind = "praise" if action == "thanked" else "notice"
+        if row.get("kind") != kind:
+            raise ListenpostError(f"alert #{alert_id} is a {row.get('kind')} alert, not a {kind} alert: "
+                                  f"{action.replace('_', ' ')} does not apply")
+        if row.get("resolution") == action:
+            return Outcome([], f"alert #{alert_id}: already {_DONE[action]} by {row.get('closed_by')}")
+        if action == "thanked":
+            store.record_thanks(str(row["source"]), str(row["external_id"]), who, now)
+        ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution=action)
+        return Outcome(ids, f"alert #{alert_id}: {_DONE[action]} by {who}")
     if action == "snooze":
         ids = store.update_case(alert_id, snoozed_until=now + SNOOZE)
         return Outcome(ids, f"alert #{alert_id} snoozed for an hour by {who}")
@@ -109,7 +118,7 @@ def _label_false_positive(store: Store, row: dict[str, object], who: str) -> Non
 def escalate_due(store: Store, settings: Settings, *, now: datetime | None = None) -> int:
     """Queue an escalation for each delivered alert left unclaimed past ``alerts.escalation.after``."""
     config = settings.alerts.escalation
-    targets = [c for c in config.channels if c in settings.alerts.channels]
+    targets = [c for c in config.channels if c in settings.alerts.channels and settings.alerts.channels[c].enabled]
     if not targets:
         return 0
     now = now or utcnow()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.brands import attribute, configured_name
 from monitor.config import Settings
-from monitor.records import KINDS, Mention
+from monitor.records import KINDS, MAX_REACH, Mention
 from monitor.store import MAX_TEXT
 from monitor.textfile import detect_encoding, parse_datetime, parse_rating, quote_value, read_rows
 
@@ -69,6 +69,8 @@ def parse_reach(value: Any) -> int:
         raise ValueError(f"reach {value!r} is not a number")
     if number < 0:
         raise ValueError(f"reach must not be negative, not {value!r}")
+    if number * factor > MAX_REACH:
+        raise ValueError(f"reach {value!r} is larger than any audience")
     return round(number * factor)
 
 

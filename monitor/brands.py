@@ -86,5 +86,10 @@ def is_competitor(settings: Settings, name: str) -> bool:
 
 
 def attribute(settings: Settings, text: str) -> str:
-    """The first brand whose query matches the text or whose handle it names; '' when none."""
-    return next((brand.name for brand in settings.brands if matches(brand, text)), "")
+    """The first brand whose query matches the text or whose handle it names; '' when none.
+
+    Our brands before competitors, whatever the settings' order: a post naming both is ours, or a
+    complaint about us that also names a competitor would be counted for them and never alerted.
+    """
+    ordered = sorted(settings.brands, key=lambda brand: brand.competitor)  # stable: ours first, then theirs
+    return next((brand.name for brand in ordered if matches(brand, text)), "")

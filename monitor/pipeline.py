@@ -182,12 +182,17 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
         if verdict.reason in triage.PRAISE_REASONS:
             created += sum(store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
                                                channel=channel, kind="praise") is not None
-                           for channel in settings.alerts.praise.channels if channel in settings.alerts.channels)
+                           for channel in _enabled(settings, settings.alerts.praise.channels))
     # A spike counts every negative of the brand, worth-a-look ones too (store.hourly_negatives): a burst of
     # posts none of which is confident alone ("is acme down?") must still be looked at.
     negative_brands = {m.brand for m in mentions if (v := by_key.get(m.key)) is not None
                        and v.label == "negative" and v.reason not in (triage.SPAM, triage.OFF_TOPIC, triage.COMPETITOR)}
     return created + raise_spikes(store, settings, negative_brands)
+
+
+def _enabled(settings: Settings, names: Sequence[str]) -> list[str]:
+    """The enabled ones of these channels: as routes do, nothing is queued where nothing sends it."""
+    return [n for n in names if (c := settings.alerts.channels.get(n)) is not None and c.enabled]
 
 
 def _escalate_by_reach(store: Store, settings: Settings, m: Mention, group: str | None) -> int:
@@ -198,7 +203,7 @@ def _escalate_by_reach(store: Store, settings: Settings, m: Mention, group: str 
     reason = f"reach {m.reach:,} is {threshold:,} or more"
     return sum(store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand, channel=channel,
                                    kind="escalation", group_key=group, payload={"reason": reason}) is not None
-               for channel in settings.alerts.escalation.channels if channel in settings.alerts.channels)
+               for channel in _enabled(settings, settings.alerts.escalation.channels))
 
 
 def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],

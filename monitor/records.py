@@ -45,13 +45,17 @@ def ensure_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# The largest figure SQLite stores as an integer: a bigger (or infinite) one is malformed, not an audience.
+MAX_REACH = 2**63 - 1
+
+
 def engagement(**figures: Any) -> dict[str, int]:
     """The audience figures a source gave, in the order given; missing or malformed ones are left out.
 
     Keys are the words people read ("followers", "points", "helpful votes" as helpful_votes).
     """
     return {name.replace("_", " "): int(value) for name, value in figures.items()
-            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0}
+            if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_REACH}
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class Mention:
         if not self.source or not self.external_id:
             raise ValueError("a mention needs a source and an external id")
         object.__setattr__(self, "created_at", ensure_utc(self.created_at))
+        if self.reach is not None and not (isinstance(self.reach, int) and 0 <= self.reach <= MAX_REACH):
+            object.__setattr__(self, "reach", None)  # a malformed figure is no reach: none is claimed
         if self.reach is None and self.engagement:
             object.__setattr__(self, "reach", next(iter(self.engagement.values())))
 

@@ -46,7 +46,9 @@ CANNED_QUERIES = {
         " FROM mentions m JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"
         " LEFT JOIN thanks t ON t.source = m.source AND t.external_id = m.external_id"
         " WHERE c.reason IN ('praise', 'rated-positive') AND t.source IS NULL"
-        f" AND m.created_at >= {_WEEK_AGO}"
+        # Not after now, as `mentions thanks` has it: a future date (a clock or an export gone wrong)
+        # would divide the reach by a negative or near-zero age and rank it anywhere.
+        f" AND m.created_at >= {_WEEK_AGO} AND m.created_at < {_NOW}"
         f" ORDER BY coalesce(m.reach, 0) / (1.0 + julianday({_NOW}) - julianday(m.created_at)) DESC,"
         " m.created_at DESC LIMIT 500",
     ),

@@ -52,11 +52,18 @@ class NoticeQueries:
 
         return _evidence(self.db.conn.execute(
             "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
-            " (SELECT substr(text, 1, 2000) FROM mentions WHERE brand = ? AND created_at >= ? ORDER BY created_at"
-            "  LIMIT 1)"
+            # The public notice names the problem of the spike's own first negative, not of whatever
+            # mention of the brand came first (praise of a refund made it "trouble with refunds").
+            " (SELECT substr(m2.text, 1, 2000) FROM mentions m2 JOIN latest_labels c2"
+            "  ON c2.source = m2.source AND c2.external_id = m2.external_id"
+            "  WHERE m2.brand = ? AND m2.created_at >= ? AND m2.created_at < ? AND c2.label = 'negative'"
+            "  AND coalesce(c2.reason, '') NOT IN ('spam', 'off-topic')"
+            "  ORDER BY m2.created_at LIMIT 1)"
             " FROM mentions m JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"
-            " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'",
-            [brand, ts(since), brand, ts(since), ts(until)]).fetchone())
+            " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
+            # As the spike counts them (store.hourly_negatives): spam and off-topic posts are no evidence.
+            " AND coalesce(c.reason, '') NOT IN ('spam', 'off-topic')",
+            [brand, ts(since), ts(until), brand, ts(since), ts(until)]).fetchone())
 
     def notice_posted(self, group_key: str) -> dict[str, Any] | None:
         """Who recorded that the incident's status notice went out, and when; None if nobody yet."""

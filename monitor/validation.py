@@ -145,6 +145,12 @@ def validate(settings: Settings) -> None:
                     f"alerts.routes[{i}].channels: no channel named {channel_name!r} "
                     "under [alerts.channels]"
                 )
+        competitors = [b.name for b in settings.brands if b.competitor and b.name in route.brands]
+        if competitors:
+            # A competitor's mentions are scored for share of voice and never alerted: such a route
+            # would look like it watches them and never fire.
+            raise ConfigError(f"alerts.routes[{i}].brands: {competitors[0]!r} is a competitor (competitor = true): "
+                              "its mentions are never alerted; leave it out of routes")
         if route.min_severity not in LABEL_ORDER:
             raise ConfigError(
                 f"alerts.routes[{i}].min_severity: must be one of {', '.join(LABEL_ORDER)}"

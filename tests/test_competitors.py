@@ -117,3 +117,24 @@ def test_report_prints_share_of_voice_per_day(runner: Any, write_settings: Any, 
     days = [line.split() for line in lines[header + 2:]]
     assert [d[1:] for d in days] == [["–", "/", "–", "–", "/", "–"], ["50%", "/", "100%", "50%", "/", "0%"],
                                      ["0%", "/", "–", "100%", "/", "100%"]]
+
+
+def test_a_post_naming_a_competitor_and_us_is_ours_whatever_the_brands_order(make_settings: Any) -> None:
+    from monitor.brands import attribute
+
+    settings = make_settings(RIVAL + '[[brands]]\nname = "Acme"\nqueries = ["acme"]\n')
+    assert [b.name for b in settings.brands] == ["Rival", "Acme"]
+    assert attribute(settings, "rival is fine but the acme app is broken and charged me twice") == "Acme"
+    assert attribute(settings, "rival app is broken") == "Rival"
+
+
+def test_a_route_naming_a_competitor_is_refused(write_settings: Any) -> None:
+    import pytest
+
+    from monitor.config import load_settings
+    from monitor.errors import ConfigError
+
+    path = write_settings('[[brands]]\nname = "Acme"\n' + RIVAL + '[alerts.channels.out]\ntype = "console"\n'
+                          '[[alerts.routes]]\nchannels = ["out"]\nbrands = ["Acme", "Rival"]\n')
+    with pytest.raises(ConfigError, match=r"routes\[0\]\.brands: 'Rival' is a competitor"):
+        load_settings(path)

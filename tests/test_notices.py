@@ -127,3 +127,22 @@ def test_digest_counts_the_reports_that_came_after_the_notice(store: Store, make
     dispatch_due(store, settings)
     _, text, _ = render_digest(build_digest(store, settings, now=utcnow() + timedelta(minutes=1)))
     assert "- Acme: 5 reports, first " in text
+
+
+def test_a_spike_notice_names_the_problem_of_its_negatives_not_of_earlier_praise_or_spam(store: Store) -> None:
+    from alerts.drafts import status_notice
+    from monitor.records import Classification
+
+    now = utcnow()
+    posts = [("praise", "Acme refunded me in a day, great service", "positive", 55),
+             ("spam", "Acme refund scam? click here to get your refund back", "negative", 50),
+             ("n1", "Acme app will not load, crashes on login", "negative", 40),
+             ("n2", "Acme app crashes again", "negative", 30)]
+    store.save_mentions([Mention(source="x", external_id=key, text=text, brand="Acme",
+                                 created_at=now - timedelta(minutes=age)) for key, text, _, age in posts])
+    store.save_classifications([Classification("x", key, "test", label, 0.1, 0.1, 0.8, alert=False,
+                                               reason="spam" if key == "spam" else None)
+                                for key, _, label, _ in posts])
+    evidence = store.negatives_evidence("Acme", now - timedelta(hours=1), now)
+    assert evidence is not None and evidence.count == 2
+    assert "the app and website" in status_notice(evidence.text)

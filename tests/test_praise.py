@@ -159,3 +159,49 @@ def test_thanked_refuses_a_complaint_or_a_competitor(runner: Any, write_settings
         assert result.exit_code == 2 and "is not praise" in result.output and "Traceback" not in result.output
     with Store(tmp_path / "t.db") as store:
         assert store.conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
+
+
+def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_first_click(tmp_path: Path) -> None:
+    from alerts.escalation import apply_action
+    from monitor.errors import ListenpostError
+
+    store = Store(str(tmp_path / "db.sqlite"))
+    praise = store.enqueue_alert(source="x", external_id="1", brand="acme", channel="c", kind="praise")
+    complaint = store.enqueue_alert(source="x", external_id="2", brand="acme", channel="c", group_key="x:2")
+    notice = store.enqueue_alert(source="notice", external_id="x:2", brand="acme", channel="c", kind="notice",
+                                 group_key="x:2")
+    assert praise and complaint and notice
+    # A complaint is never thanked nor closed as a notice; a notice is never "thanked".
+    for alert_id, action in ((complaint, "thanked"), (complaint, "notice_posted"), (notice, "thanked"),
+                             (praise, "notice_posted")):
+        with pytest.raises(ListenpostError):
+            apply_action(store, alert_id, action, "eve")
+    assert store.alert(complaint)["closed_at"] is None
+    assert store.conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
+    # A second click (replayed, or a colleague's) keeps the first person on both records.
+    apply_action(store, praise, "thanked", "alice")
+    again = apply_action(store, praise, "thanked", "bob")
+    assert again.summary == f"alert #{praise}: already thanked by alice"
+    assert store.alert(praise)["closed_by"] == "alice"
+    assert store.conn.execute("SELECT thanked_by FROM thanks").fetchall() == [("alice",)]
+    apply_action(store, notice, "notice_posted", "alice")
+    apply_action(store, notice, "notice_posted", "bob")
+    assert store.notice_posted("x:2")["closed_by"] == "alice"
+
+
+def test_thanked_from_the_terminal_closes_the_praise_alert_too(runner: Any, write_settings: Any,
+                                                                tmp_path: Path) -> None:
+    config = write_settings(f'database = "{tmp_path / "t.db"}"\n[[brands]]\nname = "Acme"\n')
+    with Store(tmp_path / "t.db") as store:
+        store.save_mentions([Mention(source="x", external_id="7", text=PRAISE_TEXT, brand="Acme", author="ann",
+                                     created_at=utcnow() - timedelta(hours=2))])
+        store.save_classifications([Classification("x", "7", "test", "positive", 0.02, 0.08, 0.9,
+                                                   alert=False, reason=PRAISE)])
+        ids = [store.enqueue_alert(source="x", external_id="7", brand="Acme", channel=c, kind="praise")
+               for c in ("slack", "file")]
+    base = ["--config", str(config), "mentions", "thanked", "x", "7"]
+    assert runner.invoke(cli, [*base, "--by", "jo"]).output.strip() == "x 7: thanked by jo"
+    assert runner.invoke(cli, [*base, "--by", "sam"]).output.strip() == "x 7: already thanked"
+    with Store(tmp_path / "t.db") as store:
+        rows = [store.alert(i) for i in ids]
+    assert [(r["resolution"], r["closed_by"]) for r in rows] == [("thanked", "jo"), ("thanked", "jo")]

@@ -4,6 +4,7 @@ high-reach negative straight to on-call, and a source with none said to give non
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,31 @@ def test_escalate_reach_needs_on_call_channels(write_settings) -> None:
     path = write_settings(settings_toml("http://127.0.0.1:9", "escalate_reach = 10000\n"))
     with pytest.raises(ConfigError, match=r"escalate_reach: needs on-call channels"):
         load_settings(path)
+
+
+def test_a_reach_too_large_for_sqlite_is_refused_not_a_crash(tmp_path: Path) -> None:
+    from collectors.file import parse_reach
+    from monitor.records import MAX_REACH, Mention, engagement
+    from monitor.store import Store
+
+    with pytest.raises(ValueError, match="larger than any audience"):
+        parse_reach("1e30")
+    assert parse_reach("9,000,000,000,000,000,000") <= MAX_REACH
+    assert engagement(followers=10**30, likes=float("inf"), points=3) == {"points": 3}
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    huge = Mention(source="x", external_id="1", text="acme", created_at=at, reach=10**30)
+    negative = Mention(source="x", external_id="2", text="acme", created_at=at, reach=-4)
+    assert huge.reach is None and negative.reach is None
+    store = Store(str(tmp_path / "db.sqlite"))
+    assert len(store.save_mentions([huge, negative])) == 2
+
+
+def test_nothing_is_queued_for_a_disabled_on_call_channel(store: Store, make_settings, slack: FakeSlack,
+                                                           lexicon) -> None:
+    # A row for a disabled channel stays pending for ever: routes leave disabled channels out, and so do
+    # escalation by reach and the praise queue.
+    oncall = ONCALL.format(base=slack.base_url).replace('type = "slack"', 'type = "slack"\nenabled = false')
+    settings = make_settings(settings_toml(slack.base_url, "escalate_reach = 10000\n") + oncall)
+    ingest(store, settings, [complaint(1, source="x", engagement=engagement(followers=12400))], lexicon)
+    kinds = [r[0] for r in store.conn.execute("SELECT kind FROM alerts")]
+    assert kinds == ["mention"]

@@ -115,6 +115,7 @@ def test_browse_serves_the_database_on_this_machine(db_path: Path, store: Store,
         server.terminate()
         output = server.communicate(timeout=10)[0].decode()
     assert f"read-only at http://localhost:{port}/{db_path.stem}" in output
+    assert server.returncode == 0, output  # a stop ends it cleanly, its metadata folder removed
 
 
 def test_browse_without_a_database_says_so_in_one_line(runner: Any, tmp_path: Path) -> None:
@@ -128,3 +129,28 @@ def test_metadata_is_json_and_names_every_query() -> None:
     meta = json.loads(json.dumps(metadata("lp")))
     assert set(meta["databases"]["lp"]["queries"]) == {"open_negatives_by_age", "praise_to_thank",
                                                         "incidents_this_week"}
+
+
+def test_praise_to_thank_in_browse_leaves_out_future_dated_praise_as_mentions_thanks_does(store: Store) -> None:
+    # A date after now made the rank's age negative or near zero: ranked anywhere, and shown in
+    # browse although `mentions thanks` leaves it out.
+    for key, when in (("now", utcnow() - timedelta(hours=1)), ("future", utcnow() + timedelta(hours=12))):
+        store.save_mentions([Mention(source="x", external_id=key, text="Acme is brilliant", brand="Acme",
+                                     author=key, created_at=when, engagement=engagement(followers=10))])
+        store.save_classifications([Classification("x", key, "test", "positive", 0.01, 0.04, 0.95, alert=False,
+                                                   reason="praise")])
+    _, _, sql = CANNED_QUERIES["praise_to_thank"]
+    assert [r["author"] for r in store.db.query(sql)] == ["now"]
+
+
+def test_browse_prints_a_link_that_works_for_any_file_name(runner: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from datasette.cli import cli as datasette
+
+    db = tmp_path / "lp#1 x.sqlite"
+    Store(str(db)).close()
+    served: list[list[str]] = []
+    monkeypatch.setattr(datasette, "main", lambda args, **_: served.append(args))
+    result = runner.invoke(cli, ["--db", str(db), "browse", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "read-only at http://localhost:8123/lp%231%20x (Ctrl-C stops it)" in result.output
+    assert served and served[0][1] == str(db) and served[0][served[0].index("--host") + 1] == "127.0.0.1"

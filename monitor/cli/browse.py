@@ -321,6 +321,13 @@ def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
             raise InputError(f"{source} {external_id} is not praise of our brands ({why}); only what "
                              "`listenpost mentions thanks` lists can be thanked")
         name = (who or getpass.getuser()).strip()[:80] or "someone"
-        done = store.record_thanks(source, external_id, name, utcnow())
+        now = utcnow()
+        done = store.record_thanks(source, external_id, name, now)
+        if done:  # its praise alert is answered too: not left open with a Thanked button for someone else
+            praise = store.conn.execute("SELECT id FROM alerts WHERE source = ? AND external_id = ?"
+                                        " AND kind = 'praise' AND resolution IS NULL ORDER BY id LIMIT 1",
+                                        [source, external_id]).fetchone()
+            if praise:
+                store.update_case(praise[0], closed_at=now, closed_by=name, resolution="thanked")
     outcome = f"thanked by {inline(name)}" if done else "already thanked"
     click.echo(f"{inline(source)} {inline(external_id)}: {outcome}")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
 import tempfile
 import threading
 import webbrowser
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
@@ -44,14 +46,23 @@ def browse(app: App, host: str, port: int, open_browser: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="listenpost-browse-") as folder:
         meta = Path(folder) / "metadata.json"
         meta.write_text(json.dumps(metadata(db_path.stem)), encoding="utf-8")
-        click.echo(f"Browsing {db_path} read-only at {url}{db_path.stem} (Ctrl-C stops it)")
+        # The database's page, quoted: a file named "lp#1 x.sqlite" is not the link ".../lp#1 x".
+        page = url + quote(db_path.stem, safe="")
+        click.echo(f"Browsing {db_path} read-only at {page} (Ctrl-C stops it)")
         if open_browser:
-            threading.Timer(1.5, webbrowser.open, [url + db_path.stem]).start()
+            threading.Timer(1.5, webbrowser.open, [page]).start()
         from datasette.cli import cli as datasette
 
+        # A stop (systemd, docker, kill) ends it as Ctrl-C does: cleanly, the metadata folder removed.
+        # Uvicorn shuts down on SIGTERM, then raises it again to whatever handler was there before.
+        signal.signal(signal.SIGTERM, _stop)
         try:
             datasette.main(serve_arguments(db_path, meta, host=host, port=port), prog_name="datasette",
                            standalone_mode=False)
         except SystemExit as exc:  # uvicorn exits 1 when it cannot listen
             if exc.code:
                 raise InputError(f"Datasette could not listen on {host}:{port} (in use already?)") from None
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
