@@ -7,6 +7,7 @@ brands, and no sign of spam; every other negative stays visible as "worth a look
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,15 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
     if scores.negative >= alert_threshold:
         return Decision(label, alert=True, reason=CONFIDENT)
     return Decision(label, alert=False, reason=LOW_CONFIDENCE)
+
+
+def decide_all(scores: Sequence[Scores], texts: Sequence[str], ratings: Sequence[int | None], *,
+               negative_threshold: float, alert_threshold: float) -> list[Decision]:
+    """Every text's decision as the pipeline takes it; an alert threshold below the negative
+    threshold lowers that too (every negative from there is alerted), as when comparing thresholds."""
+    labeled = min(negative_threshold, alert_threshold)
+    return [decide(s, text=t, rating=r, negative_threshold=labeled, alert_threshold=alert_threshold)
+            for s, t, r in zip(scores, texts, ratings, strict=True)]
 
 
 def unscored() -> Decision:

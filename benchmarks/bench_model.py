@@ -70,11 +70,11 @@ VARIANTS = {"default-alone": ("default", "alone"), "default-int8": ("default", "
 
 
 def _alerts(classifier, scores, examples, at: float, *, ratings: bool) -> list[bool]:
-    from alerts.triage import decide
+    from alerts.triage import decide_all
 
-    labeled = min(at, classifier.negative_threshold)
-    return [decide(s, text=e.text, rating=e.rating if ratings else None, negative_threshold=labeled,
-                   alert_threshold=at).alert for s, e in zip(scores, examples, strict=True)]
+    stars = [e.rating if ratings else None for e in examples]
+    return [d.alert for d in decide_all(scores, [e.text for e in examples], stars,
+                                        negative_threshold=classifier.negative_threshold, alert_threshold=at)]
 
 
 def worker(model: str, data: Path, variant: str) -> dict:

@@ -112,20 +112,23 @@ def render(
     for label, row in zip(LABELS, confusion_matrix(gold, predicted), strict=True):
         lines.append(f"{label:<10}" + "".join(f"{n:>10}" for n in row))
     lines.append("")
-    lines.append("labeled negative when score >= threshold, star ratings applied (stats, digest)"
-                 if labeled else "labeled negative when score >= threshold (stats, digest)")
-    lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{'flagged':>9}")
     by_threshold = labeled or [(t, [s >= t for s in negative_scores]) for t in DEFAULT_THRESHOLDS]
-    for threshold, flags in by_threshold:
-        precision, recall, f1, flagged = flagged_quality(gold, flags)
-        mark = "  <- negative_threshold" if _same(threshold, label_threshold) else ""
-        lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{flagged:>9}{mark}")
+    lines.extend(_table(gold, by_threshold, "labeled negative when score >= threshold, star ratings applied "
+                        "(stats, digest)" if labeled else "labeled negative when score >= threshold (stats, digest)",
+                        "flagged", label_threshold, "negative_threshold"))
     if alerts:
         lines.append("")
-        lines.append("alerted (Slack, email) when score >= threshold, spam and star ratings applied")
-        lines.append(f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{'alerts':>9}")
-        for threshold, flags in alerts:
-            precision, recall, f1, count = flagged_quality(gold, flags)
-            mark = "  <- alert_threshold" if _same(threshold, alert_threshold) else ""
-            lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{count:>9}{mark}")
+        lines.extend(_table(gold, alerts, "alerted (Slack, email) when score >= threshold, spam and star ratings "
+                            "applied", "alerts", alert_threshold, "alert_threshold"))
     return "\n".join(lines)
+
+
+def _table(gold: Sequence[str], rows: Sequence[tuple[float, Sequence[bool]]], title: str, counted: str,
+           chosen: float | None, setting: str) -> list[str]:
+    """Negative precision/recall of one decision by threshold, the configured one marked."""
+    lines = [title, f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{counted:>9}"]
+    for threshold, flags in rows:
+        precision, recall, f1, count = flagged_quality(gold, flags)
+        mark = f"  <- {setting}" if _same(threshold, chosen) else ""
+        lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{count:>9}{mark}")
+    return lines

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.records import Mention
 from monitor.store import Store
+from tests.test_bad_input import no_traceback, run
 
 SETTINGS = """
 timezone = "America/New_York"
@@ -28,15 +29,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "settings.toml").write_text(SETTINGS, encoding="utf-8")
     return tmp_path
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", "lp.db", *args])
-
-
-def no_traceback(result: Result) -> None:
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
 
 
 def rows(sql: str) -> list[tuple]:

@@ -276,7 +276,7 @@ def eval_command(
     """
     from dataclasses import replace
 
-    from alerts.triage import decide
+    from alerts.triage import decide_all
     from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
     from monitor.cli.collect import load_active_classifier
     from monitor.pipeline import alert_threshold, negative_threshold
@@ -286,6 +286,7 @@ def eval_command(
     examples = read_labeled(file)
     gold = [e.label for e in examples]
     texts = [e.text for e in examples]
+    ratings = [e.rating for e in examples]
     summaries = []
     for name in [model or settings.model, *([compare] if compare else [])]:
         classifier = load_active_classifier(app, name, lexicon_weight=lexicon_weight)
@@ -293,12 +294,9 @@ def eval_command(
         threshold = negative_threshold(classifier, configured)
         alerting = alert_threshold(classifier, replace(app.settings, classifier=replace(
             settings, negative_threshold=threshold)))
-        ratings = [e.rating for e in examples]
 
-        def decisions(at: float, labeled: float = threshold, scores: list[Scores] = scores,
-                      ratings: list[int | None] = ratings) -> list[Any]:
-            return [decide(s, text=t, rating=r, negative_threshold=labeled, alert_threshold=max(at, labeled))
-                    for s, t, r in zip(scores, texts, ratings, strict=True)]
+        def decisions(at: float, labeled: float = threshold, scores: list[Scores] = scores) -> list[Any]:
+            return decide_all(scores, texts, ratings, negative_threshold=labeled, alert_threshold=at)
 
         predicted = [d.label for d in decisions(alerting)]
         table = sorted({*DEFAULT_THRESHOLDS, alerting})
@@ -306,7 +304,7 @@ def eval_command(
             render(
                 f"{classifier.name} (negative threshold {threshold:g}, alert threshold {alerting:g})",
                 gold, predicted, [s.negative for s in scores],
-                alerts=[(t, [d.alert for d in decisions(t, min(t, threshold))]) for t in table],
+                alerts=[(t, [d.alert for d in decisions(t)]) for t in table],
                 labeled=[(t, [d.label == "negative" for d in decisions(t, t)])
                          for t in sorted({*DEFAULT_THRESHOLDS, threshold})],
                 label_threshold=threshold, alert_threshold=alerting,
