@@ -18,6 +18,6 @@ CHANNEL_TYPES: dict[str, str] = {
 
 
 def channel_class(type_name: str) -> type[Channel]:
-    from monitor.registry import resolve
+    from monitor.core.registry import resolve
 
     return resolve(CHANNEL_TYPES, type_name, "channel type")  # type: ignore[no-any-return]

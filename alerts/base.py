@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from monitor.config import Channel as ChannelSettings
-from monitor.config import Settings
-from monitor.errors import ConfigError, ListenpostError
-from monitor.records import source_name, utcnow
+from monitor.core.config import Channel as ChannelSettings
+from monitor.core.config import Settings
+from monitor.core.errors import ConfigError, ListenpostError
+from monitor.core.records import source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -21,8 +21,8 @@ from alerts.escape import link_target
 from alerts.notices import Notice, notice_as_shown
 from alerts.themes import Theme, find_themes
 from alerts.voice import Voice, has_competitors, percent, points, share_of_voice
-from monitor.config import Settings
-from monitor.records import UNSCORED, link_name, source_name, utcnow
+from monitor.core.config import Settings
+from monitor.core.records import UNSCORED, link_name, source_name, utcnow
 from monitor.store import Store, engagement_of, parse_ts
 
 TOP_NEGATIVES = 5
@@ -420,7 +420,7 @@ def send_digest(store: Store, settings: Settings, *, period: timedelta = timedel
                 now: datetime | None = None, environ: Mapping[str, str] | None = None) -> str:
     """Build, render and mail the digest to ``digest.recipients``; returns the Message-ID."""
     from alerts.mailer import send_email
-    from monitor.errors import ConfigError
+    from monitor.core.errors import ConfigError
 
     if not settings.digest.recipients:
         raise ConfigError("digest.recipients: no one to send the digest to (add addresses in settings.toml)")

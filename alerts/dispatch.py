@@ -20,9 +20,9 @@ from alerts import channel_class
 from alerts.base import AlertMessage, Channel
 from alerts.drafts import reply_draft, thank_you_draft
 from alerts.escalation import escalate_due, in_quiet_hours
-from monitor.config import Settings
-from monitor.errors import ChannelError, ConfigError, ListenpostError
-from monitor.records import utcnow
+from monitor.core.config import Settings
+from monitor.core.errors import ChannelError, ConfigError, ListenpostError
+from monitor.core.records import utcnow
 from monitor.store import Store, engagement_of, parse_ts
 
 log = logging.getLogger(__name__)

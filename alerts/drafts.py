@@ -12,8 +12,8 @@ import re
 import string
 
 from alerts.base import plain
-from monitor.config import Brand, Settings
-from monitor.errors import ConfigError
+from monitor.core.config import Brand, Settings
+from monitor.core.errors import ConfigError
 
 DEFAULT_TEMPLATE = (
     "{greeting} thank you for telling us about {problem}, and I'm sorry it has caused you "

@@ -9,8 +9,8 @@ from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity
 from alerts.escape import html_text, link_target
 from alerts.mailer import send_email
 from alerts.slack import stars
-from monitor.errors import ConfigError
-from monitor.records import link_name, source_name
+from monitor.core.errors import ConfigError
+from monitor.core.records import link_name, source_name
 
 
 class EmailChannel(Channel):

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.config import Channel as ChannelSettings
-from monitor.config import Settings
-from monitor.errors import ConfigError, ListenpostError
-from monitor.records import utcnow
+from monitor.core.config import Channel as ChannelSettings
+from monitor.core.config import Settings
+from monitor.core.errors import ConfigError, ListenpostError
+from monitor.core.records import utcnow
 from monitor.store import Store
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from functools import lru_cache
 
 from alerts.notices import queue_notice
 from alerts.router import channels_for_brand
-from monitor.config import Settings
-from monitor.records import Mention, utcnow
+from monitor.core.config import Settings
+from monitor.core.records import Mention, utcnow
 from monitor.store import Store, ts
 
 SIMILARITY = 0.6  # Jaccard overlap of word 3-grams: a repost with a few words changed still matches

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from alerts.base import AlertMessage, Channel
-from monitor.errors import ChannelError, ConfigError
+from monitor.core.errors import ChannelError, ConfigError
 
 
 class JsonlChannel(Channel):

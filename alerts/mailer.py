@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from monitor.config import Settings, secret
-from monitor.errors import ChannelError, ConfigError, MissingCredential
+from monitor.core.config import Settings, secret
+from monitor.core.errors import ChannelError, ConfigError, MissingCredential
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from alerts.base import inline, plain
 from alerts.drafts import status_notice
 from monitor.store import Store, parse_ts
-from monitor.store_notices import Evidence
+from monitor.store.notices import Evidence
 
 NOTICE_MIN = 3  # distinct mentions in one incident before a status notice is suggested
 

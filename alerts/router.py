@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.config import LABEL_ORDER, Route, Settings
+from monitor.core.config import LABEL_ORDER, Route, Settings
 
 # negative is the most severe; a route with min_severity "neutral" also takes negatives.
 SEVERITY = {label: rank for rank, label in enumerate(LABEL_ORDER)}

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from alerts.base import AlertMessage, Channel, ago, audience, negativity, plain, truncate
 from alerts.escape import link_target, mrkdwn, mrkdwn_quote
-from monitor.config import require_secret
-from monitor.errors import ChannelError, ConfigError
-from monitor.records import link_name, source_name
+from monitor.core.config import require_secret
+from monitor.core.errors import ChannelError, ConfigError
+from monitor.core.records import link_name, source_name
 from monitor.store import parse_ts
 
 DEFAULT_BASE_URL = "https://slack.com/api/"

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from alerts.drafts import intent_of
 from classifiers.spam import spam_kind
-from monitor.brands import about_brand, is_competitor
-from monitor.config import Settings
-from monitor.records import UNSCORED, Mention
+from monitor.core.brands import about_brand, is_competitor
+from monitor.core.config import Settings
+from monitor.core.records import UNSCORED, Mention
 
 if TYPE_CHECKING:
     from classifiers.base import Scores

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.config import Settings
+from monitor.core.config import Settings
 from monitor.store import Store
 
 

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from alerts.base import AlertMessage, Channel
 from alerts.slack import render
-from monitor.config import require_secret
-from monitor.errors import ChannelError
+from monitor.core.config import require_secret
+from monitor.core.errors import ChannelError
 
 # slack_sdk logs the webhook URL at debug level, and the URL is the secret: keep that logger quiet.
 _QUIET = logging.getLogger("listenpost.webhook.client")

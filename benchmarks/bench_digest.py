@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alerts.digest import build_digest, render_digest, response_times
-from monitor.config import Brand, Settings
-from monitor.records import Classification, Mention
+from monitor.core.config import Brand, Settings
+from monitor.core.records import Classification, Mention
 from monitor.store import Store
 
 SOURCES = ["x", "reddit", "bluesky", "appstore", "googleplay", "hackernews"]

@@ -1,7 +1,7 @@
 """Load: store 1,000,000 mentions (store only), then classify and route 100,000 end to end.
 
 Each part runs in a fresh process so its peak RSS is its own. The end-to-end part goes through
-`monitor.pipeline.ingest` (dedupe, store, language detection, the model, alert routing) in
+`monitor.app.pipeline.ingest` (dedupe, store, language detection, the model, alert routing) in
 batches the size of an API page.
 
     python benchmarks/bench_load.py --store 1000000 --classify 100000 --model default
@@ -67,8 +67,8 @@ def store_only(count: int, batch: int, folder: Path) -> None:
 
 def end_to_end(count: int, batch: int, model: str, folder: Path) -> None:
     from classifiers import load_classifier
-    from monitor.config import load_settings
-    from monitor.pipeline import ingest
+    from monitor.core.config import load_settings
+    from monitor.app.pipeline import ingest
     from monitor.store import Store
 
     config = folder / "settings.toml"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor.records import Mention, utcnow
+from monitor.core.records import Mention, utcnow
 from monitor.store import Store
 
 WORDS = ("parcel", "late", "refund", "app", "crash", "love", "great", "terrible", "support", "driver",

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor.records import Mention
+from monitor.core.records import Mention
 from monitor.store import Store
 
 WORDS = [

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.errors import ModelError
+from monitor.core.errors import ModelError
 
 LABELS = ("negative", "neutral", "positive")
 

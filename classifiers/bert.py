@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import ModelError
+from monitor.core.errors import ModelError
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers.normalize import normalize
-from monitor.errors import ModelError
+from monitor.core.errors import ModelError
 
 LABELS = ("negative", "neutral", "positive")
 AIRLINE_HANDLES = re.compile(r"@(united|usairways|americanair|southwestair|jetblue|virginamerica)\b", re.I)

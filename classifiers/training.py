@@ -26,7 +26,7 @@ from classifiers.transformer import (
     pad_batch,
     predict_proba,
 )
-from monitor.errors import ModelError
+from monitor.core.errors import ModelError
 
 log = logging.getLogger(__name__)
 

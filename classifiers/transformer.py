@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from classifiers.base import LABELS, Classifier, Scores
 from classifiers.normalize import MAX_TOKENS, normalize
-from monitor.errors import ModelError
+from monitor.core.errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np

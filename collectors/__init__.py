@@ -26,6 +26,6 @@ SOURCES: dict[str, str] = {
 
 
 def collector_class(name: str) -> type[Collector]:
-    from monitor.registry import resolve
+    from monitor.core.registry import resolve
 
     return resolve(SOURCES, name, "source")  # type: ignore[no-any-return]

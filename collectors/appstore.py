@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 from collectors.base import AppReviewsCollector, BrandQuery, Page
 from collectors.http import get_json, make_session
-from monitor.config import Settings, Source
-from monitor.errors import SourceError
-from monitor.records import Mention, engagement
-from monitor.textfile import parse_datetime
+from monitor.core.config import Settings, Source
+from monitor.core.errors import SourceError
+from monitor.core.records import Mention, engagement
+from monitor.core.textfile import parse_datetime
 
 # Apple serves at most 10 pages of 50 reviews per app and country.
 MAX_PAGES = 10

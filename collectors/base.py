@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, ClassVar
 
-from monitor.config import ENV_PREFIX, Brand, Settings, Source, describe, parse_duration, require_secret
-from monitor.errors import ConfigError, SourceError
-from monitor.query import Query, parse_query
-from monitor.records import Mention, utcnow
+from monitor.core.config import ENV_PREFIX, Brand, Settings, Source, describe, parse_duration, require_secret
+from monitor.core.errors import ConfigError, SourceError
+from monitor.core.query import Query, parse_query
+from monitor.core.records import Mention, utcnow
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Collector(ABC):
 
     def account_queries(self, what: str, *, required: bool = True) -> list[BrandQuery]:
         """One query per id in the brands' ``accounts = { NAME = [...] }``: their own channel or page."""
-        from monitor.query import Term
+        from monitor.core.query import Term
 
         found = []
         for brand in self.settings.brands:
@@ -309,7 +309,7 @@ class AppReviewsCollector(RemoteCollector):
         return self.countries
 
     def queries(self) -> list[BrandQuery]:
-        from monitor.query import Term
+        from monitor.core.query import Term
 
         return [
             BrandQuery(brand, Query(app_id, Term(brand.name)), target=f"{app_id}@{locale}")
@@ -400,7 +400,7 @@ def _day(value: datetime) -> str:
 
 def render_query(query: Query, *, and_op: str = " ", not_prefix: str = "-") -> str:
     """The query in a search API's boolean syntax (X: ``a -b``; Lucene: ``a AND NOT b``)."""
-    from monitor.query import All, Any_, Not, Term
+    from monitor.core.query import All, Any_, Not, Term
 
     def render(node: object, nested: bool) -> str:
         if isinstance(node, Term):

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 from collectors.base import BrandQuery, Page, RemoteCollector, render_query
 from collectors.http import call_with_retries
-from monitor.config import Settings, Source
-from monitor.errors import SourceError
-from monitor.records import Mention, engagement
-from monitor.textfile import parse_datetime
+from monitor.core.config import Settings, Source
+from monitor.core.errors import SourceError
+from monitor.core.records import Mention, engagement
+from monitor.core.textfile import parse_datetime
 
 PER_PAGE = 100
 

@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 
 from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages
 from collectors.http import check_response, make_session, parse_json, snippet
-from monitor.config import ENV_PREFIX, Settings, Source
-from monitor.errors import ConfigError, SourceError
-from monitor.records import Mention
-from monitor.textfile import parse_datetime
+from monitor.core.config import ENV_PREFIX, Settings, Source
+from monitor.core.errors import ConfigError, SourceError
+from monitor.core.records import Mention
+from monitor.core.textfile import parse_datetime
 
 log = logging.getLogger(__name__)
 

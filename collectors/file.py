@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from collectors.base import Batch, BrandQuery, Collector, Window
-from monitor.brands import attribute, configured_name
-from monitor.config import Settings
-from monitor.records import KINDS, MAX_REACH, Mention
+from monitor.core.brands import attribute, configured_name
+from monitor.core.config import Settings
+from monitor.core.records import KINDS, MAX_REACH, Mention
 from monitor.store import MAX_TEXT
-from monitor.textfile import detect_encoding, parse_datetime, parse_rating, quote_value, read_rows
+from monitor.core.textfile import detect_encoding, parse_datetime, parse_rating, quote_value, read_rows
 
 # Column names tried, in order, for each field when no mapping is given.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -121,7 +121,7 @@ class FileCollector(Collector):
         self._line = 0
         unknown = set(self.mapping) - set(DEFAULT_COLUMNS)
         if unknown:
-            from monitor.errors import InputError
+            from monitor.core.errors import InputError
 
             raise InputError(
                 f"cannot map {', '.join(sorted(unknown))}: fields are {', '.join(DEFAULT_COLUMNS)}"

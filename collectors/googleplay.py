@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 from collectors.base import AppReviewsCollector, BrandQuery, Page, from_timestamp
 from collectors.http import check_response, make_session
-from monitor.config import Settings, Source
-from monitor.errors import SourceError
-from monitor.records import Mention, engagement
+from monitor.core.config import Settings, Source
+from monitor.core.errors import SourceError
+from monitor.core.records import Mention, engagement
 
 PER_PAGE = 100
 

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, plain_text
 from collectors.http import get_json, make_session
-from monitor.config import Settings, Source
-from monitor.records import Mention, engagement
+from monitor.core.config import Settings, Source
+from monitor.core.records import Mention, engagement
 
 PER_PAGE = 100
 
@@ -49,7 +49,7 @@ class HackerNewsCollector(RemoteCollector):
             data = get_json(self.session, f"{self.base_url}/search_by_date", "hackernews", params=params)
             hits = data.get("hits") if isinstance(data, dict) else None
             if not isinstance(hits, list):
-                from monitor.errors import SourceError
+                from monitor.core.errors import SourceError
 
                 raise SourceError("hackernews: the answer has no 'hits' list")
             mentions, skipped = [], 0

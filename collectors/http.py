@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from monitor.errors import SourceError
+from monitor.core.errors import SourceError
 
 log = logging.getLogger(__name__)
 

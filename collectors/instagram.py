@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from collectors.facebook import PER_PAGE, GraphCollector, created, first_line
-from monitor.records import Mention
+from monitor.core.records import Mention
 
 
 class InstagramCollector(GraphCollector):

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages, plain_text
 from collectors.http import make_session, snippet
-from monitor.config import Settings, Source
-from monitor.errors import SourceError
-from monitor.records import Mention, ensure_utc
+from monitor.core.config import Settings, Source
+from monitor.core.errors import SourceError
+from monitor.core.records import Mention, ensure_utc
 
 log = logging.getLogger(__name__)
 

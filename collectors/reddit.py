@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, render_query
 from collectors.http import make_session
-from monitor.config import Settings, Source
-from monitor.errors import SourceError
-from monitor.records import Mention, engagement
+from monitor.core.config import Settings, Source
+from monitor.core.errors import SourceError
+from monitor.core.records import Mention, engagement
 
 # Reddit ends every listing after about 1000 items, however far back the posts go.
 LISTING_CAP = 1000

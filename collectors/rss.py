@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, plain_text
 from collectors.http import check_response, make_session
-from monitor.config import Settings, Source
-from monitor.errors import ConfigError, SourceError
-from monitor.query import parse_query
-from monitor.records import Mention
+from monitor.core.config import Settings, Source
+from monitor.core.errors import ConfigError, SourceError
+from monitor.core.query import parse_query
+from monitor.core.records import Mention
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 from collectors.base import BrandQuery, Page, RemoteCollector, render_query
 from collectors.http import make_session
-from monitor.config import Settings, Source
-from monitor.errors import ConfigError, SourceError
-from monitor.records import Mention, engagement, ensure_utc, utcnow
+from monitor.core.config import Settings, Source
+from monitor.core.errors import ConfigError, SourceError
+from monitor.core.records import Mention, engagement, ensure_utc, utcnow
 
 # Recent search reaches back 7 days; a minute of margin keeps start_time valid in flight.
 SEARCH_DAYS = 7

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages, render_query
 from collectors.http import call_with_retries, snippet
-from monitor.config import Settings, Source, parse_duration
-from monitor.errors import ConfigError, SourceError
-from monitor.query import parse_query
-from monitor.records import Mention, utcnow
-from monitor.textfile import parse_datetime
+from monitor.core.config import Settings, Source, parse_duration
+from monitor.core.errors import ConfigError, SourceError
+from monitor.core.query import parse_query
+from monitor.core.records import Mention, utcnow
+from monitor.core.textfile import parse_datetime
 
 log = logging.getLogger(__name__)
 # The client's debug log prints every request URL, the API key in it included: never below INFO.

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from monitor.config import Settings, load_settings
+from monitor.core.config import Settings, load_settings
 from monitor.store import Store
 from tests.httpfake import FakeServer
 
@@ -75,7 +75,7 @@ def collected_for_days(store: Store, brand: str, days: float) -> None:
     """History for spike baselines: a collection run and a mention of ``brand`` from ``days`` ago."""
     from datetime import timedelta
 
-    from monitor.records import Mention, utcnow
+    from monitor.core.records import Mention, utcnow
     from monitor.store import ts
 
     then = utcnow() - timedelta(days=days)

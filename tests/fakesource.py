@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 import requests
 
 from collectors.base import Batch, BrandQuery, Collector, Window
-from monitor.errors import SourceError
-from monitor.records import Mention
+from monitor.core.errors import SourceError
+from monitor.core.records import Mention
 from tests.httpfake import FakeServer, Request, Response
 
 PATH = "/mentions"

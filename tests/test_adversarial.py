@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.records import Mention
+from monitor.core.records import Mention
 from monitor.store import Store
 from tests.test_bad_input import no_traceback, run
 

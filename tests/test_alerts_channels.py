@@ -10,9 +10,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alerts.dispatch import build_channels, dispatch_due
-from monitor.errors import ConfigError
-from monitor.pipeline import ingest
-from monitor.records import Mention, utcnow
+from monitor.core.errors import ConfigError
+from monitor.app.pipeline import ingest
+from monitor.core.records import Mention, utcnow
 from tests.httpfake import Response
 
 HOSTILE = "Acme <script>alert(1)</script> lost my parcel & support is terrible. Worst service ever."

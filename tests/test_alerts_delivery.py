@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.pipeline import ingest
-from monitor.records import Mention, utcnow
+from monitor.app.pipeline import ingest
+from monitor.core.records import Mention, utcnow
 from tests.conftest import collected_for_days
 from tests.fakeslack import FakeSlack, deliver_with_kills, settings_toml
 

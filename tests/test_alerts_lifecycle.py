@@ -11,9 +11,9 @@ from alerts.drafts import reply_draft
 from alerts.escalation import escalate_due
 from alerts.incidents import group_key_for, raise_spikes
 from monitor.cli import cli
-from monitor.errors import ConfigError
-from monitor.pipeline import ingest
-from monitor.records import Classification, Mention, utcnow
+from monitor.core.errors import ConfigError
+from monitor.app.pipeline import ingest
+from monitor.core.records import Classification, Mention, utcnow
 from tests.conftest import collected_for_days
 
 SETTINGS = """

@@ -9,9 +9,9 @@ import pytest
 
 from alerts.dispatch import build_channels, build_message, dispatch_due
 from alerts.slack import SlackChannel
-from monitor.errors import ChannelError, ConfigError
-from monitor.pipeline import ingest
-from monitor.records import Mention, utcnow
+from monitor.core.errors import ChannelError, ConfigError
+from monitor.app.pipeline import ingest
+from monitor.core.records import Mention, utcnow
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response
 
@@ -248,7 +248,7 @@ mention = "<!subteam^S0ONCALL>"
 
 
 def test_an_imported_posts_link_names_its_site_not_the_file(store, settings, slack, lexicon) -> None:
-    from monitor.records import link_name
+    from monitor.core.records import link_name
 
     imported = Mention(source="file", external_id="bw1", text=COMPLAINT, brand="Acme", author="@ann",
                        url="https://www.twitter.com/ann/status/1", created_at=utcnow())

@@ -19,8 +19,8 @@ from classifiers.lexicon import compound_to_scores
 from classifiers.normalize import normalize
 from classifiers.transformer import SHIPPED_WEIGHTS
 from monitor.cli import cli
-from monitor.config import ClassifierSettings, Settings
-from monitor.errors import ModelError
+from monitor.core.config import ClassifierSettings, Settings
+from monitor.core.errors import ModelError
 
 NEGATIVE = [
     "@united lost my bag AGAIN and nobody at the desk cares. Worst airline ever.",
@@ -224,7 +224,7 @@ def test_shipped_model_is_served_alone_with_its_tuned_thresholds_and_a_blend_on_
     # Nothing is loaded until the first classify call, so this costs no model load.
     from classifiers.blend import BlendedClassifier
     from classifiers.transformer import SHIPPED_ALERT_THRESHOLD, SHIPPED_NEGATIVE_THRESHOLD
-    from monitor.pipeline import alert_threshold, negative_threshold
+    from monitor.app.pipeline import alert_threshold, negative_threshold
 
     served = load_classifier("default")
     assert not isinstance(served, BlendedClassifier) and served.name == "listenpost-minilm-v2"
@@ -395,7 +395,7 @@ def test_training_on_stored_rated_reviews_reports_before_and_after(tmp_path: Pat
     from datetime import UTC, datetime
 
     from classifiers.corpora import rating_label, split_reviews
-    from monitor.records import Mention
+    from monitor.core.records import Mention
     from monitor.store import Store
 
     if not SHIPPED_WEIGHTS.exists():

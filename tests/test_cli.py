@@ -338,7 +338,7 @@ def test_a_search_with_nothing_to_look_for_says_so(runner, project) -> None:
 
 
 def test_config_show_saved_elsewhere_loads_back_the_same_database(runner, tmp_path, monkeypatch) -> None:
-    from monitor.config import load_settings
+    from monitor.core.config import load_settings
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sub").mkdir()

@@ -11,8 +11,8 @@ import pytest
 
 from collectors.base import render_query
 from collectors.http import server_wait
-from monitor.errors import ConfigError, MissingCredential
-from monitor.query import parse_query
+from monitor.core.errors import ConfigError, MissingCredential
+from monitor.core.query import parse_query
 from monitor.store import Store
 from tests.collectorkit import collect, make, source_settings
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from monitor.records import utcnow
+from monitor.core.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import collect, fixture, source_settings, stored
 from tests.httpfake import FakeServer, Request, Response

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from collectors.base import coverage
 from monitor.cli import cli
-from monitor.records import utcnow
+from monitor.core.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import FIXTURES, collect, fixture, make, source_settings
 from tests.httpfake import FakeServer, Request, Response
@@ -138,7 +138,7 @@ def test_backfill_resumes_after_ctrl_c(tmp_path: Path, fake: FakeServer, store: 
     from dataclasses import replace
 
     from collectors.base import Window
-    from monitor.pipeline import run_collector
+    from monitor.app.pipeline import run_collector
 
     queries: list[Any] = [replace(q, scope="bf") for q in collector.queries()]
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from collectors.base import coverage
-from monitor.errors import ConfigError
-from monitor.records import utcnow
+from monitor.core.errors import ConfigError
+from monitor.core.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import collect, fixture, make, source_settings, stored
 from tests.httpfake import FakeServer, Request, Response

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from collectors.base import coverage
-from monitor.config import load_settings
-from monitor.records import utcnow
+from monitor.core.config import load_settings
+from monitor.core.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import collect, fixture, source_settings, stored
 from tests.httpfake import FakeServer, Request, Response

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from collectors.base import coverage
-from monitor.config import Settings
-from monitor.errors import ConfigError
+from monitor.core.config import Settings
+from monitor.core.errors import ConfigError
 from monitor.store import Store
 from tests.collectorkit import FIXTURES, collect, make, source_settings, stored
 from tests.httpfake import FakeServer, Response

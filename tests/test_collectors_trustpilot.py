@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from collectors.base import coverage
-from monitor.errors import ConfigError
-from monitor.records import utcnow
+from monitor.core.errors import ConfigError
+from monitor.core.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import collect, fixture, make, source_settings, stored
 from tests.httpfake import FakeServer, Request, Response
@@ -136,8 +136,8 @@ def test_a_business_unit_id_must_be_an_id(tmp_path: Path, unit: str) -> None:
 
 
 def test_a_review_of_the_brands_business_unit_is_about_the_brand(tmp_path: Path) -> None:
-    from monitor.brands import about_brand
-    from monitor.records import Mention
+    from monitor.core.brands import about_brand
+    from monitor.core.records import Mention
 
     brand = BRAND + '\n[[brands]]\nname = "Globex"\nqueries = ["globex"]\n'
     settings = source_settings(tmp_path, "trustpilot", "http://127.0.0.1:9", brand=brand)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from collectors.base import coverage
-from monitor.records import utcnow
+from monitor.core.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import collect, fixture, source_settings, stored
 from tests.httpfake import FakeServer, Response

@@ -16,7 +16,7 @@ import pytest
 
 from collectors.base import coverage
 from collectors.youtube import YouTubeCollector
-from monitor.records import utcnow
+from monitor.core.records import utcnow
 from monitor.store import Store
 from tests.collectorkit import collect, fixture, source_settings, stored
 from tests.httpfake import FakeServer, Request, Response
@@ -59,7 +59,7 @@ def settings_for(tmp_path: Path, fake: FakeServer, options: str = "", interval: 
     if extra:
         path = Path(settings.path)
         path.write_text(path.read_text().replace("enabled = true\n", "enabled = true\n" + extra))
-        from monitor.config import load_settings
+        from monitor.core.config import load_settings
 
         settings = load_settings(path, environ={})
     return settings

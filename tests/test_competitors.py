@@ -11,8 +11,8 @@ from alerts.digest import build_digest, render_digest
 from alerts.dispatch import dispatch_due
 from alerts.voice import share_of_voice
 from monitor.cli import cli
-from monitor.pipeline import ingest
-from monitor.records import Mention, engagement, utcnow
+from monitor.app.pipeline import ingest
+from monitor.core.records import Mention, engagement, utcnow
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer
@@ -120,7 +120,7 @@ def test_report_prints_share_of_voice_per_day(runner: Any, write_settings: Any, 
 
 
 def test_a_post_naming_a_competitor_and_us_is_ours_whatever_the_brands_order(make_settings: Any) -> None:
-    from monitor.brands import attribute
+    from monitor.core.brands import attribute
 
     settings = make_settings(RIVAL + '[[brands]]\nname = "Acme"\nqueries = ["acme"]\n')
     assert [b.name for b in settings.brands] == ["Rival", "Acme"]
@@ -131,8 +131,8 @@ def test_a_post_naming_a_competitor_and_us_is_ours_whatever_the_brands_order(mak
 def test_a_route_naming_a_competitor_is_refused(write_settings: Any) -> None:
     import pytest
 
-    from monitor.config import load_settings
-    from monitor.errors import ConfigError
+    from monitor.core.config import load_settings
+    from monitor.core.errors import ConfigError
 
     path = write_settings('[[brands]]\nname = "Acme"\n' + RIVAL + '[alerts.channels.out]\ntype = "console"\n'
                           '[[alerts.routes]]\nchannels = ["out"]\nbrands = ["Acme", "Rival"]\n')

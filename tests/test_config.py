@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_settings, mask, parse_duration, require_secret
-from monitor.errors import ConfigError, MissingCredential
+from monitor.core.config import load_settings, mask, parse_duration, require_secret
+from monitor.core.errors import ConfigError, MissingCredential
 
 STARTER = Path(__file__).resolve().parents[1] / "settings.toml"
 

@@ -125,7 +125,7 @@ def test_daemon_collects_alerts_stops_on_sigterm_and_resumes(
     # The collection that queued the alert sends it at once, without waiting for the dispatch tick.
     assert ("collect:fakefeed: source fakefeed: fetched 2, new 2, negatives 1, alerts 1; "
             "alerts sent 1, to retry 0, failed 0 (") in text
-    assert "SIGTERM received" in text and text.rstrip().endswith("monitor.scheduler: stopped")
+    assert "SIGTERM received" in text and text.rstrip().endswith("monitor.app.scheduler: stopped")
     assert "Traceback" not in text and TOKEN not in text
     assert "useless" in slack.posts()[0]["text"]
     with Store(tmp_path / "listenpost.db") as store:

@@ -24,9 +24,9 @@ from alerts.mailer import send_email
 from alerts.themes import find_themes
 from monitor.cli import cli
 from monitor.cli.digest import spreadsheet_safe
-from monitor.config import Settings
-from monitor.errors import ChannelError, ConfigError, MissingCredential
-from monitor.records import Classification, Mention
+from monitor.core.config import Settings
+from monitor.core.errors import ChannelError, ConfigError, MissingCredential
+from monitor.core.records import Classification, Mention
 from monitor.store import Store, ts
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

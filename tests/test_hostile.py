@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from alerts.base import AlertMessage, plain
 from alerts.console import ConsoleChannel
 from collectors.file import FileCollector
-from monitor.config import Channel, Settings
-from monitor.query import parse_query
-from monitor.records import Mention
+from monitor.core.config import Channel, Settings
+from monitor.core.query import parse_query
+from monitor.core.records import Mention
 from monitor.store import Store
 
 NASTY = st.sampled_from([
@@ -55,7 +55,7 @@ def test_any_text_is_stored_searchable_and_rendered_safely(tmp_path: Path, text:
 @settings(max_examples=100, deadline=None)
 @given(query_text=st.text(max_size=30), text=TEXT)
 def test_queries_never_crash_on_any_input(query_text: str, text: str) -> None:
-    from monitor.errors import ConfigError
+    from monitor.core.errors import ConfigError
 
     try:
         query = parse_query(query_text)
@@ -65,7 +65,7 @@ def test_queries_never_crash_on_any_input(query_text: str, text: str) -> None:
 
 
 def test_one_megabyte_post_and_formula_cells_import_intact(tmp_path: Path, lexicon) -> None:
-    from monitor.pipeline import run_collector
+    from monitor.app.pipeline import run_collector
 
     huge = "Acme ruined my week. " * 47_000  # just under the 1,000,000 characters kept
     rows = [{"id": "big", "text": huge, "created_at": "2026-11-20T10:00:00Z"},

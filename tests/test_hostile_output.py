@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from alerts.base import AlertMessage
 from alerts.slack import render
 from monitor.cli.digest import FORMULA_START, spreadsheet_safe
-from monitor.records import Classification, Mention, utcnow
+from monitor.core.records import Classification, Mention, utcnow
 from monitor.store import Store, clean_text
 from tests.test_hostile import CONTROL, NASTY, TEXT
 

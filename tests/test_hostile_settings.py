@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from alerts import channel_class
 from collectors import collector_class
-from monitor.config import Channel, Settings, load_settings
-from monitor.errors import ConfigError
+from monitor.core.config import Channel, Settings, load_settings
+from monitor.core.errors import ConfigError
 
 KEYS = [
     "database", "timezone", "classifier.model", "classifier.negative_threshold", "classifier.batch_size",

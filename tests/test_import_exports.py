@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from collectors.file import FileCollector
-from monitor.pipeline import run_collector
+from monitor.app.pipeline import run_collector
 from monitor.store import Store
 
 SETTINGS = """

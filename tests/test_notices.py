@@ -14,9 +14,9 @@ import pytest
 
 from alerts.digest import build_digest, render_digest
 from alerts.dispatch import dispatch_due
-from monitor.pipeline import ingest
-from monitor.records import Mention, utcnow
-from monitor.serve import make_server
+from monitor.app.pipeline import ingest
+from monitor.core.records import Mention, utcnow
+from monitor.app.serve import make_server
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer
@@ -131,7 +131,7 @@ def test_digest_counts_the_reports_that_came_after_the_notice(store: Store, make
 
 def test_a_spike_notice_names_the_problem_of_its_negatives_not_of_earlier_praise_or_spam(store: Store) -> None:
     from alerts.drafts import status_notice
-    from monitor.records import Classification
+    from monitor.core.records import Classification
 
     now = utcnow()
     posts = [("praise", "Acme refunded me in a day, great service", "positive", 55),

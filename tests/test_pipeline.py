@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from collectors.file import FileCollector
-from monitor.pipeline import run_collector
+from monitor.app.pipeline import run_collector
 from monitor.store import Store
 
 SETTINGS = """
@@ -106,14 +106,14 @@ def test_jsonl_import_with_column_mapping_and_stable_ids(store, settings, tmp_pa
 
 
 def test_unknown_mapping_field_is_a_clear_error(settings, tmp_path) -> None:
-    from monitor.errors import InputError
+    from monitor.core.errors import InputError
 
     with pytest.raises(InputError, match="cannot map colour"):
         FileCollector(settings, tmp_path / "x.csv", mapping={"colour": "c"})
 
 
 def test_mentions_stored_without_classifying_are_scored_and_alerted_later(store, settings, tmp_path, lexicon) -> None:
-    from monitor.pipeline import classify_pending
+    from monitor.app.pipeline import classify_pending
 
     path = tmp_path / "export.csv"
     path.write_text(CSV, encoding="utf-8")
@@ -127,7 +127,7 @@ def test_mentions_stored_without_classifying_are_scored_and_alerted_later(store,
 
 def test_a_new_model_rescores_without_alerting_twice(store, settings, tmp_path, lexicon) -> None:
     from classifiers.lexicon import LexiconClassifier
-    from monitor.pipeline import classify_pending
+    from monitor.app.pipeline import classify_pending
 
     class NextModel(LexiconClassifier):
         name = "lexicon-v2"

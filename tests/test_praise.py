@@ -16,9 +16,9 @@ from alerts.dispatch import dispatch_due
 from alerts.triage import COMPETITOR, OFF_TOPIC, PRAISE, PRAISE_REASONS, RATING_HIGH, SPAM, decide
 from classifiers.base import Scores
 from monitor.cli import cli
-from monitor.pipeline import ingest
-from monitor.records import Classification, Mention, engagement, utcnow
-from monitor.serve import make_server
+from monitor.app.pipeline import ingest
+from monitor.core.records import Classification, Mention, engagement, utcnow
+from monitor.app.serve import make_server
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer
@@ -163,7 +163,7 @@ def test_thanked_refuses_a_complaint_or_a_competitor(runner: Any, write_settings
 
 def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_first_click(tmp_path: Path) -> None:
     from alerts.escalation import apply_action
-    from monitor.errors import ListenpostError
+    from monitor.core.errors import ListenpostError
 
     store = Store(str(tmp_path / "db.sqlite"))
     praise = store.enqueue_alert(source="x", external_id="1", brand="acme", channel="c", kind="praise")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.errors import ConfigError
-from monitor.query import parse_query
+from monitor.core.errors import ConfigError
+from monitor.core.query import parse_query
 
 CASES = [
     ('"acme cloud" OR acmecloud', "Acme  Cloud is down again", True),
@@ -45,8 +45,8 @@ def test_bad_queries_are_clear_errors(bad: str) -> None:
 
 
 def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
-    from monitor.errors import ConfigError
-    from monitor.query import parse_query
+    from monitor.core.errors import ConfigError
+    from monitor.core.query import parse_query
     from monitor.store import _fts_query
 
     for text in ("(" * 500 + "acme" + ")" * 500, "NOT " * 2000 + "acme"):

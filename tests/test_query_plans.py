@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from monitor.records import Classification, Mention, utcnow
+from monitor.core.records import Classification, Mention, utcnow
 from monitor.store import Store
 
 NOW = utcnow()

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from alerts.dispatch import dispatch_due
-from monitor.config import load_settings
-from monitor.errors import ConfigError
-from monitor.pipeline import ingest
-from monitor.records import Mention, engagement, utcnow
+from monitor.core.config import load_settings
+from monitor.core.errors import ConfigError
+from monitor.app.pipeline import ingest
+from monitor.core.records import Mention, engagement, utcnow
 from monitor.store import Store, engagement_of
 from tests.collectorkit import collect, source_settings, stored
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
@@ -110,7 +110,7 @@ def test_escalate_reach_needs_on_call_channels(write_settings) -> None:
 
 def test_a_reach_too_large_for_sqlite_is_refused_not_a_crash(tmp_path: Path) -> None:
     from collectors.file import parse_reach
-    from monitor.records import MAX_REACH, Mention, engagement
+    from monitor.core.records import MAX_REACH, Mention, engagement
     from monitor.store import Store
 
     with pytest.raises(ValueError, match="larger than any audience"):

@@ -20,10 +20,10 @@ from click.testing import CliRunner
 import collectors
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.cli import cli
-from monitor.config import Settings
-from monitor.errors import SourceError
-from monitor.records import Mention
-from monitor.scheduler import Daemon, first_collection
+from monitor.core.config import Settings
+from monitor.core.errors import SourceError
+from monitor.core.records import Mention
+from monitor.app.scheduler import Daemon, first_collection
 from monitor.store import Store, ts
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # a Saturday; Berlin moves to summer time overnight
@@ -218,7 +218,7 @@ def test_scheduler_jobs_coalesce_run_alone_and_are_recorded(settings_for: Callab
 
 
 def test_bad_intervals_are_settings_errors(settings_for: Callable[..., Settings]) -> None:
-    from monitor.errors import ConfigError
+    from monitor.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"sources\.fast\.interval: must be more than 0"):
         Daemon(settings_for(source("fast", "0s")), classifier=None, channels={})
@@ -330,7 +330,7 @@ def test_failing_sources_are_logged_and_the_others_keep_running(settings_for: Ca
     daemon.start()
     wait_for(lambda: fast.runs >= 3 and store.scheduled_jobs()["collect:slow"]["last_error"] is not None)
     daemon.stop()
-    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.scheduler"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.app.scheduler"]
     assert any(line.startswith("collect:fast: source fast: fetched 1, new 1, negatives 0, alerts 0 (")
                for line in lines)
     assert any("collect:broken: source broken: fetched 0, new 0" in line and "HTTP 503" in line for line in lines)

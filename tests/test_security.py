@@ -189,7 +189,7 @@ def test_database_and_settings_files_are_created_owner_only(tmp_path: Path) -> N
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     done = subprocess.run([*run, "--db", str(tmp_path / "data" / "lp.db"), "--config", str(tmp_path / "settings.toml"),
-                           "import", str(ROOT / "monitor" / "demo_data" / "mentions.jsonl"), "--brand", "Acme"],
+                           "import", str(ROOT / "monitor" / "app" / "demo_data" / "mentions.jsonl"), "--brand", "Acme"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 

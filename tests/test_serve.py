@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from alerts.dispatch import dispatch_due
-from monitor.pipeline import ingest
-from monitor.records import Mention, utcnow
-from monitor.serve import make_server, signature_for
+from monitor.app.pipeline import ingest
+from monitor.core.records import Mention, utcnow
+from monitor.app.serve import make_server, signature_for
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response
 
@@ -148,7 +148,7 @@ def test_second_claim_keeps_the_first_claimer(endpoint, store) -> None:
 
 
 def test_serve_needs_the_signing_secret(settings, monkeypatch) -> None:
-    from monitor.errors import MissingCredential
+    from monitor.core.errors import MissingCredential
 
     monkeypatch.delenv("LISTENPOST_SLACK_SIGNING_SECRET")
     with pytest.raises(MissingCredential, match="LISTENPOST_SLACK_SIGNING_SECRET"):
@@ -159,7 +159,7 @@ def test_socket_mode_click_is_acknowledged_and_applied(settings, store, slack, l
     """Slack's Socket Mode, played by a local websocket server that sends one button click."""
     from websockets.sync.server import serve
 
-    from monitor.serve import run_socket_mode
+    from monitor.app.serve import run_socket_mode
 
     monkeypatch.setenv("LISTENPOST_SLACK_APP_TOKEN", "xapp-test")
     ingest(store, settings, [Mention(source="reddit", external_id="t3_1", text=COMPLAINT, brand="Acme",
@@ -245,9 +245,9 @@ def test_half_sent_requests_are_closed_and_others_still_answered(settings, store
                                                                  monkeypatch) -> None:
     import socket
 
-    import monitor.serve
+    import monitor.app.serve
 
-    monkeypatch.setattr(monitor.serve, "IDLE_TIMEOUT", 1)
+    monkeypatch.setattr(monitor.app.serve, "IDLE_TIMEOUT", 1)
     server = make_server(settings, host="127.0.0.1", port=0)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:

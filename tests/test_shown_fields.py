@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli import OneLineFormatter, cli
-from monitor.records import utcnow
+from monitor.core.records import utcnow
 from monitor.store import Store, ts
 from tests.httpfake import FakeServer, Response
 

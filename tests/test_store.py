@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from monitor.records import Classification, Mention
+from monitor.core.records import Classification, Mention
 from monitor.store import MIGRATIONS, Store, clean_text, ts
 
 

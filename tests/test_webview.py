@@ -18,11 +18,11 @@ import requests
 
 from alerts.dispatch import dispatch_due
 from monitor.cli import cli
-from monitor.pipeline import ingest
-from monitor.records import Classification, Mention, engagement, utcnow
+from monitor.app.pipeline import ingest
+from monitor.core.records import Classification, Mention, engagement, utcnow
 from monitor.store import Store
-from monitor.store_browse import CANNED_QUERIES
-from monitor.webview import metadata
+from monitor.store.browse import CANNED_QUERIES
+from monitor.app.webview import metadata
 
 REPORT = "Acme tracking page is down again, my parcel is stuck and the app will not load at all today"
 

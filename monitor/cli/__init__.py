@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from monitor import __version__
-from monitor.errors import ListenpostError
+from monitor.core.errors import ListenpostError
 
 # command name -> "module:attribute"; each module holds the commands of one area.
 COMMANDS: dict[str, str] = {
@@ -57,7 +57,7 @@ class App:
     @property
     def settings(self) -> Any:
         if self._settings is None:
-            from monitor.config import load_settings
+            from monitor.core.config import load_settings
 
             self._settings = load_settings(self.config_path, overrides={"database": self.db_path})
         return self._settings
@@ -68,7 +68,7 @@ class App:
 
     def brand_name(self, brand: str | None) -> str | None:
         """A --brand filter as settings.toml spells the brand (`--brand acme` finds "Acme")."""
-        from monitor.brands import configured_name
+        from monitor.core.brands import configured_name
 
         if brand is None:
             return None
@@ -88,7 +88,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS:
-            from monitor.registry import resolve
+            from monitor.core.registry import resolve
 
             command: click.Command = resolve(COMMANDS, name, "command")
             return command

@@ -102,7 +102,7 @@ def alerts_show(app: App, alert_id: int) -> None:
     from alerts.console import ConsoleChannel
     from alerts.dispatch import build_message
     from alerts.escalation import UnknownAlert
-    from monitor.config import Channel
+    from monitor.core.config import Channel
 
     with app.store() as store:
         row = store.alert(alert_id)
@@ -186,8 +186,8 @@ def alerts_test(app: App, channel: str) -> None:
     """Send a test message through CHANNEL (a name under [alerts.channels])."""
     from alerts.base import AlertMessage
     from alerts.dispatch import build_channels
-    from monitor.errors import ConfigError
-    from monitor.records import utcnow
+    from monitor.core.errors import ConfigError
+    from monitor.core.records import utcnow
 
     settings = app.settings
     if channel not in settings.alerts.channels:
@@ -241,8 +241,8 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
 def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch: bool) -> None:
     """Answer Slack's alert buttons (Claim, Replied, False positive, Snooze 1 h)."""
     from alerts.dispatch import run_dispatcher
-    from monitor.preflight import check_settings
-    from monitor.serve import make_server, run_socket_mode
+    from monitor.app.preflight import check_settings
+    from monitor.app.serve import make_server, run_socket_mode
 
     settings = app.settings
     check_settings(settings)

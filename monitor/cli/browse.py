@@ -11,8 +11,8 @@ import click
 from alerts.base import inline, plain, plural, truncate
 from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
-from monitor.errors import InputError
-from monitor.records import utcnow
+from monitor.core.errors import InputError
+from monitor.core.records import utcnow
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
 
@@ -21,14 +21,14 @@ def parse_since(value: str | None) -> datetime | None:
     """'24h', '7d', '30m' back from now, or an ISO date."""
     if not value:
         return None
-    from monitor.config import parse_duration
+    from monitor.core.config import parse_duration
 
     try:
         return utcnow() - timedelta(seconds=parse_duration(value))
     except ValueError as exc:
         if value.strip()[:1].isdigit() and value.strip()[-1:] in "smhd":
             raise InputError(f"--since {value!r}: {exc}") from None
-    from monitor.textfile import parse_datetime
+    from monitor.core.textfile import parse_datetime
 
     try:
         return parse_datetime(value)
@@ -113,7 +113,7 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
       listenpost mentions search 'lid -leaks'
       listenpost mentions search -- '-leaks lid'   (-- before a query that starts with -)
     """
-    from monitor.errors import InputError
+    from monitor.core.errors import InputError
     from monitor.store import _fts_query
 
     if _fts_query(words) is None:
@@ -202,7 +202,7 @@ def _channel_health(app: App, waiting: dict[str, tuple[int, int]]) -> list[str]:
     The daemon may run with secrets this shell lacks (systemd's secrets.env), so such a channel
     is unhealthy only when its alerts are overdue, i.e. nothing has been able to send them.
     """
-    from monitor.preflight import channels_missing_credentials
+    from monitor.app.preflight import channels_missing_credentials
 
     problems = []
     for name, exc in channels_missing_credentials(app.settings).items():
@@ -227,7 +227,7 @@ def _next_run(app: App, job: dict[str, Any] | None) -> str:
 
 def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
     """Print the daemon's other jobs; an overdue job means the daemon died without stopping."""
-    from monitor.scheduler import overdue
+    from monitor.app.scheduler import overdue
 
     others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")}
     if others:

@@ -12,8 +12,8 @@ import click
 
 from alerts.base import plain, plural
 from monitor.cli import App, pass_app, progress
-from monitor.errors import ConfigError, InputError, MissingCredential
-from monitor.textfile import count_rows
+from monitor.core.errors import ConfigError, InputError, MissingCredential
+from monitor.core.textfile import count_rows
 
 
 def load_active_classifier(app: App, model: str | None = None, *, lexicon_weight: float | None = None) -> Any:
@@ -90,7 +90,7 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     Importing the same file twice adds nothing. Exits 2 when no row could be imported.
     """
     from collectors.file import FileCollector
-    from monitor.pipeline import run_collector
+    from monitor.app.pipeline import run_collector
 
     if brand is not None:
         brand = _configured_brand(app, brand)
@@ -146,7 +146,7 @@ def _whole_file_hint(errors: list[tuple[int, str]]) -> str:
 
 def _configured_brand(app: App, brand: str) -> str:
     """--brand as settings.toml spells it; a brand it does not define would never be alerted."""
-    from monitor.brands import configured_name
+    from monitor.core.brands import configured_name
 
     name = configured_name(app.settings, brand)
     if name is not None:
@@ -186,8 +186,8 @@ def collect(app: App, source: str | None) -> None:
     environment variable; the other sources still run. Queued alerts are then sent.
     """
     from collectors import SOURCES, collector_class
-    from monitor.pipeline import classify_pending, run_collector
-    from monitor.preflight import check_settings
+    from monitor.app.pipeline import classify_pending, run_collector
+    from monitor.app.preflight import check_settings
 
     settings = app.settings
     check_settings(settings)
@@ -252,9 +252,9 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     `rating` column (1-5 stars), 1-2 stars always alert and 4-5 never do.
     Throughput goes to standard error.
     """
-    from monitor.classify import classify_file
-    from monitor.pipeline import decider
-    from monitor.textfile import detect_encoding, private_file
+    from monitor.app.classify import classify_file
+    from monitor.app.pipeline import decider
+    from monitor.core.textfile import detect_encoding, private_file
 
     encoding = detect_encoding(Path(file))  # before the model loads or the output is created
     if output != "-" and Path(output).exists() and Path(output).samefile(file):

@@ -13,9 +13,9 @@ import click
 
 from alerts.base import inline, plural
 from monitor.cli import App, fit, pass_app, resolve_path, width
-from monitor.errors import InputError
-from monitor.records import utcnow
-from monitor.textfile import private_file
+from monitor.core.errors import InputError
+from monitor.core.records import utcnow
+from monitor.core.textfile import private_file
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
@@ -24,7 +24,7 @@ STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), (
 def _period(since: str) -> tuple[timedelta, datetime]:
     """The span to cover, ending now: 24h / 7d exactly, or back to a given date."""
     from monitor.cli.browse import parse_since
-    from monitor.config import parse_duration
+    from monitor.core.config import parse_duration
 
     now = utcnow()
     try:
@@ -61,7 +61,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
     settings = app.settings
     period, now = _period(since)
     if send and not settings.digest.recipients:
-        from monitor.errors import ConfigError
+        from monitor.core.errors import ConfigError
 
         raise ConfigError("digest.recipients: no one to send the digest to (add addresses in settings.toml)")
     click.echo(f"Building the digest of the last {span(period.total_seconds())}…", err=True)

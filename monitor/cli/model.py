@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor.cli import App, pass_app
-from monitor.errors import InputError
+from monitor.core.errors import InputError
 
 if TYPE_CHECKING:
     from classifiers.base import Classifier, Scores
@@ -22,7 +22,7 @@ LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 def read_labeled(path: str | Path) -> list[Example]:
     """Rows with `text` and `label` (negative, neutral, positive) from a CSV/TSV/JSONL file."""
     from classifiers.corpora import LABELS, Example
-    from monitor.textfile import parse_rating, read_rows
+    from monitor.core.textfile import parse_rating, read_rows
 
     examples, problems, bad_ratings = [], [], []
     for row in read_rows(path):
@@ -279,7 +279,7 @@ def eval_command(
     from alerts.triage import decide_all
     from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
     from monitor.cli.collect import load_active_classifier
-    from monitor.pipeline import alert_threshold, negative_threshold
+    from monitor.app.pipeline import alert_threshold, negative_threshold
 
     settings = app.settings.classifier
     configured = settings.negative_threshold if threshold is None else threshold

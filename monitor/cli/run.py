@@ -25,14 +25,14 @@ def run(app: App) -> None:
     naming the environment variable; the others run.
     """
     from monitor.cli.collect import load_active_classifier
-    from monitor.scheduler import Daemon
+    from monitor.app.scheduler import Daemon
 
     root = logging.getLogger()
     if root.level > logging.INFO:
         # A daemon's job lines are its output; APScheduler's own chatter stays at warnings.
         root.setLevel(logging.INFO)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    from monitor.preflight import check_settings
+    from monitor.app.preflight import check_settings
 
     settings = app.settings
     check_settings(settings)  # a settings mistake ends here, not in a restart loop under systemd

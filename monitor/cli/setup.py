@@ -13,11 +13,11 @@ import click
 
 from alerts.base import plural
 from monitor.cli import App, pass_app
-from monitor.config import SECRET_VARIABLES
+from monitor.core.config import SECRET_VARIABLES
 
 
 def starter_settings() -> str:
-    return resources.files("monitor").joinpath("templates/settings.toml").read_text(encoding="utf-8")
+    return resources.files("monitor.cli").joinpath("templates/settings.toml").read_text(encoding="utf-8")
 
 
 @click.command()
@@ -28,7 +28,7 @@ def init(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         raise click.UsageError(f"{target} exists; use --force to overwrite it")
-    from monitor.textfile import private_file
+    from monitor.core.textfile import private_file
 
     with private_file(target) as fh:
         fh.write(starter_settings())
@@ -45,7 +45,7 @@ def config() -> None:
 @pass_app
 def config_show(app: App, as_json: bool) -> None:
     """Print the effective settings (file + environment + flags), secrets masked."""
-    from monitor.config import mask, secret
+    from monitor.core.config import mask, secret
 
     settings = app.settings
     secrets = {f"LISTENPOST_{name}": mask(secret(name)) for name in SECRET_VARIABLES}
@@ -85,7 +85,7 @@ def _key(name: str) -> str:
 
 def _show(obj: Any, section: str = "") -> None:
     """Print settings as the settings file writes them: durations as "15m", tables and arrays of tables."""
-    from monitor.config import format_duration
+    from monitor.core.config import format_duration
 
     tables: list[tuple[str, Any]] = []
     for f in dataclasses.fields(obj):
@@ -116,7 +116,7 @@ def config_check(app: App) -> None:
     Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
     alert channel lacks its credentials; sources that lack theirs are listed (named, never shown).
     """
-    from monitor.preflight import check_settings
+    from monitor.app.preflight import check_settings
 
     settings = app.settings
     check_settings(settings, build=True)
@@ -150,7 +150,7 @@ def missing_credentials(settings: Any) -> list[tuple[str, str]]:
     """Enabled sources and alert channels that cannot work with the environment as it is:
     (name, what is missing)."""
     from collectors import collector_class
-    from monitor.preflight import channels_missing_credentials
+    from monitor.app.preflight import channels_missing_credentials
 
     problems = []
     for name, source in settings.sources.items():
@@ -177,6 +177,6 @@ def demo(app: App, model: str | None, limit: int) -> None:
     classification and alert routing into ./listenpost-demo.db (or --db). Running it again
     on the same database adds nothing and alerts nothing twice.
     """
-    from monitor.demo import run_demo
+    from monitor.app.demo import run_demo
 
     run_demo(db_path=app.db_path or "listenpost-demo.db", model=model, show=limit)

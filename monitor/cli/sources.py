@@ -12,8 +12,8 @@ import click
 
 from alerts.base import inline
 from monitor.cli import App, local_time, pass_app, progress, say, width
-from monitor.errors import InputError
-from monitor.records import utcnow
+from monitor.core.errors import InputError
+from monitor.core.records import utcnow
 
 PER_QUERY = 1000  # progress steps per query: thousandths of the window
 
@@ -21,7 +21,7 @@ PER_QUERY = 1000  # progress steps per query: thousandths of the window
 def _date(value: str | None, flag: str) -> datetime | None:
     if value is None:
         return None
-    from monitor.textfile import parse_datetime
+    from monitor.core.textfile import parse_datetime
 
     try:
         return parse_datetime(value)
@@ -61,7 +61,7 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     from collectors import collector_class
     from collectors.base import Window
     from monitor.cli.collect import load_active_classifier
-    from monitor.pipeline import run_collector
+    from monitor.app.pipeline import run_collector
 
     if source == "file":
         raise InputError("file: use `listenpost import FILE` to import a file")
@@ -143,7 +143,7 @@ def _coverage(app: App, store: Any, source: str, queries: list[Any]) -> None:
 def sources(app: App) -> None:
     """List every source: enabled or not, credentials present or missing, last run, last error."""
     from collectors import SOURCES, collector_class
-    from monitor.config import ENV_PREFIX, secret
+    from monitor.core.config import ENV_PREFIX, secret
 
     settings = app.settings
     with app.store() as store:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import click
 
 from monitor.cli import App, pass_app, say
-from monitor.errors import InputError
+from monitor.core.errors import InputError
 
 
 @click.command()
@@ -31,7 +31,7 @@ def browse(app: App, host: str, port: int, open_browser: bool) -> None:
     week. Needs Datasette: pip install 'listenpost[browse]'.
     """
     from monitor.store import Store
-    from monitor.webview import LOCAL_HOSTS, metadata, serve_arguments
+    from monitor.app.webview import LOCAL_HOSTS, metadata, serve_arguments
 
     if importlib.util.find_spec("datasette") is None:
         raise InputError("Datasette is not installed: pip install 'listenpost[browse]' (or pip install datasette)")

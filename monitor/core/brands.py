@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from monitor.config import Brand, Settings
-from monitor.query import Query, _nfc, contains_term, parse_query
-from monitor.records import Mention
+from monitor.core.config import Brand, Settings
+from monitor.core.query import Query, _nfc, contains_term, parse_query
+from monitor.core.records import Mention
 
 
 @lru_cache(maxsize=256)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from monitor.store import clean_text
-from monitor.textfile import Row, parse_rating, read_rows
+from monitor.core.textfile import Row, parse_rating, read_rows
 
 if TYPE_CHECKING:
     from alerts.triage import Decision

@@ -19,12 +19,12 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.errors import ConfigError, ListenpostError
-from monitor.query import All, Any_, Node, Not, Term, parse_query
-from monitor.records import Alert, Classification, Mention, utcnow
-from monitor.store_audience import AudienceQueries, m0018_thanks
-from monitor.store_browse import m0019_labeled_mentions
-from monitor.store_notices import NoticeQueries
+from monitor.core.errors import ConfigError, ListenpostError
+from monitor.core.query import All, Any_, Node, Not, Term, parse_query
+from monitor.core.records import Alert, Classification, Mention, utcnow
+from monitor.store.audience import AudienceQueries, m0018_thanks
+from monitor.store.browse import m0019_labeled_mentions
+from monitor.store.notices import NoticeQueries
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from monitor.errors import ConfigError, MissingCredential
+from monitor.core.errors import ConfigError, MissingCredential
 
 ENV_PREFIX = "LISTENPOST_"
 DEFAULT_SETTINGS = Path("settings.toml")
@@ -374,7 +374,7 @@ def load_settings(
 
     Errors name the file and the key: ``settings.toml: classifier.model: expected a string``.
     """
-    from monitor.validation import refuse_secrets, validate
+    from monitor.core.validation import refuse_secrets, validate
 
     environ = os.environ if environ is None else environ
     explicit = path is not None or ENV_PREFIX + "CONFIG" in environ

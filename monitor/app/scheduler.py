@@ -22,9 +22,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors.base import Batch, BrandQuery, Collector, Window
-from monitor.config import Settings
-from monitor.errors import ConfigError, ListenpostError
-from monitor.records import utcnow
+from monitor.core.config import Settings
+from monitor.core.errors import ConfigError, ListenpostError
+from monitor.core.records import utcnow
 from monitor.store import Store, parse_ts
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ class Daemon:
 
     def _collect_job(self, collector: Collector) -> Callable[[Store], str]:
         def collect(store: Store) -> str:
-            from monitor.pipeline import run_collector
+            from monitor.app.pipeline import run_collector
 
             report = run_collector(store, self.settings, _UntilStopped(collector, self.stopping),
                                    classifier=cast("Classifier | None", self.classifier))
@@ -227,7 +227,7 @@ class Daemon:
 
         classified = 0
         if self.classifier is not None:
-            from monitor.pipeline import PENDING_PER_PASS, classify_pending
+            from monitor.app.pipeline import PENDING_PER_PASS, classify_pending
 
             # Imports stored with --no-classify, or everything after a model change: a bounded
             # share per tick, so that re-scoring a large history never holds up sending alerts.

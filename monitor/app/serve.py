@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from alerts.escalation import Outcome, apply_action
-from monitor.config import Settings, require_secret
-from monitor.errors import ChannelError, ListenpostError
-from monitor.records import utcnow
+from monitor.core.config import Settings, require_secret
+from monitor.core.errors import ChannelError, ListenpostError
+from monitor.core.records import utcnow
 from monitor.store import Store
 
 log = logging.getLogger(__name__)

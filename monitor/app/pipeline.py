@@ -16,9 +16,9 @@ from alerts.incidents import group_key_for, raise_spikes
 from alerts.notices import incident_notice
 from alerts.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
-from monitor.config import Settings
-from monitor.errors import ListenpostError
-from monitor.records import UNSCORED, Classification, Mention, utcnow
+from monitor.core.config import Settings
+from monitor.core.errors import ListenpostError
+from monitor.core.records import UNSCORED, Classification, Mention, utcnow
 from monitor.store import Store
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Rules settings follow beyond their types: ranges, names that must exist, and no secrets in the file.
 
-Called by monitor.config.load_settings; every error is a ConfigError that names the key.
+Called by monitor.core.config.load_settings; every error is a ConfigError that names the key.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.config import LABEL_ORDER, Settings
-from monitor.errors import ConfigError
+from monitor.core.config import LABEL_ORDER, Settings
+from monitor.core.errors import ConfigError
 
 # Keys that hold secrets: refused in the settings file, whose contents `config show` prints.
 _SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key|credentials?)($|_)|^webhook(_url)?$")
@@ -38,7 +38,7 @@ def refuse_secrets(data: Any, where: str = "", root: Any = None) -> None:
 
 def _where_secrets_go(name: str, key: str, root: Any) -> str:
     """What to do instead: the LISTENPOST_* variable that holds the secret this key tried to hold."""
-    from monitor.config import SECRET_VARIABLES
+    from monitor.core.config import SECRET_VARIABLES
 
     parts = name.split(".")
     prefix = ""
@@ -105,7 +105,7 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"brands[{i}].name: a brand needs a name")
         if brand.name in names[:i]:
             raise ConfigError(f"brands[{i}].name: brand {brand.name!r} is defined twice")
-        from monitor.query import check_query
+        from monitor.core.query import check_query
 
         for j, query in enumerate(brand.queries):
             check_query(query, f"brands[{i}].queries[{j}]", brand.exclude)  # here, not at the first collection

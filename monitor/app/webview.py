@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from monitor.store_browse import CANNED_QUERIES
+from monitor.store.browse import CANNED_QUERIES
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 

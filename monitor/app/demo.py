@@ -16,8 +16,8 @@ import click
 
 from alerts.base import inline, plain, plural
 from collectors.file import FileCollector
-from monitor.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
-from monitor.records import Mention, source_name, utcnow
+from monitor.core.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
+from monitor.core.records import Mention, source_name, utcnow
 
 DEMO_BRANDS = [
     Brand(name="Parcelly", queries=["parcelly OR \"parcelly app\""],
@@ -39,7 +39,7 @@ DEMO_ESCALATE_REACH = 10_000
 
 
 def demo_data_path() -> Path:
-    return Path(str(resources.files("monitor").joinpath("demo_data/mentions.jsonl")))
+    return Path(str(resources.files("monitor.app").joinpath("demo_data/mentions.jsonl")))
 
 
 def demo_settings(db_path: str, model: str) -> Settings:
@@ -79,7 +79,7 @@ class DemoCollector(FileCollector):
 
 
 def _rows(path: Path) -> Any:
-    from monitor.textfile import read_rows
+    from monitor.core.textfile import read_rows
 
     return read_rows(path)
 
@@ -92,9 +92,9 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     from alerts.voice import percent, share_of_voice
     from classifiers import load_classifier
     from monitor.cli import progress
-    from monitor.pipeline import run_collector
+    from monitor.app.pipeline import run_collector
     from monitor.store import Store
-    from monitor.textfile import count_rows
+    from monitor.core.textfile import count_rows
 
     started = time.perf_counter()
     settings = demo_settings(db_path, model or "default")

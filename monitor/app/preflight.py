@@ -1,6 +1,6 @@
 """Checks of the settings that need each source's and channel's own knowledge, run before work starts.
 
-Settings validation (monitor.config) knows the names of sources and channel types; which
+Settings validation (monitor.core.config) knows the names of sources and channel types; which
 options each one takes is known only to its class, so `config check`, `run`, `collect` and
 `serve` ask them here: a misspelled option fails the command instead of being ignored.
 """
@@ -11,8 +11,8 @@ import contextlib
 
 from alerts import channel_class
 from collectors import collector_class
-from monitor.config import Settings
-from monitor.errors import ConfigError, MissingCredential
+from monitor.core.config import Settings
+from monitor.core.errors import ConfigError, MissingCredential
 
 
 def check_settings(settings: Settings, *, build: bool = False) -> None:
