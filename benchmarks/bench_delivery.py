@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifiers import load_classifier
-from monitor.core.config import load_settings
 from monitor.app.pipeline import ingest
+from monitor.core.config import load_settings
 from monitor.core.records import Mention, utcnow
 from monitor.store import Store, parse_ts
 from tests.fakeslack import FakeSlack, deliver_with_kills, outbox_open, settings_toml, start_dispatcher

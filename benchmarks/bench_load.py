@@ -67,8 +67,8 @@ def store_only(count: int, batch: int, folder: Path) -> None:
 
 def end_to_end(count: int, batch: int, model: str, folder: Path) -> None:
     from classifiers import load_classifier
-    from monitor.core.config import load_settings
     from monitor.app.pipeline import ingest
+    from monitor.core.config import load_settings
     from monitor.store import Store
 
     config = folder / "settings.toml"

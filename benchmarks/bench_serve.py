@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.dispatch import dispatch_due
 from classifiers import load_classifier
-from monitor.core.config import load_settings
 from monitor.app.pipeline import ingest
-from monitor.core.records import Mention, utcnow
 from monitor.app.serve import signature_for
+from monitor.core.config import load_settings
+from monitor.core.records import Mention, utcnow
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import fake_server

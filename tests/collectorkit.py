@@ -9,8 +9,8 @@ from typing import Any
 
 from collectors import collector_class
 from collectors.base import Collector, Window
-from monitor.core.config import Settings, load_settings
 from monitor.app.pipeline import RunReport, run_collector
+from monitor.core.config import Settings, load_settings
 from monitor.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -72,8 +72,8 @@ def work(config: Path) -> None:
     import collectors
     from alerts.dispatch import build_channels, dispatch_due
     from classifiers import load_classifier
-    from monitor.core.config import load_settings
     from monitor.app.pipeline import run_collector
+    from monitor.core.config import load_settings
 
     collectors.SOURCES["fakefeed"] = REGISTRATION
     settings = load_settings(config)

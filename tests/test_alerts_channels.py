@@ -10,8 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alerts.dispatch import build_channels, dispatch_due
-from monitor.core.errors import ConfigError
 from monitor.app.pipeline import ingest
+from monitor.core.errors import ConfigError
 from monitor.core.records import Mention, utcnow
 from tests.httpfake import Response
 

@@ -10,9 +10,9 @@ from alerts.dispatch import dispatch_due
 from alerts.drafts import reply_draft
 from alerts.escalation import escalate_due
 from alerts.incidents import group_key_for, raise_spikes
+from monitor.app.pipeline import ingest
 from monitor.cli import cli
 from monitor.core.errors import ConfigError
-from monitor.app.pipeline import ingest
 from monitor.core.records import Classification, Mention, utcnow
 from tests.conftest import collected_for_days
 

@@ -9,8 +9,8 @@ import pytest
 
 from alerts.dispatch import build_channels, build_message, dispatch_due
 from alerts.slack import SlackChannel
-from monitor.core.errors import ChannelError, ConfigError
 from monitor.app.pipeline import ingest
+from monitor.core.errors import ChannelError, ConfigError
 from monitor.core.records import Mention, utcnow
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response

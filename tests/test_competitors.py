@@ -10,8 +10,8 @@ from typing import Any
 from alerts.digest import build_digest, render_digest
 from alerts.dispatch import dispatch_due
 from alerts.voice import share_of_voice
-from monitor.cli import cli
 from monitor.app.pipeline import ingest
+from monitor.cli import cli
 from monitor.core.records import Mention, engagement, utcnow
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml

@@ -15,8 +15,8 @@ import pytest
 
 from alerts.dispatch import build_channels, dispatch_due
 from collectors import SOURCES
-from monitor.core.config import Settings, load_settings
 from monitor.app.pipeline import ingest
+from monitor.core.config import Settings, load_settings
 from monitor.core.records import Mention, utcnow
 from monitor.store import Store
 from tests.collectorkit import BRAND, FIXTURES, collect, fixture

@@ -15,8 +15,8 @@ import pytest
 from alerts.digest import build_digest, render_digest
 from alerts.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
-from monitor.core.records import Mention, utcnow
 from monitor.app.serve import make_server
+from monitor.core.records import Mention, utcnow
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer

@@ -15,10 +15,10 @@ from alerts.digest import build_digest, render_digest
 from alerts.dispatch import dispatch_due
 from alerts.triage import COMPETITOR, OFF_TOPIC, PRAISE, PRAISE_REASONS, RATING_HIGH, SPAM, decide
 from classifiers.base import Scores
-from monitor.cli import cli
 from monitor.app.pipeline import ingest
-from monitor.core.records import Classification, Mention, engagement, utcnow
 from monitor.app.serve import make_server
+from monitor.cli import cli
+from monitor.core.records import Classification, Mention, engagement, utcnow
 from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from alerts.dispatch import dispatch_due
+from monitor.app.pipeline import ingest
 from monitor.core.config import load_settings
 from monitor.core.errors import ConfigError
-from monitor.app.pipeline import ingest
 from monitor.core.records import Mention, engagement, utcnow
 from monitor.store import Store, engagement_of
 from tests.collectorkit import collect, source_settings, stored

@@ -19,11 +19,11 @@ from click.testing import CliRunner
 
 import collectors
 from collectors.base import Batch, BrandQuery, Collector, Window
+from monitor.app.scheduler import Daemon, first_collection
 from monitor.cli import cli
 from monitor.core.config import Settings
 from monitor.core.errors import SourceError
 from monitor.core.records import Mention
-from monitor.app.scheduler import Daemon, first_collection
 from monitor.store import Store, ts
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # a Saturday; Berlin moves to summer time overnight

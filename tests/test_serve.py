@@ -12,8 +12,8 @@ import requests
 
 from alerts.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
-from monitor.core.records import Mention, utcnow
 from monitor.app.serve import make_server, signature_for
+from monitor.core.records import Mention, utcnow
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response
 

@@ -13,9 +13,9 @@ from classifiers.base import Scores
 from classifiers.spam import spam_kind
 from collectors.base import Window
 from collectors.file import FileCollector
-from monitor.core.brands import about_brand, attribute
-from monitor.cli import cli
 from monitor.app.pipeline import ingest, run_collector
+from monitor.cli import cli
+from monitor.core.brands import about_brand, attribute
 from monitor.core.records import Mention, utcnow
 
 SETTINGS = """

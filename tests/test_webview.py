@@ -17,12 +17,12 @@ from typing import Any
 import requests
 
 from alerts.dispatch import dispatch_due
-from monitor.cli import cli
 from monitor.app.pipeline import ingest
+from monitor.app.webview import metadata
+from monitor.cli import cli
 from monitor.core.records import Classification, Mention, engagement, utcnow
 from monitor.store import Store
 from monitor.store.browse import CANNED_QUERIES
-from monitor.app.webview import metadata
 
 REPORT = "Acme tracking page is down again, my parcel is stuck and the app will not load at all today"
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from monitor.store import clean_text
 from monitor.core.textfile import Row, parse_rating, read_rows
+from monitor.store import clean_text
 
 if TYPE_CHECKING:
     from alerts.triage import Decision

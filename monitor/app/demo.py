@@ -91,10 +91,10 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     from alerts.triage import PRAISE_REASONS
     from alerts.voice import percent, share_of_voice
     from classifiers import load_classifier
-    from monitor.cli import progress
     from monitor.app.pipeline import run_collector
-    from monitor.store import Store
+    from monitor.cli import progress
     from monitor.core.textfile import count_rows
+    from monitor.store import Store
 
     started = time.perf_counter()
     settings = demo_settings(db_path, model or "default")

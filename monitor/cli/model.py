@@ -278,8 +278,8 @@ def eval_command(
 
     from alerts.triage import decide_all
     from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
-    from monitor.cli.collect import load_active_classifier
     from monitor.app.pipeline import alert_threshold, negative_threshold
+    from monitor.cli.collect import load_active_classifier
 
     settings = app.settings.classifier
     configured = settings.negative_threshold if threshold is None else threshold

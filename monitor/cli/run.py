@@ -24,8 +24,8 @@ def run(app: App) -> None:
     cursors and the alerts outbox. A source without its credentials is skipped with a message
     naming the environment variable; the others run.
     """
-    from monitor.cli.collect import load_active_classifier
     from monitor.app.scheduler import Daemon
+    from monitor.cli.collect import load_active_classifier
 
     root = logging.getLogger()
     if root.level > logging.INFO:

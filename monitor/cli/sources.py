@@ -60,8 +60,8 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     """
     from collectors import collector_class
     from collectors.base import Window
-    from monitor.cli.collect import load_active_classifier
     from monitor.app.pipeline import run_collector
+    from monitor.cli.collect import load_active_classifier
 
     if source == "file":
         raise InputError("file: use `listenpost import FILE` to import a file")

@@ -30,8 +30,8 @@ def browse(app: App, host: str, port: int, open_browser: bool) -> None:
     alerts outbox, and canned queries: open negatives by age, praise to thank, incidents this
     week. Needs Datasette: pip install 'listenpost[browse]'.
     """
-    from monitor.store import Store
     from monitor.app.webview import LOCAL_HOSTS, metadata, serve_arguments
+    from monitor.store import Store
 
     if importlib.util.find_spec("datasette") is None:
         raise InputError("Datasette is not installed: pip install 'listenpost[browse]' (or pip install datasette)")
