@@ -64,7 +64,17 @@ class App:
 
     @property
     def db_label(self) -> str:
-        return self.db_path or (self._settings.database if self._settings is not None else "")
+        """The database for messages: a file path, or a URL with its password masked."""
+        from monitor.core.database import mask_url
+
+        return mask_url(self.db_path or (self._settings.database if self._settings is not None else ""))
+
+    def database_file(self) -> str:
+        """The SQLite file the settings name; a PostgreSQL URL is tried and refused in one line,
+        never turned into a file."""
+        from monitor.core.database import sqlite_path
+
+        return sqlite_path(self.settings.database)
 
     def brand_name(self, brand: str | None) -> str | None:
         """A --brand filter as settings.toml spells the brand (`--brand acme` finds "Acme")."""
@@ -77,7 +87,7 @@ class App:
     def store(self) -> Any:
         from monitor.store import Store
 
-        return Store(self.settings.database)
+        return Store(self.database_file())
 
 
 class LazyGroup(click.Group):
@@ -142,7 +152,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="LISTENPOST_CONFIG",
               help="Settings file (default: ./settings.toml, or $LISTENPOST_CONFIG).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
-              help="Database file (default: the `database` setting).")
+              help="Database file or postgresql://host/dbname URL (default: the `database` setting, "
+                   "or $LISTENPOST_DATABASE).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.version_option(__version__, prog_name="listenpost")
 @click.pass_context

@@ -144,7 +144,7 @@ def status(app: App) -> None:
         total = store.count_mentions()
         jobs = store.scheduled_jobs()
         waiting = _waiting_alerts(store)
-    say(f"Database: {settings.database} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
+    say(f"Database: {settings.database_location.display()} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
         f"{labels.get('unscored', 0)} unscored in other languages)")
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
     click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")

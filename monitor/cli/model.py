@@ -227,7 +227,7 @@ def _reviews(app: App, brand: str | None) -> tuple[list[Example], list[Example]]
     train, held = split_reviews(rows)
     where = f" of {brand}" if brand else ""
     if len(train) < 20 or len(held) < 5 or not any(e.label == "negative" for e in train):
-        raise InputError(f"{app.settings.database}: {len(rows)} rated reviews{where} stored; fine-tuning needs "
+        raise InputError(f"{app.db_label}: {len(rows)} rated reviews{where} stored; fine-tuning needs "
                          "at least 30, some of them 1-2 stars (collect the app stores for a while, or import reviews)")
     click.echo(f"adding {len(train)} rated reviews{where}; {len(held)} held out for measuring", err=True)
     return train, held
@@ -240,7 +240,7 @@ def _corrections(app: App) -> list[Example]:
     with app.store() as store:
         rows = store.labeled_examples()
     if not rows:
-        raise InputError(f"{app.settings.database}: no corrections stored yet (they come from alert buttons)")
+        raise InputError(f"{app.db_label}: no corrections stored yet (they come from alert buttons)")
     click.echo(f"adding {len(rows)} corrections made by staff", err=True)
     return [Example(r["text"], r["label"], "corrections") for r in rows]
 

@@ -48,14 +48,18 @@ def config_show(app: App, as_json: bool) -> None:
     from monitor.core.config import mask, secret
 
     settings = app.settings
+    location = settings.database_location
     secrets = {f"LISTENPOST_{name}": mask(secret(name)) for name in SECRET_VARIABLES}
+    secrets["PGPASSWORD"] = mask(os.environ.get("PGPASSWORD") or None)
+    if location.kind == "postgresql":  # a password given in LISTENPOST_DATABASE or --db stays hidden
+        settings = dataclasses.replace(settings, database=location.display())
     if as_json:
         data = dataclasses.asdict(settings)
         data.pop("path", None)
         click.echo(json.dumps({"settings": data, "secrets": secrets}, indent=2, default=str))
         return
     click.echo(f"# from {settings.path or 'built-in defaults'}")
-    if settings.database != ":memory:" and not Path(settings.database).is_absolute():
+    if location.kind == "sqlite" and settings.database != ":memory:" and not Path(settings.database).is_absolute():
         # Relative to the working directory here; in a saved copy it would be read relative to
         # that file, so the copy would open another database.
         settings = dataclasses.replace(settings, database=str(Path(settings.database).absolute()))
@@ -179,4 +183,7 @@ def demo(app: App, model: str | None, limit: int) -> None:
     """
     from monitor.app.demo import run_demo
 
-    run_demo(db_path=app.db_path or "listenpost-demo.db", model=model, show=limit)
+    from monitor.core.database import sqlite_path
+
+    # Not $LISTENPOST_DATABASE: that names the real database, and the demo's brands are fictional.
+    run_demo(db_path=sqlite_path(app.db_path or "listenpost-demo.db"), model=model, show=limit)

@@ -35,7 +35,7 @@ def browse(app: App, host: str, port: int, open_browser: bool) -> None:
 
     if importlib.util.find_spec("datasette") is None:
         raise InputError("Datasette is not installed: pip install 'listenpost[browse]' (or pip install datasette)")
-    db_path = Path(app.settings.database).expanduser()
+    db_path = Path(app.database_file()).expanduser()
     if not db_path.is_file():
         raise InputError(f"{db_path}: no database here yet (run `listenpost collect` or `listenpost demo` first)")
     Store(str(db_path)).close()  # brings an older database up to date, the browsing view included

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from monitor.core.database import DatabaseLocation, has_password, parse_database
 from monitor.core.errors import ConfigError, MissingCredential
 
 ENV_PREFIX = "LISTENPOST_"
@@ -213,6 +214,11 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def database_location(self) -> DatabaseLocation:
+        """`database` parsed: an SQLite file or a PostgreSQL URL (``.display()`` masks a password)."""
+        return parse_database(self.database)
+
     def source(self, name: str) -> Source:
         return self.sources.get(name, Source())
 
@@ -364,6 +370,21 @@ def _env_label(exc: ConfigError, applied: dict[str, str]) -> str | None:
     return None
 
 
+def _database_in_file(value: str, file: Path, label: str) -> str:
+    """The file's `database`: a relative path is relative to the file, not to the cwd; a URL is
+    kept as it is, and holds no password (`config show` prints the file's settings; PGPASSWORD)."""
+    try:
+        location = parse_database(value)
+    except ConfigError:
+        return value if value.strip() else str(file.parent / value)  # validate() names the problem
+    if location.kind == "sqlite":
+        return str(file.parent / value)
+    if has_password(location.url):
+        raise ConfigError(f"{label}: database: a password does not belong in the settings file; "
+                          "set PGPASSWORD (and PGUSER) in the environment instead")
+    return value
+
+
 def load_settings(
     path: str | Path | None = None,
     *,
@@ -398,8 +419,7 @@ def load_settings(
     else:
         label = "defaults"
     if isinstance(data.get("database"), str) and file.exists():
-        # A relative database path in the file is relative to the file, not to the cwd.
-        data["database"] = str(file.parent / data["database"])
+        data["database"] = _database_in_file(data["database"], file, label)
     applied: dict[str, str] = {}
     try:
         applied = _apply_env(data, environ)

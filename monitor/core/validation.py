@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.core.config import LABEL_ORDER, Settings
+from monitor.core.database import parse_database
 from monitor.core.errors import ConfigError
 
 # Keys that hold secrets: refused in the settings file, whose contents `config show` prints.
@@ -75,8 +76,7 @@ def _email_address(value: str) -> bool:
 
 def validate(settings: Settings) -> None:
     """Raise ConfigError for the first rule the settings break."""
-    if not settings.database.strip():
-        raise ConfigError("database: the database path is empty (a file name such as \"listenpost.db\")")
+    parse_database(settings.database)  # a file path or a postgresql:// URL; any other scheme is refused
     if settings.alerts.max_attempts < 1:
         raise ConfigError("alerts.max_attempts: must be at least 1")
     for name, source in settings.sources.items():
