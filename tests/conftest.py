@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from monitor.core.config import Settings, load_settings
 from monitor.store import Store
 from tests.httpfake import FakeServer
+from tests.pgserver import PostgresServer, PostgresUnavailable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -84,3 +85,34 @@ def collected_for_days(store: Store, brand: str, days: float) -> None:
     store.db["runs"].update(run, {"started_at": ts(then)})
     store.save_mentions([Mention(source="history", external_id=f"{brand}-first", text=f"{brand} first post",
                                  brand=brand, created_at=then)])
+
+
+# -- PostgreSQL: one real server per test session, a fresh database per test ------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session. Missing server binaries fail the tests that need it,
+    with the reason; only LISTENPOST_SKIP_POSTGRES=1, set on purpose, skips them instead."""
+    if os.environ.get("LISTENPOST_SKIP_POSTGRES") == "1":
+        pytest.skip("LISTENPOST_SKIP_POSTGRES=1: the PostgreSQL tests were switched off")
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"no PostgreSQL server for the tests: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh empty database's URL (no password in it: PGUSER / PGPASSWORD are set, as in use)."""
+    for name, value in pg_server.environ().items():
+        monkeypatch.setenv(name, value)
+    name = pg_server.create_database()
+    try:
+        yield pg_server.url(name)
+    finally:
+        pg_server.drop_database(name)
