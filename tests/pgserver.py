@@ -8,6 +8,7 @@ else the PATH. initdb refuses to run as root, so as root the server runs as the 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import os
 import pwd
@@ -94,10 +95,8 @@ class PostgresServer:
     def stop(self) -> None:
         if self.running:
             self.running = False
-            try:
+            with contextlib.suppress(PostgresUnavailable):  # already gone: the folder goes all the same
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30", "stop")
-            except PostgresUnavailable:
-                pass  # already gone: the folder goes all the same
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _run(self, program: str, *args: str) -> None:

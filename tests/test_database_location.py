@@ -4,9 +4,11 @@ any other scheme a one-line settings error, a password never shown."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.core.config import load_settings
@@ -79,7 +81,8 @@ def test_a_url_never_becomes_a_folder(tmp_path: Path, monkeypatch: pytest.Monkey
     file = tmp_path / "settings.toml"
     if how == "file":
         file.write_text(f'database = "{url}"\n', encoding="utf-8")
-    settings = load_settings(file if how == "file" else None, environ={"LISTENPOST_DATABASE": url} if how == "environment" else {},
+    environ = {"LISTENPOST_DATABASE": url} if how == "environment" else {}
+    settings = load_settings(file if how == "file" else None, environ=environ,
                              overrides={"database": url} if how == "flag" else None)
     assert settings.database == url
     assert settings.database_location.kind == "postgresql"
@@ -88,7 +91,7 @@ def test_a_url_never_becomes_a_folder(tmp_path: Path, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize("command", [["stats"], ["mentions", "list"], ["demo"], ["status"], ["run"]])
 def test_commands_on_an_unreachable_server_fail_in_one_line_and_create_nothing(
-        runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:  # noqa: ANN001
+        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LISTENPOST_CONFIG", raising=False)
     url = "postgresql://ann:s3cret@127.0.0.1:1/listenpost"
@@ -102,7 +105,7 @@ def test_commands_on_an_unreachable_server_fail_in_one_line_and_create_nothing(
     assert not any(p.name.startswith("postgres") for p in tmp_path.rglob("*"))
 
 
-def test_an_unknown_scheme_is_refused_by_every_command(runner, tmp_path: Path,  # noqa: ANN001
+def test_an_unknown_scheme_is_refused_by_every_command(runner: CliRunner, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LISTENPOST_CONFIG", raising=False)
@@ -113,7 +116,7 @@ def test_an_unknown_scheme_is_refused_by_every_command(runner, tmp_path: Path,  
     assert list(tmp_path.iterdir()) == []
 
 
-def test_config_show_masks_a_password_in_the_url(runner, tmp_path: Path,  # noqa: ANN001
+def test_config_show_masks_a_password_in_the_url(runner: CliRunner, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LISTENPOST_CONFIG", raising=False)
@@ -128,14 +131,14 @@ def test_config_show_masks_a_password_in_the_url(runner, tmp_path: Path,  # noqa
     assert "# PGPASSWORD = set" in shown.output or "PGPASSWORD" in shown.output
 
 
-def test_a_password_in_the_settings_file_is_refused(write_settings) -> None:  # noqa: ANN001
+def test_a_password_in_the_settings_file_is_refused(write_settings: Callable[..., Path]) -> None:
     path = write_settings('database = "postgresql://ann:s3cret@db/lp"\n')
     with pytest.raises(ConfigError, match="PGPASSWORD") as caught:
         load_settings(path, environ={})
     assert "s3cret" not in str(caught.value)
 
 
-def test_a_url_in_the_settings_file_is_not_made_relative_to_it(write_settings) -> None:  # noqa: ANN001
+def test_a_url_in_the_settings_file_is_not_made_relative_to_it(write_settings: Callable[..., Path]) -> None:
     path = write_settings('database = "postgresql://db/lp"\n')
     assert load_settings(path, environ={}).database == "postgresql://db/lp"
     relative = write_settings('database = "data/lp.db"\n', name="other.toml")

@@ -3,7 +3,10 @@ failures as one line naming the server (refused, wrong password, no such databas
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 from monitor.core.database import DatabaseError, connect_postgres, sqlite_path
 from tests.pgserver import PASSWORD, PostgresServer, free_port
@@ -92,7 +95,7 @@ def test_a_reachable_server_is_not_yet_a_store(pg_url: str) -> None:
         sqlite_path(pg_url)
 
 
-def test_commands_reach_the_server_through_the_environment(pg_url: str, runner, tmp_path,  # noqa: ANN001
+def test_commands_reach_the_server_through_the_environment(pg_url: str, runner: CliRunner, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from monitor.cli import cli
 

@@ -182,7 +182,6 @@ def demo(app: App, model: str | None, limit: int) -> None:
     on the same database adds nothing and alerts nothing twice.
     """
     from monitor.app.demo import run_demo
-
     from monitor.core.database import sqlite_path
 
     # Not $LISTENPOST_DATABASE: that names the real database, and the demo's brands are fictional.
