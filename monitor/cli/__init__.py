@@ -67,7 +67,8 @@ class App:
         """The database for messages: a file path, or a URL with its password masked."""
         from monitor.core.database import mask_url
 
-        return mask_url(self.db_path or (self._settings.database if self._settings is not None else ""))
+        value = self.db_path or (self._settings.database if self._settings is not None else "")
+        return mask_url(value) if "://" in value else value
 
     def database_file(self) -> str:
         """The SQLite file the settings name; a PostgreSQL URL is tried and refused in one line,
