@@ -1,28 +1,15 @@
-"""Sources of mentions. A new source is one module here plus one line in SOURCES."""
+"""Sources of mentions. A new source is one module here plus one line in monitor.core.names.SOURCES."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from monitor.core.names import SOURCES
+
 if TYPE_CHECKING:
     from collectors.base import Collector
 
-# source name -> "module:Class"; imported only when the source is used.
-SOURCES: dict[str, str] = {
-    "file": "collectors.file:FileCollector",
-    "reddit": "collectors.reddit:RedditCollector",
-    "x": "collectors.x:XCollector",
-    "bluesky": "collectors.bluesky:BlueskyCollector",
-    "hackernews": "collectors.hackernews:HackerNewsCollector",
-    "appstore": "collectors.appstore:AppStoreCollector",
-    "googleplay": "collectors.googleplay:GooglePlayCollector",
-    "rss": "collectors.rss:RssCollector",
-    "youtube": "collectors.youtube:YouTubeCollector",
-    "mastodon": "collectors.mastodon:MastodonCollector",
-    "trustpilot": "collectors.trustpilot:TrustpilotCollector",
-    "facebook": "collectors.facebook:FacebookCollector",
-    "instagram": "collectors.instagram:InstagramCollector",
-}
+__all__ = ["SOURCES", "collector_class"]
 
 
 def collector_class(name: str) -> type[Collector]:

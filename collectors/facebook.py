@@ -17,6 +17,7 @@ from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merg
 from collectors.http import check_response, make_session, parse_json, snippet
 from monitor.core.config import ENV_PREFIX, Settings, Source
 from monitor.core.errors import ConfigError, SourceError
+from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention
 from monitor.core.textfile import parse_datetime
 
@@ -169,7 +170,7 @@ class FacebookCollector(GraphCollector):
     """Comments and replies on the posts of each Page in a brand's ``accounts = { facebook = [...] }``."""
 
     name: ClassVar[str] = "facebook"
-    credentials: ClassVar[tuple[str, ...]] = ("FACEBOOK_PAGE_TOKEN",)
+    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["facebook"]
     token: ClassVar[str] = "FACEBOOK_PAGE_TOKEN"
     accounts_are: ClassVar[str] = "Page ids"
 

@@ -20,6 +20,7 @@ from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merg
 from collectors.http import call_with_retries, snippet
 from monitor.core.config import Settings, Source, parse_duration
 from monitor.core.errors import ConfigError, SourceError
+from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.query import parse_query
 from monitor.core.records import Mention, utcnow
 from monitor.core.textfile import parse_datetime
@@ -59,7 +60,7 @@ def _reason(exc: Any) -> str:
 
 class YouTubeCollector(RemoteCollector):
     name: ClassVar[str] = "youtube"
-    credentials: ClassVar[tuple[str, ...]] = ("YOUTUBE_API_KEY",)
+    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["youtube"]
     default_base_url: ClassVar[str] = "https://youtube.googleapis.com"
     option_names: ClassVar[frozenset[str]] = frozenset({"quota_budget", "search", "search_every", "video_age"})
 

@@ -13,7 +13,7 @@ import click
 
 from alerts.base import plural
 from monitor.cli import App, pass_app
-from monitor.core.config import SECRET_VARIABLES
+from monitor.core.names import SECRET_VARIABLES
 
 
 def starter_settings() -> str:

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 KINDS = ("post", "comment", "review")
+# A classifier's labels, in the order its scores are listed.
 LABELS = ("negative", "neutral", "positive")
+# The same labels mildest first: a route's min_severity is a point along this order.
+LABEL_ORDER = LABELS[::-1]
 UNSCORED = "unscored"
 # Source names as people write them; a source missing here shows its name capitalised.
 SOURCE_NAMES = {
