@@ -177,6 +177,6 @@ def demo(app: App, model: str | None, limit: int) -> None:
     classification and alert routing into ./listenpost-demo.db (or --db). Running it again
     on the same database adds nothing and alerts nothing twice.
     """
-    from monitor.app.demo import run_demo
+    from monitor.cli.demo import demo_command
 
-    run_demo(db_path=app.db_path or "listenpost-demo.db", model=model, show=limit)
+    demo_command(app.db_path or "listenpost-demo.db", model, limit)
