@@ -249,12 +249,13 @@ def test_shipped_model_is_served_alone_with_its_tuned_thresholds_and_a_blend_on_
 def test_int8_setting_chooses_quantized_or_full_precision_serving(tmp_path: Path) -> None:
     import torch
 
+    from classifiers import load_active_classifier
     from monitor.cli import App
-    from monitor.cli.collect import load_active_classifier
 
     settings = tmp_path / "settings.toml"
     settings.write_text("[classifier]\nint8 = true\n", encoding="utf-8")
-    quantized = load_active_classifier(App(config_path=str(settings), db_path=str(tmp_path / "db.sqlite")))
+    quantized = load_active_classifier(
+        App(config_path=str(settings), db_path=str(tmp_path / "db.sqlite")).settings.classifier)
     full = load_classifier("default")
     assert full is not quantized and full.name == quantized.name  # same model, same stored name
     texts = NEGATIVE + POSITIVE

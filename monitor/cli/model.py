@@ -277,9 +277,9 @@ def eval_command(
     from dataclasses import replace
 
     from alerts.triage import decide_all
+    from classifiers import load_active_classifier
     from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
     from monitor.app.pipeline import alert_threshold, negative_threshold
-    from monitor.cli.collect import load_active_classifier
 
     settings = app.settings.classifier
     configured = settings.negative_threshold if threshold is None else threshold
@@ -289,7 +289,7 @@ def eval_command(
     ratings = [e.rating for e in examples]
     summaries = []
     for name in [model or settings.model, *([compare] if compare else [])]:
-        classifier = load_active_classifier(app, name, lexicon_weight=lexicon_weight)
+        classifier = load_active_classifier(app.settings.classifier, name, lexicon_weight=lexicon_weight)
         scores = _scores(classifier, texts)
         threshold = negative_threshold(classifier, configured)
         alerting = alert_threshold(classifier, replace(app.settings, classifier=replace(

@@ -58,10 +58,10 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     after 1000 items, the App Store feed after 10 pages, a YouTube search finds 50 videos,
     Facebook and Instagram comments are read on the newest posts only).
     """
+    from classifiers import load_active_classifier
     from collectors import collector_class
     from collectors.base import Window
     from monitor.app.pipeline import run_collector
-    from monitor.cli.collect import load_active_classifier
 
     if source == "file":
         raise InputError("file: use `listenpost import FILE` to import a file")
@@ -76,7 +76,7 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     if not queries:
         click.echo(f"{source}: nothing to ask for; add brand queries (or app ids) to the settings.")
         return
-    classifier = None if no_classify else load_active_classifier(app)
+    classifier = None if no_classify else load_active_classifier(app.settings.classifier)
     with app.store() as store:
         if restart:
             for q in queries:
