@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, render_query
+from collectors.base import BrandQuery, Page, RemoteCollector
 from collectors.http import call_with_retries
+from collectors.parsing import render_query
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.names import SOURCE_CREDENTIALS

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages
+from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages
 from collectors.http import check_response, make_session, parse_json, snippet
+from collectors.parsing import json_object
 from monitor.core.config import ENV_PREFIX, Settings, Source
 from monitor.core.errors import ConfigError, SourceError
 from monitor.core.names import SOURCE_CREDENTIALS

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages, plain_text
+from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages
 from collectors.http import make_session, snippet
+from collectors.parsing import json_object, plain_text
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.names import SOURCE_CREDENTIALS

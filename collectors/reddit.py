@@ -8,8 +8,9 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, render_query
+from collectors.base import BrandQuery, Page, RemoteCollector
 from collectors.http import make_session
+from collectors.parsing import from_timestamp, render_query
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.names import SOURCE_CREDENTIALS

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, json_object
+from collectors.base import BrandQuery, Page, RemoteCollector
 from collectors.http import check_response, make_session, parse_json
+from collectors.parsing import json_object
 from monitor.core.config import ENV_PREFIX, Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.names import SOURCE_CREDENTIALS

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages, render_query
+from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages
 from collectors.http import call_with_retries, snippet
+from collectors.parsing import json_object, render_query
 from monitor.core.config import Settings, Source, parse_duration
 from monitor.core.errors import ConfigError, SourceError
 from monitor.core.names import SOURCE_CREDENTIALS

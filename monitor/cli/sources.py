@@ -107,15 +107,9 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
 
 def _walked(store: Any, source: str, key: str, since: datetime, until: datetime) -> int:
     """How far one query's backfill has come, in thousandths of the window."""
-    from collectors.base import coverage
+    from collectors.base import walked
 
-    state = coverage(store.cursor(source, key))
-    if state.get("done"):
-        return PER_QUERY
-    reached = _date(state.get("reached"), "reached") if state.get("reached") else until
-    assert reached is not None
-    span = (until - since).total_seconds() or 1.0
-    return min(PER_QUERY, int(PER_QUERY * (until - reached).total_seconds() / span))
+    return int(PER_QUERY * walked(store.cursor(source, key), since, until))
 
 
 def _coverage(app: App, store: Any, source: str, queries: list[Any]) -> None:
