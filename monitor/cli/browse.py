@@ -134,87 +134,40 @@ def status(app: App) -> None:
     Exits 1 when something is unhealthy (a source whose last run failed, failed alerts,
     a `listenpost run` daemon whose jobs are overdue), so it can serve as a health check.
     """
-    settings = app.settings
-    unhealthy = []
-    with app.store() as store:
-        runs = {r["source"]: r for r in store.last_runs()}
-        counts = store.alert_counts()
-        labels = store.label_counts()
-        size = store.size_bytes()
-        total = store.count_mentions()
-        jobs = store.scheduled_jobs()
-        waiting = _waiting_alerts(store)
-    say(f"Database: {settings.database} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
-        f"{labels.get('unscored', 0)} unscored in other languages)")
-    names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
-    click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")
-    for name in names:
-        run = runs.get(name, {})
-        facts = [f"last run {_local(app, run.get('last_run'))}", f"last success {_local(app, run.get('last_success'))}"]
-        failing = run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or "")
-        if run.get("last_error_at") and not failing:
-            facts.append(f"last error {_local(app, run['last_error_at'])}")
-        source = settings.sources.get(name)
-        if source is not None and source.enabled and name != "file":
-            facts.append(f"next run {_next_run(app, jobs.get(f'collect:{name}'))}")
-        else:  # imported rows name their source too; `run` never collects it
-            why = "imported" if name == "file" else "not enabled"
-            facts.append(f"not collected by `listenpost run` ({why})")
-        say(f"{inline(name)}: " + ", ".join(facts), "  ")
-        if failing:
-            say(f"failing: {inline(run['last_error'])}", "    ", fg="red")
-            unhealthy.append(name)
-    from monitor.cli.setup import missing_credentials
+    from monitor.app.health import check_health
 
-    for name, problem in missing_credentials(settings):
-        if name.startswith("alert channel "):
-            continue  # a channel is judged by its waiting alerts, below
+    with app.store() as store:
+        health = check_health(app.settings, store)
+    say(f"Database: {health.database} ({health.size_bytes / 1e6:.1f} MB, {plural(health.mentions, 'mention')}, "
+        f"{health.unscored} unscored in other languages)")
+    click.echo("Sources:" if health.sources else "Sources: none enabled and no runs yet.")
+    for source in health.sources:
+        facts = [f"last run {_local(app, source.last_run)}", f"last success {_local(app, source.last_success)}"]
+        if source.last_error_at and not source.failing:
+            facts.append(f"last error {_local(app, source.last_error_at)}")
+        if source.collected:
+            facts.append(f"next run {_next_run(app, source.job)}")
+        else:
+            facts.append(f"not collected by `listenpost run` ({source.why_not})")
+        say(f"{inline(source.name)}: " + ", ".join(facts), "  ")
+        if source.failing:
+            say(f"failing: {inline(source.failing)}", "    ", fg="red")
+    for problem in health.credentials:
         say(plain(problem), "  ", fg="red")
-        unhealthy.append(f"{name} lacks credentials")
-    enabled = sum(1 for c in settings.alerts.channels.values() if c.enabled)
+    counts, enabled = health.alert_counts, health.channels_enabled
     say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")
         # The outbox holds one row per alert and channel: 23 complaints to console and Slack are 46.
         + (f" (counted per channel: an alert to {enabled} channels counts {enabled} times)"
            if counts and enabled > 1 else ""))
-    if counts.get("failed"):
-        unhealthy.append(f"{counts['failed']} failed alerts")
-    unhealthy.extend(_channel_health(app, waiting))
-    unhealthy.extend(_daemon_health(app, jobs))
-    if unhealthy:
-        say(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
+    for w in health.waiting:
+        click.secho(f"  channel {inline(w.name)}: {w.pending} alert{'' if w.pending == 1 else 's'} waiting; "
+                    f"{w.variable} is not set here", fg="red" if w.overdue else "yellow")
+    if health.daemon_jobs:
+        say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(health.daemon_jobs.items())))
+    if health.unhealthy:
+        say(f"Unhealthy: {', '.join(health.unhealthy)}", fg="red", err=True)
         sys.exit(1)
     click.secho("Healthy.", fg="green")
-
-
-def _waiting_alerts(store: Any) -> dict[str, tuple[int, int]]:
-    """Per channel: alerts pending, and of those the ones due more than 10 minutes ago."""
-    from monitor.store import ts
-
-    overdue = ts(utcnow() - timedelta(minutes=10))
-    return {row[0]: (row[1], row[2] or 0) for row in store.conn.execute(
-        "SELECT channel, count(*), sum(next_attempt_at IS NULL OR next_attempt_at < ?) FROM alerts "
-        "WHERE status = 'pending' GROUP BY channel", [overdue])}
-
-
-def _channel_health(app: App, waiting: dict[str, tuple[int, int]]) -> list[str]:
-    """Channels whose secret is not set here and that have alerts waiting.
-
-    The daemon may run with secrets this shell lacks (systemd's secrets.env), so such a channel
-    is unhealthy only when its alerts are overdue, i.e. nothing has been able to send them.
-    """
-    from monitor.app.preflight import channels_missing_credentials
-
-    problems = []
-    for name, exc in channels_missing_credentials(app.settings).items():
-        pending, overdue = waiting.get(name, (0, 0))
-        if not pending:
-            continue
-        click.secho(f"  channel {inline(name)}: {pending} alert{'' if pending == 1 else 's'} waiting; "
-                    f"{exc.variable} is not set here", fg="red" if overdue else "yellow")
-        if overdue:
-            problems.append(f"alert channel {name} cannot send ({exc.variable} is not set), "
-                            f"{overdue} alert{'' if overdue == 1 else 's'} overdue")
-    return problems
 
 
 def _next_run(app: App, job: dict[str, Any] | None) -> str:
@@ -223,17 +176,6 @@ def _next_run(app: App, job: dict[str, Any] | None) -> str:
     if job and job.get("next_run_at"):
         return _local(app, job["next_run_at"])
     return "not scheduled (listenpost run is not running)"
-
-
-def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
-    """Print the daemon's other jobs; an overdue job means the daemon died without stopping."""
-    from monitor.app.scheduler import overdue
-
-    others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")}
-    if others:
-        say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
-    late = overdue(jobs, utcnow())
-    return [f"`listenpost run` jobs overdue ({', '.join(late)}); is the daemon running?"] if late else []
 
 
 @click.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -116,7 +115,7 @@ def config_check(app: App) -> None:
     Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
     alert channel lacks its credentials; sources that lack theirs are listed (named, never shown).
     """
-    from monitor.app.preflight import check_settings
+    from monitor.app.preflight import check_settings, missing_credentials, unrouted_channels
 
     settings = app.settings
     check_settings(settings, build=True)
@@ -135,34 +134,6 @@ def config_check(app: App) -> None:
     if blocking:
         click.secho(f"Not ready: {', '.join(blocking)} cannot send.", fg="red", err=True)
         raise SystemExit(2)
-
-
-def unrouted_channels(settings: Any) -> list[str]:
-    """Enabled channels that no route, no escalation and no praise setting uses: set up, yet never
-    sent anything."""
-    used = {c for route in settings.alerts.routes for c in route.channels}
-    used.update(settings.alerts.escalation.channels)
-    used.update(settings.alerts.praise.channels)
-    return [name for name, channel in settings.alerts.channels.items() if channel.enabled and name not in used]
-
-
-def missing_credentials(settings: Any) -> list[tuple[str, str]]:
-    """Enabled sources and alert channels that cannot work with the environment as it is:
-    (name, what is missing)."""
-    from collectors import collector_class
-    from monitor.app.preflight import channels_missing_credentials
-
-    problems = []
-    for name, source in settings.sources.items():
-        if not source.enabled:
-            continue
-        missing = [c for c in collector_class(name).credentials if not os.environ.get(f"LISTENPOST_{c}")]
-        if missing:
-            problems.append((name, f"{name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing)))
-    for name, exc in channels_missing_credentials(settings).items():
-        problems.append((f"alert channel {name}", f"alert channel {name}: missing {exc.variable}; "
-                                                  "its alerts wait in the outbox until it is set"))
-    return problems
 
 
 @click.command()
