@@ -222,18 +222,5 @@ def say(text: str, indent: str = "", *, fg: str | None = None, err: bool = False
     click.secho("\n".join(lines), fg=fg, err=err)
 
 
-def local_time(settings: Any, stamp: str | None) -> str:
-    """A stored UTC time in the settings' zone, labelled: '2026-11-20 10:00 EST'; '-' when unset."""
-    from monitor.store import parse_ts
-
-    when = parse_ts(stamp)
-    if not when:
-        return "-"
-    try:
-        return when.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M %Z")
-    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
-        return f"{when.year:04d}-" + when.strftime("%m-%d %H:%M UTC")
-
-
 def resolve_path(path: str) -> Path:
     return Path(path).expanduser()

@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
 from alerts.base import inline, plain, plural, truncate
 from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
-from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
+from monitor.cli import App, fit, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
+from monitor.core.times import local_time, parse_since
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """'24h', '7d', '30m' back from now, or an ISO date."""
-    if not value:
-        return None
-    from monitor.core.config import parse_duration
-
-    try:
-        return utcnow() - timedelta(seconds=parse_duration(value))
-    except ValueError as exc:
-        if value.strip()[:1].isdigit() and value.strip()[-1:] in "smhd":
-            raise InputError(f"--since {value!r}: {exc}") from None
-    from monitor.core.textfile import parse_datetime
-
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise InputError(f"--since {value!r}: expected a span such as 24h or 7d, or a date") from None
-
-
-def _local(app: App, stamp: str | None) -> str:
-    return local_time(app.settings, stamp)
 
 
 def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
@@ -48,7 +25,7 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at']):<21}{inline(r['source'])[:12]:<13}"
+        head = (f"{local_time(r['created_at'], app.settings.tz):<21}{inline(r['source'])[:12]:<13}"
                 f"{inline(r['brand'] or '-')[:11]:<12}")
         why = REASON_TEXT.get(r.get("reason") or "")
         rest = inline(r["author"] or "") + (f"  ({why})" if why else "")
@@ -142,9 +119,10 @@ def status(app: App) -> None:
         f"{health.unscored} unscored in other languages)")
     click.echo("Sources:" if health.sources else "Sources: none enabled and no runs yet.")
     for source in health.sources:
-        facts = [f"last run {_local(app, source.last_run)}", f"last success {_local(app, source.last_success)}"]
+        facts = [f"last run {local_time(source.last_run, app.settings.tz)}",
+                 f"last success {local_time(source.last_success, app.settings.tz)}"]
         if source.last_error_at and not source.failing:
-            facts.append(f"last error {_local(app, source.last_error_at)}")
+            facts.append(f"last error {local_time(source.last_error_at, app.settings.tz)}")
         if source.collected:
             facts.append(f"next run {_next_run(app, source.job)}")
         else:
@@ -174,7 +152,7 @@ def _next_run(app: App, job: dict[str, Any] | None) -> str:
     if job and job.get("running_since"):
         return "running now"
     if job and job.get("next_run_at"):
-        return _local(app, job["next_run_at"])
+        return local_time(job["next_run_at"], app.settings.tz)
     return "not scheduled (listenpost run is not running)"
 
 

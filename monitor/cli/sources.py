@@ -11,28 +11,17 @@ from typing import Any
 import click
 
 from alerts.base import inline
-from monitor.cli import App, local_time, pass_app, progress, say, width
+from monitor.cli import App, pass_app, progress, say, width
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
+from monitor.core.times import local_time, parse_date
 
 PER_QUERY = 1000  # progress steps per query: thousandths of the window
 
 
-def _date(value: str | None, flag: str) -> datetime | None:
-    if value is None:
-        return None
-    from monitor.core.textfile import parse_datetime
-
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise InputError(f"{flag} {value!r}: expected a date such as 2026-11-01 "
-                         "or 2026-11-01T08:00:00Z (UTC unless a zone is given)") from None
-
-
 def _when(app: App, value: str | None) -> str:
     try:
-        return local_time(app.settings, value)
+        return local_time(value, app.settings.tz)
     except ValueError:
         return value or "-"
 
@@ -65,7 +54,7 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
 
     if source == "file":
         raise InputError("file: use `listenpost import FILE` to import a file")
-    start, end = _date(since, "--since"), _date(until, "--until")
+    start, end = parse_date(since, "--since"), parse_date(until, "--until")
     assert start is not None
     if start >= (end or utcnow()):
         raise InputError("--since must be before --until (or before now)")
