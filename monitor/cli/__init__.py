@@ -15,12 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor import __version__
 from monitor.core.errors import ListenpostError
+
+if TYPE_CHECKING:
+    from monitor.core.config import Settings
 
 # command name -> "module:attribute"; each module holds the commands of one area.
 COMMANDS: dict[str, str] = {
@@ -52,10 +55,10 @@ class App:
 
     config_path: str | None
     db_path: str | None
-    _settings: Any = field(default=None, repr=False)
+    _settings: Settings | None = field(default=None, repr=False)
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         if self._settings is None:
             from monitor.core.config import load_settings
 

@@ -11,11 +11,11 @@ import click
 
 from alerts.base import inline, plain, plural, truncate
 from monitor.cli import App, fit, pass_app, say, width
+from monitor.core.records import ALERT_STATUSES
 from monitor.core.times import local_time
 
 # An alert id as SQLite can hold it: a larger one was "unexpected OverflowError".
 ALERT_ID = click.IntRange(0, 2**63 - 1)
-STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
 HANDLING = ["open", "claimed", "closed"]
 ROWS_PER_ALERT = 8  # outbox rows read per alert listed: one per channel it went to
 
@@ -58,7 +58,7 @@ def _handling(rows: list[dict[str, Any]]) -> str:
 
 
 @alerts.command("list")
-@click.option("--status", type=click.Choice(STATUSES + HANDLING),
+@click.option("--status", type=click.Choice([*ALERT_STATUSES, *HANDLING]),
               help="Delivery (pending, sent, failed, ...) or handling: open (nobody has it yet), "
                    "claimed (someone is on it), closed (replied or resolved).")
 @click.option("--brand")
