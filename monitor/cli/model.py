@@ -91,8 +91,9 @@ class _Bar:
 )
 @click.option(
     "--data-dir", type=click.Path(exists=True, file_okay=False),
-    help="With --reproduce: the folder holding semeval2017-task4a/, kaggle-tweet-sentiment-extraction/ "
-    "and tweeteval-val/ (the last only picks the best checkpoint).",
+    help="With --reproduce: a folder you supply holding semeval2017-task4a/, kaggle-tweet-sentiment-extraction/ "
+    "and tweeteval-val/ (the last only picks the best checkpoint), each of aligned text files: text.txt and "
+    "labels.txt, as docs/model.md describes.",
 )
 @click.option(
     "--base",
