@@ -13,7 +13,7 @@ from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention, engagement
-from monitor.core.textfile import parse_datetime
+from monitor.core.values import parse_datetime
 
 PER_PAGE = 100
 

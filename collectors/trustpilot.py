@@ -14,7 +14,7 @@ from monitor.core.config import ENV_PREFIX, Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention
-from monitor.core.textfile import parse_datetime
+from monitor.core.values import parse_datetime
 
 log = logging.getLogger(__name__)
 

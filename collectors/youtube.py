@@ -24,7 +24,7 @@ from monitor.core.errors import ConfigError, SourceError
 from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.query import parse_query
 from monitor.core.records import Mention, utcnow
-from monitor.core.textfile import parse_datetime
+from monitor.core.values import parse_datetime
 
 log = logging.getLogger(__name__)
 # The client's debug log prints every request URL, the API key in it included: never below INFO.

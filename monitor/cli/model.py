@@ -22,7 +22,8 @@ LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 def read_labeled(path: str | Path) -> list[Example]:
     """Rows with `text` and `label` (negative, neutral, positive) from a CSV/TSV/JSONL file."""
     from classifiers.corpora import LABELS, Example
-    from monitor.core.textfile import parse_rating, read_rows
+    from monitor.core.textfile import read_rows
+    from monitor.core.values import parse_rating
 
     examples, problems, bad_ratings = [], [], []
     for row in read_rows(path):

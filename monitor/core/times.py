@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from monitor.core.durations import parse_duration
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
+from monitor.core.values import parse_datetime
 
 STAMP = "%Y-%m-%d %H:%M %Z"  # 2026-11-20 10:00 EST
 
@@ -44,8 +45,6 @@ def parse_since(value: str | None, flag: str = "--since") -> datetime | None:
     except ValueError as exc:
         if value.strip()[:1].isdigit() and value.strip()[-1:] in "smhd":
             raise InputError(f"{flag} {value!r}: {exc}") from None
-    from monitor.core.textfile import parse_datetime
-
     try:
         return parse_datetime(value)
     except ValueError:
@@ -56,8 +55,6 @@ def parse_date(value: str | None, flag: str) -> datetime | None:
     """A date flag such as ``--until 2026-11-01`` (UTC unless a zone is given); None when not given."""
     if value is None:
         return None
-    from monitor.core.textfile import parse_datetime
-
     try:
         return parse_datetime(value)
     except ValueError:
