@@ -90,7 +90,6 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
       listenpost mentions search 'lid -leaks'
       listenpost mentions search -- '-leaks lid'   (-- before a query that starts with -)
     """
-    from monitor.core.errors import InputError
     from monitor.store import _fts_query
 
     if _fts_query(words) is None:
@@ -228,26 +227,10 @@ def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
     """Record that a mention of praise was thanked (SOURCE and ID as `mentions thanks` shows them)."""
     import getpass
 
-    with app.store() as store:
-        if store.mention(source, external_id) is None:
-            raise InputError(f"no mention {source} {external_id} (see `listenpost mentions thanks`)")
-        from alerts.triage import PRAISE_REASONS
+    from monitor.app.thanks import record_thanked
 
-        verdict = store.conn.execute(
-            "SELECT label, reason FROM latest_labels WHERE source = ? AND external_id = ?",
-            [source, external_id]).fetchone()
-        if verdict is None or verdict[1] not in PRAISE_REASONS:
-            why = f"{verdict[0]}, {verdict[1] or 'no reason'}" if verdict else "not classified"
-            raise InputError(f"{source} {external_id} is not praise of our brands ({why}); only what "
-                             "`listenpost mentions thanks` lists can be thanked")
-        name = (who or getpass.getuser()).strip()[:80] or "someone"
-        now = utcnow()
-        done = store.record_thanks(source, external_id, name, now)
-        if done:  # its praise alert is answered too: not left open with a Thanked button for someone else
-            praise = store.conn.execute("SELECT id FROM alerts WHERE source = ? AND external_id = ?"
-                                        " AND kind = 'praise' AND resolution IS NULL ORDER BY id LIMIT 1",
-                                        [source, external_id]).fetchone()
-            if praise:
-                store.update_case(praise[0], closed_at=now, closed_by=name, resolution="thanked")
+    name = (who or getpass.getuser()).strip()[:80] or "someone"
+    with app.store() as store:
+        done = record_thanked(store, source, external_id, name, utcnow())
     outcome = f"thanked by {inline(name)}" if done else "already thanked"
     click.echo(f"{inline(source)} {inline(external_id)}: {outcome}")
