@@ -11,7 +11,7 @@ from alerts.base import inline, plain, plural, truncate
 from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, fit, pass_app, say, width, wrap
 from monitor.core.errors import InputError
-from monitor.core.records import utcnow
+from monitor.core.records import LABELS, UNSCORED, utcnow
 from monitor.core.times import local_time, parse_since
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
@@ -39,7 +39,7 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
 _filters = [
     click.option("--brand", help="Only this brand."),
     click.option("--source", help="Only this source."),
-    click.option("--label", type=click.Choice(["negative", "neutral", "positive", "unscored"])),
+    click.option("--label", type=click.Choice([*LABELS, UNSCORED])),
     click.option("--since", help="Only newer than this: 24h, 7d, or a date."),
     click.option("--triage", type=click.Choice(["alerted", "worth-a-look", "spam", "off-topic"]),
                  help="Only mentions alerted, negatives below the alert threshold (worth a look), "

@@ -11,6 +11,7 @@ import click
 
 from monitor.cli import App, pass_app
 from monitor.core.errors import InputError
+from monitor.core.records import LABELS
 
 if TYPE_CHECKING:
     from classifiers.base import Classifier, Scores
@@ -21,7 +22,7 @@ LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 
 def read_labeled(path: str | Path) -> list[Example]:
     """Rows with `text` and `label` (negative, neutral, positive) from a CSV/TSV/JSONL file."""
-    from classifiers.corpora import LABELS, Example
+    from classifiers.corpora import Example
     from monitor.core.textfile import read_rows
     from monitor.core.values import parse_rating
 
@@ -196,7 +197,7 @@ def train(
             click.echo(f"held-out stored reviews ({len(review_held)}): macro-recall {before[0]:.3f} -> {after[0]:.3f}, "
                        f"negative F1 {before[1]:.3f} -> {after[1]:.3f} ({base} model before, the new one after)")
         model_dir = Path(output)
-        label_counts = {label: sum(e.label == label for e in examples) for label in ("negative", "neutral", "positive")}
+        label_counts = {label: sum(e.label == label for e in examples) for label in LABELS}
         origin = " + ".join(([Path(data).name] if data else []) + (["corrections"] if corrections else [])
                             + (["stored reviews"] if reviews else []))
         card = training.recipe_card(recipe, result, {origin: label_counts}) | {"base": base}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from monitor.core.durations import parse_duration
 from monitor.core.errors import InputError
@@ -10,11 +10,6 @@ from monitor.core.records import utcnow
 from monitor.core.values import parse_datetime
 
 STAMP = "%Y-%m-%d %H:%M %Z"  # 2026-11-20 10:00 EST
-
-
-def ts(value: datetime) -> str:
-    """The one text form of a timestamp in the database: UTC, millisecond, sortable."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_ts(value: str | None) -> datetime | None:
