@@ -54,7 +54,7 @@ def test_normalize_truncates_long_text() -> None:
     assert len(normalize("word " * 10_000)) <= 2000
 
 
-def test_scores_label_and_dict() -> None:
+def test_scores_likeliest_and_dict() -> None:
     scores = Scores(negative=0.7, neutral=0.2, positive=0.1)
     assert scores.likeliest == "negative"
     assert scores.as_dict() == {"negative": 0.7, "neutral": 0.2, "positive": 0.1}
