@@ -1,20 +1,15 @@
-"""Alert channels. A new channel is one module here plus one line in CHANNEL_TYPES."""
+"""Alert channels. A new channel is one module here plus one line in monitor.core.names.CHANNEL_TYPES."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from monitor.core.names import CHANNEL_TYPES
+
 if TYPE_CHECKING:
     from alerts.base import Channel
 
-# channel type -> "module:Class"; imported only when the channel is used.
-CHANNEL_TYPES: dict[str, str] = {
-    "console": "alerts.console:ConsoleChannel",
-    "jsonl": "alerts.jsonl:JsonlChannel",
-    "slack": "alerts.slack:SlackChannel",
-    "slack_webhook": "alerts.webhook:WebhookChannel",
-    "email": "alerts.email:EmailChannel",
-}
+__all__ = ["CHANNEL_TYPES", "channel_class"]
 
 
 def channel_class(type_name: str) -> type[Channel]:

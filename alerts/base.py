@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from monitor.core.config import Channel as ChannelSettings
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
-from monitor.core.records import source_name, utcnow
+from monitor.core.records import AlertKind, source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -96,7 +96,7 @@ class AlertMessage:
     """Everything a channel needs to show one alert; built by the dispatcher from the store."""
 
     alert_id: int
-    kind: str
+    kind: AlertKind
     brand: str
     source: str
     external_id: str

@@ -9,11 +9,9 @@ member helping someone, a former employee, news) gets no draft. Each brand can s
 from __future__ import annotations
 
 import re
-import string
 
 from alerts.base import plain
 from monitor.core.config import Brand, Settings
-from monitor.core.errors import ConfigError
 
 DEFAULT_TEMPLATE = (
     "{greeting} thank you for telling us about {problem}, and I'm sorry it has caused you "
@@ -38,7 +36,6 @@ _PUBLIC_SUBJECT = {
     "the fault with your product": "a product fault",
     "getting the wrong or a poor order": "orders",
 }
-PLACEHOLDERS = ("greeting", "name", "problem", "fix", "details", "contact", "signature", "brand")
 INTENTS = ("complaint", "question", "praise", "other")
 
 _APP_PROBLEM = "the app not working for you"
@@ -179,18 +176,6 @@ def greeting_name(author: str) -> str:
     if len(name) > _NAME_LIMIT or _NAME_UNSAFE.search(name):
         return ""
     return name
-
-
-def check_template(template: str, where: str) -> None:
-    """ConfigError naming ``where`` when the template uses an unknown {placeholder} or bad braces."""
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc} (write a literal brace as {{{{ or }}}})") from None
-    for name in names:
-        if name not in PLACEHOLDERS:
-            raise ConfigError(f"{where}: unknown placeholder {{{name}}} "
-                              f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
 
 
 def status_notice(text: str) -> str:

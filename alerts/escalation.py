@@ -4,14 +4,14 @@ and escalation of alerts nobody claimed in time."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.core.config import Channel as ChannelSettings
 from monitor.core.config import Settings
-from monitor.core.errors import ConfigError, ListenpostError
+from monitor.core.errors import ListenpostError
+from monitor.core.names import parse_quiet_hours
 from monitor.core.records import utcnow
 from monitor.store import Store
 
@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 SNOOZE = timedelta(hours=1)
 ACTIONS = ("claim", "replied", "resolve", "false_positive", "snooze", "thanked", "notice_posted")
-_QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 _DONE = {"thanked": "thanked", "notice_posted": "status notice posted"}
@@ -29,17 +28,6 @@ class UnknownAlert(ListenpostError):
     """No alert has the given id."""
 
     exit_code = 2
-
-
-def parse_quiet_hours(spec: str, where: str) -> tuple[int, int]:
-    """'22:00-07:00' as minutes after local midnight (start, end); the span may wrap midnight."""
-    match = _QUIET.match(spec)
-    if not match:
-        raise ConfigError(f"{where}: expected local times such as \"22:00-07:00\", not {spec!r}")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ConfigError(f"{where}: {spec!r} is not a time of day")
-    return h1 * 60 + m1, h2 * 60 + m2
 
 
 def in_quiet_hours(name: str, channel: ChannelSettings, now: datetime, tz: ZoneInfo) -> bool:

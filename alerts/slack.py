@@ -17,6 +17,7 @@ from alerts.escape import link_target, mrkdwn, mrkdwn_quote
 from monitor.core.config import require_secret
 from monitor.core.errors import ChannelError, ConfigError
 from monitor.core.records import link_name, source_name
+from monitor.core.times import local_time
 from monitor.store import parse_ts
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
@@ -59,8 +60,7 @@ def _fit(text: str, limit: int, render: Any) -> str:
 
 
 def _local(stamp: str | None, tz: ZoneInfo) -> str:
-    when = parse_ts(stamp)
-    return when.astimezone(tz).strftime("%H:%M %Z on %d %b") if when else ""
+    return local_time(stamp, tz, "%H:%M %Z on %d %b", empty="")
 
 
 def status_line(extra: dict[str, Any], tz: ZoneInfo) -> str:

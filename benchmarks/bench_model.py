@@ -3,8 +3,9 @@
     python benchmarks/bench_model.py [--data-dir DIR] [--models default,lexicon]
     python benchmarks/bench_model.py --alert-sweep      # negative precision/recall by alert threshold
 
-DIR holds tweeteval-val/ (model selection only) and kaggle-tweet-sentiment-extraction/ (its test
-split is held out). Each model is measured in a fresh process so that load time and peak RSS are its own.
+DIR (or $LISTENPOST_DATA_DIR) is a folder you supply holding tweeteval-val/ (model selection only) and
+kaggle-tweet-sentiment-extraction/ (its test split is held out), the layout docs/model.md describes.
+Each model is measured in a fresh process so that load time and peak RSS are its own.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-DEFAULT_DATA = Path(os.environ.get("LISTENPOST_DATA_DIR", ROOT.parent / "shared" / "data"))
+# The labeled data's folder, when not given with --data-dir.
+DEFAULT_DATA = os.environ.get("LISTENPOST_DATA_DIR")
 SPEED_TEXTS = 1024
 SINGLE_TEXTS = 200
 
@@ -170,8 +172,10 @@ def blend_sweep(data: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA,
-                        help="folder holding tweeteval-val/ and kaggle-tweet-sentiment-extraction/")
+    parser.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA) if DEFAULT_DATA else None,
+                        required=DEFAULT_DATA is None,
+                        help="folder holding tweeteval-val/ and kaggle-tweet-sentiment-extraction/, each a folder "
+                        "of aligned text files as their READMEs describe (default: $LISTENPOST_DATA_DIR)")
     parser.add_argument("--models", default="default,default-alone,lexicon",
                         help="comma-separated: default, default-alone (no lexicon blend), default-int8, lexicon, "
                         "or a model id/directory")

@@ -6,10 +6,14 @@ Nothing heavy is imported here; models load on their first ``classify`` call.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from classifiers.base import LABELS, Classifier, Scores
 
-__all__ = ["LABELS", "Classifier", "Scores", "load_classifier"]
+if TYPE_CHECKING:
+    from monitor.core.config import ClassifierSettings
+
+__all__ = ["LABELS", "Classifier", "Scores", "load_active_classifier", "load_classifier"]
 
 _cache: dict[tuple[object, ...], Classifier] = {}
 _lock = threading.RLock()  # a blend loads the lexicon while holding it
@@ -50,6 +54,14 @@ def load_classifier(
             # A blend's scores are not the ones the model's thresholds were tuned for.
             _cache[blend_key] = BlendedClassifier(model, load_classifier("lexicon"), lexicon_weight)
         return _cache[blend_key]
+
+
+def load_active_classifier(settings: ClassifierSettings, model: str | None = None, *,
+                           lexicon_weight: float | None = None) -> Classifier:
+    """The classifier the ``[classifier]`` settings name (or ``model``), with their options."""
+    return load_classifier(model or settings.model, label_map=settings.label_map or None,
+                           batch_size=settings.batch_size, allow_download=settings.allow_download, int8=settings.int8,
+                           lexicon_weight=settings.lexicon_weight if lexicon_weight is None else lexicon_weight)
 
 
 def _create(

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.core.errors import ModelError
-
-LABELS = ("negative", "neutral", "positive")
+from monitor.core.records import LABELS
 
 __all__ = ["LABELS", "Classifier", "ModelError", "Scores"]
 
@@ -22,7 +21,9 @@ class Scores:
     positive: float
 
     @property
-    def label(self) -> str:
+    def likeliest(self) -> str:
+        """The most probable class. Not the mention's label: that is the pipeline's threshold decision
+        (``alerts.triage``), which calls a text negative well below the argmax."""
         # Ties go to neutral first, then negative: an unsure model should not raise alarms or cheer.
         ranked = sorted(
             (("neutral", self.neutral), ("negative", self.negative), ("positive", self.positive)),

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from classifiers.normalize import normalize
 from monitor.core.errors import ModelError
+from monitor.core.records import LABELS
 
-LABELS = ("negative", "neutral", "positive")
 AIRLINE_HANDLES = re.compile(r"@(united|usairways|americanair|southwestair|jetblue|virginamerica)\b", re.I)
 # Share of the airline tweets kept out of training to measure negative-class F1 on.
 AIRLINE_HELDOUT = 0.30

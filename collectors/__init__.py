@@ -1,31 +1,51 @@
-"""Sources of mentions. A new source is one module here plus one line in SOURCES."""
+"""Sources of mentions. A new source is one module here plus one line in monitor.core.names.SOURCES."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from monitor.core.errors import ListenpostError
+from monitor.core.names import SOURCES
 
 if TYPE_CHECKING:
     from collectors.base import Collector
+    from monitor.core.config import Settings
 
-# source name -> "module:Class"; imported only when the source is used.
-SOURCES: dict[str, str] = {
-    "file": "collectors.file:FileCollector",
-    "reddit": "collectors.reddit:RedditCollector",
-    "x": "collectors.x:XCollector",
-    "bluesky": "collectors.bluesky:BlueskyCollector",
-    "hackernews": "collectors.hackernews:HackerNewsCollector",
-    "appstore": "collectors.appstore:AppStoreCollector",
-    "googleplay": "collectors.googleplay:GooglePlayCollector",
-    "rss": "collectors.rss:RssCollector",
-    "youtube": "collectors.youtube:YouTubeCollector",
-    "mastodon": "collectors.mastodon:MastodonCollector",
-    "trustpilot": "collectors.trustpilot:TrustpilotCollector",
-    "facebook": "collectors.facebook:FacebookCollector",
-    "instagram": "collectors.instagram:InstagramCollector",
-}
+__all__ = ["SOURCES", "Built", "build_collectors", "collector_class"]
 
 
 def collector_class(name: str) -> type[Collector]:
     from monitor.core.registry import resolve
 
     return resolve(SOURCES, name, "source")  # type: ignore[no-any-return]
+
+
+# Sources read with `listenpost import FILE`, never collected on their own.
+IMPORTED_ONLY = frozenset({"file"})
+
+
+@dataclass(frozen=True)
+class Built:
+    """One source as the settings set it up: its collector, or why there is none."""
+
+    name: str
+    collector: Collector | None = None
+    error: ListenpostError | None = None  # missing credentials or wrong settings
+    imported_only: bool = False  # a source that is imported, never collected
+
+
+def build_collectors(settings: Settings, names: list[str] | None = None) -> Iterator[Built]:
+    """The collectors for ``names`` (default: every enabled source), built one at a time as asked for,
+    so a caller can say what it is doing between them."""
+    if names is None:
+        names = [name for name, source in settings.sources.items() if source.enabled]
+    for name in names:
+        if name in IMPORTED_ONLY:
+            yield Built(name, imported_only=True)
+            continue
+        try:
+            yield Built(name, collector=collector_class(name)(settings))
+        except ListenpostError as exc:
+            yield Built(name, error=exc)

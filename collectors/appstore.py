@@ -11,7 +11,7 @@ from collectors.http import get_json, make_session
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.records import Mention, engagement
-from monitor.core.textfile import parse_datetime
+from monitor.core.values import parse_datetime
 
 # Apple serves at most 10 pages of 50 reviews per app and country.
 MAX_PAGES = 10

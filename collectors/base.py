@@ -7,7 +7,6 @@ its cursor, so a crash can repeat a batch (deduplicated) but never skip one.
 from __future__ import annotations
 
 import heapq
-import html
 import json
 import re
 from abc import ABC, abstractmethod
@@ -142,10 +141,7 @@ class Collector(ABC):
         return SourceError(f"{self.name}: the credentials were rejected ({detail}); check {names}")
 
 
-_HIDDEN_OPEN = re.compile(r"<(script|style)\b|<!--", re.IGNORECASE)
-_TAG = re.compile(r"<[^<>]+>")  # [^<>]: a stray "<" cannot make each later one scan to the end
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-_INLINE = re.compile(r"</?(?:a|abbr|b|bdi|code|em|i|mark|s|small|span|strong|sub|sup|u)(?:\s[^<>]*)?>", re.I)
 
 # Options every remote source understands (seconds, or durations such as "10m").
 REMOTE_OPTIONS = frozenset({"lookback", "overlap", "backoff", "max_wait", "min_interval"})
@@ -340,38 +336,14 @@ def coverage(cursor: str | None) -> dict[str, Any]:
     return _load_state(cursor)
 
 
-def _drop_hidden(markup: str) -> str:
-    """``markup`` without closed <script>/<style> elements and <!-- comments -->, in linear time;
-    an unclosed one is left for the tag stripper (its text kept rather than everything after it)."""
-    out, pos = [], 0
-    while (found := _HIDDEN_OPEN.search(markup, pos)) is not None:
-        closer = "-->" if found.group(0) == "<!--" else f"</{found.group(1)}"
-        close = re.compile(re.escape(closer), re.IGNORECASE).search(markup, found.end())
-        if close is None:
-            break
-        end = markup.find(">", close.start()) + 1 or len(markup)
-        out.append(markup[pos:found.start()] + " ")
-        pos = end
-    return "".join(out) + markup[pos:]
-
-
-def plain_text(markup: str) -> str:
-    """HTML from an API (HN comments, feed summaries, toots) as text: tags dropped, entities decoded.
-
-    Inline tags go without a trace, so ``#<span>acme</span>`` stays the hashtag ``#acme``;
-    other tags (paragraphs, line breaks) become a space.
-    """
-    markup = _drop_hidden(markup)  # script, style and comments: never text a reader saw
-    return " ".join(html.unescape(_TAG.sub(" ", _INLINE.sub("", markup))).split())
-
-
-def json_object(value: object) -> dict[str, Any]:
-    """A field of an API answer that should hold an object: itself, or empty when it is not one."""
-    return value if isinstance(value, dict) else {}
-
-
-def from_timestamp(value: float | int | str) -> datetime:
-    return datetime.fromtimestamp(float(value), UTC)
+def walked(cursor: str | None, since: datetime, until: datetime) -> float:
+    """How much of the window ``since``..``until`` a backfill cursor has walked back through, 0 to 1."""
+    state = _load_state(cursor)
+    if state.get("done"):
+        return 1.0
+    reached = _parse(state.get("reached")) or until
+    span = (until - since).total_seconds() or 1.0
+    return min(1.0, max(0.0, (until - reached).total_seconds() / span))
 
 
 def _load_state(cursor: str | None) -> dict[str, Any]:
@@ -396,24 +368,3 @@ def _parse(value: object) -> datetime | None:
 
 def _day(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def render_query(query: Query, *, and_op: str = " ", not_prefix: str = "-") -> str:
-    """The query in a search API's boolean syntax (X: ``a -b``; Lucene: ``a AND NOT b``)."""
-    from monitor.core.query import All, Any_, Not, Term
-
-    def render(node: object, nested: bool) -> str:
-        if isinstance(node, Term):
-            return f'"{node.text}"' if any(not c.isalnum() for c in node.text.strip("#@$")) \
-                else node.text
-        if isinstance(node, Not):
-            return not_prefix + render(node.node, True)
-        if isinstance(node, All | Any_):
-            joiner = and_op if isinstance(node, All) else " OR "
-            text = joiner.join(render(n, True) for n in node.nodes)
-            return f"({text})" if nested else text
-        raise TypeError(f"not a query node: {node!r}")
-
-    parts = [render(query.root, bool(query.exclude))]
-    parts += [not_prefix + render(Term(e), True) for e in query.exclude]
-    return and_op.join(parts)

@@ -6,12 +6,14 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, render_query
+from collectors.base import BrandQuery, Page, RemoteCollector
 from collectors.http import call_with_retries
+from collectors.parsing import render_query
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
+from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention, engagement
-from monitor.core.textfile import parse_datetime
+from monitor.core.values import parse_datetime
 
 PER_PAGE = 100
 
@@ -30,7 +32,7 @@ def _transient(exc: Exception) -> Mapping[str, str] | None:
 
 class BlueskyCollector(RemoteCollector):
     name: ClassVar[str] = "bluesky"
-    credentials: ClassVar[tuple[str, ...]] = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["bluesky"]
     default_base_url: ClassVar[str] = "https://bsky.social"
     # 3000 requests per 5 minutes per address on the PDS and AppView.
     default_min_interval: ClassVar[float] = 0.1

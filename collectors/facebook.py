@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages
+from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages
 from collectors.http import check_response, make_session, parse_json, snippet
+from collectors.parsing import json_object
 from monitor.core.config import ENV_PREFIX, Settings, Source
 from monitor.core.errors import ConfigError, SourceError
+from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention
-from monitor.core.textfile import parse_datetime
+from monitor.core.values import parse_datetime
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +171,7 @@ class FacebookCollector(GraphCollector):
     """Comments and replies on the posts of each Page in a brand's ``accounts = { facebook = [...] }``."""
 
     name: ClassVar[str] = "facebook"
-    credentials: ClassVar[tuple[str, ...]] = ("FACEBOOK_PAGE_TOKEN",)
+    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["facebook"]
     token: ClassVar[str] = "FACEBOOK_PAGE_TOKEN"
     accounts_are: ClassVar[str] = "Page ids"
 

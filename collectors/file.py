@@ -15,7 +15,8 @@ from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.brands import attribute, configured_name
 from monitor.core.config import Settings
 from monitor.core.records import KINDS, MAX_REACH, Mention
-from monitor.core.textfile import detect_encoding, parse_datetime, parse_rating, quote_value, read_rows
+from monitor.core.textfile import detect_encoding, read_rows
+from monitor.core.values import parse_datetime, parse_rating, quote_value
 from monitor.store import MAX_TEXT
 
 # Column names tried, in order, for each field when no mapping is given.

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import AppReviewsCollector, BrandQuery, Page, from_timestamp
+from collectors.base import AppReviewsCollector, BrandQuery, Page
 from collectors.http import check_response, make_session
+from collectors.parsing import from_timestamp
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
 from monitor.core.records import Mention, engagement

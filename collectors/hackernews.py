@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, plain_text
+from collectors.base import BrandQuery, Page, RemoteCollector
 from collectors.http import get_json, make_session
+from collectors.parsing import from_timestamp, plain_text
 from monitor.core.config import Settings, Source
 from monitor.core.records import Mention, engagement
 

@@ -8,10 +8,12 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, ClassVar
 
-from collectors.base import BrandQuery, Page, RemoteCollector, from_timestamp, render_query
+from collectors.base import BrandQuery, Page, RemoteCollector
 from collectors.http import make_session
+from collectors.parsing import from_timestamp, render_query
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
+from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention, engagement
 
 # Reddit ends every listing after about 1000 items, however far back the posts go.
@@ -29,8 +31,7 @@ class RedditCollector(RemoteCollector):
     """
 
     name: ClassVar[str] = "reddit"
-    credentials: ClassVar[tuple[str, ...]] = (
-        "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT")
+    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["reddit"]
     default_base_url: ClassVar[str] = "https://oauth.reddit.com"
     # 100 requests a minute per OAuth client; praw also reads Reddit's rate-limit headers.
     default_min_interval: ClassVar[float] = 0.6

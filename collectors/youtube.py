@@ -16,13 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from collectors.base import BrandQuery, Page, RemoteCollector, json_object, merged_pages, render_query
+from collectors.base import BrandQuery, Page, RemoteCollector, merged_pages
 from collectors.http import call_with_retries, snippet
+from collectors.parsing import json_object, render_query
 from monitor.core.config import Settings, Source, parse_duration
 from monitor.core.errors import ConfigError, SourceError
+from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.query import parse_query
 from monitor.core.records import Mention, utcnow
-from monitor.core.textfile import parse_datetime
+from monitor.core.values import parse_datetime
 
 log = logging.getLogger(__name__)
 # The client's debug log prints every request URL, the API key in it included: never below INFO.
@@ -59,7 +61,7 @@ def _reason(exc: Any) -> str:
 
 class YouTubeCollector(RemoteCollector):
     name: ClassVar[str] = "youtube"
-    credentials: ClassVar[tuple[str, ...]] = ("YOUTUBE_API_KEY",)
+    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["youtube"]
     default_base_url: ClassVar[str] = "https://youtube.googleapis.com"
     option_names: ClassVar[frozenset[str]] = frozenset({"quota_budget", "search", "search_every", "video_age"})
 

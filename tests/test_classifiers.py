@@ -54,11 +54,11 @@ def test_normalize_truncates_long_text() -> None:
     assert len(normalize("word " * 10_000)) <= 2000
 
 
-def test_scores_label_and_dict() -> None:
+def test_scores_likeliest_and_dict() -> None:
     scores = Scores(negative=0.7, neutral=0.2, positive=0.1)
-    assert scores.label == "negative"
+    assert scores.likeliest == "negative"
     assert scores.as_dict() == {"negative": 0.7, "neutral": 0.2, "positive": 0.1}
-    assert Scores(0.4, 0.4, 0.2).label == "neutral"
+    assert Scores(0.4, 0.4, 0.2).likeliest == "neutral"
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_scores_label_and_dict() -> None:
 )
 def test_vader_scores_follow_vader_cutoffs(compound: float, label: str) -> None:
     scores = compound_to_scores(compound)
-    assert scores.label == label
+    assert scores.likeliest == label
     assert sum(scores.as_dict().values()) == pytest.approx(1.0)
     assert min(scores.as_dict().values()) >= 0
 
@@ -84,7 +84,7 @@ def test_lexicon_baseline() -> None:
     lexicon = load_classifier("lexicon")
     assert lexicon is load_classifier("lexicon")
     assert lexicon.name == "lexicon" and lexicon.languages == frozenset({"en"})
-    labels = [s.label for s in lexicon.classify(NEGATIVE + POSITIVE)]
+    labels = [s.likeliest for s in lexicon.classify(NEGATIVE + POSITIVE)]
     assert labels == ["negative"] * 2 + ["positive"] * 2
     assert lexicon.classify([]) == []
 
@@ -139,7 +139,7 @@ def test_shipped_model_loads_offline_and_reads_sentiment(monkeypatch: pytest.Mon
     assert model is load_classifier("default")
     assert model.languages == frozenset({"en"})
     scores = model.classify(NEGATIVE + POSITIVE + ["The store opens at 9am on Mondays."])
-    assert [s.label for s in scores[:4]] == ["negative"] * 2 + ["positive"] * 2
+    assert [s.likeliest for s in scores[:4]] == ["negative"] * 2 + ["positive"] * 2
     assert all(sum(s.as_dict().values()) == pytest.approx(1.0, abs=1e-4) for s in scores)
 
 
@@ -188,7 +188,7 @@ def test_serving_the_shipped_model_leaves_transformers_model_code_unloaded() -> 
     # transformers' model code costs about 150 MB of memory; the shipped model does without it.
     code = (
         "import sys; from classifiers import load_classifier; "
-        "print(load_classifier('default').classify(['awful service'])[0].label); "
+        "print(load_classifier('default').classify(['awful service'])[0].likeliest); "
         "print(sorted(m for m in sys.modules if m.startswith('transformers.models')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -249,17 +249,18 @@ def test_shipped_model_is_served_alone_with_its_tuned_thresholds_and_a_blend_on_
 def test_int8_setting_chooses_quantized_or_full_precision_serving(tmp_path: Path) -> None:
     import torch
 
+    from classifiers import load_active_classifier
     from monitor.cli import App
-    from monitor.cli.collect import load_active_classifier
 
     settings = tmp_path / "settings.toml"
     settings.write_text("[classifier]\nint8 = true\n", encoding="utf-8")
-    quantized = load_active_classifier(App(config_path=str(settings), db_path=str(tmp_path / "db.sqlite")))
+    quantized = load_active_classifier(
+        App(config_path=str(settings), db_path=str(tmp_path / "db.sqlite")).settings.classifier)
     full = load_classifier("default")
     assert full is not quantized and full.name == quantized.name  # same model, same stored name
     texts = NEGATIVE + POSITIVE
     full_scores, quantized_scores = full.classify(texts), quantized.classify(texts)
-    assert [s.label for s in full_scores] == [s.label for s in quantized_scores]
+    assert [s.likeliest for s in full_scores] == [s.likeliest for s in quantized_scores]
     assert [s.negative for s in full_scores] == pytest.approx([s.negative for s in quantized_scores], abs=0.1)
 
     def linear_types(classifier: object) -> set[type]:

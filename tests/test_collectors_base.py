@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import render_query
 from collectors.http import server_wait
+from collectors.parsing import render_query
 from monitor.core.errors import ConfigError, MissingCredential
 from monitor.core.query import parse_query
 from monitor.store import Store
@@ -92,7 +92,7 @@ def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path, store: S
 def test_plain_text_drops_script_style_and_comments_and_stays_linear() -> None:
     import time
 
-    from collectors.base import plain_text
+    from collectors.parsing import plain_text
 
     assert plain_text("<script>alert(1)</script>Acme down") == "Acme down"
     assert plain_text("a<STYLE>p{}</style >b<!-- note -->c") == "a b c"

@@ -38,9 +38,8 @@ def floor_of(module: str) -> str | None:
         return "monitor.core"
     best = None
     for prefix in FLOORS:
-        if module == prefix or module.startswith(prefix + "."):
-            if best is None or len(prefix) > len(best):
-                best = prefix
+        if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > len(best)):
+            best = prefix
     return best
 
 
@@ -153,7 +152,7 @@ def test_no_import_cycle_between_modules():
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append([*stack[stack.index(nxt):], nxt])
             elif nxt not in state:
                 visit(nxt)
         stack.pop()

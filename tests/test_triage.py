@@ -268,7 +268,7 @@ def test_imported_brand_names_are_matched_whatever_their_case_or_spacing(store, 
 
 @pytest.mark.parametrize("value, stars", [(2.5, 3), (2.9, 3), (2.4, 2), (4.5, 5), ("1.0", 1), (5, 5)])
 def test_half_star_ratings_round_to_the_nearest_star(value, stars) -> None:
-    from monitor.core.textfile import parse_rating
+    from monitor.core.values import parse_rating
 
     assert parse_rating(value) == stars
 

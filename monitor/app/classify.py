@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from monitor.core.textfile import Row, parse_rating, read_rows
+from monitor.core.textfile import Row, read_rows
+from monitor.core.values import parse_rating
 from monitor.store import clean_text
 
 if TYPE_CHECKING:

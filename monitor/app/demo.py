@@ -3,21 +3,25 @@ competitor of one of them."""
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-import click
-
-from alerts.base import inline, plain, plural
 from collectors.file import FileCollector
 from monitor.core.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
-from monitor.core.records import Mention, source_name, utcnow
+from monitor.core.records import Mention, utcnow
+
+if TYPE_CHECKING:
+    from alerts.dispatch import DispatchReport
+    from alerts.voice import Voice
+    from monitor.app.pipeline import RunReport
+    from monitor.store.audience import ReachSummary
 
 DEMO_BRANDS = [
     Brand(name="Parcelly", queries=["parcelly OR \"parcelly app\""],
@@ -84,114 +88,6 @@ def _rows(path: Path) -> Any:
     return read_rows(path)
 
 
-def run_demo(*, db_path: str, model: str | None, show: int) -> None:
-    from alerts.console import ConsoleChannel
-    from alerts.dispatch import build_message, dispatch_due
-    from alerts.slack import preview
-    from alerts.triage import PRAISE_REASONS
-    from alerts.voice import percent, share_of_voice
-    from classifiers import load_classifier
-    from monitor.app.pipeline import run_collector
-    from monitor.cli import progress
-    from monitor.core.textfile import count_rows
-    from monitor.store import Store
-
-    started = time.perf_counter()
-    settings = demo_settings(db_path, model or "default")
-    click.echo(f"listenpost demo: mentions of two fictional brands and a competitor → {db_path}")
-    click.echo(f"Loading the {settings.classifier.model} sentiment model …")
-    classifier = load_classifier(settings.classifier.model)
-    collector = DemoCollector(settings)
-    with Store(db_path) as store:
-        with progress(count_rows(demo_data_path()), "Collecting and classifying") as bar:
-            report = run_collector(store, settings, collector, kind="demo",
-                                   classifier=classifier, progress=bar.update)
-        # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.
-        sent = dispatch_due(store, settings, limit=1000)
-        stats = store.stats()
-        negatives = [r for r in store.list_alerts(limit=1000) if r["kind"] == "mention"]
-        agreement = _agreement(store, classifier.name)
-        reach = store.reach_summary()
-        voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
-        notices = store.notices(utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1))
-        praise, praise_total = store.praise_to_thank(PRAISE_REASONS, since=utcnow() - timedelta(days=7),
-                                                     now=utcnow(), limit=1)
-        shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
-        console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
-        rendered = [console.render(build_message(store, settings, row)) for row in shown]
-        columns = max(40, shutil.get_terminal_size((80, 24)).columns)
-        in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""
-
-    elapsed = time.perf_counter() - started
-    summary = (f"{plural(report.fetched, 'mention')} read ({report.fetched - report.new} already stored, "
-               f"{report.new} new); {plural(report.negatives, 'new negative')}, {report.unscored} in "
-               f"languages the model does not cover (stored as unscored); "
-               f"{plural(report.alerts, 'new alert')} (complaints, on-call, notices, praise), "
-               f"{sent.sent} delivered to the demo's alert files"
-               + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
-    def say(text: str) -> None:
-        click.echo(textwrap.fill(text, columns, break_on_hyphens=False))
-
-    click.echo()
-    say(summary)
-    _print_table(stats)
-    if agreement:
-        a = agreement
-        click.echo()
-        say(f"Agreement with the hand labels bundled with the demo data: "
-            f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
-        if a.alerts:
-            say(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
-                f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
-                f"negatives) and {a.alerts_positive} hand-labeled positive.")
-    say(f"Reach: {reach.given} of {reach.total} mentions carry an audience figure (the others' sources "
-        f"gave none); {plural(reach.escalated, 'negative')} seen by {DEMO_ESCALATE_REACH:,} followers or "
-        f"more went straight to on-call.")
-    if notices:
-        first = notices[-1]
-        say(f"Status notices: {plural(len(notices), 'incident')} of several people reporting the same problem, "
-            f"each with a suggested post for the brand's own account; for {inline(first['brand'])} "
-            f"({first['payload'].get('count')} reports): \"{plain(str(first['payload'].get('text', '')))}\"")
-    if praise:
-        top = praise[0]
-        seen = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"
-        say(f"Say thanks: {plural(praise_total, 'mention')} of praise to thank, each also in the demo's fans "
-            f"file with a thank-you draft; widest reach first: {inline(top['author'])} on "
-            f"{source_name(top['source'])} ({seen}).")
-    say("Share of voice over the last 7 days (negative share in brackets): " + ", ".join(
-        f"{v.brand}{' (competitor, never alerted)' if v.competitor else ''} {percent(v.share)} "
-        f"({percent(v.negative_share)} negative)" for v in voice) + ".")
-    say(f"Kept without an alert: {report.worth_a_look} possibly negative (listed as \"worth a look\" in "
-        f"the digest), {report.spam} spam, {report.off_topic} not about the brands.")
-    click.echo(f"\n{len(negatives)} negative mentions would be alerted. The {len(rendered)} newest:\n")
-    for text in rendered:
-        click.echo(text + "\n")
-    if in_slack:
-        click.echo("The newest as a Slack alert (see docs/alerts-and-slack.md):\n")
-        click.echo(in_slack + "\n")
-    click.echo(f"Done in {elapsed:.1f}s. Look further:")
-    for command in (
-        f"listenpost --db {db_path} mentions list --label negative --limit 10",
-        f"listenpost --db {db_path} mentions search \"refund\"",
-        f"listenpost --db {db_path} alerts list",
-        f"listenpost --db {db_path} stats",
-        f"listenpost --db {db_path} browse --open   # read-only, in Datasette",
-    ):
-        click.echo(f"  {command}")
-
-
-def _print_table(stats: list[dict[str, Any]]) -> None:
-    totals: dict[tuple[str, str], int] = {}
-    for r in stats:
-        totals[(r["brand"] or "-", r["label"])] = totals.get((r["brand"] or "-", r["label"]), 0) + r["n"]
-    brands = sorted({b for b, _ in totals})
-    labels = ["negative", "neutral", "positive", "unscored"]
-    click.echo("\n" + f"{'':<12}" + "".join(f"{label:>10}" for label in labels))
-    for brand in brands:
-        cells = "".join(f"{totals.get((brand, label), 0):>10}" for label in labels)
-        click.echo(f"{plain(brand):<12}{cells}")
-
-
 @dataclass(frozen=True)
 class Agreement:
     """How the demo's verdicts compare with the hand labels bundled with its data."""
@@ -215,3 +111,75 @@ def _agreement(store: Any, model: str) -> Agreement | None:
         alerts_positive=sum(alert and gold == "positive" for gold, _, alert in rows),
         negatives=sum(gold == "negative" for gold, _, _ in rows),
     )
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """What a demo run did, for the CLI to print."""
+
+    db_path: str
+    pipeline: RunReport
+    sent: DispatchReport
+    stats: list[dict[str, Any]]
+    negatives: int
+    agreement: Agreement | None
+    reach: ReachSummary
+    voice: list[Voice]
+    notices: list[Any]  # the store's notice rows, newest first
+    praise: list[Any]  # the store's praise to thank, widest reach first
+    praise_total: int
+    rendered: list[str]  # the newest alerts as the console channel writes them
+    in_slack: str  # the newest as a Slack preview, "" when there is none
+    elapsed: float
+
+
+def _no_progress(length: int, label: str) -> AbstractContextManager[Any]:
+    return nullcontext(SimpleNamespace(update=lambda n: None))
+
+
+def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
+             announce: Callable[[str], None] = lambda line: None,
+             progress: Callable[[int, str], AbstractContextManager[Any]] = _no_progress) -> DemoReport:
+    """Collect, classify, alert and dispatch the bundled mentions into ``db_path``.
+
+    ``announce`` hears each step as it starts; ``progress(length, label)`` gives a context whose
+    value has ``update(n)``; ``columns`` is the width of the Slack preview.
+    """
+    from alerts.console import ConsoleChannel
+    from alerts.dispatch import build_message, dispatch_due
+    from alerts.slack import preview
+    from alerts.triage import PRAISE_REASONS
+    from alerts.voice import share_of_voice
+    from classifiers import load_classifier
+    from monitor.app.pipeline import run_collector
+    from monitor.core.textfile import count_rows
+    from monitor.store import Store
+
+    started = time.perf_counter()
+    settings = demo_settings(db_path, model or "default")
+    announce(f"listenpost demo: mentions of two fictional brands and a competitor → {db_path}")
+    announce(f"Loading the {settings.classifier.model} sentiment model …")
+    classifier = load_classifier(settings.classifier.model)
+    collector = DemoCollector(settings)
+    with Store(db_path) as store:
+        with progress(count_rows(demo_data_path()), "Collecting and classifying") as bar:
+            report = run_collector(store, settings, collector, kind="demo",
+                                   classifier=classifier, progress=bar.update)
+        # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.
+        sent = dispatch_due(store, settings, limit=1000)
+        stats = store.stats()
+        negatives = [r for r in store.list_alerts(limit=1000) if r["kind"] == "mention"]
+        agreement = _agreement(store, classifier.name)
+        reach = store.reach_summary()
+        voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
+        notices = store.notices(utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1))
+        praise, praise_total = store.praise_to_thank(PRAISE_REASONS, since=utcnow() - timedelta(days=7),
+                                                     now=utcnow(), limit=1)
+        shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
+        console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
+        rendered = [console.render(build_message(store, settings, row)) for row in shown]
+        in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""
+    return DemoReport(db_path=db_path, pipeline=report, sent=sent, stats=stats, negatives=len(negatives),
+                      agreement=agreement, reach=reach, voice=list(voice), notices=list(notices),
+                      praise=list(praise), praise_total=praise_total, rendered=rendered, in_slack=in_slack,
+                      elapsed=time.perf_counter() - started)

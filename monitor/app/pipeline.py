@@ -18,7 +18,7 @@ from alerts.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
-from monitor.core.records import UNSCORED, Classification, Mention, utcnow
+from monitor.core.records import UNSCORED, Classification, Mention, RunKind, utcnow
 from monitor.store import Store
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ def run_collector(
     settings: Settings,
     collector: Collector,
     *,
-    kind: str = "collect",
+    kind: RunKind = "collect",
     window: Window | None = None,
     classifier: Classifier | None = None,
     progress: Progress | None = None,
@@ -271,7 +271,7 @@ def run_collector(
 
 
 def _apply(store: Store, settings: Settings, collector: Collector, batch: Batch, cursor_key: str,
-           kind: str, classifier: Classifier | None, report: RunReport) -> None:
+           kind: RunKind, classifier: Classifier | None, report: RunReport) -> None:
     result = ingest(store, settings, batch.mentions, classifier)
     report.add(result)
     report.skipped += batch.skipped

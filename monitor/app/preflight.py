@@ -11,7 +11,7 @@ import contextlib
 
 from alerts import channel_class
 from collectors import collector_class
-from monitor.core.config import Settings
+from monitor.core.config import Settings, secret
 from monitor.core.errors import ConfigError, MissingCredential
 
 
@@ -67,3 +67,28 @@ def channels_missing_credentials(settings: Settings) -> dict[str, MissingCredent
         except ConfigError:
             continue  # reported by check_settings
     return missing
+
+
+def unrouted_channels(settings: Settings) -> list[str]:
+    """Enabled channels that no route, no escalation and no praise setting uses: set up, yet never
+    sent anything."""
+    used = {c for route in settings.alerts.routes for c in route.channels}
+    used.update(settings.alerts.escalation.channels)
+    used.update(settings.alerts.praise.channels)
+    return [name for name, channel in settings.alerts.channels.items() if channel.enabled and name not in used]
+
+
+def missing_credentials(settings: Settings) -> list[tuple[str, str]]:
+    """Enabled sources and alert channels that cannot work with the environment as it is:
+    (name, what is missing)."""
+    problems = []
+    for name, source in settings.sources.items():
+        if not source.enabled:
+            continue
+        missing = [c for c in collector_class(name).credentials if secret(c) is None]
+        if missing:
+            problems.append((name, f"{name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing)))
+    for name, exc in channels_missing_credentials(settings).items():
+        problems.append((f"alert channel {name}", f"alert channel {name}: missing {exc.variable}; "
+                                                  "its alerts wait in the outbox until it is set"))
+    return problems

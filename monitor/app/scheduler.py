@@ -133,21 +133,19 @@ class Daemon:
             store.finish_run(store.start_run(name, "collect"), fetched=0, new=0, error=f"skipped: {why}")
 
     def _build_collectors(self) -> dict[str, Collector]:
-        from collectors import collector_class
+        from collectors import IMPORTED_ONLY, build_collectors
 
-        out: dict[str, Collector] = {}
         for name, source in self.settings.sources.items():
-            if not source.enabled:
-                continue
-            if name == "file":
-                log.warning("file: not scheduled; import files with `listenpost import FILE`")
-                continue
-            if source.interval <= 0:
+            if source.enabled and name not in IMPORTED_ONLY and source.interval <= 0:
                 raise ConfigError(f"sources.{name}.interval: must be more than 0")
-            try:
-                out[name] = collector_class(name)(self.settings)
-            except ListenpostError as exc:
-                self._skip(name, str(exc))
+        out: dict[str, Collector] = {}
+        for built in build_collectors(self.settings):
+            if built.imported_only:
+                log.warning("%s: not scheduled; import files with `listenpost import FILE`", built.name)
+            elif built.error is not None:
+                self._skip(built.name, str(built.error))
+            elif built.collector is not None:
+                out[built.name] = built.collector
         return out
 
     def _build_channels(self) -> dict[str, Channel]:

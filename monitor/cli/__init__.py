@@ -15,12 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor import __version__
 from monitor.core.errors import ListenpostError
+
+if TYPE_CHECKING:
+    from monitor.core.config import Settings
 
 # command name -> "module:attribute"; each module holds the commands of one area.
 COMMANDS: dict[str, str] = {
@@ -52,10 +55,10 @@ class App:
 
     config_path: str | None
     db_path: str | None
-    _settings: Any = field(default=None, repr=False)
+    _settings: Settings | None = field(default=None, repr=False)
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         if self._settings is None:
             from monitor.core.config import load_settings
 
@@ -232,19 +235,6 @@ def say(text: str, indent: str = "", *, fg: str | None = None, err: bool = False
     lines = textwrap.wrap(text, width(), initial_indent=indent, subsequent_indent=indent + "  ",
                           break_on_hyphens=False) or [indent]
     click.secho("\n".join(lines), fg=fg, err=err)
-
-
-def local_time(settings: Any, stamp: str | None) -> str:
-    """A stored UTC time in the settings' zone, labelled: '2026-11-20 10:00 EST'; '-' when unset."""
-    from monitor.store import parse_ts
-
-    when = parse_ts(stamp)
-    if not when:
-        return "-"
-    try:
-        return when.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M %Z")
-    except OverflowError:  # year 1 or 9999 (stored before dates were bounded) in a zone off UTC
-        return f"{when.year:04d}-" + when.strftime("%m-%d %H:%M UTC")
 
 
 def resolve_path(path: str) -> Path:

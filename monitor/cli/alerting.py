@@ -10,11 +10,12 @@ from typing import Any
 import click
 
 from alerts.base import inline, plain, plural, truncate
-from monitor.cli import App, fit, local_time, pass_app, say, width
+from monitor.cli import App, fit, pass_app, say, width
+from monitor.core.records import ALERT_STATUSES
+from monitor.core.times import local_time
 
 # An alert id as SQLite can hold it: a larger one was "unexpected OverflowError".
 ALERT_ID = click.IntRange(0, 2**63 - 1)
-STATUSES = ["pending", "sending", "sent", "failed", "suppressed"]
 HANDLING = ["open", "claimed", "closed"]
 ROWS_PER_ALERT = 8  # outbox rows read per alert listed: one per channel it went to
 
@@ -29,10 +30,6 @@ def _who(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
 
 _by = click.option("--as", "--by", "who", callback=_who, metavar="NAME",
                    help="Your name as the team sees it on the alert (default: $LISTENPOST_USER).")
-
-
-def _local(app: App, stamp: str | None) -> str:
-    return local_time(app.settings, stamp)
 
 
 @click.group()
@@ -61,7 +58,7 @@ def _handling(rows: list[dict[str, Any]]) -> str:
 
 
 @alerts.command("list")
-@click.option("--status", type=click.Choice(STATUSES + HANDLING),
+@click.option("--status", type=click.Choice([*ALERT_STATUSES, *HANDLING]),
               help="Delivery (pending, sent, failed, ...) or handling: open (nobody has it yet), "
                    "claimed (someone is on it), closed (replied or resolved).")
 @click.option("--brand")
@@ -113,14 +110,15 @@ def alerts_show(app: App, alert_id: int) -> None:
     click.echo(console.render(message))
     click.echo()
     say(f"status {row['status']} on {row['channel']} after {plural(row['attempts'], 'attempt')}; "
-        f"queued {_local(app, row['created_at'])}, sent {_local(app, row['sent_at'])}", "  ")
+        f"queued {local_time(row['created_at'], app.settings.tz)}, "
+        f"sent {local_time(row['sent_at'], app.settings.tz)}", "  ")
     for key in ("claimed", "replied", "closed"):
         if row.get(f"{key}_by"):
-            say(f"{key} by {inline(row[f'{key}_by'])} at {_local(app, row[f'{key}_at'])}", "  ")
+            say(f"{key} by {inline(row[f'{key}_by'])} at {local_time(row[f'{key}_at'], app.settings.tz)}", "  ")
     for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
                        ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
         if row.get(key):
-            value = _local(app, row[key]) if key.endswith(("_at", "_until")) else inline(row[key])
+            value = local_time(row[key], app.settings.tz) if key.endswith(("_at", "_until")) else inline(row[key])
             say(f"{label}: {value}", "  ")
 
 

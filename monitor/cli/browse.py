@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
 from alerts.base import inline, plain, plural, truncate
 from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
-from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
+from monitor.cli import App, fit, pass_app, say, width, wrap
 from monitor.core.errors import InputError
-from monitor.core.records import utcnow
+from monitor.core.records import LABELS, UNSCORED, utcnow
+from monitor.core.times import local_time, parse_since
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """'24h', '7d', '30m' back from now, or an ISO date."""
-    if not value:
-        return None
-    from monitor.core.config import parse_duration
-
-    try:
-        return utcnow() - timedelta(seconds=parse_duration(value))
-    except ValueError as exc:
-        if value.strip()[:1].isdigit() and value.strip()[-1:] in "smhd":
-            raise InputError(f"--since {value!r}: {exc}") from None
-    from monitor.core.textfile import parse_datetime
-
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise InputError(f"--since {value!r}: expected a span such as 24h or 7d, or a date") from None
-
-
-def _local(app: App, stamp: str | None) -> str:
-    return local_time(app.settings, stamp)
 
 
 def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
@@ -48,7 +25,7 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at']):<21}{inline(r['source'])[:12]:<13}"
+        head = (f"{local_time(r['created_at'], app.settings.tz):<21}{inline(r['source'])[:12]:<13}"
                 f"{inline(r['brand'] or '-')[:11]:<12}")
         why = REASON_TEXT.get(r.get("reason") or "")
         rest = inline(r["author"] or "") + (f"  ({why})" if why else "")
@@ -62,7 +39,7 @@ def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
 _filters = [
     click.option("--brand", help="Only this brand."),
     click.option("--source", help="Only this source."),
-    click.option("--label", type=click.Choice(["negative", "neutral", "positive", "unscored"])),
+    click.option("--label", type=click.Choice([*LABELS, UNSCORED])),
     click.option("--since", help="Only newer than this: 24h, 7d, or a date."),
     click.option("--triage", type=click.Choice(["alerted", "worth-a-look", "spam", "off-topic"]),
                  help="Only mentions alerted, negatives below the alert threshold (worth a look), "
@@ -113,7 +90,6 @@ def mentions_search(app: App, words: str, brand: str | None, source: str | None,
       listenpost mentions search 'lid -leaks'
       listenpost mentions search -- '-leaks lid'   (-- before a query that starts with -)
     """
-    from monitor.core.errors import InputError
     from monitor.store import _fts_query
 
     if _fts_query(words) is None:
@@ -134,106 +110,49 @@ def status(app: App) -> None:
     Exits 1 when something is unhealthy (a source whose last run failed, failed alerts,
     a `listenpost run` daemon whose jobs are overdue), so it can serve as a health check.
     """
-    settings = app.settings
-    unhealthy = []
-    with app.store() as store:
-        runs = {r["source"]: r for r in store.last_runs()}
-        counts = store.alert_counts()
-        labels = store.label_counts()
-        size = store.size_bytes()
-        total = store.count_mentions()
-        jobs = store.scheduled_jobs()
-        waiting = _waiting_alerts(store)
-    say(f"Database: {settings.database_location.display()} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
-        f"{labels.get('unscored', 0)} unscored in other languages)")
-    names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
-    click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")
-    for name in names:
-        run = runs.get(name, {})
-        facts = [f"last run {_local(app, run.get('last_run'))}", f"last success {_local(app, run.get('last_success'))}"]
-        failing = run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or "")
-        if run.get("last_error_at") and not failing:
-            facts.append(f"last error {_local(app, run['last_error_at'])}")
-        source = settings.sources.get(name)
-        if source is not None and source.enabled and name != "file":
-            facts.append(f"next run {_next_run(app, jobs.get(f'collect:{name}'))}")
-        else:  # imported rows name their source too; `run` never collects it
-            why = "imported" if name == "file" else "not enabled"
-            facts.append(f"not collected by `listenpost run` ({why})")
-        say(f"{inline(name)}: " + ", ".join(facts), "  ")
-        if failing:
-            say(f"failing: {inline(run['last_error'])}", "    ", fg="red")
-            unhealthy.append(name)
-    from monitor.cli.setup import missing_credentials
+    from monitor.app.health import check_health
 
-    for name, problem in missing_credentials(settings):
-        if name.startswith("alert channel "):
-            continue  # a channel is judged by its waiting alerts, below
+    with app.store() as store:
+        health = check_health(app.settings, store)
+    say(f"Database: {health.database} ({health.size_bytes / 1e6:.1f} MB, {plural(health.mentions, 'mention')}, "
+        f"{health.unscored} unscored in other languages)")
+    click.echo("Sources:" if health.sources else "Sources: none enabled and no runs yet.")
+    for source in health.sources:
+        facts = [f"last run {local_time(source.last_run, app.settings.tz)}",
+                 f"last success {local_time(source.last_success, app.settings.tz)}"]
+        if source.last_error_at and not source.failing:
+            facts.append(f"last error {local_time(source.last_error_at, app.settings.tz)}")
+        if source.collected:
+            facts.append(f"next run {_next_run(app, source.job)}")
+        else:
+            facts.append(f"not collected by `listenpost run` ({source.why_not})")
+        say(f"{inline(source.name)}: " + ", ".join(facts), "  ")
+        if source.failing:
+            say(f"failing: {inline(source.failing)}", "    ", fg="red")
+    for problem in health.credentials:
         say(plain(problem), "  ", fg="red")
-        unhealthy.append(f"{name} lacks credentials")
-    enabled = sum(1 for c in settings.alerts.channels.values() if c.enabled)
+    counts, enabled = health.alert_counts, health.channels_enabled
     say("Alerts: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")
         # The outbox holds one row per alert and channel: 23 complaints to console and Slack are 46.
         + (f" (counted per channel: an alert to {enabled} channels counts {enabled} times)"
            if counts and enabled > 1 else ""))
-    if counts.get("failed"):
-        unhealthy.append(f"{counts['failed']} failed alerts")
-    unhealthy.extend(_channel_health(app, waiting))
-    unhealthy.extend(_daemon_health(app, jobs))
-    if unhealthy:
-        say(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
+    for w in health.waiting:
+        click.secho(f"  channel {inline(w.name)}: {w.pending} alert{'' if w.pending == 1 else 's'} waiting; "
+                    f"{w.variable} is not set here", fg="red" if w.overdue else "yellow")
+    if health.daemon_jobs:
+        say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(health.daemon_jobs.items())))
+    if health.unhealthy:
+        say(f"Unhealthy: {', '.join(health.unhealthy)}", fg="red", err=True)
         sys.exit(1)
     click.secho("Healthy.", fg="green")
-
-
-def _waiting_alerts(store: Any) -> dict[str, tuple[int, int]]:
-    """Per channel: alerts pending, and of those the ones due more than 10 minutes ago."""
-    from monitor.store import ts
-
-    overdue = ts(utcnow() - timedelta(minutes=10))
-    return {row[0]: (row[1], row[2] or 0) for row in store.conn.execute(
-        "SELECT channel, count(*), sum(next_attempt_at IS NULL OR next_attempt_at < ?) FROM alerts "
-        "WHERE status = 'pending' GROUP BY channel", [overdue])}
-
-
-def _channel_health(app: App, waiting: dict[str, tuple[int, int]]) -> list[str]:
-    """Channels whose secret is not set here and that have alerts waiting.
-
-    The daemon may run with secrets this shell lacks (systemd's secrets.env), so such a channel
-    is unhealthy only when its alerts are overdue, i.e. nothing has been able to send them.
-    """
-    from monitor.app.preflight import channels_missing_credentials
-
-    problems = []
-    for name, exc in channels_missing_credentials(app.settings).items():
-        pending, overdue = waiting.get(name, (0, 0))
-        if not pending:
-            continue
-        click.secho(f"  channel {inline(name)}: {pending} alert{'' if pending == 1 else 's'} waiting; "
-                    f"{exc.variable} is not set here", fg="red" if overdue else "yellow")
-        if overdue:
-            problems.append(f"alert channel {name} cannot send ({exc.variable} is not set), "
-                            f"{overdue} alert{'' if overdue == 1 else 's'} overdue")
-    return problems
 
 
 def _next_run(app: App, job: dict[str, Any] | None) -> str:
     if job and job.get("running_since"):
         return "running now"
     if job and job.get("next_run_at"):
-        return _local(app, job["next_run_at"])
+        return local_time(job["next_run_at"], app.settings.tz)
     return "not scheduled (listenpost run is not running)"
-
-
-def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
-    """Print the daemon's other jobs; an overdue job means the daemon died without stopping."""
-    from monitor.app.scheduler import overdue
-
-    others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")}
-    if others:
-        say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
-    late = overdue(jobs, utcnow())
-    return [f"`listenpost run` jobs overdue ({', '.join(late)}); is the daemon running?"] if late else []
 
 
 @click.command()
@@ -308,26 +227,10 @@ def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
     """Record that a mention of praise was thanked (SOURCE and ID as `mentions thanks` shows them)."""
     import getpass
 
-    with app.store() as store:
-        if store.mention(source, external_id) is None:
-            raise InputError(f"no mention {source} {external_id} (see `listenpost mentions thanks`)")
-        from alerts.triage import PRAISE_REASONS
+    from monitor.app.thanks import record_thanked
 
-        verdict = store.conn.execute(
-            "SELECT label, reason FROM latest_labels WHERE source = ? AND external_id = ?",
-            [source, external_id]).fetchone()
-        if verdict is None or verdict[1] not in PRAISE_REASONS:
-            why = f"{verdict[0]}, {verdict[1] or 'no reason'}" if verdict else "not classified"
-            raise InputError(f"{source} {external_id} is not praise of our brands ({why}); only what "
-                             "`listenpost mentions thanks` lists can be thanked")
-        name = (who or getpass.getuser()).strip()[:80] or "someone"
-        now = utcnow()
-        done = store.record_thanks(source, external_id, name, now)
-        if done:  # its praise alert is answered too: not left open with a Thanked button for someone else
-            praise = store.conn.execute("SELECT id FROM alerts WHERE source = ? AND external_id = ?"
-                                        " AND kind = 'praise' AND resolution IS NULL ORDER BY id LIMIT 1",
-                                        [source, external_id]).fetchone()
-            if praise:
-                store.update_case(praise[0], closed_at=now, closed_by=name, resolution="thanked")
+    name = (who or getpass.getuser()).strip()[:80] or "someone"
+    with app.store() as store:
+        done = record_thanked(store, source, external_id, name, utcnow())
     outcome = f"thanked by {inline(name)}" if done else "already thanked"
     click.echo(f"{inline(source)} {inline(external_id)}: {outcome}")

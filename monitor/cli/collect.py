@@ -11,19 +11,10 @@ from typing import Any
 import click
 
 from alerts.base import plain, plural
+from classifiers import load_active_classifier
 from monitor.cli import App, pass_app, progress
 from monitor.core.errors import ConfigError, InputError, MissingCredential
 from monitor.core.textfile import count_rows
-
-
-def load_active_classifier(app: App, model: str | None = None, *, lexicon_weight: float | None = None) -> Any:
-    """The classifier the settings name (or ``model``), with the settings' options."""
-    from classifiers import load_classifier
-
-    settings = app.settings.classifier
-    return load_classifier(model or settings.model, label_map=settings.label_map or None,
-                           batch_size=settings.batch_size, allow_download=settings.allow_download, int8=settings.int8,
-                           lexicon_weight=settings.lexicon_weight if lexicon_weight is None else lexicon_weight)
 
 
 def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -96,7 +87,7 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         brand = _configured_brand(app, brand)
     collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping), source_name=source_name,
                               brand=brand, date_format=date_format, timezone=_zone(zone))
-    classifier = None if no_classify else load_active_classifier(app)
+    classifier = None if no_classify else load_active_classifier(app.settings.classifier)
     with app.store() as store, progress(count_rows(file), f"Importing {click.format_filename(file)}") as bar:
         report = run_collector(store, app.settings, collector, kind="import",
                                classifier=classifier, progress=bar.update)
@@ -185,7 +176,7 @@ def collect(app: App, source: str | None) -> None:
     A source without its credentials is skipped with a message naming the missing
     environment variable; the other sources still run. Queued alerts are then sent.
     """
-    from collectors import SOURCES, collector_class
+    from collectors import SOURCES, build_collectors
     from monitor.app.pipeline import classify_pending, run_collector
     from monitor.app.preflight import check_settings
 
@@ -196,18 +187,21 @@ def collect(app: App, source: str | None) -> None:
     names = [source] if source else [n for n, s in settings.sources.items() if s.enabled]
     if not names:
         click.echo("No source is enabled in the settings; enable one under [sources.NAME].")
-    classifier = load_active_classifier(app)
+    classifier = load_active_classifier(app.settings.classifier)
     failed = misconfigured = 0
     with app.store() as store:
-        for name in names:
-            if name == "file":
-                click.echo("file: use `listenpost import FILE` to import a file.")
+        for built in build_collectors(settings, names):
+            name = built.name
+            if built.imported_only:
+                click.echo(f"{name}: use `listenpost import FILE` to import a file.")
                 continue
             try:
-                collector = collector_class(name)(settings)
+                if built.error is not None:
+                    raise built.error
+                assert built.collector is not None
                 # A source that cannot be reached is retried for a while: say what is happening.
                 click.echo(f"{name}: collecting…", err=True)
-                report = run_collector(store, settings, collector, classifier=classifier)
+                report = run_collector(store, settings, built.collector, classifier=classifier)
             except MissingCredential as exc:
                 click.secho(f"{name}: skipped: {exc}", fg="yellow", err=True)
                 # Recorded as a failed run, as `listenpost run` does, so `status` and `sources` show it.
@@ -261,7 +255,7 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
         # Opening the output empties it: the file to classify would be read back empty and lost.
         raise click.BadParameter(f"{click.format_filename(output)} is the file being classified; "
                                  "write the results to another file", param_hint="--output")
-    classifier = load_active_classifier(app, model)
+    classifier = load_active_classifier(app.settings.classifier, model)
     with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
             progress(count_rows(file), "Classifying") as bar:
         report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,

@@ -14,27 +14,11 @@ import click
 from alerts.base import inline, plural
 from monitor.cli import App, fit, pass_app, resolve_path, width
 from monitor.core.errors import InputError
-from monitor.core.records import utcnow
 from monitor.core.textfile import private_file
+from monitor.core.times import since_span
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
-
-
-def _period(since: str) -> tuple[timedelta, datetime]:
-    """The span to cover, ending now: 24h / 7d exactly, or back to a given date."""
-    from monitor.cli.browse import parse_since
-    from monitor.core.config import parse_duration
-
-    now = utcnow()
-    try:
-        span = timedelta(seconds=parse_duration(since))
-    except ValueError:
-        start = parse_since(since)
-        span = now - start if start else timedelta(0)
-    if span <= timedelta(0):
-        raise InputError(f"--since {since!r}: must reach back into the past, e.g. 24h or 7d")
-    return span, now
 
 
 @click.command()
@@ -59,7 +43,7 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
     from alerts.digest import build_digest, render_digest, span
 
     settings = app.settings
-    period, now = _period(since)
+    period, now = since_span(since)
     if send and not settings.digest.recipients:
         from monitor.core.errors import ConfigError
 
@@ -128,7 +112,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
     from alerts.triage import PRAISE_REASONS
 
     settings = app.settings
-    period, now = _period(since)
+    period, now = since_span(since)
     with app.store() as store:
         timings = response_times(store, now - period, now)
         voice = _voice_over_time(store, settings, now - period, now)

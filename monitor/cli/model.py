@@ -11,6 +11,7 @@ import click
 
 from monitor.cli import App, pass_app
 from monitor.core.errors import InputError
+from monitor.core.records import LABELS
 
 if TYPE_CHECKING:
     from classifiers.base import Classifier, Scores
@@ -21,8 +22,9 @@ LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 
 def read_labeled(path: str | Path) -> list[Example]:
     """Rows with `text` and `label` (negative, neutral, positive) from a CSV/TSV/JSONL file."""
-    from classifiers.corpora import LABELS, Example
-    from monitor.core.textfile import parse_rating, read_rows
+    from classifiers.corpora import Example
+    from monitor.core.textfile import read_rows
+    from monitor.core.values import parse_rating
 
     examples, problems, bad_ratings = [], [], []
     for row in read_rows(path):
@@ -91,8 +93,9 @@ class _Bar:
 )
 @click.option(
     "--data-dir", type=click.Path(exists=True, file_okay=False),
-    help="With --reproduce: the folder holding semeval2017-task4a/, kaggle-tweet-sentiment-extraction/ "
-    "and tweeteval-val/ (the last only picks the best checkpoint).",
+    help="With --reproduce: a folder you supply holding semeval2017-task4a/, kaggle-tweet-sentiment-extraction/ "
+    "and tweeteval-val/ (the last only picks the best checkpoint), each of aligned text files: text.txt and "
+    "labels.txt, as docs/model.md describes.",
 )
 @click.option(
     "--base",
@@ -194,7 +197,7 @@ def train(
             click.echo(f"held-out stored reviews ({len(review_held)}): macro-recall {before[0]:.3f} -> {after[0]:.3f}, "
                        f"negative F1 {before[1]:.3f} -> {after[1]:.3f} ({base} model before, the new one after)")
         model_dir = Path(output)
-        label_counts = {label: sum(e.label == label for e in examples) for label in ("negative", "neutral", "positive")}
+        label_counts = {label: sum(e.label == label for e in examples) for label in LABELS}
         origin = " + ".join(([Path(data).name] if data else []) + (["corrections"] if corrections else [])
                             + (["stored reviews"] if reviews else []))
         card = training.recipe_card(recipe, result, {origin: label_counts}) | {"base": base}
@@ -277,9 +280,9 @@ def eval_command(
     from dataclasses import replace
 
     from alerts.triage import decide_all
+    from classifiers import load_active_classifier
     from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
     from monitor.app.pipeline import alert_threshold, negative_threshold
-    from monitor.cli.collect import load_active_classifier
 
     settings = app.settings.classifier
     configured = settings.negative_threshold if threshold is None else threshold
@@ -289,7 +292,7 @@ def eval_command(
     ratings = [e.rating for e in examples]
     summaries = []
     for name in [model or settings.model, *([compare] if compare else [])]:
-        classifier = load_active_classifier(app, name, lexicon_weight=lexicon_weight)
+        classifier = load_active_classifier(app.settings.classifier, name, lexicon_weight=lexicon_weight)
         scores = _scores(classifier, texts)
         threshold = negative_threshold(classifier, configured)
         alerting = alert_threshold(classifier, replace(app.settings, classifier=replace(

@@ -24,8 +24,8 @@ def run(app: App) -> None:
     cursors and the alerts outbox. A source without its credentials is skipped with a message
     naming the environment variable; the others run.
     """
+    from classifiers import load_active_classifier
     from monitor.app.scheduler import Daemon
-    from monitor.cli.collect import load_active_classifier
 
     root = logging.getLogger()
     if root.level > logging.INFO:
@@ -37,5 +37,5 @@ def run(app: App) -> None:
     settings = app.settings
     check_settings(settings)  # a settings mistake ends here, not in a restart loop under systemd
     app.database_file()  # so does a database that cannot be opened
-    classifier = load_active_classifier(app)
+    classifier = load_active_classifier(app.settings.classifier)
     Daemon(settings, classifier=classifier).run_until_signalled()

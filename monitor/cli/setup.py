@@ -13,7 +13,7 @@ import click
 
 from alerts.base import plural
 from monitor.cli import App, pass_app
-from monitor.core.config import SECRET_VARIABLES
+from monitor.core.names import SECRET_VARIABLES
 
 
 def starter_settings() -> str:
@@ -120,7 +120,7 @@ def config_check(app: App) -> None:
     Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
     alert channel lacks its credentials; sources that lack theirs are listed (named, never shown).
     """
-    from monitor.app.preflight import check_settings
+    from monitor.app.preflight import check_settings, missing_credentials, unrouted_channels
 
     settings = app.settings
     check_settings(settings, build=True)
@@ -141,34 +141,6 @@ def config_check(app: App) -> None:
         raise SystemExit(2)
 
 
-def unrouted_channels(settings: Any) -> list[str]:
-    """Enabled channels that no route, no escalation and no praise setting uses: set up, yet never
-    sent anything."""
-    used = {c for route in settings.alerts.routes for c in route.channels}
-    used.update(settings.alerts.escalation.channels)
-    used.update(settings.alerts.praise.channels)
-    return [name for name, channel in settings.alerts.channels.items() if channel.enabled and name not in used]
-
-
-def missing_credentials(settings: Any) -> list[tuple[str, str]]:
-    """Enabled sources and alert channels that cannot work with the environment as it is:
-    (name, what is missing)."""
-    from collectors import collector_class
-    from monitor.app.preflight import channels_missing_credentials
-
-    problems = []
-    for name, source in settings.sources.items():
-        if not source.enabled:
-            continue
-        missing = [c for c in collector_class(name).credentials if not os.environ.get(f"LISTENPOST_{c}")]
-        if missing:
-            problems.append((name, f"{name}: enabled but missing " + ", ".join(f"LISTENPOST_{c}" for c in missing)))
-    for name, exc in channels_missing_credentials(settings).items():
-        problems.append((f"alert channel {name}", f"alert channel {name}: missing {exc.variable}; "
-                                                  "its alerts wait in the outbox until it is set"))
-    return problems
-
-
 @click.command()
 @click.option("--model", help="Classifier to use (default: the shipped model).")
 @click.option("--limit", type=click.IntRange(1, 50), default=5, show_default=True,
@@ -181,8 +153,8 @@ def demo(app: App, model: str | None, limit: int) -> None:
     classification and alert routing into ./listenpost-demo.db (or --db). Running it again
     on the same database adds nothing and alerts nothing twice.
     """
-    from monitor.app.demo import run_demo
+    from monitor.cli.demo import demo_command
     from monitor.core.database import sqlite_path
 
     # Not $LISTENPOST_DATABASE: that names the real database, and the demo's brands are fictional.
-    run_demo(db_path=sqlite_path(app.db_path or "listenpost-demo.db"), model=model, show=limit)
+    demo_command(sqlite_path(app.db_path or "listenpost-demo.db"), model, limit)

@@ -11,28 +11,17 @@ from typing import Any
 import click
 
 from alerts.base import inline
-from monitor.cli import App, local_time, pass_app, progress, say, width
+from monitor.cli import App, pass_app, progress, say, width
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
+from monitor.core.times import local_time, parse_date
 
 PER_QUERY = 1000  # progress steps per query: thousandths of the window
 
 
-def _date(value: str | None, flag: str) -> datetime | None:
-    if value is None:
-        return None
-    from monitor.core.textfile import parse_datetime
-
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise InputError(f"{flag} {value!r}: expected a date such as 2026-11-01 "
-                         "or 2026-11-01T08:00:00Z (UTC unless a zone is given)") from None
-
-
 def _when(app: App, value: str | None) -> str:
     try:
-        return local_time(app.settings, value)
+        return local_time(value, app.settings.tz)
     except ValueError:
         return value or "-"
 
@@ -58,14 +47,14 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     after 1000 items, the App Store feed after 10 pages, a YouTube search finds 50 videos,
     Facebook and Instagram comments are read on the newest posts only).
     """
+    from classifiers import load_active_classifier
     from collectors import collector_class
     from collectors.base import Window
     from monitor.app.pipeline import run_collector
-    from monitor.cli.collect import load_active_classifier
 
     if source == "file":
         raise InputError("file: use `listenpost import FILE` to import a file")
-    start, end = _date(since, "--since"), _date(until, "--until")
+    start, end = parse_date(since, "--since"), parse_date(until, "--until")
     assert start is not None
     if start >= (end or utcnow()):
         raise InputError("--since must be before --until (or before now)")
@@ -76,7 +65,7 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     if not queries:
         click.echo(f"{source}: nothing to ask for; add brand queries (or app ids) to the settings.")
         return
-    classifier = None if no_classify else load_active_classifier(app)
+    classifier = None if no_classify else load_active_classifier(app.settings.classifier)
     with app.store() as store:
         if restart:
             for q in queries:
@@ -107,15 +96,9 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
 
 def _walked(store: Any, source: str, key: str, since: datetime, until: datetime) -> int:
     """How far one query's backfill has come, in thousandths of the window."""
-    from collectors.base import coverage
+    from collectors.base import walked
 
-    state = coverage(store.cursor(source, key))
-    if state.get("done"):
-        return PER_QUERY
-    reached = _date(state.get("reached"), "reached") if state.get("reached") else until
-    assert reached is not None
-    span = (until - since).total_seconds() or 1.0
-    return min(PER_QUERY, int(PER_QUERY * (until - reached).total_seconds() / span))
+    return int(PER_QUERY * walked(store.cursor(source, key), since, until))
 
 
 def _coverage(app: App, store: Any, source: str, queries: list[Any]) -> None:

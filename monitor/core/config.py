@@ -6,71 +6,25 @@ file: they are read from ``LISTENPOST_*`` environment variables when needed.
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import tomllib
-import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.core.database import DatabaseLocation, has_password, parse_database
+from monitor.core.durations import MAX_DURATION, describe, format_duration, parse_duration
 from monitor.core.errors import ConfigError, MissingCredential
+from monitor.core.names import ENV_PREFIX
+from monitor.core.records import LABEL_ORDER
+from monitor.core.tables import build, toml_hint
 
-ENV_PREFIX = "LISTENPOST_"
+# Imported from here by the rest of listenpost, with the settings they describe.
+__all__ = ["ENV_PREFIX", "LABEL_ORDER", "MAX_DURATION", "build", "describe", "format_duration", "parse_duration"]
+
 DEFAULT_SETTINGS = Path("settings.toml")
-LABEL_ORDER = ("positive", "neutral", "negative")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-MAX_DURATION = 100 * 365 * 86400.0  # a century: longer spans overflow dates and timers
-def parse_duration(value: object) -> float:
-    """Seconds from 90, "90s", "15m", "1h" or "2d": finite, not negative, at most a century."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 90, \"15m\" or \"1h\"")
-    seconds: float | None = None
-    if isinstance(value, int | float):
-        seconds = float(value) if not isinstance(value, int) or abs(value) < 10**18 else math.inf
-    elif isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds is None and isinstance(value, str):
-        if value.strip().startswith("-"):
-            raise ValueError("a duration cannot be negative")
-        # The text itself is not repeated (a value in the wrong key may be a secret).
-        raise ValueError("expected a duration such as 90, \"15m\" or \"1h\": seconds, or a number "
-                         "followed by s, m, h or d (no weeks: \"7d\")")
-    if seconds is None or math.isnan(seconds):
-        raise ValueError(f"expected a duration such as 90, \"15m\" or \"1h\", not {describe(value)}")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    if math.isinf(seconds):
-        raise ValueError("a duration must be finite")
-    if seconds > MAX_DURATION:
-        raise ValueError("a duration can be at most a century (36500d)")
-    return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """A duration as the settings file writes it: "90d", "15m", "20s" (the largest whole unit)."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
-
-def describe(value: object) -> str:
-    """A value for an error message: numbers as they are, text only by its kind (it may be a secret)."""
-    if isinstance(value, bool | int | float) and len(repr(value)) < 40:
-        return repr(value)
-    if isinstance(value, str):
-        return "a string" if value else "an empty string"
-    if isinstance(value, list | dict):
-        return "a list" if isinstance(value, list) else "a table"
-    return f"a {type(value).__name__}"
 
 
 def duration(default: str | float, *, positive: bool = False) -> Any:
@@ -226,104 +180,6 @@ class Settings:
         return next((b for b in self.brands if b.name == name), None)
 
 
-T = TypeVar("T")
-
-
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin in (list, dict):
-        return "a list" if origin is list else "a table"
-    if is_dataclass(tp):
-        return "a table"
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
-        tp, str(tp)
-    )
-
-
-def _convert(tp: Any, value: Any, key: str, meta: typing.Mapping[str, Any]) -> Any:
-    if meta.get("duration"):
-        try:
-            seconds = parse_duration(value)
-        except ValueError as exc:
-            raise ConfigError(f"{key}: {exc}") from None
-        if meta.get("positive") and seconds <= 0:
-            raise ConfigError(f"{key}: must be more than 0")
-        return seconds
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if value is None else _convert(args[0], value, key, meta)
-    if origin is list:
-        if not isinstance(value, list):
-            hint = ""
-            if isinstance(value, dict) and key in _BLOCKS:
-                hint = f" (each {_BLOCKS[key]} is its own [[{key}]] block, with double brackets)"
-            raise ConfigError(f"{key}: expected a list, got {describe(value)}{hint}")
-        (item,) = typing.get_args(tp)
-        return [_convert(item, v, f"{key}[{i}]", {}) for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a table, got {describe(value)}")
-        _, item = typing.get_args(tp)
-        return {str(k): _convert(item, v, f"{key}.{k}", {}) for k, v in value.items()}
-    if is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a table, got {describe(value)}")
-        return build(typing.cast(type, tp), value, key)
-    if tp is Any:
-        return value
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {describe(value)}")
-    if tp is float and not math.isfinite(value):
-        raise ConfigError(f"{key}: expected a finite number, got {describe(value)}")
-    if meta.get("url") and value:
-        _check_base_url(value, key)
-    return value
-
-
-def _check_base_url(value: str, key: str) -> None:
-    """A source's base_url: an http(s) address that request paths are appended to.
-
-    A query or fragment would swallow those paths (``…/v21.0?x=1/PAGE/posts``), and a
-    ``user:password@`` is a secret outside the environment, shown by ``config show``.
-    """
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value.strip())
-        parts.port  # noqa: B018  # a port that is no number raises here
-    except ValueError as exc:
-        raise ConfigError(f"{key}: not a URL ({exc})") from None
-    if "@" in parts.netloc:
-        raise ConfigError(f"{key}: credentials in the URL are not allowed; secrets come from "
-                          f"{ENV_PREFIX}* environment variables")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        shown = describe(value) if "@" not in value else "an address"
-        raise ConfigError(f"{key}: expected an http:// or https:// address, got {shown}")
-    if parts.query or parts.fragment or "?" in value or "#" in value:
-        raise ConfigError(f"{key}: a base URL has no ?query or #fragment (request paths are appended to it)")
-
-
-def build(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
-    """Build dataclass ``cls`` from a TOML table, rejecting unknown keys and wrong types."""
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}  # type: ignore[arg-type]
-    where = f"{prefix}." if prefix else ""
-    for key in data:
-        if key not in known:
-            options = ", ".join(sorted(known))
-            raise ConfigError(f"{where}{key}: unknown setting (known here: {options})")
-    kwargs = {}
-    for name, f in known.items():
-        if name in data:
-            kwargs[name] = _convert(hints[name], data[name], where + name, f.metadata)
-        elif f.default is MISSING and f.default_factory is MISSING:
-            raise ConfigError(f"{where}{name}: required setting is missing")
-    return cls(**kwargs)
-
-
 def _env_value(raw: str) -> Any:
     """Environment values are read as TOML literals when they parse, otherwise as strings."""
     try:
@@ -407,7 +263,7 @@ def load_settings(
             data = tomllib.loads(file.read_text(encoding="utf-8"))
             refuse_secrets(data)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{label}: not valid TOML: {exc}{_toml_hint(file, str(exc))}") from None
+            raise ConfigError(f"{label}: not valid TOML: {exc}{toml_hint(file, str(exc))}") from None
         except RecursionError:  # tomllib (and the secret check) recurse once per nested array or table
             raise ConfigError(f"{label}: not readable: arrays or tables nested too deeply") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -440,34 +296,6 @@ def load_settings(
 
 # Secrets listenpost reads (LISTENPOST_<NAME>), shown masked by `config show` and named when a
 # settings file tries to hold one.
-SECRET_VARIABLES = (
-    "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "X_BEARER_TOKEN",
-    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "YOUTUBE_API_KEY", "MASTODON_ACCESS_TOKEN",
-    "TRUSTPILOT_API_KEY", "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
-)
-
-
-# Settings written as blocks of double-bracket tables, one per item.
-_BLOCKS = {"brands": "brand", "alerts.routes": "route"}
-
-
-def _toml_hint(file: Path, message: str) -> str:
-    """A TOML error at a [brands] header is most often a single-bracket [brands] for a second brand."""
-    found = re.search(r"at line (\d+)", message)
-    if not found:
-        return ""
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-        line = lines[int(found.group(1)) - 1].strip()
-    except (OSError, UnicodeDecodeError, IndexError, ValueError):
-        return ""
-    header = re.match(r"^\[\[?\s*([\w.]+)\s*\]\]?", line)
-    if header and header.group(1) in _BLOCKS:
-        return f" (each {_BLOCKS[header.group(1)]} is its own [[{header.group(1)}]] block, with double brackets)"
-    return ""
-
-
 def secret(name: str, environ: typing.Mapping[str, str] | None = None) -> str | None:
     """A secret from the environment (``LISTENPOST_<NAME>``), or None when unset or empty."""
     environ = os.environ if environ is None else environ

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-KINDS = ("post", "comment", "review")
+# What a mention is where it was posted.
+MentionKind = Literal["post", "comment", "review"]
+KINDS: tuple[MentionKind, ...] = get_args(MentionKind)
+# Why an alert was raised: a mention, its escalation to on-call, a status notice, praise, a spike,
+# or `alerts test`.
+AlertKind = Literal["mention", "escalation", "notice", "praise", "spike", "test"]
+ALERT_KINDS: tuple[AlertKind, ...] = get_args(AlertKind)
+# Where an outbox row stands.
+AlertStatus = Literal["pending", "sending", "sent", "failed", "suppressed"]
+ALERT_STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
+# What started a collection run (the runs table's kind).
+RunKind = Literal["collect", "import", "backfill", "demo"]
+# A classifier's labels, in the order its scores are listed.
 LABELS = ("negative", "neutral", "positive")
+# The same labels mildest first: a route's min_severity is a point along this order.
+LABEL_ORDER = LABELS[::-1]
 UNSCORED = "unscored"
 # Source names as people write them; a source missing here shows its name capitalised.
 SOURCE_NAMES = {
@@ -67,7 +81,7 @@ class Mention:
     text: str
     created_at: datetime
     brand: str = ""
-    kind: str = "post"
+    kind: MentionKind = "post"
     author: str = ""
     url: str = ""
     title: str = ""
@@ -133,8 +147,8 @@ class Alert:
     external_id: str
     brand: str
     channel: str
-    kind: str
-    status: str
+    kind: AlertKind
+    status: AlertStatus
     attempts: int
     created_at: datetime
     group_key: str | None = None

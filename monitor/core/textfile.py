@@ -7,19 +7,17 @@ import contextlib
 import csv
 import io
 import json
-import math
 import os
 import re
 import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
 from monitor.core.errors import InputError
+from monitor.core.values import quote_value
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -339,75 +337,3 @@ def count_rows(path: str | Path) -> int:
     with open(path, "rb") as fh:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
     return max(0, lines - (file_format(path) == "csv"))
-
-
-MIN_YEAR, MAX_YEAR = 1000, 9998
-
-
-def parse_datetime(value: Any, fmt: str | None = None, zone: tzinfo | None = None) -> datetime:
-    """A timezone-aware UTC datetime from ISO 8601, epoch seconds, RFC 2822 or ``fmt``.
-
-    A date without an offset is read in ``zone`` (UTC when none is given).
-    """
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            dt = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError(f"the date {quote_value(value)} is out of range") from None
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        if fmt:
-            try:
-                dt = datetime.strptime(text, fmt)
-            except ValueError:
-                raise ValueError(f"the date {quote_value(text)} does not match --date-format {fmt!r}") from None
-        elif text.replace(".", "", 1).isdigit():
-            try:
-                return parse_datetime(float(text))
-            except ValueError:
-                raise ValueError(f"the date {quote_value(text)} is out of range") from None
-        else:
-            try:
-                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                try:
-                    dt = parsedate_to_datetime(text)
-                except (TypeError, ValueError):
-                    raise ValueError(f"cannot read the date {quote_value(text)}") from None
-    else:
-        raise ValueError(f"cannot read the date {quote_value(value)}")
-    try:
-        dt = (dt.replace(tzinfo=zone or UTC) if dt.tzinfo is None else dt).astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"the date {quote_value(value)} is out of range") from None
-    # Year 1 or 9999 is stored, then every list or digest that shows it in a time zone west or
-    # east of UTC, or looks 30 days back from it, overflows: such a date is that line's error.
-    if not MIN_YEAR <= dt.year <= MAX_YEAR:
-        raise ValueError(f"the date {quote_value(value)} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
-    return dt
-
-
-def quote_value(value: Any, limit: int = 40) -> str:
-    """A value for an error line: its repr, shortened (a 5,000-digit number is no message)."""
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def parse_rating(value: Any) -> int | None:
-    """A star rating 1 to 5 from 4, 4.0 or "4"; None when absent; anything else is a ValueError.
-
-    Half stars round half up (2.5 is 3, 4.5 is 5): cut down, 2.9 stars would count as 2 and be alerted
-    as a 1-2 star complaint whatever the text says.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = math.nan if isinstance(value, bool) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        number = math.nan
-    if not 1 <= number <= 5:
-        raise ValueError(f"rating must be 1 to 5, not {quote_value(value)}")
-    return math.floor(number + 0.5)
-

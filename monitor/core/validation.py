@@ -6,12 +6,24 @@ Called by monitor.core.config.load_settings; every error is a ConfigError that n
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.core.config import LABEL_ORDER, Settings
 from monitor.core.database import parse_database
 from monitor.core.errors import ConfigError
+from monitor.core.names import (
+    CHANNEL_SECRET_PREFIX,
+    CHANNEL_TYPES,
+    SECRET_VARIABLES,
+    SOURCE_CREDENTIALS,
+    SOURCES,
+    check_template,
+    parse_quiet_hours,
+)
+from monitor.core.records import LABEL_ORDER
+
+if TYPE_CHECKING:
+    from monitor.core.config import Settings
 
 # Keys that hold secrets: refused in the settings file, whose contents `config show` prints.
 _SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key|credentials?)($|_)|^webhook(_url)?$")
@@ -39,8 +51,6 @@ def refuse_secrets(data: Any, where: str = "", root: Any = None) -> None:
 
 def _where_secrets_go(name: str, key: str, root: Any) -> str:
     """What to do instead: the LISTENPOST_* variable that holds the secret this key tried to hold."""
-    from monitor.core.config import SECRET_VARIABLES
-
     parts = name.split(".")
     prefix = ""
     if parts[0] == "sources" and len(parts) > 2:
@@ -51,9 +61,9 @@ def _where_secrets_go(name: str, key: str, root: Any) -> str:
         channels = root.get("alerts", {}).get("channels", {}) if isinstance(root, dict) else {}
         channel = channels.get(parts[2]) if isinstance(channels, dict) else None
         kind = channel.get("type") if isinstance(channel, dict) else None
-        prefix = {"slack": "SLACK_", "slack_webhook": "SLACK_WEBHOOK_", "email": "SMTP_"}.get(str(kind), "")
+        prefix = CHANNEL_SECRET_PREFIX.get(str(kind), "")
     candidates = [v for v in SECRET_VARIABLES if prefix and v.startswith(prefix)]
-    if parts[0] == "sources" and parts[1] in ("hackernews", "rss", "appstore", "googleplay", "file"):
+    if parts[0] == "sources" and parts[1] in SOURCES and parts[1] not in SOURCE_CREDENTIALS:
         return f"the {parts[1]} source needs no credentials: remove it"
     if not candidates:
         return ("remove it and set it in the environment as the LISTENPOST_... variable the README's "
@@ -114,18 +124,12 @@ def validate(settings: Settings) -> None:
                 # An empty term is found in every text: each mention of the brand would be off-topic.
                 raise ConfigError(f"brands[{i}].exclude[{j}]: an exclusion cannot be empty")
         if brand.reply_template:
-            from alerts.drafts import check_template
-
             check_template(brand.reply_template, f"brands[{i}].reply_template")
-    from collectors import SOURCES  # the registry decides which source names exist
-
     for name in settings.sources:
         if name not in SOURCES:
             raise ConfigError(
                 f"sources.{name}: unknown source (known: {', '.join(sorted(SOURCES))})"
             )
-    from alerts import CHANNEL_TYPES
-
     for name, channel in settings.alerts.channels.items():
         if channel.type not in CHANNEL_TYPES:
             raise ConfigError(
@@ -135,8 +139,6 @@ def validate(settings: Settings) -> None:
         if channel.quiet_mode not in ("wait", "escalation"):
             raise ConfigError(f"alerts.channels.{name}.quiet_mode: must be \"wait\" or \"escalation\"")
         if channel.quiet_hours:
-            from alerts.escalation import parse_quiet_hours
-
             parse_quiet_hours(channel.quiet_hours, f"alerts.channels.{name}.quiet_hours")
     for i, route in enumerate(settings.alerts.routes):
         for channel_name in route.channels:

@@ -1,0 +1,95 @@
+"""`listenpost demo` printed: what the offline run collected, classified, alerted and delivered."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from typing import Any
+
+import click
+
+from alerts.base import inline, plain, plural
+from alerts.voice import percent
+from monitor.app.demo import DEMO_ESCALATE_REACH, DemoReport, run_demo
+from monitor.cli import progress
+from monitor.core.records import LABELS, UNSCORED, source_name
+
+
+def demo_command(db_path: str, model: str | None, show: int) -> None:
+    columns = max(40, shutil.get_terminal_size((80, 24)).columns)
+    report = run_demo(db_path=db_path, model=model, show=show, columns=columns, announce=click.echo,
+                      progress=progress)
+    print_report(report, columns)
+
+
+def print_report(report: DemoReport, columns: int) -> None:
+    run, sent, db_path = report.pipeline, report.sent, report.db_path
+    summary = (f"{plural(run.fetched, 'mention')} read ({run.fetched - run.new} already stored, "
+               f"{run.new} new); {plural(run.negatives, 'new negative')}, {run.unscored} in "
+               f"languages the model does not cover (stored as unscored); "
+               f"{plural(run.alerts, 'new alert')} (complaints, on-call, notices, praise), "
+               f"{sent.sent} delivered to the demo's alert files"
+               + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
+
+    def say(text: str) -> None:
+        click.echo(textwrap.fill(text, columns, break_on_hyphens=False))
+
+    click.echo()
+    say(summary)
+    _print_table(report.stats)
+    if report.agreement:
+        a = report.agreement
+        click.echo()
+        say(f"Agreement with the hand labels bundled with the demo data: "
+            f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
+        if a.alerts:
+            say(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
+                f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
+                f"negatives) and {a.alerts_positive} hand-labeled positive.")
+    reach = report.reach
+    say(f"Reach: {reach.given} of {reach.total} mentions carry an audience figure (the others' sources "
+        f"gave none); {plural(reach.escalated, 'negative')} seen by {DEMO_ESCALATE_REACH:,} followers or "
+        f"more went straight to on-call.")
+    if report.notices:
+        first = report.notices[-1]
+        say(f"Status notices: {plural(len(report.notices), 'incident')} of several people reporting the same "
+            f"problem, each with a suggested post for the brand's own account; for {inline(first['brand'])} "
+            f"({first['payload'].get('count')} reports): \"{plain(str(first['payload'].get('text', '')))}\"")
+    if report.praise:
+        top = report.praise[0]
+        seen = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"
+        say(f"Say thanks: {plural(report.praise_total, 'mention')} of praise to thank, each also in the demo's "
+            f"fans file with a thank-you draft; widest reach first: {inline(top['author'])} on "
+            f"{source_name(top['source'])} ({seen}).")
+    say("Share of voice over the last 7 days (negative share in brackets): " + ", ".join(
+        f"{v.brand}{' (competitor, never alerted)' if v.competitor else ''} {percent(v.share)} "
+        f"({percent(v.negative_share)} negative)" for v in report.voice) + ".")
+    say(f"Kept without an alert: {run.worth_a_look} possibly negative (listed as \"worth a look\" in "
+        f"the digest), {run.spam} spam, {run.off_topic} not about the brands.")
+    click.echo(f"\n{report.negatives} negative mentions would be alerted. The {len(report.rendered)} newest:\n")
+    for text in report.rendered:
+        click.echo(text + "\n")
+    if report.in_slack:
+        click.echo("The newest as a Slack alert (see docs/alerts-and-slack.md):\n")
+        click.echo(report.in_slack + "\n")
+    click.echo(f"Done in {report.elapsed:.1f}s. Look further:")
+    for command in (
+        f"listenpost --db {db_path} mentions list --label negative --limit 10",
+        f"listenpost --db {db_path} mentions search \"refund\"",
+        f"listenpost --db {db_path} alerts list",
+        f"listenpost --db {db_path} stats",
+        f"listenpost --db {db_path} browse --open   # read-only, in Datasette",
+    ):
+        click.echo(f"  {command}")
+
+
+def _print_table(stats: list[dict[str, Any]]) -> None:
+    totals: dict[tuple[str, str], int] = {}
+    for r in stats:
+        totals[(r["brand"] or "-", r["label"])] = totals.get((r["brand"] or "-", r["label"]), 0) + r["n"]
+    brands = sorted({b for b, _ in totals})
+    labels = [*LABELS, UNSCORED]
+    click.echo("\n" + f"{'':<12}" + "".join(f"{label:>10}" for label in labels))
+    for brand in brands:
+        cells = "".join(f"{totals.get((brand, label), 0):>10}" for label in labels)
+        click.echo(f"{plain(brand):<12}{cells}")
