@@ -1,19 +1,22 @@
-"""Alert channels. A new channel is one module here plus one line in CHANNEL_TYPES."""
+"""Alerts: channels (one file each), the outbox that feeds them, and the daily digest.
+
+A new channel is one module under alerts/channels/ plus one line in CHANNEL_TYPES.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from alerts.base import Channel
+    from alerts.channels.base import Channel
 
 # channel type -> "module:Class"; imported only when the channel is used.
 CHANNEL_TYPES: dict[str, str] = {
-    "console": "alerts.console:ConsoleChannel",
-    "jsonl": "alerts.jsonl:JsonlChannel",
-    "slack": "alerts.slack:SlackChannel",
-    "slack_webhook": "alerts.webhook:WebhookChannel",
-    "email": "alerts.email:EmailChannel",
+    "console": "alerts.channels.console:ConsoleChannel",
+    "jsonl": "alerts.channels.jsonl:JsonlChannel",
+    "slack": "alerts.channels.slack.api:SlackChannel",
+    "slack_webhook": "alerts.channels.slack.webhook:WebhookChannel",
+    "email": "alerts.channels.email:EmailChannel",
 }
 
 

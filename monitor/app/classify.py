@@ -12,7 +12,7 @@ from monitor.core.textfile import Row, parse_rating, read_rows
 from monitor.store import clean_text
 
 if TYPE_CHECKING:
-    from alerts.triage import Decision
+    from alerts.outbox.triage import Decision
     from classifiers.base import Classifier, Scores
 
 
@@ -110,7 +110,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
             elif not _readable(classifier, text, row.data):
                 # As the pipeline does: a language the model cannot read is not scored, and only
                 # a star rating can alert it.
-                from alerts.triage import by_rating, unscored
+                from alerts.outbox.triage import by_rating, unscored
 
                 decision = by_rating(text, rating) or unscored()
                 report.unscored += 1

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from alerts.base import inline, plain, plural
+from alerts.message import inline, plain, plural
 from collectors.file import FileCollector
 from monitor.core.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
 from monitor.core.records import Mention, source_name, utcnow
@@ -85,11 +85,11 @@ def _rows(path: Path) -> Any:
 
 
 def run_demo(*, db_path: str, model: str | None, show: int) -> None:
-    from alerts.console import ConsoleChannel
-    from alerts.dispatch import build_message, dispatch_due
-    from alerts.slack import preview
-    from alerts.triage import PRAISE_REASONS
-    from alerts.voice import percent, share_of_voice
+    from alerts.channels.console import ConsoleChannel
+    from alerts.channels.slack.render import preview
+    from alerts.digest.voice import percent, share_of_voice
+    from alerts.outbox.dispatch import build_message, dispatch_due
+    from alerts.outbox.triage import PRAISE_REASONS
     from classifiers import load_classifier
     from monitor.app.pipeline import run_collector
     from monitor.cli import progress

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from alerts.base import inline, plain, plural, truncate
-from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
+from alerts.message import inline, plain, plural, truncate
+from alerts.outbox.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
@@ -275,8 +275,8 @@ def mentions_thanks(app: App, since: str, limit: int) -> None:
     Clearly positive mentions and 4-5 star reviews of our brands (not spam, not about a
     competitor), not thanked yet. Record a thank-you with `listenpost mentions thanked`.
     """
-    from alerts.base import ago, reach_words
-    from alerts.triage import PRAISE_REASONS
+    from alerts.message import ago, reach_words
+    from alerts.outbox.triage import PRAISE_REASONS
     from monitor.store import engagement_of, parse_ts
 
     start = parse_since(since) or utcnow()
@@ -311,7 +311,7 @@ def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
     with app.store() as store:
         if store.mention(source, external_id) is None:
             raise InputError(f"no mention {source} {external_id} (see `listenpost mentions thanks`)")
-        from alerts.triage import PRAISE_REASONS
+        from alerts.outbox.triage import PRAISE_REASONS
 
         verdict = store.conn.execute(
             "SELECT label, reason FROM latest_labels WHERE source = ? AND external_id = ?",

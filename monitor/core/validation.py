@@ -114,7 +114,7 @@ def validate(settings: Settings) -> None:
                 # An empty term is found in every text: each mention of the brand would be off-topic.
                 raise ConfigError(f"brands[{i}].exclude[{j}]: an exclusion cannot be empty")
         if brand.reply_template:
-            from alerts.drafts import check_template
+            from alerts.outbox.drafts import check_template
 
             check_template(brand.reply_template, f"brands[{i}].reply_template")
     from collectors import SOURCES  # the registry decides which source names exist
@@ -135,7 +135,7 @@ def validate(settings: Settings) -> None:
         if channel.quiet_mode not in ("wait", "escalation"):
             raise ConfigError(f"alerts.channels.{name}.quiet_mode: must be \"wait\" or \"escalation\"")
         if channel.quiet_hours:
-            from alerts.escalation import parse_quiet_hours
+            from alerts.outbox.escalation import parse_quiet_hours
 
             parse_quiet_hours(channel.quiet_hours, f"alerts.channels.{name}.quiet_hours")
     for i, route in enumerate(settings.alerts.routes):

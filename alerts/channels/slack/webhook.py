@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from alerts.base import AlertMessage, Channel
-from alerts.slack import render
+from alerts.channels.base import Channel
+from alerts.channels.slack.render import render
+from alerts.message import AlertMessage
 from monitor.core.config import require_secret
 from monitor.core.errors import ChannelError
+from monitor.core.retry import header_wait
 
 # slack_sdk logs the webhook URL at debug level, and the URL is the secret: keep that logger quiet.
 _QUIET = logging.getLogger("listenpost.webhook.client")
@@ -33,7 +35,7 @@ class WebhookChannel(Channel):
     def send(self, message: AlertMessage) -> str | None:
         from slack_sdk.webhook import WebhookClient
 
-        text, blocks = render(message, tz=self.app.tz, buttons=False)
+        text, blocks = render(message, tz=self.tz, buttons=False)
         client = WebhookClient(self.url, timeout=int(self.options.get("timeout", 15)), retry_handlers=[],
                                logger=_QUIET)
         try:
@@ -44,8 +46,6 @@ class WebhookChannel(Channel):
         if status == 200:
             return None
         if status == 429 or status >= 500:
-            raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
-            retry_after = float(raw[0] if isinstance(raw, list) else raw) if raw else None
-            raise ChannelError(f"Slack webhook: HTTP {status}", retry_after=retry_after)
+            raise ChannelError(f"Slack webhook: HTTP {status}", retry_after=header_wait(response.headers))
         # invalid_payload, no_service, channel_is_archived ...: the same request fails again.
         raise ChannelError(f"Slack webhook: HTTP {status} {response.body[:200]}", permanent=True)

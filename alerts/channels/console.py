@@ -8,7 +8,9 @@ from typing import ClassVar
 
 import click
 
-from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity, plain, truncate
+from alerts.channels.base import Channel
+from alerts.message import AlertMessage, inline, plain, truncate
+from monitor.core.records import source_name
 
 
 def _wrap(text: str, columns: int, indent: str = "  ") -> list[str]:
@@ -25,12 +27,10 @@ class ConsoleChannel(Channel):
 
     def render(self, message: AlertMessage) -> str:
         columns = max(40, shutil.get_terminal_size((80, 24)).columns)
-        stars = f"  {'★' * message.rating}{'☆' * (5 - message.rating)}" if message.rating else ""
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
-        facts = [inline(message.author) or "unknown author", ago(message.created_at)]
-        facts += [f for f in (negativity(message.negative), audience(message)) if f]
+        facts = message.facts(f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}")
         lines = [click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group]
-        lines += _wrap(" · ".join(facts) + f"{stars} · {message.history_line()}", columns)
+        lines += _wrap(" · ".join(facts), columns)
         text = plain(truncate(message.text, int(self.options.get("width", 280))))
         lines += [click.style(line, fg="white") for line in _wrap(text, columns)]
         if message.url:

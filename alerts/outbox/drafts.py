@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 
-from alerts.base import plain
+from alerts.message import plain
 from monitor.core.config import Brand, Settings
 from monitor.core.errors import ConfigError
 
