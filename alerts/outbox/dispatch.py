@@ -89,7 +89,7 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, attempts - 1))
     return max(delay, retry_after or 0.0)
 
 
