@@ -114,6 +114,9 @@ class AlertMessage:
     reach: int | None = None
     engagement: dict[str, int] = field(default_factory=dict)
     group_count: int = 1
+    #: the message id of the alert this one is posted under (an incident's first report), on
+    #: channels with threads
+    reply_to: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def history_line(self) -> str:

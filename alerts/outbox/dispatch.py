@@ -130,7 +130,7 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, 
         # A suggested status notice goes in the incident's thread, or on its own where there are no
         # threads; it is not one of the incident's reports.
         if channel.threads:
-            message = replace(message, extra={**message.extra, "thread_ts": root["channel_message_id"]})
+            message = replace(message, reply_to=root["channel_message_id"])
         root = None
     if root is not None:
         count = store.group_size(row["group_key"], row["channel"], row["id"])
@@ -140,8 +140,7 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, 
                                    last_error=f"grouped into alert #{root['id']}")
             report.grouped += 1
             return
-        message = replace(message, group_count=count,
-                          extra={**message.extra, "thread_ts": root["channel_message_id"]})
+        message = replace(message, group_count=count, reply_to=root["channel_message_id"])
     message_id = channel.find_sent(message) if row["attempts"] > 1 and channel.idempotent else None
     if message_id is None:
         message_id = channel.send(message)

@@ -96,9 +96,8 @@ class SlackChannel(Channel):
 
     def send(self, message: AlertMessage) -> str | None:
         args = self._post_args(message)
-        thread = message.extra.get("thread_ts")
-        if thread:
-            args["thread_ts"] = SlackRef.parse(thread, self.channel).ts
+        if message.reply_to:
+            args["thread_ts"] = SlackRef.parse(message.reply_to, self.channel).ts
         response = self.call("chat.postMessage", **args)
         return str(SlackRef(response.get("channel") or self.channel, response["ts"]))
 
@@ -110,14 +109,13 @@ class SlackChannel(Channel):
 
     def find_sent(self, message: AlertMessage) -> str | None:
         """Look for this alert's metadata among the channel's (or the thread's) recent messages."""
-        thread = message.extra.get("thread_ts")
         queued = parse_ts(message.extra.get("queued_at"))
         args: dict[str, Any] = {"channel": self.channel, "include_all_metadata": "true", "limit": 200}
         if queued:
             args["oldest"] = f"{(queued - timedelta(minutes=5)).timestamp():.6f}"
         method = "conversations.history"
-        if thread:
-            method, args["ts"] = "conversations.replies", SlackRef.parse(thread, self.channel).ts
+        if message.reply_to:
+            method, args["ts"] = "conversations.replies", SlackRef.parse(message.reply_to, self.channel).ts
         for _ in range(20):  # at most 4000 messages back; an alert is newer than its outbox row
             page = self.call(method, **args)
             for item in page.get("messages") or []:
