@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from alerts.message import AlertMessage
 from monitor.core.config import Channel as ChannelSettings
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
+
+T = TypeVar("T", str, int, float, bool)
 
 
 class Channel(ABC):
@@ -44,6 +47,16 @@ class Channel(ABC):
             known = ", ".join(sorted(cls.option_names)) or "none"
             raise ConfigError(f"alerts.channels.{name}.options.{unknown[0]}: unknown option for a "
                               f"{cls.type} channel (known: {known})")
+
+    def option(self, key: str, kind: builtins.type[T], default: T) -> T:
+        """One option of [alerts.channels.NAME.options], of the type the channel needs."""
+        value = self.options.get(key, default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise ConfigError(f"alerts.channels.{self.name}.options.{key}: expected "
+                              f"{'true or false' if kind is bool else 'a ' + kind.__name__}, got {value!r}")
+        return value
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -43,9 +43,8 @@ class EmailChannel(Channel):
             raise ConfigError(f"{where}.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
         # The channel's own server options over the [digest] ones; the mailer sends with these.
         self.server = SmtpOptions(
-            sender=str(self.options.get("sender", digest.sender)),
-            host=str(self.options.get("smtp_host", digest.smtp_host)), port=port,
-            security=security, timeout=float(self.options.get("timeout", 20)),
+            sender=self.option("sender", str, digest.sender), host=self.option("smtp_host", str, digest.smtp_host),
+            port=port, security=security, timeout=self.option("timeout", float, 20.0),
         )
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:

@@ -6,6 +6,7 @@ ask conversations.history whether the alert already went out instead of posting 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -13,7 +14,8 @@ from alerts.channels.base import Channel
 from alerts.channels.slack.ref import SlackRef
 from alerts.channels.slack.render import render
 from alerts.message import AlertMessage
-from monitor.core.config import require_secret
+from monitor.core.config import Channel as ChannelSettings
+from monitor.core.config import Settings, require_secret
 from monitor.core.errors import ChannelError, ConfigError
 from monitor.core.retry import header_wait
 from monitor.store import parse_ts
@@ -30,6 +32,14 @@ PERMANENT_ERRORS = {
 }
 
 
+@dataclass(frozen=True)
+class SlackOptions:
+    channel: str  # the channel id, such as C0123ABC
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = 15.0
+    token_env: str = "SLACK_BOT_TOKEN"  # the variable (after LISTENPOST_) holding the bot token
+
+
 class SlackChannel(Channel):
     """options: channel (id such as C0123ABC, required), base_url, timeout, token_env."""
 
@@ -39,15 +49,20 @@ class SlackChannel(Channel):
     threads: ClassVar[bool] = True
     updates: ClassVar[bool] = True
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        super().__init__(name, settings, app)
         channel = self.options.get("channel")
         if not isinstance(channel, str) or not channel.strip():
             raise ConfigError(f"alerts.channels.{self.name}.options.channel: "
                               "the Slack channel id (such as C0123ABC) is required")
-        self.channel = channel.strip()
-        self.token = require_secret(f"alerts.channels.{self.name}",
-                                    str(self.options.get("token_env", "SLACK_BOT_TOKEN")))
+        self.config = SlackOptions(
+            channel=channel.strip(),
+            base_url=self.option("base_url", str, SlackOptions.base_url) or DEFAULT_BASE_URL,
+            timeout=self.option("timeout", float, SlackOptions.timeout),
+            token_env=self.option("token_env", str, SlackOptions.token_env),
+        )
+        self.channel = self.config.channel
+        self.token = require_secret(f"alerts.channels.{self.name}", self.config.token_env)
         self._client: Any = None
 
     def secret_values(self) -> list[str]:
@@ -60,8 +75,8 @@ class SlackChannel(Channel):
 
             # No client-side retries: the outbox retries, after first checking what got through.
             self._client = WebClient(
-                token=self.token, base_url=str(self.options.get("base_url") or DEFAULT_BASE_URL),
-                timeout=int(self.options.get("timeout", 15)), retry_handlers=[],
+                token=self.token, base_url=self.config.base_url, timeout=int(self.config.timeout),
+                retry_handlers=[],
             )
         return self._client
 

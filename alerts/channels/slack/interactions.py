@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from alerts.channels import build_channels
-from alerts.channels.slack.api import DEFAULT_BASE_URL
+from alerts.channels.slack.api import DEFAULT_BASE_URL, SlackChannel
 from alerts.outbox.dispatch import refresh_case
 from alerts.outbox.escalation import Outcome, apply_action
 from monitor.core.config import Settings
@@ -177,9 +177,9 @@ def run_socket_mode(interactions: Interactions, app_token: str, stop: threading.
     from slack_sdk.socket_mode.request import SocketModeRequest
     from slack_sdk.socket_mode.response import SocketModeResponse
 
-    slack = next((c for c in interactions.channels.values() if c.type == "slack"), None)
-    base_url = str(slack.options.get("base_url") or "") if slack else ""
-    web = WebClient(token=app_token, base_url=base_url or DEFAULT_BASE_URL)
+    base_url = next((c.config.base_url for c in interactions.channels.values() if isinstance(c, SlackChannel)),
+                    DEFAULT_BASE_URL)
+    web = WebClient(token=app_token, base_url=base_url)
     client = SocketModeClient(app_token=app_token, web_client=web)
 
     def listener(socket: Any, request: SocketModeRequest) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from alerts.channels.base import Channel
 from alerts.channels.slack.render import render
 from alerts.message import AlertMessage
-from monitor.core.config import require_secret
+from monitor.core.config import Channel as ChannelSettings
+from monitor.core.config import Settings, require_secret
 from monitor.core.errors import ChannelError
 from monitor.core.retry import header_wait
 
@@ -18,16 +20,23 @@ _QUIET.setLevel(logging.WARNING)
 _QUIET.propagate = False
 
 
+@dataclass(frozen=True)
+class WebhookOptions:
+    url_env: str = "SLACK_WEBHOOK_URL"  # the variable (after LISTENPOST_) holding the secret URL
+    timeout: float = 15.0
+
+
 class WebhookChannel(Channel):
     """options: url_env (default SLACK_WEBHOOK_URL: the webhook URL is a secret), timeout."""
 
     type: ClassVar[str] = "slack_webhook"
     option_names: ClassVar[frozenset[str]] = frozenset({"url_env", "timeout"})
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.url = require_secret(f"alerts.channels.{self.name}",
-                                  str(self.options.get("url_env", "SLACK_WEBHOOK_URL")))
+    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        super().__init__(name, settings, app)
+        self.config = WebhookOptions(url_env=self.option("url_env", str, WebhookOptions.url_env),
+                                     timeout=self.option("timeout", float, WebhookOptions.timeout))
+        self.url = require_secret(f"alerts.channels.{self.name}", self.config.url_env)
 
     def secret_values(self) -> list[str]:
         return [self.url]
@@ -36,7 +45,7 @@ class WebhookChannel(Channel):
         from slack_sdk.webhook import WebhookClient
 
         text, blocks = render(message, tz=self.tz, buttons=False)
-        client = WebhookClient(self.url, timeout=int(self.options.get("timeout", 15)), retry_handlers=[],
+        client = WebhookClient(self.url, timeout=int(self.config.timeout), retry_handlers=[],
                                logger=_QUIET)
         try:
             response = client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
