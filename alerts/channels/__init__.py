@@ -27,5 +27,5 @@ def build_channels(settings: Settings, names: list[str] | None = None, *,
         except ListenpostError as exc:
             if not skip_broken:
                 raise
-            log.error("alert channel %s skipped, its alerts wait in the outbox: %s", name, exc)
+            log.error("alert channel %s: skipped, its alerts wait in the outbox: %s", name, exc)
     return out
