@@ -1,4 +1,7 @@
-"""Alert channels. A new channel is one module here plus one line in monitor.core.names.CHANNEL_TYPES."""
+"""Alerts: channels (one file each), the outbox that feeds them, and the daily digest.
+
+A new channel is one module under alerts/channels/ plus one line in monitor.core.names.CHANNEL_TYPES.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import TYPE_CHECKING
 from monitor.core.names import CHANNEL_TYPES
 
 if TYPE_CHECKING:
-    from alerts.base import Channel
+    from alerts.channels.base import Channel
 
 __all__ = ["CHANNEL_TYPES", "channel_class"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from alerts.base import plain
+from alerts.message import plain
 
 # Slack turns these words into @channel / @here / @everyone pings when a message is parsed
 # with link_names; a word joiner after the @ keeps the word readable and inert everywhere.

@@ -1,6 +1,7 @@
 """Email over SMTP (STARTTLS, SSL or plain) for the digest and the email channel.
 
-Server settings come from ``[digest]``; the login from LISTENPOST_SMTP_USER / _PASSWORD.
+The server comes as SmtpOptions (``[digest]``'s, or an email channel's own); the login from
+LISTENPOST_SMTP_USER / _PASSWORD.
 """
 
 from __future__ import annotations
@@ -11,13 +12,31 @@ import smtplib
 import ssl
 import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from monitor.core.config import Settings, secret
+from monitor.core.config import Digest, secret
 from monitor.core.errors import ChannelError, ConfigError, MissingCredential
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SmtpOptions:
+    """The SMTP server a message goes through, and who it is from."""
+
+    sender: str
+    host: str
+    port: int
+    security: str  # "starttls", "ssl" or "plain"
+    timeout: float
+
+    @classmethod
+    def of(cls, digest: Digest) -> SmtpOptions:
+        """The server named under [digest]."""
+        return cls(sender=digest.sender, host=digest.smtp_host, port=digest.smtp_port,
+                   security=digest.smtp_security, timeout=digest.smtp_timeout)
 
 
 def build_message(
@@ -67,14 +86,12 @@ def _login(environ: Mapping[str, str] | None) -> tuple[str, str] | None:
     return (user, password) if user and password else None
 
 
-def _connect(settings: Settings) -> smtplib.SMTP:
-    digest = settings.digest
+def _connect(server: SmtpOptions) -> smtplib.SMTP:
     context = ssl.create_default_context()
-    if digest.smtp_security == "ssl":
-        return smtplib.SMTP_SSL(digest.smtp_host, digest.smtp_port, timeout=digest.smtp_timeout,
-                                context=context)
-    smtp = smtplib.SMTP(digest.smtp_host, digest.smtp_port, timeout=digest.smtp_timeout)
-    if digest.smtp_security == "starttls":
+    if server.security == "ssl":
+        return smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
+    smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+    if server.security == "starttls":
         try:
             smtp.starttls(context=context)
         except BaseException:
@@ -84,7 +101,7 @@ def _connect(settings: Settings) -> smtplib.SMTP:
 
 
 def send_email(
-    settings: Settings,
+    server: SmtpOptions,
     to: Sequence[str],
     subject: str,
     text: str,
@@ -98,17 +115,16 @@ def send_email(
     Raises ChannelError (``permanent`` when the server rejected the message or the login,
     so retrying would not help) or ConfigError for settings that cannot work.
     """
-    digest = settings.digest
     if not to:
         raise ConfigError("no recipients: set digest.recipients (or the channel's recipients)")
     login = _login(environ)
-    if login and digest.smtp_security == "plain" and not _is_loopback(digest.smtp_host):
+    if login and server.security == "plain" and not _is_loopback(server.host):
         raise ConfigError("digest.smtp_security = \"plain\" would send the SMTP password unencrypted"
-                          f" to {digest.smtp_host}; use \"starttls\" or \"ssl\"")
-    message = build_message(digest.sender, to, subject, text, html, images)
-    where = f"SMTP server {digest.smtp_host}:{digest.smtp_port} ({digest.smtp_security})"
+                          f" to {server.host}; use \"starttls\" or \"ssl\"")
+    message = build_message(server.sender, to, subject, text, html, images)
+    where = f"SMTP server {server.host}:{server.port} ({server.security})"
     try:
-        with _connect(settings) as smtp:
+        with _connect(server) as smtp:
             if login:
                 smtp.login(*login)
             refused = smtp.send_message(message)

@@ -72,7 +72,7 @@ VARIANTS = {"default-alone": ("default", "alone"), "default-int8": ("default", "
 
 
 def _alerts(classifier, scores, examples, at: float, *, ratings: bool) -> list[bool]:
-    from alerts.triage import decide_all
+    from alerts.outbox.triage import decide_all
 
     stars = [e.rating if ratings else None for e in examples]
     return [d.alert for d in decide_all(scores, [e.text for e in examples], stars,
@@ -81,7 +81,7 @@ def _alerts(classifier, scores, examples, at: float, *, ratings: bool) -> list[b
 
 def worker(model: str, data: Path, variant: str) -> dict:
     """Runs inside the child process: load, time, note peak memory, then evaluate."""
-    from alerts.triage import label_for
+    from alerts.outbox.triage import label_for
     from classifiers import load_classifier
     from classifiers.evaluation import flagged_quality, macro_recall, per_class
 

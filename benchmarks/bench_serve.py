@@ -34,10 +34,10 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alerts.dispatch import dispatch_due
+from alerts.channels.slack.interactions import signature_for
+from alerts.outbox.dispatch import dispatch_due
 from classifiers import load_classifier
 from monitor.app.pipeline import ingest
-from monitor.app.serve import signature_for
 from monitor.core.config import load_settings
 from monitor.core.records import Mention, utcnow
 from monitor.store import Store

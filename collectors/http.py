@@ -6,7 +6,6 @@ other stacks (atproto's httpx) go through ``call_with_retries`` with the same po
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import re
@@ -21,6 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from monitor.core.errors import SourceError
+from monitor.core.retry import server_wait
 
 log = logging.getLogger(__name__)
 
@@ -60,32 +60,6 @@ class RetryPolicy:
         if asked is not None:
             return asked
         return min(self.backoff * (2 ** attempt), self.max_wait)
-
-
-def server_wait(headers: Mapping[str, str]) -> float | None:
-    """The wait a server asks for: Retry-After (seconds or date), or a rate-limit reset header.
-
-    X and Bluesky send the reset as epoch seconds (x-rate-limit-reset, ratelimit-reset);
-    Reddit sends seconds until the reset (x-ratelimit-reset) and only that when it is spent.
-    """
-    lower = {k.lower(): v for k, v in headers.items()}
-    value = lower.get("retry-after")
-    if value is not None:
-        value = value.strip()
-        if _digits(value):
-            return float(value)
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is not None:
-            return max(0.0, email.utils.mktime_tz(parsed) - time.time())
-    for name in ("x-rate-limit-reset", "ratelimit-reset"):
-        if _digits(lower.get(name, "").strip()):
-            return max(0.0, int(lower[name]) - time.time())
-    if lower.get("x-ratelimit-remaining", "").strip() in ("0", "0.0"):
-        try:
-            return max(0.0, float(lower.get("x-ratelimit-reset", "")))
-        except ValueError:
-            return None
-    return None
 
 
 class RetryingAdapter(HTTPAdapter):
@@ -153,11 +127,6 @@ def make_session(policy: RetryPolicy, *, rewrite_to: str | None = None,
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
-
-
-def _digits(text: str) -> bool:
-    """ASCII digits only: ``"²".isdigit()`` is true, yet float("²") fails."""
-    return text.isascii() and text.isdigit()
 
 
 def _host(url: str | None) -> str:

@@ -70,7 +70,8 @@ class Outcome:
 def work(config: Path) -> None:
     """The child: collect and deliver until killed (the test-only feed source registered)."""
     import collectors
-    from alerts.dispatch import build_channels, dispatch_due
+    from alerts.channels import build_channels
+    from alerts.outbox.dispatch import dispatch_due
     from classifiers import load_classifier
     from monitor.app.pipeline import run_collector
     from monitor.core.config import load_settings

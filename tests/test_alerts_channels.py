@@ -9,7 +9,8 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from alerts.dispatch import build_channels, dispatch_due
+from alerts.channels import build_channels
+from alerts.outbox.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.core.errors import ConfigError
 from monitor.core.records import Mention, utcnow

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.base import AlertMessage
+from alerts.channels.slack.render import render
 from alerts.escape import html_text, link_target, mrkdwn, mrkdwn_quote
-from alerts.slack import render
+from alerts.message import AlertMessage
 
 HOSTILE = [
     "<!channel> refund me NOW",

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.dispatch import dispatch_due
-from alerts.drafts import reply_draft
-from alerts.escalation import escalate_due
-from alerts.incidents import group_key_for, raise_spikes
+from alerts.outbox.dispatch import dispatch_due
+from alerts.outbox.drafts import reply_draft
+from alerts.outbox.escalation import escalate_due
+from alerts.outbox.incidents import group_key_for, raise_spikes
 from monitor.app.pipeline import ingest
 from monitor.cli import cli
 from monitor.core.errors import ConfigError
@@ -110,8 +110,8 @@ def test_unclaimed_alert_escalates_once(store, settings, lexicon, tmp_path) -> N
     dispatch_due(store, settings)
     line = (tmp_path / "oncall.jsonl").read_text()
     assert '"kind": "escalation"' in line and COMPLAINT in line
-    from alerts.dispatch import build_message
-    from alerts.slack import headline
+    from alerts.channels.slack.render import headline
+    from alerts.outbox.dispatch import build_message
 
     (row,) = [r for r in store.list_alerts() if r["kind"] == "escalation"]
     assert headline(build_message(store, settings, row)) == (
@@ -120,7 +120,7 @@ def test_unclaimed_alert_escalates_once(store, settings, lexicon, tmp_path) -> N
 
 @pytest.mark.parametrize("action", ["claim", "snooze", "resolve"])
 def test_claimed_snoozed_or_closed_alerts_do_not_escalate(store, settings, lexicon, action) -> None:
-    from alerts.escalation import apply_action
+    from alerts.outbox.escalation import apply_action
 
     ingest(store, settings, [mention(1)], lexicon)
     dispatch_due(store, settings)
@@ -218,7 +218,7 @@ channels = ["screen"]
 
 
 def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexicon) -> None:
-    from alerts.escalation import apply_action
+    from alerts.outbox.escalation import apply_action
 
     ingest(store, settings, [mention(1), mention(2, "RT " + COMPLAINT), mention(3, COMPLAINT + " !!")], lexicon)
     dispatch_due(store, settings)
@@ -234,7 +234,7 @@ def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexi
 
 
 def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_settings, lexicon, tmp_path) -> None:
-    from alerts.dispatch import build_message
+    from alerts.outbox.dispatch import build_message
 
     ingest(store, settings, [mention(1)], lexicon)
     dispatch_due(store, settings)
@@ -250,7 +250,7 @@ def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_setti
 def test_a_comment_draft_ignores_its_threads_title(store, settings, lexicon) -> None:
     from dataclasses import replace
 
-    from alerts.dispatch import build_message
+    from alerts.outbox.dispatch import build_message
 
     # A Reddit comment carries its submission's title, written by someone else.
     comment = replace(mention(1, "Same here, the Acme app is useless and awful"), source="reddit",

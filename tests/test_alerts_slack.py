@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.dispatch import build_channels, build_message, dispatch_due
-from alerts.slack import SlackChannel
+from alerts.channels import build_channels
+from alerts.channels.slack.api import SlackChannel
+from alerts.outbox.dispatch import build_message, dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.core.errors import ChannelError, ConfigError
 from monitor.core.records import Mention, utcnow
@@ -80,8 +81,8 @@ def test_long_posts_are_cut_with_a_more_link_and_titles_stand_on_their_own_line(
 
 
 def test_claim_button_goes_once_the_alert_is_claimed(store, settings, slack, lexicon) -> None:
-    from alerts.escalation import apply_action
-    from alerts.slack import render
+    from alerts.channels.slack.render import render
+    from alerts.outbox.escalation import apply_action
 
     ingest(store, settings, [mention(1)], lexicon)
     dispatch_due(store, settings)
@@ -94,7 +95,7 @@ def test_claim_button_goes_once_the_alert_is_claimed(store, settings, slack, lex
 
 
 def test_preview_shows_the_message_as_slack_renders_it(store, settings, slack, lexicon) -> None:
-    from alerts.slack import preview
+    from alerts.channels.slack.render import preview
 
     ingest(store, settings, [mention(1, text="Acme & co lost my parcel <again>, it's `urgent`")], lexicon)
     shown = preview(build_message(store, settings, store.alert(1)), tz=UTC)
@@ -263,8 +264,8 @@ def test_an_imported_posts_link_names_its_site_not_the_file(store, settings, sla
 def test_a_post_cut_because_escaping_made_it_long_still_gets_its_more_link() -> None:
     from zoneinfo import ZoneInfo
 
-    from alerts.base import AlertMessage
-    from alerts.slack import render
+    from alerts.channels.slack.render import render
+    from alerts.message import AlertMessage
 
     message = AlertMessage(
         alert_id=1, kind="mention", brand="Acme", source="x", external_id="1", author="b",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from collectors.http import server_wait
 from collectors.parsing import render_query
 from monitor.core.errors import ConfigError, MissingCredential
 from monitor.core.query import parse_query
+from monitor.core.retry import server_wait
 from monitor.store import Store
 from tests.collectorkit import collect, make, source_settings
 

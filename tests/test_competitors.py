@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from alerts.digest import build_digest, render_digest
-from alerts.dispatch import dispatch_due
-from alerts.voice import share_of_voice
+from alerts.digest.voice import share_of_voice
+from alerts.outbox.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.cli import cli
 from monitor.core.records import Mention, engagement, utcnow

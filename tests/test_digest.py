@@ -20,8 +20,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from alerts.digest import build_digest, chart_points, grade, human_duration, render_digest, send_digest
-from alerts.mailer import send_email
-from alerts.themes import find_themes
+from alerts.digest.themes import find_themes
+from alerts.mailer import SmtpOptions, send_email
 from monitor.cli import cli
 from monitor.cli.digest import spreadsheet_safe
 from monitor.core.config import Settings
@@ -386,7 +386,8 @@ def test_too_few_negatives_make_no_themes() -> None:
 
 def test_missing_smtp_password_names_the_variable(settings_for: Callable[..., Settings]) -> None:
     with pytest.raises(MissingCredential, match="LISTENPOST_SMTP_PASSWORD"):
-        send_email(settings_for(), ["a@example.com"], "s", "t", environ={"LISTENPOST_SMTP_USER": "u"})
+        send_email(SmtpOptions.of(settings_for().digest), ["a@example.com"], "s", "t",
+                   environ={"LISTENPOST_SMTP_USER": "u"})
 
 
 def test_plain_login_to_a_remote_server_is_refused(settings_for: Callable[..., Settings]) -> None:
@@ -394,7 +395,7 @@ def test_plain_login_to_a_remote_server_is_refused(settings_for: Callable[..., S
     remote = replace(settings, digest=replace(settings.digest, smtp_host="mail.example.com"))
     env = {"LISTENPOST_SMTP_USER": "u", "LISTENPOST_SMTP_PASSWORD": "p"}
     with pytest.raises(ConfigError, match="unencrypted"):
-        send_email(remote, ["a@example.com"], "s", "t", environ=env)
+        send_email(SmtpOptions.of(remote.digest), ["a@example.com"], "s", "t", environ=env)
 
 
 def test_no_recipients_is_a_settings_error(runner: Any, write_settings: Any, tmp_path: Path) -> None:
@@ -408,12 +409,12 @@ def test_unreachable_server_and_refused_login_are_channel_errors(
     settings_for: Callable[..., Settings], smtp_server: Callable[..., Mailbox]
 ) -> None:
     with pytest.raises(ChannelError, match=r"127\.0\.0\.1:\d+ \(plain\): cannot deliver") as down:
-        send_email(settings_for(free_port()), ["a@example.com"], "s", "t", environ={})
+        send_email(SmtpOptions.of(settings_for(free_port()).digest), ["a@example.com"], "s", "t", environ={})
     assert not down.value.permanent
     box = smtp_server()
     env = {"LISTENPOST_SMTP_USER": "u", "LISTENPOST_SMTP_PASSWORD": "wrong"}
     with pytest.raises(ChannelError, match="login refused") as refused:
-        send_email(settings_for(box.port), ["a@example.com"], "s", "t", environ=env)
+        send_email(SmtpOptions.of(settings_for(box.port).digest), ["a@example.com"], "s", "t", environ=env)
     assert refused.value.permanent and "wrong" not in str(refused.value)
     assert box.messages == []
 
@@ -473,8 +474,8 @@ def test_digest_commands_load_no_heavy_modules() -> None:
 
 
 def test_charts_start_where_the_data_does() -> None:
-    from alerts.charts import Point
     from alerts.digest import from_first_data
+    from alerts.digest.charts import Point
 
     day = timedelta(days=1)
     start = datetime(2025, 12, 1, tzinfo=UTC)
@@ -497,7 +498,7 @@ def test_digest_reads_on_a_phone_and_speaks_to_managers(store: Store, settings_f
 
 
 def test_theme_labels_are_words_not_fragments() -> None:
-    from alerts.themes import find_themes
+    from alerts.digest.themes import find_themes
 
     rows = [{"text": t, "brand": "P", "negative": 0.9} for t in [
         "don't tell me my tracking is updated, tracking still broken", "tracking page don't load, tracking dead",

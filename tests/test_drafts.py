@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.drafts import greeting_name, intent_of, order_reference, reply_draft, topic_of
+from alerts.outbox.drafts import greeting_name, intent_of, order_reference, reply_draft, topic_of
 
 BRANDS = """
 [[brands]]

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.dispatch import build_channels, dispatch_due
+from alerts.channels import build_channels
+from alerts.outbox.dispatch import dispatch_due
 from collectors import SOURCES
 from monitor.app.pipeline import ingest
 from monitor.core.config import Settings, load_settings

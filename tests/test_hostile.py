@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alerts.base import AlertMessage, plain
-from alerts.console import ConsoleChannel
+from alerts.channels.console import ConsoleChannel
+from alerts.message import AlertMessage, plain
 from collectors.file import FileCollector
 from monitor.core.config import Channel, Settings
 from monitor.core.query import parse_query

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.base import AlertMessage
-from alerts.slack import render
+from alerts.channels.slack.render import render
+from alerts.message import AlertMessage
 from monitor.cli.digest import FORMULA_START, spreadsheet_safe
 from monitor.core.records import Classification, Mention, utcnow
 from monitor.store import Store, clean_text

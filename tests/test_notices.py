@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from alerts.digest import build_digest, render_digest
-from alerts.dispatch import dispatch_due
+from alerts.outbox.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.app.serve import make_server
 from monitor.core.records import Mention, utcnow
@@ -130,7 +130,7 @@ def test_digest_counts_the_reports_that_came_after_the_notice(store: Store, make
 
 
 def test_a_spike_notice_names_the_problem_of_its_negatives_not_of_earlier_praise_or_spam(store: Store) -> None:
-    from alerts.drafts import status_notice
+    from alerts.outbox.drafts import status_notice
     from monitor.core.records import Classification
 
     now = utcnow()

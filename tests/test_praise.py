@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from alerts.digest import build_digest, render_digest
-from alerts.dispatch import dispatch_due
-from alerts.triage import COMPETITOR, OFF_TOPIC, PRAISE, PRAISE_REASONS, RATING_HIGH, SPAM, decide
+from alerts.outbox.dispatch import dispatch_due
+from alerts.outbox.triage import COMPETITOR, OFF_TOPIC, PRAISE, PRAISE_REASONS, RATING_HIGH, SPAM, decide
 from classifiers.base import Scores
 from monitor.app.pipeline import ingest
 from monitor.app.serve import make_server
@@ -162,7 +162,7 @@ def test_thanked_refuses_a_complaint_or_a_competitor(runner: Any, write_settings
 
 
 def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_first_click(tmp_path: Path) -> None:
-    from alerts.escalation import apply_action
+    from alerts.outbox.escalation import apply_action
     from monitor.core.errors import ListenpostError
 
     store = Store(str(tmp_path / "db.sqlite"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.dispatch import dispatch_due
+from alerts.outbox.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.core.config import load_settings
 from monitor.core.errors import ConfigError

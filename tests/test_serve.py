@@ -10,9 +10,10 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from alerts.dispatch import dispatch_due
+from alerts.channels.slack.interactions import signature_for
+from alerts.outbox.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
-from monitor.app.serve import make_server, signature_for
+from monitor.app.serve import make_server
 from monitor.core.records import Mention, utcnow
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.triage import CONFIDENT, LOW_CONFIDENCE, RATING_HIGH, RATING_LOW, SPAM, decide
+from alerts.outbox.triage import CONFIDENT, LOW_CONFIDENCE, RATING_HIGH, RATING_LOW, SPAM, decide
 from classifiers.base import Scores
 from classifiers.spam import spam_kind
 from collectors.base import Window

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from alerts.dispatch import dispatch_due
+from alerts.outbox.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.app.webview import metadata
 from monitor.cli import cli

@@ -13,7 +13,7 @@ from monitor.core.values import parse_rating
 from monitor.store import clean_text
 
 if TYPE_CHECKING:
-    from alerts.triage import Decision
+    from alerts.outbox.triage import Decision
     from classifiers.base import Classifier, Scores
 
 
@@ -111,7 +111,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
             elif not _readable(classifier, text, row.data):
                 # As the pipeline does: a language the model cannot read is not scored, and only
                 # a star rating can alert it.
-                from alerts.triage import by_rating, unscored
+                from alerts.outbox.triage import by_rating, unscored
 
                 decision = by_rating(text, rating) or unscored()
                 report.unscored += 1

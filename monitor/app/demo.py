@@ -18,8 +18,8 @@ from monitor.core.config import Alerts, Brand, Channel, ClassifierSettings, Esca
 from monitor.core.records import Mention, utcnow
 
 if TYPE_CHECKING:
-    from alerts.dispatch import DispatchReport
-    from alerts.voice import Voice
+    from alerts.digest.voice import Voice
+    from alerts.outbox.dispatch import DispatchReport
     from monitor.app.pipeline import RunReport
     from monitor.store.audience import ReachSummary
 
@@ -145,11 +145,11 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
     ``announce`` hears each step as it starts; ``progress(length, label)`` gives a context whose
     value has ``update(n)``; ``columns`` is the width of the Slack preview.
     """
-    from alerts.console import ConsoleChannel
-    from alerts.dispatch import build_message, dispatch_due
-    from alerts.slack import preview
-    from alerts.triage import PRAISE_REASONS
-    from alerts.voice import share_of_voice
+    from alerts.channels.console import ConsoleChannel
+    from alerts.channels.slack.render import preview
+    from alerts.digest.voice import share_of_voice
+    from alerts.outbox.dispatch import build_message, dispatch_due
+    from alerts.outbox.triage import PRAISE_REASONS
     from classifiers import load_classifier
     from monitor.app.pipeline import run_collector
     from monitor.core.textfile import count_rows

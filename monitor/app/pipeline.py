@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from alerts import triage
-from alerts.incidents import group_key_for, raise_spikes
-from alerts.notices import incident_notice
-from alerts.router import channels_for, reach_threshold
+from alerts.outbox import triage
+from alerts.outbox.incidents import group_key_for, raise_spikes
+from alerts.outbox.notices import incident_notice
+from alerts.outbox.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
@@ -22,7 +22,7 @@ from monitor.core.records import UNSCORED, Classification, Mention, RunKind, utc
 from monitor.store import Store
 
 if TYPE_CHECKING:
-    from alerts.triage import Decision
+    from alerts.outbox.triage import Decision
     from classifiers.base import Classifier, Scores
 
 log = logging.getLogger(__name__)

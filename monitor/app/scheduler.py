@@ -21,6 +21,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from alerts.channels import build_channels
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
@@ -28,7 +29,7 @@ from monitor.core.records import utcnow
 from monitor.store import Store, parse_ts
 
 if TYPE_CHECKING:
-    from alerts.base import Channel
+    from alerts.channels.base import Channel
     from classifiers.base import Classifier, Scores
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class Daemon:
         self.stopping = threading.Event()
         self.classifier = _Serialized(classifier) if classifier is not None else None
         self.collectors = self._build_collectors() if collectors is None else collectors
-        self.channels = self._build_channels() if channels is None else channels
+        self.channels = build_channels(self.settings) if channels is None else channels
         self.scheduler: BackgroundScheduler | None = None
 
     # -- what runs ---------------------------------------------------------------------------
@@ -146,19 +147,6 @@ class Daemon:
                 self._skip(built.name, str(built.error))
             elif built.collector is not None:
                 out[built.name] = built.collector
-        return out
-
-    def _build_channels(self) -> dict[str, Channel]:
-        from alerts import channel_class
-
-        out: dict[str, Channel] = {}
-        for name, config in self.settings.alerts.channels.items():
-            if not config.enabled:
-                continue
-            try:
-                out[name] = channel_class(config.type)(name, config, self.settings)
-            except ListenpostError as exc:
-                log.warning("channel %s: skipped, its alerts stay queued: %s", name, exc)
         return out
 
     def jobs(self, now: datetime | None = None) -> list[JobSpec]:
@@ -221,7 +209,7 @@ class Daemon:
         return collect
 
     def _dispatch(self, store: Store) -> str:
-        from alerts.dispatch import dispatch_due
+        from alerts.outbox.dispatch import dispatch_due
 
         classified = 0
         if self.classifier is not None:
@@ -238,7 +226,7 @@ class Daemon:
         return prefix + f"alerts sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 
     def _escalate(self, store: Store) -> str:
-        from alerts.escalation import escalate_due
+        from alerts.outbox.escalation import escalate_due
 
         return f"escalations queued {escalate_due(store, self.settings)}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alerts.triage import PRAISE_REASONS
+from alerts.outbox.triage import PRAISE_REASONS
 from monitor.core.errors import InputError
 from monitor.store import Store
 

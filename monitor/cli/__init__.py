@@ -133,7 +133,7 @@ def fail(ctx: click.Context, message: str, code: int, exc: BaseException | None 
     """End a command with one line on stderr; the traceback, if any, goes to the debug log."""
     if exc is not None:
         logging.getLogger("listenpost").debug("traceback", exc_info=exc)
-    from alerts.base import plain
+    from alerts.message import plain
 
     # One line, and no control characters: an error can quote a file's or a server's text.
     click.secho("Error: " + " ".join(plain(message).split()), fg="red", err=True)

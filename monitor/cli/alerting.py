@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from alerts.base import inline, plain, plural, truncate
+from alerts.message import inline, plain, plural, truncate
 from monitor.cli import App, fit, pass_app, say, width
 from monitor.core.records import ALERT_STATUSES
 from monitor.core.times import local_time
@@ -96,9 +96,9 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
 @pass_app
 def alerts_show(app: App, alert_id: int) -> None:
     """One alert as its channel shows it, with its delivery and handling history."""
-    from alerts.console import ConsoleChannel
-    from alerts.dispatch import build_message
-    from alerts.escalation import UnknownAlert
+    from alerts.channels.console import ConsoleChannel
+    from alerts.outbox.dispatch import build_message
+    from alerts.outbox.escalation import UnknownAlert
     from monitor.core.config import Channel
 
     with app.store() as store:
@@ -123,8 +123,8 @@ def alerts_show(app: App, alert_id: int) -> None:
 
 
 def _act(app: App, alert_id: int, action: str, who: str) -> None:
-    from alerts.dispatch import refresh_case
-    from alerts.escalation import apply_action
+    from alerts.outbox.dispatch import refresh_case
+    from alerts.outbox.escalation import apply_action
 
     with app.store() as store:
         outcome = apply_action(store, alert_id, action, who)
@@ -182,8 +182,8 @@ def alerts_retry(app: App, alert_ids: tuple[int, ...], all_failed: bool) -> None
 @pass_app
 def alerts_test(app: App, channel: str) -> None:
     """Send a test message through CHANNEL (a name under [alerts.channels])."""
-    from alerts.base import AlertMessage
-    from alerts.dispatch import build_channels
+    from alerts.channels import build_channels
+    from alerts.message import AlertMessage
     from monitor.core.errors import ConfigError
     from monitor.core.records import utcnow
 
@@ -213,8 +213,8 @@ def alerts_test(app: App, channel: str) -> None:
 @pass_app
 def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
     """Deliver due alerts now (and queue escalations for unclaimed ones)."""
-    from alerts.dispatch import dispatch_due, run_dispatcher
-    from alerts.escalation import escalate_due
+    from alerts.outbox.dispatch import dispatch_due, run_dispatcher
+    from alerts.outbox.escalation import escalate_due
 
     if watch:
         app.database_file()
@@ -239,7 +239,7 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
 @pass_app
 def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch: bool) -> None:
     """Answer Slack's alert buttons (Claim, Replied, False positive, Snooze 1 h)."""
-    from alerts.dispatch import run_dispatcher
+    from alerts.outbox.dispatch import run_dispatcher
     from monitor.app.preflight import check_settings
     from monitor.app.serve import make_server, run_socket_mode
 

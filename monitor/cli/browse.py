@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from alerts.base import inline, plain, plural, truncate
-from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
+from alerts.message import inline, plain, plural, truncate
+from alerts.outbox.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, fit, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import LABELS, UNSCORED, utcnow
@@ -194,8 +194,8 @@ def mentions_thanks(app: App, since: str, limit: int) -> None:
     Clearly positive mentions and 4-5 star reviews of our brands (not spam, not about a
     competitor), not thanked yet. Record a thank-you with `listenpost mentions thanked`.
     """
-    from alerts.base import ago, reach_words
-    from alerts.triage import PRAISE_REASONS
+    from alerts.message import ago, reach_words
+    from alerts.outbox.triage import PRAISE_REASONS
     from monitor.store import engagement_of, parse_ts
 
     start = parse_since(since) or utcnow()

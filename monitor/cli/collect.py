@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from alerts.base import plain, plural
+from alerts.message import plain, plural
 from classifiers import load_active_classifier
 from monitor.cli import App, pass_app, progress
 from monitor.core.errors import ConfigError, InputError, MissingCredential
@@ -216,7 +216,7 @@ def collect(app: App, source: str | None) -> None:
                     f"alerts {report.alerts}")
             click.echo(line + (f", errors: {'; '.join(report.errors)}" if report.errors else ""))
         classify_pending(store, settings, classifier)
-        from alerts.dispatch import dispatch_due
+        from alerts.outbox.dispatch import dispatch_due
 
         sent = dispatch_due(store, settings)
         click.echo(f"Alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed.")

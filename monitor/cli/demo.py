@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from alerts.base import inline, plain, plural
-from alerts.voice import percent
+from alerts.digest.voice import percent
+from alerts.message import inline, plain, plural
 from monitor.app.demo import DEMO_ESCALATE_REACH, DemoReport, run_demo
 from monitor.cli import progress
 from monitor.core.records import LABELS, UNSCORED, source_name

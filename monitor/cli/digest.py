@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from alerts.base import inline, plural
+from alerts.message import inline, plural
 from monitor.cli import App, fit, pass_app, resolve_path, width
 from monitor.core.errors import InputError
 from monitor.core.textfile import private_file
@@ -62,9 +62,9 @@ def digest(app: App, since: str, preview: str | None, send: bool) -> None:
             raise InputError(f"--preview {preview}: cannot write: {exc.strerror}") from None
         click.echo(f"Preview written to {path}")
     if send:
-        from alerts.mailer import send_email
+        from alerts.mailer import SmtpOptions, send_email
 
-        send_email(settings, settings.digest.recipients, subject, text, html, result.charts)
+        send_email(SmtpOptions.of(settings.digest), settings.digest.recipients, subject, text, html, result.charts)
         click.echo(f"Digest sent to {plural(len(settings.digest.recipients), 'recipient')}: {subject}")
     if not preview and not send:
         click.echo(text, nl=False)
@@ -109,7 +109,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
     """
     from alerts.digest import grade as grade_of
     from alerts.digest import human_duration, response_times, span
-    from alerts.triage import PRAISE_REASONS
+    from alerts.outbox.triage import PRAISE_REASONS
 
     settings = app.settings
     period, now = since_span(since)
@@ -139,7 +139,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
 
 
 def _voice_over_time(store: Any, settings: Any, since: datetime, until: datetime) -> list[Any]:
-    from alerts.voice import has_competitors, voice_over_time
+    from alerts.digest.voice import has_competitors, voice_over_time
 
     if not has_competitors(settings):
         return []
@@ -149,7 +149,7 @@ def _voice_over_time(store: Any, settings: Any, since: datetime, until: datetime
 
 def _print_voice(periods: list[Any]) -> None:
     """A row per period, a column per brand: 'share of voice / negative share'."""
-    from alerts.voice import percent
+    from alerts.digest.voice import percent
 
     brands = [(v.brand, v.competitor) for v in periods[0].brands]
     click.echo("\nShare of voice / negative share of each brand's own mentions (c: competitor):")

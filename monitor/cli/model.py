@@ -279,7 +279,7 @@ def eval_command(
     """
     from dataclasses import replace
 
-    from alerts.triage import decide_all
+    from alerts.outbox.triage import decide_all
     from classifiers import load_active_classifier
     from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
     from monitor.app.pipeline import alert_threshold, negative_threshold

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from alerts.base import plural
+from alerts.message import plural
 from monitor.cli import App, pass_app
 from monitor.core.names import SECRET_VARIABLES
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from alerts.base import inline
+from alerts.message import inline
 from monitor.cli import App, pass_app, progress, say, width
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow

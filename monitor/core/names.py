@@ -45,11 +45,11 @@ SOURCE_CREDENTIALS: dict[str, tuple[str, ...]] = {
 
 # channel type -> "module:Class"; a new channel is one module in alerts/ plus one line here.
 CHANNEL_TYPES: dict[str, str] = {
-    "console": "alerts.console:ConsoleChannel",
-    "jsonl": "alerts.jsonl:JsonlChannel",
-    "slack": "alerts.slack:SlackChannel",
-    "slack_webhook": "alerts.webhook:WebhookChannel",
-    "email": "alerts.email:EmailChannel",
+    "console": "alerts.channels.console:ConsoleChannel",
+    "jsonl": "alerts.channels.jsonl:JsonlChannel",
+    "slack": "alerts.channels.slack.api:SlackChannel",
+    "slack_webhook": "alerts.channels.slack.webhook:WebhookChannel",
+    "email": "alerts.channels.email:EmailChannel",
 }
 
 # channel type -> prefix of the environment variables that hold its secrets.

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alerts.base import inline, plain
-from alerts.drafts import status_notice
+from alerts.message import inline, plain
+from alerts.outbox.drafts import status_notice
 from monitor.store import Store, parse_ts
 from monitor.store.notices import Evidence
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from alerts.drafts import intent_of
+from alerts.outbox.drafts import intent_of
 from classifiers.spam import spam_kind
 from monitor.core.brands import about_brand, is_competitor
 from monitor.core.config import Settings

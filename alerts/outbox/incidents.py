@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from alerts.notices import queue_notice
-from alerts.router import channels_for_brand
+from alerts.outbox.notices import queue_notice
+from alerts.outbox.router import channels_for_brand
 from monitor.core.config import Settings
 from monitor.core.records import Mention, utcnow
 from monitor.store import Store, ts

@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerts import channel_class
-from alerts.base import AlertMessage, Channel
-from alerts.drafts import reply_draft, thank_you_draft
-from alerts.escalation import escalate_due, in_quiet_hours
+from alerts.channels import build_channels
+from alerts.channels.base import Channel
+from alerts.message import AlertMessage
+from alerts.outbox.drafts import reply_draft, thank_you_draft
+from alerts.outbox.escalation import escalate_due, in_quiet_hours
 from monitor.core.config import Settings
 from monitor.core.errors import ChannelError, ConfigError, ListenpostError
 from monitor.core.records import utcnow
@@ -41,25 +42,6 @@ class DispatchReport:
     failed: int = 0
     grouped: int = 0
     rerouted: int = 0
-
-
-def build_channels(settings: Settings, names: list[str] | None = None, *,
-                   skip_broken: bool = True) -> dict[str, Channel]:
-    """The enabled channels. A channel with a missing credential or bad option is skipped with
-    a message naming it (its alerts stay queued); with ``skip_broken=False`` the error is raised."""
-    out: dict[str, Channel] = {}
-    for name, config in settings.alerts.channels.items():
-        if names is not None and name not in names:
-            continue
-        if not config.enabled:
-            continue
-        try:
-            out[name] = channel_class(config.type)(name, config, settings)
-        except ConfigError as exc:
-            if not skip_broken:
-                raise
-            log.error("alert channel %s skipped, its alerts wait in the outbox: %s", name, exc)
-    return out
 
 
 def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> AlertMessage:
@@ -107,7 +89,7 @@ def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> Aler
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, attempts - 1))
     return max(delay, retry_after or 0.0)
 
 
@@ -147,19 +129,18 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, 
     if root is not None and row["kind"] == "notice":
         # A suggested status notice goes in the incident's thread, or on its own where there are no
         # threads; it is not one of the incident's reports.
-        if getattr(channel, "threads", False):
-            message = replace(message, extra={**message.extra, "thread_ts": root["channel_message_id"]})
+        if channel.threads:
+            message = replace(message, reply_to=root["channel_message_id"])
         root = None
     if root is not None:
         count = store.group_size(row["group_key"], row["channel"], row["id"])
-        if not getattr(channel, "threads", False):
+        if not channel.threads:
             # Channels without threads get the incident once; the rest are counted, not sent.
             store.set_alert_fields(row["id"], status="suppressed",
                                    last_error=f"grouped into alert #{root['id']}")
             report.grouped += 1
             return
-        message = replace(message, group_count=count,
-                          extra={**message.extra, "thread_ts": root["channel_message_id"]})
+        message = replace(message, group_count=count, reply_to=root["channel_message_id"])
     message_id = channel.find_sent(message) if row["attempts"] > 1 and channel.idempotent else None
     if message_id is None:
         message_id = channel.send(message)
@@ -172,12 +153,11 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, 
 
 def _refresh(store: Store, settings: Settings, channel: Channel, row: dict[str, Any], **changes: Any) -> None:
     """Re-render a delivered alert in place; a failure here never undoes the delivery."""
-    update = getattr(channel, "update", None)
-    if update is None or not row.get("channel_message_id"):
+    if not channel.updates or not row.get("channel_message_id"):
         return
     message = replace(build_message(store, settings, row), **changes)
     try:
-        update(row["channel_message_id"], message)
+        channel.update(row["channel_message_id"], message)
     except ListenpostError as exc:
         log.warning("could not update alert %s on %s: %s", row["id"], row["channel"], exc)
 

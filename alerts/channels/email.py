@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity, plain, truncate
+from alerts.channels.base import Channel
 from alerts.escape import html_text, link_target
-from alerts.mailer import send_email
-from alerts.slack import stars
+from alerts.mailer import SmtpOptions, send_email
+from alerts.message import AlertMessage, inline, plain, truncate
+from monitor.core.config import Channel as ChannelSettings
+from monitor.core.config import Settings
 from monitor.core.errors import ConfigError
 from monitor.core.records import link_name, source_name
 
@@ -24,8 +25,8 @@ class EmailChannel(Channel):
     option_names: ClassVar[frozenset[str]] = frozenset(
         {"to", "sender", "smtp_host", "smtp_port", "smtp_security", "timeout"})
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        super().__init__(name, settings, app)
         where = f"alerts.channels.{self.name}.options"
         to = self.options.get("to")
         if isinstance(to, str):
@@ -33,7 +34,7 @@ class EmailChannel(Channel):
         if not to or not all(isinstance(a, str) and "@" in a and "\n" not in a for a in to):
             raise ConfigError(f"{where}.to: a list of email addresses is required")
         self.to: list[str] = to
-        digest = self.app.digest
+        digest = app.digest
         port = self.options.get("smtp_port", digest.smtp_port)
         if not isinstance(port, int) or isinstance(port, bool):
             raise ConfigError(f"{where}.smtp_port: expected an integer, got {port!r}")
@@ -41,19 +42,14 @@ class EmailChannel(Channel):
         if security not in ("starttls", "ssl", "plain"):
             raise ConfigError(f"{where}.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
         # The channel's own server options over the [digest] ones; the mailer sends with these.
-        self.server = replace(self.app, digest=replace(
-            digest, sender=str(self.options.get("sender", digest.sender)),
-            smtp_host=str(self.options.get("smtp_host", digest.smtp_host)), smtp_port=port,
-            smtp_security=security, smtp_timeout=float(self.options.get("timeout", 20)),
-        ))
+        self.server = SmtpOptions(
+            sender=self.option("sender", str, digest.sender), host=self.option("smtp_host", str, digest.smtp_host),
+            port=port, security=security, timeout=self.option("timeout", float, 20.0),
+        )
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:
         """Subject, plain text and HTML of one alert."""
-        facts = [f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}",
-                 message.history_line(), f"posted {ago(message.created_at)}"]
-        facts += [f for f in (negativity(message.negative), audience(message)) if f]
-        if message.rating:
-            facts.append(stars(message.rating))
+        facts = message.facts(f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}")
         text = truncate(message.extra.get("text") or message.text, 4000)
         url = link_target(message.url)
         lines = [inline(message.headline), " · ".join(facts), "", plain(text), ""]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from dataclasses import dataclass
 from typing import ClassVar
 
 import click
 
-from alerts.base import AlertMessage, Channel, ago, audience, inline, negativity, plain, truncate
+from alerts.channels.base import Channel
+from alerts.message import AlertMessage, inline, plain, truncate
+from monitor.core.config import Channel as ChannelSettings
+from monitor.core.config import Settings
+from monitor.core.records import source_name
 
 
 def _wrap(text: str, columns: int, indent: str = "  ") -> list[str]:
@@ -17,25 +22,34 @@ def _wrap(text: str, columns: int, indent: str = "  ") -> list[str]:
                          break_long_words=True, break_on_hyphens=False) or [indent]
 
 
+@dataclass(frozen=True)
+class ConsoleOptions:
+    width: int = 280  # characters of the post shown
+    show_draft: bool = True
+
+
 class ConsoleChannel(Channel):
     """options: width (characters of the post shown, default 280), show_draft (default true)."""
 
     type: ClassVar[str] = "console"
     option_names: ClassVar[frozenset[str]] = frozenset({"width", "show_draft"})
 
+    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        super().__init__(name, settings, app)
+        self.config = ConsoleOptions(width=self.option("width", int, ConsoleOptions.width),
+                                     show_draft=self.option("show_draft", bool, ConsoleOptions.show_draft))
+
     def render(self, message: AlertMessage) -> str:
         columns = max(40, shutil.get_terminal_size((80, 24)).columns)
-        stars = f"  {'★' * message.rating}{'☆' * (5 - message.rating)}" if message.rating else ""
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
-        facts = [inline(message.author) or "unknown author", ago(message.created_at)]
-        facts += [f for f in (negativity(message.negative), audience(message)) if f]
+        facts = message.facts(f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}")
         lines = [click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group]
-        lines += _wrap(" · ".join(facts) + f"{stars} · {message.history_line()}", columns)
-        text = plain(truncate(message.text, int(self.options.get("width", 280))))
+        lines += _wrap(" · ".join(facts), columns)
+        text = plain(truncate(message.text, self.config.width))
         lines += [click.style(line, fg="white") for line in _wrap(text, columns)]
         if message.url:
             lines += _wrap(inline(message.url), columns)
-        if message.reply_draft and self.options.get("show_draft", True):
+        if message.reply_draft and self.config.show_draft:
             draft = _wrap("Draft reply: " + plain(truncate(message.reply_draft, 400)), columns)
             lines += [click.style(draft[0][:15], fg="cyan") + draft[0][15:], *draft[1:]]
         return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from alerts.base import plain
+from alerts.message import plain
 from monitor.core.config import Brand, Settings
 
 DEFAULT_TEMPLATE = (

@@ -1,20 +1,13 @@
-"""What every channel receives (AlertMessage) and the Channel base class."""
+"""What every channel receives (AlertMessage) and the words its renderings share."""
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
-from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from typing import Any
 
-from monitor.core.config import Channel as ChannelSettings
-from monitor.core.config import Settings
-from monitor.core.errors import ConfigError, ListenpostError
 from monitor.core.records import AlertKind, source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
@@ -86,6 +79,14 @@ def reach_words(reach: int | None, engagement: dict[str, int]) -> str:
     return "no reach given"
 
 
+def stars(rating: int | None) -> str:
+    """A review's rating as five stars, '★★☆☆☆'."""
+    if not rating:
+        return ""
+    rating = max(1, min(5, rating))
+    return "★" * rating + "☆" * (5 - rating)
+
+
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -113,6 +114,9 @@ class AlertMessage:
     reach: int | None = None
     engagement: dict[str, int] = field(default_factory=dict)
     group_count: int = 1
+    #: the message id of the alert this one is posted under (an incident's first report), on
+    #: channels with threads
+    reply_to: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def history_line(self) -> str:
@@ -141,77 +145,9 @@ class AlertMessage:
             return "listenpost test alert"
         return f"Negative mention of {self.brand} on {source_name(self.source)}"
 
-
-class Channel(ABC):
-    """Base class of alert channels: set ``type``; implement ``send``."""
-
-    type: ClassVar[str]
-    #: channels that can look up whether an alert was already delivered (after a crash)
-    idempotent: ClassVar[bool] = False
-    #: keys allowed under [alerts.channels.NAME.options]
-    option_names: ClassVar[frozenset[str]] = frozenset()
-
-    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
-        self.check_options(name, settings.options)
-        self.name = name
-        self.settings = settings
-        self.app = app
-        self.options = settings.options
-
-    @classmethod
-    def check_options(cls, name: str, options: dict[str, Any]) -> None:
-        """A misspelled option would be ignored and its default used: refuse it instead."""
-        unknown = sorted(set(options) - cls.option_names)
-        if unknown:
-            known = ", ".join(sorted(cls.option_names)) or "none"
-            raise ConfigError(f"alerts.channels.{name}.options.{unknown[0]}: unknown option for a "
-                              f"{cls.type} channel (known: {known})")
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # Every way a channel reports failure goes through redact(): a proxy or server that
-        # echoes the request path would otherwise put a webhook's secret URL in the outbox,
-        # in `alerts list` and on the terminal.
-        for name in ("send", "update", "find_sent"):
-            if name in cls.__dict__:
-                setattr(cls, name, _redacting(cls.__dict__[name]))
-
-    def secret_values(self) -> list[str]:
-        """Values this channel holds that must never appear in a message (a token, a secret URL)."""
-        return []
-
-    def redact(self, text: str) -> str:
-        for value in self.secret_values():
-            for part in _secret_parts(value):
-                text = text.replace(part, "[hidden]")
-        return text
-
-    @abstractmethod
-    def send(self, message: AlertMessage) -> str | None:
-        """Deliver; return the channel's message id. Raise ChannelError on failure."""
-
-    def find_sent(self, message: AlertMessage) -> str | None:
-        """For idempotent channels: the message id if this alert was delivered already."""
-        return None
-
-
-def _secret_parts(value: str) -> list[str]:
-    """A secret and the pieces of it a server may quote on their own: a URL's path and its segments."""
-    parts = [value]
-    if "://" in value:
-        path = urlsplit(value).path
-        parts.append(path)
-        parts.extend(seg for seg in path.split("/") if len(seg) >= 8)
-    return sorted((p for p in parts if len(p) >= 8), key=len, reverse=True)
-
-
-def _redacting(method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def call(self: Channel, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except ListenpostError as exc:
-            exc.args = tuple(self.redact(a) if isinstance(a, str) else a for a in exc.args)
-            raise
-
-    return call
+    def facts(self, who: str) -> list[str]:
+        """The facts line under an alert's headline, as parts: ``who`` (the author and where,
+        already escaped for the channel), the author's history, when, how negative, the
+        audience and the stars of a review."""
+        parts = [who, self.history_line(), f"posted {ago(self.created_at)}"]
+        return parts + [f for f in (negativity(self.negative), audience(self), stars(self.rating)) if f]

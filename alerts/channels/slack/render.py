@@ -1,27 +1,17 @@
-"""Slack channel: Block Kit alerts through the Web API (chat.postMessage), with action buttons.
-
-Every post carries message metadata naming its alert id, so after a crash the dispatcher can
-ask conversations.history whether the alert already went out instead of posting it twice.
-"""
+"""An alert as Slack shows it: the notification text and Block Kit blocks, and a terminal preview."""
 
 from __future__ import annotations
 
 import re
 import textwrap
-from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from alerts.base import AlertMessage, Channel, ago, audience, negativity, plain, truncate
 from alerts.escape import link_target, mrkdwn, mrkdwn_quote
-from monitor.core.config import require_secret
-from monitor.core.errors import ChannelError, ConfigError
+from alerts.message import AlertMessage, plain, truncate
 from monitor.core.records import link_name, source_name
 from monitor.core.times import local_time
-from monitor.store import parse_ts
 
-DEFAULT_BASE_URL = "https://slack.com/api/"
-EVENT_TYPE = "listenpost_alert"
 SECTION_LIMIT = 2900  # Slack rejects section text over 3000 characters
 POST_LIMIT = 600  # characters of a post quoted in the channel; the rest is one click away
 ACTIONS = {
@@ -32,23 +22,6 @@ ACTIONS = {
 }
 PRAISE_ACTIONS = {"thanked": "Thanked"}
 NOTICE_ACTIONS = {"notice_posted": "Notice posted"}
-# Web API errors that will fail the same way on every retry.
-PERMANENT_ERRORS = {
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
-    "account_inactive", "token_revoked", "token_expired", "missing_scope", "no_permission",
-    "msg_too_long", "invalid_blocks", "invalid_blocks_format", "invalid_metadata_format",
-    "restricted_action", "cant_update_message", "message_not_found", "invalid_arguments",
-    "team_access_not_granted", "ekm_access_denied", "no_text", "too_many_attachments",
-}
-
-
-def stars(rating: int | None) -> str:
-    if not rating:
-        return ""
-    rating = max(1, min(5, rating))
-    return "★" * rating + "☆" * (5 - rating)
-
-
 def _fit(text: str, limit: int, render: Any) -> str:
     """Render ``text`` cut short enough that the escaped result stays under ``limit``."""
     size = min(len(text), 1500)
@@ -143,11 +116,7 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
     if message.kind == "notice":
         return _notice(message, tz, buttons)
     where = mrkdwn(source_name(message.source))
-    facts = [f"*{mrkdwn(truncate(message.author, 80)) or 'unknown author'}* on {where}",
-             message.history_line(), f"posted {ago(message.created_at)}"]
-    for fact in (negativity(message.negative), audience(message), stars(message.rating)):
-        if fact:
-            facts.append(fact)
+    facts = message.facts(f"*{mrkdwn(truncate(message.author, 80)) or 'unknown author'}* on {where}")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]})
     url = link_target(message.url)
     blocks.append(section(_body(message, url)))
@@ -218,103 +187,3 @@ def preview(message: AlertMessage, *, tz: ZoneInfo, columns: int = 80) -> str:
     return "\n".join(lines)
 
 
-class SlackChannel(Channel):
-    """options: channel (id such as C0123ABC, required), base_url, timeout, token_env."""
-
-    type: ClassVar[str] = "slack"
-    option_names: ClassVar[frozenset[str]] = frozenset({"channel", "base_url", "timeout", "token_env"})
-    idempotent: ClassVar[bool] = True
-    threads: ClassVar[bool] = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        channel = self.options.get("channel")
-        if not isinstance(channel, str) or not channel.strip():
-            raise ConfigError(f"alerts.channels.{self.name}.options.channel: "
-                              "the Slack channel id (such as C0123ABC) is required")
-        self.channel = channel.strip()
-        self.token = require_secret(f"alerts.channels.{self.name}",
-                                    str(self.options.get("token_env", "SLACK_BOT_TOKEN")))
-        self._client: Any = None
-
-    def secret_values(self) -> list[str]:
-        return [self.token]
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from slack_sdk import WebClient
-
-            # No client-side retries: the outbox retries, after first checking what got through.
-            self._client = WebClient(
-                token=self.token, base_url=str(self.options.get("base_url") or DEFAULT_BASE_URL),
-                timeout=int(self.options.get("timeout", 15)), retry_handlers=[],
-            )
-        return self._client
-
-    def call(self, method: str, **kwargs: Any) -> Any:
-        """One Web API call; failures become ChannelError, permanent or with Retry-After."""
-        from slack_sdk.errors import SlackApiError, SlackClientError
-
-        try:
-            if method.startswith("conversations."):  # read methods take form fields, not JSON
-                return self.client.api_call(method, params=kwargs)
-            return self.client.api_call(method, json=kwargs)
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            data = exc.response.data if isinstance(exc.response.data, dict) else {}
-            error = data.get("error") or f"HTTP {status}"
-            if status == 429 or error == "ratelimited":
-                raw = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-                retry_after = float(raw[0] if isinstance(raw, list) else raw) if raw else None
-                raise ChannelError(f"Slack {method}: rate limited", retry_after=retry_after) from None
-            permanent = error in PERMANENT_ERRORS or (400 <= status < 500 and status not in (408, 429))
-            raise ChannelError(f"Slack {method}: {error}", permanent=permanent) from None
-        except (SlackClientError, OSError, ValueError) as exc:
-            # Timeouts, refused connections and bodies that are not JSON: worth another try.
-            raise ChannelError(f"Slack {method}: {type(exc).__name__}: {exc}") from None
-
-    def _post_args(self, message: AlertMessage) -> dict[str, Any]:
-        text, blocks = render(message, tz=self.app.tz)
-        return {
-            "channel": self.channel, "text": text, "blocks": blocks, "unfurl_links": False,
-            "unfurl_media": False, "link_names": False,
-            "metadata": {"event_type": EVENT_TYPE, "event_payload": {"alert_id": message.alert_id}},
-        }
-
-    def send(self, message: AlertMessage) -> str | None:
-        args = self._post_args(message)
-        thread = message.extra.get("thread_ts")
-        if thread:
-            args["thread_ts"] = thread.partition(":")[2] or thread
-        response = self.call("chat.postMessage", **args)
-        return f"{response.get('channel') or self.channel}:{response['ts']}"
-
-    def update(self, message_id: str, message: AlertMessage) -> None:
-        """Re-render a posted alert in place (running count, who claimed, who replied)."""
-        channel, _, ts = message_id.rpartition(":")
-        text, blocks = render(message, tz=self.app.tz)
-        self.call("chat.update", channel=channel or self.channel, ts=ts, text=text, blocks=blocks)
-
-    def find_sent(self, message: AlertMessage) -> str | None:
-        """Look for this alert's metadata among the channel's (or the thread's) recent messages."""
-        thread = message.extra.get("thread_ts")
-        queued = parse_ts(message.extra.get("queued_at"))
-        args: dict[str, Any] = {"channel": self.channel, "include_all_metadata": "true", "limit": 200}
-        if queued:
-            args["oldest"] = f"{(queued - timedelta(minutes=5)).timestamp():.6f}"
-        method = "conversations.history"
-        if thread:
-            method, args["ts"] = "conversations.replies", thread.partition(":")[2] or thread
-        for _ in range(20):  # at most 4000 messages back; an alert is newer than its outbox row
-            page = self.call(method, **args)
-            for item in page.get("messages") or []:
-                meta = item.get("metadata") or {}
-                if (meta.get("event_type") == EVENT_TYPE
-                        and (meta.get("event_payload") or {}).get("alert_id") == message.alert_id):
-                    return f"{page.get('channel') or self.channel}:{item['ts']}"
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
-            args["cursor"] = cursor
-        return None

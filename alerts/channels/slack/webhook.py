@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
-from alerts.base import AlertMessage, Channel
-from alerts.slack import render
-from monitor.core.config import require_secret
+from alerts.channels.base import Channel
+from alerts.channels.slack.render import render
+from alerts.message import AlertMessage
+from monitor.core.config import Channel as ChannelSettings
+from monitor.core.config import Settings, require_secret
 from monitor.core.errors import ChannelError
+from monitor.core.retry import header_wait
 
 # slack_sdk logs the webhook URL at debug level, and the URL is the secret: keep that logger quiet.
 _QUIET = logging.getLogger("listenpost.webhook.client")
 _QUIET.setLevel(logging.WARNING)
 _QUIET.propagate = False
+
+
+@dataclass(frozen=True)
+class WebhookOptions:
+    url_env: str = "SLACK_WEBHOOK_URL"  # the variable (after LISTENPOST_) holding the secret URL
+    timeout: float = 15.0
 
 
 class WebhookChannel(Channel):
@@ -22,10 +32,11 @@ class WebhookChannel(Channel):
     type: ClassVar[str] = "slack_webhook"
     option_names: ClassVar[frozenset[str]] = frozenset({"url_env", "timeout"})
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.url = require_secret(f"alerts.channels.{self.name}",
-                                  str(self.options.get("url_env", "SLACK_WEBHOOK_URL")))
+    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
+        super().__init__(name, settings, app)
+        self.config = WebhookOptions(url_env=self.option("url_env", str, WebhookOptions.url_env),
+                                     timeout=self.option("timeout", float, WebhookOptions.timeout))
+        self.url = require_secret(f"alerts.channels.{self.name}", self.config.url_env)
 
     def secret_values(self) -> list[str]:
         return [self.url]
@@ -33,8 +44,8 @@ class WebhookChannel(Channel):
     def send(self, message: AlertMessage) -> str | None:
         from slack_sdk.webhook import WebhookClient
 
-        text, blocks = render(message, tz=self.app.tz, buttons=False)
-        client = WebhookClient(self.url, timeout=int(self.options.get("timeout", 15)), retry_handlers=[],
+        text, blocks = render(message, tz=self.tz, buttons=False)
+        client = WebhookClient(self.url, timeout=int(self.config.timeout), retry_handlers=[],
                                logger=_QUIET)
         try:
             response = client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
@@ -44,8 +55,6 @@ class WebhookChannel(Channel):
         if status == 200:
             return None
         if status == 429 or status >= 500:
-            raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
-            retry_after = float(raw[0] if isinstance(raw, list) else raw) if raw else None
-            raise ChannelError(f"Slack webhook: HTTP {status}", retry_after=retry_after)
+            raise ChannelError(f"Slack webhook: HTTP {status}", retry_after=header_wait(response.headers))
         # invalid_payload, no_service, channel_is_archived ...: the same request fails again.
         raise ChannelError(f"Slack webhook: HTTP {status} {response.body[:200]}", permanent=True)

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from alerts.base import AlertMessage, Channel
+from alerts.channels.base import Channel
+from alerts.message import AlertMessage
 from monitor.core.errors import ChannelError, ConfigError
 
 

@@ -1,0 +1,31 @@
+"""Alert channels, one file each, and the one place that builds them from settings."""
+
+from __future__ import annotations
+
+import logging
+
+from alerts import channel_class
+from alerts.channels.base import Channel
+from monitor.core.config import Settings
+from monitor.core.errors import ListenpostError
+
+log = logging.getLogger(__name__)
+
+
+def build_channels(settings: Settings, names: list[str] | None = None, *,
+                   skip_broken: bool = True) -> dict[str, Channel]:
+    """The enabled channels. A channel with a missing credential or bad option is skipped with
+    a message naming it (its alerts stay queued); with ``skip_broken=False`` the error is raised."""
+    out: dict[str, Channel] = {}
+    for name, config in settings.alerts.channels.items():
+        if names is not None and name not in names:
+            continue
+        if not config.enabled:
+            continue
+        try:
+            out[name] = channel_class(config.type)(name, config, settings)
+        except ListenpostError as exc:
+            if not skip_broken:
+                raise
+            log.error("alert channel %s: skipped, its alerts wait in the outbox: %s", name, exc)
+    return out

@@ -1,0 +1,1 @@
+"""The outbox: routing decisions, queued alerts, incidents and notices, delivery, escalation and replies."""
