@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 KINDS = ("post", "comment", "review")
-LABELS = ("negative", "neutral", "positive")
 UNSCORED = "unscored"
 # Source names as people write them; a source missing here shows its name capitalised.
 SOURCE_NAMES = {
@@ -122,20 +121,3 @@ class Classification:
     # None when no decision was taken (a negative then counts as alerted).
     alert: bool | None = None
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class Alert:
-    """A row of the alerts outbox as channels see it."""
-
-    id: int
-    source: str
-    external_id: str
-    brand: str
-    channel: str
-    kind: str
-    status: str
-    attempts: int
-    created_at: datetime
-    group_key: str | None = None
-    channel_message_id: str | None = None

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import sqlite_utils
+from monitor.store.connection import Connection
+from monitor.store.values import ts
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,14 @@ def _evidence(row: Any) -> Evidence | None:
                     sources=sorted(set((row[3] or "").split(","))), text=row[4] or "")
 
 
-class NoticeQueries:
-    """SQL about status notices; ``Store`` provides ``db``."""
-
-    db: sqlite_utils.Database
+class NoticeQueries(Connection):
+    """SQL about status notices."""
 
     def incident_evidence(self, group_key: str) -> Evidence | None:
         """The distinct mentions alerted under an incident."""
         # An incident is named after its first mention: "source:external_id".
         source, _, external_id = group_key.partition(":")
-        return _evidence(self.db.conn.execute(
+        return _evidence(self._execute(
             "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
             " (SELECT substr(text, 1, 2000) FROM mentions WHERE source = ? AND external_id = ?)"
             " FROM mentions m WHERE (m.source, m.external_id) IN"
@@ -48,9 +46,7 @@ class NoticeQueries:
 
     def negatives_evidence(self, brand: str, since: datetime, until: datetime) -> Evidence | None:
         """A brand's negatives posted in [since, until), for a spike."""
-        from monitor.store import ts
-
-        return _evidence(self.db.conn.execute(
+        return _evidence(self._execute(
             "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
             # The public notice names the problem of the spike's own first negative, not of whatever
             # mention of the brand came first (praise of a refund made it "trouble with refunds").
@@ -67,7 +63,7 @@ class NoticeQueries:
 
     def notice_posted(self, group_key: str) -> dict[str, Any] | None:
         """Who recorded that the incident's status notice went out, and when; None if nobody yet."""
-        rows = list(self.db.query(
+        rows = list(self._query(
             "SELECT closed_by, closed_at FROM alerts WHERE group_key = ? AND kind = 'notice'"
             " AND resolution = 'notice_posted' ORDER BY closed_at LIMIT 1", [group_key]))
         return rows[0] if rows else None
@@ -75,9 +71,7 @@ class NoticeQueries:
     def notices(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         """One row per incident whose notice was suggested in [since, until), newest first: its
         brand, evidence payload and who posted it (if anyone)."""
-        from monitor.store import ts
-
-        rows = list(self.db.query(
+        rows = list(self._query(
             "SELECT group_key, brand, min(created_at) AS created_at, min(payload) AS payload,"
             " max(CASE WHEN resolution = 'notice_posted' THEN closed_by END) AS posted_by,"
             " max(CASE WHEN resolution = 'notice_posted' THEN closed_at END) AS posted_at"
