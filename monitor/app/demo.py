@@ -18,6 +18,7 @@ from alerts.base import inline, plain, plural
 from collectors.file import FileCollector
 from monitor.core.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
 from monitor.core.records import Mention, source_name, utcnow
+from monitor.core.rows import LabelCount
 
 DEMO_BRANDS = [
     Brand(name="Parcelly", queries=["parcelly OR \"parcelly app\""],
@@ -109,14 +110,14 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.
         sent = dispatch_due(store, settings, limit=1000)
         stats = store.stats()
-        negatives = [r for r in store.list_alerts(limit=1000) if r["kind"] == "mention"]
+        negatives = [r for r in store.list_alerts(limit=1000) if r.kind == "mention"]
         agreement = _agreement(store, classifier.name)
         reach = store.reach_summary()
         voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
         notices = store.notices(utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1))
         praise, praise_total = store.praise_to_thank(PRAISE_REASONS, since=utcnow() - timedelta(days=7),
                                                      now=utcnow(), limit=1)
-        shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
+        shown = sorted(negatives, key=lambda r: r.posted_at or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
         columns = max(40, shutil.get_terminal_size((80, 24)).columns)
@@ -150,14 +151,14 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
     if notices:
         first = notices[-1]
         say(f"Status notices: {plural(len(notices), 'incident')} of several people reporting the same problem, "
-            f"each with a suggested post for the brand's own account; for {inline(first['brand'])} "
-            f"({first['payload'].get('count')} reports): \"{plain(str(first['payload'].get('text', '')))}\"")
+            f"each with a suggested post for the brand's own account; for {inline(first.brand)} "
+            f"({first.payload.get('count')} reports): \"{plain(str(first.payload.get('text', '')))}\"")
     if praise:
         top = praise[0]
-        seen = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"
+        seen = f"reach {top.reach:,}" if top.reach is not None else "no reach given"
         say(f"Say thanks: {plural(praise_total, 'mention')} of praise to thank, each also in the demo's fans "
-            f"file with a thank-you draft; widest reach first: {inline(top['author'])} on "
-            f"{source_name(top['source'])} ({seen}).")
+            f"file with a thank-you draft; widest reach first: {inline(top.author)} on "
+            f"{source_name(top.source)} ({seen}).")
     say("Share of voice over the last 7 days (negative share in brackets): " + ", ".join(
         f"{v.brand}{' (competitor, never alerted)' if v.competitor else ''} {percent(v.share)} "
         f"({percent(v.negative_share)} negative)" for v in voice) + ".")
@@ -180,10 +181,10 @@ def run_demo(*, db_path: str, model: str | None, show: int) -> None:
         click.echo(f"  {command}")
 
 
-def _print_table(stats: list[dict[str, Any]]) -> None:
+def _print_table(stats: list[LabelCount]) -> None:
     totals: dict[tuple[str, str], int] = {}
     for r in stats:
-        totals[(r["brand"] or "-", r["label"])] = totals.get((r["brand"] or "-", r["label"]), 0) + r["n"]
+        totals[(r.brand or "-", r.label)] = totals.get((r.brand or "-", r.label), 0) + r.n
     brands = sorted({b for b, _ in totals})
     labels = ["negative", "neutral", "positive", "unscored"]
     click.echo("\n" + f"{'':<12}" + "".join(f"{label:>10}" for label in labels))

@@ -13,6 +13,7 @@ from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
+from monitor.core.rows import Job, ListedMention, SourceRuns
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
 
@@ -40,23 +41,23 @@ def _local(app: App, stamp: str | None) -> str:
     return local_time(app.settings, stamp)
 
 
-def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
+def _print_mentions(app: App, rows: list[ListedMention]) -> None:
     if not rows:
         click.echo("No mentions match.")
         return
     columns = width()
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
-        label = r.get("label") or "unclassified"
-        head = (f"{_local(app, r['created_at']):<21}{inline(r['source'])[:12]:<13}"
-                f"{inline(r['brand'] or '-')[:11]:<12}")
-        why = REASON_TEXT.get(r.get("reason") or "")
-        rest = inline(r["author"] or "") + (f"  ({why})" if why else "")
+        label = r.label or "unclassified"
+        head = (f"{_local(app, r.created_at):<21}{inline(r.source)[:12]:<13}"
+                f"{inline(r.brand or '-')[:11]:<12}")
+        why = REASON_TEXT.get(r.reason or "")
+        rest = inline(r.author or "") + (f"  ({why})" if why else "")
         tail = fit(f"{head}{label:<13}{rest}", columns)[len(head) + 13:]
         click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + tail)
-        click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
-        if r.get("url"):
-            click.echo("\n".join(wrap(inline(r["url"]), "    ", columns)))
+        click.echo(f"    {plain(truncate(r.text, columns - 4))}")
+        if r.url:
+            click.echo("\n".join(wrap(inline(r.url), "    ", columns)))
 
 
 _filters = [
@@ -137,7 +138,7 @@ def status(app: App) -> None:
     settings = app.settings
     unhealthy = []
     with app.store() as store:
-        runs = {r["source"]: r for r in store.last_runs()}
+        runs = {r.source: r for r in store.last_runs()}
         counts = store.alert_counts()
         labels = store.label_counts()
         size = store.size_bytes()
@@ -149,11 +150,11 @@ def status(app: App) -> None:
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
     click.echo("Sources:" if names else "Sources: none enabled and no runs yet.")
     for name in names:
-        run = runs.get(name, {})
-        facts = [f"last run {_local(app, run.get('last_run'))}", f"last success {_local(app, run.get('last_success'))}"]
-        failing = run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or "")
-        if run.get("last_error_at") and not failing:
-            facts.append(f"last error {_local(app, run['last_error_at'])}")
+        run = runs.get(name) or SourceRuns(name, None, None, None, None)
+        facts = [f"last run {_local(app, run.last_run)}", f"last success {_local(app, run.last_success)}"]
+        failing = run.last_error and (run.last_error_at or "") >= (run.last_success or "")
+        if run.last_error_at and not failing:
+            facts.append(f"last error {_local(app, run.last_error_at)}")
         source = settings.sources.get(name)
         if source is not None and source.enabled and name != "file":
             facts.append(f"next run {_next_run(app, jobs.get(f'collect:{name}'))}")
@@ -162,7 +163,7 @@ def status(app: App) -> None:
             facts.append(f"not collected by `listenpost run` ({why})")
         say(f"{inline(name)}: " + ", ".join(facts), "  ")
         if failing:
-            say(f"failing: {inline(run['last_error'])}", "    ", fg="red")
+            say(f"failing: {inline(run.last_error or '')}", "    ", fg="red")
             unhealthy.append(name)
     from monitor.cli.setup import missing_credentials
 
@@ -188,12 +189,8 @@ def status(app: App) -> None:
 
 def _waiting_alerts(store: Any) -> dict[str, tuple[int, int]]:
     """Per channel: alerts pending, and of those the ones due more than 10 minutes ago."""
-    from monitor.store import ts
-
-    overdue = ts(utcnow() - timedelta(minutes=10))
-    return {row[0]: (row[1], row[2] or 0) for row in store.conn.execute(
-        "SELECT channel, count(*), sum(next_attempt_at IS NULL OR next_attempt_at < ?) FROM alerts "
-        "WHERE status = 'pending' GROUP BY channel", [overdue])}
+    waiting: dict[str, tuple[int, int]] = store.waiting_alerts(utcnow() - timedelta(minutes=10))
+    return waiting
 
 
 def _channel_health(app: App, waiting: dict[str, tuple[int, int]]) -> list[str]:
@@ -217,19 +214,19 @@ def _channel_health(app: App, waiting: dict[str, tuple[int, int]]) -> list[str]:
     return problems
 
 
-def _next_run(app: App, job: dict[str, Any] | None) -> str:
-    if job and job.get("running_since"):
+def _next_run(app: App, job: Job | None) -> str:
+    if job and job.running_since:
         return "running now"
-    if job and job.get("next_run_at"):
-        return _local(app, job["next_run_at"])
+    if job and job.next_run_at:
+        return _local(app, job.next_run_at)
     return "not scheduled (listenpost run is not running)"
 
 
-def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
+def _daemon_health(app: App, jobs: dict[str, Job]) -> list[str]:
     """Print the daemon's other jobs; an overdue job means the daemon died without stopping."""
     from monitor.app.scheduler import overdue
 
-    others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")}
+    others = {k: v for k, v in jobs.items() if not k.startswith("collect:") and v.next_run_at}
     if others:
         say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(others.items())))
     late = overdue(jobs, utcnow())
@@ -248,7 +245,7 @@ def stats(app: App, since: str | None) -> None:
         return
     table: dict[tuple[str, str], dict[str, int]] = {}
     for r in rows:
-        table.setdefault((r["brand"] or "-", r["source"]), {})[r["label"]] = r["n"]
+        table.setdefault((r.brand or "-", r.source), {})[r.label] = r.n
     # (label, heading, width): full headings on 80 columns, short ones on a narrower terminal
     wide = width() >= 80
     columns = [("negative", "negative", 9), ("neutral", "neutral", 8), ("positive", "positive", 9),
@@ -277,7 +274,7 @@ def mentions_thanks(app: App, since: str, limit: int) -> None:
     """
     from alerts.base import ago, reach_words
     from alerts.triage import PRAISE_REASONS
-    from monitor.store import engagement_of, parse_ts
+    from monitor.store import parse_ts
 
     start = parse_since(since) or utcnow()
     with app.store() as store:
@@ -289,14 +286,14 @@ def mentions_thanks(app: App, since: str, limit: int) -> None:
     first = f", the first {len(rows)}:" if total > len(rows) else ":"
     click.echo(f"{plural(total, 'mention')} of praise to thank{first}")
     for r in rows:
-        posted = parse_ts(r["created_at"]) or utcnow()
-        click.echo(fit(f"{inline(r['brand'] or '-')} · {reach_words(r['reach'], engagement_of(r))} · "
+        posted = parse_ts(r.created_at) or utcnow()
+        click.echo(fit(f"{inline(r.brand or '-')} · {reach_words(r.reach, r.engagement)} · "
                        f"{ago(posted)}", columns))
-        click.echo(fit(f"    {inline(r['source'])} {inline(r['external_id'])} by "
-                       f"{inline(r['author'] or 'unknown author')}", columns))
-        click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
-        if r.get("url"):
-            click.echo("\n".join(wrap(inline(r["url"]), "    ", columns)))
+        click.echo(fit(f"    {inline(r.source)} {inline(r.external_id)} by "
+                       f"{inline(r.author or 'unknown author')}", columns))
+        click.echo(f"    {plain(truncate(r.text, columns - 4))}")
+        if r.url:
+            click.echo("\n".join(wrap(inline(r.url), "    ", columns)))
 
 
 @mentions.command("thanked")
@@ -313,9 +310,7 @@ def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
             raise InputError(f"no mention {source} {external_id} (see `listenpost mentions thanks`)")
         from alerts.triage import PRAISE_REASONS
 
-        verdict = store.conn.execute(
-            "SELECT label, reason FROM latest_labels WHERE source = ? AND external_id = ?",
-            [source, external_id]).fetchone()
+        verdict = store.latest_verdict(source, external_id)
         if verdict is None or verdict[1] not in PRAISE_REASONS:
             why = f"{verdict[0]}, {verdict[1] or 'no reason'}" if verdict else "not classified"
             raise InputError(f"{source} {external_id} is not praise of our brands ({why}); only what "
@@ -324,10 +319,8 @@ def mentions_thanked(app: App, source: str, external_id: str, who: str) -> None:
         now = utcnow()
         done = store.record_thanks(source, external_id, name, now)
         if done:  # its praise alert is answered too: not left open with a Thanked button for someone else
-            praise = store.conn.execute("SELECT id FROM alerts WHERE source = ? AND external_id = ?"
-                                        " AND kind = 'praise' AND resolution IS NULL ORDER BY id LIMIT 1",
-                                        [source, external_id]).fetchone()
-            if praise:
-                store.update_case(praise[0], closed_at=now, closed_by=name, resolution="thanked")
+            praise = store.open_praise_alert(source, external_id)
+            if praise is not None:
+                store.update_case(praise, closed_at=now, closed_by=name, resolution="thanked")
     outcome = f"thanked by {inline(name)}" if done else "already thanked"
     click.echo(f"{inline(source)} {inline(external_id)}: {outcome}")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from monitor.core.rows import Praise, from_row
 from monitor.store.connection import Connection
+from monitor.store.values import engagement_of
 from monitor.store.values import ts as _ts
 
 
@@ -49,7 +50,7 @@ class AudienceQueries(Connection):
         return ReachSummary(total=row[0], given=row[1], escalated=row[2])
 
     def praise_to_thank(self, reasons: Sequence[str], *, since: datetime, now: datetime,
-                        limit: int) -> tuple[list[dict[str, Any]], int]:
+                        limit: int) -> tuple[list[Praise], int]:
         """Unthanked praise posted since ``since``, widest reach and newest first, and how many in all.
 
         The rank is reach divided by (1 + age in days): yesterday's 10,000 followers outrank today's
@@ -59,11 +60,11 @@ class AudienceQueries(Connection):
         where = _PRAISE.format(reasons=marks) + " AND t.source IS NULL"
         params = [*reasons, _ts(since), _ts(now)]
         total = self._execute("SELECT count(*)" + where, params).fetchone()[0]
-        rows = list(self._query(
+        rows = [from_row(Praise, r, engagement=engagement_of(r)) for r in self._query(
             "SELECT m.source, m.external_id, m.brand, m.author, m.url, m.title, substr(m.text, 1, 2000) AS text,"
             " m.created_at, m.reach, m.engagement, c.positive" + where +
             " ORDER BY coalesce(m.reach, 0) / (1.0 + julianday(?) - julianday(m.created_at)) DESC,"
-            " m.created_at DESC LIMIT ?", [*params, _ts(now), limit]))
+            " m.created_at DESC LIMIT ?", [*params, _ts(now), limit])]
         return rows, int(total)
 
     def record_thanks(self, source: str, external_id: str, who: str, when: datetime) -> bool:

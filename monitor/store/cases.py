@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.core.records import utcnow
-from monitor.store.outbox import OutboxQueries
+from monitor.core.rows import OutboxAlert, RecentIncident, from_row
+from monitor.store.outbox import OutboxQueries, outbox_alert
 from monitor.store.values import parse_ts, ts
 
 # Alert rows read per mention when looking for recent incidents: one per channel it was routed to.
@@ -53,27 +54,27 @@ class CaseQueries(OutboxQueries):
         )
         return cur.rowcount
 
-    def group_root(self, group_key: str, channel: str, before_id: int) -> dict[str, Any] | None:
+    def group_root(self, group_key: str, channel: str, before_id: int) -> OutboxAlert | None:
         """The first delivered alert of an incident on a channel: later ones join its thread."""
         rows = list(self._query(
             "SELECT * FROM alerts WHERE group_key = ? AND channel = ? AND id < ? AND status = 'sent'"
             " AND channel_message_id IS NOT NULL ORDER BY id LIMIT 1",
             [group_key, channel, before_id],
         ))
-        return rows[0] if rows else None
+        return outbox_alert(rows[0]) if rows else None
 
-    def group_size(self, group_key: str, channel: str, upto_id: int | None = None) -> int:
+    def group_size(self, group_key: str | None, channel: str, upto_id: int | None = None) -> int:
         """How many alerts an incident has on a channel (up to and including ``upto_id``)."""
         return int(self._execute(
             "SELECT count(*) FROM alerts WHERE group_key = ? AND channel = ? AND id <= ? AND kind != 'notice'",
             [group_key, channel, upto_id if upto_id is not None else 2**62],
         ).fetchone()[0])
 
-    def recent_incidents(self, brand: str, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
+    def recent_incidents(self, brand: str, since: datetime, limit: int = 500) -> list[RecentIncident]:
         """Newest first: each recent mention alert of a brand with its incident key and text."""
         # Only the newest alert rows are read (a mention has one per channel it went to): grouping
         # every alert of the window cost a scan per negative mention when a brand had thousands.
-        return list(self._query(
+        return [from_row(RecentIncident, r) for r in self._query(
             "SELECT recent.group_key, recent.source, recent.external_id, m.text, m.created_at FROM ("
             " SELECT source, external_id, group_key, max(id) AS newest FROM ("
             "  SELECT id, source, external_id, group_key FROM alerts"
@@ -83,7 +84,7 @@ class CaseQueries(OutboxQueries):
             " JOIN mentions m ON m.source = recent.source AND m.external_id = recent.external_id"
             " ORDER BY recent.newest DESC",
             [brand, ts(since), limit * ALERT_ROWS_PER_MENTION, limit],
-        ))
+        )]
 
     def hourly_negatives(self, brand: str, since: datetime, until: datetime) -> dict[str, int]:
         """Negative mentions of a brand per hour ('YYYY-MM-DDTHH'), by posting time."""
@@ -113,9 +114,9 @@ class CaseQueries(OutboxQueries):
         ).fetchone()
         return parse_ts(row[0]) if row else None
 
-    def unclaimed_alerts(self, *, sent_before: datetime, now: datetime) -> list[dict[str, Any]]:
+    def unclaimed_alerts(self, *, sent_before: datetime, now: datetime) -> list[OutboxAlert]:
         """Delivered mention alerts nobody claimed or closed, not snoozed, not escalated yet."""
-        return list(self._query(
+        return [outbox_alert(r) for r in self._query(
             "SELECT a.* FROM alerts a WHERE a.kind = 'mention' AND a.status = 'sent'"
             " AND a.sent_at <= ? AND a.escalated_at IS NULL"
             # Implied by NOT EXISTS below (b can be a itself); spelled out so the partial index applies.
@@ -125,7 +126,7 @@ class CaseQueries(OutboxQueries):
             "  OR b.closed_at IS NOT NULL OR b.snoozed_until > ?))"
             " ORDER BY a.id",
             [ts(sent_before), ts(now)],
-        ))
+        )]
 
     def remember_request(self, signature: str, *, now: datetime, keep: float) -> bool:
         """Record a signed request; False when it was seen before (a replay)."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.core.records import Classification, utcnow
+from monitor.core.rows import LabelCount, LabeledExample, RatedReview, Unclassified, from_row
 from monitor.store.connection import Connection
 from monitor.store.mentions import ALERTED
 from monitor.store.values import ts
@@ -32,9 +33,9 @@ class ClassificationQueries(Connection):
                     rows,
                 )
 
-    def unclassified(self, model: str, limit: int = 1000) -> list[dict[str, Any]]:
+    def unclassified(self, model: str, limit: int = 1000) -> list[Unclassified]:
         """Mentions with no classification from ``model`` yet, oldest first."""
-        return list(self._query(
+        return [from_row(Unclassified, r) for r in self._query(
             "SELECT m.source, m.external_id, m.brand, m.kind, m.text, m.title, m.language, m.rating,"
             " EXISTS (SELECT 1 FROM classifications c2 WHERE c2.source = m.source"
             " AND c2.external_id = m.external_id) AS classified_before FROM mentions m"
@@ -42,7 +43,7 @@ class ClassificationQueries(Connection):
             " AND c.external_id = m.external_id AND c.model = ?)"
             " ORDER BY m.collected_at, m.created_at LIMIT ?",
             [model, limit],
-        ))
+        )]
 
     def label_counts(self, *, since: datetime | None = None) -> dict[str, int]:
         sql = (
@@ -55,7 +56,7 @@ class ClassificationQueries(Connection):
             params.append(ts(since))
         return {r[0]: r[1] for r in self._execute(sql + " GROUP BY 1", params)}
 
-    def stats(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
+    def stats(self, *, since: datetime | None = None) -> list[LabelCount]:
         """Mention counts per brand, source and label."""
         sql = (
             "SELECT m.brand, m.source, coalesce(c.label, 'unclassified') AS label, count(*) AS n"
@@ -66,7 +67,7 @@ class ClassificationQueries(Connection):
         if since:
             sql += " WHERE m.created_at >= ?"
             params.append(ts(since))
-        return list(self._query(sql + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", params))
+        return [from_row(LabelCount, r) for r in self._query(sql + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", params)]
 
     # -- labeled examples -------------------------------------------------------------------
 
@@ -85,6 +86,12 @@ class ClassificationQueries(Connection):
         ).fetchone()
         return (row[0], row[1]) if row else None
 
+    def latest_verdict(self, source: str, external_id: str) -> tuple[str, str | None] | None:
+        """The newest verdict on a mention: (label, triage reason)."""
+        row = self._one("SELECT label, reason FROM latest_labels WHERE source = ? AND external_id = ?",
+                        [source, external_id])
+        return (row[0], row[1]) if row else None
+
     def gold_and_predicted(self, model: str) -> list[tuple[str, str, bool]]:
         """(label in the raw payload, model's label, alerted) for imported rows that carry a hand label."""
         return [(r[0], r[1], bool(r[2])) for r in self._execute(
@@ -94,11 +101,12 @@ class ClassificationQueries(Connection):
             " WHERE json_extract(m.raw, '$.label') IS NOT NULL AND c.label != 'unscored'", [model],
         )]
 
-    def rated_reviews(self, brand: str | None = None) -> list[dict[str, Any]]:
+    def rated_reviews(self, brand: str | None = None) -> list[RatedReview]:
         """Stored mentions with a star rating (reviews), oldest first: labels the customer gave."""
         sql = ("SELECT source, external_id, brand, title, text, rating FROM mentions"
                " WHERE rating BETWEEN 1 AND 5" + (" AND brand = ?" if brand else "") + " ORDER BY created_at")
-        return list(self._query(sql, [brand] if brand else []))
+        return [from_row(RatedReview, r) for r in self._query(sql, [brand] if brand else [])]
 
-    def labeled_examples(self) -> list[dict[str, Any]]:
-        return list(self._query("SELECT text, label, origin FROM labeled_examples ORDER BY id"))
+    def labeled_examples(self) -> list[LabeledExample]:
+        rows = self._query("SELECT text, label, origin FROM labeled_examples ORDER BY id")
+        return [from_row(LabeledExample, r) for r in rows]

@@ -8,15 +8,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.core.records import Mention, utcnow
+from monitor.core.rows import ListedMention, from_row
 from monitor.store.connection import Connection
 from monitor.store.sqlite import MATCH_MENTIONS, author_phrase, fts_query
-from monitor.store.values import clean_text, raw_json, ts
+from monitor.store.values import clean_text, engagement_of, parse_ts, raw_json, ts
 
 MENTION_COLUMNS = (
     "source", "external_id", "brand", "kind", "author", "url", "title", "text", "language", "rating",
     "parent_id", "app_version", "country", "created_at", "collected_at", "raw", "reach", "vendor_sentiment",
     "engagement",
 )
+def stored_mention(row: dict[str, Any]) -> Mention:
+    """A mentions row as the record it was saved from (its raw payload parsed back)."""
+    try:
+        raw = json.loads(row.get("raw") or "{}")
+    except ValueError:
+        raw = {}
+    return Mention(
+        source=row["source"], external_id=row["external_id"], text=row["text"] or "",
+        created_at=parse_ts(row["created_at"]) or utcnow(), brand=row.get("brand") or "",
+        kind=row.get("kind") or "post", author=row.get("author") or "", url=row.get("url") or "",
+        title=row.get("title") or "", language=row.get("language"), rating=row.get("rating"),
+        parent_id=row.get("parent_id"), app_version=row.get("app_version"), country=row.get("country"),
+        reach=row.get("reach"), engagement=engagement_of(row), vendor_sentiment=row.get("vendor_sentiment"),
+        raw=raw if isinstance(raw, dict) else {},
+    )
+
+
 # A labeled negative that was worth an alert; verdicts stored before alert decisions existed count.
 ALERTED = "coalesce(c.alert, 1) = 1"
 
@@ -64,11 +82,9 @@ class MentionQueries(Connection):
                     " SELECT rowid, text, title, author FROM mentions WHERE rowid > ?", [last])
         return [m for key, m in batch.items() if key in added]
 
-    def mention(self, source: str, external_id: str) -> dict[str, Any] | None:
-        rows = list(self._query(
-            "SELECT * FROM mentions WHERE source = ? AND external_id = ?", [source, external_id]
-        ))
-        return rows[0] if rows else None
+    def mention(self, source: str, external_id: str) -> Mention | None:
+        rows = self._query("SELECT * FROM mentions WHERE source = ? AND external_id = ?", [source, external_id])
+        return stored_mention(rows[0]) if rows else None
 
     def set_language(self, source: str, external_id: str, language: str | None) -> None:
         self._execute(
@@ -89,10 +105,11 @@ class MentionQueries(Connection):
         search: str | None = None,
         reason: str | None = None,
         limit: int = 50,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ListedMention]:
         """Mentions newest first with their latest label; ``search`` is an FTS5 query, ``reason``
         a triage reason (alerts.triage) or ``alerted``."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if reason == "alerted":
             # Alerted means a route queued it: a negative of a brand no route takes was sent to no one.
             where.append("c.label = 'negative' AND " + ALERTED + " AND EXISTS (SELECT 1 FROM alerts a"
@@ -126,7 +143,7 @@ class MentionQueries(Connection):
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY m.created_at DESC LIMIT ?"
         )
-        return list(self._query(sql, [*params, limit]))
+        return [from_row(ListedMention, r) for r in self._query(sql, [*params, limit])]
 
     def author_history(
         self, source: str, author: str, *, before: datetime, days: int = 30, model: str | None = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.core.rows import Notice, NoticePosted, from_row
 from monitor.store.connection import Connection
 from monitor.store.values import ts
 
@@ -61,14 +62,14 @@ class NoticeQueries(Connection):
             " AND coalesce(c.reason, '') NOT IN ('spam', 'off-topic')",
             [brand, ts(since), ts(until), brand, ts(since), ts(until)]).fetchone())
 
-    def notice_posted(self, group_key: str) -> dict[str, Any] | None:
+    def notice_posted(self, group_key: str) -> NoticePosted | None:
         """Who recorded that the incident's status notice went out, and when; None if nobody yet."""
         rows = list(self._query(
             "SELECT closed_by, closed_at FROM alerts WHERE group_key = ? AND kind = 'notice'"
             " AND resolution = 'notice_posted' ORDER BY closed_at LIMIT 1", [group_key]))
-        return rows[0] if rows else None
+        return from_row(NoticePosted, rows[0]) if rows else None
 
-    def notices(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    def notices(self, since: datetime, until: datetime) -> list[Notice]:
         """One row per incident whose notice was suggested in [since, until), newest first: its
         brand, evidence payload and who posted it (if anyone)."""
         rows = list(self._query(
@@ -77,11 +78,13 @@ class NoticeQueries(Connection):
             " max(CASE WHEN resolution = 'notice_posted' THEN closed_at END) AS posted_at"
             " FROM alerts WHERE kind = 'notice' AND created_at >= ? AND created_at < ?"
             " GROUP BY group_key ORDER BY 3 DESC", [ts(since), ts(until)]))
+        out = []
         for row in rows:
-            row["payload"] = payload = json.loads(row["payload"] or "{}")
+            payload = json.loads(row["payload"] or "{}")
             # An incident grows after its notice: show how many reported it by now, not at the third.
             evidence = None if payload.get("spike") else self.incident_evidence(row["group_key"])
             if evidence is not None and evidence.count > int(payload.get("count") or 0):
                 payload.update(count=evidence.count, first_at=evidence.first_at, latest_at=evidence.latest_at,
                                sources=evidence.sources)
-        return rows
+            out.append(from_row(Notice, row, payload=payload))
+        return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.core.records import utcnow
+from monitor.core.rows import ListedAlert, OutboxAlert, from_row
 from monitor.store.connection import Connection
 from monitor.store.values import ts
 
@@ -18,6 +19,16 @@ HANDLING_FILTERS = {
     "claimed": "a.claimed_at IS NOT NULL AND a.closed_at IS NULL",
     "closed": "a.closed_at IS NOT NULL",
 }
+A = TypeVar("A", bound=OutboxAlert)
+
+
+def outbox_alert(row: dict[str, Any], cls: type[A] = OutboxAlert, **override: Any) -> A:  # type: ignore[assignment]
+    """An outbox record from an alerts row; a payload that is not a JSON object reads as empty."""
+    try:
+        payload = json.loads(row.get("payload") or "{}")
+    except ValueError:
+        payload = {}
+    return from_row(cls, row, payload=payload if isinstance(payload, dict) else {}, **override)
 
 
 class OutboxQueries(Connection):
@@ -49,7 +60,7 @@ class OutboxQueries(Connection):
     def claim_due_alerts(
         self, *, now: datetime | None = None, limit: int = 50, lease: float = 120.0,
         channels: Sequence[str] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[OutboxAlert]:
         """Take due alerts for sending: pending ones and 'sending' ones whose sender died.
 
         Marked 'sending' inside one immediate transaction, so two dispatchers never take
@@ -77,9 +88,7 @@ class OutboxQueries(Connection):
                     f" WHERE id IN ({','.join('?' for _ in ids)})",
                     [ts(now), *ids],
                 )
-        for row in rows:
-            row["attempts"] += 1
-        return rows
+        return [outbox_alert(row, attempts=row["attempts"] + 1) for row in rows]
 
     def mark_sent(self, alert_id: int, message_id: str | None, *, reply_draft: str | None = None) -> None:
         """Record a delivery, with the reply draft the message carried ("" for none)."""
@@ -108,16 +117,17 @@ class OutboxQueries(Connection):
                 [ts(v) if isinstance(v, datetime) else v for v in values.values()] + [alert_id],
             )
 
-    def alert(self, alert_id: int) -> dict[str, Any] | None:
-        rows = list(self._query("SELECT * FROM alerts WHERE id = ?", [alert_id]))
-        return rows[0] if rows else None
+    def alert(self, alert_id: int) -> OutboxAlert | None:
+        rows = self._query("SELECT * FROM alerts WHERE id = ?", [alert_id])
+        return outbox_alert(rows[0]) if rows else None
 
     def list_alerts(
         self, *, status: str | None = None, handling: str | None = None, brand: str | None = None,
         limit: int = 50,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ListedAlert]:
         """Outbox rows newest first; ``handling`` is open (nobody has it), claimed, or closed."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if status:
             where.append("a.status = ?")
             params.append(status)
@@ -132,7 +142,19 @@ class OutboxQueries(Connection):
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY a.created_at DESC, a.id DESC LIMIT ?"
         )
-        return list(self._query(sql, [*params, limit]))
+        return [outbox_alert(row, ListedAlert) for row in self._query(sql, [*params, limit])]
+
+    def waiting_alerts(self, overdue_before: datetime) -> dict[str, tuple[int, int]]:
+        """Per channel: alerts pending, and of those the ones due before ``overdue_before``."""
+        return {row[0]: (row[1], row[2] or 0) for row in self._rows(
+            "SELECT channel, count(*), sum(CASE WHEN next_attempt_at IS NULL OR next_attempt_at < ? THEN 1"
+            " ELSE 0 END) FROM alerts WHERE status = 'pending' GROUP BY channel", [ts(overdue_before)])}
+
+    def open_praise_alert(self, source: str, external_id: str) -> int | None:
+        """The first praise alert of a mention nobody has closed yet."""
+        row = self._one("SELECT id FROM alerts WHERE source = ? AND external_id = ? AND kind = 'praise'"
+                        " AND resolution IS NULL ORDER BY id LIMIT 1", [source, external_id])
+        return int(row[0]) if row else None
 
     def alert_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self._execute("SELECT status, count(*) FROM alerts GROUP BY 1")}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from monitor.core.rows import HourCount, LabelCount, ReportedMention, ResponseTime, RunSummary, from_row
 from monitor.store.connection import Connection
 from monitor.store.mentions import ALERTED
 from monitor.store.values import ts
@@ -13,30 +13,30 @@ from monitor.store.values import ts
 class ReportQueries(Connection):
     """Counts, top lists and response times over a window."""
 
-    def period_counts(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    def period_counts(self, since: datetime, until: datetime) -> list[LabelCount]:
         """Mentions posted in [since, until) per brand, source and latest label."""
-        return list(self._query(
+        return [from_row(LabelCount, r) for r in self._query(
             "SELECT m.brand, m.source, coalesce(c.label, 'unclassified') AS label, count(*) AS n"
             " FROM mentions m LEFT JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1, 2, 3",
             [ts(since), ts(until)],
-        ))
+        )]
 
-    def hourly_counts(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    def hourly_counts(self, since: datetime, until: datetime) -> list[HourCount]:
         """Per brand and UTC hour ('YYYY-MM-DDTHH'): mentions and negatives posted."""
-        return list(self._query(
+        return [from_row(HourCount, r) for r in self._query(
             "SELECT m.brand, substr(m.created_at, 1, 13) AS hour, count(*) AS n,"
             " sum(c.label = 'negative') AS negatives"
             " FROM mentions m LEFT JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1, 2",
             [ts(since), ts(until)],
-        ))
+        )]
 
-    def top_negatives(self, since: datetime, until: datetime, *, per_brand: int) -> list[dict[str, Any]]:
+    def top_negatives(self, since: datetime, until: datetime, *, per_brand: int) -> list[ReportedMention]:
         """The most negative mentions posted in [since, until), at most ``per_brand`` per brand."""
-        return list(self._query(
+        return [from_row(ReportedMention, r) for r in self._query(
             "SELECT * FROM (SELECT m.brand, m.source, m.external_id, m.author, m.url, m.title,"
             " substr(m.text, 1, 2000) AS text, m.created_at, c.negative, row_number() OVER"
             " (PARTITION BY m.brand ORDER BY c.negative DESC, m.created_at DESC) AS rank"
@@ -45,14 +45,14 @@ class ReportQueries(Connection):
             " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative' AND " + ALERTED + ")"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), ts(until), per_brand],
-        ))
+        )]
 
-    def unanswered_negatives(self, since: datetime, *, per_brand: int) -> list[dict[str, Any]]:
+    def unanswered_negatives(self, since: datetime, *, per_brand: int) -> list[ReportedMention]:
         """Negatives posted since ``since`` with no reply or close recorded on any alert.
 
         Oldest first, at most ``per_brand`` per brand; ``total`` is the brand's full count.
         """
-        return list(self._query(
+        return [from_row(ReportedMention, r) for r in self._query(
             "SELECT * FROM (SELECT m.brand, m.source, m.external_id, m.author, m.url, m.title,"
             " substr(m.text, 1, 2000) AS text, m.created_at,"
             " (SELECT max(a.claimed_by) FROM alerts a WHERE a.source = m.source"
@@ -68,14 +68,14 @@ class ReportQueries(Connection):
             "  AND (a.replied_at IS NOT NULL OR a.closed_at IS NOT NULL)))"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), per_brand],
-        ))
+        )]
 
-    def worth_a_look(self, since: datetime, until: datetime, *, per_brand: int) -> list[dict[str, Any]]:
+    def worth_a_look(self, since: datetime, until: datetime, *, per_brand: int) -> list[ReportedMention]:
         """Negatives below the alert threshold posted in [since, until): not alerted, not lost.
 
         Most negative first, at most ``per_brand`` per brand; ``total`` is the brand's full count.
         """
-        return list(self._query(
+        return [from_row(ReportedMention, r) for r in self._query(
             "SELECT * FROM (SELECT m.brand, m.source, m.external_id, m.author, m.url, m.title,"
             " substr(m.text, 1, 2000) AS text, m.created_at, c.negative, row_number() OVER"
             " (PARTITION BY m.brand ORDER BY c.negative DESC, m.created_at DESC) AS rank,"
@@ -86,7 +86,7 @@ class ReportQueries(Connection):
             " AND c.reason = 'low-confidence')"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), ts(until), per_brand],
-        ))
+        )]
 
     def triage_counts(self, since: datetime, until: datetime) -> dict[str, int]:
         """Mentions posted in [since, until) per triage reason (alerts.triage): spam, off-topic, ..."""
@@ -98,10 +98,10 @@ class ReportQueries(Connection):
         )
         return {r[0]: r[1] for r in rows if r[0]}
 
-    def negative_texts(self, since: datetime, until: datetime, *, limit: int) -> list[dict[str, Any]]:
+    def negative_texts(self, since: datetime, until: datetime, *, limit: int) -> list[ReportedMention]:
         """Negatives posted in [since, until) that were worth an alert (not spam, off-topic or a
         narrow call), newest first, for grouping into themes."""
-        return list(self._query(
+        return [from_row(ReportedMention, r) for r in self._query(
             "SELECT m.brand, m.source, m.url, m.title, substr(m.text, 1, 2000) AS text,"
             " m.created_at, c.negative FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
@@ -109,9 +109,9 @@ class ReportQueries(Connection):
             " AND coalesce(c.alert, 1) = 1"
             " ORDER BY m.created_at DESC LIMIT ?",
             [ts(since), ts(until), limit],
-        ))
+        )]
 
-    def response_times(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    def response_times(self, since: datetime, until: datetime) -> list[ResponseTime]:
         """Per source and step: how many alerted mentions got there, median and p90 seconds.
 
         A mention alerted on several channels counts once, at its first delivery, claim and
@@ -152,17 +152,15 @@ class ReportQueries(Connection):
             " AND created_at < ?", [ts(since), ts(until)],
         ):
             channels.setdefault(source, set()).add(channel)
-        for row in rows:
-            row["channels"] = sorted(channels.get(row["source"], ()))
-        return rows
+        return [from_row(ResponseTime, row, channels=sorted(channels.get(row["source"], ()))) for row in rows]
 
-    def run_summary(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    def run_summary(self, since: datetime, until: datetime) -> list[RunSummary]:
         """Per source: collector runs started in [since, until), how many failed, the last error."""
-        return list(self._query(
+        return [from_row(RunSummary, r) for r in self._query(
             "SELECT source, count(*) AS runs, count(error) AS failed,"
             " (SELECT r2.error FROM runs r2 WHERE r2.source = runs.source AND r2.error IS NOT NULL"
             "  AND r2.started_at >= ? AND r2.started_at < ? ORDER BY r2.started_at DESC LIMIT 1)"
             " AS last_error FROM runs WHERE started_at >= ? AND started_at < ?"
             " GROUP BY source ORDER BY source",
             [ts(since), ts(until), ts(since), ts(until)],
-        ))
+        )]

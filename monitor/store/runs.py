@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from monitor.core.records import utcnow
+from monitor.core.rows import Job, Run, SourceRuns, from_row
 from monitor.store.connection import Connection
 from monitor.store.values import ts
 
@@ -47,9 +47,9 @@ class RunQueries(Connection):
             " WHERE id = ?", [ts(utcnow()), fetched, new, negatives, alerts, error, run_id],
         )
 
-    def last_runs(self) -> list[dict[str, Any]]:
+    def last_runs(self) -> list[SourceRuns]:
         """Per source: the latest run, the latest success and the latest error."""
-        return list(self._query(
+        return [from_row(SourceRuns, r) for r in self._query(
             "SELECT source,"
             " max(started_at) AS last_run,"
             " max(CASE WHEN error IS NULL AND finished_at IS NOT NULL THEN finished_at END) AS last_success,"
@@ -57,13 +57,13 @@ class RunQueries(Connection):
             " (SELECT r2.error FROM runs r2 WHERE r2.source = runs.source AND r2.error IS NOT NULL"
             "  ORDER BY r2.started_at DESC LIMIT 1) AS last_error"
             " FROM runs GROUP BY source ORDER BY source"
-        ))
+        )]
 
-    def failed_runs(self, since: datetime) -> list[dict[str, Any]]:
-        return list(self._query(
+    def failed_runs(self, since: datetime) -> list[Run]:
+        return [from_row(Run, r) for r in self._query(
             "SELECT * FROM runs WHERE error IS NOT NULL AND started_at >= ? ORDER BY started_at",
             [ts(since)],
-        ))
+        )]
 
     # -- scheduled jobs (`listenpost run`) ------------------------------------------------
 
@@ -97,5 +97,5 @@ class RunQueries(Connection):
             "UPDATE jobs SET next_run_at = NULL, running_since = NULL, updated_at = ?", [ts(utcnow())]
         )
 
-    def scheduled_jobs(self) -> dict[str, dict[str, Any]]:
-        return {r["id"]: r for r in self._query("SELECT * FROM jobs ORDER BY id")}
+    def scheduled_jobs(self) -> dict[str, Job]:
+        return {r["id"]: from_row(Job, r) for r in self._query("SELECT * FROM jobs ORDER BY id")}

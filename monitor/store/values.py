@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ def parse_ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def engagement_of(row: Any) -> dict[str, int]:
+def engagement_of(row: Mapping[str, Any]) -> dict[str, int]:
     """A mention row's audience figures, headline first; empty where its source gave none."""
     try:
         figures = json.loads(row.get("engagement") or "{}")
