@@ -84,7 +84,7 @@ def test_spike_against_a_quiet_baseline_raises_one_alert(store, settings) -> Non
     assert raise_spikes(store, settings, ["Acme"]) == 2  # the spike and its suggested status notice
     (row,) = [r for r in store.list_alerts() if r.kind == "spike"]
     assert (row.kind, row.channel, row.source) == ("spike", "file", "spike")
-    assert "6 negative mentions of Acme in the last hour" in row.payload
+    assert "6 negative mentions of Acme in the last hour" in row.payload["text"]
     add_negatives(store, [0.05] * 1, brand="Acme")
     assert raise_spikes(store, settings, ["Acme"]) == 0  # one spike alert per brand per window
 

@@ -48,10 +48,10 @@ def test_capitalised_headers_are_the_known_columns(store, settings, tmp_path, le
     assert collector.report.errors == []
     assert report.new == 2
     rows = {r.author: store.mention(r.source, r.external_id) for r in store.list_mentions()}
-    assert rows.ann.rating == 1 and rows.ann.kind == "review"
-    assert rows.ann.app_version == "3.0.1" and rows.ann.country == "gb"
-    assert rows.ann.text == "Brewmatic leaks.\nSecond unit."
-    assert rows.bob.rating == 5
+    assert rows["ann"].rating == 1 and rows["ann"].kind == "review"
+    assert rows["ann"].app_version == "3.0.1" and rows["ann"].country == "gb"
+    assert rows["ann"].text == "Brewmatic leaks.\nSecond unit."
+    assert rows["bob"].rating == 5
 
 
 def test_a_mapped_column_matches_whatever_its_case(store, settings, tmp_path, lexicon) -> None:
@@ -98,8 +98,8 @@ def test_a_reddit_score_is_upvotes_not_stars(store, settings, tmp_path, lexicon)
     collector, report = _import(store, settings, path, lexicon, mapping={"created_at": "created_utc"})
     assert collector.report.errors == [] and report.new == 2
     rows = {r.external_id: store.mention("file", r.external_id) for r in store.list_mentions()}
-    assert rows.k1.rating is None and rows.k1.kind == "comment"
-    assert rows.k2.rating is None and rows.k2.kind == "post"
+    assert rows["k1"].rating is None and rows["k1"].kind == "comment"
+    assert rows["k2"].rating is None and rows["k2"].kind == "post"
     assert report.alerts == 2
 
 

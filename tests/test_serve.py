@@ -14,6 +14,7 @@ from alerts.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.app.serve import make_server, signature_for
 from monitor.core.records import Mention, utcnow
+from monitor.core.rows import LabeledExample
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response
 
@@ -87,7 +88,7 @@ def test_false_positive_becomes_a_labeled_example(endpoint, store) -> None:
     assert post(endpoint, click("false_positive")).status_code == 200
     assert store.alert(1).resolution == "false_positive"
     examples = store.labeled_examples()
-    assert examples == [{"text": COMPLAINT, "label": "neutral", "origin": "false_positive"}]
+    assert examples == [LabeledExample(text=COMPLAINT, label="neutral", origin="false_positive")]
 
 
 def test_snooze_holds_escalation_for_an_hour(endpoint, store) -> None:
