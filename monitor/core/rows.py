@@ -67,11 +67,11 @@ class ListedMention:
 
     source: str
     external_id: str
-    brand: str
-    kind: str
-    author: str
-    url: str
-    title: str
+    brand: str | None
+    kind: str | None
+    author: str | None
+    url: str | None
+    title: str | None
     text: str
     created_at: str
     language: str | None = None
@@ -89,10 +89,10 @@ class Unclassified:
 
     source: str
     external_id: str
-    brand: str
-    kind: str
+    brand: str | None
+    kind: str | None
     text: str
-    title: str
+    title: str | None
     language: str | None
     rating: int | None
     classified_before: int
@@ -102,7 +102,7 @@ class Unclassified:
 class LabelCount:
     """Mentions of a brand from a source with a label."""
 
-    brand: str
+    brand: str | None
     source: str
     label: str
     n: int
@@ -112,7 +112,7 @@ class LabelCount:
 class HourCount:
     """Mentions and negatives of a brand posted in one UTC hour ('YYYY-MM-DDTHH')."""
 
-    brand: str
+    brand: str | None
     hour: str
     n: int
     negatives: int | None
@@ -218,8 +218,8 @@ class RatedReview:
 
     source: str
     external_id: str
-    brand: str
-    title: str
+    brand: str | None
+    title: str | None
     text: str
     rating: int
 
@@ -239,10 +239,10 @@ class Praise:
 
     source: str
     external_id: str
-    brand: str
-    author: str
-    url: str
-    title: str
+    brand: str | None
+    author: str | None
+    url: str | None
+    title: str | None
     text: str
     created_at: str
     reach: int | None
