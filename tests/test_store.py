@@ -205,3 +205,24 @@ def test_store_and_its_records_pass_mypy_strict(tmp_path: Path) -> None:
     paths = [str(root / p) for p in ("monitor/store", "monitor/core/records.py", "monitor/core/rows.py")]
     out, err, status = api.run(["--strict", "--cache-dir", str(tmp_path / "cache"), *paths])
     assert status == 0, out + err
+
+
+def test_all_sql_lives_in_the_store() -> None:
+    import ast
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    statement = re.compile(r"^\s*(SELECT\s|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX|VIEW)|"
+                           r"DROP (TABLE|INDEX|TRIGGER)|PRAGMA\s|BEGIN\b|WITH \w+ AS)")
+    found = []
+    for package in ("monitor", "collectors", "classifiers", "alerts"):
+        for path in sorted((root / package).rglob("*.py")):
+            if (root / "monitor" / "store") in path.parents:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and statement.match(node.value):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+                elif isinstance(node, ast.Attribute) and node.attr in ("conn", "db") and isinstance(
+                        node.value, ast.Name) and node.value.id == "store":
+                    found.append(f"{path.relative_to(root)}:{node.lineno} store.{node.attr}")
+    assert found == []
