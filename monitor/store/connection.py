@@ -1,6 +1,6 @@
 """One connection to the database and the few methods every query goes through.
 
-The per-concern parts of ``Store`` run SQL only through ``_query``, ``_rows``, ``_one``,
+The per-concern parts of ``Store`` run SQL only through ``_query``, ``_rows``, ``_one``, ``_execute_many``,
 ``_execute`` and ``transaction``, so a second dialect needs to provide these, not rewrite them.
 """
 
@@ -79,10 +79,6 @@ class Connection:
     def _one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
         return row
-
-    def _scalar(self, sql: str, params: Params = ()) -> Any:
-        row = self._one(sql, params)
-        return row[0] if row else None
 
     def size_bytes(self) -> int:
         return sqlite.size_bytes(self.path)
