@@ -63,7 +63,7 @@ def latency(count: int, poll: float, rng: random.Random) -> list[float]:
                 time.sleep(0.05)
             process.terminate()
             process.wait(10)
-            stored = {r["id"]: r for r in store.list_alerts(limit=100000)}
+            stored = {r.id: r for r in store.list_alerts(limit=100000)}
             collected = {
                 (m["source"], m["external_id"]): parse_ts(m["collected_at"])
                 for m in store.db.query("SELECT source, external_id, collected_at FROM mentions")
@@ -71,9 +71,9 @@ def latency(count: int, poll: float, rng: random.Random) -> list[float]:
         out = []
         for post in slack.posts():
             row = stored[post["metadata"]["event_payload"]["alert_id"]]
-            if row["kind"] != "mention":
+            if row.kind != "mention":
                 continue
-            when = collected[(row["source"], row["external_id"])]
+            when = collected[(row.source, row.external_id)]
             assert when is not None
             out.append(post["received"] - when.timestamp())
         return out
@@ -91,7 +91,7 @@ def kill_rounds(rounds: int, kills: int, alerts: int, rng: random.Random) -> tup
             settings = load_settings(config, environ={})
             with Store(db) as store:
                 ingest(store, settings, [complaint(i, rng) for i in range(alerts)], classifier)
-                ids = [row["id"] for row in store.list_alerts(limit=100000)]
+                ids = [row.id for row in store.list_alerts(limit=100000)]
             made += deliver_with_kills(slack, config, db, kills=kills, rng=rng, timeout=300)
             posts = Counter(p["metadata"]["event_payload"]["alert_id"] for p in slack.posts())
             total += len(ids)

@@ -184,7 +184,7 @@ def main() -> None:
         try:
             burst(port, ids, args.timeout)
             with Store(Path(tmp) / "bench.db") as store:
-                claimed = sum(bool((store.alert(i) or {}).get("claimed_by")) for i in ids)
+                claimed = sum(bool((alert := store.alert(i)) and alert.claimed_by) for i in ids)
             print(f"alerts claimed in the database after the burst: {claimed}/{len(ids)}")
             if args.half_sent:
                 half_sent(port, args.half_sent, ids, args.timeout, args.idle_wait)

@@ -21,6 +21,7 @@ from pathlib import Path
 from classifiers.normalize import normalize
 from monitor.core.errors import ModelError
 from monitor.core.records import LABELS
+from monitor.core.rows import RatedReview
 
 AIRLINE_HANDLES = re.compile(r"@(united|usairways|americanair|southwestair|jetblue|virginamerica)\b", re.I)
 # Share of the airline tweets kept out of training to measure negative-class F1 on.
@@ -81,16 +82,16 @@ def rating_label(rating: int) -> str:
     return "negative" if rating <= 2 else "neutral" if rating == 3 else "positive"
 
 
-def split_reviews(rows: Iterable[dict[str, object]]) -> tuple[list[Example], list[Example]]:
+def split_reviews(rows: Iterable[RatedReview]) -> tuple[list[Example], list[Example]]:
     """Stored rated reviews as (training, held-out) examples, split by a hash of their id."""
     train: list[Example] = []
     held: list[Example] = []
     for row in rows:
-        title, text = str(row.get("title") or ""), str(row.get("text") or "")
-        rating = int(row["rating"])  # type: ignore[call-overload]
+        title, text = row.title or "", row.text or ""
+        rating = int(row.rating)
         example = Example(normalize(f"{title}. {text}" if title and title != text else text), rating_label(rating),
                           "stored-reviews", rating)
-        (held if _held_out(f"{row['source']}:{row['external_id']}", REVIEWS_HELDOUT) else train).append(example)
+        (held if _held_out(f"{row.source}:{row.external_id}", REVIEWS_HELDOUT) else train).append(example)
     return train, held
 
 

@@ -74,7 +74,7 @@ def test_email_alert_is_sent_with_escaped_html(store, make_settings, smtp, lexic
     html_part = mail.get_body(("html",)).get_content()
     assert "<script>" in plain_part and "★☆☆☆☆" in plain_part and "support@acme.example" in plain_part
     assert "<script>" not in html_part and "&lt;script&gt;" in html_part and "&lt;b&gt;ann" in html_part
-    assert store.alert(1)["channel_message_id"] == mail["Message-ID"]
+    assert store.alert(1).channel_message_id == mail["Message-ID"]
 
 
 def test_smtp_rejection_is_permanent_and_4xx_is_retried(store, make_settings, smtp, lexicon) -> None:
@@ -93,7 +93,7 @@ def test_unreachable_smtp_server_is_retried(store, make_settings, lexicon) -> No
     settings = email_settings(make_settings, closed_port)
     ingest(store, settings, [complaint()], lexicon)
     report = dispatch_due(store, settings)
-    assert report.retried == 1 and "SMTP server 127.0.0.1:" in store.alert(1)["last_error"]
+    assert report.retried == 1 and "SMTP server 127.0.0.1:" in store.alert(1).last_error
 
 
 @pytest.mark.parametrize("to", ['[]', '["not-an-address"]', '["a@b.example\\nBcc: x@evil.example"]'])
@@ -141,7 +141,7 @@ def test_webhook_faults(store, make_settings, fake, lexicon, monkeypatch, answer
     settings = webhook_settings(make_settings)
     ingest(store, settings, [complaint()], lexicon)
     dispatch_due(store, settings)
-    assert store.alert(1)["status"] == status
+    assert store.alert(1).status == status
 
 
 def test_webhook_without_url_is_skipped_naming_the_variable(store, make_settings, lexicon, caplog,
@@ -150,7 +150,7 @@ def test_webhook_without_url_is_skipped_naming_the_variable(store, make_settings
     settings = webhook_settings(make_settings)
     ingest(store, settings, [complaint()], lexicon)
     assert dispatch_due(store, settings).sent == 0
-    assert "LISTENPOST_SLACK_WEBHOOK_URL" in caplog.text and store.alert(1)["status"] == "pending"
+    assert "LISTENPOST_SLACK_WEBHOOK_URL" in caplog.text and store.alert(1).status == "pending"
 
 
 def test_alerts_test_command_sends_through_the_named_channel(runner, write_settings, fake, monkeypatch) -> None:
@@ -181,4 +181,4 @@ def test_webhook_url_never_reaches_the_log(store, make_settings, fake, lexicon, 
     ingest(store, settings, [complaint()], lexicon)
     dispatch_due(store, settings)
     assert fake.calls("/services/T0/B0/s3cr3t")
-    assert "s3cr3t" not in caplog.text and "s3cr3t" not in (store.alert(1)["last_error"] or "")
+    assert "s3cr3t" not in caplog.text and "s3cr3t" not in (store.alert(1).last_error or "")

@@ -27,11 +27,11 @@ def slack(fake) -> FakeSlack:
 def test_first_collect_of_a_new_database_raises_no_spike(store, make_settings, slack, lexicon) -> None:
     config = make_settings(settings_toml(slack.base_url))
     ingest(store, config, complaints(24), lexicon)
-    kinds = Counter(r["kind"] for r in store.list_alerts(limit=1000))
+    kinds = Counter(r.kind for r in store.list_alerts(limit=1000))
     assert kinds["mention"] == 24 and kinds["spike"] == 0  # no history to compare the burst with
     collected_for_days(store, "Acme", 2)  # two days is still short of the 3-day default
     ingest(store, config, complaints(30)[24:], lexicon)
-    assert Counter(r["kind"] for r in store.list_alerts(limit=1000))["spike"] == 0
+    assert Counter(r.kind for r in store.list_alerts(limit=1000))["spike"] == 0
 
 
 def complaints(n: int) -> list[Mention]:
@@ -49,8 +49,8 @@ def test_no_alert_lost_or_sent_twice_when_killed_mid_delivery(store, db_path, ma
     ingest(store, config, complaints(24), lexicon)
     rows = store.list_alerts(limit=1000)
     # 24 complaints in an hour; the repeated ones make incidents, which get status notices
-    assert Counter(r["kind"] for r in rows) == {"mention": 24, "spike": 1, "notice": 3}
-    ids = [r["id"] for r in rows]
+    assert Counter(r.kind for r in rows) == {"mention": 24, "spike": 1, "notice": 3}
+    ids = [r.id for r in rows]
 
     kills = deliver_with_kills(slack, Path(config.path), db_path,
                                kills=6, rng=random.Random(6))
@@ -58,4 +58,4 @@ def test_no_alert_lost_or_sent_twice_when_killed_mid_delivery(store, db_path, ma
     assert kills >= 3
     posts = Counter(p["metadata"]["event_payload"]["alert_id"] for p in slack.posts())
     assert {i: posts[i] for i in ids} == dict.fromkeys(ids, 1)
-    assert {r["status"] for r in store.list_alerts(limit=1000)} == {"sent"}
+    assert {r.status for r in store.list_alerts(limit=1000)} == {"sent"}

@@ -59,7 +59,7 @@ def mention(n: int, text: str = COMPLAINT, brand: str = "Acme", ago: timedelta =
 
 def test_reposts_share_an_incident_and_other_complaints_do_not(store, settings, lexicon) -> None:
     ingest(store, settings, [mention(1)], lexicon)
-    first = store.alert(1)["group_key"]
+    first = store.alert(1).group_key
     assert first == "x:1"
     repost = mention(2, "RT @someone: " + COMPLAINT.upper() + " https://t.co/xyz")
     assert group_key_for(store, settings, repost) == first
@@ -82,9 +82,9 @@ def test_spike_against_a_quiet_baseline_raises_one_alert(store, settings) -> Non
     collected_for_days(store, "Acme", 7)
     add_negatives(store, [h * 6.0 + 2 for h in range(27)] + [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
     assert raise_spikes(store, settings, ["Acme"]) == 2  # the spike and its suggested status notice
-    (row,) = [r for r in store.list_alerts() if r["kind"] == "spike"]
-    assert (row["kind"], row["channel"], row["source"]) == ("spike", "file", "spike")
-    assert "6 negative mentions of Acme in the last hour" in row["payload"]
+    (row,) = [r for r in store.list_alerts() if r.kind == "spike"]
+    assert (row.kind, row.channel, row.source) == ("spike", "file", "spike")
+    assert "6 negative mentions of Acme in the last hour" in row.payload["text"]
     add_negatives(store, [0.05] * 1, brand="Acme")
     assert raise_spikes(store, settings, ["Acme"]) == 0  # one spike alert per brand per window
 
@@ -113,7 +113,7 @@ def test_unclaimed_alert_escalates_once(store, settings, lexicon, tmp_path) -> N
     from alerts.channels.slack.render import headline
     from alerts.outbox.dispatch import build_message
 
-    (row,) = [r for r in store.list_alerts() if r["kind"] == "escalation"]
+    (row,) = [r for r in store.list_alerts() if r.kind == "escalation"]
     assert headline(build_message(store, settings, row)) == (
         "<!subteam^S0ONCALL> *Unclaimed for too long: negative mention of Acme (unclaimed for 30 minutes)*")
 
@@ -175,7 +175,7 @@ def test_alerts_commands(runner, settings, store, lexicon, db_path) -> None:
     assert "#1" in listed and "replied by maria" in listed
     ingest(store, settings, [mention(2, "Acme is a total scam, refund my money, terrible!")], lexicon)
     assert "closed as false positive" in run("alerts", "resolve", "2", "--false-positive", "--by", "li")
-    assert store.labeled_examples()[0]["origin"] == "false_positive"
+    assert store.labeled_examples()[0].origin == "false_positive"
     store.mark_failed(2, "boom")
     assert "1 alert queued again" in run("alerts", "retry", "--failed")
     missing = runner.invoke(cli, [*base, "alerts", "show", "99"])
@@ -193,7 +193,7 @@ channels = ["screen"]
 """)
     base = ["--config", settings.path, "--db", str(db_path)]
     ingest(store, settings, [mention(1), mention(2, "Acme charged me twice, awful, refund now!")], lexicon)
-    assert {r["channel"] for r in store.list_alerts()} == {"file", "screen"}
+    assert {r.channel for r in store.list_alerts()} == {"file", "screen"}
 
     def run(*args: str, code: int = 0) -> str:
         result = runner.invoke(cli, [*base, *args], env={"COLUMNS": "72"})
@@ -227,8 +227,8 @@ def test_an_incident_is_one_case_for_claims_and_escalation(store, settings, lexi
     ingest(store, settings, [mention(4, COMPLAINT + " #fail")], lexicon)
     dispatch_due(store, settings)
     outcome = apply_action(store, 1, "claim", "maria")
-    reports = [r["id"] for r in store.list_alerts() if r["kind"] in ("mention", "escalation")]
-    assert {store.alert(i)["claimed_by"] for i in reports} == {"maria"}
+    reports = [r.id for r in store.list_alerts() if r.kind in ("mention", "escalation")]
+    assert {store.alert(i).claimed_by for i in reports} == {"maria"}
     assert set(outcome.alert_ids) >= set(reports)
     assert escalate_due(store, settings, now=later + timedelta(hours=1)) == 0
 
@@ -238,7 +238,7 @@ def test_alerts_show_repeats_the_draft_that_was_sent(store, settings, make_setti
 
     ingest(store, settings, [mention(1)], lexicon)
     dispatch_due(store, settings)
-    sent = store.alert(1)["reply_draft"]
+    sent = store.alert(1).reply_draft
     assert sent and sent.endswith("Sam, Acme support")
     changed = make_settings(SETTINGS.replace("Sam, Acme support", "Kim, Acme care")
                             .replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))

@@ -62,10 +62,10 @@ def test_negative_mention_posts_block_kit_with_buttons_and_metadata(store, setti
         "listenpost_claim", "listenpost_replied", "listenpost_false_positive", "listenpost_snooze"]
     assert {e["value"] for e in actions["elements"]} == {"2"}
     row = store.alert(2)
-    assert row["status"] == "sent" and row["channel_message_id"] == f"C0ALERTS:{post['ts']}"
+    assert row.status == "sent" and row.channel_message_id == f"C0ALERTS:{post['ts']}"
     draft = next(b["text"]["text"] for b in post["blocks"] if "Reply draft" in b.get("text", {}).get("text", ""))
     assert "```" not in draft and "\n&gt; Hi user1," in draft  # quoted text, ready to copy
-    assert row["reply_draft"].startswith("Hi user1,")  # the draft as sent, kept with the alert
+    assert row.reply_draft.startswith("Hi user1,")  # the draft as sent, kept with the alert
 
 
 def test_long_posts_are_cut_with_a_more_link_and_titles_stand_on_their_own_line(store, settings, slack,
@@ -130,7 +130,7 @@ def test_outbox_retries_honouring_retry_after_then_delivers_once(store, settings
     first = dispatch_due(store, settings)
     assert (first.sent, first.retried) == (0, 1)
     row = store.alert(1)
-    due = datetime.fromisoformat(row["next_attempt_at"].replace("Z", "+00:00"))
+    due = datetime.fromisoformat(row.next_attempt_at.replace("Z", "+00:00"))
     assert due - utcnow() > timedelta(seconds=590)  # Retry-After beats the 30 s first backoff
     assert dispatch_due(store, settings).sent == 0  # not due yet
     later = dispatch_due(store, settings, now=utcnow() + timedelta(minutes=11))
@@ -145,7 +145,7 @@ def test_permanent_failure_is_marked_and_shown(store, settings, slack, lexicon, 
     slack.faults.append(Response(200, {"ok": False, "error": "channel_not_found"}))
     assert dispatch_due(store, settings).failed == 1
     row = store.alert(1)
-    assert row["status"] == "failed" and "channel_not_found" in row["last_error"]
+    assert row.status == "failed" and "channel_not_found" in row.last_error
     assert store.requeue_alerts([1]) == 1
     assert dispatch_due(store, settings).sent == 1
 
@@ -156,7 +156,7 @@ def test_transient_failures_stop_after_max_attempts(store, make_settings, slack,
     slack.faults.extend([Response(500, "boom"), Response(500, "boom")])
     assert dispatch_due(store, settings).retried == 1
     assert dispatch_due(store, settings, now=utcnow() + timedelta(hours=1)).failed == 1
-    assert store.alert(1)["status"] == "failed"
+    assert store.alert(1).status == "failed"
 
 
 def test_crash_after_post_is_recovered_without_a_second_post(store, settings, slack, lexicon) -> None:
@@ -165,12 +165,12 @@ def test_crash_after_post_is_recovered_without_a_second_post(store, settings, sl
     channel = build_channels(settings)["team"]
     rows = store.claim_due_alerts()
     channel.send(build_message(store, settings, rows[0]))  # ... and then the process died
-    assert store.alert(1)["status"] == "sending"
+    assert store.alert(1).status == "sending"
     assert dispatch_due(store, settings).sent == 0  # within its lease nobody touches it
     report = dispatch_due(store, settings, now=utcnow() + timedelta(minutes=3))
     assert report.sent == 1
     assert len(slack.posts(1)) == 1
-    assert store.alert(1)["channel_message_id"] == f"C0ALERTS:{slack.posts(1)[0]['ts']}"
+    assert store.alert(1).channel_message_id == f"C0ALERTS:{slack.posts(1)[0]['ts']}"
 
 
 def test_crash_before_post_is_posted_on_recovery(store, settings, slack, lexicon) -> None:
@@ -195,8 +195,8 @@ def test_near_duplicates_join_one_thread_with_a_running_count(store, settings, s
     replies = [m for m in slack.posts() if m["thread_ts"] == root["ts"]]
     assert len(replies) == 3 and "suggested status update" in replies[-1]["text"]  # two reposts, the notice
     assert root["updates"] == 2 and "3 similar mentions" in texts(root["blocks"])
-    assert store.alert(4)["kind"] == "notice"
-    assert store.alert(2)["group_key"] == store.alert(1)["group_key"] != store.alert(5)["group_key"]
+    assert store.alert(4).kind == "notice"
+    assert store.alert(2).group_key == store.alert(1).group_key != store.alert(5).group_key
 
 
 def test_missing_token_skips_the_channel_and_names_the_variable(store, make_settings, slack, lexicon,
@@ -206,7 +206,7 @@ def test_missing_token_skips_the_channel_and_names_the_variable(store, make_sett
     ingest(store, settings, [mention(1)], lexicon)
     assert dispatch_due(store, settings).sent == 0
     assert "LISTENPOST_SLACK_BOT_TOKEN" in caplog.text
-    assert store.alert(1)["status"] == "pending"  # kept for when the token is there
+    assert store.alert(1).status == "pending"  # kept for when the token is there
 
 
 def test_channel_option_is_required(make_settings, slack) -> None:
@@ -221,7 +221,7 @@ def test_quiet_hours_wait_holds_alerts_until_morning(store, make_settings, slack
     ingest(store, settings, [mention(1)], lexicon)
     night = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
     assert dispatch_due(store, settings, now=night).sent == 0
-    assert store.alert(1)["status"] == "pending"
+    assert store.alert(1).status == "pending"
     morning = datetime(2026, 11, 24, 7, 5, tzinfo=UTC)
     assert dispatch_due(store, settings, now=max(morning, utcnow())).sent == 1
 
@@ -240,7 +240,7 @@ mention = "<!subteam^S0ONCALL>"
         "[[alerts.routes]]", 'quiet_hours = "00:00-23:59"\nquiet_mode = "escalation"\n\n[[alerts.routes]]'))
     ingest(store, settings, [mention(1)], lexicon)
     report = dispatch_due(store, settings)
-    assert report.rerouted == 1 and store.alert(1)["status"] == "suppressed"
+    assert report.rerouted == 1 and store.alert(1).status == "suppressed"
     assert dispatch_due(store, settings).sent == 1
     posts = slack.posts()
     assert [p["channel"] for p in posts] == ["C0ONCALL"]

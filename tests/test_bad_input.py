@@ -122,7 +122,7 @@ def test_many_stray_quotes_cost_each_line_once_and_spare_the_good_lines(project:
     # one line for the one mistake, with the lines it hit
     assert "lines 3, 5, 7, 9, 11, 13, … (9999 lines): a quote opened on this line is not closed" in result.output
     with Store(project / "lp.db") as store:
-        assert store.mention("file", "19999")["text"] == "Acme said 19999"
+        assert store.mention("file", "19999").text == "Acme said 19999"
 
 
 def test_quoted_fields_over_several_lines_stay_one_row(project: Path) -> None:
@@ -131,7 +131,7 @@ def test_quoted_fields_over_several_lines_stay_one_row(project: Path) -> None:
     result = run("import", "m.csv", "--no-classify")
     assert result.exit_code == 0 and "0 lines with errors" in result.output
     with Store(project / "lp.db") as store:
-        assert store.mention("file", "1")["text"] == 'first line\nsecond "quoted" line'
+        assert store.mention("file", "1").text == 'first line\nsecond "quoted" line'
 
 
 def test_text_over_the_limit_is_cut_where_the_payload_stays_valid_json(project: Path) -> None:
@@ -174,4 +174,4 @@ def test_a_file_with_a_byte_order_mark_is_read_in_its_encoding(project: Path, en
     result = run("import", "bom.csv", "--no-classify")
     assert result.exit_code == 0 and "1 new mention," in result.output
     with Store(project / "lp.db") as store:
-        assert store.mention("file", "1")["text"] == "Acme café ☕"
+        assert store.mention("file", "1").text == "Acme café ☕"

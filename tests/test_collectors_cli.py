@@ -150,7 +150,7 @@ def test_backfill_resumes_after_ctrl_c(tmp_path: Path, fake: FakeServer, store: 
                       queries=queries, progress=ctrl_c)
     key = 'Acme:acme OR "acme cloud"|bf'
     assert coverage(store.cursor("hackernews", key))["count"] == 100
-    assert "interrupted: KeyboardInterrupt" in store.last_runs()[0]["last_error"]
+    assert "interrupted: KeyboardInterrupt" in store.last_runs()[0].last_error
     report = collect(store, settings, "hackernews", since=since, scope="bf")
     assert report.new == 200  # the first page is not fetched again
     state = coverage(store.cursor("hackernews", key))

@@ -111,7 +111,7 @@ def test_failures_are_clear_and_keep_the_cursor(tmp_path: Path, fake: FakeServer
         report = collect(store, settings, "hackernews", sleeps=[])
         assert len(report.errors) == 1 and message in report.errors[0], report.errors
         assert store.cursor("hackernews", 'Acme:acme OR "acme cloud"') is None
-    assert store.last_runs()[0]["last_error"]
+    assert store.last_runs()[0].last_error
 
 
 def test_empty_answer_is_not_an_error(tmp_path: Path, fake: FakeServer, store: Store) -> None:

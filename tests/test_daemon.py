@@ -131,7 +131,7 @@ def test_daemon_collects_alerts_stops_on_sigterm_and_resumes(
     with Store(tmp_path / "listenpost.db") as store:
         assert store.alert_counts() == {"sent": 1}
         assert store.cursor("fakefeed", "Acme:acme") == "2"
-        assert all(job["next_run_at"] is None for job in store.scheduled_jobs().values())
+        assert all(job.next_run_at is None for job in store.scheduled_jobs().values())
         # An alert queued while the daemon was down is in the outbox for the next start.
         store.enqueue_alert(source="fakefeed", external_id="m2", brand="Acme", channel="team")
 
@@ -204,7 +204,7 @@ def test_backfill_import_and_daemon_share_one_database(
         assert "locked" not in output and "Traceback" not in output
     with Store(tmp_path / "listenpost.db") as store:
         counts = {r["source"]: r["n"] for r in store.db.query("SELECT source, count(*) AS n FROM mentions GROUP BY 1")}
-        failed = [r for r in store.last_runs() if r["last_error"]]
+        failed = [r for r in store.last_runs() if r.last_error]
         alerts = store.alert_counts()
         complaints = store.conn.execute("SELECT count(*) FROM alerts WHERE kind = 'mention'").fetchone()[0]
         negatives = store.label_counts()["negative"]

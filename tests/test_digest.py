@@ -27,6 +27,7 @@ from monitor.cli.digest import spreadsheet_safe
 from monitor.core.config import Settings
 from monitor.core.errors import ChannelError, ConfigError, MissingCredential
 from monitor.core.records import Classification, Mention
+from monitor.core.rows import HourCount, ReportedMention
 from monitor.store import Store, ts
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -362,26 +363,31 @@ def test_preview_writes_html_with_embedded_charts(runner: Any, write_settings: A
     assert "parcel lost again" in html and "<script" not in html
 
 
+def negative(text: str, brand: str = "", **fields: object) -> ReportedMention:
+    return ReportedMention(brand=brand, source="x", text=text, created_at="2026-11-20T12:00:00.000Z",
+                           **fields)  # type: ignore[arg-type]
+
+
 def test_themes_group_negatives_and_show_their_trend() -> None:
-    outage = [{"text": f"tracking page down again, app stuck loading {i}", "brand": "Parcelly",
-               "url": f"https://x.com/{i}"} for i in range(8)]
-    refunds = [{"text": f"still waiting on my refund after lost parcel claim {i}", "brand": "Parcelly"}
+    outage = [negative(f"tracking page down again, app stuck loading {i}", "Parcelly",
+                       url=f"https://x.com/{i}") for i in range(8)]
+    refunds = [negative(f"still waiting on my refund after lost parcel claim {i}", "Parcelly")
                for i in range(6)]
-    descale = [{"text": f"E17 descaling error will not clear on the machine {i}", "brand": "Brewbird"}
+    descale = [negative(f"E17 descaling error will not clear on the machine {i}", "Brewbird")
                for i in range(5)]
-    previous = [{"text": "refund for lost parcel claim never came"}] * 4
+    previous = [negative("refund for lost parcel claim never came")] * 4
     themes = find_themes(outage + refunds + descale, previous, ignore_words=["Parcelly", "Brewbird"])
     by_word = {word: t for t in themes for keyword in t.keywords for word in keyword.split()}
     assert {t.count for t in themes} >= {8, 6, 5}
     assert by_word["tracking"].count == 8 and by_word["tracking"].previous == 0
     assert by_word["refund"].count == 6 and by_word["refund"].previous == 4
     assert by_word["descaling"].brands == {"Brewbird": 5}
-    assert by_word["tracking"].examples[0]["url"].startswith("https://x.com/")
+    assert (by_word["tracking"].examples[0].url or "").startswith("https://x.com/")
     assert all("parcelly" not in t.label.lower() for t in themes)
 
 
 def test_too_few_negatives_make_no_themes() -> None:
-    assert find_themes([{"text": "bad"}] * 3) == []
+    assert find_themes([negative("bad")] * 3) == []
 
 
 def test_missing_smtp_password_names_the_variable(settings_for: Callable[..., Settings]) -> None:
@@ -427,8 +433,8 @@ def test_durations_read_like_a_person_wrote_them() -> None:
 def test_chart_has_one_bar_per_local_day_across_a_dst_change() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     # 25 Oct 2026 has 25 hours in Berlin; hourly UTC counts still land on their local day
-    rows = [{"hour": "2026-10-24T22", "n": 2, "negatives": 1},  # 00:00 on the 25th in Berlin
-            {"hour": "2026-10-25T22", "n": 3, "negatives": 0}]  # 23:00 on the 25th in Berlin
+    rows = [HourCount("P", "2026-10-24T22", n=2, negatives=1),  # 00:00 on the 25th in Berlin
+            HourCount("P", "2026-10-25T22", n=3, negatives=0)]  # 23:00 on the 25th in Berlin
     points = chart_points(rows, datetime(2026, 10, 23, 12, tzinfo=UTC), datetime(2026, 10, 28, 12, tzinfo=UTC),
                           berlin, timedelta(days=1))
     assert [(p.start.day, p.start.hour, p.mentions, p.negatives) for p in points] == [
@@ -440,7 +446,7 @@ def test_a_five_year_chart_gathers_days_into_a_bounded_number_of_bars() -> None:
     # 2 x 1825 daily bars per brand took minutes to draw; 12-day bars keep every mention.
     until = datetime(2026, 11, 30, 12, tzinfo=UTC)
     start = until - timedelta(days=2 * 1825)
-    rows = [{"hour": (start + timedelta(days=d, hours=3)).strftime("%Y-%m-%dT%H"), "n": 2, "negatives": 1}
+    rows = [HourCount("P", (start + timedelta(days=d, hours=3)).strftime("%Y-%m-%dT%H"), n=2, negatives=1)
             for d in range(0, 2 * 1825, 5)]
     step = timedelta(days=-(-2 * 1825 // 120))
     points = chart_points(rows, start, until, ZoneInfo("Europe/London"), step)
@@ -500,7 +506,7 @@ def test_digest_reads_on_a_phone_and_speaks_to_managers(store: Store, settings_f
 def test_theme_labels_are_words_not_fragments() -> None:
     from alerts.digest.themes import find_themes
 
-    rows = [{"text": t, "brand": "P", "negative": 0.9} for t in [
+    rows = [negative(t, "P", negative=0.9) for t in [
         "don't tell me my tracking is updated, tracking still broken", "tracking page don't load, tracking dead",
         "the tracking link doesn't work at all", "tracking says delivered, it wasn't", "returns label won't print",
         "returns portal don't accept my code", "returns refund still missing", "returns process is broken again",

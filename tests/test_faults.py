@@ -240,7 +240,7 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path: Path, fake: FakeSer
     assert "errors" not in lines["hackernews"]
     assert not any(v in result.output for v in SECRETS.values())
     with Store(tmp_path / "lp.db") as store:
-        failed = {r["source"] for r in store.last_runs() if r["last_error"]}
+        failed = {r.source for r in store.last_runs() if r.last_error}
         stored = {r[0] for r in store.conn.execute("SELECT DISTINCT source FROM mentions")}
     assert failed == set(faults) and stored == {"hackernews"}
 
@@ -315,16 +315,16 @@ channels = ["team"]
 
     report = dispatch_due(store, settings, channels)
     row = store.list_alerts()[0]
-    assert report.sent == 0 and row["last_error"]
-    assert not any(v in row["last_error"] for v in case.env.values())
+    assert report.sent == 0 and row.last_error
+    assert not any(v in row.last_error for v in case.env.values())
     if not queued:
-        assert (row["status"], report.failed) == ("failed", 1)  # no point retrying: told, not lost
+        assert (row.status, report.failed) == ("failed", 1)  # no point retrying: told, not lost
         return
-    assert (row["status"], report.retried) == ("pending", 1)
+    assert (row.status, report.retried) == ("pending", 1)
     # Retries are bounded: due again and failing, the row ends 'failed' after max_attempts, kept for a requeue.
     for _ in range(5):
         store.conn.execute("UPDATE alerts SET next_attempt_at = ?", ["2000-01-01T00:00:00.000Z"])
         dispatch_due(store, settings, channels, lease=0)
     row = store.list_alerts()[0]
-    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert (row.status, row.attempts) == ("failed", 3)
     assert len(fake.calls(case.path)) == 3

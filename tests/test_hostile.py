@@ -38,9 +38,10 @@ def test_any_text_is_stored_searchable_and_rendered_safely(tmp_path: Path, text:
         store.conn.execute("DELETE FROM mentions")
         [m] = store.save_mentions([_mention(text, author)])
         row = store.mention("x", "1")
-        assert row is not None and "\x00" not in row["text"]
-        json.loads(row["raw"])
-        row["text"].encode("utf-8")  # storable and printable: no lone surrogates left
+        assert row is not None and "\x00" not in row.text
+        stored_raw = store.conn.execute("SELECT raw FROM mentions WHERE source = 'x' AND external_id = '1'").fetchone()
+        json.loads(stored_raw[0])
+        row.text.encode("utf-8")  # storable and printable: no lone surrogates left
         store.list_mentions(search=text[:50] or "x")  # user text is never FTS syntax
     message = AlertMessage(alert_id=1, kind="mention", brand="Acme", source="x", external_id="1",
                            author=author, text=text, url="", created_at=m.created_at, label="negative",
@@ -79,6 +80,6 @@ def test_one_megabyte_post_and_formula_cells_import_intact(tmp_path: Path, lexic
         report = run_collector(store, settings_, collector, kind="import", classifier=lexicon)
         assert report.new == 2
         big = store.mention("file", "big")
-        assert big is not None and len(big["text"]) == len(huge)
+        assert big is not None and len(big.text) == len(huge)
         formula = store.mention("file", "f")
-        assert formula is not None and formula["text"].startswith("=HYPERLINK")  # stored as written
+        assert formula is not None and formula.text.startswith("=HYPERLINK")  # stored as written

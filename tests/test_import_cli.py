@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.store import Store
+from monitor.store import Store, ts
 
 SETTINGS = """
 database = "lp.db"
@@ -68,12 +68,12 @@ def test_naive_dates_are_read_in_the_configured_zone_or_the_given_one(runner, pr
     code, out = invoke(runner, "import", "export.csv", *MAP, "--map", "text=FullText")
     assert code == 0, out
     with Store("lp.db") as store:
-        assert store.mention("file", "p1")["created_at"].startswith("2026-11-21T14:30")  # 09:30 EST
+        assert ts(store.mention("file", "p1").created_at).startswith("2026-11-21T14:30")  # 09:30 EST
     Path("one.csv").write_text("id,text,date\nq1,acme ok,2026-07-01 09:30\n", encoding="utf-8")
     code, out = invoke(runner, "import", "one.csv", "--timezone", "Europe/London")
     assert code == 0
     with Store("lp.db") as store:
-        assert store.mention("file", "q1")["created_at"].startswith("2026-07-01T08:30")  # 09:30 BST
+        assert ts(store.mention("file", "q1").created_at).startswith("2026-07-01T08:30")  # 09:30 BST
     code, out = invoke(runner, "import", "one.csv", "--timezone", "Mars/Olympus")
     assert code == 2 and "not a time zone" in out
     code, out = invoke(runner, "import", "one.csv", "--timezone", "a" * 5000)  # too long for a file name
@@ -89,7 +89,7 @@ def test_import_says_queued_alerts_are_not_sent_and_keeps_reach_and_vendor_senti
     assert "59 alerts queued" in out and "not sent yet" in out and "listenpost alerts dispatch" in out
     with Store("lp.db") as store:
         row = store.mention("file", "p3")
-    assert (row["reach"], row["vendor_sentiment"]) == (12400, "Negative")
+    assert (row.reach, row.vendor_sentiment) == (12400, "Negative")
     assert invoke(runner, "alerts", "dispatch")[0] == 0
     alert = json.loads(Path("alerts.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert alert["reach"] == 12400

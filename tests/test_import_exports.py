@@ -47,11 +47,11 @@ def test_capitalised_headers_are_the_known_columns(store, settings, tmp_path, le
     collector, report = _import(store, settings, path, lexicon)
     assert collector.report.errors == []
     assert report.new == 2
-    rows = {r["author"]: store.mention(r["source"], r["external_id"]) for r in store.list_mentions()}
-    assert rows["ann"]["rating"] == 1 and rows["ann"]["kind"] == "review"
-    assert rows["ann"]["app_version"] == "3.0.1" and rows["ann"]["country"] == "gb"
-    assert rows["ann"]["text"] == "Brewmatic leaks.\nSecond unit."
-    assert rows["bob"]["rating"] == 5
+    rows = {r.author: store.mention(r.source, r.external_id) for r in store.list_mentions()}
+    assert rows["ann"].rating == 1 and rows["ann"].kind == "review"
+    assert rows["ann"].app_version == "3.0.1" and rows["ann"].country == "gb"
+    assert rows["ann"].text == "Brewmatic leaks.\nSecond unit."
+    assert rows["bob"].rating == 5
 
 
 def test_a_mapped_column_matches_whatever_its_case(store, settings, tmp_path, lexicon) -> None:
@@ -85,7 +85,7 @@ def test_an_unreadable_date_points_at_date_format(store, settings, tmp_path, lex
     assert error.startswith("cannot read the date '11/28/2026 2:03 pm': give its format with --date-format")
     collector, report = _import(store, settings, path, lexicon, date_format="%m/%d/%Y %I:%M %p")
     assert collector.report.errors == [] and report.new == 1
-    assert store.list_mentions()[0]["created_at"] == "2026-11-28T14:03:00.000Z"
+    assert store.list_mentions()[0].created_at == "2026-11-28T14:03:00.000Z"
 
 
 def test_a_reddit_score_is_upvotes_not_stars(store, settings, tmp_path, lexicon) -> None:
@@ -97,9 +97,9 @@ def test_a_reddit_score_is_upvotes_not_stars(store, settings, tmp_path, lexicon)
                     encoding="utf-8")
     collector, report = _import(store, settings, path, lexicon, mapping={"created_at": "created_utc"})
     assert collector.report.errors == [] and report.new == 2
-    rows = {r["external_id"]: store.mention("file", r["external_id"]) for r in store.list_mentions()}
-    assert rows["k1"]["rating"] is None and rows["k1"]["kind"] == "comment"
-    assert rows["k2"]["rating"] is None and rows["k2"]["kind"] == "post"
+    rows = {r.external_id: store.mention("file", r.external_id) for r in store.list_mentions()}
+    assert rows["k1"].rating is None and rows["k1"].kind == "comment"
+    assert rows["k2"].rating is None and rows["k2"].kind == "post"
     assert report.alerts == 2
 
 
@@ -111,7 +111,7 @@ def test_a_play_console_star_rating_is_the_rating(store, settings, tmp_path, lex
     collector, report = _import(store, settings, path, lexicon, mapping={"created_at": "Review Submit Date and Time",
                                                                          "text": "Review Text"})
     assert collector.report.errors == [] and report.new == 1
-    assert store.mention("file", store.list_mentions()[0]["external_id"])["rating"] == 2
+    assert store.mention("file", store.list_mentions()[0].external_id).rating == 2
 
 
 BRANDWATCH = """Report:,Mentions export
@@ -286,14 +286,14 @@ def test_a_nested_json_author_is_its_name_and_map_takes_dotted_paths(store, sett
                                 "author": {"name": "Ann B", "followers": 10},
                                 "extra": {"headline": "Brewmatic review"}}) + "\n", encoding="utf-8")
     _import(store, settings, path, lexicon)
-    assert store.mention("file", "a1")["author"] == "Ann B"  # was "{'name': 'Ann B', 'followers': 10}"
+    assert store.mention("file", "a1").author == "Ann B"  # was "{'name': 'Ann B', 'followers': 10}"
     path.write_text(json.dumps({"id": "a2", "published": "2026-11-28T10:00:00Z",
                                 "post": {"body": "Brewmatic broke", "by": {"handle": "@ann"}}}) + "\n",
                     encoding="utf-8")
     collector, report = _import(store, settings, path, lexicon,
                                 mapping={"text": "post.body", "author": "post.by.handle"})
     assert collector.report.errors == [] and report.new == 1
-    assert store.mention("file", "a2")["author"] == "@ann"
+    assert store.mention("file", "a2").author == "@ann"
 
 
 def test_a_tweets_source_column_is_its_app_not_the_source(store, settings, tmp_path, lexicon) -> None:
@@ -305,7 +305,7 @@ def test_a_tweets_source_column_is_its_app_not_the_source(store, settings, tmp_p
                     '3,Sat Nov 28 16:03:12 +0000 2026,cat,Brewmatic again,trustpilot\n', encoding="utf-8")
     collector, report = _import(store, settings, path, lexicon)
     assert collector.report.errors == [] and report.new == 3
-    assert {(r["external_id"], r["source"]) for r in store.list_mentions()} == {
+    assert {(r.external_id, r.source) for r in store.list_mentions()} == {
         ("1", "file"), ("2", "file"), ("3", "trustpilot")}
     [(line, note)] = collector.report.notes  # said once, not per row
     assert line == 2 and "not a source name" in note and "--source" in note
@@ -327,10 +327,10 @@ def test_a_brandwatch_export_needs_no_map(store, settings, tmp_path, lexicon) ->
     path.write_text(BRANDWATCH_MENTIONS, encoding="utf-8")
     collector, report = _import(store, settings, path, lexicon)
     assert collector.report.errors == [] and report.new == 2
-    rows = {r["author"]: store.mention(r["source"], r["external_id"]) for r in store.list_mentions()}
-    assert rows["@ann"]["text"].startswith("Brewmatic leaked")
-    assert rows["@ann"]["reach"] == 1204 and rows["@ann"]["vendor_sentiment"] == "negative"
-    assert rows["u/bob"]["reach"] == 12400 and rows["u/bob"]["vendor_sentiment"] == "positive"
+    rows = {r.author: store.mention(r.source, r.external_id) for r in store.list_mentions()}
+    assert rows["@ann"].text.startswith("Brewmatic leaked")
+    assert rows["@ann"].reach == 1204 and rows["@ann"].vendor_sentiment == "negative"
+    assert rows["u/bob"].reach == 12400 and rows["u/bob"].vendor_sentiment == "positive"
 
 
 def test_an_alert_routed_to_two_channels_counts_once(make_settings, store, tmp_path, lexicon) -> None:

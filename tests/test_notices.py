@@ -76,7 +76,7 @@ def test_third_report_brings_a_notice_into_the_thread_and_a_posted_notice_shows_
         server.shutdown()
         server.server_close()
     assert "Closed as notice posted by maria" in json.dumps(slack.posts(notice_id)[0]["blocks"])
-    assert store.alert(1)["resolution"] is None  # the incident's complaints stay open
+    assert store.alert(1).resolution is None  # the incident's complaints stay open
 
     ingest(store, settings, [report(4)], lexicon)
     dispatch_due(store, settings)

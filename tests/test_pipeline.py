@@ -60,7 +60,7 @@ def test_import_reports_broken_lines_and_keeps_the_rest(store, settings, tmp_pat
     assert report.fetched == 4 and report.new == 4
     assert store.count_mentions() == 4
     assert store.mention("file", "5") is None
-    assert {r["brand"] for r in store.list_mentions()} == {"Acme"}
+    assert {r.brand for r in store.list_mentions()} == {"Acme"}
 
 
 def test_running_the_same_input_twice_adds_and_alerts_nothing(store, settings, tmp_path, lexicon) -> None:
@@ -80,11 +80,11 @@ def test_languages_the_model_does_not_cover_are_unscored_not_alerted(store, sett
     assert lexicon.languages is not None and "de" not in lexicon.languages
     assert report.unscored == 1
     row = store.mention("file", "8")
-    assert row is not None and row["language"] == "de"
+    assert row is not None and row.language == "de"
     [verdict] = store.conn.execute(
         "SELECT label, negative FROM classifications WHERE external_id = '8'").fetchall()
     assert verdict == ("unscored", None)
-    alerted = {r["external_id"] for r in store.list_alerts()}
+    alerted = {r.external_id for r in store.list_alerts()}
     assert "8" not in alerted and {"1", "7"} <= alerted
 
 
@@ -99,8 +99,8 @@ def test_jsonl_import_with_column_mapping_and_stable_ids(store, settings, tmp_pa
     assert report.new == 2
     assert [line for line, _ in collector.report.errors] == [3, 4]
     stored = store.list_mentions(source="appstore")
-    assert sorted(r["rating"] for r in stored) == [1, 5]
-    assert {r["kind"] for r in stored} == {"review"}
+    assert sorted(r.rating for r in stored) == [1, 5]
+    assert {r.kind for r in stored} == {"review"}
     again = FileCollector(settings, path, mapping=mapping, source_name="appstore")
     assert run_collector(store, settings, again, kind="import", classifier=lexicon).new == 0
 
@@ -120,7 +120,7 @@ def test_mentions_stored_without_classifying_are_scored_and_alerted_later(store,
     run_collector(store, settings, FileCollector(settings, path), kind="import", classifier=None)
     assert store.alert_counts() == {}
     assert classify_pending(store, settings, lexicon) == 4
-    alerted = {r["external_id"] for r in store.list_alerts()}
+    alerted = {r.external_id for r in store.list_alerts()}
     assert {"1", "7"} <= alerted
     assert classify_pending(store, settings, lexicon) == 0
 

@@ -70,7 +70,7 @@ def test_queue_ranks_by_reach_and_recency_and_leaves_out_the_rest(store: Store) 
     store.record_thanks("x", "thanked", "jo", NOW)
     add(store, "old", hours=24 * 8, reach=100000)
     rows, total = store.praise_to_thank(PRAISE_REASONS, since=NOW - timedelta(days=7), now=NOW, limit=10)
-    assert [r["external_id"] for r in rows] == ["wide", "fresh", "unknown", "review"]
+    assert [r.external_id for r in rows] == ["wide", "fresh", "unknown", "review"]
     assert total == 4
     assert not store.record_thanks("x", "thanked", "sam", NOW)  # the first thank-you stays
 
@@ -176,17 +176,17 @@ def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_fir
                              (praise, "notice_posted")):
         with pytest.raises(ListenpostError):
             apply_action(store, alert_id, action, "eve")
-    assert store.alert(complaint)["closed_at"] is None
+    assert store.alert(complaint).closed_at is None
     assert store.conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
     # A second click (replayed, or a colleague's) keeps the first person on both records.
     apply_action(store, praise, "thanked", "alice")
     again = apply_action(store, praise, "thanked", "bob")
     assert again.summary == f"alert #{praise}: already thanked by alice"
-    assert store.alert(praise)["closed_by"] == "alice"
+    assert store.alert(praise).closed_by == "alice"
     assert store.conn.execute("SELECT thanked_by FROM thanks").fetchall() == [("alice",)]
     apply_action(store, notice, "notice_posted", "alice")
     apply_action(store, notice, "notice_posted", "bob")
-    assert store.notice_posted("x:2")["closed_by"] == "alice"
+    assert store.notice_posted("x:2").closed_by == "alice"
 
 
 def test_thanked_from_the_terminal_closes_the_praise_alert_too(runner: Any, write_settings: Any,
@@ -204,4 +204,4 @@ def test_thanked_from_the_terminal_closes_the_praise_alert_too(runner: Any, writ
     assert runner.invoke(cli, [*base, "--by", "sam"]).output.strip() == "x 7: already thanked"
     with Store(tmp_path / "t.db") as store:
         rows = [store.alert(i) for i in ids]
-    assert [(r["resolution"], r["closed_by"]) for r in rows] == [("thanked", "jo"), ("thanked", "jo")]
+    assert [(r.resolution, r.closed_by) for r in rows] == [("thanked", "jo"), ("thanked", "jo")]

@@ -214,7 +214,7 @@ def test_scheduler_jobs_coalesce_run_alone_and_are_recorded(settings_for: Callab
     assert jobs["collect:fast"].next_run_time == NOW
     recorded = store.scheduled_jobs()
     assert set(recorded) == set(jobs)
-    assert recorded["collect:fast"]["next_run_at"] == ts(NOW)
+    assert recorded["collect:fast"].next_run_at == ts(NOW)
 
 
 def test_bad_intervals_are_settings_errors(settings_for: Callable[..., Settings]) -> None:
@@ -240,9 +240,9 @@ def test_daily_job_missed_by_more_than_its_grace_is_skipped(settings_for: Callab
     daemons.append(daemon)
     daemon.start()
     wait_for(lambda: any(e.job_id == "maintenance" for e in missed))
-    wait_for(lambda: (store.scheduled_jobs()["maintenance"]["last_error"] or "").startswith("missed"))
+    wait_for(lambda: (store.scheduled_jobs()["maintenance"].last_error or "").startswith("missed"))
     row = store.scheduled_jobs()["maintenance"]
-    assert row["next_run_at"] == ts(due + timedelta(days=1))
+    assert row.next_run_at == ts(due + timedelta(days=1))
 
 
 def test_daily_job_late_within_its_grace_still_runs(settings_for: Callable[..., Settings], store: Store,
@@ -254,8 +254,8 @@ def test_daily_job_late_within_its_grace_still_runs(settings_for: Callable[..., 
     daemons.append(daemon)
     daemon.start()
     wait_for(lambda: any(e.job_id == "maintenance" for e in ran))
-    wait_for(lambda: store.scheduled_jobs()["maintenance"]["last_finished_at"] is not None)
-    assert store.scheduled_jobs()["maintenance"]["last_error"] is None
+    wait_for(lambda: store.scheduled_jobs()["maintenance"].last_finished_at is not None)
+    assert store.scheduled_jobs()["maintenance"].last_error is None
 
 
 def test_an_hour_of_missed_intervals_runs_once(settings_for: Callable[..., Settings], daemons: list[Daemon]) -> None:
@@ -284,7 +284,7 @@ def test_a_slow_source_runs_alone_and_never_delays_the_others(settings_for: Call
     daemon.start()
     wait_for(lambda: fast.runs >= 4 and any(e.job_id == "collect:slow" for e in skipped))
     assert slow.runs == 1 and slow.max_active == 1
-    assert store.scheduled_jobs()["collect:slow"]["running_since"] is not None
+    assert store.scheduled_jobs()["collect:slow"].running_since is not None
     gate.set()
     wait_for(lambda: store.mention("slow", "slow-1") is not None)
     daemon.stop()
@@ -311,8 +311,8 @@ def test_stop_finishes_the_batch_in_hand_and_keeps_its_cursor(settings_for: Call
     assert store.cursor("slow", "") == "2"
     assert slow.fetched_batches == 2  # the third batch was never asked for
     run = store.last_runs()[0]
-    assert run["last_success"] is not None and run["last_error"] is None
-    assert all(job["next_run_at"] is None for job in store.scheduled_jobs().values())
+    assert run.last_success is not None and run.last_error is None
+    assert all(job.next_run_at is None for job in store.scheduled_jobs().values())
 
 
 def test_failing_sources_are_logged_and_the_others_keep_running(settings_for: Callable[..., Settings], store: Store,
@@ -328,17 +328,17 @@ def test_failing_sources_are_logged_and_the_others_keep_running(settings_for: Ca
     })
     daemons.append(daemon)
     daemon.start()
-    wait_for(lambda: fast.runs >= 3 and store.scheduled_jobs()["collect:slow"]["last_error"] is not None)
+    wait_for(lambda: fast.runs >= 3 and store.scheduled_jobs()["collect:slow"].last_error is not None)
     daemon.stop()
     lines = [r.getMessage() for r in caplog.records if r.name == "monitor.app.scheduler"]
     assert any(line.startswith("collect:fast: source fast: fetched 1, new 1, negatives 0, alerts 0 (")
                for line in lines)
     assert any("collect:broken: source broken: fetched 0, new 0" in line and "HTTP 503" in line for line in lines)
     assert any(line.startswith("collect:slow: failed: RuntimeError: a bug") for line in lines)
-    runs = {r["source"]: r for r in store.last_runs()}
-    assert "HTTP 503" in runs["broken"]["last_error"]
-    assert "interrupted: RuntimeError" in runs["slow"]["last_error"]
-    assert runs["fast"]["last_success"] is not None
+    runs = {r.source: r for r in store.last_runs()}
+    assert "HTTP 503" in runs["broken"].last_error
+    assert "interrupted: RuntimeError" in runs["slow"].last_error
+    assert runs["fast"].last_success is not None
 
 
 def test_missing_credentials_skip_that_source_and_channel_only(
@@ -355,7 +355,7 @@ def test_missing_credentials_skip_that_source_and_channel_only(
     messages = caplog.text
     assert "needy: skipped" in messages and "LISTENPOST_NEEDY_TOKEN" in messages
     assert "channel team: skipped" in messages and "LISTENPOST_SLACK_BOT_TOKEN" in messages
-    assert "LISTENPOST_NEEDY_TOKEN" in {r["source"]: r for r in store.last_runs()}["needy"]["last_error"]
+    assert "LISTENPOST_NEEDY_TOKEN" in {r.source: r for r in store.last_runs()}["needy"].last_error
     result = runner.invoke(cli, ["--config", str(tmp_path / "settings.toml"), "status"])
     assert result.exit_code == 1
     assert "needy" in result.output and "LISTENPOST_NEEDY_TOKEN" in result.output
@@ -370,8 +370,9 @@ def test_maintenance_drops_old_raw_payloads_and_vacuum_compacts(settings_for: Ca
     store.db.table("mentions").update(("fast", "old"), {"collected_at": ts(datetime.now(UTC) - timedelta(days=91))})
     daemon = Daemon(settings, classifier=None, channels={})
     assert daemon._maintain(store) == "raw payloads dropped from 1 mentions, statistics updated"
-    assert (store.mention("fast", "old") or {})["raw"] == "{}"
-    assert "payload" in (store.mention("fast", "recent") or {})["raw"]
+    raw = dict(store.conn.execute("SELECT external_id, raw FROM mentions WHERE source = 'fast'").fetchall())
+    assert raw["old"] == "{}"
+    assert "payload" in raw["recent"]
     assert daemon._maintain(store).startswith("raw payloads dropped from 0 mentions")
     assert "compacted" in daemon._vacuum(store)
     assert store.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0

@@ -15,6 +15,7 @@ from alerts.outbox.dispatch import dispatch_due
 from monitor.app.pipeline import ingest
 from monitor.app.serve import make_server
 from monitor.core.records import Mention, utcnow
+from monitor.core.rows import LabeledExample
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response
 
@@ -70,7 +71,7 @@ def test_signed_claim_is_applied_and_the_message_updated(endpoint, store, slack)
     response = post(endpoint, click("claim"))
     assert response.status_code == 200
     row = store.alert(1)
-    assert row["claimed_by"] == "maria" and row["claimed_at"]
+    assert row.claimed_by == "maria" and row.claimed_at
     message = slack.posts(1)[0]
     assert message["updates"] == 1 and "Claimed by maria" in json.dumps(message["blocks"])
 
@@ -78,7 +79,7 @@ def test_signed_claim_is_applied_and_the_message_updated(endpoint, store, slack)
 def test_replied_closes_and_removes_the_buttons(endpoint, store, slack) -> None:
     assert post(endpoint, click("replied")).status_code == 200
     row = store.alert(1)
-    assert (row["replied_by"], row["resolution"], row["claimed_by"]) == ("maria", "replied", "maria")
+    assert (row.replied_by, row.resolution, row.claimed_by) == ("maria", "replied", "maria")
     blocks = slack.posts(1)[0]["blocks"]
     assert not any(b["type"] == "actions" for b in blocks)
     assert "Replied by maria" in json.dumps(blocks)
@@ -86,15 +87,15 @@ def test_replied_closes_and_removes_the_buttons(endpoint, store, slack) -> None:
 
 def test_false_positive_becomes_a_labeled_example(endpoint, store) -> None:
     assert post(endpoint, click("false_positive")).status_code == 200
-    assert store.alert(1)["resolution"] == "false_positive"
+    assert store.alert(1).resolution == "false_positive"
     examples = store.labeled_examples()
-    assert examples == [{"text": COMPLAINT, "label": "neutral", "origin": "false_positive"}]
+    assert examples == [LabeledExample(text=COMPLAINT, label="neutral", origin="false_positive")]
 
 
 def test_snooze_holds_escalation_for_an_hour(endpoint, store) -> None:
     assert post(endpoint, click("snooze")).status_code == 200
-    snoozed = store.alert(1)["snoozed_until"]
-    assert snoozed > store.alert(1)["sent_at"]
+    snoozed = store.alert(1).snoozed_until
+    assert snoozed > store.alert(1).sent_at
     assert not store.unclaimed_alerts(sent_before=utcnow(), now=utcnow())
 
 
@@ -106,7 +107,7 @@ def test_snooze_holds_escalation_for_an_hour(endpoint, store) -> None:
 def test_forged_requests_are_refused(endpoint, store, forge) -> None:
     response = post(endpoint, click("claim"), **forge)
     assert response.status_code == 401
-    assert store.alert(1)["claimed_at"] is None
+    assert store.alert(1).claimed_at is None
 
 
 def test_tampered_body_is_refused(endpoint, store) -> None:
@@ -114,14 +115,14 @@ def test_tampered_body_is_refused(endpoint, store) -> None:
     good = signature_for(SECRET, str(stamp), click("claim", user="maria"))
     response = post(endpoint, click("claim", user="mallory"), stamp=stamp, signature=good)
     assert response.status_code == 401
-    assert store.alert(1)["claimed_at"] is None
+    assert store.alert(1).claimed_at is None
 
 
 @pytest.mark.parametrize("age", [301, -301, 3600])
 def test_stale_requests_are_refused(endpoint, store, age) -> None:
     response = post(endpoint, click("claim"), stamp=int(time.time()) - age)
     assert response.status_code == 401
-    assert store.alert(1)["claimed_at"] is None
+    assert store.alert(1).claimed_at is None
 
 
 def test_replayed_request_is_refused(endpoint, store) -> None:
@@ -129,7 +130,7 @@ def test_replayed_request_is_refused(endpoint, store) -> None:
     assert post(endpoint, body, stamp=stamp).status_code == 200
     store.set_alert_fields(1, claimed_at=None, claimed_by=None)
     assert post(endpoint, body, stamp=stamp).status_code == 401
-    assert store.alert(1)["claimed_at"] is None
+    assert store.alert(1).claimed_at is None
 
 
 def test_missing_headers_and_bad_payloads(endpoint, store) -> None:
@@ -145,7 +146,7 @@ def test_missing_headers_and_bad_payloads(endpoint, store) -> None:
 def test_second_claim_keeps_the_first_claimer(endpoint, store) -> None:
     assert post(endpoint, click("claim", user="maria")).status_code == 200
     assert post(endpoint, click("claim", user="li")).status_code == 200
-    assert store.alert(1)["claimed_by"] == "maria"
+    assert store.alert(1).claimed_by == "maria"
 
 
 def test_serve_needs_the_signing_secret(settings, monkeypatch) -> None:
@@ -185,13 +186,13 @@ def test_socket_mode_click_is_acknowledged_and_applied(settings, store, slack, l
         worker = threading.Thread(target=run_socket_mode, args=(settings, stop), daemon=True)
         worker.start()
         deadline = time.monotonic() + 15
-        while store.alert(1)["claimed_by"] is None and time.monotonic() < deadline:
+        while store.alert(1).claimed_by is None and time.monotonic() < deadline:
             time.sleep(0.05)
         stop.set()
         worker.join(10)
         ws_server.shutdown()
     assert acks == [{"envelope_id": "env-1"}]
-    assert store.alert(1)["claimed_by"] == "sam"
+    assert store.alert(1).claimed_by == "sam"
     assert slack.server.calls("/api/apps.connections.open")[0].headers["authorization"] == "Bearer xapp-test"
 
 
@@ -205,7 +206,7 @@ def test_socket_mode_click_is_acknowledged_and_applied(settings, store, slack, l
 def test_impossible_alert_ids_are_answered_400(endpoint, store, payload, why) -> None:
     response = post(endpoint, urlencode({"payload": json.dumps(payload)}).encode())
     assert (response.status_code, response.text) == (400, why)
-    assert store.alert(1)["claimed_at"] is None
+    assert store.alert(1).claimed_at is None
 
 
 def test_deeply_nested_payload_is_answered_400(endpoint) -> None:
@@ -239,7 +240,7 @@ def test_a_burst_of_200_clicks_is_answered_in_full(endpoint, store) -> None:
     with ThreadPoolExecutor(200) as pool:
         statuses = list(pool.map(one, range(200)))
     assert statuses == [200] * 200
-    assert store.alert(1)["claimed_by"] in {f"user{i}" for i in range(200)}
+    assert store.alert(1).claimed_by in {f"user{i}" for i in range(200)}
 
 
 def test_half_sent_requests_are_closed_and_others_still_answered(settings, store, slack, lexicon,
@@ -273,4 +274,4 @@ def test_a_body_that_is_not_utf8_is_refused_without_a_traceback(endpoint, store,
     assert response.status_code == 401
     assert "not UTF-8" in response.text
     assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
-    assert store.alert(1)["claimed_at"] is None
+    assert store.alert(1).claimed_at is None

@@ -42,7 +42,7 @@ def test_database_at_the_previous_schema_version_is_upgraded_keeping_data(db_pat
     with Store(db_path) as store:
         assert store.applied_migrations() == sorted(name for name, _ in MIGRATIONS)
         # Data from before the upgrade is searchable once full-text search is added.
-        assert [r["external_id"] for r in store.list_mentions(search="outage")] == ["1"]
+        assert [r.external_id for r in store.list_mentions(search="outage")] == ["1"]
     with Store(db_path) as again:  # re-opening applies nothing twice
         assert again.migrate() == []
 
@@ -60,17 +60,17 @@ def test_hostile_text_is_stored_without_loss_of_the_row(store: Store) -> None:
     [saved] = store.save_mentions([mention(1, nasty, author="\ud83d")])
     row = store.mention("x", "1")
     assert row is not None
-    assert "\x00" not in row["text"] and "\ufffd" in row["text"] and "<!channel>" in row["text"]
-    assert len(row["text"]) == 1_000_000
+    assert "\x00" not in row.text and "\ufffd" in row.text and "<!channel>" in row.text
+    assert len(row.text) == 1_000_000
     assert clean_text("fine") == "fine"
     assert saved.external_id == "1"
 
 
 def test_search_treats_user_input_as_words_not_syntax(store: Store) -> None:
     store.save_mentions([mention(1, 'refund "please" NEAR now'), mention(2, "all good")])
-    assert [r["external_id"] for r in store.list_mentions(search='refund "please')] == ["1"]
+    assert [r.external_id for r in store.list_mentions(search='refund "please')] == ["1"]
     # FTS5 operators in user input are searched for as plain words, never parsed.
-    assert [r["external_id"] for r in store.list_mentions(search="NEAR(")] == ["1"]
+    assert [r.external_id for r in store.list_mentions(search="NEAR(")] == ["1"]
     assert store.list_mentions(search="good -all") == []
 
 
@@ -86,7 +86,7 @@ def test_search_takes_the_brand_query_syntax(store: Store, search: str, found: l
     store.save_mentions([mention(1, "the lid leaks everywhere"), mention(2, "still leaking"),
                          mention(3, "waiting for a refund"), mention(4, "charged twice"),
                          mention(5, "new lid fits")])
-    assert sorted(r["external_id"] for r in store.list_mentions(search=search)) == found
+    assert sorted(r.external_id for r in store.list_mentions(search=search)) == found
 
 
 def test_latest_label_and_filters(store: Store) -> None:
@@ -95,7 +95,7 @@ def test_latest_label_and_filters(store: Store) -> None:
                                                 datetime(2026, 1, 1, tzinfo=UTC))])
     store.save_classifications([Classification("x", "1", "m2", "negative", 0.9, 0.05, 0.05,
                                                 datetime(2026, 1, 2, tzinfo=UTC))])
-    assert [r["label"] for r in store.list_mentions(brand="Acme")] == ["negative"]
+    assert [r.label for r in store.list_mentions(brand="Acme")] == ["negative"]
     assert store.list_mentions(label="negative", brand="Other") == []
     assert store.label_counts() == {"negative": 1, "unclassified": 1}
 
@@ -107,10 +107,10 @@ def test_outbox_claims_each_alert_once_and_recovers_a_dead_sender(store: Store) 
     assert store.enqueue_alert(source="x", external_id="1", brand="Acme", channel="slack") is None
     now = datetime.now(UTC)
     [claimed] = store.claim_due_alerts(now=now)
-    assert claimed["attempts"] == 1
+    assert claimed.attempts == 1
     assert store.claim_due_alerts(now=now + timedelta(seconds=10)) == []  # leased to the first sender
     [again] = store.claim_due_alerts(now=now + timedelta(minutes=5))  # lease expired: sender died
-    assert again["id"] == alert_id and again["attempts"] == 2
+    assert again.id == alert_id and again.attempts == 2
     store.mark_sent(alert_id, "ts-1")
     assert store.claim_due_alerts(now=now + timedelta(hours=1)) == []
     assert store.alert_counts() == {"sent": 1}
@@ -148,7 +148,7 @@ def test_cursors_and_runs(store: Store) -> None:
     run = store.start_run("x", "collect")
     store.finish_run(run, fetched=3, new=2, error="boom")
     [last] = store.last_runs()
-    assert last["source"] == "x" and last["last_error"] == "boom" and last["last_success"] is None
+    assert last.source == "x" and last.last_error == "boom" and last.last_success is None
 
 
 def test_corrupt_database_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -181,3 +181,48 @@ def test_author_history_counts_exactly_that_author_by_label(store: Store) -> Non
     assert store.author_history("x", "jane_doe", before=before) == {"negative": 1}
     assert store.author_history("x", "nobody", before=before) == {}
     assert store.author_history("x", "", before=before) == {}
+
+
+def test_migrations_are_listed_in_the_order_they_run() -> None:
+    names = [name for name, _ in MIGRATIONS]
+    assert names == sorted(names) and len(names) == len(set(names))
+
+
+def test_no_store_method_returns_a_dict_of_columns() -> None:
+    import inspect
+    import typing
+
+    for name, method in inspect.getmembers(Store, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        returned = str(typing.get_type_hints(method).get("return", ""))
+        assert "dict[str, typing.Any]" not in returned, f"Store.{name} returns {returned}"
+
+
+def test_store_and_its_records_pass_mypy_strict(tmp_path: Path) -> None:
+    api = pytest.importorskip("mypy.api")
+    root = Path(__file__).resolve().parent.parent
+    paths = [str(root / p) for p in ("monitor/store", "monitor/core/records.py", "monitor/core/rows.py")]
+    out, err, status = api.run(["--strict", "--cache-dir", str(tmp_path / "cache"), *paths])
+    assert status == 0, out + err
+
+
+def test_all_sql_lives_in_the_store() -> None:
+    import ast
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    statement = re.compile(r"^\s*(SELECT\s|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX|VIEW)|"
+                           r"DROP (TABLE|INDEX|TRIGGER)|PRAGMA\s|BEGIN\b|WITH \w+ AS)")
+    found = []
+    for package in ("monitor", "collectors", "classifiers", "alerts"):
+        for path in sorted((root / package).rglob("*.py")):
+            if (root / "monitor" / "store") in path.parents:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and statement.match(node.value):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+                elif isinstance(node, ast.Attribute) and node.attr in ("conn", "db") and isinstance(
+                        node.value, ast.Name) and node.value.id == "store":
+                    found.append(f"{path.relative_to(root)}:{node.lineno} store.{node.attr}")
+    assert found == []

@@ -144,7 +144,7 @@ def test_pipeline_alerts_only_confident_relevant_non_spam_negatives(store, setti
                 source="appstore", eid="four-star", rating=4),
     ]
     result = ingest(store, settings, posts, lexicon)
-    alerted = {r["external_id"] for r in store.list_alerts(limit=50)}
+    alerted = {r.external_id for r in store.list_alerts(limit=50)}
     assert alerted == {"complaint", "one-star"}
     assert (result.spam, result.off_topic) == (1, 1)
     labels = {eid: store.latest_label("x", eid) for eid in ("competitor", "spam")}
@@ -177,7 +177,7 @@ def test_imported_rows_matching_no_brand_are_kept_counted_and_never_alerted(stor
     report = run_collector(store, settings, collector, kind="import", classifier=lexicon)
     assert report.new == 3 and collector.report.unmatched == 1
     assert report.off_topic == 1
-    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"1", "3"}  # row 3 by its handle
+    assert {r.external_id for r in store.list_alerts(limit=10)} == {"1", "3"}  # row 3 by its handle
 
 
 def test_classify_rows_carry_the_alert_decision_and_read_ratings(runner, write_settings, tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_star_ratings_decide_even_in_languages_the_model_cannot_read(store, sett
         mention("Tidewell: " + german, eid="de-post"),
     ]
     ingest(store, settings, posts, lexicon)
-    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"de-1"}
+    assert {r.external_id for r in store.list_alerts(limit=10)} == {"de-1"}
     labels = {eid: store.latest_label("appstore" if eid != "de-post" else "x", eid)[0]
               for eid in ("de-1", "de-5", "de-post")}
     assert labels == {"de-1": "negative", "de-5": "positive", "de-post": "unscored"}
@@ -260,7 +260,7 @@ def test_imported_brand_names_are_matched_whatever_their_case_or_spacing(store, 
         encoding="utf-8",
     )
     run_collector(store, settings, FileCollector(settings, path), kind="import", classifier=lexicon)
-    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"1", "2"}
+    assert {r.external_id for r in store.list_alerts(limit=10)} == {"1", "2"}
     flagged = FileCollector(settings, path, brand="tidewell ")
     assert {m.brand for batch in flagged.fetch(None, None, Window())
             for m in batch.mentions} == {"Tidewell"}
@@ -310,7 +310,7 @@ def test_a_complaint_under_the_brands_own_giveaway_post_is_not_spam(store, setti
                    text="I make $700/day from home, terrible awful boss though", title="Our new bottle")
     result = ingest(store, settings, [comment, spam], lexicon)
     assert (result.alerts, result.spam) == (1, 1)
-    assert {r["external_id"] for r in store.list_alerts(limit=10)} == {"c1"}
+    assert {r.external_id for r in store.list_alerts(limit=10)} == {"c1"}
 
 
 def test_eval_names_rows_skipped_for_their_rating(runner, write_settings, tmp_path: Path) -> None:
@@ -332,7 +332,7 @@ def test_a_burst_of_low_confidence_negatives_still_raises_a_spike(store, make_se
                      text=f"tidewell outage {i}, this is bad and annoying") for i in range(8)]
     result = ingest(store, settings, posts, lexicon)
     assert result.worth_a_look == 8
-    assert sorted(r["kind"] for r in store.list_alerts(limit=10)) == ["notice", "spike"]
+    assert sorted(r.kind for r in store.list_alerts(limit=10)) == ["notice", "spike"]
 
 
 def test_rated_spam_is_counted_as_spam_whatever_the_stars() -> None:

@@ -37,7 +37,9 @@ def stocked(store: Store, make_settings: Any, tmp_path: Path, lexicon: Any) -> N
     ingest(store, settings, reports, lexicon)
     dispatch_due(store, settings)
     store.save_mentions([Mention(source="x", external_id="fan", text="Acme is brilliant", brand="Acme",
-                                 author="fan", url="https://x.com/fan/status/9", created_at=utcnow(),
+                                 # a minute ago: posted "now" can fall in the same millisecond as the query's now
+                                 author="fan", url="https://x.com/fan/status/9",
+                                 created_at=utcnow() - timedelta(minutes=1),
                                  engagement=engagement(followers=900))])
     store.save_classifications([Classification("x", "fan", "test", "positive", 0.01, 0.04, 0.95, alert=False,
                                                reason="praise")])

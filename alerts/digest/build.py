@@ -18,7 +18,8 @@ from alerts.outbox import triage
 from alerts.outbox.notices import Notice, notice_as_shown
 from monitor.core.config import Settings
 from monitor.core.records import UNSCORED, utcnow
-from monitor.store import Store, engagement_of, parse_ts
+from monitor.core.rows import HourCount, Praise, ReportedMention
+from monitor.store import Store, parse_ts
 
 TOP_NEGATIVES = 5
 PRAISE_SHOWN = 5
@@ -158,17 +159,17 @@ def grade(seconds: float | None, excellent: float, average: float) -> str:
     return "average" if seconds <= average else "poor"
 
 
-def _item(row: dict[str, Any], tz: ZoneInfo) -> Item:
-    text = row.get("text") or ""
-    title = row.get("title") or ""
+def _item(row: ReportedMention | Praise, tz: ZoneInfo) -> Item:
+    text = row.text or ""
+    title = row.title or ""
     if title and not text.startswith(title):
         text = f"{title} — {text}" if text else title
-    posted = parse_ts(row["created_at"]) or utcnow()
-    return Item(source=inline(row["source"]), author=plain(truncate(row.get("author") or "", 60)),
-                text=plain(truncate(text, SNIPPET)), url=link_target(row.get("url") or "") or "",
-                posted=posted.astimezone(tz), claimed=bool(row.get("claimed_at")),
-                claimed_by=inline(row.get("claimed_by") or ""), brand=inline(row.get("brand") or ""),
-                reach=reach_words(row.get("reach"), engagement_of(row)) if "engagement" in row else "")
+    posted = parse_ts(row.created_at) or utcnow()
+    return Item(source=inline(row.source), author=plain(truncate(row.author or "", 60)),
+                text=plain(truncate(text, SNIPPET)), url=link_target(row.url or "") or "",
+                posted=posted.astimezone(tz), claimed=bool(getattr(row, "claimed_at", None)),
+                claimed_by=inline(getattr(row, "claimed_by", None) or ""), brand=inline(row.brand or ""),
+                reach=reach_words(row.reach, row.engagement) if isinstance(row, Praise) else "")
 
 
 def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,
@@ -179,15 +180,15 @@ def _brand_sections(store: Store, settings: Settings, since: datetime, until: da
     for previous, rows in ((False, store.period_counts(since, until)),
                            (True, store.period_counts(before, since))):
         for r in rows:
-            if r["brand"] in competitors:
+            if r.brand in competitors:
                 continue
-            brand = r["brand"] or NO_BRAND
+            brand = r.brand or NO_BRAND
             section = sections.setdefault(brand, BrandSection(brand))
-            line = lines.get((brand, r["source"]))
+            line = lines.get((brand, r.source))
             if line is None:
-                line = lines[(brand, r["source"])] = SourceLine(r["source"])
+                line = lines[(brand, r.source)] = SourceLine(r.source)
                 section.sources.append(line)
-            (line.before if previous else line.now)[r["label"]] += r["n"]
+            (line.before if previous else line.now)[r.label] += r.n
     for section in sections.values():
         section.sources.sort(key=lambda s: (-s.total, s.source))
     return sections
@@ -196,21 +197,21 @@ def _brand_sections(store: Store, settings: Settings, since: datetime, until: da
 MAX_BARS = 120
 
 
-def chart_points(rows: list[dict[str, Any]], start: datetime, until: datetime, tz: ZoneInfo,
+def chart_points(rows: list[HourCount], start: datetime, until: datetime, tz: ZoneInfo,
                  step: timedelta) -> list[Point]:
     """Hourly UTC counts gathered into buckets of ``step`` (an hour, or a local day), zeros kept."""
     buckets: dict[datetime, list[int]] = {}
     first_day = start.astimezone(tz).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     for r in rows:
-        hour = datetime.fromisoformat(r["hour"] + ":00+00:00").astimezone(tz)
+        hour = datetime.fromisoformat(r.hour + ":00+00:00").astimezone(tz)
         key = hour.replace(tzinfo=None)
         if step >= timedelta(days=1):
             # local days, gathered into buckets of step.days days counted from the first one
             day = key.replace(hour=0, minute=0, second=0)
             key = first_day + timedelta(days=(day - first_day).days // step.days * step.days)
         counts = buckets.setdefault(key, [0, 0])
-        counts[0] += r["n"]
-        counts[1] += r["negatives"] or 0
+        counts[0] += r.n
+        counts[1] += r.negatives or 0
     points = []
     cursor = start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
     if step >= timedelta(days=1):
@@ -236,9 +237,9 @@ def _charts(digest: Digest, store: Store, before: datetime) -> None:
         # At most about MAX_BARS bars (this period and the one before): a long period is drawn
         # in weeks or months of days, not thousands of daily bars that take minutes to draw.
         step = timedelta(days=max(1, -(-2 * digest.period.days // MAX_BARS)))
-    by_brand: dict[str, list[dict[str, Any]]] = {}
+    by_brand: dict[str, list[HourCount]] = {}
     for r in store.hourly_counts(before, digest.until):
-        by_brand.setdefault(r["brand"] or NO_BRAND, []).append(r)
+        by_brand.setdefault(r.brand or NO_BRAND, []).append(r)
     for i, section in enumerate(digest.brands, 1):
         rows = by_brand.get(section.name)
         if not rows:
@@ -255,20 +256,20 @@ def response_times(store: Store, since: datetime, until: datetime) -> list[Timin
     """Per source: mentions alerted in [since, until) and how fast each step came."""
     timings: dict[str, Timing] = {}
     for r in store.response_times(since, until):
-        timing = timings.setdefault(r["source"], Timing(r["source"], r["channels"]))
-        if r["step"] == "total":
-            timing.alerts = r["n"]
+        timing = timings.setdefault(r.source, Timing(r.source, r.channels))
+        if r.step == "total":
+            timing.alerts = r.n
         else:
-            timing.steps[r["step"]] = {"n": r["n"], "median": r["median"], "p90": r["p90"]}
+            timing.steps[r.step] = {"n": r.n, "median": r.median, "p90": r.p90}
     return list(timings.values())
 
 
 def _failed_sources(store: Store, settings: Settings, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Sources with failed runs in the period, and enabled sources that did not run at all."""
-    summary = {r["source"]: r for r in store.run_summary(since, until)}
-    out = [{"source": s, "runs": r["runs"], "failed": r["failed"],
-            "error": plain(truncate(r["last_error"] or "", 200))}
-           for s, r in summary.items() if r["failed"]]
+    summary = {r.source: r for r in store.run_summary(since, until)}
+    out = [{"source": s, "runs": r.runs, "failed": r.failed,
+            "error": plain(truncate(r.last_error or "", 200))}
+           for s, r in summary.items() if r.failed]
     out += [{"source": name, "runs": 0, "failed": 0, "error": "no collector run in this period"}
             for name, source in sorted(settings.sources.items())
             if source.enabled and name not in summary]
@@ -286,19 +287,19 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
     sections = _brand_sections(store, settings, since, until, before)
     competitors = {b.name for b in settings.brands if b.competitor}
 
-    def ours(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [r for r in rows if r["brand"] not in competitors]
+    def ours(rows: list[ReportedMention]) -> list[ReportedMention]:
+        return [r for r in rows if r.brand not in competitors]
 
     for r in ours(store.top_negatives(since, until, per_brand=TOP_NEGATIVES)):
-        sections[r["brand"] or NO_BRAND].top.append(_item(r, tz))
+        sections[r.brand or NO_BRAND].top.append(_item(r, tz))
     for r in ours(store.unanswered_negatives(until - timedelta(seconds=digest.backlog), per_brand=UNANSWERED_SHOWN)):
-        section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(r["brand"] or NO_BRAND))
+        section = sections.setdefault(r.brand or NO_BRAND, BrandSection(r.brand or NO_BRAND))
         section.unanswered.append(_item(r, tz))
-        section.unanswered_total = r["total"]
+        section.unanswered_total = r.total
     for r in ours(store.worth_a_look(since, until, per_brand=WORTH_A_LOOK_SHOWN)):
-        section = sections.setdefault(r["brand"] or NO_BRAND, BrandSection(r["brand"] or NO_BRAND))
+        section = sections.setdefault(r.brand or NO_BRAND, BrandSection(r.brand or NO_BRAND))
         section.worth_a_look.append(_item(r, tz))
-        section.worth_a_look_total = r["total"]
+        section.worth_a_look_total = r.total
     reasons = store.triage_counts(since, until)
     digest.spam, digest.off_topic = reasons.get(triage.SPAM, 0), reasons.get(triage.OFF_TOPIC, 0)
     digest.brands = list(sections.values())

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.core.rows import ReportedMention
+
 MIN_MENTIONS = 6  # fewer negatives than this are listed, not grouped
 FIT_SAMPLE = 4000  # k-means is fitted on at most this many texts; all are then assigned
 MAX_THEMES = 6
@@ -38,11 +40,11 @@ class Theme:
     count: int
     previous: int
     brands: Counter[str] = field(default_factory=Counter)
-    examples: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[ReportedMention] = field(default_factory=list)
 
 
-def _document(row: dict[str, Any]) -> str:
-    title, text = row.get("title") or "", row.get("text") or ""
+def _document(row: ReportedMention) -> str:
+    title, text = row.title or "", row.text or ""
     return _APOSTROPHE.sub("", _NOISE.sub(" ", f"{title}. {text}" if title and title != text else text))
 
 
@@ -75,8 +77,8 @@ def theme_label(keywords: Sequence[str]) -> str:
 
 
 def find_themes(
-    current: Sequence[dict[str, Any]],
-    previous: Sequence[dict[str, Any]] = (),
+    current: Sequence[ReportedMention],
+    previous: Sequence[ReportedMention] = (),
     *,
     ignore_words: Iterable[str] = (),
     max_themes: int = MAX_THEMES,
@@ -111,7 +113,7 @@ def find_themes(
     nmf = NMF(n_components=k, init="nndsvda", random_state=0, max_iter=400).fit(sample)
     terms = vectorizer.get_feature_names_out()
 
-    def assign(rows: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
+    def assign(rows: Sequence[ReportedMention]) -> tuple[Any, Any]:
         weights = nmf.transform(vectorizer.transform([_document(r) for r in rows]))
         return weights.argmax(axis=1), weights.max(axis=1)
 
@@ -126,10 +128,10 @@ def find_themes(
         # Examples: the most negative of the theme's strongest members, so a post the model
         # scored negative by a narrow margin (praise with a "but") is not what stands for it.
         strongest = sorted(members, key=lambda i: -strength[i])[:examples * 3]
-        best = sorted(strongest, key=lambda i: -(current[i].get("negative") or 0.0))
+        best = sorted(strongest, key=lambda i: -(current[i].negative or 0.0))
         themes.append(Theme(
             label=theme_label(keywords), keywords=keywords, count=len(members),
-            previous=before[t], brands=Counter(current[i].get("brand") or "" for i in members),
+            previous=before[t], brands=Counter(current[i].brand or "" for i in members),
             examples=[current[i] for i in best[:examples]],
         ))
     themes.sort(key=lambda th: -th.count)

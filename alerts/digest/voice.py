@@ -41,9 +41,9 @@ def _counts(store: Store, since: datetime, until: datetime) -> dict[str, list[in
     """brand -> [mentions, negatives] posted in [since, until)."""
     out: dict[str, list[int]] = {}
     for r in store.period_counts(since, until):
-        counts = out.setdefault(r["brand"], [0, 0])
-        counts[0] += r["n"]
-        counts[1] += r["n"] if r["label"] == "negative" else 0
+        counts = out.setdefault(r.brand or "", [0, 0])
+        counts[0] += r.n
+        counts[1] += r.n if r.label == "negative" else 0
     return out
 
 

@@ -9,7 +9,6 @@ alerts wait, or go to the on-call escalation channels instead.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass, replace
@@ -24,7 +23,8 @@ from alerts.outbox.escalation import escalate_due, in_quiet_hours
 from monitor.core.config import Settings
 from monitor.core.errors import ChannelError, ConfigError, ListenpostError
 from monitor.core.records import utcnow
-from monitor.store import Store, engagement_of, parse_ts
+from monitor.core.rows import OutboxAlert
+from monitor.store import Store, parse_ts
 
 log = logging.getLogger(__name__)
 
@@ -44,46 +44,43 @@ class DispatchReport:
     rerouted: int = 0
 
 
-def build_message(store: Store, settings: Settings, row: dict[str, Any]) -> AlertMessage:
+def build_message(store: Store, settings: Settings, row: OutboxAlert) -> AlertMessage:
     """The AlertMessage for an outbox row: the mention, its score, its author's history, a draft."""
-    mention = store.mention(row["source"], row["external_id"]) or {}
-    label = store.latest_label(row["source"], row["external_id"])
-    created = parse_ts(mention.get("created_at")) or parse_ts(row.get("created_at")) or utcnow()
-    author = mention.get("author") or ""
-    history = store.author_history(row["source"], author, before=created, days=7) if author else {}
-    try:
-        payload = json.loads(row.get("payload") or "{}")
-    except ValueError:
-        payload = {}
-    extra = {**payload, "queued_at": row.get("created_at")}
-    extra.update({k: row.get(k) for k in STATUS_FIELDS if row.get(k)})
-    if row["kind"] == "escalation" and settings.alerts.escalation.mention:
+    mention = store.mention(row.source, row.external_id)
+    label = store.latest_label(row.source, row.external_id)
+    created = mention.created_at if mention else parse_ts(row.created_at) or utcnow()
+    author = mention.author if mention else ""
+    history = store.author_history(row.source, author, before=created, days=7) if author else {}
+    payload = row.payload
+    extra = {**payload, "queued_at": row.created_at}
+    extra.update({k: getattr(row, k) for k in STATUS_FIELDS if getattr(row, k)})
+    if row.kind == "escalation" and settings.alerts.escalation.mention:
         extra["mention"] = settings.alerts.escalation.mention
-    text = mention.get("text") or payload.get("text", "")
-    notice = store.notice_posted(row["group_key"]) if row.get("group_key") and row["kind"] != "notice" else None
+    text = (mention.text if mention else "") or payload.get("text", "")
+    notice = store.notice_posted(row.group_key) if row.group_key and row.kind != "notice" else None
     if notice:
-        extra.update(notice_posted_by=notice["closed_by"], notice_posted_at=notice["closed_at"])
-    draft = row.get("reply_draft")  # the one it was delivered with, once sent
-    if draft is None and row["kind"] in ("mention", "escalation"):
+        extra.update(notice_posted_by=notice.closed_by, notice_posted_at=notice.closed_at)
+    draft = row.reply_draft  # the one it was delivered with, once sent
+    if draft is None and row.kind in ("mention", "escalation"):
         # A comment's title is its thread's (a Reddit submission, a video, the Page's post): someone
         # else's words, whose question or order number is not the commenter's to be answered on.
-        own_title = "" if mention.get("kind") == "comment" else mention.get("title") or ""
-        draft = reply_draft(settings, brand=row["brand"], author=author, text=text,
-                            label=label[0] if label else None, title=own_title, rating=mention.get("rating"),
-                            notice_posted=notice is not None)
-    elif draft is None and row["kind"] == "praise":
-        draft = thank_you_draft(settings, brand=row["brand"], author=author)
+        own_title = "" if not mention or mention.kind == "comment" else mention.title
+        draft = reply_draft(settings, brand=row.brand, author=author, text=text,
+                            label=label[0] if label else None, title=own_title,
+                            rating=mention.rating if mention else None, notice_posted=notice is not None)
+    elif draft is None and row.kind == "praise":
+        draft = thank_you_draft(settings, brand=row.brand, author=author)
     return AlertMessage(
-        alert_id=row["id"], kind=row["kind"], brand=row["brand"], source=row["source"],
-        external_id=row["external_id"], author=author, text=text,
-        url=mention.get("url") or "", created_at=created,
+        alert_id=row.id, kind=row.kind, brand=row.brand, source=row.source,
+        external_id=row.external_id, author=author, text=text,
+        url=mention.url if mention else "", created_at=created,
         # How negative praise is would read as "possibly negative": not shown for praise.
         label=label[0] if label else None,
-        negative=label[1] if label and row["kind"] != "praise" else None,
-        title=mention.get("title") or "", rating=mention.get("rating"),
+        negative=label[1] if label and row.kind != "praise" else None,
+        title=mention.title if mention else "", rating=mention.rating if mention else None,
         author_history=history,
-        reply_draft=draft or "", reach=mention.get("reach"),
-        engagement=engagement_of(mention),
+        reply_draft=draft or "", reach=mention.reach if mention else None,
+        engagement=dict(mention.engagement) if mention else {},
         group_count=int(payload.get("group_count", 1)), extra=extra,
     )
 
@@ -107,8 +104,8 @@ def dispatch_due(
     if not active:
         return report
     for row in store.claim_due_alerts(now=now, limit=limit, channels=active, lease=lease):
-        channel = channels[row["channel"]]
-        if row["channel"] in quiet and row["kind"] != "escalation":
+        channel = channels[row.channel]
+        if row.channel in quiet and row.kind != "escalation":
             _reroute_to_on_call(store, settings, row, report)
             continue
         try:
@@ -122,44 +119,44 @@ def dispatch_due(
     return report
 
 
-def _deliver(store: Store, settings: Settings, channel: Channel, row: dict[str, Any],
+def _deliver(store: Store, settings: Settings, channel: Channel, row: OutboxAlert,
              report: DispatchReport) -> None:
     message = build_message(store, settings, row)
-    root = store.group_root(row["group_key"], row["channel"], row["id"]) if row["group_key"] else None
-    if root is not None and row["kind"] == "notice":
+    root = store.group_root(row.group_key, row.channel, row.id) if row.group_key else None
+    if root is not None and row.kind == "notice":
         # A suggested status notice goes in the incident's thread, or on its own where there are no
         # threads; it is not one of the incident's reports.
         if channel.threads:
-            message = replace(message, reply_to=root["channel_message_id"])
+            message = replace(message, reply_to=root.channel_message_id)
         root = None
     if root is not None:
-        count = store.group_size(row["group_key"], row["channel"], row["id"])
+        count = store.group_size(row.group_key, row.channel, row.id)
         if not channel.threads:
             # Channels without threads get the incident once; the rest are counted, not sent.
-            store.set_alert_fields(row["id"], status="suppressed",
-                                   last_error=f"grouped into alert #{root['id']}")
+            store.set_alert_fields(row.id, status="suppressed",
+                                   last_error=f"grouped into alert #{root.id}")
             report.grouped += 1
             return
-        message = replace(message, group_count=count, reply_to=root["channel_message_id"])
-    message_id = channel.find_sent(message) if row["attempts"] > 1 and channel.idempotent else None
+        message = replace(message, group_count=count, reply_to=root.channel_message_id)
+    message_id = channel.find_sent(message) if row.attempts > 1 and channel.idempotent else None
     if message_id is None:
         message_id = channel.send(message)
-    store.mark_sent(row["id"], message_id, reply_draft=message.reply_draft)
+    store.mark_sent(row.id, message_id, reply_draft=message.reply_draft)
     report.sent += 1
     if root is not None:
         report.grouped += 1
         _refresh(store, settings, channel, root, group_count=count)
 
 
-def _refresh(store: Store, settings: Settings, channel: Channel, row: dict[str, Any], **changes: Any) -> None:
+def _refresh(store: Store, settings: Settings, channel: Channel, row: OutboxAlert, **changes: Any) -> None:
     """Re-render a delivered alert in place; a failure here never undoes the delivery."""
-    if not channel.updates or not row.get("channel_message_id"):
+    if not channel.updates or not row.channel_message_id:
         return
     message = replace(build_message(store, settings, row), **changes)
     try:
-        channel.update(row["channel_message_id"], message)
+        channel.update(row.channel_message_id, message)
     except ListenpostError as exc:
-        log.warning("could not update alert %s on %s: %s", row["id"], row["channel"], exc)
+        log.warning("could not update alert %s on %s: %s", row.id, row.channel, exc)
 
 
 def refresh_case(store: Store, settings: Settings, alert_ids: list[int],
@@ -168,44 +165,44 @@ def refresh_case(store: Store, settings: Settings, alert_ids: list[int],
     channels = dict(channels or {})
     for alert_id in alert_ids:
         row = store.alert(alert_id)
-        if not row or row["status"] != "sent":
+        if not row or row.status != "sent":
             continue
-        if row["channel"] not in channels:
-            channels.update(build_channels(settings, [row["channel"]]))
-        channel = channels.get(row["channel"])
+        if row.channel not in channels:
+            channels.update(build_channels(settings, [row.channel]))
+        channel = channels.get(row.channel)
         if channel is None:
             continue
-        is_root = row["group_key"] and store.group_root(row["group_key"], row["channel"], row["id"]) is None
-        count = store.group_size(row["group_key"], row["channel"]) if is_root else 1
+        is_root = row.group_key and store.group_root(row.group_key, row.channel, row.id) is None
+        count = store.group_size(row.group_key, row.channel) if is_root else 1
         _refresh(store, settings, channel, row, group_count=count)
 
 
-def _reroute_to_on_call(store: Store, settings: Settings, row: dict[str, Any], report: DispatchReport) -> None:
+def _reroute_to_on_call(store: Store, settings: Settings, row: OutboxAlert, report: DispatchReport) -> None:
     targets = [c for c in settings.alerts.escalation.channels if c in settings.alerts.channels]
     for target in targets:
-        store.enqueue_alert(source=row["source"], external_id=row["external_id"], brand=row["brand"],
-                            channel=target, kind="escalation", group_key=row["group_key"],
-                            payload={"original_alert": row["id"], "reason": "quiet hours"})
+        store.enqueue_alert(source=row.source, external_id=row.external_id, brand=row.brand,
+                            channel=target, kind="escalation", group_key=row.group_key,
+                            payload={"original_alert": row.id, "reason": "quiet hours"})
     note = f"quiet hours: sent to on-call ({', '.join(targets)})" if targets else "quiet hours"
     if not targets:
         # Nowhere to send it now: it waits rather than being dropped.
-        store.mark_retry(row["id"], note, next_attempt=utcnow() + timedelta(minutes=15))
+        store.mark_retry(row.id, note, next_attempt=utcnow() + timedelta(minutes=15))
         return
-    store.set_alert_fields(row["id"], status="suppressed", last_error=note)
+    store.set_alert_fields(row.id, status="suppressed", last_error=note)
     report.rerouted += 1
 
 
-def _record_failure(store: Store, settings: Settings, row: dict[str, Any], error: str,
+def _record_failure(store: Store, settings: Settings, row: OutboxAlert, error: str,
                     permanent: bool, retry_after: float | None, report: DispatchReport) -> None:
-    if permanent or row["attempts"] >= settings.alerts.max_attempts:
-        log.error("alert %s on %s failed for good: %s", row["id"], row["channel"], error)
-        store.mark_failed(row["id"], error)
+    if permanent or row.attempts >= settings.alerts.max_attempts:
+        log.error("alert %s on %s failed for good: %s", row.id, row.channel, error)
+        store.mark_failed(row.id, error)
         report.failed += 1
         return
-    delay = backoff(row["attempts"], retry_after)
+    delay = backoff(row.attempts, retry_after)
     log.warning("alert %s on %s failed (attempt %s), retrying in %.0fs: %s",
-                row["id"], row["channel"], row["attempts"], delay, error)
-    store.mark_retry(row["id"], error, next_attempt=utcnow() + timedelta(seconds=delay))
+                row.id, row.channel, row.attempts, delay, error)
+    store.mark_retry(row.id, error, next_attempt=utcnow() + timedelta(seconds=delay))
     report.retried += 1
 
 

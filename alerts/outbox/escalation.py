@@ -13,6 +13,7 @@ from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
 from monitor.core.names import parse_quiet_hours
 from monitor.core.records import utcnow
+from monitor.core.rows import OutboxAlert
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ def apply_action(store: Store, alert_id: int, action: str, who: str, *,
     if action == "claim":
         ids = store.update_case(alert_id, only_unset="claimed_at", claimed_at=now, claimed_by=who)
         if not ids:
-            current = store.alert(alert_id) or {}
-            return Outcome([], f"alert #{alert_id} is already claimed by {current.get('claimed_by')}")
+            current = store.alert(alert_id)
+            return Outcome([], f"alert #{alert_id} is already claimed by {current.claimed_by if current else None}")
         return Outcome(ids, f"alert #{alert_id} claimed by {who}")
     if action == "replied":
         ids = store.update_case(alert_id, replied_at=now, replied_by=who, closed_at=now, closed_by=who,
@@ -76,13 +77,13 @@ def apply_action(store: Store, alert_id: int, action: str, who: str, *,
         # Each belongs to one kind of alert: a complaint is never "thanked", a mention never closed as a
         # notice. A second click (replayed, or a colleague's) keeps the first person's record.
         kind = "praise" if action == "thanked" else "notice"
-        if row.get("kind") != kind:
-            raise ListenpostError(f"alert #{alert_id} is a {row.get('kind')} alert, not a {kind} alert: "
+        if row.kind != kind:
+            raise ListenpostError(f"alert #{alert_id} is a {row.kind} alert, not a {kind} alert: "
                                   f"{action.replace('_', ' ')} does not apply")
-        if row.get("resolution") == action:
-            return Outcome([], f"alert #{alert_id}: already {_DONE[action]} by {row.get('closed_by')}")
+        if row.resolution == action:
+            return Outcome([], f"alert #{alert_id}: already {_DONE[action]} by {row.closed_by}")
         if action == "thanked":
-            store.record_thanks(str(row["source"]), str(row["external_id"]), who, now)
+            store.record_thanks(row.source, row.external_id, who, now)
         ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution=action)
         return Outcome(ids, f"alert #{alert_id}: {_DONE[action]} by {who}")
     if action == "snooze":
@@ -91,15 +92,15 @@ def apply_action(store: Store, alert_id: int, action: str, who: str, *,
     raise ListenpostError(f"unknown action {action!r} (known: {', '.join(ACTIONS)})")
 
 
-def _label_false_positive(store: Store, row: dict[str, object], who: str) -> None:
+def _label_false_positive(store: Store, row: OutboxAlert, who: str) -> None:
     """Keep the mention as a training example for `listenpost train`.
 
     The click says "not a complaint", not whether it was praise, so it is kept as neutral.
     """
-    mention = store.mention(str(row["source"]), str(row["external_id"]))
+    mention = store.mention(row.source, row.external_id)
     if mention:
-        store.add_labeled_example(source=mention["source"], external_id=mention["external_id"],
-                                  text=mention["text"], label="neutral", origin="false_positive",
+        store.add_labeled_example(source=mention.source, external_id=mention.external_id,
+                                  text=mention.text, label="neutral", origin="false_positive",
                                   created_by=who)
 
 
@@ -114,17 +115,17 @@ def escalate_due(store: Store, settings: Settings, *, now: datetime | None = Non
     minutes = round(config.after / 60)
     seen: set[str] = set()
     for row in store.unclaimed_alerts(sent_before=now - timedelta(seconds=config.after), now=now):
-        incident = row["group_key"] or f"{row['source']}:{row['external_id']}"
+        incident = row.group_key or f"{row.source}:{row.external_id}"
         if incident in seen:
             continue  # one escalation per incident, not one per repost
         seen.add(incident)
         for channel in targets:
-            if store.enqueue_alert(source=row["source"], external_id=row["external_id"], brand=row["brand"],
-                                   channel=channel, kind="escalation", group_key=row["group_key"],
-                                   payload={"original_alert": row["id"],
+            if store.enqueue_alert(source=row.source, external_id=row.external_id, brand=row.brand,
+                                   channel=channel, kind="escalation", group_key=row.group_key,
+                                   payload={"original_alert": row.id,
                                             "reason": f"unclaimed for {minutes} minutes"}) is not None:
                 queued += 1
-        store.update_case(row["id"], escalated_at=now)
+        store.update_case(row.id, escalated_at=now)
     if queued:
         log.info("escalated %s unclaimed alert(s)", queued)
     return queued

@@ -58,10 +58,10 @@ def group_key_for(store: Store, settings: Settings, mention: Mention, *, now: da
         for row in store.recent_incidents(mention.brand, since, limit=200):
             # Posted within the window of each other too: an import or backfill alerts posts of
             # several days at once, and the same complaint days apart is not one wave.
-            if not _posted_near(mention.created_at, row.get("created_at"), window):
+            if not _posted_near(mention.created_at, row.created_at, window):
                 continue
-            if similarity(mine, shingles(row["text"] or "")) >= SIMILARITY:
-                return str(row["group_key"])
+            if similarity(mine, shingles(row.text or "")) >= SIMILARITY:
+                return str(row.group_key)
     return f"{mention.source}:{mention.external_id}"
 
 

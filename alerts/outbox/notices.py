@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.message import inline, plain
 from alerts.outbox.drafts import status_notice
+from monitor.core.rows import Notice as StoredNotice
 from monitor.store import Store, parse_ts
 from monitor.store.notices import Evidence
 
@@ -49,12 +49,12 @@ class Notice:
     posted_by: str = ""
 
 
-def notice_as_shown(row: dict[str, Any], tz: ZoneInfo) -> Notice:
+def notice_as_shown(row: StoredNotice, tz: ZoneInfo) -> Notice:
     """A notice row of the store as the digest shows it: cleaned, times in ``tz``."""
-    payload = row["payload"]
+    payload = row.payload
     first, latest = parse_ts(payload.get("first_at")), parse_ts(payload.get("latest_at"))
-    return Notice(brand=inline(row["brand"] or ""), text=plain(str(payload.get("text", ""))),
+    return Notice(brand=inline(row.brand or ""), text=plain(str(payload.get("text", ""))),
                   count=int(payload.get("count") or 0), first=first.astimezone(tz) if first else None,
                   latest=latest.astimezone(tz) if latest else None,
                   sources=[inline(s) for s in payload.get("sources") or []], spike=bool(payload.get("spike")),
-                  posted_by=inline(row["posted_by"] or ""))
+                  posted_by=inline(row.posted_by or ""))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from collectors.file import FileCollector
 from monitor.core.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
 from monitor.core.records import Mention, utcnow
+from monitor.core.rows import LabelCount, Notice
+from monitor.core.rows import Praise as PraiseRow
 
 if TYPE_CHECKING:
     from alerts.digest.voice import Voice
@@ -120,13 +122,13 @@ class DemoReport:
     db_path: str
     pipeline: RunReport
     sent: DispatchReport
-    stats: list[dict[str, Any]]
+    stats: list[LabelCount]
     negatives: int
     agreement: Agreement | None
     reach: ReachSummary
     voice: list[Voice]
-    notices: list[Any]  # the store's notice rows, newest first
-    praise: list[Any]  # the store's praise to thank, widest reach first
+    notices: list[Notice]  # the store's notice rows, newest first
+    praise: list[PraiseRow]  # the store's praise to thank, widest reach first
     praise_total: int
     rendered: list[str]  # the newest alerts as the console channel writes them
     in_slack: str  # the newest as a Slack preview, "" when there is none
@@ -168,14 +170,14 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
         # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.
         sent = dispatch_due(store, settings, limit=1000)
         stats = store.stats()
-        negatives = [r for r in store.list_alerts(limit=1000) if r["kind"] == "mention"]
+        negatives = [r for r in store.list_alerts(limit=1000) if r.kind == "mention"]
         agreement = _agreement(store, classifier.name)
         reach = store.reach_summary()
         voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
         notices = store.notices(utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1))
         praise, praise_total = store.praise_to_thank(PRAISE_REASONS, since=utcnow() - timedelta(days=7),
                                                      now=utcnow(), limit=1)
-        shown = sorted(negatives, key=lambda r: r["posted_at"] or "", reverse=True)[:show]
+        shown = sorted(negatives, key=lambda r: r.posted_at or "", reverse=True)[:show]
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
         in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from collectors import IMPORTED_ONLY
 from monitor.app.preflight import channels_missing_credentials, missing_credentials
 from monitor.app.scheduler import overdue
 from monitor.core.config import Settings
 from monitor.core.records import UNSCORED, utcnow
-from monitor.store import Store, ts
+from monitor.core.rows import Job, SourceRuns
+from monitor.store import Store
 
 # A pending alert due longer ago than this has not been sent by anyone.
 WAITING_TOO_LONG = timedelta(minutes=10)
@@ -26,7 +26,7 @@ class SourceHealth:
     failing: str | None  # the last run's error when nothing succeeded since
     collected: bool  # collected by `listenpost run`; otherwise ``why_not`` says why
     why_not: str
-    job: dict[str, Any] | None  # the daemon's collect job for this source
+    job: Job | None  # the daemon's collect job for this source
 
 
 @dataclass(frozen=True)
@@ -50,25 +50,25 @@ class Health:
     alert_counts: dict[str, int]
     channels_enabled: int
     waiting: list[ChannelWaiting]
-    daemon_jobs: dict[str, dict[str, Any]]  # jobs other than collecting, with a next run
+    daemon_jobs: dict[str, Job]  # jobs other than collecting, with a next run
     unhealthy: list[str] = field(default_factory=list)
 
 
 def check_health(settings: Settings, store: Store, now: datetime | None = None) -> Health:
     now = now or utcnow()
-    runs = {r["source"]: r for r in store.last_runs()}
+    runs = {r.source: r for r in store.last_runs()}
     counts = store.alert_counts()
     jobs = store.scheduled_jobs()
     unhealthy: list[str] = []
     sources = []
     for name in sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled}):
-        run = runs.get(name, {})
-        failing = run.get("last_error") and (run.get("last_error_at") or "") >= (run.get("last_success") or "")
+        run = runs.get(name) or SourceRuns(name, None, None, None, None)
+        failing = run.last_error and (run.last_error_at or "") >= (run.last_success or "")
         source = settings.sources.get(name)
         collected = source is not None and source.enabled and name not in IMPORTED_ONLY
         sources.append(SourceHealth(
-            name, run.get("last_run"), run.get("last_success"), run.get("last_error_at"),
-            run["last_error"] if failing else None, collected,
+            name, run.last_run, run.last_success, run.last_error_at,
+            run.last_error if failing else None, collected,
             "" if collected else "imported" if name in IMPORTED_ONLY else "not enabled",  # imported rows name it too
             jobs.get(f"collect:{name}")))
         if failing:
@@ -95,7 +95,7 @@ def check_health(settings: Settings, store: Store, now: datetime | None = None) 
         unscored=store.label_counts().get(UNSCORED, 0), sources=sources, credentials=credentials,
         alert_counts=counts, channels_enabled=sum(1 for c in settings.alerts.channels.values() if c.enabled),
         waiting=waiting,
-        daemon_jobs={k: v for k, v in jobs.items() if not k.startswith("collect:") and v.get("next_run_at")},
+        daemon_jobs={k: v for k, v in jobs.items() if not k.startswith("collect:") and v.next_run_at},
         unhealthy=unhealthy,
     )
 
@@ -115,7 +115,4 @@ def _channels_waiting(settings: Settings, store: Store, now: datetime) -> list[C
 
 def _waiting_alerts(store: Store, now: datetime) -> dict[str, tuple[int, int]]:
     """Per channel: alerts pending, and of those the ones due longer ago than WAITING_TOO_LONG."""
-    overdue_before = ts(now - WAITING_TOO_LONG)
-    return {row[0]: (row[1], row[2] or 0) for row in store.conn.execute(
-        "SELECT channel, count(*), sum(next_attempt_at IS NULL OR next_attempt_at < ?) FROM alerts "
-        "WHERE status = 'pending' GROUP BY channel", [overdue_before])}
+    return store.waiting_alerts(now - WAITING_TOO_LONG)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from alerts.outbox import triage
 from alerts.outbox.incidents import group_key_for, raise_spikes
@@ -19,6 +19,7 @@ from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
 from monitor.core.records import UNSCORED, Classification, Mention, RunKind, utcnow
+from monitor.core.rows import Unclassified
 from monitor.store import Store
 
 if TYPE_CHECKING:
@@ -299,7 +300,7 @@ def classify_pending(store: Store, settings: Settings, classifier: Classifier, *
             return done
         mentions = [_row_mention(r) for r in rows]
         verdicts = classify_mentions(store, settings, classifier, mentions)
-        fresh = {(r["source"], r["external_id"]) for r in rows if not r["classified_before"]}
+        fresh = {(r.source, r.external_id) for r in rows if not r.classified_before}
         route_alerts(store, settings, [m for m in mentions if m.key in fresh], verdicts)
         done += len(rows)
         if progress:
@@ -307,7 +308,7 @@ def classify_pending(store: Store, settings: Settings, classifier: Classifier, *
     return done
 
 
-def _row_mention(row: dict[str, Any]) -> Mention:
-    return Mention(source=row["source"], external_id=row["external_id"], text=row["text"],
-                   created_at=utcnow(), brand=row.get("brand") or "", title=row.get("title") or "",
-                   language=row.get("language"), kind=row.get("kind") or "post", rating=row.get("rating"))
+def _row_mention(row: Unclassified) -> Mention:
+    return Mention(source=row.source, external_id=row.external_id, text=row.text,
+                   created_at=utcnow(), brand=row.brand or "", title=row.title or "",
+                   language=row.language, kind=row.kind or "post", rating=row.rating)

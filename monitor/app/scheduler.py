@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -26,6 +26,7 @@ from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
 from monitor.core.records import utcnow
+from monitor.core.rows import Job
 from monitor.store import Store, parse_ts
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ class Daemon:
         tz = self.settings.tz
         schedule = self.settings.schedule
         with Store(self.settings.database) as store:
-            last = {r["source"]: parse_ts(r["last_run"]) for r in store.last_runs()}
+            last = {r.source: parse_ts(r.last_run) for r in store.last_runs()}
         specs = []
         for name, collector in self.collectors.items():
             interval = self.settings.source(name).interval
@@ -339,11 +340,11 @@ class Daemon:
                 signal.signal(sig, handler)
 
 
-def overdue(jobs: dict[str, dict[str, Any]], now: datetime) -> list[str]:
+def overdue(jobs: dict[str, Job], now: datetime) -> list[str]:
     """Jobs that should have started a while ago and are not running: the daemon has died."""
     late = []
     for job_id, row in jobs.items():
-        due = parse_ts(row.get("next_run_at"))
-        if due and not row.get("running_since") and due < now - OVERDUE_AFTER:
+        due = parse_ts(row.next_run_at)
+        if due and not row.running_since and due < now - OVERDUE_AFTER:
             late.append(job_id)
     return late

@@ -16,18 +16,14 @@ def record_thanked(store: Store, source: str, external_id: str, who: str, now: d
     """
     if store.mention(source, external_id) is None:
         raise InputError(f"no mention {source} {external_id} (see `listenpost mentions thanks`)")
-    verdict = store.conn.execute(
-        "SELECT label, reason FROM latest_labels WHERE source = ? AND external_id = ?",
-        [source, external_id]).fetchone()
+    verdict = store.latest_verdict(source, external_id)
     if verdict is None or verdict[1] not in PRAISE_REASONS:
         why = f"{verdict[0]}, {verdict[1] or 'no reason'}" if verdict else "not classified"
         raise InputError(f"{source} {external_id} is not praise of our brands ({why}); only what "
                          "`listenpost mentions thanks` lists can be thanked")
     done = store.record_thanks(source, external_id, who, now)
     if done:  # its praise alert is answered too: not left open with a Thanked button for someone else
-        praise = store.conn.execute("SELECT id FROM alerts WHERE source = ? AND external_id = ?"
-                                    " AND kind = 'praise' AND resolution IS NULL ORDER BY id LIMIT 1",
-                                    [source, external_id]).fetchone()
-        if praise:
-            store.update_case(praise[0], closed_at=now, closed_by=who, resolution="thanked")
+        praise = store.open_praise_alert(source, external_id)
+        if praise is not None:
+            store.update_case(praise, closed_at=now, closed_by=who, resolution="thanked")
     return done

@@ -12,6 +12,7 @@ import click
 from alerts.message import inline, plain, plural, truncate
 from monitor.cli import App, fit, pass_app, say, width
 from monitor.core.records import ALERT_STATUSES
+from monitor.core.rows import ListedAlert
 from monitor.core.times import local_time
 
 # An alert id as SQLite can hold it: a larger one was "unexpected OverflowError".
@@ -37,24 +38,24 @@ def alerts() -> None:
     """The alerts outbox: list, show, claim, mark replied, resolve, retry, test a channel."""
 
 
-def _cases(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _cases(rows: list[ListedAlert]) -> list[list[ListedAlert]]:
     """Outbox rows grouped into alerts: one per mention and kind, whatever the channels."""
-    cases: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    cases: dict[tuple[str, str, str], list[ListedAlert]] = {}
     for r in rows:
-        cases.setdefault((r["source"], r["external_id"], r["kind"]), []).append(r)
+        cases.setdefault((r.source, r.external_id, r.kind), []).append(r)
     return list(cases.values())
 
 
-def _handling(rows: list[dict[str, Any]]) -> str:
+def _handling(rows: list[ListedAlert]) -> str:
     first = rows[0]
-    if first.get("resolution"):
-        who = f" by {plain(first['closed_by'])}" if first.get("closed_by") else ""
-        return f"{first['resolution'].replace('_', ' ')}{who}"
-    if first.get("replied_by"):
-        return f"replied by {plain(first['replied_by'])}"
-    if first.get("claimed_by"):
-        return f"claimed by {plain(first['claimed_by'])}"
-    return "open" if first["kind"] in ("mention", "escalation") else ""
+    if first.resolution:
+        who = f" by {plain(first.closed_by)}" if first.closed_by else ""
+        return f"{first.resolution.replace('_', ' ')}{who}"
+    if first.replied_by:
+        return f"replied by {plain(first.replied_by)}"
+    if first.claimed_by:
+        return f"claimed by {plain(first.claimed_by)}"
+    return "open" if first.kind in ("mention", "escalation") else ""
 
 
 @alerts.command("list")
@@ -79,16 +80,16 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
     click.echo(fit(f"{'alert':<7}{'delivery':<10}{'brand':<11}{'source':<13}{'handling':<20}author", columns))
     for case in cases:
         first = case[0]
-        delivery = "/".join(sorted({r["status"] for r in case}))
-        ident = "#" + str(min(r["id"] for r in case))
-        line = (f"{ident:<7}{delivery[:9]:<10}{inline(first['brand'] or '-')[:10]:<11}"
-                f"{inline(first['source'])[:12]:<13}{_handling(case)[:19]:<20}{inline(first.get('author') or '')}")
+        delivery = "/".join(sorted({r.status for r in case}))
+        ident = "#" + str(min(r.id for r in case))
+        line = (f"{ident:<7}{delivery[:9]:<10}{inline(first.brand or '-')[:10]:<11}"
+                f"{inline(first.source)[:12]:<13}{_handling(case)[:19]:<20}{inline(first.author or '')}")
         click.echo(fit(line, columns))
-        channels = ", ".join(sorted({inline(r["channel"]) for r in case}))
-        errors = {inline(r["last_error"]) for r in case if r.get("last_error") and r["status"] != "sent"}
-        details = f"{first['kind']} via {channels}" + (f"; last error: {'; '.join(sorted(errors))}" if errors else "")
+        channels = ", ".join(sorted({inline(r.channel) for r in case}))
+        errors = {inline(r.last_error) for r in case if r.last_error and r.status != "sent"}
+        details = f"{first.kind} via {channels}" + (f"; last error: {'; '.join(sorted(errors))}" if errors else "")
         click.echo(fit(f"       {details}", columns))
-        click.echo(fit(f"       {plain(truncate(first.get('text') or '', columns))}", columns))
+        click.echo(fit(f"       {plain(truncate(first.text or '', columns))}", columns))
 
 
 @alerts.command("show")
@@ -109,16 +110,16 @@ def alerts_show(app: App, alert_id: int) -> None:
     console = ConsoleChannel("show", Channel(type="console", options={"width": 2000}), app.settings)
     click.echo(console.render(message))
     click.echo()
-    say(f"status {row['status']} on {row['channel']} after {plural(row['attempts'], 'attempt')}; "
-        f"queued {local_time(row['created_at'], app.settings.tz)}, "
-        f"sent {local_time(row['sent_at'], app.settings.tz)}", "  ")
+    tz = app.settings.tz
+    say(f"status {row.status} on {row.channel} after {plural(row.attempts, 'attempt')}; "
+        f"queued {local_time(row.created_at, tz)}, sent {local_time(row.sent_at, tz)}", "  ")
     for key in ("claimed", "replied", "closed"):
-        if row.get(f"{key}_by"):
-            say(f"{key} by {inline(row[f'{key}_by'])} at {local_time(row[f'{key}_at'], app.settings.tz)}", "  ")
+        if getattr(row, f"{key}_by"):
+            say(f"{key} by {inline(getattr(row, f'{key}_by'))} at {local_time(getattr(row, f'{key}_at'), tz)}", "  ")
     for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
                        ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
-        if row.get(key):
-            value = local_time(row[key], app.settings.tz) if key.endswith(("_at", "_until")) else inline(row[key])
+        if getattr(row, key):
+            value = local_time(getattr(row, key), tz) if key.endswith(("_at", "_until")) else inline(getattr(row, key))
             say(f"{label}: {value}", "  ")
 
 
@@ -171,7 +172,7 @@ def alerts_retry(app: App, alert_ids: tuple[int, ...], all_failed: bool) -> None
     if not alert_ids and not all_failed:
         raise click.UsageError("give alert ids or --failed")
     with app.store() as store:
-        ids = list(alert_ids) + [r["id"] for r in store.list_alerts(status="failed", limit=100000)
+        ids = list(alert_ids) + [r.id for r in store.list_alerts(status="failed", limit=100000)
                                  if all_failed]
         count = store.requeue_alerts(ids)
     click.echo(f"{plural(count, 'alert')} queued again.")

@@ -12,28 +12,29 @@ from alerts.outbox.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.cli import App, fit, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import LABELS, UNSCORED, utcnow
+from monitor.core.rows import Job, ListedMention
 from monitor.core.times import local_time, parse_since
 
 LABEL_COLOURS = {"negative": "red", "neutral": "white", "positive": "green", "unscored": "blue"}
 
 
-def _print_mentions(app: App, rows: list[dict[str, Any]]) -> None:
+def _print_mentions(app: App, rows: list[ListedMention]) -> None:
     if not rows:
         click.echo("No mentions match.")
         return
     columns = width()
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
-        label = r.get("label") or "unclassified"
-        head = (f"{local_time(r['created_at'], app.settings.tz):<21}{inline(r['source'])[:12]:<13}"
-                f"{inline(r['brand'] or '-')[:11]:<12}")
-        why = REASON_TEXT.get(r.get("reason") or "")
-        rest = inline(r["author"] or "") + (f"  ({why})" if why else "")
+        label = r.label or "unclassified"
+        head = (f"{local_time(r.created_at, app.settings.tz):<21}{inline(r.source)[:12]:<13}"
+                f"{inline(r.brand or '-')[:11]:<12}")
+        why = REASON_TEXT.get(r.reason or "")
+        rest = inline(r.author or "") + (f"  ({why})" if why else "")
         tail = fit(f"{head}{label:<13}{rest}", columns)[len(head) + 13:]
         click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + tail)
-        click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
-        if r.get("url"):
-            click.echo("\n".join(wrap(inline(r["url"]), "    ", columns)))
+        click.echo(f"    {plain(truncate(r.text, columns - 4))}")
+        if r.url:
+            click.echo("\n".join(wrap(inline(r.url), "    ", columns)))
 
 
 _filters = [
@@ -147,11 +148,11 @@ def status(app: App) -> None:
     click.secho("Healthy.", fg="green")
 
 
-def _next_run(app: App, job: dict[str, Any] | None) -> str:
-    if job and job.get("running_since"):
+def _next_run(app: App, job: Job | None) -> str:
+    if job and job.running_since:
         return "running now"
-    if job and job.get("next_run_at"):
-        return local_time(job["next_run_at"], app.settings.tz)
+    if job and job.next_run_at:
+        return local_time(job.next_run_at, app.settings.tz)
     return "not scheduled (listenpost run is not running)"
 
 
@@ -167,7 +168,7 @@ def stats(app: App, since: str | None) -> None:
         return
     table: dict[tuple[str, str], dict[str, int]] = {}
     for r in rows:
-        table.setdefault((r["brand"] or "-", r["source"]), {})[r["label"]] = r["n"]
+        table.setdefault((r.brand or "-", r.source), {})[r.label] = r.n
     # (label, heading, width): full headings on 80 columns, short ones on a narrower terminal
     wide = width() >= 80
     columns = [("negative", "negative", 9), ("neutral", "neutral", 8), ("positive", "positive", 9),
@@ -196,7 +197,7 @@ def mentions_thanks(app: App, since: str, limit: int) -> None:
     """
     from alerts.message import ago, reach_words
     from alerts.outbox.triage import PRAISE_REASONS
-    from monitor.store import engagement_of, parse_ts
+    from monitor.store import parse_ts
 
     start = parse_since(since) or utcnow()
     with app.store() as store:
@@ -208,14 +209,14 @@ def mentions_thanks(app: App, since: str, limit: int) -> None:
     first = f", the first {len(rows)}:" if total > len(rows) else ":"
     click.echo(f"{plural(total, 'mention')} of praise to thank{first}")
     for r in rows:
-        posted = parse_ts(r["created_at"]) or utcnow()
-        click.echo(fit(f"{inline(r['brand'] or '-')} · {reach_words(r['reach'], engagement_of(r))} · "
+        posted = parse_ts(r.created_at) or utcnow()
+        click.echo(fit(f"{inline(r.brand or '-')} · {reach_words(r.reach, r.engagement)} · "
                        f"{ago(posted)}", columns))
-        click.echo(fit(f"    {inline(r['source'])} {inline(r['external_id'])} by "
-                       f"{inline(r['author'] or 'unknown author')}", columns))
-        click.echo(f"    {plain(truncate(r['text'], columns - 4))}")
-        if r.get("url"):
-            click.echo("\n".join(wrap(inline(r["url"]), "    ", columns)))
+        click.echo(fit(f"    {inline(r.source)} {inline(r.external_id)} by "
+                       f"{inline(r.author or 'unknown author')}", columns))
+        click.echo(f"    {plain(truncate(r.text, columns - 4))}")
+        if r.url:
+            click.echo("\n".join(wrap(inline(r.url), "    ", columns)))
 
 
 @mentions.command("thanked")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from typing import Any
 
 import click
 
@@ -13,6 +12,7 @@ from alerts.message import inline, plain, plural
 from monitor.app.demo import DEMO_ESCALATE_REACH, DemoReport, run_demo
 from monitor.cli import progress
 from monitor.core.records import LABELS, UNSCORED, source_name
+from monitor.core.rows import LabelCount
 
 
 def demo_command(db_path: str, model: str | None, show: int) -> None:
@@ -53,14 +53,14 @@ def print_report(report: DemoReport, columns: int) -> None:
     if report.notices:
         first = report.notices[-1]
         say(f"Status notices: {plural(len(report.notices), 'incident')} of several people reporting the same "
-            f"problem, each with a suggested post for the brand's own account; for {inline(first['brand'])} "
-            f"({first['payload'].get('count')} reports): \"{plain(str(first['payload'].get('text', '')))}\"")
+            f"problem, each with a suggested post for the brand's own account; for {inline(first.brand)} "
+            f"({first.payload.get('count')} reports): \"{plain(str(first.payload.get('text', '')))}\"")
     if report.praise:
         top = report.praise[0]
-        seen = f"reach {top['reach']:,}" if top["reach"] is not None else "no reach given"
+        seen = f"reach {top.reach:,}" if top.reach is not None else "no reach given"
         say(f"Say thanks: {plural(report.praise_total, 'mention')} of praise to thank, each also in the demo's "
-            f"fans file with a thank-you draft; widest reach first: {inline(top['author'])} on "
-            f"{source_name(top['source'])} ({seen}).")
+            f"fans file with a thank-you draft; widest reach first: {inline(top.author)} on "
+            f"{source_name(top.source)} ({seen}).")
     say("Share of voice over the last 7 days (negative share in brackets): " + ", ".join(
         f"{v.brand}{' (competitor, never alerted)' if v.competitor else ''} {percent(v.share)} "
         f"({percent(v.negative_share)} negative)" for v in report.voice) + ".")
@@ -83,10 +83,10 @@ def print_report(report: DemoReport, columns: int) -> None:
         click.echo(f"  {command}")
 
 
-def _print_table(stats: list[dict[str, Any]]) -> None:
+def _print_table(stats: list[LabelCount]) -> None:
     totals: dict[tuple[str, str], int] = {}
     for r in stats:
-        totals[(r["brand"] or "-", r["label"])] = totals.get((r["brand"] or "-", r["label"]), 0) + r["n"]
+        totals[(r.brand or "-", r.label)] = totals.get((r.brand or "-", r.label), 0) + r.n
     brands = sorted({b for b, _ in totals})
     labels = [*LABELS, UNSCORED]
     click.echo("\n" + f"{'':<12}" + "".join(f"{label:>10}" for label in labels))

@@ -245,7 +245,7 @@ def _corrections(app: App) -> list[Example]:
     if not rows:
         raise InputError(f"{app.db_label}: no corrections stored yet (they come from alert buttons)")
     click.echo(f"adding {len(rows)} corrections made by staff", err=True)
-    return [Example(r["text"], r["label"], "corrections") for r in rows]
+    return [Example(r.text, r.label, "corrections") for r in rows]
 
 
 @click.command("eval")

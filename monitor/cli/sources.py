@@ -130,7 +130,7 @@ def sources(app: App) -> None:
 
     settings = app.settings
     with app.store() as store:
-        runs = {r["source"]: r for r in store.last_runs()}
+        runs = {r.source: r for r in store.last_runs()}
     for name in sorted(SOURCES):
         cls = collector_class(name)
         enabled = "enabled" if settings.source(name).enabled else "disabled"
@@ -141,7 +141,7 @@ def sources(app: App) -> None:
             creds = f"missing {', '.join(missing)}"
         else:
             creds = "credentials present"
-        run = runs.get(name, {})
+        run = runs.get(name)
         # Wrapped to the terminal like every other listing: three missing variables or YouTube's
         # quota sentence would otherwise run far past 80 columns.
         head = textwrap.wrap(f"{name:<11} {enabled:<9} {creds}", width(), subsequent_indent=" " * 22,
@@ -150,8 +150,8 @@ def sources(app: App) -> None:
         usage = cls.usage(settings)
         if usage:
             say(usage, " " * 12)
-        say(f"last run {_when(app, run.get('last_run'))}, last success {_when(app, run.get('last_success'))}",
+        say(f"last run {_when(app, run and run.last_run)}, last success {_when(app, run and run.last_success)}",
             " " * 12)
-        if run.get("last_error"):
-            say(f"last error ({_when(app, run.get('last_error_at'))}): {inline(run['last_error'])}", " " * 12,
+        if run and run.last_error:
+            say(f"last error ({_when(app, run.last_error_at)}): {inline(run.last_error)}", " " * 12,
                 fg="red")

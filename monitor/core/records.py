@@ -136,20 +136,3 @@ class Classification:
     # None when no decision was taken (a negative then counts as alerted).
     alert: bool | None = None
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class Alert:
-    """A row of the alerts outbox as channels see it."""
-
-    id: int
-    source: str
-    external_id: str
-    brand: str
-    channel: str
-    kind: AlertKind
-    status: AlertStatus
-    attempts: int
-    created_at: datetime
-    group_key: str | None = None
-    channel_message_id: str | None = None

@@ -1,26 +1,7 @@
-"""SQL behind `listenpost browse`: a view of each mention with its latest verdict, and the canned
-queries Datasette offers. Read-only: nothing here writes."""
+"""SQL behind `listenpost browse`: the canned queries Datasette offers over the
+``labeled_mentions`` view (migration 0019). Read-only: nothing here writes."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import sqlite_utils
-
-
-def m0019_labeled_mentions(db: sqlite_utils.Database) -> None:
-    # One row per mention with its latest verdict and why it was or was not alerted: what people
-    # browse and facet by brand, source and label.
-    db.create_view(
-        "labeled_mentions",
-        "SELECT m.created_at AS posted, m.brand, m.source, m.kind, m.author, m.text,"
-        " m.url AS post, m.reach, m.rating, m.language, coalesce(c.label, 'unclassified') AS label,"
-        " c.reason, c.negative, c.positive, m.external_id"
-        " FROM mentions m LEFT JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id",
-        replace=True,
-    )
-
 
 # A timestamp as the store writes it, for comparisons with stored ones.
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import sqlite_utils
+from monitor.core.rows import Notice, NoticePosted, from_row
+from monitor.store.connection import Connection
+from monitor.store.values import ts
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,14 @@ def _evidence(row: Any) -> Evidence | None:
                     sources=sorted(set((row[3] or "").split(","))), text=row[4] or "")
 
 
-class NoticeQueries:
-    """SQL about status notices; ``Store`` provides ``db``."""
-
-    db: sqlite_utils.Database
+class NoticeQueries(Connection):
+    """SQL about status notices."""
 
     def incident_evidence(self, group_key: str) -> Evidence | None:
         """The distinct mentions alerted under an incident."""
         # An incident is named after its first mention: "source:external_id".
         source, _, external_id = group_key.partition(":")
-        return _evidence(self.db.conn.execute(
+        return _evidence(self._execute(
             "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
             " (SELECT substr(text, 1, 2000) FROM mentions WHERE source = ? AND external_id = ?)"
             " FROM mentions m WHERE (m.source, m.external_id) IN"
@@ -48,9 +47,7 @@ class NoticeQueries:
 
     def negatives_evidence(self, brand: str, since: datetime, until: datetime) -> Evidence | None:
         """A brand's negatives posted in [since, until), for a spike."""
-        from monitor.store import ts
-
-        return _evidence(self.db.conn.execute(
+        return _evidence(self._execute(
             "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
             # The public notice names the problem of the spike's own first negative, not of whatever
             # mention of the brand came first (praise of a refund made it "trouble with refunds").
@@ -65,29 +62,29 @@ class NoticeQueries:
             " AND coalesce(c.reason, '') NOT IN ('spam', 'off-topic')",
             [brand, ts(since), ts(until), brand, ts(since), ts(until)]).fetchone())
 
-    def notice_posted(self, group_key: str) -> dict[str, Any] | None:
+    def notice_posted(self, group_key: str) -> NoticePosted | None:
         """Who recorded that the incident's status notice went out, and when; None if nobody yet."""
-        rows = list(self.db.query(
+        rows = list(self._query(
             "SELECT closed_by, closed_at FROM alerts WHERE group_key = ? AND kind = 'notice'"
             " AND resolution = 'notice_posted' ORDER BY closed_at LIMIT 1", [group_key]))
-        return rows[0] if rows else None
+        return from_row(NoticePosted, rows[0]) if rows else None
 
-    def notices(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    def notices(self, since: datetime, until: datetime) -> list[Notice]:
         """One row per incident whose notice was suggested in [since, until), newest first: its
         brand, evidence payload and who posted it (if anyone)."""
-        from monitor.store import ts
-
-        rows = list(self.db.query(
+        rows = list(self._query(
             "SELECT group_key, brand, min(created_at) AS created_at, min(payload) AS payload,"
             " max(CASE WHEN resolution = 'notice_posted' THEN closed_by END) AS posted_by,"
             " max(CASE WHEN resolution = 'notice_posted' THEN closed_at END) AS posted_at"
             " FROM alerts WHERE kind = 'notice' AND created_at >= ? AND created_at < ?"
             " GROUP BY group_key ORDER BY 3 DESC", [ts(since), ts(until)]))
+        out = []
         for row in rows:
-            row["payload"] = payload = json.loads(row["payload"] or "{}")
+            payload = json.loads(row["payload"] or "{}")
             # An incident grows after its notice: show how many reported it by now, not at the third.
             evidence = None if payload.get("spike") else self.incident_evidence(row["group_key"])
             if evidence is not None and evidence.count > int(payload.get("count") or 0):
                 payload.update(count=evidence.count, first_at=evidence.first_at, latest_at=evidence.latest_at,
                                sources=evidence.sources)
-        return rows
+            out.append(from_row(Notice, row, payload=payload))
+        return out

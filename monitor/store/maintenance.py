@@ -1,0 +1,42 @@
+"""Keeping the file small: dropping old raw payloads, ANALYZE, VACUUM."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from monitor.store import sqlite
+from monitor.store.connection import Connection
+from monitor.store.values import ts
+
+
+class Maintenance(Connection):
+    """Housekeeping `listenpost db` runs."""
+
+    def drop_raw_payloads(self, collected_before: datetime, *, chunk: int = 1000) -> int:
+        """Replace raw API payloads of mentions collected before the cutoff with '{}'.
+
+        In rowid order and in chunks, each its own short transaction: collectors writing
+        meanwhile wait for one chunk, not the whole sweep, and no chunk rescans the rows
+        already done.
+        """
+        cleared, last = 0, 0
+        while True:
+            with self.transaction():
+                ids = [r[0] for r in self._execute(
+                    "SELECT rowid FROM mentions WHERE rowid > ? AND collected_at < ? AND raw != '{}'"
+                    " ORDER BY rowid LIMIT ?",
+                    [last, ts(collected_before), chunk],
+                )]
+                if not ids:
+                    return cleared
+                self._execute(
+                    f"UPDATE mentions SET raw = '{{}}' WHERE rowid IN ({','.join('?' for _ in ids)})", ids
+                )
+            cleared += len(ids)
+            last = ids[-1]
+
+    def analyze(self) -> None:
+        self._execute("ANALYZE")
+
+    def vacuum(self) -> None:
+        sqlite.vacuum(self.conn)

@@ -1,0 +1,145 @@
+"""What is SQLite's own: opening a file (WAL, PRAGMAs), the write lock, full-text (FTS5) queries.
+
+The rest of the store speaks SQL that PostgreSQL accepts as well; a second dialect goes beside
+this module and provides the same names.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.core.errors import ConfigError, ListenpostError
+from monitor.core.query import All, Any_, Node, Not, Term, parse_query
+from monitor.store.values import clean_text
+
+# Page cache per connection, in KiB (SQLite's default is 2 MiB): the mention indexes' hot pages
+# stay in memory while a large backfill or import appends to them.
+CACHE_KIB = 64 * 1024
+# Take the write lock up front, so read-then-write steps cannot interleave.
+BEGIN_WRITE = "BEGIN IMMEDIATE"
+
+
+class StoreError(ListenpostError):
+    """The database cannot be opened or migrated."""
+
+
+def connect(path: str) -> sqlite_utils.Database:
+    """One connection, in autocommit mode (transactions are explicit), WAL for a file."""
+    if path != ":memory:":
+        _prepare_file(path)
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 60000")
+    db = sqlite_utils.Database(conn)
+    if path != ":memory:":
+        _enable_wal(db)
+    # In WAL mode NORMAL survives a killed process; only power loss can drop the last commits.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    return db
+
+
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    # Switching a new file to WAL needs the exclusive lock, and SQLite answers "locked" at
+    # once (no busy wait) while another process is opening the same new file: wait for it.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _prepare_file(path: str) -> None:
+    """Create the database file owner-only, or say in one line why it cannot be used."""
+    if not path.strip():
+        raise StoreError("the database path is empty: set `database` in the settings or pass --db FILE")
+    target = Path(path)
+    if target.is_dir():
+        raise StoreError(f"{path}: is a directory, not a database file")
+    if target.exists() and not target.is_file():
+        # A FIFO, /dev/null or /dev/full: SQLite fails late, after leaving a journal file beside it.
+        raise StoreError(f"{path}: is not a regular file (a device, pipe or socket), not a database file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            # Owner-only from the start: mention text and authors are personal data.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise StoreError(f"{path}: cannot create the database: a file stands where its folder should be") from None
+    except NotADirectoryError:
+        raise StoreError(f"{path}: cannot create the database: part of its folder path is a file") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the database: {exc.strerror or exc}") from None
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"{path}: the database is read-only for this user; listenpost needs to write to it")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"{path}: its folder is read-only; SQLite needs to write its journal files there")
+
+
+def size_bytes(path: str) -> int:
+    """The database file and its write-ahead log, in bytes."""
+    if path == ":memory:":
+        return 0
+    return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
+
+
+def vacuum(conn: sqlite3.Connection) -> None:
+    """Give free pages back to the file system; VACUUM cannot run inside a transaction."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")
+
+
+# -- full-text search (FTS5) -----------------------------------------------------------------
+
+MATCH_MENTIONS = "m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"
+
+
+
+def author_phrase(author: str) -> str | None:
+    """An FTS5 query for an author name as a phrase in the author column; None if it has no words."""
+    author = clean_text(author)
+    if not any(ch.isalnum() for ch in author):
+        return None
+    # Inside quotes FTS5 splits the name with the index's own tokenizer; quotes are doubled.
+    return 'author : "' + author.replace('"', '""') + '"'
+
+
+def fts_query(text: str) -> str | None:
+    """The search as an FTS5 expression, in the brands' query syntax: OR, -exclusion, "phrases".
+
+    Single words match as prefixes (leak finds leaks). Every term is quoted, so nothing a
+    person types is FTS5 syntax (a stray quote or NEAR); text that does not parse as a query
+    is searched as plain words. None when nothing searchable is left.
+    """
+    try:
+        root: Node = parse_query(text).root
+    except ConfigError:
+        root = All(tuple(Term(w) for w in text.split()))
+    return _fts(root)
+
+
+def _fts(node: Node) -> str | None:
+    if isinstance(node, Term):
+        term = clean_text(node.text)
+        if not any(ch.isalnum() for ch in term):
+            return None
+        return '"' + term.replace('"', '""') + '"' + ("" if len(term.split()) > 1 else "*")
+    if isinstance(node, Any_):
+        parts = [p for p in (_fts(n) for n in node.nodes) if p]
+        return "(" + " OR ".join(parts) + ")" if parts else None
+    if isinstance(node, All):
+        wanted = [p for p in (_fts(n) for n in node.nodes if not isinstance(n, Not)) if p]
+        unwanted = [p for p in (_fts(n.node) for n in node.nodes if isinstance(n, Not)) if p]
+        if not wanted:
+            return None  # FTS5 cannot search for "everything but": an exclusion needs a word to look for
+        return "(" + " AND ".join(wanted) + ")" + "".join(f" NOT {p}" for p in unwanted)
+    return None  # a lone exclusion
