@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from alerts import triage
 from alerts.incidents import group_key_for, raise_spikes
@@ -18,7 +18,7 @@ from alerts.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
-from monitor.core.records import UNSCORED, Classification, Mention, utcnow
+from monitor.core.records import UNSCORED, Classification, Mention
 from monitor.store import Store
 
 if TYPE_CHECKING:
@@ -294,20 +294,19 @@ def classify_pending(store: Store, settings: Settings, classifier: Classifier, *
     """
     done = 0
     while limit is None or done < limit:
-        rows = store.unclassified(classifier.name, limit=batch_size if limit is None else min(batch_size, limit - done))
-        if not rows:
+        # Claimed, so that workers sharing the database never score the same mention twice.
+        pending = store.claim_unclassified(
+            classifier.name, limit=batch_size if limit is None else min(batch_size, limit - done))
+        if not pending:
             return done
-        mentions = [_row_mention(r) for r in rows]
-        verdicts = classify_mentions(store, settings, classifier, mentions)
-        fresh = {(r["source"], r["external_id"]) for r in rows if not r["classified_before"]}
-        route_alerts(store, settings, [m for m in mentions if m.key in fresh], verdicts)
-        done += len(rows)
+        try:
+            mentions = [p.mention for p in pending]
+            verdicts = classify_mentions(store, settings, classifier, mentions)
+            fresh = {p.mention.key for p in pending if not p.classified_before}
+            route_alerts(store, settings, [m for m in mentions if m.key in fresh], verdicts)
+        finally:
+            store.release_claims(classifier.name)
+        done += len(pending)
         if progress:
-            progress(len(rows))
+            progress(len(pending))
     return done
-
-
-def _row_mention(row: dict[str, Any]) -> Mention:
-    return Mention(source=row["source"], external_id=row["external_id"], text=row["text"],
-                   created_at=utcnow(), brand=row.get("brand") or "", title=row.get("title") or "",
-                   language=row.get("language"), kind=row.get("kind") or "post", rating=row.get("rating"))

@@ -25,6 +25,7 @@ from monitor.core.records import Alert, Classification, Mention, utcnow
 from monitor.store.audience import AudienceQueries, m0018_thanks
 from monitor.store.browse import m0019_labeled_mentions
 from monitor.store.notices import NoticeQueries
+from monitor.store.workers import WorkerQueries, m0020_workers_and_leases
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +301,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0017_mention_engagement", _m0017_mention_engagement),
     ("0018_thanks", m0018_thanks),
     ("0019_labeled_mentions_view", m0019_labeled_mentions),
+    ("0020_workers_and_leases", m0020_workers_and_leases),
 ]
 
 
@@ -334,7 +336,7 @@ def _prepare_file(path: str) -> None:
         raise StoreError(f"{path}: its folder is read-only; SQLite needs to write its journal files there")
 
 
-class Store(AudienceQueries, NoticeQueries):
+class Store(AudienceQueries, NoticeQueries, WorkerQueries):
     """One connection to the listenpost database. Not shared between threads."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
@@ -698,8 +700,10 @@ class Store(AudienceQueries, NoticeQueries):
     ) -> list[dict[str, Any]]:
         """Take due alerts for sending: pending ones and 'sending' ones whose sender died.
 
-        Marked 'sending' inside one immediate transaction, so two dispatchers never take
-        the same row. A row left 'sending' past its lease is a crash to recover from.
+        Marked 'sending' inside one immediate transaction (on PostgreSQL, rows another
+        dispatcher is claiming are skipped), so two dispatchers never take the same row, and
+        the claiming worker is recorded. A row left 'sending' past its lease is a crash to
+        recover from.
         """
         now = now or utcnow()
         stale = ts(now - timedelta(seconds=lease))
@@ -713,18 +717,19 @@ class Store(AudienceQueries, NoticeQueries):
             params.extend(channels)
         with self.transaction():
             rows = list(self.db.query(
-                f"SELECT * FROM alerts WHERE {where} ORDER BY next_attempt_at, id LIMIT ?",
+                f"SELECT * FROM alerts WHERE {where} ORDER BY next_attempt_at, id LIMIT ?{self.CLAIM_LOCK}",
                 [*params, limit],
             ))
             if rows:
                 ids = [r["id"] for r in rows]
                 self.conn.execute(
-                    f"UPDATE alerts SET status = 'sending', sending_since = ?, attempts = attempts + 1"
-                    f" WHERE id IN ({','.join('?' for _ in ids)})",
-                    [ts(now), *ids],
+                    f"UPDATE alerts SET status = 'sending', sending_since = ?, sending_worker = ?,"
+                    f" attempts = attempts + 1 WHERE id IN ({','.join('?' for _ in ids)})",
+                    [ts(now), self.claimant, *ids],
                 )
         for row in rows:
             row["attempts"] += 1
+            row["sending_worker"] = self.claimant
         return rows
 
     def mark_sent(self, alert_id: int, message_id: str | None, *, reply_draft: str | None = None) -> None:
@@ -993,14 +998,20 @@ class Store(AudienceQueries, NoticeQueries):
     # -- scheduled jobs (`listenpost run`) ------------------------------------------------
 
     def schedule_jobs(self, next_runs: dict[str, datetime | None]) -> None:
-        """Record the daemon's job plan at start; jobs it no longer runs are forgotten."""
+        """Record the daemon's job plan at start; jobs it no longer runs are forgotten.
+
+        Workers sharing the database schedule the same jobs: a starting worker updates the
+        plan in place and leaves the others' running jobs alone."""
         now = ts(utcnow())
         with self.transaction():
-            self.conn.execute("DELETE FROM jobs")
-            self.db.table("jobs").insert_all(
-                {"id": job_id, "next_run_at": ts(when) if when else None, "updated_at": now}
-                for job_id, when in next_runs.items()
-            )
+            marks = ",".join("?" for _ in next_runs) or "NULL"
+            self.conn.execute(f"DELETE FROM jobs WHERE id NOT IN ({marks})", list(next_runs))
+            for job_id, when in next_runs.items():
+                self.conn.execute(
+                    "INSERT INTO jobs (id, next_run_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id)"
+                    " DO UPDATE SET next_run_at = excluded.next_run_at, running_since = NULL,"
+                    " updated_at = excluded.updated_at",
+                    [job_id, ts(when) if when else None, now])
 
     def job_started(self, job_id: str) -> None:
         now = ts(utcnow())
