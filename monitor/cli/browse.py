@@ -10,6 +10,7 @@ import click
 
 from alerts.base import inline, plain, plural, truncate
 from alerts.triage import LOW_CONFIDENCE, REASON_TEXT
+from monitor.app.workers import WorkersReport, workers_report
 from monitor.cli import App, fit, local_time, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
@@ -144,6 +145,7 @@ def status(app: App) -> None:
         total = store.count_mentions()
         jobs = store.scheduled_jobs()
         waiting = _waiting_alerts(store)
+        workers = workers_report(store, settings.schedule.worker_ttl, utcnow())
     say(f"Database: {settings.database_location.display()} ({size / 1e6:.1f} MB, {plural(total, 'mention')}, "
         f"{labels.get('unscored', 0)} unscored in other languages)")
     names = sorted(set(runs) | {n for n, s in settings.sources.items() if s.enabled})
@@ -179,6 +181,7 @@ def status(app: App) -> None:
     if counts.get("failed"):
         unhealthy.append(f"{counts['failed']} failed alerts")
     unhealthy.extend(_channel_health(app, waiting))
+    _print_workers(app, workers)
     unhealthy.extend(_daemon_health(app, jobs))
     if unhealthy:
         say(f"Unhealthy: {', '.join(unhealthy)}", fg="red", err=True)
@@ -223,6 +226,27 @@ def _next_run(app: App, job: dict[str, Any] | None) -> str:
     if job and job.get("next_run_at"):
         return _local(app, job["next_run_at"])
     return "not scheduled (listenpost run is not running)"
+
+
+def _print_workers(app: App, report: WorkersReport) -> None:
+    """The `listenpost run` workers heard from lately and the jobs each holds; the rest in one line."""
+    if not report.any:
+        return
+    from monitor.store import ts
+
+    now = utcnow()
+    click.echo(f"Workers: {len(report.live)} live" if report.live else "Workers: none live")
+    for live in report.live:
+        worker = live.worker
+        ago = max(0, int((now - worker.heartbeat_at).total_seconds()))
+        holds = ", ".join(lease.name for lease in live.leases) or "nothing"
+        say(f"{inline(worker.id)}: started {_local(app, ts(worker.started_at))}, "
+            f"last heartbeat {ago}s ago, holds {inline(holds)}", "  ")
+    gone = [f"{report.stopped} stopped"] if report.stopped else []
+    if report.silent:
+        gone.append(f"{report.silent} silent (killed or cut off; their jobs pass to live workers)")
+    if gone:
+        say(", ".join(gone), "  ")
 
 
 def _daemon_health(app: App, jobs: dict[str, dict[str, Any]]) -> list[str]:
