@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors.base import Batch, BrandQuery, Collector, Window
-from monitor.app.workers import Heartbeat, lease_name, next_due
+from monitor.app.workers import Heartbeat, lease_name, next_due, take_lease
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
 from monitor.core.records import utcnow
@@ -277,19 +277,6 @@ class Daemon:
             log.info("worker %s started", self.worker_id)
         return self.worker_id
 
-    def _take(self, store: Store, spec: JobSpec, name: str) -> bool:
-        """Take the job's lease for this run; False when another worker has it or ran it already."""
-        if store.take_lease(name, self.register(), self.settings.schedule.worker_ttl) is not None:
-            return True
-        held = store.lease(name)
-        if held is not None and held.held(utcnow()):
-            log.info("%s: skipped, worker %s is running it", spec.id, held.worker_id)
-        else:
-            due = held.next_due_at if held else None
-            log.info("%s: skipped, already run; due again %s", spec.id,
-                     due.astimezone(self.settings.tz).isoformat() if due else "later")
-        return False
-
     def _wrap(self, spec: JobSpec) -> Callable[[], None]:
         """One log line and one jobs-table update per run; a failure never reaches the scheduler.
 
@@ -301,7 +288,7 @@ class Daemon:
             with Store(self.settings.database) as store:
                 store.worker_id = self.register()
                 lease = lease_name(spec.id, utcnow(), self.settings.tz)
-                if lease is not None and not self._take(store, spec, lease):
+                if lease is not None and not take_lease(store, spec.id, lease, self.register(), self.settings):
                     return
                 store.job_started(spec.id)
                 try:

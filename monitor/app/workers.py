@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from monitor.core.config import Settings
+from monitor.core.records import utcnow
 from monitor.core.workers import Lease, Worker
 from monitor.store import Store
 
@@ -40,6 +42,21 @@ def next_due(next_run: datetime | None, now: datetime) -> datetime | None:
         return None
     slack = min(DUE_SLACK, max(0.0, (next_run - now).total_seconds()) * DUE_SLACK_SHARE)
     return next_run - timedelta(seconds=slack)
+
+
+def take_lease(store: Store, job_id: str, name: str, worker_id: str, settings: Settings) -> bool:
+    """Take a job's lease for one run; False, with a line saying why, when another worker has
+    it or ran the job already."""
+    if store.take_lease(name, worker_id, settings.schedule.worker_ttl) is not None:
+        return True
+    held = store.lease(name)
+    if held is not None and held.held(utcnow()):
+        log.info("%s: skipped, worker %s is running it", job_id, held.worker_id)
+    else:
+        due = held.next_due_at if held else None
+        log.info("%s: skipped, already run; due again %s", job_id,
+                 due.astimezone(settings.tz).isoformat() if due else "later")
+    return False
 
 
 class Heartbeat:
