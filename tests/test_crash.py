@@ -20,3 +20,16 @@ def test_killed_and_restarted_loses_nothing_and_sends_nothing_twice(tmp_path: Pa
     assert outcome.mentions == outcome.stored == 14
     assert outcome.negatives > 0 and outcome.alerts == outcome.negatives
     assert (outcome.lost_mentions, outcome.lost_alerts, outcome.duplicate_alerts) == (0, 0, 0)
+
+
+def test_two_workers_killed_at_random_lose_nothing_send_nothing_twice_and_collect_once(tmp_path: Path) -> None:
+    from tests.workerkit import trial as workers_trial
+
+    outcome = workers_trial(tmp_path, random.Random(21), workers=2, kills=4, mentions=48, timeout=45)
+
+    assert outcome.finished, outcome
+    assert outcome.kills == 4 and outcome.clean_stops == 2
+    assert outcome.mentions == outcome.stored == 48
+    assert outcome.alerts > 0 and outcome.delivered >= outcome.alerts
+    assert (outcome.lost_mentions, outcome.lost_alerts, outcome.duplicate_alerts) == (0, 0, 0)
+    assert outcome.collections >= 8 and outcome.double_collections == 0

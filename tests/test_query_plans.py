@@ -24,7 +24,7 @@ GROWING = {"mentions": {"mentions", "m"}, "classifications": {"classifications",
 ALIASES = set().union(*GROWING.values())
 # Finding mentions a model has not scored is an anti-join: it walks mentions in stored order and
 # stops at its LIMIT, so it reads the whole table only when everything is scored already.
-WALKS_BY_DESIGN = {"unclassified"}
+WALKS_BY_DESIGN = {"unclassified", "claim_unclassified"}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,11 @@ CALLS: dict[str, Callable[[Store], Any]] = {
     "failed_runs": lambda s: s.failed_runs(SINCE),
     "cursor": lambda s: s.cursor("x", "Acme:acme"),
     "unclassified": lambda s: s.unclassified("other-model", limit=50),
+    "claim_unclassified": lambda s: s.claim_unclassified("other-model", limit=50),
+    # several workers: `status`, leases
+    "workers": lambda s: s.workers(),
+    "held_leases": lambda s: s.held_leases(),
+    "lease": lambda s: s.lease("collect:x"),
     # alerts: dispatcher, escalation, incidents, `alerts list`
     "claim_due_alerts": lambda s: s.claim_due_alerts(channels=["team"]),
     "list_alerts": lambda s: s.list_alerts(status="pending"),

@@ -18,8 +18,7 @@ from alerts.outbox.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
 from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
-from monitor.core.records import UNSCORED, Classification, Mention, RunKind, utcnow
-from monitor.core.rows import Unclassified
+from monitor.core.records import UNSCORED, Classification, Mention, RunKind
 from monitor.store import Store
 
 if TYPE_CHECKING:
@@ -295,20 +294,19 @@ def classify_pending(store: Store, settings: Settings, classifier: Classifier, *
     """
     done = 0
     while limit is None or done < limit:
-        rows = store.unclassified(classifier.name, limit=batch_size if limit is None else min(batch_size, limit - done))
-        if not rows:
+        # Claimed, so that workers sharing the database never score the same mention twice.
+        pending = store.claim_unclassified(
+            classifier.name, limit=batch_size if limit is None else min(batch_size, limit - done))
+        if not pending:
             return done
-        mentions = [_row_mention(r) for r in rows]
-        verdicts = classify_mentions(store, settings, classifier, mentions)
-        fresh = {(r.source, r.external_id) for r in rows if not r.classified_before}
-        route_alerts(store, settings, [m for m in mentions if m.key in fresh], verdicts)
-        done += len(rows)
+        try:
+            mentions = [p.mention for p in pending]
+            verdicts = classify_mentions(store, settings, classifier, mentions)
+            fresh = {p.mention.key for p in pending if not p.classified_before}
+            route_alerts(store, settings, [m for m in mentions if m.key in fresh], verdicts)
+        finally:
+            store.release_claims(classifier.name)
+        done += len(pending)
         if progress:
-            progress(len(rows))
+            progress(len(pending))
     return done
-
-
-def _row_mention(row: Unclassified) -> Mention:
-    return Mention(source=row.source, external_id=row.external_id, text=row.text,
-                   created_at=utcnow(), brand=row.brand or "", title=row.title or "",
-                   language=row.language, kind=row.kind or "post", rating=row.rating)

@@ -23,10 +23,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts.channels import build_channels
 from collectors.base import Batch, BrandQuery, Collector, Window
+from monitor.app.workers import Heartbeat, lease_name, next_due, take_lease
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
 from monitor.core.records import utcnow
 from monitor.core.rows import Job
+from monitor.core.workers import this_process
 from monitor.store import Store, parse_ts
 
 if TYPE_CHECKING:
@@ -125,6 +127,8 @@ class Daemon:
         self.collectors = self._build_collectors() if collectors is None else collectors
         self.channels = build_channels(self.settings) if channels is None else channels
         self.scheduler: BackgroundScheduler | None = None
+        self.worker_id: str | None = None
+        self.heartbeat: Heartbeat | None = None
 
     # -- what runs ---------------------------------------------------------------------------
 
@@ -223,7 +227,7 @@ class Daemon:
         prefix = f"classified {classified} waiting mentions, " if classified else ""
         if not self.channels:
             return prefix + "no channel can send; alerts stay queued"
-        report = dispatch_due(store, self.settings, self.channels)
+        report = dispatch_due(store, self.settings, self.channels, lease=self.settings.schedule.send_lease)
         return prefix + f"alerts sent {report.sent}, to retry {report.retried}, failed {report.failed}"
 
     def _escalate(self, store: Store) -> str:
@@ -249,13 +253,30 @@ class Daemon:
 
     # -- running -----------------------------------------------------------------------------
 
+    def register(self) -> str:
+        """Announce this worker in the database; its leases and claims carry this id."""
+        if self.worker_id is None:
+            schedule = self.settings.schedule
+            if schedule.heartbeat_every >= schedule.worker_ttl:
+                raise ConfigError("schedule.heartbeat_every: must be less than schedule.worker_ttl")
+            with Store(self.settings.database) as store:
+                self.worker_id = store.register_worker(*this_process()).id
+            log.info("worker %s started", self.worker_id)
+        return self.worker_id
+
     def _wrap(self, spec: JobSpec) -> Callable[[], None]:
-        """One log line and one jobs-table update per run; a failure never reaches the scheduler."""
+        """One log line and one jobs-table update per run; a failure never reaches the scheduler.
+
+        The run first takes the job's lease, so that of several workers one runs it."""
 
         def run() -> None:
             started = time.monotonic()
             error = None
             with Store(self.settings.database) as store:
+                store.worker_id = self.register()
+                lease = lease_name(spec.id, utcnow(), self.settings.tz)
+                if lease is not None and not take_lease(store, spec.id, lease, self.register(), self.settings):
+                    return
                 store.job_started(spec.id)
                 try:
                     line = spec.run(store)
@@ -270,6 +291,8 @@ class Daemon:
                 # down waits on a lock it holds until this very job returns.
                 next_run = spec.trigger.get_next_fire_time(None, datetime.now(self.settings.tz))
                 store.job_finished(spec.id, next_run_at=next_run, error=error)
+                if lease is not None:
+                    store.release_lease(lease, self.register(), next_due_at=next_due(next_run, utcnow()))
 
         return run
 
@@ -289,6 +312,7 @@ class Daemon:
                               coalesce=True, max_instances=1)
         triggers = {spec.id: spec.trigger for spec in specs}
         scheduler.add_listener(lambda event: self._missed(event, triggers), EVENT_JOB_MISSED)
+        self.register()
         with Store(self.settings.database) as store:
             store.schedule_jobs({s.id: s.next_run for s in specs})
         for spec in specs:
@@ -304,15 +328,26 @@ class Daemon:
                                error=f"missed the run due at {event.scheduled_run_time.isoformat()}")
 
     def start(self, now: datetime | None = None) -> None:
-        (self.scheduler or self.schedule(now)).start()
+        scheduler = self.scheduler or self.schedule(now)
+        schedule = self.settings.schedule
+        self.heartbeat = Heartbeat(self.settings.database, self.register(), ttl=schedule.worker_ttl,
+                                   every=schedule.heartbeat_every)
+        self.heartbeat.start()
+        scheduler.start()
 
     def stop(self) -> None:
         """Let running jobs finish their current batch, then stop; nothing new starts."""
         self.stopping.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         with Store(self.settings.database) as store:
-            store.unschedule_jobs()
+            if self.worker_id is not None:
+                store.stop_worker(self.worker_id)
+            now, ttl = utcnow(), self.settings.schedule.worker_ttl
+            if not any(w.alive(now, ttl) for w in store.workers()):
+                store.unschedule_jobs()  # the last worker: nothing runs the jobs any more
         log.info("stopped")
 
     def run_until_signalled(self) -> None:

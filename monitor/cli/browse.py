@@ -9,6 +9,7 @@ import click
 
 from alerts.message import inline, plain, plural, truncate
 from alerts.outbox.triage import LOW_CONFIDENCE, REASON_TEXT
+from monitor.app.workers import WorkersReport, workers_report
 from monitor.cli import App, fit, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import LABELS, UNSCORED, utcnow
@@ -115,6 +116,7 @@ def status(app: App) -> None:
 
     with app.store() as store:
         health = check_health(app.settings, store)
+        workers = workers_report(store, app.settings.schedule.worker_ttl, utcnow())
     say(f"Database: {health.database} ({health.size_bytes / 1e6:.1f} MB, {plural(health.mentions, 'mention')}, "
         f"{health.unscored} unscored in other languages)")
     click.echo("Sources:" if health.sources else "Sources: none enabled and no runs yet.")
@@ -140,6 +142,7 @@ def status(app: App) -> None:
     for w in health.waiting:
         click.secho(f"  channel {inline(w.name)}: {w.pending} alert{'' if w.pending == 1 else 's'} waiting; "
                     f"{w.variable} is not set here", fg="red" if w.overdue else "yellow")
+    _print_workers(app, workers)
     if health.daemon_jobs:
         say("Daemon: " + ", ".join(f"{k} next {_next_run(app, v)}" for k, v in sorted(health.daemon_jobs.items())))
     if health.unhealthy:
@@ -154,6 +157,25 @@ def _next_run(app: App, job: Job | None) -> str:
     if job and job.next_run_at:
         return local_time(job.next_run_at, app.settings.tz)
     return "not scheduled (listenpost run is not running)"
+
+
+def _print_workers(app: App, report: WorkersReport) -> None:
+    """The `listenpost run` workers heard from lately and the jobs each holds; the rest in one line."""
+    if not report.any:
+        return
+    now = utcnow()
+    click.echo(f"Workers: {len(report.live)} live" if report.live else "Workers: none live")
+    for live in report.live:
+        worker = live.worker
+        ago = max(0, int((now - worker.heartbeat_at).total_seconds()))
+        holds = ", ".join(lease.name for lease in live.leases) or "nothing"
+        say(f"{inline(worker.id)}: started {local_time(worker.started_at, app.settings.tz)}, "
+            f"last heartbeat {ago}s ago, holds {inline(holds)}", "  ")
+    gone = [f"{report.stopped} stopped"] if report.stopped else []
+    if report.silent:
+        gone.append(f"{report.silent} silent (killed or cut off; their jobs pass to live workers)")
+    if gone:
+        say(", ".join(gone), "  ")
 
 
 @click.command()

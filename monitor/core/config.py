@@ -149,6 +149,12 @@ class Schedule:
     dispatch_every: float = duration("30s", positive=True)
     escalate_every: float = duration("1m", positive=True)
     maintenance_at: str = "03:30"
+    # Workers sharing a database: a worker silent this long is gone and its jobs go to another;
+    # each worker renews what it holds every heartbeat_every.
+    worker_ttl: float = duration("60s", positive=True)
+    heartbeat_every: float = duration("15s", positive=True)
+    # An alert left 'sending' this long by a worker that died is taken over by another.
+    send_lease: float = duration("2m", positive=True)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from monitor.store.runs import RunQueries
 from monitor.store.sqlite import StoreError, author_phrase
 from monitor.store.sqlite import fts_query as _fts_query
 from monitor.store.values import MAX_TEXT, clean_text, engagement_of, parse_ts, raw_json, ts
+from monitor.store.workers import WorkerQueries
 
 
 class Store(
     MentionQueries, ClassificationQueries, CaseQueries, OutboxQueries, NoticeQueries, AudienceQueries,
-    RunQueries, ReportQueries, Maintenance, Migrations,
+    RunQueries, ReportQueries, WorkerQueries, Maintenance, Migrations,
 ):
     """One connection to the listenpost database, with every query the application makes.
     Not shared between threads."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.core.workers import this_process
 from monitor.store import sqlite
 from monitor.store.sqlite import StoreError
 
@@ -22,6 +23,18 @@ Params = Sequence[Any]
 
 class Connection:
     """One connection to the listenpost database. Not shared between threads."""
+
+    # Appended to a claiming SELECT ... LIMIT ?: PostgreSQL's dialect sets " FOR UPDATE SKIP LOCKED".
+    CLAIM_LOCK = ""
+    worker_id: str | None = None
+
+    @property
+    def claimant(self) -> str:
+        """Who this connection claims work for: the worker it runs in, else host:pid."""
+        if self.worker_id:
+            return self.worker_id
+        host, pid = this_process()
+        return f"{host}:{pid}"
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
         self.path = str(path)

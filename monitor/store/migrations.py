@@ -183,6 +183,21 @@ def _m0019_labeled_mentions(db: sqlite_utils.Database) -> None:
         replace=True,
     )
 
+def _m0020_workers_and_leases(db: sqlite_utils.Database) -> None:
+    # Workers of `listenpost run` sharing this database, the jobs they hold, the mentions they
+    # are classifying, and which worker is sending an alert.
+    db.execute("CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, host TEXT NOT NULL,"
+               " pid INTEGER NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL, stopped_at TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, worker_id TEXT,"
+               " acquired_at TEXT NOT NULL, expires_at TEXT NOT NULL, next_due_at TEXT)")
+    db.execute("CREATE INDEX IF NOT EXISTS leases_worker ON leases (worker_id, expires_at)")
+    db.execute("CREATE TABLE IF NOT EXISTS mention_claims (source TEXT NOT NULL, external_id TEXT NOT NULL,"
+               " model TEXT NOT NULL, worker_id TEXT NOT NULL, expires_at TEXT NOT NULL,"
+               " PRIMARY KEY (source, external_id, model))")
+    db.execute("CREATE INDEX IF NOT EXISTS mention_claims_worker ON mention_claims (worker_id)")
+    db.execute("ALTER TABLE alerts ADD COLUMN sending_worker TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_core_tables", _m0001_core),
     ("0002_mention_fulltext", _m0002_fts),
@@ -200,6 +215,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0017_mention_engagement", _m0017_mention_engagement),
     ("0018_thanks", _m0018_thanks),
     ("0019_labeled_mentions_view", _m0019_labeled_mentions),
+    ("0020_workers_and_leases", _m0020_workers_and_leases),
 ]
 
 

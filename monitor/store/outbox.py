@@ -63,8 +63,10 @@ class OutboxQueries(Connection):
     ) -> list[OutboxAlert]:
         """Take due alerts for sending: pending ones and 'sending' ones whose sender died.
 
-        Marked 'sending' inside one immediate transaction, so two dispatchers never take
-        the same row. A row left 'sending' past its lease is a crash to recover from.
+        Marked 'sending' inside one immediate transaction (on PostgreSQL, rows another
+        dispatcher is claiming are skipped), so two dispatchers never take the same row, and
+        the claiming worker is recorded. A row left 'sending' past its lease is a crash to
+        recover from.
         """
         now = now or utcnow()
         stale = ts(now - timedelta(seconds=lease))
@@ -78,15 +80,15 @@ class OutboxQueries(Connection):
             params.extend(channels)
         with self.transaction():
             rows = list(self._query(
-                f"SELECT * FROM alerts WHERE {where} ORDER BY next_attempt_at, id LIMIT ?",
+                f"SELECT * FROM alerts WHERE {where} ORDER BY next_attempt_at, id LIMIT ?{self.CLAIM_LOCK}",
                 [*params, limit],
             ))
             if rows:
                 ids = [r["id"] for r in rows]
                 self._execute(
-                    f"UPDATE alerts SET status = 'sending', sending_since = ?, attempts = attempts + 1"
-                    f" WHERE id IN ({','.join('?' for _ in ids)})",
-                    [ts(now), *ids],
+                    f"UPDATE alerts SET status = 'sending', sending_since = ?, sending_worker = ?,"
+                    f" attempts = attempts + 1 WHERE id IN ({','.join('?' for _ in ids)})",
+                    [ts(now), self.claimant, *ids],
                 )
         return [outbox_alert(row, attempts=row["attempts"] + 1) for row in rows]
 

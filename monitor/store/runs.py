@@ -68,12 +68,18 @@ class RunQueries(Connection):
     # -- scheduled jobs (`listenpost run`) ------------------------------------------------
 
     def schedule_jobs(self, next_runs: dict[str, datetime | None]) -> None:
-        """Record the daemon's job plan at start; jobs it no longer runs are forgotten."""
+        """Record the daemon's job plan at start; jobs it no longer runs are forgotten.
+
+        Workers sharing the database schedule the same jobs: a starting worker updates the
+        plan in place and leaves the others' running jobs alone."""
         now = ts(utcnow())
         with self.transaction():
-            self._execute("DELETE FROM jobs")
+            marks = ",".join("?" for _ in next_runs) or "NULL"
+            self._execute(f"DELETE FROM jobs WHERE id NOT IN ({marks})", list(next_runs))
             self._execute_many(
-                "INSERT INTO jobs (id, next_run_at, updated_at) VALUES (?, ?, ?)",
+                "INSERT INTO jobs (id, next_run_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET next_run_at = excluded.next_run_at, running_since = NULL,"
+                " updated_at = excluded.updated_at",
                 [(job_id, ts(when) if when else None, now) for job_id, when in next_runs.items()],
             )
 
