@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from monitor.core.config import ENV_PREFIX, Brand, Settings, Source, describe, parse_duration, require_secret
 from monitor.core.errors import ConfigError, SourceError
+from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.query import Query, parse_query
 from monitor.core.records import Mention, utcnow
 
@@ -58,9 +59,15 @@ class Collector(ABC):
     """Base class of every source. Subclasses set ``name`` and implement ``fetch``."""
 
     name: ClassVar[str]
-    #: environment variables (without the LISTENPOST_ prefix) the source needs
+    #: environment variables (without the LISTENPOST_ prefix) the source needs: its entry in
+    #: monitor.core.names.SOURCE_CREDENTIALS, which `config show` and `init` read too
     credentials: ClassVar[tuple[str, ...]] = ()
     default_base_url: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "credentials" not in cls.__dict__ and "name" in cls.__dict__:
+            cls.credentials = SOURCE_CREDENTIALS.get(cls.name, ())
 
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         self.settings = settings

@@ -11,7 +11,6 @@ from collectors.http import call_with_retries
 from collectors.parsing import render_query
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention, engagement
 from monitor.core.values import parse_datetime
 
@@ -32,7 +31,6 @@ def _transient(exc: Exception) -> Mapping[str, str] | None:
 
 class BlueskyCollector(RemoteCollector):
     name: ClassVar[str] = "bluesky"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["bluesky"]
     default_base_url: ClassVar[str] = "https://bsky.social"
     # 3000 requests per 5 minutes per address on the PDS and AppView.
     default_min_interval: ClassVar[float] = 0.1

@@ -18,7 +18,6 @@ from collectors.http import check_response, make_session, parse_json, snippet
 from collectors.parsing import json_object
 from monitor.core.config import ENV_PREFIX, Settings, Source
 from monitor.core.errors import ConfigError, SourceError
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention
 from monitor.core.values import parse_datetime
 
@@ -171,7 +170,6 @@ class FacebookCollector(GraphCollector):
     """Comments and replies on the posts of each Page in a brand's ``accounts = { facebook = [...] }``."""
 
     name: ClassVar[str] = "facebook"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["facebook"]
     token: ClassVar[str] = "FACEBOOK_PAGE_TOKEN"
     accounts_are: ClassVar[str] = "Page ids"
 

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from collectors.facebook import PER_PAGE, GraphCollector, created, first_line
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention
 
 
@@ -19,7 +18,6 @@ class InstagramCollector(GraphCollector):
     """Each account in a brand's ``accounts = { instagram = [...] }`` (its Instagram user id)."""
 
     name: ClassVar[str] = "instagram"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["instagram"]
     token: ClassVar[str] = "INSTAGRAM_ACCESS_TOKEN"
     accounts_are: ClassVar[str] = "Instagram business account ids"
     option_names: ClassVar[frozenset[str]] = GraphCollector.option_names | {"tags"}

@@ -16,7 +16,6 @@ from collectors.http import make_session, snippet
 from collectors.parsing import json_object, plain_text
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention, ensure_utc
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,6 @@ PER_PAGE = 40  # the most Mastodon returns in one search or timeline page
 
 class MastodonCollector(RemoteCollector):
     name: ClassVar[str] = "mastodon"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["mastodon"]
     default_base_url: ClassVar[str] = "https://mastodon.social"
     # Mastodon allows 300 calls per 5 minutes per account: one a second.
     default_min_interval: ClassVar[float] = 1.0

@@ -13,7 +13,6 @@ from collectors.http import make_session
 from collectors.parsing import from_timestamp, render_query
 from monitor.core.config import Settings, Source
 from monitor.core.errors import SourceError
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention, engagement
 
 # Reddit ends every listing after about 1000 items, however far back the posts go.
@@ -31,7 +30,6 @@ class RedditCollector(RemoteCollector):
     """
 
     name: ClassVar[str] = "reddit"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["reddit"]
     default_base_url: ClassVar[str] = "https://oauth.reddit.com"
     # 100 requests a minute per OAuth client; praw also reads Reddit's rate-limit headers.
     default_min_interval: ClassVar[float] = 0.6

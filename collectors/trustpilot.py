@@ -12,7 +12,6 @@ from collectors.http import check_response, make_session, parse_json
 from collectors.parsing import json_object
 from monitor.core.config import ENV_PREFIX, Settings, Source
 from monitor.core.errors import SourceError
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention
 from monitor.core.values import parse_datetime
 
@@ -29,7 +28,6 @@ class TrustpilotCollector(RemoteCollector):
     """
 
     name: ClassVar[str] = "trustpilot"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["trustpilot"]
     default_base_url: ClassVar[str] = "https://api.trustpilot.com/v1"
     # Trustpilot allows 833 calls per 5 minutes per key; one call a second stays far below.
     default_min_interval: ClassVar[float] = 1.0

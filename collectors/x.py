@@ -13,7 +13,6 @@ from collectors.http import make_session
 from collectors.parsing import render_query
 from monitor.core.config import Settings, Source
 from monitor.core.errors import ConfigError, SourceError
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.records import Mention, engagement, ensure_utc, utcnow
 
 # Recent search reaches back 7 days; a minute of margin keeps start_time valid in flight.
@@ -25,7 +24,6 @@ logging.getLogger("tweepy.client").setLevel(logging.INFO)
 
 class XCollector(RemoteCollector):
     name: ClassVar[str] = "x"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["x"]
     default_base_url: ClassVar[str] = "https://api.twitter.com"
     # Recent search on the Basic tier: 60 requests per 15 minutes per app (Pro: 450, so 2s).
     default_min_interval: ClassVar[float] = 15.0

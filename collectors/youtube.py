@@ -21,7 +21,6 @@ from collectors.http import call_with_retries, snippet
 from collectors.parsing import json_object, render_query
 from monitor.core.config import Settings, Source, parse_duration
 from monitor.core.errors import ConfigError, SourceError
-from monitor.core.names import SOURCE_CREDENTIALS
 from monitor.core.query import parse_query
 from monitor.core.records import Mention, utcnow
 from monitor.core.values import parse_datetime
@@ -61,7 +60,6 @@ def _reason(exc: Any) -> str:
 
 class YouTubeCollector(RemoteCollector):
     name: ClassVar[str] = "youtube"
-    credentials: ClassVar[tuple[str, ...]] = SOURCE_CREDENTIALS["youtube"]
     default_base_url: ClassVar[str] = "https://youtube.googleapis.com"
     option_names: ClassVar[frozenset[str]] = frozenset({"quota_budget", "search", "search_every", "video_age"})
 

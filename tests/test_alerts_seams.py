@@ -8,7 +8,7 @@ import pytest
 
 from alerts import CHANNEL_TYPES, channel_class
 from alerts.channels import build_channels
-from alerts.channels.base import Channel
+from alerts.channels.base import Channel, ChannelContext
 from alerts.channels.slack.ref import SlackRef
 from alerts.message import AlertMessage
 from monitor.core.config import Channel as ChannelSettings
@@ -56,7 +56,7 @@ def test_an_option_of_the_wrong_type_names_its_key(monkeypatch: pytest.MonkeyPat
                                                     options: dict[str, object], key: str) -> None:
     monkeypatch.setenv("LISTENPOST_SLACK_BOT_TOKEN", "xoxb-test")
     with pytest.raises(ConfigError, match=rf"alerts\.channels\.team\.options\.{key}: expected"):
-        channel_class(kind)("team", ChannelSettings(type=kind, options=options), Settings())
+        channel_class(kind)("team", ChannelSettings(type=kind, options=options), ChannelContext.of(Settings()))
 
 
 def test_email_channel_keeps_its_own_smtp_options(make_settings) -> None:

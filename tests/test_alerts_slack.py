@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.channels import build_channels
+from alerts.channels.base import ChannelContext
 from alerts.channels.slack.api import SlackChannel
 from alerts.outbox.dispatch import build_message, dispatch_due
 from monitor.app.pipeline import ingest
@@ -212,7 +213,7 @@ def test_missing_token_skips_the_channel_and_names_the_variable(store, make_sett
 def test_channel_option_is_required(make_settings, slack) -> None:
     settings = make_settings(settings_toml(slack.base_url).replace('channel = "C0ALERTS", ', ""))
     with pytest.raises(ConfigError, match=r"alerts\.channels\.team\.options\.channel"):
-        SlackChannel("team", settings.alerts.channels["team"], settings)
+        SlackChannel("team", settings.alerts.channels["team"], ChannelContext.of(settings))
 
 
 def test_quiet_hours_wait_holds_alerts_until_morning(store, make_settings, slack, lexicon) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alerts.channels.base import ChannelContext
 from alerts.channels.console import ConsoleChannel
 from alerts.message import AlertMessage, plain
 from collectors.file import FileCollector
@@ -46,7 +47,7 @@ def test_any_text_is_stored_searchable_and_rendered_safely(tmp_path: Path, text:
     message = AlertMessage(alert_id=1, kind="mention", brand="Acme", source="x", external_id="1",
                            author=author, text=text, url="", created_at=m.created_at, label="negative",
                            negative=0.9)
-    shown = ConsoleChannel("console", Channel(type="console"), Settings()).render(message)
+    shown = ConsoleChannel("console", Channel(type="console"), ChannelContext.of(Settings())).render(message)
     for bad in CONTROL:
         if bad not in ("\t",):
             assert bad not in plain(text)

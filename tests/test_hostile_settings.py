@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alerts import channel_class
+from alerts.channels.base import ChannelContext
 from collectors import collector_class
 from monitor.core.config import Channel, Settings, load_settings
 from monitor.core.errors import ConfigError
@@ -72,7 +73,7 @@ def test_any_mistake_is_a_config_error_naming_the_file_and_key(tmp_path: Path, c
         return
     for name, channel in loaded.alerts.channels.items():  # a loaded channel builds or says why not
         try:
-            channel_class(channel.type)(name, channel, loaded)
+            channel_class(channel.type)(name, channel, ChannelContext.of(loaded))
         except ConfigError as exc:
             assert f"alerts.channels.{name}" in str(exc) or "LISTENPOST_" in str(exc), str(exc)
 
@@ -100,5 +101,5 @@ def test_missing_channel_secret_names_the_variable(make_settings: Any, monkeypat
     loaded = make_settings(f'[alerts.channels.team]\ntype = "{kind}"\noptions = {options}\n'
                            '[[alerts.routes]]\nchannels = ["team"]\n')
     with pytest.raises(ConfigError, match=variable):
-        channel_class(kind)("team", loaded.alerts.channels["team"], loaded)
+        channel_class(kind)("team", loaded.alerts.channels["team"], ChannelContext.of(loaded))
     assert isinstance(loaded.alerts.channels["team"], Channel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from alerts import channel_class
-from alerts.channels.base import Channel
+from alerts.channels.base import Channel, ChannelContext
 from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
 
@@ -23,7 +23,7 @@ def build_channels(settings: Settings, names: list[str] | None = None, *,
         if not config.enabled:
             continue
         try:
-            out[name] = channel_class(config.type)(name, config, settings)
+            out[name] = channel_class(config.type)(name, config, ChannelContext.of(settings))
         except ListenpostError as exc:
             if not skip_broken:
                 raise

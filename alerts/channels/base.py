@@ -6,15 +6,31 @@ import builtins
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from alerts.mailer import SmtpOptions
 from alerts.message import AlertMessage
 from monitor.core.config import Channel as ChannelSettings
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
 
 T = TypeVar("T", str, int, float, bool)
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """The little a channel takes from the global settings: the time zone it shows times in,
+    and the [digest] SMTP server that an email channel's own options default to."""
+
+    tz: ZoneInfo
+    smtp: SmtpOptions
+
+    @classmethod
+    def of(cls, settings: Settings) -> ChannelContext:
+        return cls(tz=settings.tz, smtp=SmtpOptions.of(settings.digest))
 
 
 class Channel(ABC):
@@ -30,14 +46,15 @@ class Channel(ABC):
     #: keys allowed under [alerts.channels.NAME.options]
     option_names: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
-        """``app`` is read here for the few defaults a channel takes from it (the time zone, the
-        [digest] SMTP server); a channel keeps its own typed options, not the whole Settings."""
+    def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
+        """``settings`` is the channel's own [alerts.channels.NAME] table; ``context`` the few
+        global defaults it needs, never the whole Settings."""
         self.check_options(name, settings.options)
         self.name = name
         self.settings = settings
         self.options: dict[str, Any] = settings.options
-        self.tz = app.tz
+        self.context = context
+        self.tz = context.tz
 
     @classmethod
     def check_options(cls, name: str, options: dict[str, Any]) -> None:

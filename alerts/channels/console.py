@@ -9,10 +9,9 @@ from typing import ClassVar
 
 import click
 
-from alerts.channels.base import Channel
+from alerts.channels.base import Channel, ChannelContext
 from alerts.message import AlertMessage, inline, plain, truncate
 from monitor.core.config import Channel as ChannelSettings
-from monitor.core.config import Settings
 from monitor.core.records import source_name
 
 
@@ -34,8 +33,8 @@ class ConsoleChannel(Channel):
     type: ClassVar[str] = "console"
     option_names: ClassVar[frozenset[str]] = frozenset({"width", "show_draft"})
 
-    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
-        super().__init__(name, settings, app)
+    def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
+        super().__init__(name, settings, context)
         self.config = ConsoleOptions(width=self.option("width", int, ConsoleOptions.width),
                                      show_draft=self.option("show_draft", bool, ConsoleOptions.show_draft))
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from alerts.channels.base import Channel
+from alerts.channels.base import Channel, ChannelContext
 from alerts.escape import html_text, link_target
 from alerts.mailer import SmtpOptions, send_email
 from alerts.message import AlertMessage, inline, plain, truncate
 from monitor.core.config import Channel as ChannelSettings
-from monitor.core.config import Settings
 from monitor.core.errors import ConfigError
 from monitor.core.records import link_name, source_name
 
@@ -25,8 +24,8 @@ class EmailChannel(Channel):
     option_names: ClassVar[frozenset[str]] = frozenset(
         {"to", "sender", "smtp_host", "smtp_port", "smtp_security", "timeout"})
 
-    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
-        super().__init__(name, settings, app)
+    def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
+        super().__init__(name, settings, context)
         where = f"alerts.channels.{self.name}.options"
         to = self.options.get("to")
         if isinstance(to, str):
@@ -34,16 +33,16 @@ class EmailChannel(Channel):
         if not to or not all(isinstance(a, str) and "@" in a and "\n" not in a for a in to):
             raise ConfigError(f"{where}.to: a list of email addresses is required")
         self.to: list[str] = to
-        digest = app.digest
-        port = self.options.get("smtp_port", digest.smtp_port)
+        smtp = context.smtp
+        port = self.options.get("smtp_port", smtp.port)
         if not isinstance(port, int) or isinstance(port, bool):
             raise ConfigError(f"{where}.smtp_port: expected an integer, got {port!r}")
-        security = str(self.options.get("smtp_security", digest.smtp_security))
+        security = str(self.options.get("smtp_security", smtp.security))
         if security not in ("starttls", "ssl", "plain"):
             raise ConfigError(f"{where}.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
         # The channel's own server options over the [digest] ones; the mailer sends with these.
         self.server = SmtpOptions(
-            sender=self.option("sender", str, digest.sender), host=self.option("smtp_host", str, digest.smtp_host),
+            sender=self.option("sender", str, smtp.sender), host=self.option("smtp_host", str, smtp.host),
             port=port, security=security, timeout=self.option("timeout", float, 20.0),
         )
 

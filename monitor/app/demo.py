@@ -147,6 +147,7 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
     ``announce`` hears each step as it starts; ``progress(length, label)`` gives a context whose
     value has ``update(n)``; ``columns`` is the width of the Slack preview.
     """
+    from alerts.channels.base import ChannelContext
     from alerts.channels.console import ConsoleChannel
     from alerts.channels.slack.render import preview
     from alerts.digest.voice import share_of_voice
@@ -178,7 +179,8 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
         praise, praise_total = store.praise_to_thank(PRAISE_REASONS, since=utcnow() - timedelta(days=7),
                                                      now=utcnow(), limit=1)
         shown = sorted(negatives, key=lambda r: r.posted_at or "", reverse=True)[:show]
-        console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
+        console = ConsoleChannel("console", Channel(type="console", options={"width": 240}),
+                                 ChannelContext.of(settings))
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
         in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""
     return DemoReport(db_path=db_path, pipeline=report, sent=sent, stats=stats, negatives=len(negatives),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from alerts import channel_class
+from alerts.channels.base import ChannelContext
 from collectors import collector_class
 from monitor.core.config import Settings, secret
 from monitor.core.errors import ConfigError, MissingCredential
@@ -49,7 +50,7 @@ def check_settings(settings: Settings, *, build: bool = False) -> None:
             kind.check_options(name, channel.options)
             if build and channel.enabled:
                 with contextlib.suppress(MissingCredential):
-                    kind(name, channel, settings)
+                    kind(name, channel, ChannelContext.of(settings))
     except ConfigError as exc:
         raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None
 
@@ -61,7 +62,7 @@ def channels_missing_credentials(settings: Settings) -> dict[str, MissingCredent
         if not channel.enabled:
             continue
         try:
-            channel_class(channel.type)(name, channel, settings)
+            channel_class(channel.type)(name, channel, ChannelContext.of(settings))
         except MissingCredential as exc:
             missing[name] = exc
         except ConfigError:

@@ -97,6 +97,7 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
 @pass_app
 def alerts_show(app: App, alert_id: int) -> None:
     """One alert as its channel shows it, with its delivery and handling history."""
+    from alerts.channels.base import ChannelContext
     from alerts.channels.console import ConsoleChannel
     from alerts.outbox.dispatch import build_message
     from alerts.outbox.escalation import UnknownAlert
@@ -107,7 +108,7 @@ def alerts_show(app: App, alert_id: int) -> None:
         if row is None:
             raise UnknownAlert(f"no alert #{alert_id}")
         message = build_message(store, app.settings, row)
-    console = ConsoleChannel("show", Channel(type="console", options={"width": 2000}), app.settings)
+    console = ConsoleChannel("show", Channel(type="console", options={"width": 2000}), ChannelContext.of(app.settings))
     click.echo(console.render(message))
     click.echo()
     tz = app.settings.tz

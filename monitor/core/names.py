@@ -43,7 +43,7 @@ SOURCE_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "instagram": ("INSTAGRAM_ACCESS_TOKEN",),
 }
 
-# channel type -> "module:Class"; a new channel is one module in alerts/ plus one line here.
+# channel type -> "module:Class"; a new channel is one module in alerts/channels/ plus one line here.
 CHANNEL_TYPES: dict[str, str] = {
     "console": "alerts.channels.console:ConsoleChannel",
     "jsonl": "alerts.channels.jsonl:JsonlChannel",

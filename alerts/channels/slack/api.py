@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from alerts.channels.base import Channel
+from alerts.channels.base import Channel, ChannelContext
 from alerts.channels.slack.ref import SlackRef
 from alerts.channels.slack.render import render
 from alerts.message import AlertMessage
 from monitor.core.config import Channel as ChannelSettings
-from monitor.core.config import Settings, require_secret
+from monitor.core.config import require_secret
 from monitor.core.errors import ChannelError, ConfigError
 from monitor.core.retry import header_wait
 from monitor.store import parse_ts
@@ -49,8 +49,8 @@ class SlackChannel(Channel):
     threads: ClassVar[bool] = True
     updates: ClassVar[bool] = True
 
-    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
-        super().__init__(name, settings, app)
+    def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
+        super().__init__(name, settings, context)
         channel = self.options.get("channel")
         if not isinstance(channel, str) or not channel.strip():
             raise ConfigError(f"alerts.channels.{self.name}.options.channel: "

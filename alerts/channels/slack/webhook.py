@@ -6,11 +6,11 @@ import logging
 from dataclasses import dataclass
 from typing import ClassVar
 
-from alerts.channels.base import Channel
+from alerts.channels.base import Channel, ChannelContext
 from alerts.channels.slack.render import render
 from alerts.message import AlertMessage
 from monitor.core.config import Channel as ChannelSettings
-from monitor.core.config import Settings, require_secret
+from monitor.core.config import require_secret
 from monitor.core.errors import ChannelError
 from monitor.core.retry import header_wait
 
@@ -32,8 +32,8 @@ class WebhookChannel(Channel):
     type: ClassVar[str] = "slack_webhook"
     option_names: ClassVar[frozenset[str]] = frozenset({"url_env", "timeout"})
 
-    def __init__(self, name: str, settings: ChannelSettings, app: Settings) -> None:
-        super().__init__(name, settings, app)
+    def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
+        super().__init__(name, settings, context)
         self.config = WebhookOptions(url_env=self.option("url_env", str, WebhookOptions.url_env),
                                      timeout=self.option("timeout", float, WebhookOptions.timeout))
         self.url = require_secret(f"alerts.channels.{self.name}", self.config.url_env)
