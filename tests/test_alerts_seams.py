@@ -78,3 +78,22 @@ def test_webhook_honours_a_retry_after_date(make_settings, fake, monkeypatch: py
     with pytest.raises(ChannelError) as error:
         channel.send(message())
     assert error.value.retry_after is not None and 100 <= error.value.retry_after <= 121
+
+
+@pytest.mark.parametrize("retry_after", ["99999999999999", "9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_channel_asking_for_a_wait_of_centuries_gets_its_alert_retried_within_a_day(
+        make_settings, fake, store, monkeypatch: pytest.MonkeyPatch, retry_after: str) -> None:
+    from alerts.outbox.dispatch import RETRY_AFTER_CAP, dispatch_due
+    from monitor.core.retry import MAX_SERVER_WAIT, server_wait
+    from monitor.core.times import parse_ts
+
+    assert server_wait({"Retry-After": retry_after}) == MAX_SERVER_WAIT
+    fake.route("POST", "/hook", Response(429, "rate limited", headers={"Retry-After": retry_after}))
+    monkeypatch.setenv("LISTENPOST_SLACK_WEBHOOK_URL", fake.url + "/hook")
+    settings = make_settings('[alerts.channels.hook]\ntype = "slack_webhook"\n[[alerts.routes]]\nchannels = ["hook"]\n')
+    store.enqueue_alert(source="rss", external_id="1", brand="Acme", channel="hook")
+    report = dispatch_due(store, settings)
+    assert report.retried == 1
+    (row,) = store.list_alerts()
+    due = parse_ts(row.next_attempt_at)
+    assert due is not None and 0 < (due - utcnow()).total_seconds() <= RETRY_AFTER_CAP

@@ -200,3 +200,11 @@ def test_every_source_through_collect_and_backfill(project: Path, fake: FakeServ
     assert result.exit_code == 0, result.output
     assert f"{source}: fetched {count}, new 0" in result.output
     assert f": {count} mentions, " in result.output.split("Coverage:")[1]
+
+
+def test_backfill_takes_a_span_for_since_like_every_other_command(project: Path, fake: FakeServer) -> None:
+    fake.route("GET", HN, Response(200, recent_hits()))
+    result = run("backfill", "hackernews", "--since", "30d", "--no-classify")
+    assert result.exit_code == 0, result.output
+    assert "hackernews: fetched 4, new 4" in result.output
+    assert "--since '-3d'" in run("backfill", "hackernews", "--since", "-3d").output

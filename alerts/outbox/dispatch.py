@@ -29,6 +29,7 @@ from monitor.store import Store, parse_ts
 log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 30.0
+RETRY_AFTER_CAP = 86400.0  # a day
 BACKOFF_CAP = 3600.0
 LEASE = 120.0  # a 'sending' row older than this belongs to a dispatcher that died
 STATUS_FIELDS = ("claimed_at", "claimed_by", "replied_at", "replied_by", "closed_at", "closed_by",
@@ -86,8 +87,10 @@ def build_message(store: Store, settings: Settings, row: OutboxAlert) -> AlertMe
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
+    """Seconds until the next attempt: exponential, or longer when the channel asked, but never
+    more than RETRY_AFTER_CAP: a channel's "come back next year" must not park an alert for good."""
     delay = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, attempts - 1))
-    return max(delay, retry_after or 0.0)
+    return min(max(delay, retry_after or 0.0), RETRY_AFTER_CAP)
 
 
 def dispatch_due(

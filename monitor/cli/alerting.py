@@ -11,13 +11,12 @@ import click
 
 from alerts.message import inline, plain, plural, truncate
 from monitor.cli import App, fit, pass_app, say, width
-from monitor.core.records import ALERT_STATUSES
+from monitor.core.records import ALERT_STATUSES, HANDLING
 from monitor.core.rows import ListedAlert
 from monitor.core.times import local_time
 
 # An alert id as SQLite can hold it: a larger one was "unexpected OverflowError".
 ALERT_ID = click.IntRange(0, 2**63 - 1)
-HANDLING = ["open", "claimed", "closed"]
 ROWS_PER_ALERT = 8  # outbox rows read per alert listed: one per channel it went to
 
 

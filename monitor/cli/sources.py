@@ -14,7 +14,7 @@ from alerts.message import inline
 from monitor.cli import App, pass_app, progress, say, width
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
-from monitor.core.times import local_time, parse_date
+from monitor.core.times import local_time, parse_date, parse_since
 
 PER_QUERY = 1000  # progress steps per query: thousandths of the window
 
@@ -28,7 +28,7 @@ def _when(app: App, value: str | None) -> str:
 
 @click.command()
 @click.argument("source")
-@click.option("--since", required=True, help="Start of the window (a date; UTC unless a zone is given).")
+@click.option("--since", required=True, help="Start of the window: a date (UTC unless a zone is given), or a span back from now such as 30d.")
 @click.option("--until", help="End of the window (default: now).")
 @click.option("--restart", is_flag=True, help="Start the window over instead of resuming it.")
 @click.option("--no-classify", is_flag=True, help="Store only; classify later with `listenpost collect`.")
@@ -54,7 +54,7 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
 
     if source == "file":
         raise InputError("file: use `listenpost import FILE` to import a file")
-    start, end = parse_date(since, "--since"), parse_date(until, "--until")
+    start, end = parse_since(since, "--since"), parse_date(until, "--until")
     assert start is not None
     if start >= (end or utcnow()):
         raise InputError("--since must be before --until (or before now)")

@@ -16,6 +16,9 @@ ALERT_KINDS: tuple[AlertKind, ...] = get_args(AlertKind)
 # Where an outbox row stands.
 AlertStatus = Literal["pending", "sending", "sent", "failed", "suppressed"]
 ALERT_STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
+# Where a person's handling of an alert stands: nobody has it, someone claimed it, it is closed.
+Handling = Literal["open", "claimed", "closed"]
+HANDLING: tuple[Handling, ...] = get_args(Handling)
 # What started a collection run (the runs table's kind).
 RunKind = Literal["collect", "import", "backfill", "demo"]
 # A classifier's labels, in the order its scores are listed.

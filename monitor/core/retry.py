@@ -6,13 +6,23 @@ import email.utils
 import time
 from collections.abc import Mapping
 
+# The longest wait a server's header is believed for: a week. A larger figure (or a date
+# centuries away) is read as this, so no caller computes an overflowing date or parks work forever.
+MAX_SERVER_WAIT = 7 * 86400.0
+
 
 def server_wait(headers: Mapping[str, str]) -> float | None:
-    """The wait a server asks for: Retry-After (seconds or date), or a rate-limit reset header.
+    """The wait a server asks for (at most MAX_SERVER_WAIT): Retry-After (seconds or date), or a
+    rate-limit reset header.
 
     X and Bluesky send the reset as epoch seconds (x-rate-limit-reset, ratelimit-reset);
     Reddit sends seconds until the reset (x-ratelimit-reset) and only that when it is spent.
     """
+    wait = _asked(headers)
+    return None if wait is None else min(wait, MAX_SERVER_WAIT)
+
+
+def _asked(headers: Mapping[str, str]) -> float | None:
     lower = {k.lower(): v for k, v in headers.items()}
     value = lower.get("retry-after")
     if value is not None:

@@ -43,7 +43,8 @@ def parse_since(value: str | None, flag: str = "--since") -> datetime | None:
     try:
         return parse_datetime(value)
     except ValueError:
-        raise InputError(f"{flag} {value!r}: expected a span such as 24h or 7d, or a date") from None
+        raise InputError(f"{flag} {value!r}: expected a date such as 2026-11-01 (UTC unless a zone is given), "
+                         "or a span back from now such as 24h or 7d") from None
 
 
 def parse_date(value: str | None, flag: str) -> datetime | None:

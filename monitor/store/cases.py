@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.core.records import utcnow
+from monitor.core.records import AlertKind, utcnow
 from monitor.core.rows import OutboxAlert, RecentIncident, from_row
 from monitor.store.outbox import OutboxQueries, outbox_alert
 from monitor.store.values import parse_ts, ts
@@ -108,7 +108,7 @@ class CaseQueries(OutboxQueries):
             return None
         return max(parse_ts(first_run), parse_ts(oldest[0]))  # type: ignore[type-var]
 
-    def last_alert_at(self, brand: str, kind: str) -> datetime | None:
+    def last_alert_at(self, brand: str, kind: AlertKind) -> datetime | None:
         row = self._execute(
             "SELECT max(created_at) FROM alerts WHERE brand = ? AND kind = ?", [brand, kind]
         ).fetchone()

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from monitor.core.records import utcnow
+from monitor.core.records import ALERT_STATUSES, HANDLING, AlertKind, AlertStatus, Handling, utcnow
 from monitor.core.rows import ListedAlert, OutboxAlert, from_row
 from monitor.store.connection import Connection
 from monitor.store.values import ts
 
-ALERT_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
-HANDLING_FILTERS = {
+HANDLING_FILTERS: dict[Handling, str] = {
     "open": "a.kind IN ('mention', 'escalation') AND a.status != 'failed' AND a.claimed_at IS NULL"
             " AND a.replied_at IS NULL AND a.closed_at IS NULL",
     "claimed": "a.claimed_at IS NOT NULL AND a.closed_at IS NULL",
@@ -41,7 +40,7 @@ class OutboxQueries(Connection):
         external_id: str,
         brand: str,
         channel: str,
-        kind: str = "mention",
+        kind: AlertKind = "mention",
         group_key: str | None = None,
         payload: dict[str, Any] | None = None,
         not_before: datetime | None = None,
@@ -124,7 +123,7 @@ class OutboxQueries(Connection):
         return outbox_alert(rows[0]) if rows else None
 
     def list_alerts(
-        self, *, status: str | None = None, handling: str | None = None, brand: str | None = None,
+        self, *, status: AlertStatus | None = None, handling: Handling | None = None, brand: str | None = None,
         limit: int = 50,
     ) -> list[ListedAlert]:
         """Outbox rows newest first; ``handling`` is open (nobody has it), claimed, or closed."""
@@ -160,3 +159,7 @@ class OutboxQueries(Connection):
 
     def alert_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self._execute("SELECT status, count(*) FROM alerts GROUP BY 1")}
+
+
+assert set(HANDLING_FILTERS) == set(HANDLING)
+__all__ = ["ALERT_STATUSES", "HANDLING_FILTERS", "OutboxQueries", "outbox_alert"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.core.records import utcnow
+from monitor.core.records import RunKind, utcnow
 from monitor.core.rows import Job, Run, SourceRuns, from_row
 from monitor.store.connection import Connection
 from monitor.store.values import ts
@@ -33,7 +33,7 @@ class RunQueries(Connection):
 
     # -- runs -------------------------------------------------------------------------------
 
-    def start_run(self, source: str, kind: str) -> int:
+    def start_run(self, source: str, kind: RunKind) -> int:
         cur = self._execute(
             "INSERT INTO runs (source, kind, started_at, fetched, new, negatives, alerts)"
             " VALUES (?, ?, ?, 0, 0, 0, 0)", [source, kind, ts(utcnow())],

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.core.times import parse_ts as parse_ts  # the one reader of stored stamps, re-exported
+
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 1_000_000  # characters kept of one mention's text; the rest is cut, never the row
@@ -18,12 +20,6 @@ _RAW_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 def ts(value: datetime) -> str:
     """The one text form of a timestamp in the database: UTC, millisecond, sortable."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def engagement_of(row: Mapping[str, Any]) -> dict[str, int]:
