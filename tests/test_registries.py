@@ -86,7 +86,7 @@ def test_since_is_a_span_back_from_now_or_a_date() -> None:
     assert week_ago is not None and abs(week_ago - (before - timedelta(days=7))) < timedelta(seconds=5)
     assert parse_since("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
     assert parse_since(None) is None
-    with pytest.raises(InputError, match="--since 'soon': expected a date such as 2026-11-01 .*, or a span"):
+    with pytest.raises(InputError, match=r"--since 'soon': expected a date such as 2026-11-01 .*, or a span"):
         parse_since("soon")
     span, _ = since_span("24h")
     assert span == timedelta(hours=24)

@@ -28,7 +28,8 @@ def _when(app: App, value: str | None) -> str:
 
 @click.command()
 @click.argument("source")
-@click.option("--since", required=True, help="Start of the window: a date (UTC unless a zone is given), or a span back from now such as 30d.")
+@click.option("--since", required=True, help="Start of the window: a date (UTC unless a zone is given), "
+                                                  "or a span back from now such as 30d.")
 @click.option("--until", help="End of the window (default: now).")
 @click.option("--restart", is_flag=True, help="Start the window over instead of resuming it.")
 @click.option("--no-classify", is_flag=True, help="Store only; classify later with `listenpost collect`.")
