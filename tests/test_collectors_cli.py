@@ -208,3 +208,23 @@ def test_backfill_takes_a_span_for_since_like_every_other_command(project: Path,
     assert result.exit_code == 0, result.output
     assert "hackernews: fetched 4, new 4" in result.output
     assert "--since '-3d'" in run("backfill", "hackernews", "--since", "-3d").output
+
+
+def test_a_failing_source_is_named_once_in_its_error(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = project / "settings.toml"
+    text = settings.read_text(encoding="utf-8")
+    start = text.index("[sources.hackernews]")
+    end = text.index("[sources.x]")
+    settings.write_text(text[:start] + f'[sources.hackernews]\nenabled = true\nbase_url = "http://127.0.0.1:{port}"\n'
+                        'options = { min_interval = 0, backoff = 0.01 }\n' + text[end:], encoding="utf-8")
+    with caplog.at_level(logging.ERROR, logger="monitor.app.pipeline"):
+        result = run("collect", "hackernews")
+    assert "no answer from" in result.output and "hackernews: hackernews:" not in result.output
+    logged = [r.getMessage() for r in caplog.records if r.name == "monitor.app.pipeline"]
+    assert logged and all(line.startswith("hackernews: no answer from") for line in logged), logged

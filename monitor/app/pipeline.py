@@ -258,8 +258,10 @@ def run_collector(
                         progress(len(batch.mentions) + batch.skipped)
             except ListenpostError as exc:
                 # One failing query is recorded; the source's other queries still run.
-                log.error("%s: %s", collector.name, exc)
-                report.errors.append(f"{cursor_key or collector.name}: {exc}")
+                # Most source errors already name their source: it is not said twice.
+                said = str(exc).removeprefix(f"{collector.name}: ")
+                log.error("%s: %s", collector.name, said)
+                report.errors.append(f"{cursor_key or collector.name}: {said}")
     except BaseException as exc:  # Ctrl-C or a bug: record the run as failed, then re-raise
         store.finish_run(run_id, fetched=report.fetched, new=report.new,
                          negatives=report.negatives, alerts=report.alerts,
