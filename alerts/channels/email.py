@@ -10,7 +10,7 @@ from alerts.mailer import SmtpOptions, send_email
 from alerts.message import AlertMessage, inline, plain, truncate
 from monitor.core.config import Channel as ChannelSettings
 from monitor.core.errors import ConfigError
-from monitor.core.records import link_name, source_name
+from monitor.core.records import link_name
 
 
 class EmailChannel(Channel):
@@ -48,8 +48,8 @@ class EmailChannel(Channel):
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:
         """Subject, plain text and HTML of one alert."""
-        facts = message.facts(f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}")
-        text = truncate(message.extra.get("text") or message.text, 4000)
+        facts = message.facts(message.byline())
+        text = truncate(message.summary or message.text, 4000)
         url = link_target(message.url)
         lines = [inline(message.headline), " · ".join(facts), "", plain(text), ""]
         if url:

@@ -124,7 +124,7 @@ class SlackChannel(Channel):
 
     def find_sent(self, message: AlertMessage) -> str | None:
         """Look for this alert's metadata among the channel's (or the thread's) recent messages."""
-        queued = parse_ts(message.extra.get("queued_at"))
+        queued = parse_ts(message.queued_at)
         args: dict[str, Any] = {"channel": self.channel, "include_all_metadata": "true", "limit": 200}
         if queued:
             args["oldest"] = f"{(queued - timedelta(minutes=5)).timestamp():.6f}"
