@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+
 from monitor.core.records import AlertKind, source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.

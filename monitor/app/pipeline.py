@@ -84,7 +84,7 @@ def alert_threshold(classifier: Classifier, settings: Settings) -> float:
     """The configured alert threshold, else the classifier's own, never below the negative threshold."""
     labeled = negative_threshold(classifier, settings.classifier.negative_threshold)
     configured = settings.classifier.alert_threshold
-    chosen = configured if configured is not None else getattr(classifier, "alert_threshold", None)
+    chosen = configured if configured is not None else classifier.alert_threshold
     return labeled if chosen is None else max(labeled, chosen)
 
 

@@ -51,8 +51,8 @@ class SlackChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
         super().__init__(name, settings, context)
-        channel = self.options.get("channel")
-        if not isinstance(channel, str) or not channel.strip():
+        channel = self.option("channel", str, "")
+        if not channel.strip():
             raise ConfigError(f"alerts.channels.{self.name}.options.channel: "
                               "the Slack channel id (such as C0123ABC) is required")
         self.config = SlackOptions(
