@@ -6,7 +6,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from monitor.core.records import AlertKind, source_name, utcnow
 
@@ -93,6 +92,35 @@ def ordinal(n: int) -> str:
 
 
 @dataclass(frozen=True)
+class CaseStatus:
+    """Who did what to an alert's case, and when (stored timestamps, shown in local time)."""
+
+    claimed_by: str | None = None
+    claimed_at: str | None = None
+    replied_by: str | None = None
+    replied_at: str | None = None
+    closed_by: str | None = None
+    closed_at: str | None = None
+    #: how the case was closed (false_positive, thanked, notice_posted, …)
+    resolution: str | None = None
+    snoozed_until: str | None = None
+    escalated_at: str | None = None
+    #: a status update posted for the alert's incident: who said so, and when
+    notice_posted_by: str | None = None
+    notice_posted_at: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentEvidence:
+    """Several people reporting the same problem, as a suggested status notice shows it."""
+
+    count: int = 0
+    first_at: str | None = None
+    latest_at: str | None = None
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AlertMessage:
     """Everything a channel needs to show one alert; built by the dispatcher from the store."""
 
@@ -117,7 +145,16 @@ class AlertMessage:
     #: the message id of the alert this one is posted under (an incident's first report), on
     #: channels with threads
     reply_to: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    status: CaseStatus = field(default_factory=CaseStatus)
+    #: why an escalation was raised ("quiet hours", "reach 12,400", "unclaimed for 30 minutes")
+    reason: str = ""
+    #: the on-call group an escalation pings, from settings (never from mention text)
+    on_call: str = ""
+    #: the alert's own text where it has no mention (a spike's summary, a notice's suggested post)
+    summary: str = ""
+    evidence: IncidentEvidence | None = None
+    #: when the alert was queued (the outbox row's creation), for finding it after a crash
+    queued_at: str | None = None
 
     def history_line(self) -> str:
         """A short line such as '3rd complaint this week' from the author's mentions of the last 7 days."""
@@ -133,7 +170,7 @@ class AlertMessage:
     def headline(self) -> str:
         if self.kind == "spike":
             return f"Spike in negative mentions of {self.brand}"
-        if self.kind == "escalation" and str(self.extra.get("reason", "")).startswith("reach "):
+        if self.kind == "escalation" and self.reason.startswith("reach "):
             return f"High-reach negative mention of {self.brand} on {source_name(self.source)}"
         if self.kind == "escalation":
             return f"Unclaimed for too long: negative mention of {self.brand}"
@@ -144,6 +181,11 @@ class AlertMessage:
         if self.kind == "test":
             return "listenpost test alert"
         return f"Negative mention of {self.brand} on {source_name(self.source)}"
+
+    def byline(self) -> str:
+        """'author on Source', plain and on one line: the start of the facts line in a terminal or
+        an email (Slack escapes its own)."""
+        return f"{inline(self.author) or 'unknown author'} on {inline(source_name(self.source))}"
 
     def facts(self, who: str) -> list[str]:
         """The facts line under an alert's headline, as parts: ``who`` (the author and where,

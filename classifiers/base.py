@@ -23,7 +23,7 @@ class Scores:
     @property
     def likeliest(self) -> str:
         """The most probable class. Not the mention's label: that is the pipeline's threshold decision
-        (``alerts.triage``), which calls a text negative well below the argmax."""
+        (``alerts.outbox.triage``), which calls a text negative well below the argmax."""
         # Ties go to neutral first, then negative: an unsure model should not raise alarms or cheer.
         ranked = sorted(
             (("neutral", self.neutral), ("negative", self.negative), ("positive", self.positive)),

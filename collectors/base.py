@@ -63,6 +63,9 @@ class Collector(ABC):
     #: monitor.core.names.SOURCE_CREDENTIALS, which `config show` and `init` read too
     credentials: ClassVar[tuple[str, ...]] = ()
     default_base_url: ClassVar[str] = ""
+    #: for sources that read the brand's own accounts: what their ids are ("Page ids"), for the
+    #: error when a brand lists none; empty for sources that search
+    accounts_are: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -44,8 +44,6 @@ class GraphCollector(RemoteCollector):
     option_names: ClassVar[frozenset[str]] = frozenset({"posts", "post_age"})
     #: the variable holding the access token
     token: ClassVar[str]
-    #: what the account ids are, for the error when a brand lists none
-    accounts_are: ClassVar[str]
 
     def __init__(self, settings: Settings, source: Source | None = None) -> None:
         super().__init__(settings, source)

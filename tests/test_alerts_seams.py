@@ -97,3 +97,27 @@ def test_a_channel_asking_for_a_wait_of_centuries_gets_its_alert_retried_within_
     (row,) = store.list_alerts()
     due = parse_ts(row.next_attempt_at)
     assert due is not None and 0 < (due - utcnow()).total_seconds() <= RETRY_AFTER_CAP
+
+
+def test_a_case_reaches_the_renderers_as_typed_fields() -> None:
+    from dataclasses import fields, replace
+    from zoneinfo import ZoneInfo
+
+    from alerts.channels.slack.render import preview
+    from alerts.message import CaseStatus, IncidentEvidence
+
+    assert "extra" not in {f.name for f in fields(AlertMessage)}
+    claimed = replace(message(), status=CaseStatus(claimed_by="maria", claimed_at="2026-11-20T10:00:00Z"))
+    shown = preview(claimed, tz=ZoneInfo("UTC"))
+    assert "Claimed by maria at 10:00 UTC on 20 Nov" in shown and "[Claim]" not in shown
+    closed = replace(claimed, status=replace(claimed.status, resolution="false_positive", closed_by="ed"))
+    assert "Closed as false positive by ed" in preview(closed, tz=ZoneInfo("UTC"))
+    assert "[Replied]" not in preview(closed, tz=ZoneInfo("UTC"))
+    notice = replace(message(), kind="notice", source="notice", text="We know; a fix is coming.",
+                     evidence=IncidentEvidence(count=4, first_at="2026-11-20T09:00:00Z",
+                                               latest_at="2026-11-20T09:40:00Z", sources=("reddit", "x")))
+    assert "4 reports · first posted 09:00 UTC on 20 Nov, latest 09:40 UTC on 20 Nov · Reddit, X" in preview(
+        notice, tz=ZoneInfo("UTC"), columns=200)
+    ping = replace(message(), kind="escalation", reason="quiet hours", on_call="<!subteam^S1>")
+    shown = preview(ping, tz=ZoneInfo("UTC"))
+    assert shown.startswith("│ <!subteam^S1> Negative mention of Acme on Reddit (quiet hours")

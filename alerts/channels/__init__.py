@@ -13,9 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def build_channels(settings: Settings, names: list[str] | None = None, *,
-                   skip_broken: bool = True) -> dict[str, Channel]:
+                   skip_broken: bool = True, errors: dict[str, ListenpostError] | None = None,
+                   ) -> dict[str, Channel]:
     """The enabled channels. A channel with a missing credential or bad option is skipped with
-    a message naming it (its alerts stay queued); with ``skip_broken=False`` the error is raised."""
+    a message naming it (its alerts stay queued); with ``skip_broken=False`` the error is raised;
+    given ``errors``, each skipped channel's error is put there by name instead of logged."""
     out: dict[str, Channel] = {}
     for name, config in settings.alerts.channels.items():
         if names is not None and name not in names:
@@ -27,5 +29,8 @@ def build_channels(settings: Settings, names: list[str] | None = None, *,
         except ListenpostError as exc:
             if not skip_broken:
                 raise
-            log.error("alert channel %s: skipped, its alerts wait in the outbox: %s", name, exc)
+            if errors is not None:
+                errors[name] = exc
+            else:
+                log.error("alert channel %s: skipped, its alerts wait in the outbox: %s", name, exc)
     return out

@@ -15,9 +15,11 @@ from alerts.mailer import SmtpOptions
 from alerts.message import AlertMessage
 from monitor.core.config import Channel as ChannelSettings
 from monitor.core.config import Settings
+from monitor.core.durations import describe
 from monitor.core.errors import ConfigError, ListenpostError
 
 T = TypeVar("T", str, int, float, bool)
+_KINDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,18 @@ class Channel(ABC):
             value = float(value)
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             raise ConfigError(f"alerts.channels.{self.name}.options.{key}: expected "
-                              f"{'true or false' if kind is bool else 'a ' + kind.__name__}, got {value!r}")
+                              f"{_KINDS[kind.__name__]}, got {describe(value)}")
         return value
+
+    def option_strings(self, key: str, default: list[str]) -> list[str]:
+        """A list-of-strings option of [alerts.channels.NAME.options]; one string is a list of one."""
+        value = self.options.get(key, default)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"alerts.channels.{self.name}.options.{key}: expected a list of strings, "
+                              f"got {describe(value)}")
+        return list(value)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

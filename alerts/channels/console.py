@@ -12,7 +12,6 @@ import click
 from alerts.channels.base import Channel, ChannelContext
 from alerts.message import AlertMessage, inline, plain, truncate
 from monitor.core.config import Channel as ChannelSettings
-from monitor.core.records import source_name
 
 
 def _wrap(text: str, columns: int, indent: str = "  ") -> list[str]:
@@ -41,7 +40,7 @@ class ConsoleChannel(Channel):
     def render(self, message: AlertMessage) -> str:
         columns = max(40, shutil.get_terminal_size((80, 24)).columns)
         group = f"  (+{message.group_count - 1} similar)" if message.group_count > 1 else ""
-        facts = message.facts(f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}")
+        facts = message.facts(message.byline())
         lines = [click.style(f"▲ {inline(message.headline)}", fg="red", bold=True) + group]
         lines += _wrap(" · ".join(facts), columns)
         text = plain(truncate(message.text, self.config.width))

@@ -10,7 +10,7 @@ from alerts.mailer import SmtpOptions, send_email
 from alerts.message import AlertMessage, inline, plain, truncate
 from monitor.core.config import Channel as ChannelSettings
 from monitor.core.errors import ConfigError
-from monitor.core.records import link_name, source_name
+from monitor.core.records import link_name
 
 
 class EmailChannel(Channel):
@@ -27,17 +27,13 @@ class EmailChannel(Channel):
     def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
         super().__init__(name, settings, context)
         where = f"alerts.channels.{self.name}.options"
-        to = self.options.get("to")
-        if isinstance(to, str):
-            to = [to]
-        if not to or not all(isinstance(a, str) and "@" in a and "\n" not in a for a in to):
+        to = self.option_strings("to", [])
+        if not to or not all("@" in a and "\n" not in a for a in to):
             raise ConfigError(f"{where}.to: a list of email addresses is required")
         self.to: list[str] = to
         smtp = context.smtp
-        port = self.options.get("smtp_port", smtp.port)
-        if not isinstance(port, int) or isinstance(port, bool):
-            raise ConfigError(f"{where}.smtp_port: expected an integer, got {port!r}")
-        security = str(self.options.get("smtp_security", smtp.security))
+        port = self.option("smtp_port", int, smtp.port)
+        security = self.option("smtp_security", str, smtp.security)
         if security not in ("starttls", "ssl", "plain"):
             raise ConfigError(f"{where}.smtp_security: must be \"starttls\", \"ssl\" or \"plain\"")
         # The channel's own server options over the [digest] ones; the mailer sends with these.
@@ -48,8 +44,8 @@ class EmailChannel(Channel):
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:
         """Subject, plain text and HTML of one alert."""
-        facts = message.facts(f"{inline(message.author) or 'unknown author'} on {inline(source_name(message.source))}")
-        text = truncate(message.extra.get("text") or message.text, 4000)
+        facts = message.facts(message.byline())
+        text = truncate(message.summary or message.text, 4000)
         url = link_target(message.url)
         lines = [inline(message.headline), " · ".join(facts), "", plain(text), ""]
         if url:

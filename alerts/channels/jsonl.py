@@ -7,22 +7,26 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from alerts.channels.base import Channel
+from alerts.channels.base import Channel, ChannelContext
 from alerts.message import AlertMessage
+from monitor.core.config import Channel as ChannelSettings
 from monitor.core.errors import ChannelError, ConfigError
 
 
 class JsonlChannel(Channel):
+    """options: path (the file, required)."""
+
     type: ClassVar[str] = "jsonl"
     option_names: ClassVar[frozenset[str]] = frozenset({"path"})
     idempotent: ClassVar[bool] = True
 
-    @property
-    def path(self) -> Path:
-        path = self.options.get("path")
-        if not isinstance(path, str) or not path:
+    def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
+        super().__init__(name, settings, context)
+        # Read when the channel is built, so `config check` names a bad path, not the first send.
+        path = self.option("path", str, "")
+        if not path:
             raise ConfigError(f"alerts.channels.{self.name}.options.path: a jsonl channel needs a file path")
-        return Path(path)
+        self.path = Path(path)
 
     def send(self, message: AlertMessage) -> str | None:
         record = {

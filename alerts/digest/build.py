@@ -165,10 +165,12 @@ def _item(row: ReportedMention | Praise, tz: ZoneInfo) -> Item:
     if title and not text.startswith(title):
         text = f"{title} — {text}" if text else title
     posted = parse_ts(row.created_at) or utcnow()
+    # Praise is never claimed; a reported mention may be, and the digest says by whom.
+    claimed_at, claimed_by = (None, None) if isinstance(row, Praise) else (row.claimed_at, row.claimed_by)
     return Item(source=inline(row.source), author=plain(truncate(row.author or "", 60)),
                 text=plain(truncate(text, SNIPPET)), url=link_target(row.url or "") or "",
-                posted=posted.astimezone(tz), claimed=bool(getattr(row, "claimed_at", None)),
-                claimed_by=inline(getattr(row, "claimed_by", None) or ""), brand=inline(row.brand or ""),
+                posted=posted.astimezone(tz), claimed=bool(claimed_at),
+                claimed_by=inline(claimed_by or ""), brand=inline(row.brand or ""),
                 reach=reach_words(row.reach, row.engagement) if isinstance(row, Praise) else "")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from alerts.channels import build_channels
 from alerts.channels.base import Channel
-from alerts.message import AlertMessage
+from alerts.message import AlertMessage, CaseStatus, IncidentEvidence
 from alerts.outbox.drafts import reply_draft, thank_you_draft
 from alerts.outbox.escalation import escalate_due, in_quiet_hours
 from monitor.core.config import Settings
@@ -32,8 +32,6 @@ BACKOFF_BASE = 30.0
 RETRY_AFTER_CAP = 86400.0  # a day
 BACKOFF_CAP = 3600.0
 LEASE = 120.0  # a 'sending' row older than this belongs to a dispatcher that died
-STATUS_FIELDS = ("claimed_at", "claimed_by", "replied_at", "replied_by", "closed_at", "closed_by",
-                 "resolution", "snoozed_until")
 
 
 @dataclass
@@ -53,14 +51,9 @@ def build_message(store: Store, settings: Settings, row: OutboxAlert) -> AlertMe
     author = mention.author if mention else ""
     history = store.author_history(row.source, author, before=created, days=7) if author else {}
     payload = row.payload
-    extra = {**payload, "queued_at": row.created_at}
-    extra.update({k: getattr(row, k) for k in STATUS_FIELDS if getattr(row, k)})
-    if row.kind == "escalation" and settings.alerts.escalation.mention:
-        extra["mention"] = settings.alerts.escalation.mention
-    text = (mention.text if mention else "") or payload.get("text", "")
+    summary = str(payload.get("text") or "")
+    text = (mention.text if mention else "") or summary
     notice = store.notice_posted(row.group_key) if row.group_key and row.kind != "notice" else None
-    if notice:
-        extra.update(notice_posted_by=notice.closed_by, notice_posted_at=notice.closed_at)
     draft = row.reply_draft  # the one it was delivered with, once sent
     if draft is None and row.kind in ("mention", "escalation"):
         # A comment's title is its thread's (a Reddit submission, a video, the Page's post): someone
@@ -82,8 +75,27 @@ def build_message(store: Store, settings: Settings, row: OutboxAlert) -> AlertMe
         author_history=history,
         reply_draft=draft or "", reach=mention.reach if mention else None,
         engagement=dict(mention.engagement) if mention else {},
-        group_count=int(payload.get("group_count", 1)), extra=extra,
+        group_count=int(payload.get("group_count", 1)),
+        status=CaseStatus(
+            claimed_by=row.claimed_by, claimed_at=row.claimed_at, replied_by=row.replied_by,
+            replied_at=row.replied_at, closed_by=row.closed_by, closed_at=row.closed_at,
+            resolution=row.resolution, snoozed_until=row.snoozed_until, escalated_at=row.escalated_at,
+            notice_posted_by=notice.closed_by if notice else None,
+            notice_posted_at=notice.closed_at if notice else None),
+        reason=str(payload.get("reason") or ""),
+        on_call=settings.alerts.escalation.mention if row.kind == "escalation" else "",
+        summary=summary, evidence=_evidence(payload) if row.kind == "notice" else None,
+        queued_at=row.created_at,
     )
+
+
+def _evidence(payload: dict[str, Any]) -> IncidentEvidence:
+    """A notice's evidence as the router stored it in the outbox row's payload."""
+    sources = payload.get("sources")
+    return IncidentEvidence(
+        count=int(payload.get("count") or 0), first_at=payload.get("first_at") or None,
+        latest_at=payload.get("latest_at") or None,
+        sources=tuple(str(s) for s in sources) if isinstance(sources, list) else ())
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:

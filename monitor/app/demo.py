@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from alerts.digest.voice import Voice
     from alerts.outbox.dispatch import DispatchReport
     from monitor.app.pipeline import RunReport
+    from monitor.store import Store
     from monitor.store.audience import ReachSummary
 
 DEMO_BRANDS = [
@@ -102,7 +103,7 @@ class Agreement:
     negatives: int
 
 
-def _agreement(store: Any, model: str) -> Agreement | None:
+def _agreement(store: Store, model: str) -> Agreement | None:
     rows = store.gold_and_predicted(model)
     if not rows:
         return None

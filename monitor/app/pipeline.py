@@ -84,7 +84,7 @@ def alert_threshold(classifier: Classifier, settings: Settings) -> float:
     """The configured alert threshold, else the classifier's own, never below the negative threshold."""
     labeled = negative_threshold(classifier, settings.classifier.negative_threshold)
     configured = settings.classifier.alert_threshold
-    chosen = configured if configured is not None else getattr(classifier, "alert_threshold", None)
+    chosen = configured if configured is not None else classifier.alert_threshold
     return labeled if chosen is None else max(labeled, chosen)
 
 
@@ -258,10 +258,9 @@ def run_collector(
                         progress(len(batch.mentions) + batch.skipped)
             except ListenpostError as exc:
                 # One failing query is recorded; the source's other queries still run.
-                # Most source errors already name their source: it is not said twice.
-                said = str(exc).removeprefix(f"{collector.name}: ")
-                log.error("%s: %s", collector.name, said)
-                report.errors.append(f"{cursor_key or collector.name}: {said}")
+                # Most source errors already name their source: the log line does not say it twice.
+                log.error("%s: %s", collector.name, str(exc).removeprefix(f"{collector.name}: "))
+                report.errors.append(f"{cursor_key or collector.name}: {exc}")
     except BaseException as exc:  # Ctrl-C or a bug: record the run as failed, then re-raise
         store.finish_run(run_id, fetched=report.fetched, new=report.new,
                          negatives=report.negatives, alerts=report.alerts,

@@ -7,13 +7,11 @@ options each one takes is known only to its class, so `config check`, `run`, `co
 
 from __future__ import annotations
 
-import contextlib
-
 from alerts import channel_class
-from alerts.channels.base import ChannelContext
-from collectors import collector_class
+from alerts.channels import build_channels
+from collectors import build_collectors, collector_class
 from monitor.core.config import Settings, secret
-from monitor.core.errors import ConfigError, MissingCredential
+from monitor.core.errors import ConfigError, ListenpostError, MissingCredential
 
 
 def check_settings(settings: Settings, *, build: bool = False) -> None:
@@ -35,39 +33,41 @@ def check_settings(settings: Settings, *, build: bool = False) -> None:
             # account ids it cannot work without. Every source's problem is listed.
             try:
                 collector.check_options(source.options)
-                if source.enabled and name != "file":
-                    collector(settings)
-            except MissingCredential:
-                what = getattr(collector, "accounts_are", "")
-                if what and not any(brand.accounts.get(name) for brand in settings.brands):
-                    problems.append(f"{name}: no {what}; list them in a brand's accounts = {{ {name} = [...] }}")
             except ConfigError as exc:
                 problems.append(str(exc))
+                continue
+            error = next(build_collectors(settings, [name])).error if source.enabled else None
+            if isinstance(error, MissingCredential):
+                what = collector.accounts_are
+                if what and not any(brand.accounts.get(name) for brand in settings.brands):
+                    problems.append(f"{name}: no {what}; list them in a brand's accounts = {{ {name} = [...] }}")
+            elif error is not None:
+                if not isinstance(error, ConfigError):
+                    raise error
+                problems.append(str(error))
         if problems:
             raise ConfigError("; ".join(problems))
         for name, channel in settings.alerts.channels.items():
-            kind = channel_class(channel.type)
-            kind.check_options(name, channel.options)
-            if build and channel.enabled:
-                with contextlib.suppress(MissingCredential):
-                    kind(name, channel, ChannelContext.of(settings))
+            channel_class(channel.type).check_options(name, channel.options)
+        if build:
+            for error in _channel_errors(settings).values():
+                if not isinstance(error, MissingCredential):
+                    raise error
     except ConfigError as exc:
         raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None
 
 
 def channels_missing_credentials(settings: Settings) -> dict[str, MissingCredential]:
     """Enabled channels that cannot send because a secret is not set: their alerts wait in the outbox."""
-    missing: dict[str, MissingCredential] = {}
-    for name, channel in settings.alerts.channels.items():
-        if not channel.enabled:
-            continue
-        try:
-            channel_class(channel.type)(name, channel, ChannelContext.of(settings))
-        except MissingCredential as exc:
-            missing[name] = exc
-        except ConfigError:
-            continue  # reported by check_settings
-    return missing
+    # A channel with a wrong option is reported by check_settings.
+    return {name: error for name, error in _channel_errors(settings).items() if isinstance(error, MissingCredential)}
+
+
+def _channel_errors(settings: Settings) -> dict[str, ListenpostError]:
+    """Why each enabled channel that cannot be built cannot, by name."""
+    errors: dict[str, ListenpostError] = {}
+    build_channels(settings, errors=errors)
+    return errors
 
 
 def unrouted_channels(settings: Settings) -> list[str]:

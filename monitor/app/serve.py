@@ -2,7 +2,8 @@
 
 The endpoint runs on waitress, a production WSGI server: a bounded listen backlog and
 connection count, and idle or half-sent requests closed after a timeout, so a burst or a
-slow client cannot exhaust it. What a request means is alerts.channels.slack.interactions' job.
+slow client cannot exhaust it. Which click a request carries is alerts.channels.slack.interactions'
+job; what the click does to the alert's case is alerts.outbox.actions'. This module wires the two.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from alerts.channels.slack import interactions as slack
-from alerts.channels.slack.interactions import MAX_BODY, Interactions, SlackEndpoint
+from alerts.channels.slack.api import DEFAULT_BASE_URL, SlackChannel
+from alerts.channels.slack.interactions import MAX_BODY, SlackEndpoint
+from alerts.outbox.actions import CaseActions
 from monitor.core.config import Settings, require_secret
 from monitor.core.errors import ListenpostError
 
@@ -68,10 +71,14 @@ class Server:
 
 def make_server(settings: Settings, *, host: str, port: int, path: str = "/slack/actions") -> Server:
     secret = require_secret("listenpost serve", "SLACK_SIGNING_SECRET")
-    return Server(SlackEndpoint(Interactions(settings), secret, path), host, port)
+    return Server(SlackEndpoint(CaseActions(settings), secret, path), host, port)
 
 
 def run_socket_mode(settings: Settings, stop: threading.Event, on_ready: Callable[[], None] | None = None) -> None:
     """Receive button clicks over Slack's Socket Mode websocket: no public URL needed."""
     app_token = require_secret("listenpost serve --socket-mode", "SLACK_APP_TOKEN")
-    slack.run_socket_mode(Interactions(settings), app_token, stop, on_ready)
+    actions = CaseActions(settings)
+    # The websocket is opened through the same Slack API as the alerts (a test's fake, a proxy).
+    base_url = next((c.config.base_url for c in actions.channels.values() if isinstance(c, SlackChannel)),
+                    DEFAULT_BASE_URL)
+    slack.run_socket_mode(actions, app_token, stop, on_ready, base_url=base_url)

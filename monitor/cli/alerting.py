@@ -113,14 +113,15 @@ def alerts_show(app: App, alert_id: int) -> None:
     tz = app.settings.tz
     say(f"status {row.status} on {row.channel} after {plural(row.attempts, 'attempt')}; "
         f"queued {local_time(row.created_at, tz)}, sent {local_time(row.sent_at, tz)}", "  ")
-    for key in ("claimed", "replied", "closed"):
-        if getattr(row, f"{key}_by"):
-            say(f"{key} by {inline(getattr(row, f'{key}_by'))} at {local_time(getattr(row, f'{key}_at'), tz)}", "  ")
-    for key, label in (("resolution", "resolution"), ("snoozed_until", "snoozed until"),
-                       ("escalated_at", "escalated"), ("group_key", "incident"), ("last_error", "last error")):
-        if getattr(row, key):
-            value = local_time(getattr(row, key), tz) if key.endswith(("_at", "_until")) else inline(getattr(row, key))
-            say(f"{label}: {value}", "  ")
+    for verb, who, at in (("claimed", row.claimed_by, row.claimed_at), ("replied", row.replied_by, row.replied_at),
+                          ("closed", row.closed_by, row.closed_at)):
+        if who:
+            say(f"{verb} by {inline(who)} at {local_time(at, tz)}", "  ")
+    for label, value, is_time in (("resolution", row.resolution, False), ("snoozed until", row.snoozed_until, True),
+                                  ("escalated", row.escalated_at, True), ("incident", row.group_key, False),
+                                  ("last error", row.last_error, False)):
+        if value:
+            say(f"{label}: {local_time(value, tz) if is_time else inline(value)}", "  ")
 
 
 def _act(app: App, alert_id: int, action: str, who: str) -> None:

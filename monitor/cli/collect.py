@@ -6,7 +6,7 @@ import contextlib
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from classifiers import load_active_classifier
 from monitor.cli import App, pass_app, progress
 from monitor.core.errors import ConfigError, InputError, MissingCredential
 from monitor.core.textfile import count_rows
+
+if TYPE_CHECKING:
+    from monitor.app.pipeline import RunReport
 
 
 def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -148,7 +151,7 @@ def _configured_brand(app: App, brand: str) -> str:
                              param_hint="--brand")
 
 
-def held_back(report: Any) -> str:
+def held_back(report: RunReport) -> str:
     """One line on the mentions kept but not alerted, and why."""
     parts = [f"{report.worth_a_look} possibly negative (worth a look in the digest)",
              f"{report.spam} spam", f"{report.off_topic} not about a configured brand"]

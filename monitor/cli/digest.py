@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +17,14 @@ from monitor.cli import App, fit, pass_app, resolve_path, width
 from monitor.core.errors import InputError
 from monitor.core.textfile import private_file
 from monitor.core.times import since_span
+
+if TYPE_CHECKING:
+    from alerts.digest.build import Timing
+    from alerts.digest.voice import VoicePeriod
+    from monitor.core.config import Settings
+    from monitor.store import Store
+
+Grade = Callable[[float | None], str]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STEPS = (("collect", "collected"), ("alert", "alerted"), ("claim", "claimed"), ("reply", "replied"))
@@ -77,7 +86,7 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _rows(timings: list[Any], grade: Any) -> list[dict[str, Any]]:
+def _rows(timings: list[Timing], grade: Grade) -> list[dict[str, Any]]:
     rows = []
     for t in timings:
         row: dict[str, Any] = {"source": t.source, "channels": ", ".join(t.channels), "alerts": t.alerts}
@@ -138,7 +147,7 @@ def report(app: App, since: str, csv_path: str | None) -> None:
         click.echo(f"Written to {csv_path}")
 
 
-def _voice_over_time(store: Any, settings: Any, since: datetime, until: datetime) -> list[Any]:
+def _voice_over_time(store: Store, settings: Settings, since: datetime, until: datetime) -> list[VoicePeriod]:
     from alerts.digest.voice import has_competitors, voice_over_time
 
     if not has_competitors(settings):
@@ -147,7 +156,7 @@ def _voice_over_time(store: Any, settings: Any, since: datetime, until: datetime
     return voice_over_time(store, settings, since, until, step)
 
 
-def _print_voice(periods: list[Any]) -> None:
+def _print_voice(periods: list[VoicePeriod]) -> None:
     """A row per period, a column per brand: 'share of voice / negative share'."""
     from alerts.digest.voice import percent
 
@@ -162,7 +171,8 @@ def _print_voice(periods: list[Any]) -> None:
         click.echo(f"{p.start:%Y-%m-%d}  " + "".join(f"{c:>{cell}}" for c in cells))
 
 
-def _print_timings(timings: list[Any], period: timedelta, grade: Any, excellent: float, average: float) -> None:
+def _print_timings(timings: list[Timing], period: timedelta, grade: Grade, excellent: float,
+                   average: float) -> None:
     from alerts.digest import human_duration, span
 
     columns = width()

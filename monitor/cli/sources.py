@@ -6,7 +6,7 @@ import sys
 import textwrap
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +15,10 @@ from monitor.cli import App, pass_app, progress, say, width
 from monitor.core.errors import InputError
 from monitor.core.records import utcnow
 from monitor.core.times import local_time, parse_date, parse_since
+
+if TYPE_CHECKING:
+    from collectors.base import BrandQuery
+    from monitor.store import Store
 
 PER_QUERY = 1000  # progress steps per query: thousandths of the window
 
@@ -49,7 +53,7 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     Facebook and Instagram comments are read on the newest posts only).
     """
     from classifiers import load_active_classifier
-    from collectors import collector_class
+    from collectors import build_collectors
     from collectors.base import Window
     from monitor.app.pipeline import run_collector
 
@@ -60,9 +64,12 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
     if start >= (end or utcnow()):
         raise InputError("--since must be before --until (or before now)")
     settings = app.settings
-    collector = collector_class(source)(settings)
+    built = next(build_collectors(settings, [source]))
+    if built.collector is None:
+        raise built.error or InputError(f"{source}: cannot be collected on its own")
+    collector = built.collector
     scope = f"backfill {start.isoformat()}..{end.isoformat() if end else 'now'}"
-    queries: list[Any] = [replace(q, scope=scope) for q in collector.queries()]
+    queries: list[BrandQuery] = [replace(q, scope=scope) for q in collector.queries()]
     if not queries:
         click.echo(f"{source}: nothing to ask for; add brand queries (or app ids) to the settings.")
         return
@@ -81,7 +88,7 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
 
                 report = run_collector(store, settings, collector, kind="backfill",
                                        window=Window(start, end), classifier=classifier,
-                                       progress=advance, queries=queries)
+                                       progress=advance, queries=[*queries])
         except KeyboardInterrupt:
             click.secho("\nInterrupted; run the same command again to resume.", fg="yellow", err=True)
             _coverage(app, store, source, queries)
@@ -95,14 +102,14 @@ def backfill(app: App, source: str, since: str, until: str | None, restart: bool
         sys.exit(1)
 
 
-def _walked(store: Any, source: str, key: str, since: datetime, until: datetime) -> int:
+def _walked(store: Store, source: str, key: str, since: datetime, until: datetime) -> int:
     """How far one query's backfill has come, in thousandths of the window."""
     from collectors.base import walked
 
     return int(PER_QUERY * walked(store.cursor(source, key), since, until))
 
 
-def _coverage(app: App, store: Any, source: str, queries: list[Any]) -> None:
+def _coverage(app: App, store: Store, source: str, queries: list[BrandQuery]) -> None:
     from collectors.base import coverage
 
     click.echo("Coverage:")

@@ -135,7 +135,7 @@ class Classification:
     neutral: float | None
     positive: float | None
     classified_at: datetime = field(default_factory=utcnow)
-    # The triage decision (alerts.triage): worth interrupting a person, and why or why not;
+    # The triage decision (alerts.outbox.triage): worth interrupting a person, and why or why not;
     # None when no decision was taken (a negative then counts as alerted).
     alert: bool | None = None
     reason: str = ""

@@ -107,7 +107,7 @@ class MentionQueries(Connection):
         limit: int = 50,
     ) -> list[ListedMention]:
         """Mentions newest first with their latest label; ``search`` is an FTS5 query, ``reason``
-        a triage reason (alerts.triage) or ``alerted``."""
+        a triage reason (alerts.outbox.triage) or ``alerted``."""
         where: list[str] = []
         params: list[Any] = []
         if reason == "alerted":

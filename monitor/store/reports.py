@@ -89,7 +89,7 @@ class ReportQueries(Connection):
         )]
 
     def triage_counts(self, since: datetime, until: datetime) -> dict[str, int]:
-        """Mentions posted in [since, until) per triage reason (alerts.triage): spam, off-topic, ..."""
+        """Mentions posted in [since, until) per triage reason (alerts.outbox.triage): spam, off-topic, ..."""
         rows = self._execute(
             "SELECT coalesce(c.reason, ''), count(*) FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"

@@ -51,8 +51,8 @@ class SlackChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
         super().__init__(name, settings, context)
-        channel = self.options.get("channel")
-        if not isinstance(channel, str) or not channel.strip():
+        channel = self.option("channel", str, "")
+        if not channel.strip():
             raise ConfigError(f"alerts.channels.{self.name}.options.channel: "
                               "the Slack channel id (such as C0123ABC) is required")
         self.config = SlackOptions(
@@ -124,7 +124,7 @@ class SlackChannel(Channel):
 
     def find_sent(self, message: AlertMessage) -> str | None:
         """Look for this alert's metadata among the channel's (or the thread's) recent messages."""
-        queued = parse_ts(message.extra.get("queued_at"))
+        queued = parse_ts(message.queued_at)
         args: dict[str, Any] = {"channel": self.channel, "include_all_metadata": "true", "limit": 200}
         if queued:
             args["oldest"] = f"{(queued - timedelta(minutes=5)).timestamp():.6f}"

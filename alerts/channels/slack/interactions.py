@@ -1,7 +1,9 @@
-"""Slack's interactivity: the signed requests its buttons send, what each click does, and Socket Mode.
+"""Slack's interactivity: the signed requests its buttons send, the click each one carries, and
+Socket Mode.
 
 Every request must carry a valid Slack signature (checked with slack_sdk's SignatureVerifier),
-be at most five minutes old and not have been seen before.
+be at most five minutes old and not have been seen before. What a click does to the alert's case
+is the outbox's business (alerts.outbox.actions): this module hands the click to a `ClickHandler`.
 """
 
 from __future__ import annotations
@@ -11,14 +13,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from alerts.channels import build_channels
-from alerts.channels.slack.api import DEFAULT_BASE_URL, SlackChannel
-from alerts.outbox.dispatch import refresh_case
-from alerts.outbox.escalation import Outcome, apply_action
-from monitor.core.config import Settings
+from alerts.channels.slack.api import DEFAULT_BASE_URL
 from monitor.core.errors import ChannelError, ListenpostError
 from monitor.core.records import utcnow
 from monitor.store import Store
@@ -92,33 +90,25 @@ def parse_action(payload: Any) -> tuple[int, str, str]:
     return alert_id, name[len(ACTION_PREFIX):], who[:200]
 
 
-class Interactions:
-    """Applies button clicks to the database and refreshes the Slack messages they came from."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.channels = build_channels(settings)
-        self._local = threading.local()
+class ClickHandler(Protocol):
+    """What applies a button click to the alert's case (alerts.outbox.actions.CaseActions)."""
 
     @property
-    def store(self) -> Store:
-        if getattr(self._local, "store", None) is None:
-            self._local.store = Store(self.settings.database)  # one connection per thread
-        return self._local.store  # type: ignore[no-any-return]
+    def store(self) -> Store: ...
 
-    def handle(self, payload: Any) -> Outcome:
-        alert_id, action, who = parse_action(payload)
-        outcome = apply_action(self.store, alert_id, action, who)
-        log.info("%s", outcome.summary)
-        refresh_case(self.store, self.settings, outcome.alert_ids or [alert_id], self.channels)
-        return outcome
+    def apply(self, alert_id: int, action: str, who: str) -> object: ...
+
+
+def handle(handler: ClickHandler, payload: Any) -> None:
+    """Read the click out of a block_actions payload and have ``handler`` apply it."""
+    handler.apply(*parse_action(payload))
 
 
 class SlackEndpoint:
     """The WSGI application behind the Request URL: one signed button click per POST."""
 
-    def __init__(self, interactions: Interactions, secret: str, path: str) -> None:
-        self.interactions = interactions
+    def __init__(self, handler: ClickHandler, secret: str, path: str) -> None:
+        self.handler = handler
         self.secret = secret
         self.path = path
 
@@ -158,27 +148,25 @@ class SlackEndpoint:
         headers = {"x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
                    "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", "")}
         signature = verify(self.secret, headers, body)
-        store = self.interactions.store
+        store = self.handler.store
         if not store.remember_request(signature, now=utcnow(), keep=2 * WINDOW):
             raise RequestRejected("replayed request", 401)
         try:
             payload = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
         except (KeyError, IndexError, ValueError, UnicodeDecodeError, RecursionError):
             raise RequestRejected("no JSON payload in the form body", 400) from None
-        self.interactions.handle(payload)
+        handle(self.handler, payload)
         return 200, ""
 
 
-def run_socket_mode(interactions: Interactions, app_token: str, stop: threading.Event,
-                    on_ready: Callable[[], None] | None = None) -> None:
+def run_socket_mode(handler: ClickHandler, app_token: str, stop: threading.Event,
+                    on_ready: Callable[[], None] | None = None, *, base_url: str = DEFAULT_BASE_URL) -> None:
     """Receive button clicks over Slack's Socket Mode websocket: no public URL needed."""
     from slack_sdk import WebClient
     from slack_sdk.socket_mode import SocketModeClient
     from slack_sdk.socket_mode.request import SocketModeRequest
     from slack_sdk.socket_mode.response import SocketModeResponse
 
-    base_url = next((c.config.base_url for c in interactions.channels.values() if isinstance(c, SlackChannel)),
-                    DEFAULT_BASE_URL)
     web = WebClient(token=app_token, base_url=base_url)
     client = SocketModeClient(app_token=app_token, web_client=web)
 
@@ -188,7 +176,7 @@ def run_socket_mode(interactions: Interactions, app_token: str, stop: threading.
         if request.type != "interactive":
             return
         try:
-            interactions.handle(request.payload)
+            handle(handler, request.payload)
         except ListenpostError as exc:
             log.warning("socket mode: %s", exc)
 

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.escape import link_target, mrkdwn, mrkdwn_quote
-from alerts.message import AlertMessage, plain, truncate
+from alerts.message import AlertMessage, CaseStatus, IncidentEvidence, plain, truncate
 from monitor.core.records import link_name, source_name
 from monitor.core.times import local_time
 
@@ -36,20 +36,21 @@ def _local(stamp: str | None, tz: ZoneInfo) -> str:
     return local_time(stamp, tz, "%H:%M %Z on %d %b", empty="")
 
 
-def status_line(extra: dict[str, Any], tz: ZoneInfo) -> str:
+def status_line(status: CaseStatus, tz: ZoneInfo) -> str:
     """Who claimed, replied or closed the alert and when, for the message's footer."""
     parts = []
-    for key, verb in (("claimed", "Claimed"), ("replied", "Replied")):
-        if extra.get(f"{key}_by"):
-            parts.append(f"{verb} by {mrkdwn(extra[f'{key}_by'])} at {_local(extra.get(f'{key}_at'), tz)}")
-    if extra.get("notice_posted_by"):
-        parts.append(f"Status update posted by {mrkdwn(extra['notice_posted_by'])} at "
-                     f"{_local(extra.get('notice_posted_at'), tz)}: say we posted an update")
-    if extra.get("resolution"):
-        who = f" by {mrkdwn(extra['closed_by'])}" if extra.get("closed_by") else ""
-        parts.append(f"Closed as {mrkdwn(extra['resolution'].replace('_', ' '))}{who}")
-    elif extra.get("snoozed_until"):
-        parts.append(f"Snoozed until {_local(extra['snoozed_until'], tz)}")
+    for who, at, verb in ((status.claimed_by, status.claimed_at, "Claimed"),
+                          (status.replied_by, status.replied_at, "Replied")):
+        if who:
+            parts.append(f"{verb} by {mrkdwn(who)} at {_local(at, tz)}")
+    if status.notice_posted_by:
+        parts.append(f"Status update posted by {mrkdwn(status.notice_posted_by)} at "
+                     f"{_local(status.notice_posted_at, tz)}: say we posted an update")
+    if status.resolution:
+        who = f" by {mrkdwn(status.closed_by)}" if status.closed_by else ""
+        parts.append(f"Closed as {mrkdwn(status.resolution.replace('_', ' '))}{who}")
+    elif status.snoozed_until:
+        parts.append(f"Snoozed until {_local(status.snoozed_until, tz)}")
     return " · ".join(parts)
 
 
@@ -59,17 +60,16 @@ def section(text: str) -> dict[str, Any]:
 
 def headline(message: AlertMessage) -> str:
     title = message.headline
-    if message.kind == "escalation" and message.extra.get("reason") == "quiet hours":
+    if message.kind == "escalation" and message.reason == "quiet hours":
         title = (f"Negative mention of {message.brand} on {source_name(message.source)}"
                  " (quiet hours: on-call only)")
-    elif message.kind == "escalation" and message.extra.get("reason"):
-        title += f" ({message.extra['reason']})"
+    elif message.kind == "escalation" and message.reason:
+        title += f" ({message.reason})"
     line = f"*{mrkdwn(title)}*"
     if message.group_count > 1:
         line += f"  ·  {message.group_count} similar mentions"
-    ping = message.extra.get("mention")
-    if message.kind == "escalation" and ping:
-        line = f"{ping} {line}"  # the on-call group comes from settings, never from mention text
+    if message.kind == "escalation" and message.on_call:
+        line = f"{message.on_call} {line}"  # the on-call group comes from settings, never from mention text
     return line
 
 
@@ -90,10 +90,10 @@ def _body(message: AlertMessage, url: str | None) -> str:
 
 def _buttons(message: AlertMessage) -> dict[str, Any] | None:
     """The action buttons still useful: none once closed, no Claim once claimed."""
-    extra = message.extra
-    if message.kind == "test" or extra.get("resolution"):
+    status = message.status
+    if message.kind == "test" or status.resolution:
         return None
-    done = {"claim"} if extra.get("claimed_by") or extra.get("replied_by") else set()
+    done = {"claim"} if status.claimed_by or status.replied_by else set()
     actions = {"praise": PRAISE_ACTIONS, "notice": NOTICE_ACTIONS}.get(message.kind, ACTIONS)
     return {
         "type": "actions", "block_id": f"listenpost_{message.alert_id}",
@@ -110,7 +110,7 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
     """The notification text and Block Kit blocks of one alert; user text is escaped throughout."""
     blocks: list[dict[str, Any]] = [section(headline(message))]
     if message.kind == "spike":
-        summary = message.extra.get("text") or message.text
+        summary = message.summary or message.text
         blocks.append(section(mrkdwn(summary)))
         return f"{message.headline}: {summary}", blocks
     if message.kind == "notice":
@@ -125,7 +125,7 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
     if message.reply_draft:
         draft = _fit(message.reply_draft, SECTION_LIMIT - 40, mrkdwn_quote)
         blocks.append(section("*Reply draft* (copy, edit, then send it yourself)\n" + draft))
-    status = status_line(message.extra, tz)
+    status = status_line(message.status, tz)
     if status:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
     actions = _buttons(message) if buttons else None
@@ -137,15 +137,15 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
 
 def _notice(message: AlertMessage, tz: ZoneInfo, buttons: bool) -> tuple[str, list[dict[str, Any]]]:
     """A suggested status message for the brand's own account, with the incident's evidence."""
-    extra = message.extra
-    sources = ", ".join(source_name(s) for s in extra.get("sources") or [])
-    evidence = (f"{extra.get('count', 0)} reports · first posted {_local(extra.get('first_at'), tz)}, "
-                f"latest {_local(extra.get('latest_at'), tz)} · {sources}")
+    found = message.evidence or IncidentEvidence()
+    sources = ", ".join(source_name(s) for s in found.sources)
+    evidence = (f"{found.count} reports · first posted {_local(found.first_at, tz)}, "
+                f"latest {_local(found.latest_at, tz)} · {sources}")
     blocks = [section(headline(message)),
               {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn(evidence)}]},
               section("*Suggested post for your own account* (edit, post it, then press Notice posted)\n"
                       + mrkdwn_quote(message.text))]
-    status = status_line(extra, tz)
+    status = status_line(message.status, tz)
     if status:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
     actions = _buttons(message) if buttons else None
