@@ -83,7 +83,7 @@ def test_browse_is_for_sqlite_files(runner: CliRunner, project: Path, pg_url: st
         "PostgreSQL client (the same tables and views are there)"]
 
 
-def test_the_demo_runs_on_postgresql_but_never_into_a_database_of_real_brands(
+def test_the_demo_runs_on_postgresql_but_not_into_the_environments_database_of_real_brands(
         runner: CliRunner, project: Path, pg_url: str) -> None:
     code, out = invoke(runner, "--db", pg_url, "demo", "--model", "lexicon")
     assert code == 0, out
@@ -95,10 +95,11 @@ def test_the_demo_runs_on_postgresql_but_never_into_a_database_of_real_brands(
     assert code == 0 and "0 new)" in out, out
     with Store(pg_url) as store:
         store.save_mentions([Mention(source="x", external_id="1", text="acme!", brand="Acme", created_at=utcnow())])
-    code, out = invoke(runner, "--db", pg_url, "demo", "--model", "lexicon")
+    code, out = invoke(runner, "demo", "--model", "lexicon", env={"LISTENPOST_DATABASE": pg_url})
     assert code != 0
     assert [line for line in out.splitlines() if line.startswith("Error:")] == [
-        f"Error: {pg_url} holds mentions of Acme: the demo writes fictional brands and runs only on an empty "
-        "database or its own (pass --db listenpost-demo.db)"]
+        f"Error: {pg_url} (from LISTENPOST_DATABASE) holds mentions of Acme: the demo writes fictional brands, "
+        "so it runs there only on an empty database or its own; pass --db listenpost-demo.db (or --db that "
+        "database, to write into it anyway)"]
     with Store(pg_url) as store:
         assert store.count_mentions() == demo_mentions + 1

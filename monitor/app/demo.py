@@ -149,13 +149,15 @@ def refuse_other_brands(store: Store, shown_as: str) -> None:
     """The demo's brands are fictional: never write them into a database that watches real ones."""
     others = store.other_brands([b.name for b in DEMO_BRANDS])
     if others:
-        raise InputError(f"{shown_as} holds mentions of {', '.join(others)}: the demo writes fictional brands "
-                         "and runs only on an empty database or its own (pass --db listenpost-demo.db)")
+        raise InputError(f"{shown_as} (from LISTENPOST_DATABASE) holds mentions of {', '.join(others)}: the "
+                         "demo writes fictional brands, so it runs there only on an empty database or its own; "
+                         "pass --db listenpost-demo.db (or --db that database, to write into it anyway)")
 
 
 def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
              announce: Callable[[str], None] = lambda line: None,
-             progress: Callable[[int, str], AbstractContextManager[Any]] = _no_progress) -> DemoReport:
+             progress: Callable[[int, str], AbstractContextManager[Any]] = _no_progress,
+             only_demo_brands: bool = False) -> DemoReport:
     """Collect, classify, alert and dispatch the bundled mentions into ``db_path``.
 
     ``announce`` hears each step as it starts; ``progress(length, label)`` gives a context whose
@@ -174,8 +176,9 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
     started = time.perf_counter()
     settings = demo_settings(db_path, model or "default")
     shown_as = parse_database(db_path).display()
-    with Store(db_path) as store:
-        refuse_other_brands(store, shown_as)
+    if only_demo_brands:
+        with Store(db_path) as store:
+            refuse_other_brands(store, shown_as)
     announce(f"listenpost demo: mentions of two fictional brands and a competitor → {shown_as}")
     announce(f"Loading the {settings.classifier.model} sentiment model …")
     classifier = load_classifier(settings.classifier.model)

@@ -15,10 +15,10 @@ from monitor.core.records import LABELS, UNSCORED, source_name
 from monitor.core.rows import LabelCount
 
 
-def demo_command(db_path: str, model: str | None, show: int) -> None:
+def demo_command(db_path: str, model: str | None, show: int, *, only_demo_brands: bool = True) -> None:
     columns = max(40, shutil.get_terminal_size((80, 24)).columns)
     report = run_demo(db_path=db_path, model=model, show=show, columns=columns, announce=click.echo,
-                      progress=progress)
+                      progress=progress, only_demo_brands=only_demo_brands)
     print_report(report, columns)
 
 

@@ -159,7 +159,8 @@ def demo(app: App, model: str | None, limit: int) -> None:
     from monitor.core.database import check_database
 
     # The settings file's `database` is the real one: only --db or $LISTENPOST_DATABASE point the
-    # demo elsewhere, and a database holding other brands' mentions is refused (run_demo).
+    # demo elsewhere. $LISTENPOST_DATABASE usually names a real install: a database it names that
+    # holds other brands' mentions is refused; --db is a deliberate choice.
     database = app.db_path or os.environ.get("LISTENPOST_DATABASE") or "listenpost-demo.db"
     check_database(database)
-    demo_command(database, model, limit)
+    demo_command(database, model, limit, only_demo_brands=not app.db_path)
