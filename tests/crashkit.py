@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.store import Store
+from monitor.store import MIGRATIONS, Store
 from tests.fakeslack import TOKEN, FakeSlack
 from tests.fakesource import REGISTRATION, FeedServer
 from tests.httpfake import fake_server
@@ -95,18 +95,18 @@ def start(config: Path) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _done(db: Path, limit: int) -> bool:
-    """Every mention stored and classified, nothing left in the outbox."""
-    if not db.exists():
+def _done(db: Path | str, limit: int) -> bool:
+    """Every mention stored and classified, nothing left in the outbox (an SQLite file or a URL)."""
+    if "://" not in str(db) and not Path(db).exists():
         return False
-    with Store(db, migrate=False) as store:
-        if "latest_labels" not in store.db.view_names():
+    with Store(str(db), migrate=False) as store:
+        if MIGRATIONS[-1][0] not in store.applied_migrations():
             return False  # the first child is still creating the tables
-        stored = store.conn.execute(
+        stored = store._one(
             "SELECT count(*), count(c.label) FROM mentions m LEFT JOIN latest_labels c"
-            " ON c.source = m.source AND c.external_id = m.external_id").fetchone()
-        return bool(stored[0] == stored[1] == limit and not store.conn.execute(
-            "SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')").fetchone()[0])
+            " ON c.source = m.source AND c.external_id = m.external_id")
+        return bool(stored and stored[0] == stored[1] == limit and not store._rows(
+            "SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')")[0][0])
 
 
 def _kill_at_random(process: subprocess.Popen[bytes], feed: FeedServer, slack: FakeSlack,
@@ -156,17 +156,17 @@ def trial(folder: Path, rng: random.Random, *, mentions: int = 24, kills: int = 
         return _count(db, feed, slack, made, finished)
 
 
-def _count(db: Path, feed: FeedServer, slack: FakeSlack, kills: int, finished: bool) -> Outcome:
+def _count(db: Path | str, feed: FeedServer, slack: FakeSlack, kills: int, finished: bool) -> Outcome:
     served = set(feed.served)
-    with Store(db) as store:
-        stored = {r[0] for r in store.conn.execute("SELECT external_id FROM mentions")}
-        negatives = {r[0] for r in store.conn.execute(
+    with Store(str(db)) as store:
+        stored = {r[0] for r in store._rows("SELECT external_id FROM mentions")}
+        negatives = {r[0] for r in store._rows(
             "SELECT external_id FROM latest_labels WHERE label = 'negative'")}
         # A stored mention with no verdict never had its alert decided: counted as lost.
-        unjudged = {r[0] for r in store.conn.execute(
+        unjudged = {r[0] for r in store._rows(
             "SELECT m.external_id FROM mentions m LEFT JOIN latest_labels c ON c.source = m.source"
             " AND c.external_id = m.external_id WHERE c.label IS NULL")}
-        alerts = {r[0]: r[1] for r in store.conn.execute(
+        alerts = {r[0]: r[1] for r in store._rows(
             "SELECT id, external_id FROM alerts WHERE kind = 'mention'")}
     posts = Counter(p["metadata"]["event_payload"]["alert_id"] for p in slack.posts())
     alerted = set(alerts.values())

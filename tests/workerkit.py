@@ -141,7 +141,7 @@ def _wait_for_progress(feed: FeedServer, slack: FakeSlack, rng: random.Random, d
 def double_collections(database: str, interval: float) -> tuple[int, int]:
     """Collections of the feed, and those starting within half an interval of the one before."""
     with Store(database) as store:
-        starts = [parse_ts(r[0]) for r in store.conn.execute(
+        starts = [parse_ts(r[0]) for r in store._rows(
             "SELECT started_at FROM runs WHERE source = 'fakefeed' AND kind = 'collect' ORDER BY started_at")]
     times = [s for s in starts if s is not None]
     close = sum((b - a).total_seconds() < interval / 2 for a, b in itertools.pairwise(times))
@@ -168,16 +168,16 @@ def trial(folder: Path, rng: random.Random, *, workers: int = 2, kills: int = 3,
                 _wait_for_progress(feed, slack, rng, deadline)
                 crew.kill_and_restart(rng.randrange(workers))
                 made += 1
-            while not _done(Path(database), mentions) and time.monotonic() < deadline:
+            while not _done(database, mentions) and time.monotonic() < deadline:
                 if any(p.poll() is not None for p in crew.processes):
                     break
                 time.sleep(0.05)
-            finished = _done(Path(database), mentions)
+            finished = _done(database, mentions)
         finally:
             clean = crew.stop()
         if clean < workers:
             raise RuntimeError(f"a worker failed:\n{crew.failures()}")
-        outcome = _count(Path(database), feed, slack, made, finished)
+        outcome = _count(database, feed, slack, made, finished)
         collections, close = double_collections(database, INTERVAL)
         delivered = len({p["metadata"]["event_payload"]["alert_id"] for p in slack.posts()})
         return WorkersOutcome(
