@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "eval": "monitor.cli.model:eval_command",
     "digest": "monitor.cli.digest:digest",
     "report": "monitor.cli.digest:report",
+    "db": "monitor.cli.db:db",
 }
 
 
