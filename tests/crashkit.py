@@ -17,12 +17,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.store import Store
+from monitor.store import MIGRATIONS, Store
 from tests.fakeslack import TOKEN, FakeSlack
 from tests.fakesource import REGISTRATION, FeedServer
 from tests.httpfake import fake_server
 
 ROOT = Path(__file__).resolve().parent.parent
+ALL = 10**9  # a limit no trial reaches
 LEASE = 0.3  # seconds before a restarted child takes over an alert the killed one was sending
 TEXTS = [
     "Acme lost my parcel again, worst service ever, I am furious.",
@@ -95,18 +96,18 @@ def start(config: Path) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _done(db: Path, limit: int) -> bool:
-    """Every mention stored and classified, nothing left in the outbox."""
-    if not db.exists():
+def _done(database: str | Path, limit: int) -> bool:
+    """Every mention stored and classified, nothing left in the outbox (on either backend)."""
+    if "://" not in str(database) and not Path(database).exists():
         return False
-    with Store(db, migrate=False) as store:
-        if "latest_labels" not in store.db.view_names():
+    with Store(database, migrate=False) as store:
+        if MIGRATIONS[-1][0] not in store.applied_migrations():
             return False  # the first child is still creating the tables
-        stored = store.conn.execute(
-            "SELECT count(*), count(c.label) FROM mentions m LEFT JOIN latest_labels c"
-            " ON c.source = m.source AND c.external_id = m.external_id").fetchone()
-        return bool(stored[0] == stored[1] == limit and not store.conn.execute(
-            "SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')").fetchone()[0])
+        labels = store.label_counts()
+        outbox = store.alert_counts()
+    stored = sum(labels.values())
+    return bool(stored == limit and not labels.get("unclassified")
+                and not outbox.get("pending") and not outbox.get("sending"))
 
 
 def _kill_at_random(process: subprocess.Popen[bytes], feed: FeedServer, slack: FakeSlack,
@@ -156,18 +157,15 @@ def trial(folder: Path, rng: random.Random, *, mentions: int = 24, kills: int = 
         return _count(db, feed, slack, made, finished)
 
 
-def _count(db: Path, feed: FeedServer, slack: FakeSlack, kills: int, finished: bool) -> Outcome:
+def _count(database: str | Path, feed: FeedServer, slack: FakeSlack, kills: int, finished: bool) -> Outcome:
     served = set(feed.served)
-    with Store(db) as store:
-        stored = {r[0] for r in store.conn.execute("SELECT external_id FROM mentions")}
-        negatives = {r[0] for r in store.conn.execute(
-            "SELECT external_id FROM latest_labels WHERE label = 'negative'")}
+    with Store(database) as store:
+        listed = store.list_mentions(limit=ALL)
+        stored = {m.external_id for m in listed}
+        negatives = {m.external_id for m in listed if m.label == "negative"}
         # A stored mention with no verdict never had its alert decided: counted as lost.
-        unjudged = {r[0] for r in store.conn.execute(
-            "SELECT m.external_id FROM mentions m LEFT JOIN latest_labels c ON c.source = m.source"
-            " AND c.external_id = m.external_id WHERE c.label IS NULL")}
-        alerts = {r[0]: r[1] for r in store.conn.execute(
-            "SELECT id, external_id FROM alerts WHERE kind = 'mention'")}
+        unjudged = {m.external_id for m in listed if m.label is None}
+        alerts = {a.id: a.external_id for a in store.list_alerts(limit=ALL) if a.kind == "mention"}
     posts = Counter(p["metadata"]["event_payload"]["alert_id"] for p in slack.posts())
     alerted = set(alerts.values())
     return Outcome(

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.store import Store, parse_ts
-from tests.crashkit import TEXTS, _count, _done
+from monitor.store import COPIED_TABLES, Store, parse_ts
+from tests.crashkit import ALL, TEXTS, _count, _done
 from tests.fakeslack import TOKEN, FakeSlack
 from tests.fakesource import REGISTRATION, FeedServer
 from tests.httpfake import fake_server
@@ -140,10 +140,10 @@ def _wait_for_progress(feed: FeedServer, slack: FakeSlack, rng: random.Random, d
 
 def double_collections(database: str, interval: float) -> tuple[int, int]:
     """Collections of the feed, and those starting within half an interval of the one before."""
+    runs = next(t for t in COPIED_TABLES if t.name == "runs")
     with Store(database) as store:
-        starts = [parse_ts(r[0]) for r in store.conn.execute(
-            "SELECT started_at FROM runs WHERE source = 'fakefeed' AND kind = 'collect' ORDER BY started_at")]
-    times = [s for s in starts if s is not None]
+        rows = store.read_rows(runs, ["source", "kind", "started_at"], after=None, limit=ALL)
+    times = sorted(t for t in (parse_ts(r[2]) for r in rows if r[:2] == ("fakefeed", "collect")) if t is not None)
     close = sum((b - a).total_seconds() < interval / 2 for a, b in itertools.pairwise(times))
     return len(times), close
 
@@ -168,16 +168,16 @@ def trial(folder: Path, rng: random.Random, *, workers: int = 2, kills: int = 3,
                 _wait_for_progress(feed, slack, rng, deadline)
                 crew.kill_and_restart(rng.randrange(workers))
                 made += 1
-            while not _done(Path(database), mentions) and time.monotonic() < deadline:
+            while not _done(database, mentions) and time.monotonic() < deadline:
                 if any(p.poll() is not None for p in crew.processes):
                     break
                 time.sleep(0.05)
-            finished = _done(Path(database), mentions)
+            finished = _done(database, mentions)
         finally:
             clean = crew.stop()
         if clean < workers:
             raise RuntimeError(f"a worker failed:\n{crew.failures()}")
-        outcome = _count(Path(database), feed, slack, made, finished)
+        outcome = _count(database, feed, slack, made, finished)
         collections, close = double_collections(database, INTERVAL)
         delivered = len({p["metadata"]["event_payload"]["alert_id"] for p in slack.posts()})
         return WorkersOutcome(
