@@ -24,9 +24,38 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "listenpost.db"
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: run the test's `store` and `database` on SQLite and on "
+                                       "PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: in a both-backends module, a test of what is SQLite's own")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked both_backends that open a database run once per backend."""
+    if ("backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends")
+            and not metafunc.definition.get_closest_marker("sqlite_only")):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    with Store(db_path) as s:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database(backend: str, db_path: Path, request: pytest.FixtureRequest) -> str:
+    """What the test's store opens: the SQLite file, or a fresh migrated PostgreSQL database's URL."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_store_url"))
+    return str(db_path)
+
+
+@pytest.fixture
+def store(database: str) -> Iterator[Store]:
+    with Store(database) as s:
         yield s
 
 
@@ -82,7 +111,7 @@ def collected_for_days(store: Store, brand: str, days: float) -> None:
     then = utcnow() - timedelta(days=days)
     run = store.start_run("history", "collect")
     store.finish_run(run, fetched=1, new=1)
-    store.db["runs"].update(run, {"started_at": ts(then)})
+    store._execute("UPDATE runs SET started_at = ? WHERE id = ?", [ts(then), run])
     store.save_mentions([Mention(source="history", external_id=f"{brand}-first", text=f"{brand} first post",
                                  brand=brand, created_at=then)])
 
@@ -112,6 +141,27 @@ def pg_url(pg_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
     for name, value in pg_server.environ().items():
         monkeypatch.setenv(name, value)
     name = pg_server.create_database()
+    try:
+        yield pg_server.url(name)
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer) -> str:
+    """A database with every migration applied, copied for each test that opens a store."""
+    name = pg_server.create_database()
+    with Store(pg_server.url(name, with_password=True)):
+        pass
+    return name
+
+
+@pytest.fixture
+def pg_store_url(pg_server: PostgresServer, pg_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database at the current schema (a copy of the migrated template)."""
+    for name, value in pg_server.environ().items():
+        monkeypatch.setenv(name, value)
+    name = pg_server.create_database(template=pg_template)
     try:
         yield pg_server.url(name)
     finally:

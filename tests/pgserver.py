@@ -124,11 +124,11 @@ class PostgresServer:
 
         return psycopg.connect(self.url(with_password=True), autocommit=True)
 
-    def create_database(self) -> str:
-        """A fresh empty database (from template0); its name."""
+    def create_database(self, template: str = "template0") -> str:
+        """A fresh database, empty (from template0) or a copy of ``template``; its name."""
         name = "test_" + uuid.uuid4().hex[:12]
         with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" ENCODING \'UTF8\'')
         return name
 
     def drop_database(self, name: str) -> None:

@@ -13,6 +13,8 @@ from monitor.core.records import Mention, utcnow
 from tests.conftest import collected_for_days
 from tests.fakeslack import FakeSlack, deliver_with_kills, settings_toml
 
+pytestmark = pytest.mark.both_backends
+
 PROBLEMS = ["lost my parcel", "charged me twice", "app crashes on login", "rude support agent",
             "broken screen on arrival", "refund never came"]
 
@@ -42,6 +44,7 @@ def complaints(n: int) -> list[Mention]:
             for i in range(n)]
 
 
+@pytest.mark.sqlite_only  # the crash harness counts the outbox in the SQLite file
 def test_no_alert_lost_or_sent_twice_when_killed_mid_delivery(store, db_path, make_settings, slack,
                                                               lexicon) -> None:
     config = make_settings(f'database = "{db_path}"\n' + settings_toml(slack.base_url))

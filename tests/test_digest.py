@@ -30,6 +30,8 @@ from monitor.core.records import Classification, Mention
 from monitor.core.rows import HourCount, ReportedMention
 from monitor.store import Store, ts
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> "quoted" & \u202egnp.exe'
 SETTINGS = """
@@ -144,7 +146,7 @@ def busy_store(store: Store) -> Store:
     alert(store, "out7", created=NOW - 9 * hour, claimed_at=NOW - 8 * hour, claimed_by="jo")
     run = store.start_run("reddit", "collect")
     store.finish_run(run, fetched=0, new=0, error="reddit: 503 Service Unavailable")
-    store.db["runs"].update(run, {"started_at": ts(NOW - 3 * hour)})
+    store._execute("UPDATE runs SET started_at = ? WHERE id = ?", [ts(NOW - 3 * hour), run])
     return store
 
 

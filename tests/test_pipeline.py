@@ -11,6 +11,8 @@ from collectors.file import FileCollector
 from monitor.app.pipeline import run_collector
 from monitor.store import Store
 
+pytestmark = pytest.mark.both_backends
+
 SETTINGS = """
 [[brands]]
 name = "Acme"
@@ -81,8 +83,7 @@ def test_languages_the_model_does_not_cover_are_unscored_not_alerted(store, sett
     assert report.unscored == 1
     row = store.mention("file", "8")
     assert row is not None and row.language == "de"
-    [verdict] = store.conn.execute(
-        "SELECT label, negative FROM classifications WHERE external_id = '8'").fetchall()
+    [verdict] = store._rows("SELECT label, negative FROM classifications WHERE external_id = '8'")
     assert verdict == ("unscored", None)
     alerted = {r.external_id for r in store.list_alerts()}
     assert "8" not in alerted and {"1", "7"} <= alerted

@@ -14,6 +14,8 @@ import sqlite_utils
 from monitor.core.records import Classification, Mention
 from monitor.store import MIGRATIONS, Store, clean_text, ts
 
+pytestmark = pytest.mark.both_backends
+
 
 def mention(i: int, text: str = "acme lost my parcel", **kw: object) -> Mention:
     base = {"source": "x", "external_id": str(i), "text": text,
@@ -116,27 +118,27 @@ def test_outbox_claims_each_alert_once_and_recovers_a_dead_sender(store: Store) 
     assert store.alert_counts() == {"sent": 1}
 
 
-def test_two_connections_write_concurrently_without_lock_errors(db_path: Path) -> None:
+def test_two_connections_write_concurrently_without_lock_errors(database: str) -> None:
     import threading
 
     errors: list[BaseException] = []
 
     def writer(offset: int) -> None:
         try:
-            with Store(db_path) as s:
+            with Store(database) as s:
                 for i in range(20):
                     s.save_mentions([mention(offset + j) for j in range(i * 10, i * 10 + 10)])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    Store(db_path).close()
+    Store(database).close()
     threads = [threading.Thread(target=writer, args=(n * 1000,)) for n in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    with Store(db_path) as s:
+    with Store(database) as s:
         assert s.count_mentions() == 600
 
 

@@ -24,6 +24,8 @@ from monitor.core.records import Mention
 from monitor.store import Store
 from tests.test_scheduler import SETTINGS, Scripted, source
 
+pytestmark = pytest.mark.both_backends
+
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
@@ -31,13 +33,13 @@ def later(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def race(db_path: Path, n: int, body: Callable[[Store, int], object]) -> list[object]:
+def race(database: str, n: int, body: Callable[[Store, int], object]) -> list[object]:
     """Run ``body`` in ``n`` threads at once, each with its own connection, as separate workers would."""
     gate = threading.Barrier(n)
     results: list[object] = [None] * n
 
     def one(i: int) -> None:
-        with Store(db_path) as store:
+        with Store(database) as store:
             gate.wait()
             results[i] = body(store, i)
 
@@ -49,8 +51,8 @@ def race(db_path: Path, n: int, body: Callable[[Store, int], object]) -> list[ob
     return results
 
 
-def test_one_of_many_racing_workers_gets_a_free_lease(store: Store, db_path: Path) -> None:
-    won = race(db_path, 8, lambda s, i: s.take_lease("collect:reddit", f"w{i}", 60))
+def test_one_of_many_racing_workers_gets_a_free_lease(store: Store, database: str) -> None:
+    won = race(database, 8, lambda s, i: s.take_lease("collect:reddit", f"w{i}", 60))
     holders = [lease for lease in won if lease is not None]
     assert len(holders) == 1
     assert store.lease("collect:reddit") == holders[0]
@@ -105,21 +107,21 @@ def _mentions(store: Store, n: int) -> None:
                         for i in range(n))
 
 
-def test_two_workers_never_claim_the_same_mention_to_classify(store: Store, db_path: Path) -> None:
+def test_two_workers_never_claim_the_same_mention_to_classify(store: Store, database: str) -> None:
     _mentions(store, 60)
 
     def claim(s: Store, i: int) -> list[str]:
         s.worker_id = f"w{i}"
         return [p.mention.external_id for p in s.claim_unclassified("lexicon", limit=20)]
 
-    got = race(db_path, 4, claim)
+    got = race(database, 4, claim)
     claimed = [eid for ids in got for eid in ids]  # type: ignore[attr-defined]
     assert len(claimed) == len(set(claimed)) == 60
 
 
-def test_a_dead_workers_claim_on_mentions_lapses(store: Store, db_path: Path) -> None:
+def test_a_dead_workers_claim_on_mentions_lapses(store: Store, database: str) -> None:
     _mentions(store, 3)
-    with Store(db_path) as dying:
+    with Store(database) as dying:
         dying.worker_id = "dead:1"
         assert len(dying.claim_unclassified("lexicon", ttl=60, now=T0)) == 3
     store.worker_id = "live:2"
@@ -151,7 +153,7 @@ def test_classify_pending_hands_its_claims_back_even_when_the_model_fails(store:
     assert classify_pending(store, settings, lexicon) == 4  # type: ignore[arg-type]
 
 
-def test_the_outbox_hands_each_due_alert_to_one_worker_and_records_it(store: Store, db_path: Path) -> None:
+def test_the_outbox_hands_each_due_alert_to_one_worker_and_records_it(store: Store, database: str) -> None:
     for i in range(40):
         store.enqueue_alert(source="rss", external_id=str(i), brand="Acme", channel="team")
 
@@ -159,10 +161,10 @@ def test_the_outbox_hands_each_due_alert_to_one_worker_and_records_it(store: Sto
         s.worker_id = f"w{i}"
         return [row.id for row in s.claim_due_alerts(limit=15)]
 
-    got = race(db_path, 4, claim)
+    got = race(database, 4, claim)
     ids = [a for batch in got for a in batch]  # type: ignore[attr-defined]
     assert len(ids) == len(set(ids)) == 40
-    owners = {r[0] for r in store.conn.execute("SELECT DISTINCT sending_worker FROM alerts")}
+    owners = {r[0] for r in store._rows("SELECT DISTINCT sending_worker FROM alerts")}
     assert owners <= {"w0", "w1", "w2", "w3"} and owners
 
 

@@ -1,8 +1,9 @@
 """The store: every SQL statement listenpost runs lives in this package, one module per concern.
 
-An ordinary SQLite file (WAL mode) that Datasette and the sqlite-utils CLI open as they are.
-Open one ``Store`` per thread; read-then-write steps run under ``BEGIN IMMEDIATE``.
-docs/data-model.md tells which module holds what.
+An ordinary SQLite file (WAL mode) that Datasette and the sqlite-utils CLI open as they are, or
+a PostgreSQL database named by a ``postgresql://`` URL, for several workers. Open one ``Store``
+per thread; read-then-write steps run under ``BEGIN IMMEDIATE`` on SQLite and take row locks on
+PostgreSQL. docs/data-model.md tells which module holds what.
 """
 
 from __future__ import annotations

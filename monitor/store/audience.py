@@ -63,7 +63,7 @@ class AudienceQueries(Connection):
         rows = [from_row(Praise, r, engagement=engagement_of(r)) for r in self._query(
             "SELECT m.source, m.external_id, m.brand, m.author, m.url, m.title, substr(m.text, 1, 2000) AS text,"
             " m.created_at, m.reach, m.engagement, c.positive" + where +
-            " ORDER BY coalesce(m.reach, 0) / (1.0 + julianday(?) - julianday(m.created_at)) DESC,"
+            f" ORDER BY coalesce(m.reach, 0) / (1.0 + {self.sql.days_between('?', 'm.created_at')}) DESC,"
             " m.created_at DESC LIMIT ?", [*params, _ts(now), limit])]
         return rows, int(total)
 
@@ -79,7 +79,7 @@ class AudienceQueries(Connection):
         """Praise posted in [since, until): how much was thanked, and the median seconds to it."""
         marks = ",".join("?" for _ in reasons)
         seconds = [r[0] for r in self._execute(
-            "SELECT (julianday(t.thanked_at) - julianday(m.created_at)) * 86400"
+            f"SELECT {self.sql.days_between('t.thanked_at', 'm.created_at')} * 86400"
             + _PRAISE.format(reasons=marks) + " AND t.source IS NOT NULL ORDER BY 1",
             [*reasons, _ts(since), _ts(until)])]
         praise = self._execute("SELECT count(*)" + _PRAISE.format(reasons=marks),

@@ -37,7 +37,7 @@ class CaseQueries(OutboxQueries):
             ids = self.case_alert_ids(alert_id)
             if only_unset:
                 ids = [i for i in ids if self._execute(
-                    f"SELECT {only_unset} IS NULL FROM alerts WHERE id = ?", [i]).fetchone()[0]]
+                    f"SELECT {only_unset} IS NULL FROM alerts WHERE id = ?{self.sql.ROW_LOCK}", [i]).fetchone()[0]]
             for i in ids:
                 self.set_alert_fields(i, **values)
         return ids
@@ -52,7 +52,7 @@ class CaseQueries(OutboxQueries):
             f" WHERE id IN ({marks}) AND status IN ('failed', 'pending', 'suppressed')",
             [ts(utcnow()), *ids],
         )
-        return cur.rowcount
+        return int(cur.rowcount)
 
     def group_root(self, group_key: str, channel: str, before_id: int) -> OutboxAlert | None:
         """The first delivered alert of an incident on a channel: later ones join its thread."""
@@ -75,12 +75,14 @@ class CaseQueries(OutboxQueries):
         # Only the newest alert rows are read (a mention has one per channel it went to): grouping
         # every alert of the window cost a scan per negative mention when a brand had thousands.
         return [from_row(RecentIncident, r) for r in self._query(
-            "SELECT recent.group_key, recent.source, recent.external_id, m.text, m.created_at FROM ("
-            " SELECT source, external_id, group_key, max(id) AS newest FROM ("
-            "  SELECT id, source, external_id, group_key FROM alerts"
+            "SELECT g.group_key, recent.source, recent.external_id, m.text, m.created_at FROM ("
+            " SELECT source, external_id, max(id) AS newest FROM ("
+            "  SELECT id, source, external_id FROM alerts"
             "  WHERE brand = ? AND kind = 'mention' AND created_at >= ? AND group_key IS NOT NULL"
-            "  ORDER BY created_at DESC LIMIT ?)"
+            "  ORDER BY created_at DESC LIMIT ?) window_rows"
             " GROUP BY source, external_id ORDER BY newest DESC LIMIT ?) recent"
+            # The incident of each mention's newest alert row.
+            " JOIN alerts g ON g.id = recent.newest"
             " JOIN mentions m ON m.source = recent.source AND m.external_id = recent.external_id"
             " ORDER BY recent.newest DESC",
             [brand, ts(since), limit * ALERT_ROWS_PER_MENTION, limit],
@@ -137,4 +139,4 @@ class CaseQueries(OutboxQueries):
                 "INSERT INTO slack_requests (signature, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [signature, ts(now)],
             )
-        return cur.rowcount == 1
+        return bool(cur.rowcount == 1)

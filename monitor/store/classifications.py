@@ -94,11 +94,12 @@ class ClassificationQueries(Connection):
 
     def gold_and_predicted(self, model: str) -> list[tuple[str, str, bool]]:
         """(label in the raw payload, model's label, alerted) for imported rows that carry a hand label."""
+        gold = self.sql.json_text("m.raw", "label")
         return [(r[0], r[1], bool(r[2])) for r in self._execute(
-            "SELECT json_extract(m.raw, '$.label'), c.label, " + ALERTED.replace("= 1", "= 1 AND c.label = 'negative'")
+            f"SELECT {gold}, c.label, " + ALERTED.replace("= 1", "= 1 AND c.label = 'negative'")
             + " FROM mentions m JOIN classifications c"
             " ON c.source = m.source AND c.external_id = m.external_id AND c.model = ?"
-            " WHERE json_extract(m.raw, '$.label') IS NOT NULL AND c.label != 'unscored'", [model],
+            f" WHERE {gold} IS NOT NULL AND c.label != 'unscored'", [model],
         )]
 
     def rated_reviews(self, brand: str | None = None) -> list[RatedReview]:

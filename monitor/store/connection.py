@@ -1,7 +1,8 @@
 """One connection to the database and the few methods every query goes through.
 
 The per-concern parts of ``Store`` run SQL only through ``_query``, ``_rows``, ``_one``, ``_execute_many``,
-``_execute`` and ``transaction``, so a second dialect needs to provide these, not rewrite them.
+``_execute`` and ``transaction``, which hand it to the dialect (``self.sql``: sqlite.py or
+postgres.py); the few fragments that differ between the two come from the dialect too.
 """
 
 from __future__ import annotations
@@ -10,13 +11,19 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from monitor.core.database import DatabaseLocation, parse_database
 from monitor.core.workers import this_process
 from monitor.store import sqlite
 from monitor.store.sqlite import StoreError
+
+if TYPE_CHECKING:
+    from monitor.store.postgres import PostgresDialect
+
+    Dialect = sqlite.SqliteDialect | PostgresDialect
 
 Params = Sequence[Any]
 
@@ -24,8 +31,6 @@ Params = Sequence[Any]
 class Connection:
     """One connection to the listenpost database. Not shared between threads."""
 
-    # Appended to a claiming SELECT ... LIMIT ?: PostgreSQL's dialect sets " FOR UPDATE SKIP LOCKED".
-    CLAIM_LOCK = ""
     worker_id: str | None = None
 
     @property
@@ -36,10 +41,19 @@ class Connection:
         host, pid = this_process()
         return f"{host}:{pid}"
 
-    def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
-        self.path = str(path)
+    def __init__(self, database: str | Path, *, migrate: bool = True) -> None:
+        location = _location(database)
+        self.location = location
+        self.path = location.display()
+        self.sql: Dialect
+        if location.kind == "postgresql":
+            from monitor.store.postgres import PostgresDialect
+
+            self.sql = PostgresDialect(location)
+            self._opened(migrate=migrate)
+            return
         try:
-            self.db: sqlite_utils.Database = sqlite.connect(self.path)
+            self.sql = sqlite.SqliteDialect(location.path)
             self._opened(migrate=migrate)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
@@ -48,11 +62,23 @@ class Connection:
         """Called once the connection is up: the migrations check and apply themselves here."""
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        return self.db.conn
+    def CLAIM_LOCK(self) -> str:
+        """Appended to a claiming SELECT ... LIMIT ?: " FOR UPDATE SKIP LOCKED" on PostgreSQL."""
+        return self.sql.CLAIM_LOCK
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The sqlite-utils database of an SQLite store (the tests and tools read it directly)."""
+        if not isinstance(self.sql, sqlite.SqliteDialect):
+            raise StoreError(f"{self.path}: a PostgreSQL database has no SQLite file to open")
+        return self.sql.db
+
+    @property
+    def conn(self) -> Any:
+        return self.sql.conn
 
     def close(self) -> None:
-        self.conn.close()
+        self.sql.close()
 
     def __enter__(self) -> Connection:
         return self
@@ -62,36 +88,44 @@ class Connection:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Take the write lock up front so read-then-write cannot interleave; nested calls join."""
-        if self.conn.in_transaction:
+        """Take the write lock up front so read-then-write cannot interleave; nested calls join.
+        (On PostgreSQL a plain BEGIN: each read-then-write step locks the rows it changes.)"""
+        if self.sql.in_transaction:
             yield
             return
-        self.conn.execute(sqlite.BEGIN_WRITE)
+        self.sql.begin()
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.sql.rollback()
             raise
-        self.conn.execute("COMMIT")
+        self._execute("COMMIT")
 
-    def _execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        """A statement; the cursor tells rowcount and lastrowid."""
-        return self.conn.execute(sql, params)
+    def _execute(self, sql: str, params: Params = ()) -> Any:
+        """A statement; the cursor tells rowcount and gives rows as tuples."""
+        return self.sql.execute(sql, params)
 
     def _execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        self.conn.executemany(sql, rows)
+        self.sql.execute_many(sql, rows)
 
     def _query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         """Rows as column-name dicts, for building records from."""
-        return list(self.db.query(sql, params))
+        return self.sql.query(sql, params)
 
     def _rows(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """Rows as tuples, for counts and single columns."""
-        return list(self.conn.execute(sql, params).fetchall())
+        return list(self.sql.execute(sql, params).fetchall())
 
     def _one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+        row: tuple[Any, ...] | None = self.sql.execute(sql, params).fetchone()
         return row
 
     def size_bytes(self) -> int:
-        return sqlite.size_bytes(self.path)
+        return self.sql.size_bytes()
+
+
+def _location(database: str | Path) -> DatabaseLocation:
+    """A path stays a path (an empty one is refused when opened); a URL is parsed."""
+    if isinstance(database, Path) or not str(database).strip():
+        return DatabaseLocation("sqlite", path=str(database))
+    return parse_database(str(database))

@@ -1,10 +1,9 @@
-"""Keeping the file small: dropping old raw payloads, ANALYZE, VACUUM."""
+"""Keeping the database small: dropping old raw payloads, ANALYZE, VACUUM."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.store import sqlite
 from monitor.store.connection import Connection
 from monitor.store.values import ts
 
@@ -39,4 +38,4 @@ class Maintenance(Connection):
         self._execute("ANALYZE")
 
     def vacuum(self) -> None:
-        sqlite.vacuum(self.conn)
+        self.sql.vacuum()

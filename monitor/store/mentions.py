@@ -10,7 +10,6 @@ from typing import Any
 from monitor.core.records import Mention, utcnow
 from monitor.core.rows import ListedMention, from_row
 from monitor.store.connection import Connection
-from monitor.store.sqlite import MATCH_MENTIONS, author_phrase, fts_query
 from monitor.store.values import clean_text, engagement_of, parse_ts, raw_json, ts
 
 MENTION_COLUMNS = (
@@ -66,24 +65,14 @@ class MentionQueries(Connection):
         if not batch:
             return []
         collected_at = ts(utcnow())
-        sql = (f"INSERT INTO mentions ({', '.join(MENTION_COLUMNS)})"
-               f" VALUES ({', '.join('?' for _ in MENTION_COLUMNS)}) ON CONFLICT DO NOTHING")
+        rows = [self._mention_row(m, collected_at) for m in batch.values()]
         with self.transaction():
-            # With the write lock held, rows added now get rowids above the largest before:
-            # that tells new from already stored, and feeds the full-text index in one go
-            # (a per-row trigger cost more than the insert itself).
-            last = self._execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()[0]
-            self._execute_many(sql, (self._mention_row(m, collected_at) for m in batch.values()))
-            added = {(r[0], r[1]) for r in self._execute(
-                "SELECT source, external_id FROM mentions WHERE rowid > ?", [last])}
-            if added:
-                self._execute(
-                    "INSERT INTO mentions_fts (rowid, text, title, author)"
-                    " SELECT rowid, text, title, author FROM mentions WHERE rowid > ?", [last])
+            added = self.sql.insert_mentions(MENTION_COLUMNS, rows)
         return [m for key, m in batch.items() if key in added]
 
     def mention(self, source: str, external_id: str) -> Mention | None:
-        rows = self._query("SELECT * FROM mentions WHERE source = ? AND external_id = ?", [source, external_id])
+        rows = self._query(f"SELECT {', '.join(MENTION_COLUMNS)} FROM mentions WHERE source = ? AND external_id = ?",
+                           [source, external_id])
         return stored_mention(rows[0]) if rows else None
 
     def set_language(self, source: str, external_id: str, language: str | None) -> None:
@@ -130,10 +119,10 @@ class MentionQueries(Connection):
             where.append("c.label = ?")
             params.append(label)
         if search is not None:
-            query = fts_query(search)
+            query = self.sql.fts_query(search)
             if query is None:
                 return []  # nothing searchable left in the words given
-            where.append(MATCH_MENTIONS)
+            where.append(self.sql.MATCH_MENTIONS)
             params.append(query)
         sql = (
             "SELECT m.source, m.external_id, m.brand, m.kind, m.author, m.url, m.title, m.text,"
@@ -157,8 +146,8 @@ class MentionQueries(Connection):
         if not author:
             return {}
         window = [source, author, ts(before), ts(before - timedelta(days=days))]
-        phrase = author_phrase(author)
-        lookup = MATCH_MENTIONS + " AND " if phrase else ""
+        phrase = self.sql.author_phrase(author)
+        lookup = self.sql.MATCH_MENTIONS + " AND " if phrase else ""
         rows = self._execute(
             "SELECT coalesce(c.label, 'unclassified'), count(*) FROM mentions m"
             " LEFT JOIN latest_labels c ON c.source = m.source AND c.external_id = m.external_id"

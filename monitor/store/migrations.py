@@ -12,7 +12,8 @@ import sqlite_utils
 
 from monitor.core.records import utcnow
 from monitor.store.connection import Connection
-from monitor.store.sqlite import StoreError
+from monitor.store.pg_schema import POSTGRES_MIGRATIONS
+from monitor.store.sqlite import SqliteDialect, StoreError
 from monitor.store.values import ts
 
 
@@ -238,27 +239,32 @@ class Migrations(Connection):
             )
 
     def applied_migrations(self) -> list[str]:
-        if "migrations" not in self.db.table_names():
+        if "migrations" not in self.sql.table_names():
             return []
         return [r[0] for r in self._rows("SELECT name FROM migrations ORDER BY name")]
 
     def migrate(self, upto: str | None = None) -> list[str]:
         """Apply the named migrations not yet recorded, in order; returns their names."""
-        if "migrations" not in self.db.table_names():
+        if "migrations" not in self.sql.table_names():
             # Under the write lock: a plain CREATE that read the schema first cannot wait for
             # another process creating the same new database (SQLite answers "locked" at once).
             with self.transaction():
-                self.db.table("migrations").create({"name": str, "applied_at": str}, pk="name",
-                                                   if_not_exists=True)
+                self.sql.lock_migrations()
+                self._execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
         done = set(self.applied_migrations())
         applied = []
         for name, step in MIGRATIONS:
             if name in done:
                 continue
             with self.transaction():
+                self.sql.lock_migrations()
                 if name in set(self.applied_migrations()):
                     continue  # another process got here first
-                step(self.db)
+                if isinstance(self.sql, SqliteDialect):
+                    step(self.sql.db)
+                else:
+                    for statement in POSTGRES_MIGRATIONS[name]:
+                        self._execute(statement)
                 self._execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", [name, ts(utcnow())])
             applied.append(name)
             if name == upto:

@@ -39,7 +39,7 @@ class NoticeQueries(Connection):
         # An incident is named after its first mention: "source:external_id".
         source, _, external_id = group_key.partition(":")
         return _evidence(self._execute(
-            "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
+            f"SELECT count(*), min(m.created_at), max(m.created_at), {self.sql.group_concat('m.source')},"
             " (SELECT substr(text, 1, 2000) FROM mentions WHERE source = ? AND external_id = ?)"
             " FROM mentions m WHERE (m.source, m.external_id) IN"
             " (SELECT source, external_id FROM alerts WHERE group_key = ? AND kind = 'mention')",
@@ -48,7 +48,7 @@ class NoticeQueries(Connection):
     def negatives_evidence(self, brand: str, since: datetime, until: datetime) -> Evidence | None:
         """A brand's negatives posted in [since, until), for a spike."""
         return _evidence(self._execute(
-            "SELECT count(*), min(m.created_at), max(m.created_at), group_concat(DISTINCT m.source),"
+            f"SELECT count(*), min(m.created_at), max(m.created_at), {self.sql.group_concat('m.source')},"
             # The public notice names the problem of the spike's own first negative, not of whatever
             # mention of the brand came first (praise of a refund made it "trouble with refunds").
             " (SELECT substr(m2.text, 1, 2000) FROM mentions m2 JOIN latest_labels c2"
@@ -73,7 +73,7 @@ class NoticeQueries(Connection):
         """One row per incident whose notice was suggested in [since, until), newest first: its
         brand, evidence payload and who posted it (if anyone)."""
         rows = list(self._query(
-            "SELECT group_key, brand, min(created_at) AS created_at, min(payload) AS payload,"
+            "SELECT group_key, min(brand) AS brand, min(created_at) AS created_at, min(payload) AS payload,"
             " max(CASE WHEN resolution = 'notice_posted' THEN closed_by END) AS posted_by,"
             " max(CASE WHEN resolution = 'notice_posted' THEN closed_at END) AS posted_at"
             " FROM alerts WHERE kind = 'notice' AND created_at >= ? AND created_at < ?"

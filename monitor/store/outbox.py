@@ -51,11 +51,12 @@ class OutboxQueries(Connection):
         cur = self._execute(
             "INSERT INTO alerts (source, external_id, brand, channel, kind, status,"
             " attempts, next_attempt_at, group_key, created_at, payload)"
-            " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             [source, external_id, brand, channel, kind, ts(not_before) if not_before else now,
              group_key, now, json.dumps(payload or {}, ensure_ascii=False, default=str)],
         )
-        return cur.lastrowid if cur.rowcount else None
+        row = cur.fetchone()
+        return int(row[0]) if row else None
 
     def claim_due_alerts(
         self, *, now: datetime | None = None, limit: int = 50, lease: float = 120.0,

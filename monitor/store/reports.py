@@ -27,7 +27,7 @@ class ReportQueries(Connection):
         """Per brand and UTC hour ('YYYY-MM-DDTHH'): mentions and negatives posted."""
         return [from_row(HourCount, r) for r in self._query(
             "SELECT m.brand, substr(m.created_at, 1, 13) AS hour, count(*) AS n,"
-            " sum(c.label = 'negative') AS negatives"
+            " sum(CASE WHEN c.label = 'negative' THEN 1 WHEN c.label IS NOT NULL THEN 0 END) AS negatives"
             " FROM mentions m LEFT JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1, 2",
@@ -42,7 +42,7 @@ class ReportQueries(Connection):
             " (PARTITION BY m.brand ORDER BY c.negative DESC, m.created_at DESC) AS rank"
             " FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
-            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative' AND " + ALERTED + ")"
+            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative' AND " + ALERTED + ") ranked"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), ts(until), per_brand],
         )]
@@ -65,7 +65,7 @@ class ReportQueries(Connection):
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.created_at >= ? AND c.label = 'negative' AND " + ALERTED + " AND NOT EXISTS ("
             "  SELECT 1 FROM alerts a WHERE a.source = m.source AND a.external_id = m.external_id"
-            "  AND (a.replied_at IS NOT NULL OR a.closed_at IS NOT NULL)))"
+            "  AND (a.replied_at IS NOT NULL OR a.closed_at IS NOT NULL))) ranked"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), per_brand],
         )]
@@ -83,7 +83,7 @@ class ReportQueries(Connection):
             " FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
             " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
-            " AND c.reason = 'low-confidence')"
+            " AND c.reason = 'low-confidence') ranked"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), ts(until), per_brand],
         )]
@@ -120,16 +120,17 @@ class ReportQueries(Connection):
         [since, until). Each row also names the channels used. Percentiles are nearest-rank,
         computed in SQL so large windows stay cheap.
         """
+        after = self.sql.seconds_after
         rows = list(self._query(
             "WITH cases AS (SELECT source, external_id, min(sent_at) AS sent_at,"
             " min(claimed_at) AS claimed_at, min(replied_at) AS replied_at FROM alerts a"
             " WHERE kind = 'mention' AND created_at >= ? AND created_at < ? GROUP BY source, external_id),"
             # k: the window's cases, read from alerts through the created_at index
             " base AS (SELECT k.source,"
-            " max(0, julianday(m.collected_at) - julianday(m.created_at)) * 86400.0 AS collect_s,"
-            " max(0, julianday(k.sent_at) - julianday(m.created_at)) * 86400.0 AS alert_s,"
-            " max(0, julianday(k.claimed_at) - julianday(m.created_at)) * 86400.0 AS claim_s,"
-            " max(0, julianday(k.replied_at) - julianday(m.created_at)) * 86400.0 AS reply_s"
+            f" {after('m.collected_at', 'm.created_at')} AS collect_s,"
+            f" {after('k.sent_at', 'm.created_at')} AS alert_s,"
+            f" {after('k.claimed_at', 'm.created_at')} AS claim_s,"
+            f" {after('k.replied_at', 'm.created_at')} AS reply_s"
             " FROM cases k JOIN mentions m ON m.source = k.source AND m.external_id = k.external_id),"
             " steps AS (SELECT source, 'total' AS step, 0.0 AS secs FROM base"
             "  UNION ALL SELECT source, 'collect', collect_s FROM base"

@@ -36,9 +36,9 @@ class RunQueries(Connection):
     def start_run(self, source: str, kind: str) -> int:
         cur = self._execute(
             "INSERT INTO runs (source, kind, started_at, fetched, new, negatives, alerts)"
-            " VALUES (?, ?, ?, 0, 0, 0, 0)", [source, kind, ts(utcnow())],
+            " VALUES (?, ?, ?, 0, 0, 0, 0) RETURNING id", [source, kind, ts(utcnow())],
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def finish_run(self, run_id: int, *, fetched: int, new: int, negatives: int = 0,
                    alerts: int = 0, error: str | None = None) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -85,6 +87,96 @@ def _prepare_file(path: str) -> None:
         raise StoreError(f"{path}: its folder is read-only; SQLite needs to write its journal files there")
 
 
+class SqliteDialect:
+    """One connection to an SQLite file through sqlite-utils, in autocommit mode."""
+
+    name = "sqlite"
+    CLAIM_LOCK = ""  # the write transaction already lets one claimer at a time in
+    ROW_LOCK = ""
+    MATCH_MENTIONS = "m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.db = connect(path)
+        self.conn = self.db.conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def begin(self) -> None:
+        self.conn.execute(BEGIN_WRITE)
+
+    def rollback(self) -> None:
+        self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def table_names(self) -> list[str]:
+        return self.db.table_names()
+
+    def lock_migrations(self) -> None:
+        """BEGIN IMMEDIATE has taken the write lock already."""
+
+    def insert_mentions(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[tuple[str, str]]:
+        """Insert mentions not stored yet (inside a write transaction); the keys of the new ones.
+
+        With the write lock held, rows added now get rowids above the largest before: that tells
+        new from already stored, and feeds the full-text index in one go (a per-row trigger cost
+        more than the insert itself).
+        """
+        last = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()[0]
+        self.conn.executemany(f"INSERT INTO mentions ({', '.join(columns)})"
+                              f" VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT DO NOTHING", rows)
+        added = {(r[0], r[1]) for r in self.conn.execute(
+            "SELECT source, external_id FROM mentions WHERE rowid > ?", [last])}
+        if added:
+            self.conn.execute("INSERT INTO mentions_fts (rowid, text, title, author)"
+                              " SELECT rowid, text, title, author FROM mentions WHERE rowid > ?", [last])
+        return added
+
+    def size_bytes(self) -> int:
+        return size_bytes(self.path)
+
+    def vacuum(self) -> None:
+        vacuum(self.conn)
+
+    @staticmethod
+    def days_between(later: str, earlier: str) -> str:
+        return f"(julianday({later}) - julianday({earlier}))"
+
+    @staticmethod
+    def seconds_after(later: str, earlier: str) -> str:
+        """Seconds from ``earlier`` to ``later``, never below 0; NULL when either is."""
+        return f"(max(0, julianday({later}) - julianday({earlier})) * 86400.0)"
+
+    @staticmethod
+    def json_text(column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
+    @staticmethod
+    def group_concat(expr: str) -> str:
+        return f"group_concat(DISTINCT {expr})"
+
+    @staticmethod
+    def fts_query(text: str) -> str | None:
+        return fts_query(text)
+
+    @staticmethod
+    def author_phrase(author: str) -> str | None:
+        return author_phrase(author)
+
+
 def size_bytes(path: str) -> int:
     """The database file and its write-ahead log, in bytes."""
     if path == ":memory:":
@@ -99,9 +191,6 @@ def vacuum(conn: sqlite3.Connection) -> None:
 
 
 # -- full-text search (FTS5) -----------------------------------------------------------------
-
-MATCH_MENTIONS = "m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"
-
 
 
 def author_phrase(author: str) -> str | None:

@@ -10,24 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from monitor.core.records import Mention, utcnow
 from monitor.core.workers import Lease, PendingMention, Worker
 from monitor.store.connection import Connection
 from monitor.store.values import parse_ts, ts
 
-if TYPE_CHECKING:
-
-    pass
-
 # How long an unrenewed claim on mentions lasts: a worker killed mid-batch hands them back then.
 CLAIM_TTL = 60.0
 LEASE_COLUMNS = "name, worker_id, acquired_at, expires_at, next_due_at"
-
-
-
-
 
 
 def _ts(value: datetime) -> str:
@@ -163,12 +155,19 @@ class WorkerQueries(Connection):
                 [model, model, at, limit],
             ).fetchall()
             if rows:
-                self._execute_many(
+                # A claim is taken only where none is live: on PostgreSQL a worker whose snapshot
+                # predates another's commit can still see those mentions as free.
+                until = _ts(now + timedelta(seconds=ttl))
+                values = ", ".join("(?, ?, ?, ?, ?)" for _ in rows)
+                taken = {(r[0], r[1]) for r in self._execute(
                     "INSERT INTO mention_claims (source, external_id, model, worker_id, expires_at)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, external_id, model) DO UPDATE SET"
-                    " worker_id = excluded.worker_id, expires_at = excluded.expires_at",
-                    [(r[0], r[1], model, self.claimant, _ts(now + timedelta(seconds=ttl))) for r in rows],
-                )
+                    f" VALUES {values} ON CONFLICT (source, external_id, model) DO UPDATE SET"
+                    " worker_id = excluded.worker_id, expires_at = excluded.expires_at"
+                    " WHERE mention_claims.expires_at <= ? OR mention_claims.worker_id = excluded.worker_id"
+                    " RETURNING source, external_id",
+                    [*(v for r in rows for v in (r[0], r[1], model, self.claimant, until)), at],
+                ).fetchall()}
+                rows = [r for r in rows if (r[0], r[1]) in taken]
         return list(_pending(rows, now))
 
     def release_claims(self, model: str) -> None:
