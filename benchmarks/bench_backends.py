@@ -140,8 +140,11 @@ def end_to_end(database: str, folder: Path, count: int, workers: int, model: str
     subprocess.run([*listenpost, "import", str(export_file(folder, count)), "--no-classify"], cwd=ROOT, env=env,
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     imported = time.perf_counter() - started
-    crew = [subprocess.Popen([*listenpost, "run"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                             stderr=open(folder / f"worker-{workers}-{n}.log", "wb")) for n in range(workers)]
+    crew = []
+    for n in range(workers):
+        with open(folder / f"worker-{workers}-{n}.log", "wb") as log:
+            crew.append(subprocess.Popen([*listenpost, "run"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                         stderr=log))
     first: tuple[float, int] | None = None
     try:
         with Store(database) as store:
@@ -180,7 +183,7 @@ def main() -> None:
     parser.add_argument("--pg", metavar="URL", help="a PostgreSQL server to use (default: start one)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="store-only backends, comma-separated")
     args = parser.parse_args()
-    needs_server = args.end_to_end and args.end_to_end_on == "postgresql" or (
+    needs_server = (args.end_to_end and args.end_to_end_on == "postgresql") or (
         args.mentions and "postgresql" in args.backends.split(","))
     databases = Databases(args.pg, start=bool(needs_server))
     try:

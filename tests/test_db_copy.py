@@ -171,3 +171,18 @@ def test_one_line_errors(runner: CliRunner, source: Path, tmp_path: Path) -> Non
     (tmp_path / "folder.db").mkdir()
     code, output = copy(runner, source, str(tmp_path / "folder.db"))
     assert code == 1 and output.strip().splitlines()[-1].endswith("is a directory, not a database file")
+
+
+def test_back_from_postgresql_to_a_file(runner: CliRunner, source: Path, pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL's own columns (the search vector, the mentions' row numbers) stay behind; the
+    file it is copied back to is searchable again."""
+    assert copy(runner, source, pg_url)[0] == 0
+    back = tmp_path / "back.db"
+    result = runner.invoke(cli, ["db", "copy", "--from", pg_url, "--to", str(back)])
+    assert result.exit_code == 0, result.output
+    assert "PGPASSWORD" not in result.output and "listenpost-test-password" not in result.output
+    with Store(source) as origin, Store(back) as copied:
+        for table in COPIED_TABLES:
+            assert copied.count_rows(table.name) == origin.count_rows(table.name)
+        assert [m.external_id for m in copied.list_mentions(search="refund", limit=1000)] == [
+            m.external_id for m in origin.list_mentions(search="refund", limit=1000)]

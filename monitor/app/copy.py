@@ -114,7 +114,7 @@ SHOWN_CONFLICTS = 3
 
 def _copy_table(reader: Store, writer: Store, table: CopiedTable, total: int,
                 advance: Callable[[int], Any]) -> TableCopy:
-    target_columns = set(writer.table_columns(table.name))
+    target_columns = set(writer.table_columns(table.name)) - writer.generated_columns(table.name)
     columns = [c for c in reader.table_columns(table.name) if c in target_columns]
     width = len(table.key)
     key_at = [columns.index(k) for k in table.key]

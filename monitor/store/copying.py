@@ -1,8 +1,9 @@
 """Copying a database into another (`listenpost db copy`): tables read in key order, in batches,
 and written with ``ON CONFLICT DO NOTHING``, so a second copy adds nothing and keeps what is there.
 
-The SQL here is the same for SQLite and PostgreSQL; what differs after a batch (SQLite's
-full-text index of mentions, PostgreSQL's id sequences) goes through the dialect's own hooks.
+The SQL here is the same for SQLite and PostgreSQL. What differs: mentions go in through the
+dialect's ``insert_mentions`` (SQLite indexes them for search there), PostgreSQL's generated
+columns are left to the server, and its id sequences are moved past the copied ids.
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ class CopyQueries(Connection):
         cursor = self._execute(f"SELECT * FROM {table} LIMIT 0")
         return [column[0] for column in cursor.description]
 
+    def generated_columns(self, table: str) -> set[str]:
+        """Columns the database fills itself and refuses values for (PostgreSQL's search vector
+        and mentions' rowid); SQLite's rowid and full-text table are not columns of ``SELECT *``."""
+        if self.sql.name != "postgresql":
+            return set()
+        return {r[0] for r in self._rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = ? AND (is_generated = 'ALWAYS' OR identity_generation = 'ALWAYS')", [table])}
+
     def count_rows(self, table: str) -> int:
         row = self._one(f"SELECT count(*) FROM {table}")
         return int(row[0]) if row else 0
@@ -84,13 +94,10 @@ class CopyQueries(Connection):
         marks = "(" + ", ".join("?" for _ in columns) + ")"
         sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
                + ", ".join(marks for _ in rows) + " ON CONFLICT DO NOTHING")
-        params = [value for row in rows for value in row]
         with self.transaction():
-            before = self._copy_started(table)
-            added = int(self._execute(sql, params).rowcount or 0)
-            if added:
-                self._copy_added(table, before)
-        return added
+            if table.name == "mentions":
+                return len(self.sql.insert_mentions(columns, rows))
+            return int(self._execute(sql, [value for row in rows for value in row]).rowcount or 0)
 
     def rows_by_key(self, table: CopiedTable, columns: Sequence[str], keys: Sequence[Row]) -> dict[Row, Row]:
         """The rows with these keys, by key (for telling a row already copied from a different one)."""
@@ -107,20 +114,8 @@ class CopyQueries(Connection):
         return {tuple(r[:width]): tuple(r[width:]) for r in rows}
 
     def copy_finished(self, table: CopiedTable) -> None:
-        """After the last batch of a table: the dialect's own tidying (id sequences)."""
-
-    # -- dialect hooks around a batch ----------------------------------------------------------
-
-    def _copy_started(self, table: CopiedTable) -> Any:
-        """Inside the batch's transaction, before the insert: what ``_copy_added`` needs."""
-        if table.name == "mentions":
-            row = self._one("SELECT coalesce(max(rowid), 0) FROM mentions")
-            return row[0] if row else 0
-        return None
-
-    def _copy_added(self, table: CopiedTable, before: Any) -> None:
-        """Inside the batch's transaction, after rows were added: SQLite indexes new mentions
-        for search here, as ``save_mentions`` does (there is no insert trigger)."""
-        if table.name == "mentions":
-            self._execute("INSERT INTO mentions_fts (rowid, text, title, author)"
-                          " SELECT rowid, text, title, author FROM mentions WHERE rowid > ?", [before])
+        """After the last batch of a table: on PostgreSQL the next id follows the copied ones
+        (SQLite takes the largest id plus one by itself)."""
+        if table.numbered and self.sql.name == "postgresql":
+            self._execute(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                          f" coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}")
