@@ -37,10 +37,11 @@ def copy(app: App, ctx: click.Context, target: str, source: str | None) -> None:
     click.echo(f"Copied {report.source} → {report.target} in {report.elapsed:.1f}s: "
                f"{plural(report.added, 'row')} added.")
     name_width = max(len(t.table) for t in report.tables)
+    count_width = max(len(f"{t.source:,}") for t in report.tables)
     for table in report.tables:
         mark = "✓" if table.matches else "✗"
         sign = "=" if table.source == table.target else "≠"
-        line = f"  {table.table:<{name_width}}  {table.source:,} {sign} {table.target:,} {mark}"
+        line = f"  {table.table:<{name_width}}  {table.source:>{count_width},} {sign} {table.target:,} {mark}"
         if table.conflicts:
             keys = ", ".join(table.conflict_keys)
             line += f"  ({plural(table.conflicts, 'row')} with other contents in the target, kept: {keys})"
