@@ -23,7 +23,6 @@ from tests.fakesource import REGISTRATION, FeedServer
 from tests.httpfake import fake_server
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL = 10**9  # a limit no trial reaches
 LEASE = 0.3  # seconds before a restarted child takes over an alert the killed one was sending
 TEXTS = [
     "Acme lost my parcel again, worst service ever, I am furious.",
@@ -96,18 +95,18 @@ def start(config: Path) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _done(database: str | Path, limit: int) -> bool:
-    """Every mention stored and classified, nothing left in the outbox (on either backend)."""
-    if "://" not in str(database) and not Path(database).exists():
+def _done(db: Path | str, limit: int) -> bool:
+    """Every mention stored and classified, nothing left in the outbox (an SQLite file or a URL)."""
+    if "://" not in str(db) and not Path(db).exists():
         return False
-    with Store(database, migrate=False) as store:
+    with Store(str(db), migrate=False) as store:
         if MIGRATIONS[-1][0] not in store.applied_migrations():
             return False  # the first child is still creating the tables
-        labels = store.label_counts()
-        outbox = store.alert_counts()
-    stored = sum(labels.values())
-    return bool(stored == limit and not labels.get("unclassified")
-                and not outbox.get("pending") and not outbox.get("sending"))
+        stored = store._one(
+            "SELECT count(*), count(c.label) FROM mentions m LEFT JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id")
+        return bool(stored and stored[0] == stored[1] == limit and not store._rows(
+            "SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')")[0][0])
 
 
 def _kill_at_random(process: subprocess.Popen[bytes], feed: FeedServer, slack: FakeSlack,
@@ -157,15 +156,18 @@ def trial(folder: Path, rng: random.Random, *, mentions: int = 24, kills: int = 
         return _count(db, feed, slack, made, finished)
 
 
-def _count(database: str | Path, feed: FeedServer, slack: FakeSlack, kills: int, finished: bool) -> Outcome:
+def _count(db: Path | str, feed: FeedServer, slack: FakeSlack, kills: int, finished: bool) -> Outcome:
     served = set(feed.served)
-    with Store(database) as store:
-        listed = store.list_mentions(limit=ALL)
-        stored = {m.external_id for m in listed}
-        negatives = {m.external_id for m in listed if m.label == "negative"}
+    with Store(str(db)) as store:
+        stored = {r[0] for r in store._rows("SELECT external_id FROM mentions")}
+        negatives = {r[0] for r in store._rows(
+            "SELECT external_id FROM latest_labels WHERE label = 'negative'")}
         # A stored mention with no verdict never had its alert decided: counted as lost.
-        unjudged = {m.external_id for m in listed if m.label is None}
-        alerts = {a.id: a.external_id for a in store.list_alerts(limit=ALL) if a.kind == "mention"}
+        unjudged = {r[0] for r in store._rows(
+            "SELECT m.external_id FROM mentions m LEFT JOIN latest_labels c ON c.source = m.source"
+            " AND c.external_id = m.external_id WHERE c.label IS NULL")}
+        alerts = {r[0]: r[1] for r in store._rows(
+            "SELECT id, external_id FROM alerts WHERE kind = 'mention'")}
     posts = Counter(p["metadata"]["event_payload"]["alert_id"] for p in slack.posts())
     alerted = set(alerts.values())
     return Outcome(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -146,13 +145,15 @@ def start_dispatcher(config: Path, *, poll: float = 0.05, lease: float = 0.5) ->
     )
 
 
-def outbox_open(db: Path) -> int:
-    """Alerts still pending or being sent."""
-    with sqlite3.connect(db, timeout=30) as conn:
-        return int(conn.execute("SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')").fetchone()[0])
+def outbox_open(db: Path | str) -> int:
+    """Alerts still pending or being sent (in an SQLite file or a PostgreSQL database)."""
+    from monitor.store import Store
+
+    with Store(str(db), migrate=False) as store:
+        return int(store._rows("SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')")[0][0])
 
 
-def deliver_with_kills(slack: FakeSlack, config: Path, db: Path, *, kills: int, rng: random.Random,
+def deliver_with_kills(slack: FakeSlack, config: Path, db: Path | str, *, kills: int, rng: random.Random,
                        timeout: float = 60.0) -> int:
     """Run the dispatcher, SIGKILL it right after a post reached Slack (before or while the
     answer comes back), restart it, ``kills`` times; then let it finish. Returns the kills made."""

@@ -44,10 +44,9 @@ def complaints(n: int) -> list[Mention]:
             for i in range(n)]
 
 
-@pytest.mark.sqlite_only  # the crash harness counts the outbox in the SQLite file
-def test_no_alert_lost_or_sent_twice_when_killed_mid_delivery(store, db_path, make_settings, slack,
+def test_no_alert_lost_or_sent_twice_when_killed_mid_delivery(store, database, make_settings, slack,
                                                               lexicon) -> None:
-    config = make_settings(f'database = "{db_path}"\n' + settings_toml(slack.base_url))
+    config = make_settings(f'database = "{database}"\n' + settings_toml(slack.base_url))
     collected_for_days(store, "Acme", 4)  # a baseline, so the burst below is also a spike
     ingest(store, config, complaints(24), lexicon)
     rows = store.list_alerts(limit=1000)
@@ -55,7 +54,7 @@ def test_no_alert_lost_or_sent_twice_when_killed_mid_delivery(store, db_path, ma
     assert Counter(r.kind for r in rows) == {"mention": 24, "spike": 1, "notice": 3}
     ids = [r.id for r in rows]
 
-    kills = deliver_with_kills(slack, Path(config.path), db_path,
+    kills = deliver_with_kills(slack, Path(config.path), database,
                                kills=6, rng=random.Random(6))
 
     assert kills >= 3

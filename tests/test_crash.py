@@ -33,3 +33,18 @@ def test_two_workers_killed_at_random_lose_nothing_send_nothing_twice_and_collec
     assert outcome.alerts > 0 and outcome.delivered >= outcome.alerts
     assert (outcome.lost_mentions, outcome.lost_alerts, outcome.duplicate_alerts) == (0, 0, 0)
     assert outcome.collections >= 8 and outcome.double_collections == 0
+
+
+def test_two_workers_on_postgresql_killed_at_random_lose_nothing_and_send_nothing_twice(
+        tmp_path: Path, pg_url: str) -> None:
+    from tests.workerkit import trial as workers_trial
+
+    outcome = workers_trial(tmp_path, random.Random(22), workers=2, kills=4, mentions=48, database=pg_url,
+                            timeout=60)
+
+    assert outcome.finished, outcome
+    assert outcome.kills == 4 and outcome.clean_stops == 2
+    assert outcome.mentions == outcome.stored == 48
+    assert outcome.alerts > 0 and outcome.delivered >= outcome.alerts
+    assert (outcome.lost_mentions, outcome.lost_alerts, outcome.duplicate_alerts) == (0, 0, 0)
+    assert outcome.double_collections == 0

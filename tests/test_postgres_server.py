@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.core.database import DatabaseError, connect_postgres, sqlite_path
+from monitor.core.database import DatabaseError, check_database, connect_postgres
 from tests.pgserver import PASSWORD, PostgresServer, free_port
 
 
@@ -89,10 +89,12 @@ def test_a_missing_database_is_named(pg_server: PostgresServer, pg_url: str) -> 
                     "exist on the server (create it with createdb)")
 
 
-def test_a_reachable_server_is_not_yet_a_store(pg_url: str) -> None:
-    """Until the PostgreSQL store exists, a URL is refused after reaching the server, never a file."""
-    with pytest.raises(DatabaseError, match="stores its data in SQLite only"):
-        sqlite_path(pg_url)
+def test_a_reachable_server_is_a_database_not_a_file(pg_url: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    location = check_database(pg_url)
+    assert location.kind == "postgresql" and location.url == pg_url
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_commands_reach_the_server_through_the_environment(pg_url: str, runner: CliRunner, tmp_path: Path,
@@ -102,8 +104,6 @@ def test_commands_reach_the_server_through_the_environment(pg_url: str, runner: 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LISTENPOST_CONFIG", raising=False)
     result = runner.invoke(cli, ["stats"], env={"LISTENPOST_DATABASE": pg_url})
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [
-        f"Error: PostgreSQL at {pg_url.removeprefix('postgresql://')}: reached, but this version of listenpost "
-        "stores its data in SQLite only; set `database` to a file such as listenpost.db"]
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.store import COPIED_TABLES, Store, parse_ts
-from tests.crashkit import ALL, TEXTS, _count, _done
+from monitor.store import Store, parse_ts
+from tests.crashkit import TEXTS, _count, _done
 from tests.fakeslack import TOKEN, FakeSlack
 from tests.fakesource import REGISTRATION, FeedServer
 from tests.httpfake import fake_server
@@ -140,10 +140,10 @@ def _wait_for_progress(feed: FeedServer, slack: FakeSlack, rng: random.Random, d
 
 def double_collections(database: str, interval: float) -> tuple[int, int]:
     """Collections of the feed, and those starting within half an interval of the one before."""
-    runs = next(t for t in COPIED_TABLES if t.name == "runs")
     with Store(database) as store:
-        rows = store.read_rows(runs, ["source", "kind", "started_at"], after=None, limit=ALL)
-    times = sorted(t for t in (parse_ts(r[2]) for r in rows if r[:2] == ("fakefeed", "collect")) if t is not None)
+        starts = [parse_ts(r[0]) for r in store._rows(
+            "SELECT started_at FROM runs WHERE source = 'fakefeed' AND kind = 'collect' ORDER BY started_at")]
+    times = [s for s in starts if s is not None]
     close = sum((b - a).total_seconds() < interval / 2 for a, b in itertools.pairwise(times))
     return len(times), close
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from collectors.file import FileCollector
 from monitor.core.config import Alerts, Brand, Channel, ClassifierSettings, Escalation, Praise, Route, Settings
+from monitor.core.database import parse_database
+from monitor.core.errors import InputError
 from monitor.core.records import Mention, utcnow
 from monitor.core.rows import LabelCount, Notice
 from monitor.core.rows import Praise as PraiseRow
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from alerts.digest.voice import Voice
     from alerts.outbox.dispatch import DispatchReport
     from monitor.app.pipeline import RunReport
+    from monitor.store import Store
     from monitor.store.audience import ReachSummary
 
 DEMO_BRANDS = [
@@ -49,9 +52,12 @@ def demo_data_path() -> Path:
 
 
 def demo_settings(db_path: str, model: str) -> Settings:
-    alerts_file = str(Path(db_path).with_name(Path(db_path).stem + "-alerts.jsonl"))
-    oncall_file = str(Path(db_path).with_name(Path(db_path).stem + "-oncall.jsonl"))
-    fans_file = str(Path(db_path).with_name(Path(db_path).stem + "-fans.jsonl"))
+    location = parse_database(db_path)
+    # Beside an SQLite file; for a PostgreSQL database, in the current folder.
+    stem = Path(location.path) if location.kind == "sqlite" else Path("listenpost-demo")
+    alerts_file = str(stem.with_name(stem.stem + "-alerts.jsonl"))
+    oncall_file = str(stem.with_name(stem.stem + "-oncall.jsonl"))
+    fans_file = str(stem.with_name(stem.stem + "-fans.jsonl"))
     return Settings(
         database=db_path,
         brands=DEMO_BRANDS,
@@ -139,9 +145,19 @@ def _no_progress(length: int, label: str) -> AbstractContextManager[Any]:
     return nullcontext(SimpleNamespace(update=lambda n: None))
 
 
+def refuse_other_brands(store: Store, shown_as: str) -> None:
+    """The demo's brands are fictional: never write them into a database that watches real ones."""
+    others = store.other_brands([b.name for b in DEMO_BRANDS])
+    if others:
+        raise InputError(f"{shown_as} (from LISTENPOST_DATABASE) holds mentions of {', '.join(others)}: the "
+                         "demo writes fictional brands, so it runs there only on an empty database or its own; "
+                         "pass --db listenpost-demo.db (or --db that database, to write into it anyway)")
+
+
 def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
              announce: Callable[[str], None] = lambda line: None,
-             progress: Callable[[int, str], AbstractContextManager[Any]] = _no_progress) -> DemoReport:
+             progress: Callable[[int, str], AbstractContextManager[Any]] = _no_progress,
+             only_demo_brands: bool = False) -> DemoReport:
     """Collect, classify, alert and dispatch the bundled mentions into ``db_path``.
 
     ``announce`` hears each step as it starts; ``progress(length, label)`` gives a context whose
@@ -159,7 +175,11 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
 
     started = time.perf_counter()
     settings = demo_settings(db_path, model or "default")
-    announce(f"listenpost demo: mentions of two fictional brands and a competitor → {db_path}")
+    shown_as = parse_database(db_path).display()
+    if only_demo_brands:
+        with Store(db_path) as store:
+            refuse_other_brands(store, shown_as)
+    announce(f"listenpost demo: mentions of two fictional brands and a competitor → {shown_as}")
     announce(f"Loading the {settings.classifier.model} sentiment model …")
     classifier = load_classifier(settings.classifier.model)
     collector = DemoCollector(settings)
@@ -181,7 +201,7 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
         console = ConsoleChannel("console", Channel(type="console", options={"width": 240}), settings)
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
         in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""
-    return DemoReport(db_path=db_path, pipeline=report, sent=sent, stats=stats, negatives=len(negatives),
+    return DemoReport(db_path=shown_as, pipeline=report, sent=sent, stats=stats, negatives=len(negatives),
                       agreement=agreement, reach=reach, voice=list(voice), notices=list(notices),
                       praise=list(praise), praise_total=praise_total, rendered=rendered, in_slack=in_slack,
                       elapsed=time.perf_counter() - started)

@@ -24,6 +24,7 @@ from monitor.core.errors import ListenpostError
 
 if TYPE_CHECKING:
     from monitor.core.config import Settings
+    from monitor.core.database import DatabaseLocation
 
 # command name -> "module:attribute"; each module holds the commands of one area.
 COMMANDS: dict[str, str] = {
@@ -74,12 +75,12 @@ class App:
         value = self.db_path or (self._settings.database if self._settings is not None else "")
         return mask_url(value) if "://" in value else value
 
-    def database_file(self) -> str:
-        """The SQLite file the settings name; a PostgreSQL URL is tried and refused in one line,
-        never turned into a file."""
-        from monitor.core.database import sqlite_path
+    def check_database(self) -> DatabaseLocation:
+        """The database the settings name: an SQLite file, or a PostgreSQL server tried now, so that
+        an unreachable one ends the command in one line (a URL is never turned into a file)."""
+        from monitor.core.database import check_database
 
-        return sqlite_path(self.settings.database)
+        return check_database(self.settings.database)
 
     def brand_name(self, brand: str | None) -> str | None:
         """A --brand filter as settings.toml spells the brand (`--brand acme` finds "Acme")."""
@@ -92,7 +93,7 @@ class App:
     def store(self) -> Any:
         from monitor.store import Store
 
-        return Store(self.database_file())
+        return Store(self.settings.database)
 
 
 class LazyGroup(click.Group):
@@ -127,6 +128,12 @@ class LazyGroup(click.Group):
         except sqlite3.Error as exc:  # "database or disk is full", "disk I/O error"
             fail(ctx, f"database {ctx.obj.db_label}: {exc}", 1, exc)
         except Exception as exc:  # a traceback is no message for a user; -vv logs it
+            if type(exc).__module__.startswith("psycopg"):  # PostgreSQL, from outside the store's wrapper
+                from monitor.core.database import connect_failure
+
+                app = ctx.obj
+                url = app.db_path or (app._settings.database if app._settings is not None else "")
+                fail(ctx, f"database {app.db_label}: {connect_failure(exc, url)}", 1, exc)
             fail(ctx, f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)", 1, exc)
 
 

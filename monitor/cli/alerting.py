@@ -218,7 +218,7 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
     from alerts.outbox.escalation import escalate_due
 
     if watch:
-        app.database_file()
+        app.check_database()
         with contextlib.suppress(KeyboardInterrupt):
             run_dispatcher(app.settings, poll=poll, lease=lease)
         return
@@ -246,7 +246,7 @@ def serve(app: App, host: str, port: int, path: str, socket_mode: bool, dispatch
 
     settings = app.settings
     check_settings(settings)
-    app.database_file()  # an unreachable database ends here, not in every dispatch and click
+    app.check_database()  # an unreachable database ends here, not in every dispatch and click
     stop = threading.Event()
     workers: list[threading.Thread] = []
     if dispatch:

@@ -15,10 +15,10 @@ from monitor.core.records import LABELS, UNSCORED, source_name
 from monitor.core.rows import LabelCount
 
 
-def demo_command(db_path: str, model: str | None, show: int) -> None:
+def demo_command(db_path: str, model: str | None, show: int, *, only_demo_brands: bool = True) -> None:
     columns = max(40, shutil.get_terminal_size((80, 24)).columns)
     report = run_demo(db_path=db_path, model=model, show=show, columns=columns, announce=click.echo,
-                      progress=progress)
+                      progress=progress, only_demo_brands=only_demo_brands)
     print_report(report, columns)
 
 
@@ -73,13 +73,15 @@ def print_report(report: DemoReport, columns: int) -> None:
         click.echo("The newest as a Slack alert (see docs/alerts-and-slack.md):\n")
         click.echo(report.in_slack + "\n")
     click.echo(f"Done in {report.elapsed:.1f}s. Look further:")
-    for command in (
+    commands = [
         f"listenpost --db {db_path} mentions list --label negative --limit 10",
         f"listenpost --db {db_path} mentions search \"refund\"",
         f"listenpost --db {db_path} alerts list",
         f"listenpost --db {db_path} stats",
-        f"listenpost --db {db_path} browse --open   # read-only, in Datasette",
-    ):
+    ]
+    if "://" not in db_path:  # Datasette browses SQLite files
+        commands.append(f"listenpost --db {db_path} browse --open   # read-only, in Datasette")
+    for command in commands:
         click.echo(f"  {command}")
 
 

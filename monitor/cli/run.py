@@ -36,6 +36,6 @@ def run(app: App) -> None:
 
     settings = app.settings
     check_settings(settings)  # a settings mistake ends here, not in a restart loop under systemd
-    app.database_file()  # so does a database that cannot be opened
+    app.check_database()  # so does a database that cannot be opened
     classifier = load_active_classifier(app.settings.classifier)
     Daemon(settings, classifier=classifier).run_until_signalled()

@@ -153,8 +153,14 @@ def demo(app: App, model: str | None, limit: int) -> None:
     classification and alert routing into ./listenpost-demo.db (or --db). Running it again
     on the same database adds nothing and alerts nothing twice.
     """
-    from monitor.cli.demo import demo_command
-    from monitor.core.database import sqlite_path
+    import os
 
-    # Not $LISTENPOST_DATABASE: that names the real database, and the demo's brands are fictional.
-    demo_command(sqlite_path(app.db_path or "listenpost-demo.db"), model, limit)
+    from monitor.cli.demo import demo_command
+    from monitor.core.database import check_database
+
+    # The settings file's `database` is the real one: only --db or $LISTENPOST_DATABASE point the
+    # demo elsewhere. $LISTENPOST_DATABASE usually names a real install: a database it names that
+    # holds other brands' mentions is refused; --db is a deliberate choice.
+    database = app.db_path or os.environ.get("LISTENPOST_DATABASE") or "listenpost-demo.db"
+    check_database(database)
+    demo_command(database, model, limit, only_demo_brands=not app.db_path)

@@ -35,7 +35,11 @@ def browse(app: App, host: str, port: int, open_browser: bool) -> None:
 
     if importlib.util.find_spec("datasette") is None:
         raise InputError("Datasette is not installed: pip install 'listenpost[browse]' (or pip install datasette)")
-    db_path = Path(app.database_file()).expanduser()
+    location = app.check_database()
+    if location.kind != "sqlite":
+        raise InputError(f"{location.display()}: browse serves an SQLite file with Datasette; for PostgreSQL "
+                         "use psql or any PostgreSQL client (the same tables and views are there)")
+    db_path = Path(location.path).expanduser()
     if not db_path.is_file():
         raise InputError(f"{db_path}: no database here yet (run `listenpost collect` or `listenpost demo` first)")
     Store(str(db_path)).close()  # brings an older database up to date, the browsing view included

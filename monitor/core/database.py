@@ -168,15 +168,10 @@ def connect_failure(exc: BaseException, url: str = "") -> str:
     return re.sub(r"^connection to server at [^:]*?failed: ", "", reason)
 
 
-def sqlite_path(database: str) -> str:
-    """The SQLite file a `database` setting names, for the store to open.
-
-    A PostgreSQL URL is never turned into a file: the server is tried, so that an unreachable one
-    is reported as such, and then refused in one line, since this store keeps its data in SQLite.
-    """
+def check_database(database: str) -> DatabaseLocation:
+    """The `database` setting, parsed; a PostgreSQL server is tried at once, so that an unreachable
+    one is reported in one line before a command starts its work. A URL never becomes a file."""
     location = parse_database(database)
-    if location.kind == "sqlite":
-        return location.path
-    connect_postgres(location.url).close()
-    raise DatabaseError(f"PostgreSQL at {location.server}: reached, but this version of listenpost "
-                        "stores its data in SQLite only; set `database` to a file such as listenpost.db")
+    if location.kind == "postgresql":
+        connect_postgres(location.url).close()
+    return location

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -80,6 +80,13 @@ class MentionQueries(Connection):
             "UPDATE mentions SET language = ? WHERE source = ? AND external_id = ?",
             [language, source, external_id],
         )
+
+    def other_brands(self, brands: Sequence[str], *, limit: int = 3) -> list[str]:
+        """Up to ``limit`` brands with stored mentions that are not among ``brands``."""
+        marks = ",".join("?" for _ in brands) or "NULL"
+        return [r[0] for r in self._rows(
+            f"SELECT DISTINCT brand FROM mentions WHERE brand NOT IN ({marks}) AND brand IS NOT NULL"
+            " AND brand != '' ORDER BY brand LIMIT ?", [*brands, limit])]
 
     def count_mentions(self) -> int:
         return int(self._execute("SELECT count(*) FROM mentions").fetchone()[0])
