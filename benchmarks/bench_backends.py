@@ -129,12 +129,15 @@ def export_file(folder: Path, count: int) -> Path:
     return path
 
 
-def end_to_end(database: str, folder: Path, count: int, workers: int, model: str) -> dict[str, float]:
+def end_to_end(database: str, folder: Path, count: int, workers: int, model: str,
+               threads: int = 0) -> dict[str, float]:
     """Import ``count`` mentions unclassified, then time ``workers`` daemons classifying them all."""
     config = folder / f"settings-{workers}.toml"
     config.write_text(SETTINGS.format(database=database, model=model, alerts=folder / "alerts.jsonl"),
                       encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENPOST_")}
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)  # the model's threads per worker
     listenpost = [sys.executable, "-m", "monitor", "--config", str(config)]
     started = time.perf_counter()
     subprocess.run([*listenpost, "import", str(export_file(folder, count)), "--no-classify"], cwd=ROOT, env=env,
@@ -178,6 +181,8 @@ def main() -> None:
     parser.add_argument("--end-to-end", type=int, default=0, metavar="N",
                         help="mentions imported and classified by 1 and 2 workers on PostgreSQL (0: skip)")
     parser.add_argument("--model", default="default", help="classifier for the end-to-end run")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="the model's CPU threads per worker (default: the machine's cores)")
     parser.add_argument("--end-to-end-on", choices=("postgresql", "sqlite"), default="postgresql",
                         help="the backend of the end-to-end run")
     parser.add_argument("--pg", metavar="URL", help="a PostgreSQL server to use (default: start one)")
@@ -200,14 +205,15 @@ def main() -> None:
                     print(f"  {backend:<10} {rate:>9,.0f} mentions/s  ({seconds:,.1f} s)", flush=True)
             if args.end_to_end:
                 print(f"end to end on {args.end_to_end_on}: {args.end_to_end:,} mentions imported, classified "
-                      f"with {args.model!r}, routed and sent by `listenpost run` workers")
+                      f"with {args.model!r}, routed and sent by `listenpost run` workers"
+                      + (f", {args.threads} model thread(s) each" if args.threads else ""))
                 for workers in (1, 2):
                     if args.end_to_end_on == "sqlite":
                         result = end_to_end(str(folder / f"e2e-{workers}.db"), folder, args.end_to_end, workers,
-                                            args.model)
+                                            args.model, args.threads)
                     else:
                         with databases.fresh() as url:
-                            result = end_to_end(url, folder, args.end_to_end, workers, args.model)
+                            result = end_to_end(url, folder, args.end_to_end, workers, args.model, args.threads)
                     print(f"  {workers} worker{'s' if workers > 1 else ' '} {result['classified_per_s']:>7,.0f} "
                           f"mentions/s classified ({result['seconds']:.1f} s, {result['alerts']:.0f} alerts); "
                           f"import {result['import_per_s']:,.0f} mentions/s", flush=True)

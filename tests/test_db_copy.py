@@ -153,6 +153,14 @@ def test_refuses_to_copy_a_database_onto_itself(runner: CliRunner, source: Path,
         f"Error: db copy: {same(source)} is the database being copied; name another database with --to"]
 
 
+def test_refuses_to_copy_a_postgresql_database_onto_itself(runner: CliRunner, pg_url: str) -> None:
+    spelled_otherwise = pg_url.replace("postgresql://", "postgres://")
+    result = runner.invoke(cli, ["--db", pg_url, "db", "copy", "--to", spelled_otherwise])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: db copy: {spelled_otherwise} is the database being copied; name another database with --to"]
+
+
 def test_an_unreachable_server_is_one_line(runner: CliRunner, source: Path) -> None:
     from tests.pgserver import free_port
 
