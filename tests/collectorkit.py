@@ -72,6 +72,6 @@ def collect(store: Store, settings: Settings, source: str, *, since: datetime | 
 
 
 def stored(store: Store, source: str) -> dict[str, dict[str, Any]]:
-    return {r["external_id"]: r for r in store.db.query(
+    return {r["external_id"]: r for r in store._query(
         "SELECT * FROM mentions WHERE source = ? ORDER BY created_at", [source])}
 

@@ -16,6 +16,8 @@ from monitor.core.errors import ConfigError
 from monitor.core.records import Mention, utcnow
 from tests.httpfake import Response
 
+pytestmark = pytest.mark.both_backends
+
 HOSTILE = "Acme <script>alert(1)</script> lost my parcel & support is terrible. Worst service ever."
 
 

@@ -16,6 +16,8 @@ from monitor.core.errors import ConfigError
 from monitor.core.records import Classification, Mention, utcnow
 from tests.conftest import collected_for_days
 
+pytestmark = pytest.mark.both_backends
+
 SETTINGS = """
 [[brands]]
 name = "Acme"
@@ -155,9 +157,9 @@ def test_bad_quiet_hours_are_config_errors(make_settings, spec) -> None:
         make_settings(f'[alerts.channels.console]\ntype = "console"\nquiet_hours = "{spec}"\n')
 
 
-def test_alerts_commands(runner, settings, store, lexicon, db_path) -> None:
+def test_alerts_commands(runner, settings, store, lexicon, database) -> None:
     ingest(store, settings, [mention(1)], lexicon)
-    base = ["--config", settings.path, "--db", str(db_path)]
+    base = ["--config", settings.path, "--db", database]
 
     def run(*args: str) -> str:
         result = runner.invoke(cli, [*base, *args])
@@ -183,7 +185,7 @@ def test_alerts_commands(runner, settings, store, lexicon, db_path) -> None:
 
 
 def test_alerts_list_one_line_per_alert_with_handling_filters_and_a_header(
-        runner, make_settings, store, lexicon, db_path, tmp_path, monkeypatch) -> None:
+        runner, make_settings, store, lexicon, database, tmp_path, monkeypatch) -> None:
     settings = make_settings(SETTINGS.replace("ALERTS_FILE", str(tmp_path / "alerts.jsonl"))
                              .replace("ONCALL_FILE", str(tmp_path / "oncall.jsonl")) + """
 [alerts.channels.screen]
@@ -191,7 +193,7 @@ type = "console"
 [[alerts.routes]]
 channels = ["screen"]
 """)
-    base = ["--config", settings.path, "--db", str(db_path)]
+    base = ["--config", settings.path, "--db", database]
     ingest(store, settings, [mention(1), mention(2, "Acme charged me twice, awful, refund now!")], lexicon)
     assert {r.channel for r in store.list_alerts()} == {"file", "screen"}
 

@@ -16,6 +16,8 @@ from monitor.core.records import Mention, utcnow
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response
 
+pytestmark = pytest.mark.both_backends
+
 COMPLAINT = "Acme lost my parcel and nobody answers. Terrible service, worst company ever."
 
 
@@ -42,7 +44,7 @@ def texts(blocks: list[dict]) -> str:
 def test_negative_mention_posts_block_kit_with_buttons_and_metadata(store, settings, slack, lexicon) -> None:
     earlier = mention(0, created_at=utcnow() - timedelta(days=2))
     ingest(store, settings, [earlier], lexicon)
-    store.conn.execute("UPDATE mentions SET author = 'user1' WHERE external_id = 't3_0'")
+    store._execute("UPDATE mentions SET author = 'user1' WHERE external_id = 't3_0'")
     result = ingest(store, settings, [mention(1, rating=2)], lexicon)
     assert result.alerts == 1
     report = dispatch_due(store, settings)

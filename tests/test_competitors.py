@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from alerts.digest import build_digest, render_digest
 from alerts.digest.voice import share_of_voice
 from alerts.outbox.dispatch import dispatch_due
@@ -17,6 +19,8 @@ from monitor.store import Store
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer
 from tests.test_digest import add
+
+pytestmark = pytest.mark.both_backends
 
 COMPLAINT = "{brand} lost my parcel and nobody answers. Terrible service, worst company ever."
 RIVAL = """
@@ -54,8 +58,7 @@ def test_a_competitors_complaint_is_scored_but_never_alerted_or_escalated(
     dispatch_due(store, settings)
     posted = [p["text"] for p in slack.posts()]
     assert len(posted) == 2 and all("Rival" not in text for text in posted)  # Acme's alert and its on-call copy
-    label, reason = store.conn.execute(
-        "SELECT label, reason FROM latest_labels WHERE external_id = 'Rival1'").fetchone()
+    label, reason = store._one("SELECT label, reason FROM latest_labels WHERE external_id = 'Rival1'")
     assert (label, reason) == ("negative", "competitor")
 
 

@@ -10,6 +10,8 @@ from collectors.file import FileCollector
 from monitor.app.pipeline import run_collector
 from monitor.store import Store
 
+pytestmark = pytest.mark.both_backends
+
 SETTINGS = """
 [[brands]]
 name = "Brewmatic"

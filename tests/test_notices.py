@@ -22,6 +22,8 @@ from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer
 from tests.test_serve import SECRET, click, post
 
+pytestmark = pytest.mark.both_backends
+
 REPORT = "Acme tracking page is down again, my parcel is stuck and the app will not load at all today"
 SOURCES = ["x", "reddit", "bluesky", "x"]
 
@@ -51,8 +53,8 @@ def test_two_reports_are_not_yet_an_incident_worth_a_notice(store: Store, make_s
 
 
 def test_third_report_brings_a_notice_into_the_thread_and_a_posted_notice_shows_later(
-        store: Store, make_settings: Any, slack: FakeSlack, db_path: Path, lexicon: Any) -> None:
-    settings = make_settings(f'database = "{db_path}"\n' + settings_toml(slack.base_url))
+        store: Store, make_settings: Any, slack: FakeSlack, database: str, lexicon: Any) -> None:
+    settings = make_settings(f'database = "{database}"\n' + settings_toml(slack.base_url))
     for n, minutes in ((1, 30), (2, 20), (3, 10)):
         ingest(store, settings, [report(n, minutes)], lexicon)
     dispatch_due(store, settings)

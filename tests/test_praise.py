@@ -24,6 +24,8 @@ from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import FakeServer
 from tests.test_serve import SECRET, click, post
 
+pytestmark = pytest.mark.both_backends
+
 PRAISE_TEXT = "Acme support sorted my order in five minutes. Brilliant service, thank you so much!"
 COMPLAINT = "Acme lost my parcel and nobody answers. Terrible service, worst company ever."
 FANS = """
@@ -76,12 +78,12 @@ def test_queue_ranks_by_reach_and_recency_and_leaves_out_the_rest(store: Store) 
 
 
 def test_praise_goes_to_its_own_slack_channel_and_thanked_is_recorded(
-        store: Store, make_settings: Any, fake: FakeServer, monkeypatch: Any, db_path: Path, lexicon: Any,
+        store: Store, make_settings: Any, fake: FakeServer, monkeypatch: Any, database: str, lexicon: Any,
         runner: Any, write_settings: Any) -> None:
     monkeypatch.setenv("LISTENPOST_SLACK_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("LISTENPOST_SLACK_SIGNING_SECRET", SECRET)
     slack = FakeSlack(fake).install()
-    body = f'database = "{db_path}"\n' + settings_toml(slack.base_url) + FANS.format(base=slack.base_url)
+    body = f'database = "{database}"\n' + settings_toml(slack.base_url) + FANS.format(base=slack.base_url)
     settings = make_settings(body)
     fan = Mention(source="x", external_id="1", text=PRAISE_TEXT, brand="Acme", author="@happy_ann",
                   created_at=utcnow() - timedelta(minutes=30), engagement=engagement(followers=8200))
@@ -106,7 +108,7 @@ def test_praise_goes_to_its_own_slack_channel_and_thanked_is_recorded(
     finally:
         server.shutdown()
         server.server_close()
-    assert store.conn.execute("SELECT thanked_by FROM thanks WHERE external_id = '1'").fetchone()[0] == "maria"
+    assert store._one("SELECT thanked_by FROM thanks WHERE external_id = '1'")[0] == "maria"
     updated = slack.posts(alert_id)[0]
     assert "Closed as thanked by maria" in json.dumps(updated["blocks"])
     assert not any(b["type"] == "actions" for b in updated["blocks"])
@@ -158,7 +160,7 @@ def test_thanked_refuses_a_complaint_or_a_competitor(runner: Any, write_settings
         result = runner.invoke(cli, ["--config", str(config), "mentions", "thanked", "x", ext])
         assert result.exit_code == 2 and "is not praise" in result.output and "Traceback" not in result.output
     with Store(tmp_path / "t.db") as store:
-        assert store.conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
+        assert store._one("SELECT count(*) FROM thanks")[0] == 0
 
 
 def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_first_click(tmp_path: Path) -> None:
@@ -177,13 +179,13 @@ def test_thanked_and_notice_posted_apply_only_to_their_own_kind_and_keep_the_fir
         with pytest.raises(ListenpostError):
             apply_action(store, alert_id, action, "eve")
     assert store.alert(complaint).closed_at is None
-    assert store.conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
+    assert store._one("SELECT count(*) FROM thanks")[0] == 0
     # A second click (replayed, or a colleague's) keeps the first person on both records.
     apply_action(store, praise, "thanked", "alice")
     again = apply_action(store, praise, "thanked", "bob")
     assert again.summary == f"alert #{praise}: already thanked by alice"
     assert store.alert(praise).closed_by == "alice"
-    assert store.conn.execute("SELECT thanked_by FROM thanks").fetchall() == [("alice",)]
+    assert store._rows("SELECT thanked_by FROM thanks") == [("alice",)]
     apply_action(store, notice, "notice_posted", "alice")
     apply_action(store, notice, "notice_posted", "bob")
     assert store.notice_posted("x:2").closed_by == "alice"

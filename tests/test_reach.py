@@ -24,6 +24,8 @@ from tests.test_collectors_x import BRAND as X_BRAND
 from tests.test_collectors_x import PATH as X_PATH
 from tests.test_collectors_x import recent
 
+pytestmark = pytest.mark.both_backends
+
 COMPLAINT = "Acme lost my parcel and nobody answers. Terrible service, worst company ever."
 ONCALL = """
 [alerts.channels.oncall]
@@ -132,5 +134,5 @@ def test_nothing_is_queued_for_a_disabled_on_call_channel(store: Store, make_set
     oncall = ONCALL.format(base=slack.base_url).replace('type = "slack"', 'type = "slack"\nenabled = false')
     settings = make_settings(settings_toml(slack.base_url, "escalate_reach = 10000\n") + oncall)
     ingest(store, settings, [complaint(1, source="x", engagement=engagement(followers=12400))], lexicon)
-    kinds = [r[0] for r in store.conn.execute("SELECT kind FROM alerts")]
+    kinds = [r[0] for r in store._rows("SELECT kind FROM alerts")]
     assert kinds == ["mention"]

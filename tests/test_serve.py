@@ -19,6 +19,8 @@ from monitor.core.rows import LabeledExample
 from tests.fakeslack import TOKEN, FakeSlack, settings_toml
 from tests.httpfake import Response
 
+pytestmark = pytest.mark.both_backends
+
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 COMPLAINT = "Acme lost my parcel and nobody answers. Terrible service, worst company ever."
 
@@ -31,8 +33,8 @@ def slack(fake, monkeypatch) -> FakeSlack:
 
 
 @pytest.fixture
-def settings(make_settings, slack, db_path):
-    return make_settings(f'database = "{db_path}"\n' + settings_toml(slack.base_url))
+def settings(make_settings, slack, database):
+    return make_settings(f'database = "{database}"\n' + settings_toml(slack.base_url))
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from monitor.cli import cli
 from monitor.core.brands import about_brand, attribute
 from monitor.core.records import Mention, utcnow
 
+pytestmark = pytest.mark.both_backends
+
 SETTINGS = """
 [[brands]]
 name = "Tidewell"

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from monitor.core.database import DatabaseLocation, connect_failure, connect_postgres
+from monitor.core.database import DatabaseLocation, connect_failure, connect_postgres, mask_url
 from monitor.core.errors import ConfigError
 from monitor.core.query import All, Any_, Node, Not, Term, parse_query
 from monitor.store.sqlite import StoreError
@@ -174,9 +174,10 @@ def _tsquery(node: Node) -> str | None:
         words = _WORD.findall(term.lower())
         if not words:
             return None
-        prefix = "" if len(term.split()) > 1 else ":*"  # a single word matches as a prefix, as on SQLite
-        return "(" + " <-> ".join(f"'{w}'" for w in words[:-1]) + (" <-> " if len(words) > 1 else "") \
-            + f"'{words[-1]}'{prefix})"
+        lexemes = [f"'{w}'" for w in words]
+        if len(term.split()) == 1:
+            lexemes[-1] += ":*"  # a single word matches as a prefix, as on SQLite
+        return "(" + " <-> ".join(lexemes) + ")"
     if isinstance(node, Any_):
         parts = [p for p in (_tsquery(n) for n in node.nodes) if p]
         return "(" + " | ".join(parts) + ")" if parts else None
@@ -196,4 +197,4 @@ def failure(exc: BaseException, url: str) -> str:
     if isinstance(exc, psycopg.OperationalError):
         return connect_failure(exc, url)
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return connect_failure(RuntimeError(first), url)
+    return first.replace(url, mask_url(url)) if url else first
