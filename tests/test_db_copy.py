@@ -104,13 +104,19 @@ def test_rows_that_differ_in_the_target_are_reported(runner: CliRunner, source: 
     with Store(target) as after:
         alert = after.list_alerts(limit=1)[0]
         after.set_alert_fields(alert.id, status="failed", last_error="changed on the target")
+        verdict = after.list_mentions(label="negative", limit=1)[0]
+        after._execute("UPDATE classifications SET label = 'positive' WHERE source = ? AND external_id = ?",
+                       [verdict.source, verdict.external_id])
     code, output = copy(runner, source, target)
     assert code == 1
     with Store(source) as origin:
         count = origin.count_rows("alerts")
     assert " ".join(table_lines(output)["alerts"].split()) == (
         f"alerts {count:,} = {count:,} ✗ (1 row with other contents in the target, kept: {alert.id})")
-    assert output.strip().splitlines()[-1].startswith("Error: the copy does not match the source in alerts")
+    assert table_lines(output)["classifications"].endswith(
+        f"(1 row with other contents in the target, kept: {verdict.source}/{verdict.external_id}/{verdict.model})")
+    assert output.strip().splitlines()[-1].startswith(
+        "Error: the copy does not match the source in classifications, alerts")
     with Store(target) as after:
         kept = after.alert(alert.id)
         assert kept is not None and kept.last_error == "changed on the target"

@@ -35,7 +35,7 @@ def copy(app: App, ctx: click.Context, target: str, source: str | None) -> None:
 
     report = copy_database(source or app.settings.database, target, progress=progress)
     click.echo(f"Copied {report.source} → {report.target} in {report.elapsed:.1f}s: "
-               f"{plural(report.added, 'row')} added.")
+               f"{report.added:,} row{'' if report.added == 1 else 's'} added.")
     name_width = max(len(t.table) for t in report.tables)
     count_width = max(len(f"{t.source:,}") for t in report.tables)
     for table in report.tables:

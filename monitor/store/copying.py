@@ -104,14 +104,19 @@ class CopyQueries(Connection):
         if not keys:
             return {}
         width = len(table.key)
-        one = "(" + ", ".join("?" for _ in table.key) + ")"
-        target = table.key[0] if width == 1 else "(" + ", ".join(table.key) + ")"
-        wanted = ", ".join("?" for _ in keys) if width == 1 else ", ".join(one for _ in keys)
-        rows = self._rows(
-            f"SELECT {', '.join(table.key)}, {', '.join(columns)} FROM {table.name} WHERE {target} IN ({wanted})",
-            [value for key in keys for value in key],
-        )
-        return {tuple(r[:width]): tuple(r[width:]) for r in rows}
+        selected = ", ".join(f"t.{c}" for c in (*table.key, *columns))
+        params = [value for key in keys for value in key]
+        if width == 1:
+            sql = (f"SELECT {selected} FROM {table.name} t"
+                   f" WHERE t.{table.key[0]} IN ({', '.join('?' for _ in keys)})")
+        else:
+            # Joined to the keys as a table: SQLite looks a list of row values up by scanning.
+            one = "(" + ", ".join("?" for _ in table.key) + ")"
+            names = ", ".join(f"k{i}" for i in range(width))
+            sql = (f"WITH wanted ({names}) AS (VALUES {', '.join(one for _ in keys)})"
+                   f" SELECT {selected} FROM wanted JOIN {table.name} t ON "
+                   + " AND ".join(f"t.{k} = wanted.k{i}" for i, k in enumerate(table.key)))
+        return {tuple(r[:width]): tuple(r[width:]) for r in self._rows(sql, params)}
 
     def copy_finished(self, table: CopiedTable) -> None:
         """After the last batch of a table: on PostgreSQL the next id follows the copied ones
