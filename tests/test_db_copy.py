@@ -200,3 +200,13 @@ def test_back_from_postgresql_to_a_file(runner: CliRunner, source: Path, pg_url:
             assert copied.count_rows(table.name) == origin.count_rows(table.name)
         assert [m.external_id for m in copied.list_mentions(search="refund", limit=1000)] == [
             m.external_id for m in origin.list_mentions(search="refund", limit=1000)]
+
+
+def test_a_password_in_the_url_is_never_shown(runner: CliRunner, source: Path, pg_url: str) -> None:
+    from tests.pgserver import PASSWORD, USER
+
+    with_password = pg_url.replace("postgresql://", f"postgresql://{USER}:{PASSWORD}@")
+    code, output = copy(runner, source, with_password)
+    assert code == 0, output
+    assert PASSWORD not in output
+    assert f"→ postgresql://{USER}:***@" in output
