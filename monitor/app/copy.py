@@ -114,11 +114,12 @@ SHOWN_CONFLICTS = 3
 
 def _copy_table(reader: Store, writer: Store, table: CopiedTable, total: int,
                 advance: Callable[[int], Any]) -> TableCopy:
+    from monitor.store.copying import batch_rows
+
     target_columns = set(writer.table_columns(table.name)) - writer.generated_columns(table.name)
     columns = [c for c in reader.table_columns(table.name) if c in target_columns]
-    width = len(table.key)
     key_at = [columns.index(k) for k in table.key]
-    size = min(reader.batch_rows(table, columns), writer.batch_rows(table, columns))
+    size = batch_rows(columns)
     added = conflicts = 0
     shown: list[str] = []
     after = None
@@ -136,7 +137,7 @@ def _copy_table(reader: Store, writer: Store, table: CopiedTable, total: int,
                 if key in held and not _same(held[key], row):
                     conflicts += 1
                     if len(shown) < SHOWN_CONFLICTS:
-                        shown.append("/".join(str(v) for v in key[:width]))
+                        shown.append("/".join(str(v) for v in key))
         after = tuple(rows[-1][i] for i in key_at)
         advance(len(rows))
     writer.copy_finished(table)

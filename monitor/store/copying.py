@@ -45,6 +45,11 @@ COPIED_TABLES: tuple[CopiedTable, ...] = (
 Row = tuple[Any, ...]
 
 
+def batch_rows(columns: Sequence[str]) -> int:
+    """Rows per batch: as many as the bound-parameter limit allows, at most BATCH_ROWS."""
+    return max(1, min(BATCH_ROWS, MAX_PARAMS // max(1, len(columns))))
+
+
 def _after(key: Sequence[str]) -> str:
     """The keyset condition: rows after the last one read, in key order."""
     if len(key) == 1:
@@ -72,10 +77,6 @@ class CopyQueries(Connection):
     def count_rows(self, table: str) -> int:
         row = self._one(f"SELECT count(*) FROM {table}")
         return int(row[0]) if row else 0
-
-    def batch_rows(self, table: CopiedTable, columns: Sequence[str]) -> int:
-        """Rows per batch: as many as the bound-parameter limit allows, at most BATCH_ROWS."""
-        return max(1, min(BATCH_ROWS, MAX_PARAMS // max(1, len(columns))))
 
     def read_rows(self, table: CopiedTable, columns: Sequence[str], *, after: Row | None,
                   limit: int) -> list[Row]:
