@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "eval": "monitor.cli.model:eval_command",
     "digest": "monitor.cli.digest:digest",
     "report": "monitor.cli.digest:report",
+    "db": "monitor.cli.db:db",
 }
 
 

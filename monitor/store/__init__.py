@@ -11,6 +11,7 @@ from __future__ import annotations
 from monitor.store.audience import AudienceQueries, ReachSummary, ThanksSummary
 from monitor.store.cases import CaseQueries
 from monitor.store.classifications import ClassificationQueries
+from monitor.store.copying import COPIED_TABLES, CopiedTable, CopyQueries
 from monitor.store.maintenance import Maintenance
 from monitor.store.mentions import MENTION_COLUMNS, MentionQueries
 from monitor.store.migrations import MIGRATIONS, Migrations
@@ -26,7 +27,7 @@ from monitor.store.workers import WorkerQueries
 
 class Store(
     MentionQueries, ClassificationQueries, CaseQueries, OutboxQueries, NoticeQueries, AudienceQueries,
-    RunQueries, ReportQueries, WorkerQueries, Maintenance, Migrations,
+    RunQueries, ReportQueries, WorkerQueries, CopyQueries, Maintenance, Migrations,
 ):
     """One connection to the listenpost database, with every query the application makes.
     Not shared between threads."""
@@ -36,7 +37,7 @@ class Store(
 
 
 __all__ = [
-    "ALERT_STATUSES", "MAX_TEXT", "MENTION_COLUMNS", "MIGRATIONS", "Evidence", "ReachSummary", "Store",
-    "StoreError", "ThanksSummary", "_fts_query", "author_phrase", "clean_text", "engagement_of", "parse_ts",
-    "raw_json", "ts",
+    "ALERT_STATUSES", "COPIED_TABLES", "MAX_TEXT", "MENTION_COLUMNS", "MIGRATIONS", "CopiedTable", "Evidence",
+    "ReachSummary", "Store", "StoreError", "ThanksSummary", "_fts_query", "author_phrase", "clean_text",
+    "engagement_of", "parse_ts", "raw_json", "ts",
 ]
