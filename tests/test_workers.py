@@ -260,3 +260,17 @@ def test_status_lists_live_workers_with_their_leases_and_counts_the_others(
     assert "beta:12: started" in out and "holds nothing" in out
     assert "gamma" not in out and "delta" not in out
     assert "1 stopped, 1 silent" in out
+
+
+def test_maintenance_forgets_expired_claims_old_leases_and_long_gone_workers(store: Store, database: str) -> None:
+    _mentions(store, 2)
+    with Store(database) as dying:
+        dying.worker_id = "dead:1"
+        assert len(dying.claim_unclassified("lexicon", ttl=60, now=T0)) == 2
+    store.register_worker("gone", 3, now=T0)
+    assert store.take_lease("collect:rss", "gone:3", 60, now=T0) is not None
+    assert store.prune_worker_rows(later(30)) == 0  # the claim still lives
+    assert store.prune_worker_rows(later(61)) == 2  # both claims expired
+    week = 7 * 86400
+    assert store.prune_worker_rows(later(week + 120)) == 2  # the lease and the silent worker
+    assert store.workers() == [] and store.lease("collect:rss") is None

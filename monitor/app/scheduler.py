@@ -243,6 +243,9 @@ class Daemon:
     def _maintain(self, store: Store) -> str:
         cutoff = utcnow() - timedelta(seconds=self.settings.raw_retention)
         cleared = store.drop_raw_payloads(cutoff)
+        pruned = store.prune_worker_rows(utcnow())
+        if pruned:
+            log.info("maintenance: %d expired claims, leases and workers forgotten", pruned)
         store.analyze()
         return f"raw payloads dropped from {cleared} mentions, statistics updated"
 

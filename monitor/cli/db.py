@@ -25,11 +25,14 @@ def copy(app: App, ctx: click.Context, target: str, source: str | None) -> None:
     """Copy mentions, verdicts, alerts (with their Slack message ids), cases, cursors, runs,
     labeled examples and thanks into another database, then check the counts.
 
-    \b
     Rows already in the target are kept, so running it again adds nothing new. Stop the
     workers first: a mention collected during the copy shows up as a count that differs, and
     another run copies it. Exit 1 when a count differs or the target holds other contents under
     a copied row's key.
+
+    \b
+    Example (PGUSER and PGPASSWORD in the environment):
+      listenpost --db listenpost.db db copy --to postgresql://db.internal/listenpost
     """
     from monitor.app.copy import copy_database
 
@@ -48,5 +51,6 @@ def copy(app: App, ctx: click.Context, target: str, source: str | None) -> None:
         click.echo(line)
     if not report.ok:
         wrong = [t.table for t in report.tables if not t.matches]
-        fail(ctx, f"the copy does not match the source in {', '.join(wrong)}: the target held other rows, "
-                  "or the source changed during the copy (stop the workers and run it again)", 1)
+        fail(ctx, f"the copy does not match the source in {', '.join(wrong)}: either the target already holds "
+                  "newer rows (workers ran on it since: expected once the install has moved), or the source "
+                  "changed during the copy (stop what writes to the source and run it again)", 1)

@@ -23,6 +23,10 @@ def run(app: App) -> None:
     SIGTERM or Ctrl-C finishes the batch in hand and exits; a restart resumes from the stored
     cursors and the alerts outbox. A source without its credentials is skipped with a message
     naming the environment variable; the others run.
+
+    Several workers may run against one PostgreSQL database (on one machine or many): each
+    job runs on one worker at a time under a lease, mentions and alerts are claimed, and a
+    killed worker's share passes to the others. `listenpost status` lists the live workers.
     """
     from classifiers import load_active_classifier
     from monitor.app.scheduler import Daemon

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.store.connection import Connection
 from monitor.store.values import ts
@@ -33,6 +33,18 @@ class Maintenance(Connection):
                 )
             cleared += len(ids)
             last = ids[-1]
+
+    def prune_worker_rows(self, now: datetime, *, keep: float = 7 * 86400.0) -> int:
+        """Forget what workers left behind: expired claims on mentions (a killed worker's), and
+        leases and stopped or silent workers not heard of for ``keep`` seconds. Rows deleted."""
+        old = ts(now - timedelta(seconds=keep))
+        with self.transaction():
+            gone = self._execute("DELETE FROM mention_claims WHERE expires_at < ?", [ts(now)]).rowcount
+            gone += self._execute(
+                "DELETE FROM leases WHERE expires_at < ? AND (next_due_at IS NULL OR next_due_at < ?)",
+                [old, old]).rowcount
+            gone += self._execute("DELETE FROM workers WHERE heartbeat_at < ?", [old]).rowcount
+        return int(gone)
 
     def analyze(self) -> None:
         self._execute("ANALYZE")

@@ -197,4 +197,8 @@ def failure(exc: BaseException, url: str) -> str:
     if isinstance(exc, psycopg.OperationalError):
         return connect_failure(exc, url)
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return first.replace(url, mask_url(url)) if url else first
+    first = first.replace(url, mask_url(url)) if url else first
+    if "permission denied for schema public" in first:
+        # PostgreSQL 15 lets only a database's owner create tables in it.
+        first += " (the database must belong to the account listenpost connects as: createdb --owner PGUSER NAME)"
+    return first
