@@ -210,3 +210,38 @@ def test_a_password_in_the_url_is_never_shown(runner: CliRunner, source: Path, p
     assert code == 0, output
     assert PASSWORD not in output
     assert f"→ postgresql://{USER}:***@" in output
+
+
+def test_a_target_numbering_other_rows_with_the_same_ids_is_refused_before_anything_is_written(
+        runner: CliRunner, source: Path, target: str) -> None:
+    """Workers ran on the target first: its alerts took ids 1, 2, 3 for other mentions. Copying would
+    skip the source's alerts under those ids and leave a mix of both; nothing is written."""
+    with Store(target) as before:
+        for n in range(5):
+            before.enqueue_alert(source="rss", external_id=f"live-{n}", brand="Parcelly", channel="team")
+        counts = {t.name: before.count_rows(t.name) for t in COPIED_TABLES}
+    with Store(source) as origin:
+        first = sorted(a.id for a in origin.list_alerts(limit=1000))[:3]
+    code, output = copy(runner, source, target)
+    assert code != 0
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: db copy: the target already holds other alerts "
+                                                   "under 5 ids of the source's"), output
+    assert f"({', '.join(str(i) for i in first)}…)" in lines[0] and "nothing was copied" in lines[0]
+    with Store(target) as after:
+        assert {t.name: after.count_rows(t.name) for t in COPIED_TABLES} == counts
+
+
+def test_a_copy_interrupted_or_finished_runs_again(runner: CliRunner, source: Path, target: str) -> None:
+    """The same rows from an earlier copy of this source are no clash, even an alert handled since."""
+    assert copy(runner, source, target)[0] == 0
+    with Store(target) as partial:
+        alert = partial.list_alerts(limit=1)[0]
+        partial._execute("DELETE FROM alerts WHERE id > ?", [alert.id + 2])
+        partial._execute("DELETE FROM runs")
+        partial.mark_sent(alert.id, "1700000001.000100")
+    code, output = copy(runner, source, target)
+    assert "already holds other" not in output
+    assert table_lines(output)["runs"].endswith("✓") and table_lines(output)["mentions"].endswith("✓")
+    code, output = copy(runner, source, target)
+    assert "already holds other" not in output and "0 rows added" in output
