@@ -245,3 +245,40 @@ def test_a_copy_interrupted_or_finished_runs_again(runner: CliRunner, source: Pa
     assert table_lines(output)["runs"].endswith("✓") and table_lines(output)["mentions"].endswith("✓")
     code, output = copy(runner, source, target)
     assert "already holds other" not in output and "0 rows added" in output
+
+
+def _fingerprint(path: Path) -> tuple[bytes, bytes]:
+    """The database file and what its write-ahead log holds (SQLite may leave an empty one beside
+    a file it only read)."""
+    wal = path.parent / (path.name + "-wal")
+    return path.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+def test_the_source_is_never_changed(runner: CliRunner, source: Path, target: str) -> None:
+    before = _fingerprint(source)
+    assert copy(runner, source, target)[0] == 0
+    assert _fingerprint(source) == before
+
+
+def test_a_source_from_an_older_version_is_copied_as_it_is(runner: CliRunner, tmp_path: Path, target: str) -> None:
+    """`db copy --from old.db` used to migrate the old file in place; its tables are read as they are."""
+    old = tmp_path / "old.db"
+    with Store(old, migrate=False) as store:
+        store.migrate(upto="0005_alert_handling")
+        store._execute("INSERT INTO mentions (source, external_id, text, created_at, collected_at)"
+                       " VALUES ('rss', 'old-1', 'Parcelly lost my refund', '2024-01-01T00:00:00Z',"
+                       " '2024-01-01T00:00:00Z')")
+        store._execute("INSERT INTO alerts (source, external_id, brand, channel, kind, created_at)"
+                       " VALUES ('rss', 'old-1', 'Parcelly', 'team', 'mention', '2024-01-01T00:00:00Z')")
+        applied = store.applied_migrations()
+    assert "thanks" not in Store(old, read_only=True).sql.table_names()
+    before = _fingerprint(old)
+    result = runner.invoke(cli, ["db", "copy", "--from", str(old), "--to", target])
+    assert result.exit_code == 0, result.output
+    assert _fingerprint(old) == before
+    with Store(old, read_only=True) as again:
+        assert again.applied_migrations() == applied
+    with Store(target) as after:
+        assert after.count_rows("mentions") == 1 and after.count_rows("alerts") == 1
+        assert [m.external_id for m in after.list_mentions(search="refund", limit=10)] == ["old-1"]
+    assert " ".join(table_lines(result.output)["thanks"].split()) == "thanks 0 = 0 ✓"

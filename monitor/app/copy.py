@@ -65,10 +65,11 @@ def _no_progress(length: int, label: str) -> AbstractContextManager[Any]:
     return nullcontext(SimpleNamespace(update=lambda n: None))
 
 
-def open_store(location: DatabaseLocation) -> Store:
+def open_store(location: DatabaseLocation, *, read_only: bool = False) -> Store:
+    """The database; ``read_only`` (the source) opens it as it is: never migrated, never written."""
     from monitor.store import Store
 
-    return Store(location.path if location.kind == "sqlite" else location.url)
+    return Store(location.path if location.kind == "sqlite" else location.url, read_only=read_only)
 
 
 def same_database(a: DatabaseLocation, b: DatabaseLocation) -> bool:
@@ -99,13 +100,21 @@ def copy_database(source: str, target: str, *, progress: Progress = _no_progress
         raise ConfigError(f"db copy: {origin.display()}: no such database file to copy from")
     from monitor.store import COPIED_TABLES
 
-    with open_store(origin) as reader, open_store(destination) as writer:
-        _refuse_clashing_ids(reader, writer, [t for t in COPIED_TABLES if t.identity])
-        totals = {t.name: reader.count_rows(t.name) for t in COPIED_TABLES}
+    with open_store(origin, read_only=True) as reader, open_store(destination) as writer:
+        # A source from an older listenpost is copied as it is, never migrated: a table it lacks
+        # has nothing to copy, a column it lacks is left to the target's default.
+        present = set(reader.sql.table_names())
+        tables = [t for t in COPIED_TABLES if t.name in present]
+        _refuse_clashing_ids(reader, writer, [t for t in tables if t.identity])
+        totals = {t.name: reader.count_rows(t.name) for t in tables}
         results = []
         with progress(sum(totals.values()), "Copying") as bar:
             for table in COPIED_TABLES:
-                results.append(_copy_table(reader, writer, table, totals[table.name], bar.update))
+                if table.name in present:
+                    results.append(_copy_table(reader, writer, table, totals[table.name], bar.update))
+                else:
+                    results.append(TableCopy(table=table.name, source=0, target=writer.count_rows(table.name),
+                                             added=0, conflicts=0))
     return CopyReport(source=origin.display(), target=destination.display(), tables=tuple(results),
                       elapsed=time.perf_counter() - started)
 
