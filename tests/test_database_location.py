@@ -244,3 +244,13 @@ def test_an_empty_url_says_the_server_comes_from_the_environment(monkeypatch: py
 def test_a_bad_host_or_port_is_named(url: str, said: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(said)):
         parse_database(url)
+
+
+@pytest.mark.parametrize(("url", "has"), [
+    ("postgresql://", False), ("postgresql://ann@db/lp", False), ("postgresql://ann:@db/lp", False),
+    ("postgresql://ann:s3cret@db/lp", True), ("postgresql://db/lp?password=s3cret", True),
+])
+def test_only_a_url_carrying_a_password_counts_as_one(url: str, has: bool) -> None:
+    from monitor.core.database import has_password
+
+    assert has_password(url) is has

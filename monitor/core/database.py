@@ -244,7 +244,7 @@ def mask_url(url: str) -> str:
 
 def has_password(url: str) -> bool:
     """Whether a URL carries a password itself (rather than leaving it to PGPASSWORD)."""
-    return mask_url(url) != url
+    return bool(_secrets(url))
 
 
 def connect_postgres(url: str, *, application_name: str = APPLICATION_NAME,
