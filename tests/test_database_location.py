@@ -4,6 +4,7 @@ any other scheme a one-line settings error, a password never shown."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -161,3 +162,95 @@ def test_connection_failures_read_as_one_line(message: str, state: str | None, s
     assert said in text
     assert "\n" not in text
 
+
+
+# A password with characters a URL gives other meanings to: never shown, whatever it holds.
+_PASSWORDS = ["se#cretXYZ", "se/cretXYZ", "se?cretXYZ", "se@cretXYZ", "se%cretXYZ", "se:cretXYZ",
+              "se cretXYZ", "sé✓cretXYZ", "se%23cretXYZ"]
+
+
+@pytest.mark.parametrize("password", _PASSWORDS)
+def test_a_password_of_any_characters_is_masked(password: str) -> None:
+    url = f"postgresql://postgres:{password}@127.0.0.1:54330/postgres"
+    assert mask_url(url) == "postgresql://postgres:***@127.0.0.1:54330/postgres"
+
+
+@pytest.mark.parametrize(("password", "said"), [
+    ("se#cretXYZ", "(%23 for #)"), ("se/cretXYZ", "(%2F for /)"), ("se?cretXYZ", "(%3F for ?)"),
+    ("se@cretXYZ", "(%40 for @)"), ("se%cretXYZ", "(%25 for %)"), ("se cretXYZ", "(%20 for a space)"),
+])
+def test_a_password_needing_percent_encoding_is_a_one_line_error(password: str, said: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_database(f"postgresql://postgres:{password}@127.0.0.1:54330/postgres")
+    message = str(raised.value)
+    assert "the password in the URL must be percent-encoded" in message and said in message
+    assert "or set PGPASSWORD" in message and "cretXYZ" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("password", _PASSWORDS)
+@pytest.mark.parametrize("how", ["status", "config show", "-vv status", "-vv config show", "--db stats",
+                                 "-vv --db stats", "db copy --to"])
+def test_no_command_prints_the_password_whatever_it_holds(
+        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str, how: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LISTENPOST_CONFIG", raising=False)
+    url = f"postgresql://postgres:{password}@127.0.0.1:1/postgres"
+    words = how.split()
+    env: dict[str, str] = {}
+    if words[-1] == "--to":
+        (tmp_path / "source.db").touch()
+        args = ["db", "copy", "--from", str(tmp_path / "source.db"), "--to", url]
+    elif "--db" in words:
+        args = [w for w in words if w != "--db"]
+        args.insert(args.index("stats"), "--db")
+        args.insert(args.index("--db") + 1, url)
+    else:
+        args, env = words, {"LISTENPOST_DATABASE": url}
+    result = runner.invoke(cli, args, env=env)
+    assert "cretXYZ" not in result.output, result.output
+    assert "Traceback" not in result.output
+    if result.exit_code != 0:
+        assert len([line for line in result.output.splitlines() if line.startswith("Error:")]) == 1
+
+
+@pytest.mark.parametrize(("url", "shown", "server"), [
+    ("postgresql://u:pw@hostA:5432,hostB:5433/db?target_session_attrs=read-write",
+     "postgresql://u:***@hostA:5432,hostB:5433/db?target_session_attrs=read-write", "hostA:5432,hostB:5433/db"),
+    ("postgresql://[::1]:5432/db", "postgresql://[::1]:5432/db", "[::1]:5432/db"),
+    ("postgresql:///db?host=/tmp/sock&port=54330", "postgresql:///db?host=/tmp/sock&port=54330", "/tmp/sock:54330/db"),
+    ("postgresql://db/lp?application_name=a@b", "postgresql://db/lp?application_name=a@b", "db:5432/lp"),
+])
+def test_libpq_url_forms_are_accepted_and_shown(url: str, shown: str, server: str) -> None:
+    location = parse_database(url)
+    assert location.kind == "postgresql" and location.url == url
+    assert location.display() == shown
+    assert location.server == server
+
+
+def test_an_empty_url_says_the_server_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGHOST", "db.internal")
+    monkeypatch.setenv("PGDATABASE", "lp")
+    location = parse_database("postgresql://")
+    assert location.display() == "postgresql://(from PGHOST/PGDATABASE)"
+    assert location.server == "db.internal:5432/lp"
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("postgresql://db:99999/lp", "the port 99999 is out of range (1-65535)"),
+    ("postgresql://a:5432,b:0/lp", "the port 0 is out of range (1-65535)"),
+    ("postgresql://[::1/db", "an IPv6 address must end with ]"),
+    ("postgresql://a:5432,b:x/lp", "the port is not a number"),
+])
+def test_a_bad_host_or_port_is_named(url: str, said: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        parse_database(url)
+
+
+@pytest.mark.parametrize(("url", "has"), [
+    ("postgresql://", False), ("postgresql://ann@db/lp", False), ("postgresql://ann:@db/lp", False),
+    ("postgresql://ann:s3cret@db/lp", True), ("postgresql://db/lp?password=s3cret", True),
+])
+def test_only_a_url_carrying_a_password_counts_as_one(url: str, has: bool) -> None:
+    from monitor.core.database import has_password
+
+    assert has_password(url) is has

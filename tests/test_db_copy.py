@@ -210,3 +210,77 @@ def test_a_password_in_the_url_is_never_shown(runner: CliRunner, source: Path, p
     assert code == 0, output
     assert PASSWORD not in output
     assert f"→ postgresql://{USER}:***@" in output
+
+
+def test_a_target_numbering_other_rows_with_the_same_ids_is_refused_before_anything_is_written(
+        runner: CliRunner, source: Path, target: str) -> None:
+    """Workers ran on the target first: its alerts took ids 1, 2, 3 for other mentions. Copying would
+    skip the source's alerts under those ids and leave a mix of both; nothing is written."""
+    with Store(target) as before:
+        for n in range(5):
+            before.enqueue_alert(source="rss", external_id=f"live-{n}", brand="Parcelly", channel="team")
+        counts = {t.name: before.count_rows(t.name) for t in COPIED_TABLES}
+    with Store(source) as origin:
+        first = sorted(a.id for a in origin.list_alerts(limit=1000))[:3]
+    code, output = copy(runner, source, target)
+    assert code != 0
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: db copy: the target already holds other alerts "
+                                                   "under 5 ids of the source's"), output
+    assert f"({', '.join(str(i) for i in first)}…)" in lines[0] and "nothing was copied" in lines[0]
+    with Store(target) as after:
+        assert {t.name: after.count_rows(t.name) for t in COPIED_TABLES} == counts
+
+
+def test_a_copy_interrupted_or_finished_runs_again(runner: CliRunner, source: Path, target: str) -> None:
+    """The same rows from an earlier copy of this source are no clash, even an alert handled since."""
+    assert copy(runner, source, target)[0] == 0
+    with Store(target) as partial:
+        alert = partial.list_alerts(limit=1)[0]
+        partial._execute("DELETE FROM alerts WHERE id > ?", [alert.id + 2])
+        partial._execute("DELETE FROM runs")
+        partial.mark_sent(alert.id, "1700000001.000100")
+    _, output = copy(runner, source, target)
+    assert "already holds other" not in output
+    assert table_lines(output)["runs"].endswith("✓") and table_lines(output)["mentions"].endswith("✓")
+    code, output = copy(runner, source, target)
+    assert "already holds other" not in output and "0 rows added" in output
+    # The alert sent since is reported as held with other contents, as after any copy.
+    assert code == 1 and "1 row with other contents in the target, kept" in table_lines(output)["alerts"]
+
+
+def _fingerprint(path: Path) -> tuple[bytes, bytes]:
+    """The database file and what its write-ahead log holds (SQLite may leave an empty one beside
+    a file it only read)."""
+    wal = path.parent / (path.name + "-wal")
+    return path.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+def test_the_source_is_never_changed(runner: CliRunner, source: Path, target: str) -> None:
+    before = _fingerprint(source)
+    assert copy(runner, source, target)[0] == 0
+    assert _fingerprint(source) == before
+
+
+def test_a_source_from_an_older_version_is_copied_as_it_is(runner: CliRunner, tmp_path: Path, target: str) -> None:
+    """`db copy --from old.db` used to migrate the old file in place; its tables are read as they are."""
+    old = tmp_path / "old.db"
+    with Store(old, migrate=False) as store:
+        store.migrate(upto="0005_alert_handling")
+        store._execute("INSERT INTO mentions (source, external_id, text, created_at, collected_at)"
+                       " VALUES ('rss', 'old-1', 'Parcelly lost my refund', '2024-01-01T00:00:00Z',"
+                       " '2024-01-01T00:00:00Z')")
+        store._execute("INSERT INTO alerts (source, external_id, brand, channel, kind, created_at)"
+                       " VALUES ('rss', 'old-1', 'Parcelly', 'team', 'mention', '2024-01-01T00:00:00Z')")
+        applied = store.applied_migrations()
+    assert "thanks" not in Store(old, read_only=True).sql.table_names()
+    before = _fingerprint(old)
+    result = runner.invoke(cli, ["db", "copy", "--from", str(old), "--to", target])
+    assert result.exit_code == 0, result.output
+    assert _fingerprint(old) == before
+    with Store(old, read_only=True) as again:
+        assert again.applied_migrations() == applied
+    with Store(target) as after:
+        assert after.count_rows("mentions") == 1 and after.count_rows("alerts") == 1
+        assert [m.external_id for m in after.list_mentions(search="refund", limit=10)] == ["old-1"]
+    assert " ".join(table_lines(result.output)["thanks"].split()) == "thanks 0 = 0 ✓"

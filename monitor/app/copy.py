@@ -18,8 +18,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from alerts.message import plural
 from monitor.core.database import DatabaseLocation, parse_database
-from monitor.core.errors import ConfigError
+from monitor.core.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from monitor.store import CopiedTable, Store
@@ -64,10 +65,11 @@ def _no_progress(length: int, label: str) -> AbstractContextManager[Any]:
     return nullcontext(SimpleNamespace(update=lambda n: None))
 
 
-def open_store(location: DatabaseLocation) -> Store:
+def open_store(location: DatabaseLocation, *, read_only: bool = False) -> Store:
+    """The database; ``read_only`` (the source) opens it as it is: never migrated, never written."""
     from monitor.store import Store
 
-    return Store(location.path if location.kind == "sqlite" else location.url)
+    return Store(location.path if location.kind == "sqlite" else location.url, read_only=read_only)
 
 
 def same_database(a: DatabaseLocation, b: DatabaseLocation) -> bool:
@@ -98,18 +100,57 @@ def copy_database(source: str, target: str, *, progress: Progress = _no_progress
         raise ConfigError(f"db copy: {origin.display()}: no such database file to copy from")
     from monitor.store import COPIED_TABLES
 
-    with open_store(origin) as reader, open_store(destination) as writer:
-        totals = {t.name: reader.count_rows(t.name) for t in COPIED_TABLES}
+    with open_store(origin, read_only=True) as reader, open_store(destination) as writer:
+        # A source from an older listenpost is copied as it is, never migrated: a table it lacks
+        # has nothing to copy, a column it lacks is left to the target's default.
+        present = set(reader.sql.table_names())
+        tables = [t for t in COPIED_TABLES if t.name in present]
+        _refuse_clashing_ids(reader, writer, [t for t in tables if t.identity])
+        totals = {t.name: reader.count_rows(t.name) for t in tables}
         results = []
         with progress(sum(totals.values()), "Copying") as bar:
             for table in COPIED_TABLES:
-                results.append(_copy_table(reader, writer, table, totals[table.name], bar.update))
+                if table.name in present:
+                    results.append(_copy_table(reader, writer, table, totals[table.name], bar.update))
+                else:
+                    results.append(TableCopy(table=table.name, source=0, target=writer.count_rows(table.name),
+                                             added=0, conflicts=0))
     return CopyReport(source=origin.display(), target=destination.display(), tables=tuple(results),
                       elapsed=time.perf_counter() - started)
 
 
 # Keys of rows that differ named in the report, per table; the count says how many there are.
 SHOWN_CONFLICTS = 3
+
+
+def _refuse_clashing_ids(reader: Store, writer: Store, tables: Sequence[CopiedTable]) -> None:
+    """Before anything is written: ids the database numbered (alerts, runs, labeled examples) that
+    the target already gives to other rows. Copying would skip the source's rows under those ids
+    and leave a mix of both installs, so the copy is refused whole. The same rows from an earlier
+    copy (even an alert sent or claimed since) are no clash: a copy can always be run again."""
+    from monitor.store.copying import batch_rows
+
+    for table in tables:
+        target_columns = set(writer.table_columns(table.name))
+        identity = [c for c in table.identity if c in target_columns and c in reader.table_columns(table.name)]
+        columns = [*table.key, *identity]
+        width = len(table.key)
+        clashes: list[str] = []
+        after = None
+        while True:
+            rows = reader.read_rows(table, columns, after=after, limit=batch_rows(columns))
+            if not rows:
+                break
+            keys = [row[:width] for row in rows]
+            held = writer.rows_by_key(table, identity, keys)
+            clashes += ["/".join(str(v) for v in row[:width]) for row in rows
+                        if row[:width] in held and not _same(held[row[:width]], row[width:])]
+            after = rows[-1][:width]
+        if clashes:
+            first = ", ".join(clashes[:SHOWN_CONFLICTS]) + ("…" if len(clashes) > SHOWN_CONFLICTS else "")
+            raise InputError(f"db copy: the target already holds other {table.name.replace('_', ' ')} under "
+                             f"{plural(len(clashes), 'id')} of the source's ({first}); nothing was copied: "
+                             "copy into a new, empty database (or one holding an earlier copy of this source)")
 
 
 def _copy_table(reader: Store, writer: Store, table: CopiedTable, total: int,

@@ -41,7 +41,9 @@ class Connection:
         host, pid = this_process()
         return f"{host}:{pid}"
 
-    def __init__(self, database: str | Path, *, migrate: bool = True) -> None:
+    def __init__(self, database: str | Path, *, migrate: bool = True, read_only: bool = False) -> None:
+        """``read_only``: the database as it is, never migrated nor written (`db copy`'s source)."""
+        migrate = migrate and not read_only
         location = _location(database)
         self.location = location
         self.path = location.display()
@@ -53,7 +55,7 @@ class Connection:
             self._opened(migrate=migrate)
             return
         try:
-            self.sql = sqlite.SqliteDialect(location.path)
+            self.sql = sqlite.SqliteDialect(location.path, read_only=read_only)
             self._opened(migrate=migrate)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from None

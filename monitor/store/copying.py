@@ -27,6 +27,10 @@ class CopiedTable:
     key: tuple[str, ...]
     # A table whose ids are numbered by the database: the next id must follow the copied ones.
     numbered: bool = False
+    # For a numbered table, the columns that say which row an id stands for: the same id holding
+    # another mention's alert (or another run) in the target is a different install's row, not an
+    # earlier copy of this one that has moved on (an alert sent or claimed since).
+    identity: tuple[str, ...] = ()
 
 
 # What an install's history is; workers, leases, claims and the schedule belong to the daemons
@@ -34,10 +38,12 @@ class CopiedTable:
 COPIED_TABLES: tuple[CopiedTable, ...] = (
     CopiedTable("mentions", ("source", "external_id")),
     CopiedTable("classifications", ("source", "external_id", "model")),
-    CopiedTable("alerts", ("id",), numbered=True),
+    CopiedTable("alerts", ("id",), numbered=True,
+                identity=("source", "external_id", "channel", "kind", "created_at")),
     CopiedTable("cursors", ("source", "query")),
-    CopiedTable("runs", ("id",), numbered=True),
-    CopiedTable("labeled_examples", ("id",), numbered=True),
+    CopiedTable("runs", ("id",), numbered=True, identity=("source", "kind", "started_at")),
+    CopiedTable("labeled_examples", ("id",), numbered=True,
+                identity=("source", "external_id", "text", "created_at")),
     CopiedTable("thanks", ("source", "external_id")),
     CopiedTable("slack_requests", ("signature",)),
 )

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 
@@ -30,8 +31,19 @@ class StoreError(ListenpostError):
     """The database cannot be opened or migrated."""
 
 
-def connect(path: str) -> sqlite_utils.Database:
-    """One connection, in autocommit mode (transactions are explicit), WAL for a file."""
+def connect(path: str, *, read_only: bool = False) -> sqlite_utils.Database:
+    """One connection, in autocommit mode (transactions are explicit), WAL for a file.
+
+    ``read_only`` opens an existing file as it is, never writing to it (`db copy`'s source): no
+    WAL switch, no new file, SQLite itself refusing any write."""
+    if read_only and path != ":memory:":
+        if not Path(path).is_file():
+            raise StoreError(f"{path}: no such database file")
+        uri = "file:" + quote(str(Path(path).resolve())) + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        return sqlite_utils.Database(conn)
     if path != ":memory:":
         _prepare_file(path)
     conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
@@ -95,9 +107,9 @@ class SqliteDialect:
     ROW_LOCK = ""
     MATCH_MENTIONS = "m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, read_only: bool = False) -> None:
         self.path = path
-        self.db = connect(path)
+        self.db = connect(path, read_only=read_only)
         self.conn = self.db.conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
