@@ -47,6 +47,8 @@ class Channel(ABC):
     updates: ClassVar[bool] = False
     #: keys allowed under [alerts.channels.NAME.options]
     option_names: ClassVar[frozenset[str]] = frozenset()
+    #: seconds one send may take when options.timeout is not set (None: no network wait)
+    default_timeout: ClassVar[float | None] = None
 
     def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
         """``settings`` is the channel's own [alerts.channels.NAME] table; ``context`` the few

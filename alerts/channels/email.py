@@ -12,6 +12,8 @@ from monitor.core.config import Channel as ChannelSettings
 from monitor.core.errors import ConfigError
 from monitor.core.records import link_name
 
+EMAIL_TIMEOUT = 20.0  # seconds an SMTP exchange may take unless options.timeout says otherwise
+
 
 class EmailChannel(Channel):
     """options: to (list, required), sender, smtp_host, smtp_port, smtp_security.
@@ -21,6 +23,7 @@ class EmailChannel(Channel):
     """
 
     type: ClassVar[str] = "email"
+    default_timeout: ClassVar[float | None] = EMAIL_TIMEOUT
     option_names: ClassVar[frozenset[str]] = frozenset(
         {"to", "sender", "smtp_host", "smtp_port", "smtp_security", "timeout"})
 
@@ -39,7 +42,7 @@ class EmailChannel(Channel):
         # The channel's own server options over the [digest] ones; the mailer sends with these.
         self.server = SmtpOptions(
             sender=self.option("sender", str, smtp.sender), host=self.option("smtp_host", str, smtp.host),
-            port=port, security=security, timeout=self.option("timeout", float, 20.0),
+            port=port, security=security, timeout=self.option("timeout", float, EMAIL_TIMEOUT),
         )
 
     def compose(self, message: AlertMessage) -> tuple[str, str, str]:

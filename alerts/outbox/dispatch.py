@@ -1,7 +1,8 @@
 """The dispatcher: sends due outbox rows through their channels and records the outcome.
 
-Rows are marked 'sending' before the send and 'sent' after it. A crash in between leaves a
-'sending' row that is retried after its lease; idempotent channels first check whether the
+Rows are claimed a few at a time and marked 'sending', each one's lease renewed right before
+its send, and 'sent' after it. A crash in between leaves a 'sending' row that is retried after
+its lease once its worker is gone; idempotent channels first check whether the
 message already went out, so it is neither lost nor (where the channel can tell) sent twice.
 Later alerts of an incident join the first one's thread; during quiet hours a channel's
 alerts wait, or go to the on-call escalation channels instead.
@@ -32,6 +33,7 @@ BACKOFF_BASE = 30.0
 RETRY_AFTER_CAP = 86400.0  # a day
 BACKOFF_CAP = 3600.0
 LEASE = 120.0  # a 'sending' row older than this belongs to a dispatcher that died
+CLAIM_BATCH = 10  # alerts claimed at a time; each one's lease is renewed right before its send
 
 
 @dataclass
@@ -111,6 +113,7 @@ def dispatch_due(
 ) -> DispatchReport:
     """Send every due alert once; failures are rescheduled or, past max_attempts, marked failed."""
     channels = build_channels(settings) if channels is None else channels
+    explicit = now is not None
     now = now or utcnow()
     report = DispatchReport()
     quiet = {n for n, c in channels.items() if in_quiet_hours(n, c.settings, now, settings.tz)}
@@ -118,20 +121,39 @@ def dispatch_due(
     active = [n for n in channels if n not in quiet or channels[n].settings.quiet_mode == "escalation"]
     if not active:
         return report
-    for row in store.claim_due_alerts(now=now, limit=limit, channels=active, lease=lease):
-        channel = channels[row.channel]
-        if row.channel in quiet and row.kind != "escalation":
-            _reroute_to_on_call(store, settings, row, report)
-            continue
-        try:
-            _deliver(store, settings, channel, row, report)
-        except ChannelError as exc:
-            _record_failure(store, settings, row, str(exc), exc.permanent, exc.retry_after, report)
-        except ConfigError as exc:
-            _record_failure(store, settings, row, str(exc), True, None, report)
-        except ListenpostError as exc:
-            _record_failure(store, settings, row, str(exc), False, None, report)
+    done = 0
+    while done < limit:
+        # A few rows at a time, each one's lease renewed right before its send: a long batch
+        # never outlives its lease while a slow channel works through it.
+        size = min(CLAIM_BATCH, limit - done)
+        rows = store.claim_due_alerts(now=now, limit=size, channels=active,
+                                      lease=lease, worker_ttl=settings.schedule.worker_ttl)
+        done += len(rows)
+        for row in rows:
+            _dispatch_one(store, settings, channels, quiet, row, report,
+                          now=now if explicit else utcnow())
+        if len(rows) < size:  # everything due was claimed: what this pass queued waits for the next
+            break
     return report
+
+
+def _dispatch_one(store: Store, settings: Settings, channels: dict[str, Channel], quiet: set[str],
+                  row: OutboxAlert, report: DispatchReport, *, now: datetime) -> None:
+    if not store.renew_sending(row.id, now=now):
+        log.info("alert %s on %s: skipped, another dispatcher took it over", row.id, row.channel)
+        return
+    channel = channels[row.channel]
+    if row.channel in quiet and row.kind != "escalation":
+        _reroute_to_on_call(store, settings, row, report)
+        return
+    try:
+        _deliver(store, settings, channel, row, report)
+    except ChannelError as exc:
+        _record_failure(store, settings, row, str(exc), exc.permanent, exc.retry_after, report)
+    except ConfigError as exc:
+        _record_failure(store, settings, row, str(exc), True, None, report)
+    except ListenpostError as exc:
+        _record_failure(store, settings, row, str(exc), False, None, report)
 
 
 def _deliver(store: Store, settings: Settings, channel: Channel, row: OutboxAlert,

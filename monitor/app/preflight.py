@@ -57,6 +57,24 @@ def check_settings(settings: Settings, *, build: bool = False) -> None:
         raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None
 
 
+def short_send_lease(settings: Settings) -> str | None:
+    """Why schedule.send_lease is too short, or None: it must outlast the longest send an enabled
+    channel may make (its timeout), or another dispatcher could take over an alert mid-send."""
+    longest: tuple[float, str] | None = None
+    for name, channel in settings.alerts.channels.items():
+        if not channel.enabled:
+            continue
+        timeout = channel.options.get("timeout", channel_class(channel.type).default_timeout)
+        if isinstance(timeout, int | float) and not isinstance(timeout, bool) and (
+                longest is None or timeout > longest[0]):
+            longest = (float(timeout), name)
+    if longest is None or settings.schedule.send_lease >= longest[0]:
+        return None
+    return (f"schedule.send_lease: {settings.schedule.send_lease:g}s is shorter than alert channel "
+            f"{longest[1]}'s timeout ({longest[0]:g}s); make it at least that long, or an alert "
+            "could be sent twice")
+
+
 def channels_missing_credentials(settings: Settings) -> dict[str, MissingCredential]:
     """Enabled channels that cannot send because a secret is not set: their alerts wait in the outbox."""
     # A channel with a wrong option is reported by check_settings.

@@ -77,12 +77,17 @@ class _UntilStopped(Collector):
     """Runs another collector but ends its run after the batch in hand once a stop is asked.
 
     Every batch the pipeline received is stored with its cursor, so a restart resumes there.
+    Before each batch is handed on (to be stored, with its cursor), ``held`` renews the job's
+    lease: a worker that lost it (paused past worker_ttl while another took over) stops there.
     """
 
-    def __init__(self, inner: Collector, stop: threading.Event) -> None:
+    def __init__(self, inner: Collector, stop: threading.Event,
+                 held: Callable[[], bool] | None = None) -> None:
         # No super().__init__(): the wrapped collector has checked its credentials already.
         self.inner = inner
         self.stop = stop
+        self.held = held
+        self.lost = False
         self.settings = inner.settings
         self.source = inner.source
         self.secrets = inner.secrets
@@ -95,12 +100,23 @@ class _UntilStopped(Collector):
         return self.inner.queries()
 
     def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
-        if self.stop.is_set():
+        if self.stop.is_set() or not self._still_held():
             return
         for batch in self.inner.fetch(query, cursor, window):
+            if not self._still_held():
+                return
             yield batch
             if self.stop.is_set():
                 return
+
+    def _still_held(self) -> bool:
+        if self.lost:
+            return False
+        if self.held is None or self.held():
+            return True
+        self.lost = True
+        log.info("%s: stopped, another worker took over this collection", self.inner.name)
+        return False
 
 
 def _at(local_time: str) -> tuple[int, int]:
@@ -129,6 +145,9 @@ class Daemon:
         self.scheduler: BackgroundScheduler | None = None
         self.worker_id: str | None = None
         self.heartbeat: Heartbeat | None = None
+        # Jobs whose last run could not reach the database: logged once per outage.
+        self._outage: set[str] = set()
+        self._outage_lock = threading.Lock()
 
     # -- what runs ---------------------------------------------------------------------------
 
@@ -201,7 +220,8 @@ class Daemon:
         def collect(store: Store) -> str:
             from monitor.app.pipeline import run_collector
 
-            report = run_collector(store, self.settings, _UntilStopped(collector, self.stopping),
+            report = run_collector(store, self.settings,
+                                   _UntilStopped(collector, self.stopping, self._lease_check(store, collector)),
                                    classifier=cast("Classifier | None", self.classifier))
             line = (f"source {collector.name}: fetched {report.fetched}, new {report.new}, "
                     f"negatives {report.negatives}, alerts {report.alerts}")
@@ -212,6 +232,15 @@ class Daemon:
             return line
 
         return collect
+
+    def _lease_check(self, store: Store, collector: Collector) -> Callable[[], bool] | None:
+        """Renews this worker's lease on a collection; False once another worker has it."""
+        worker_id = store.worker_id
+        if worker_id is None:  # run outside the daemon's jobs: no lease to hold
+            return None
+        job = f"collect:{collector.name}"
+        ttl = self.settings.schedule.worker_ttl
+        return lambda: store.take_lease(job, worker_id, ttl) is not None
 
     def _dispatch(self, store: Store) -> str:
         from alerts.outbox.dispatch import dispatch_due
@@ -273,10 +302,19 @@ class Daemon:
         The run first takes the job's lease, so that of several workers one runs it."""
 
         def run() -> None:
+            try:
+                run_once()
+            except Exception as exc:  # the database is unreachable: one line, never a traceback
+                self._unreachable(spec.id, exc)
+            else:
+                self._reachable(spec.id)
+
+        def run_once() -> None:
             started = time.monotonic()
             error = None
             with Store(self.settings.database) as store:
                 store.worker_id = self.register()
+                self._reachable(spec.id)
                 lease = lease_name(spec.id, utcnow(), self.settings.tz)
                 if lease is not None and not take_lease(store, spec.id, lease, self.register(), self.settings):
                     return
@@ -298,6 +336,23 @@ class Daemon:
                     store.release_lease(lease, self.register(), next_due_at=next_due(next_run, utcnow()))
 
         return run
+
+    def _unreachable(self, job_id: str, exc: Exception) -> None:
+        """A run that could not reach the database: one line per job and outage, then quiet."""
+        with self._outage_lock:
+            first = job_id not in self._outage
+            self._outage.add(job_id)
+        text = str(exc).strip().splitlines()
+        log.log(logging.ERROR if first else logging.DEBUG, "%s: not run, the database is unreachable: %s%s",
+                job_id, "" if isinstance(exc, ListenpostError) else f"{type(exc).__name__}: ",
+                text[0] if text else "")
+
+    def _reachable(self, job_id: str) -> None:
+        with self._outage_lock:
+            if job_id not in self._outage:
+                return
+            self._outage.discard(job_id)
+        log.info("%s: the database is reachable again", job_id)
 
     def schedule(self, now: datetime | None = None) -> BackgroundScheduler:
         """The scheduler with every job added and the plan recorded; not started yet."""
@@ -326,9 +381,12 @@ class Daemon:
     def _missed(self, event: JobExecutionEvent, triggers: dict[str, BaseTrigger]) -> None:
         """A run too late to start (APScheduler logs it): record when the job runs next."""
         next_run = triggers[event.job_id].get_next_fire_time(None, datetime.now(self.settings.tz))
-        with Store(self.settings.database) as store:
-            store.job_finished(event.job_id, next_run_at=next_run,
-                               error=f"missed the run due at {event.scheduled_run_time.isoformat()}")
+        try:
+            with Store(self.settings.database) as store:
+                store.job_finished(event.job_id, next_run_at=next_run,
+                                   error=f"missed the run due at {event.scheduled_run_time.isoformat()}")
+        except Exception as exc:
+            self._unreachable(event.job_id, exc)
 
     def start(self, now: datetime | None = None) -> None:
         scheduler = self.scheduler or self.schedule(now)

@@ -85,7 +85,7 @@ class Heartbeat:
                 with Store(self.database, migrate=False) as store:
                     store.heartbeat(self.worker_id, self.ttl)
             except Exception as exc:  # a database hiccup must not end the heartbeat for good
-                log.warning("heartbeat failed, retrying in %.0fs: %s: %s", self.every, type(exc).__name__, exc)
+                log.warning("heartbeat failed, retrying in %.1fs: %s: %s", self.every, type(exc).__name__, exc)
 
 
 @dataclass(frozen=True)

@@ -120,10 +120,14 @@ def config_check(app: App) -> None:
     Exits 2 with the file, key and problem when the settings are wrong, or when an enabled
     alert channel lacks its credentials; sources that lack theirs are listed (named, never shown).
     """
-    from monitor.app.preflight import check_settings, missing_credentials, unrouted_channels
+    from monitor.app.preflight import check_settings, missing_credentials, short_send_lease, unrouted_channels
+    from monitor.core.errors import ConfigError
 
     settings = app.settings
     check_settings(settings, build=True)
+    too_short = short_send_lease(settings)
+    if too_short:
+        raise ConfigError(f"{settings.path or 'settings'}: {too_short}")
     click.echo(f"{settings.path or 'defaults'}: settings are valid "
                f"({plural(len(settings.brands), 'brand')}, {plural(len(settings.sources), 'source')}, "
                f"{plural(len(settings.alerts.channels), 'channel')}).")

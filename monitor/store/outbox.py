@@ -58,23 +58,27 @@ class OutboxQueries(Connection):
         return int(row[0]) if row else None
 
     def claim_due_alerts(
-        self, *, now: datetime | None = None, limit: int = 50, lease: float = 120.0,
-        channels: Sequence[str] | None = None,
+        self, *, now: datetime | None = None, limit: int = 10, lease: float = 120.0,
+        channels: Sequence[str] | None = None, worker_ttl: float = 60.0,
     ) -> list[OutboxAlert]:
-        """Take due alerts for sending: pending ones and 'sending' ones whose sender died.
+        """Take due alerts for sending: pending ones and 'sending' ones whose sender is gone.
 
         Marked 'sending' inside one immediate transaction (on PostgreSQL, rows another
         dispatcher is claiming are skipped), so two dispatchers never take the same row, and
-        the claiming worker is recorded. A row left 'sending' past its lease is a crash to
-        recover from.
+        the claiming worker is recorded. A row left 'sending' past its lease is taken over only
+        when its worker is not live: not heard from within ``worker_ttl``, stopped, restarted
+        since it claimed the row, or never a worker at all (a one-off `alerts dispatch`). A live
+        worker renews each row's lease right before sending it (``renew_sending``).
         """
         now = now or utcnow()
         stale = ts(now - timedelta(seconds=lease))
         where = (
             "((status = 'pending' AND next_attempt_at <= ?)"
-            " OR (status = 'sending' AND sending_since <= ?))"
+            " OR (status = 'sending' AND sending_since <= ? AND NOT EXISTS (SELECT 1 FROM workers w"
+            " WHERE w.id = alerts.sending_worker AND w.stopped_at IS NULL AND w.heartbeat_at > ?"
+            " AND w.started_at <= alerts.sending_since)))"
         )
-        params: list[Any] = [ts(now), stale]
+        params: list[Any] = [ts(now), stale, ts(now - timedelta(seconds=worker_ttl))]
         if channels is not None:
             where += f" AND channel IN ({','.join('?' for _ in channels)})"
             params.extend(channels)
@@ -91,6 +95,15 @@ class OutboxQueries(Connection):
                     [ts(now), self.claimant, *ids],
                 )
         return [outbox_alert(row, attempts=row["attempts"] + 1) for row in rows]
+
+    def renew_sending(self, alert_id: int, *, now: datetime | None = None) -> bool:
+        """Renew this dispatcher's lease on one claimed alert right before sending it; False when
+        the row is no longer this dispatcher's to send (another took it over, or it was settled)."""
+        cur = self._execute(
+            "UPDATE alerts SET sending_since = ? WHERE id = ? AND status = 'sending' AND sending_worker = ?",
+            [ts(now or utcnow()), alert_id, self.claimant],
+        )
+        return bool(cur.rowcount)
 
     def mark_sent(self, alert_id: int, message_id: str | None, *, reply_draft: str | None = None) -> None:
         """Record a delivery, with the reply draft the message carried ("" for none)."""

@@ -44,6 +44,7 @@ class SlackChannel(Channel):
     """options: channel (id such as C0123ABC, required), base_url, timeout, token_env."""
 
     type: ClassVar[str] = "slack"
+    default_timeout: ClassVar[float | None] = SlackOptions.timeout
     option_names: ClassVar[frozenset[str]] = frozenset({"channel", "base_url", "timeout", "token_env"})
     idempotent: ClassVar[bool] = True
     threads: ClassVar[bool] = True

@@ -30,6 +30,7 @@ class WebhookChannel(Channel):
     """options: url_env (default SLACK_WEBHOOK_URL: the webhook URL is a secret), timeout."""
 
     type: ClassVar[str] = "slack_webhook"
+    default_timeout: ClassVar[float | None] = WebhookOptions.timeout
     option_names: ClassVar[frozenset[str]] = frozenset({"url_env", "timeout"})
 
     def __init__(self, name: str, settings: ChannelSettings, context: ChannelContext) -> None:
