@@ -19,8 +19,9 @@ from click.testing import CliRunner
 
 from alerts.outbox.dispatch import dispatch_due
 from collectors.base import Batch, BrandQuery, Window
+from monitor.app.guards import UntilStopped as _UntilStopped
 from monitor.app.pipeline import ingest
-from monitor.app.scheduler import Daemon, JobSpec, _UntilStopped
+from monitor.app.scheduler import Daemon, JobSpec
 from monitor.app.workers import Heartbeat
 from monitor.cli import cli
 from monitor.core.records import Mention, utcnow

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from collectors import IMPORTED_ONLY
+from monitor.app.guards import overdue
 from monitor.app.preflight import channels_missing_credentials, missing_credentials
-from monitor.app.scheduler import overdue
 from monitor.core.config import Settings
 from monitor.core.records import UNSCORED, utcnow
 from monitor.core.rows import Job, SourceRuns

@@ -8,7 +8,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
@@ -22,18 +22,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts.channels import build_channels
-from collectors.base import Batch, BrandQuery, Collector, Window
+from collectors.base import Collector
+from monitor.app.guards import Serialized, UntilStopped
 from monitor.app.workers import Heartbeat, lease_name, next_due, take_lease
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
 from monitor.core.records import utcnow
-from monitor.core.rows import Job
 from monitor.core.workers import this_process
 from monitor.store import Store, parse_ts
 
 if TYPE_CHECKING:
     from alerts.channels.base import Channel
-    from classifiers.base import Classifier, Scores
+    from classifiers.base import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ VACUUM_DAY = "sun"
 # daemon stopped) is skipped rather than sent hours late; the next one comes as usual.
 DAILY_GRACE = 3600
 # `status` calls a job overdue when it is this late and not running: the daemon is gone.
-OVERDUE_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -54,69 +53,6 @@ class JobSpec:
     trigger: BaseTrigger
     next_run: datetime
     grace: int
-
-
-class _Serialized:
-    """A classifier shared by collection threads; one batch at a time, since model
-    and tokenizer objects are not safe to call from several threads at once."""
-
-    def __init__(self, inner: Classifier) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.languages = inner.languages
-        self.negative_threshold = inner.negative_threshold
-        self.alert_threshold = inner.alert_threshold
-        self._lock = threading.Lock()
-
-    def classify(self, texts: Sequence[str]) -> list[Scores]:
-        with self._lock:
-            return self.inner.classify(texts)
-
-
-class _UntilStopped(Collector):
-    """Runs another collector but ends its run after the batch in hand once a stop is asked.
-
-    Every batch the pipeline received is stored with its cursor, so a restart resumes there.
-    Before each batch is handed on (to be stored, with its cursor), ``held`` renews the job's
-    lease: a worker that lost it (paused past worker_ttl while another took over) stops there.
-    """
-
-    def __init__(self, inner: Collector, stop: threading.Event,
-                 held: Callable[[], bool] | None = None) -> None:
-        # No super().__init__(): the wrapped collector has checked its credentials already.
-        self.inner = inner
-        self.stop = stop
-        self.held = held
-        self.lost = False
-        self.settings = inner.settings
-        self.source = inner.source
-        self.secrets = inner.secrets
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.inner.name
-
-    def queries(self) -> list[BrandQuery]:
-        return self.inner.queries()
-
-    def fetch(self, query: BrandQuery | None, cursor: str | None, window: Window) -> Iterator[Batch]:
-        if self.stop.is_set() or not self._still_held():
-            return
-        for batch in self.inner.fetch(query, cursor, window):
-            if not self._still_held():
-                return
-            yield batch
-            if self.stop.is_set():
-                return
-
-    def _still_held(self) -> bool:
-        if self.lost:
-            return False
-        if self.held is None or self.held():
-            return True
-        self.lost = True
-        log.info("%s: stopped, another worker took over this collection", self.inner.name)
-        return False
 
 
 def _at(local_time: str) -> tuple[int, int]:
@@ -139,7 +75,7 @@ class Daemon:
                  channels: dict[str, Channel] | None = None) -> None:
         self.settings = settings
         self.stopping = threading.Event()
-        self.classifier = _Serialized(classifier) if classifier is not None else None
+        self.classifier = Serialized(classifier) if classifier is not None else None
         self.collectors = self._build_collectors() if collectors is None else collectors
         self.channels = build_channels(self.settings) if channels is None else channels
         self.scheduler: BackgroundScheduler | None = None
@@ -221,7 +157,7 @@ class Daemon:
             from monitor.app.pipeline import run_collector
 
             report = run_collector(store, self.settings,
-                                   _UntilStopped(collector, self.stopping, self._lease_check(store, collector)),
+                                   UntilStopped(collector, self.stopping, self._lease_check(store, collector)),
                                    classifier=cast("Classifier | None", self.classifier))
             line = (f"source {collector.name}: fetched {report.fetched}, new {report.new}, "
                     f"negatives {report.negatives}, alerts {report.alerts}")
@@ -434,13 +370,3 @@ class Daemon:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-
-def overdue(jobs: dict[str, Job], now: datetime) -> list[str]:
-    """Jobs that should have started a while ago and are not running: the daemon has died."""
-    late = []
-    for job_id, row in jobs.items():
-        due = parse_ts(row.next_run_at)
-        if due and not row.running_since and due < now - OVERDUE_AFTER:
-            late.append(job_id)
-    return late
