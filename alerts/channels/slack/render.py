@@ -125,14 +125,19 @@ def render(message: AlertMessage, *, tz: ZoneInfo, buttons: bool = True) -> tupl
     if message.reply_draft:
         draft = _fit(message.reply_draft, SECTION_LIMIT - 40, mrkdwn_quote)
         blocks.append(section("*Reply draft* (copy, edit, then send it yourself)\n" + draft))
+    _footer(blocks, message, tz, buttons)
+    text = f"{message.headline}: {truncate(message.text, 150)}" if message.text else message.headline
+    return mrkdwn(text), blocks
+
+
+def _footer(blocks: list[dict[str, Any]], message: AlertMessage, tz: ZoneInfo, buttons: bool) -> None:
+    """Who has the case (claimed, replied, closed), then the buttons still to press."""
     status = status_line(message.status, tz)
     if status:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
     actions = _buttons(message) if buttons else None
     if actions:
         blocks.append(actions)
-    text = f"{message.headline}: {truncate(message.text, 150)}" if message.text else message.headline
-    return mrkdwn(text), blocks
 
 
 def _notice(message: AlertMessage, tz: ZoneInfo, buttons: bool) -> tuple[str, list[dict[str, Any]]]:
@@ -145,12 +150,7 @@ def _notice(message: AlertMessage, tz: ZoneInfo, buttons: bool) -> tuple[str, li
               {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn(evidence)}]},
               section("*Suggested post for your own account* (edit, post it, then press Notice posted)\n"
                       + mrkdwn_quote(message.text))]
-    status = status_line(message.status, tz)
-    if status:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
-    actions = _buttons(message) if buttons else None
-    if actions:
-        blocks.append(actions)
+    _footer(blocks, message, tz, buttons)
     return mrkdwn(f"{message.headline}: {truncate(message.text, 150)}"), blocks
 
 
