@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from collectors import IMPORTED_ONLY
 from monitor.app.guards import overdue
 from monitor.app.preflight import channels_missing_credentials, missing_credentials
+from monitor.app.workers import collect_job
 from monitor.core.config import Settings
 from monitor.core.records import UNSCORED, utcnow
 from monitor.core.rows import Job, SourceRuns
@@ -70,7 +71,7 @@ def check_health(settings: Settings, store: Store, now: datetime | None = None) 
             name, run.last_run, run.last_success, run.last_error_at,
             run.last_error if failing else None, collected,
             "" if collected else "imported" if name in IMPORTED_ONLY else "not enabled",  # imported rows name it too
-            jobs.get(f"collect:{name}")))
+            jobs.get(collect_job(name))))
         if failing:
             unhealthy.append(name)
     credentials = []
@@ -104,7 +105,8 @@ def _channels_waiting(settings: Settings, store: Store, now: datetime) -> list[C
     missing = channels_missing_credentials(settings)
     if not missing:
         return []
-    waiting = _waiting_alerts(store, now)
+    # Per channel: alerts pending, and of those the ones due longer ago than WAITING_TOO_LONG.
+    waiting = store.waiting_alerts(now - WAITING_TOO_LONG)
     out = []
     for name, exc in missing.items():
         pending, late = waiting.get(name, (0, 0))
@@ -112,7 +114,3 @@ def _channels_waiting(settings: Settings, store: Store, now: datetime) -> list[C
             out.append(ChannelWaiting(name, exc.variable, pending, late))
     return out
 
-
-def _waiting_alerts(store: Store, now: datetime) -> dict[str, tuple[int, int]]:
-    """Per channel: alerts pending, and of those the ones due longer ago than WAITING_TOO_LONG."""
-    return store.waiting_alerts(now - WAITING_TOO_LONG)

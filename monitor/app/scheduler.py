@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from alerts.channels import build_channels
 from collectors.base import Collector
 from monitor.app.guards import Serialized, UntilStopped
-from monitor.app.workers import Heartbeat, lease_name, next_due, take_lease
+from monitor.app.workers import Heartbeat, collect_job, lease_name, next_due, take_lease
 from monitor.core.config import Settings
 from monitor.core.errors import ConfigError, ListenpostError
 from monitor.core.records import utcnow
@@ -121,7 +121,7 @@ class Daemon:
             interval = self.settings.source(name).interval
             first = first_collection(last.get(name), interval, now)
             specs.append(JobSpec(
-                f"collect:{name}", self._collect_job(collector),
+                collect_job(name), self._collect_job(collector),
                 IntervalTrigger(seconds=interval, start_date=first, timezone=tz), first,
                 grace=max(1, int(interval)),
             ))
@@ -174,7 +174,7 @@ class Daemon:
         worker_id = store.worker_id
         if worker_id is None:  # run outside the daemon's jobs: no lease to hold
             return None
-        job = f"collect:{collector.name}"
+        job = collect_job(collector.name)
         ttl = self.settings.schedule.worker_ttl
         return lambda: store.take_lease(job, worker_id, ttl) is not None
 

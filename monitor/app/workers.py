@@ -27,6 +27,11 @@ DUE_SLACK = 1.0
 DUE_SLACK_SHARE = 0.1
 
 
+def collect_job(source: str) -> str:
+    """The daemon's job that collects ``source``; its id is also the lease its runs take."""
+    return f"collect:{source}"
+
+
 def lease_name(job_id: str, now: datetime, tz: ZoneInfo) -> str | None:
     """The lease a job's run needs (None: every worker runs it)."""
     if job_id in UNLEASED_JOBS:
