@@ -56,3 +56,8 @@ class PendingMention:
 
 def this_process() -> tuple[str, int]:
     return socket.gethostname() or "localhost", os.getpid()
+
+
+def worker_name(host: str, pid: int) -> str:
+    """How a worker (or a one-off command) is named in the workers table and on claimed rows."""
+    return f"{host}:{pid}"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from monitor.core.database import DatabaseLocation, parse_database
-from monitor.core.workers import this_process
+from monitor.core.workers import this_process, worker_name
 from monitor.store import sqlite
 from monitor.store.sqlite import StoreError
 
@@ -38,8 +38,7 @@ class Connection:
         """Who this connection claims work for: the worker it runs in, else host:pid."""
         if self.worker_id:
             return self.worker_id
-        host, pid = this_process()
-        return f"{host}:{pid}"
+        return worker_name(*this_process())
 
     def __init__(self, database: str | Path, *, migrate: bool = True, read_only: bool = False) -> None:
         """``read_only``: the database as it is, never migrated nor written (`db copy`'s source)."""

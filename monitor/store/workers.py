@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.core.records import Mention, utcnow
-from monitor.core.workers import Lease, PendingMention, Worker
+from monitor.core.workers import Lease, PendingMention, Worker, worker_name
 from monitor.store.connection import Connection
 from monitor.store.values import parse_ts, ts
 
@@ -54,15 +54,15 @@ class WorkerQueries(Connection):
     def register_worker(self, host: str, pid: int, *, now: datetime | None = None) -> Worker:
         """Record a starting worker; a restart on the same host with the same pid starts afresh."""
         at = _ts(now or utcnow())
-        worker_id = f"{host}:{pid}"
+        name = worker_name(host, pid)
         row = self._execute(
             "INSERT INTO workers (id, host, pid, started_at, heartbeat_at, stopped_at)"
             " VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at,"
             " heartbeat_at = excluded.heartbeat_at, stopped_at = NULL"
             " RETURNING id, host, pid, started_at, heartbeat_at, stopped_at",
-            [worker_id, host, pid, at, at],
+            [name, host, pid, at, at],
         ).fetchone()
-        self.worker_id = worker_id
+        self.worker_id = name
         return _worker(row)
 
     def heartbeat(self, worker_id: str, ttl: float, *, now: datetime | None = None) -> int:
