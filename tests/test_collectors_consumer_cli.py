@@ -108,6 +108,13 @@ def test_sources_shows_tokens_and_the_youtube_quota(project: Path, fake: FakeSer
         in " ".join(result.output.split())
 
 
+def test_sources_gives_no_quota_for_a_disabled_youtube(project: Path, fake: FakeServer) -> None:
+    write(project, fake, ["trustpilot"])
+    result = run("sources")
+    assert any(line.startswith("youtube     disabled") for line in result.output.splitlines())
+    assert "quota" not in result.output
+
+
 def test_config_check_validates_the_new_sources(project: Path, fake: FakeServer) -> None:
     brand = '\n[[brands]]\nname = "Acme"\nqueries = ["acme"]\n'
     write(project, fake, ["facebook", "trustpilot"], brand=brand)

@@ -133,3 +133,17 @@ def test_a_digest_of_six_unrelated_complaints_is_built(project: Path) -> None:
     result = run("digest", "--since", "30d")
     assert result.exit_code == 0, result.output
     assert "Invoice charged twice" in result.output or "6 negative" in result.output
+
+
+@pytest.mark.parametrize("command", [["mentions", "list"], ["alerts", "list"], ["stats"]])
+def test_a_name_too_long_for_its_column_is_cut_with_an_ellipsis(project: Path, command: list[str]) -> None:
+    name = "Northwind Logistics International"
+    (project / "settings.toml").write_text(BASE.replace('"Acme"', f'"{name}"', 1), encoding="utf-8")
+    row = {"id": "n1", "source": "community-forum-export", "brand": name, "author": "kim", "created_at": ts(utcnow()),
+           "text": "Acme lost my parcel, terrible awful service"}
+    (project / "long.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    assert run("import", "long.jsonl").exit_code == 0
+    output = run(*command).output
+    assert "Northwind…" in output or "Northwind L…" in output, output
+    assert name not in output  # the whole name does not fit the column: it is never shown as if it did
+    assert "community-…" in output or "community-f…" in output, output

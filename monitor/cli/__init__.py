@@ -232,6 +232,14 @@ def fit(line: str, columns: int | None = None) -> str:
     return line if len(line) <= columns else line[: columns - 1] + "…"
 
 
+def cell(text: str, size: int) -> str:
+    """One column of a table: ``text`` on one line, padded to ``size``; a longer one is cut to leave
+    a space before the next column and ends in … so that a cut name is not read as a whole one."""
+    from alerts.message import inline, truncate
+
+    return f"{truncate(inline(text), size - 1):<{size}}"
+
+
 def wrap(text: str, indent: str = "", columns: int | None = None) -> list[str]:
     """Long text (a URL, say) broken into lines that fit, each indented; nothing is dropped."""
     room = (columns or width()) - len(indent)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from alerts.message import inline, plain, plural, truncate
-from monitor.cli import App, fit, pass_app, say, width
+from monitor.cli import App, cell, fit, pass_app, say, width
 from monitor.core.records import ALERT_STATUSES, HANDLING
 from monitor.core.rows import ListedAlert
 from monitor.core.times import local_time
@@ -81,8 +81,8 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
         first = case[0]
         delivery = "/".join(sorted({r.status for r in case}))
         ident = "#" + str(min(r.id for r in case))
-        line = (f"{ident:<7}{delivery[:9]:<10}{inline(first.brand or '-')[:10]:<11}"
-                f"{inline(first.source)[:12]:<13}{_handling(case)[:19]:<20}{inline(first.author or '')}")
+        line = (f"{ident:<7}{cell(delivery, 10)}{cell(first.brand or '-', 11)}"
+                f"{cell(first.source, 13)}{cell(_handling(case), 20)}{inline(first.author or '')}")
         click.echo(fit(line, columns))
         channels = ", ".join(sorted({inline(r.channel) for r in case}))
         errors = {inline(r.last_error) for r in case if r.last_error and r.status != "sent"}

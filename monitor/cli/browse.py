@@ -10,7 +10,7 @@ import click
 from alerts.message import inline, plain, plural, truncate
 from alerts.outbox.triage import LOW_CONFIDENCE, REASON_TEXT
 from monitor.app.workers import WorkersReport, workers_report
-from monitor.cli import App, fit, pass_app, say, width, wrap
+from monitor.cli import App, cell, fit, pass_app, say, width, wrap
 from monitor.core.errors import InputError
 from monitor.core.records import LABELS, UNSCORED, utcnow
 from monitor.core.rows import Job, ListedMention
@@ -27,8 +27,7 @@ def _print_mentions(app: App, rows: list[ListedMention]) -> None:
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.label or "unclassified"
-        head = (f"{local_time(r.created_at, app.settings.tz):<21}{inline(r.source)[:12]:<13}"
-                f"{inline(r.brand or '-')[:11]:<12}")
+        head = f"{local_time(r.created_at, app.settings.tz):<21}{cell(r.source, 13)}{cell(r.brand or '-', 12)}"
         why = REASON_TEXT.get(r.reason or "")
         rest = inline(r.author or "") + (f"  ({why})" if why else "")
         tail = fit(f"{head}{label:<13}{rest}", columns)[len(head) + 13:]
@@ -200,7 +199,7 @@ def stats(app: App, since: str | None) -> None:
     name, where = (12, 13) if wide else (10, 11)
     click.echo(f"{'brand':<{name}}{'source':<{where}}" + "".join(f"{h:>{w}}" for _, h, w in columns) + f"{'total':>7}")
     for (brand, source), counts in sorted(table.items()):
-        click.echo(f"{inline(brand)[:name - 1]:<{name}}{inline(source)[:where - 1]:<{where}}"
+        click.echo(cell(brand, name) + cell(source, where)
                    + "".join(f"{counts.get(c, 0):>{w}}" for c, _, w in columns) + f"{sum(counts.values()):>7}")
     if not wide:
         click.echo("other: languages the model does not cover")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from alerts.message import inline, plural
+from alerts.message import inline, plural, truncate
 from monitor.cli import App, fit, pass_app, resolve_path, width
 from monitor.core.errors import InputError
 from monitor.core.textfile import private_file
@@ -162,7 +162,7 @@ def _print_voice(periods: list[VoicePeriod]) -> None:
 
     brands = [(v.brand, v.competitor) for v in periods[0].brands]
     click.echo("\nShare of voice / negative share of each brand's own mentions (c: competitor):")
-    names = [f"{inline(b)[:16]}{' (c)' if c else ''}" for b, c in brands]
+    names = [f"{truncate(inline(b), 16)}{' (c)' if c else ''}" for b, c in brands]
     cell = max(13, *(len(n) + 2 for n in names))
     click.echo(f"{'from':<12}" + "".join(f"{n:>{cell}}" for n in names))
     for p in periods:

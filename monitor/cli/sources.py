@@ -141,7 +141,8 @@ def sources(app: App) -> None:
         runs = {r.source: r for r in store.last_runs()}
     for name in sorted(SOURCES):
         cls = collector_class(name)
-        enabled = "enabled" if settings.source(name).enabled else "disabled"
+        is_enabled = settings.source(name).enabled
+        enabled = "enabled" if is_enabled else "disabled"
         missing = [ENV_PREFIX + c for c in cls.credentials if secret(c) is None]
         if not cls.credentials:
             creds = "no credentials needed"
@@ -155,7 +156,8 @@ def sources(app: App) -> None:
         head = textwrap.wrap(f"{name:<11} {enabled:<9} {creds}", width(), subsequent_indent=" " * 22,
                              break_on_hyphens=False)
         click.secho("\n".join(head), fg="yellow" if missing else None)
-        usage = cls.usage(settings)
+        # A disabled source spends nothing, so its budget sentence would only be noise.
+        usage = cls.usage(settings) if is_enabled else None
         if usage:
             say(usage, " " * 12)
         say(f"last run {_when(app, run and run.last_run)}, last success {_when(app, run and run.last_success)}",
