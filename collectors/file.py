@@ -84,7 +84,6 @@ _NOT_A_SOURCE_NAME = re.compile(r"[\s<>]")
 class ImportReport:
     rows: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
-    unmatched: int = 0
     columns: list[str] = field(default_factory=list)  # the first readable row's, for error messages
     #: rows imported with a change the user should know of (text cut to the store's limit)
     notes: list[tuple[int, str]] = field(default_factory=list)
@@ -278,7 +277,7 @@ class FileCollector(Collector):
         else:
             rating = None
         brand = self.brand_name(_checked("brand", self.brand or str(self._get(data, "brand") or ""))) \
-            or self._match_brand(f"{title}\n{text}")
+            or attribute(self.settings, f"{title}\n{text}")
 
         def optional(name: str) -> str | None:
             value = self._get(data, name)
@@ -304,12 +303,6 @@ class FileCollector(Collector):
         if not name.strip():
             return ""
         return configured_name(self.settings, name) or name
-
-    def _match_brand(self, text: str) -> str:
-        name = attribute(self.settings, text)
-        if not name:
-            self.report.unmatched += 1
-        return name
 
 
 def _author(value: Any) -> str:

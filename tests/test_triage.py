@@ -177,7 +177,7 @@ def test_imported_rows_matching_no_brand_are_kept_counted_and_never_alerted(stor
     )
     collector = FileCollector(settings, path)
     report = run_collector(store, settings, collector, kind="import", classifier=lexicon)
-    assert report.new == 3 and collector.report.unmatched == 1
+    assert report.new == 3 and report.unmatched == 1
     assert report.off_topic == 1
     assert {r.external_id for r in store.list_alerts(limit=10)} == {"1", "3"}  # row 3 by its handle
 
@@ -365,3 +365,16 @@ def test_brand_names_match_whatever_the_unicode_form_of_their_accents(make_setti
         decomposed = unicodedata.normalize("NFD", text)
         assert attribute(settings, decomposed) == "Café Olé"
         assert about_brand(settings, mention(decomposed, brand="Café Olé"))
+
+
+def test_an_import_counts_a_brands_own_post_once(runner, write_settings, tmp_path: Path) -> None:
+    settings = write_settings('[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Tidewell"\nqueries = ["tidewell"]\n'
+                              'ignore_authors = ["TidewellHelp"]\n')
+    data = tmp_path / "rows.csv"
+    day = "2026-11-20T10:00:00Z"
+    data.write_text(f"id,created_at,author,text\n1,{day},TidewellHelp,Sorry to hear that! DM us your order number.\n"
+                    f"2,{day},sam,this random bottle leaks\n3,{day},kim,Tidewell lid leaks all over my bag\n",
+                    encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(settings), "--db", str(tmp_path / "lp.db"), "import", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "1 matched no brand, 1 skipped as posted by the brand's own accounts" in result.output

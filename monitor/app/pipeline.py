@@ -42,6 +42,7 @@ class RunReport:
     alerts: int = 0
     skipped: int = 0
     own_accounts: int = 0  # dropped: posted by a brand's ignore_authors
+    unmatched: int = 0  # kept, fetched or read, naming no configured brand
     # Kept but not alerted: negatives below the alert threshold, spam, posts about no brand.
     worth_a_look: int = 0
     spam: int = 0
@@ -59,6 +60,7 @@ class RunReport:
         self.spam += other.spam
         self.off_topic += other.off_topic
         self.own_accounts += other.own_accounts
+        self.unmatched += other.unmatched
 
 
 @dataclass
@@ -72,6 +74,7 @@ class IngestResult:
     spam: int = 0
     off_topic: int = 0
     own_accounts: int = 0
+    unmatched: int = 0
     new_mentions: list[Mention] = field(default_factory=list)
 
 
@@ -211,7 +214,9 @@ def ingest(store: Store, settings: Settings, mentions: Iterable[Mention],
     """Store a batch, classify what is new and route alerts. Re-ingesting adds nothing."""
     mentions = list(mentions)
     batch = _normalize(settings, mentions)
-    result = IngestResult(fetched=len(batch), own_accounts=len(mentions) - len(batch))
+    # A brand's own post is counted once, as its own; "matched no brand" counts only what is kept.
+    result = IngestResult(fetched=len(batch), own_accounts=len(mentions) - len(batch),
+                          unmatched=sum(not m.brand for m in batch))
     # One transaction: a process killed after storing a mention but before its verdict and
     # alerts would leave it stored, so never seen as new again, and its alert would be lost.
     with store.transaction():

@@ -101,7 +101,7 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     click.echo(
         f"Read {plural(collector.report.rows, 'row')}: {plural(report.new, 'new mention')}, "
         f"{report.fetched - report.new} already stored, {plural(len(errors), 'line')} with errors"
-        + (f", {collector.report.unmatched} matched no brand" if collector.report.unmatched else "")
+        + (f", {report.unmatched} matched no brand" if report.unmatched else "")
         + (f", {report.own_accounts} skipped as posted by the brand's own accounts (ignore_authors)"
            if report.own_accounts else "")
         + "."
