@@ -57,3 +57,23 @@ def test_an_email_channel_takes_one_address_as_a_list_of_one(tmp_path: Path, mon
                                      encoding="utf-8")
     channel = build_channels(load_settings(Path("settings.toml")), skip_broken=False)["out"]
     assert channel.to == ["care@acme.example"]  # type: ignore[attr-defined]
+
+
+def test_a_relative_jsonl_path_is_read_from_the_settings_files_folder(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # A daemon started from another folder (a service manager's /) writes where the settings say.
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "settings.toml").write_text(SETTINGS + 'type = "jsonl"\noptions = { path = "out/alerts.jsonl" }\n',
+                                           encoding="utf-8")
+    (elsewhere / "export.csv").write_text("id,created_at,text\n1,2026-11-20T10:00:00Z,"
+                                          "Acme lost my parcel. Terrible and awful: the worst.\n", encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    config = str(project / "settings.toml")
+    assert CliRunner().invoke(cli, ["--config", config, "import", "export.csv"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["--config", config, "alerts", "dispatch"])
+    assert result.exit_code == 0, result.output
+    assert "Acme lost my parcel" in (project / "out" / "alerts.jsonl").read_text(encoding="utf-8")
+    assert not (elsewhere / "out").exists()
+    assert (project / "lp.db").exists()  # the database too: both relative to the settings file

@@ -7,6 +7,7 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -25,14 +26,17 @@ _KINDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "
 @dataclass(frozen=True)
 class ChannelContext:
     """The little a channel takes from the global settings: the time zone it shows times in,
-    and the [digest] SMTP server that an email channel's own options default to."""
+    the [digest] SMTP server that an email channel's own options default to, and the folder
+    that a relative path in its options is read from (the settings file's, like `database`)."""
 
     tz: ZoneInfo
     smtp: SmtpOptions
+    folder: Path = Path()
 
     @classmethod
     def of(cls, settings: Settings) -> ChannelContext:
-        return cls(tz=settings.tz, smtp=SmtpOptions.of(settings.digest))
+        folder = Path(settings.path).parent if settings.path else Path()
+        return cls(tz=settings.tz, smtp=SmtpOptions.of(settings.digest), folder=folder)
 
 
 class Channel(ABC):

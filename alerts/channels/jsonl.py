@@ -26,7 +26,9 @@ class JsonlChannel(Channel):
         path = self.option("path", str, "")
         if not path:
             raise ConfigError(f"alerts.channels.{self.name}.options.path: a jsonl channel needs a file path")
-        self.path = Path(path)
+        # Relative to the settings file, as `database` is: a daemon started from another folder
+        # writes where `config check` and the docs say it does.
+        self.path = context.folder / Path(path).expanduser()
 
     def send(self, message: AlertMessage) -> str | None:
         record = {
