@@ -82,8 +82,12 @@ def test_complaints_that_mention_money_or_giveaways_are_not_spam(text: str) -> N
     (0.1, None, "neutral", False, ""),
     (0.05, 1, "negative", True, RATING_LOW),  # 1-2 stars alert whatever the text model says
     (0.05, 2, "negative", True, RATING_LOW),
-    (0.97, 4, "positive", False, RATING_HIGH),  # 4-5 stars are never a complaint
-    (0.97, 5, "positive", False, RATING_HIGH),
+    (0.7, 4, "positive", False, RATING_HIGH),  # 4-5 stars are never a complaint
+    (0.79, 5, "positive", False, RATING_HIGH),
+    # ...nor thanked when the words are clearly negative ("Terrible. Never came." at 5 stars):
+    # not alerted, listed as worth a look
+    (0.97, 4, "negative", False, LOW_CONFIDENCE),
+    (0.8, 5, "negative", False, LOW_CONFIDENCE),
     (0.97, 3, "negative", True, CONFIDENT),  # 3 stars: the model decides
     (0.6, 3, "negative", False, LOW_CONFIDENCE),
 ])
@@ -198,7 +202,7 @@ def test_classify_rows_carry_the_alert_decision_and_read_ratings(runner, write_s
     out = {row["id"]: row for row in map(json.loads, [line for line in result.stdout.splitlines() if line])}
     assert (out["a"]["label"], out["a"]["alert"]) == ("negative", True)
     assert (out["b"]["label"], out["b"]["alert"]) == ("negative", True)
-    assert (out["c"]["label"], out["c"]["alert"]) == ("positive", False)
+    assert (out["c"]["label"], out["c"]["alert"]) == ("negative", False)  # 5 stars, words clearly negative
     assert out["d"]["alert"] is False
     assert out["e"]["alert"] is None and "rating" in out["e"]["error"]
 

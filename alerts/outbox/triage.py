@@ -7,6 +7,7 @@ brands, and no sign of spam; every other negative stays visible as "worth a look
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,6 +36,19 @@ REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC, 
 PRAISE_REASONS = (PRAISE, RATING_HIGH)
 # A positive probability this high is praise rather than a mild "thanks, that worked".
 PRAISE_MIN = 0.7
+# Cues that praise-shaped words are meant the other way ("Oh great, forgot the protein again",
+# "Love that for me 🙃"). They keep a post out of the thanks queue, where a cheerful thank-you to an
+# annoyed customer would do harm; they do not make it an alert, since the same words are also sincere.
+IRONY = re.compile(
+    "|".join([
+        "[\U0001F643\U0001F612\U0001F644\U0001F611\U0001F926]",  # upside-down, unamused, eye-roll, blank, facepalm
+        r"(?<![\w/])/s\b", r"\byeah,? right\b", r"\boh,? (?:great|good|joy|wonderful|perfect|fantastic)\b",
+        r"\bjust (?:great|perfect|wonderful|what i needed)\b", r"\blove that for me\b",
+        r"\bthanks? for nothing\b", r"(?:^|[.!?,]\s*)so much for\b", r"\b(?:what a|big) surprise\b", r"\bshocker\b",
+        r"\bcool,? cool\b", r"\bwow\W+so\b", r"\bagain\b.{0,80}\bthanks so much\b", r"\bi guess\b.{0,40}\bthanks\b",
+    ]),
+    re.IGNORECASE | re.DOTALL,
+)
 # Shown to people (digest, `mentions list`).
 REASON_TEXT = {
     CONFIDENT: "clearly negative",
@@ -78,12 +92,18 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
     """The label for stats and whether the mention needs a person, before relevance is known."""
     rated = by_rating(text, rating)
     if rated is not None:
+        if rated.reason == RATING_HIGH and scores.negative >= alert_threshold:
+            # The stars say happy, the words clearly do not ("Terrible. Box never came."): a slip of
+            # the finger or a grudging 4 stars. Never alerted, as the rating rule says, but never
+            # thanked either: listed as worth a look, and counted as the words read.
+            return Decision("negative", alert=False, reason=LOW_CONFIDENCE)
         return rated
     spam = spam_kind(text)
     label = label_for(scores, negative_threshold)
     if spam:
         return Decision(label, alert=False, reason=SPAM)
-    if label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise":
+    if (label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise"
+            and not IRONY.search(text)):
         return Decision(label, alert=False, reason=PRAISE)
     if label != "negative":
         return Decision(label, alert=False)
