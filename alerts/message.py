@@ -192,4 +192,6 @@ class AlertMessage:
         already escaped for the channel), the author's history, when, how negative, the
         audience and the stars of a review."""
         parts = [who, self.history_line(), f"posted {ago(self.created_at)}"]
-        return parts + [f for f in (negativity(self.negative), audience(self), stars(self.rating)) if f]
+        # A safety report is alerted for its words, however calm it reads: say so instead.
+        tone = self.reason if self.kind == "mention" and self.reason else negativity(self.negative)
+        return parts + [f for f in (tone, audience(self), stars(self.rating)) if f]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.outbox.triage import CONFIDENT, LOW_CONFIDENCE, RATING_HIGH, RATING_LOW, SPAM, decide
+from alerts.outbox.triage import CONFIDENT, LOW_CONFIDENCE, RATING_HIGH, RATING_LOW, SAFETY, SPAM, decide
 from classifiers.base import Scores
 from classifiers.spam import spam_kind
 from collectors.base import Window
@@ -382,3 +382,48 @@ def test_an_import_counts_a_brands_own_post_once(runner, write_settings, tmp_pat
     result = runner.invoke(cli, ["--config", str(settings), "--db", str(tmp_path / "lp.db"), "import", str(data)])
     assert result.exit_code == 0, result.output
     assert "1 matched no brand, 1 skipped as posted by the brand's own accounts" in result.output
+
+
+@pytest.mark.parametrize("text", [
+    "Got food poisoning after the Tidewell shrimp kit",
+    "Tidewell sent me a box with peanuts after I set a nut allergy",
+    "How do I check if my Tidewell unit is affected by the recall??",
+    "my tidewell charger caught fire on the counter this morning",
+    "the tidewell steam wand burned my hand",
+    "Considering a lawsuit against Tidewell after they lost my passport",
+    "my tidewell account was hacked and someone ordered 3 bottles",
+])
+def test_safety_and_legal_reports_are_alerted_however_calm_they_read(text: str) -> None:
+    calm = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)
+    assert (calm.alert, calm.reason) == (True, SAFETY)
+    # whatever the stars say: a burn at 4 stars still needs a person
+    rated = decide(scores(0.1), text=text, rating=4, negative_threshold=0.5, alert_threshold=0.8)
+    assert (rated.label, rated.alert, rated.reason) == ("positive", True, SAFETY)
+
+
+@pytest.mark.parametrize("text", [
+    "I don't recall ordering this tidewell bottle",
+    "to add insult to injury, tidewell lost my bag",
+    "that tidewell ad hurt my feelings lol",
+    "Sue from tidewell support was great",
+])
+def test_idioms_are_not_safety_reports(text: str) -> None:
+    assert decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8).reason != SAFETY
+
+
+def test_a_positive_post_about_a_recall_is_not_alerted() -> None:
+    praise = Scores(0.02, 0.08, 0.9)
+    decision = decide(praise, text="the tidewell recall page is super clear, thanks for being upfront", rating=None,
+                      negative_threshold=0.5, alert_threshold=0.8)
+    assert not decision.alert and decision.reason != SAFETY
+
+
+def test_a_safety_alert_says_why_it_was_sent(store, settings, lexicon) -> None:
+    from alerts.outbox.dispatch import build_message
+
+    ingest(store, settings, [mention("How do I check if my Tidewell unit is affected by the recall?", eid="r1")],
+           lexicon)
+    (row,) = store.list_alerts(limit=10)
+    message = build_message(store, settings, row)
+    assert "safety or legal" in message.facts("kim on X")
+    assert not any("negative" in part for part in message.facts("kim on X"))

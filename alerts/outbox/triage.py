@@ -30,12 +30,36 @@ SPAM = "spam"  # recruiting, affiliate, giveaway
 OFF_TOPIC = "off-topic"  # matches none of the brand's queries or handles
 COMPETITOR = "competitor"  # about a brand marked competitor: counted, never alerted
 PRAISE = "praise"  # clearly positive and about the brand: worth a thank-you
-REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC, COMPETITOR, PRAISE)
+SAFETY = "safety"  # harm, a recall, a legal threat or a breach: a person answers, whatever the tone
+REASONS = (CONFIDENT, RATING_LOW, LOW_CONFIDENCE, RATING_HIGH, SPAM, OFF_TOPIC, COMPETITOR, PRAISE, SAFETY)
 # What the praise queue takes: clearly positive posts and 4-5 star reviews, once spam, off-topic
 # and competitors' mentions have been told apart (their reasons replace these).
 PRAISE_REASONS = (PRAISE, RATING_HIGH)
 # A positive probability this high is praise rather than a mild "thanks, that worked".
 PRAISE_MIN = 0.7
+# Words of harm, recalls, legal threats and breaches. A report of them needs a person even when it
+# reads calm or neutral ("How do I check if my unit is affected by the recall?"), so it is alerted
+# unless it reads positive; like every alert, only when it is about one of our brands. Phrased to
+# miss idioms and other people's news: "add insult to injury", "I don't recall", "hurt my feelings".
+_WHO = r"(?:i|we|my|our|me|us|my \w+|our \w+|the (?:kids?|baby|dog|cat))"
+SAFETY_WORDS = re.compile(r"\b(?:" + "|".join([
+    r"food poisoning", r"(?:made|making|left) (?:me|us|him|her|them|my \w+) (?:so |really |violently )?(?:sick|ill)",
+    r"(?:got|was|were|been) (?:so |really |violently )?(?:sick|ill) (?:after|from)",
+    r"allergic (?:reaction|to)", r"(?:nut|peanut|gluten|dairy|egg|soy|shellfish|sesame) allerg(?:y|ies)",
+    r"anaphyla\w*", r"epi-?pen",
+    r"caught fire", r"(?:burst into|catch(?:es|ing)?) (?:fire|flames)", r"fire hazard", r"overheat(?:ed|ing|s)",
+    r"explod(?:ed|es|ing)", r"electric(?:al)? shock", r"shocked me", r"electrocut\w*",
+    _WHO + r" (?:was |were |got |have been |has been )?(?:injured|burned|burnt|scalded) (?:by|from|on|when|after)",
+    r"(?:injured|burned|burnt|scalded) (?:me|my|us|our|him|her)\b", r"(?:got|gave \w+) (?:a )?burns?\b",
+    r"(?:ended up|was|were|went) (?:in|to) (?:the )?(?:hospital|er|a&e)", r"hospitali[sz]ed", r"ambulance",
+    r"chok(?:ing|ed) hazard", r"carbon monoxide", r"gas leak",
+    r"(?:the|a|this|safety|product|voluntary) recall", r"recall(?:ed|ing) (?:the|its|all|every|\d[\d,]*)",
+    r"(?:been|being|was|were|is|are) recalled",
+    r"lawsuit", r"class action", r"lawyers?", r"attorneys?", r"legal action", r"small claims", r"suing",
+    r"data breach",
+    r"(?:leaked|exposed|sold) (?:my|our|customers'?) (?:personal )?(?:data|details|information|address|card)",
+    r"(?:account|card|details) (?:was |were |got |has been )?(?:hacked|stolen|compromised)",
+]) + r")\b", re.IGNORECASE)
 # Cues that praise-shaped words are meant the other way ("Oh great, forgot the protein again",
 # "Love that for me 🙃"). They keep a post out of the thanks queue, where a cheerful thank-you to an
 # annoyed customer would do harm; they do not make it an alert, since the same words are also sincere.
@@ -59,6 +83,7 @@ REASON_TEXT = {
     OFF_TOPIC: "not about the brand",
     COMPETITOR: "about a competitor",
     PRAISE: "praise",
+    SAFETY: "safety or legal",
 }
 
 
@@ -90,6 +115,11 @@ def by_rating(text: str, rating: int | None) -> Decision | None:
 def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold: float,
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
+    label = label_for(scores, negative_threshold)
+    if label != "positive" and SAFETY_WORDS.search(text) and not spam_kind(text):
+        # Before the stars too: "4 stars, but the charger overheated and burned my hand" needs a person.
+        rated_label = by_rating(text, rating)
+        return Decision(rated_label.label if rated_label else label, alert=True, reason=SAFETY)
     rated = by_rating(text, rating)
     if rated is not None:
         if rated.reason == RATING_HIGH and scores.negative >= alert_threshold:
@@ -99,7 +129,6 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
             return Decision("negative", alert=False, reason=LOW_CONFIDENCE)
         return rated
     spam = spam_kind(text)
-    label = label_for(scores, negative_threshold)
     if spam:
         return Decision(label, alert=False, reason=SPAM)
     if (label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise"

@@ -173,9 +173,11 @@ def route_alerts(store: Store, settings: Settings, mentions: Sequence[Mention],
         # Near-duplicates (reposts, cross-posts) share an incident key: one thread, a running count.
         group = group_key_for(store, settings, m) if channels else None
         queued = False
+        # A safety report may read calm: the alert says why it was sent, not "possibly negative".
+        why = {"reason": triage.REASON_TEXT[triage.SAFETY]} if verdict.reason == triage.SAFETY else None
         for channel in channels:
             if store.enqueue_alert(source=m.source, external_id=m.external_id, brand=m.brand,
-                                   channel=channel, group_key=group) is not None:
+                                   channel=channel, group_key=group, payload=why) is not None:
                 queued = True
         created += queued
         if group and group != f"{m.source}:{m.external_id}":  # joined an incident: enough to speak up?
