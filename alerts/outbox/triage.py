@@ -55,13 +55,6 @@ class Decision:
     reason: str = ""
 
 
-def label_for(scores: Scores, negative_threshold: float) -> str:
-    """Negative when its probability reaches the threshold; otherwise the likelier of the rest."""
-    if scores.negative >= negative_threshold:
-        return "negative"
-    return "positive" if scores.positive > scores.neutral else "neutral"
-
-
 def by_rating(text: str, rating: int | None) -> Decision | None:
     """The decision a star rating makes on its own: 1-2 stars alert, 4-5 never; None for 3 or none."""
     if rating is not None and 1 <= rating <= 2:
@@ -80,7 +73,7 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
     if rated is not None:
         return rated
     spam = spam_kind(text)
-    label = label_for(scores, negative_threshold)
+    label = scores.label(negative_threshold)
     if spam:
         return Decision(label, alert=False, reason=SPAM)
     if label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise":
