@@ -17,6 +17,7 @@ from monitor.core.records import LABELS
 if TYPE_CHECKING:
     from classifiers.base import Classifier, Scores
     from classifiers.corpora import Example
+    from classifiers.training import Recipe, Thresholds
 
 LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 
@@ -223,7 +224,7 @@ def train(
     click.echo(_threshold_advice(app, model_dir, thresholds, validation))
 
 
-def _before_training(examples: list[Example], recipe: Any, max_steps: int | None) -> None:
+def _before_training(examples: list[Example], recipe: Recipe, max_steps: int | None) -> None:
     """Warn about data too small or one-sided to learn from, and say why a run is shorter than asked."""
     from classifiers import training
 
@@ -236,9 +237,9 @@ def _before_training(examples: list[Example], recipe: Any, max_steps: int | None
                    f"{epochs}; use --epochs to train longer", err=True)
 
 
-def _threshold_advice(app: App, model_dir: Path, thresholds: Any, validation: str | None) -> str:
+def _threshold_advice(app: App, model_dir: Path, thresholds: Thresholds | None, validation: str | None) -> str:
     """Which thresholds the new model is served with, and how to choose them."""
-    from classifiers import training
+    from classifiers import Classifier, training
     from classifiers.transformer import SHIPPED_ALERT_THRESHOLD, SHIPPED_NEGATIVE_THRESHOLD
 
     how = (f"to choose them: `listenpost eval FILE --model {model_dir}` on labeled mentions it did not train on, "
@@ -259,7 +260,8 @@ def _threshold_advice(app: App, model_dir: Path, thresholds: Any, validation: st
                 f"to check them: `listenpost eval FILE --model {model_dir}` on other labeled mentions")
     reason = (f" ({Path(validation).name} has too few rows or negatives to choose them on: at least "
               f"{training.FEW_EXAMPLES} and {training.FEW_NEGATIVES})" if validation else "")
-    return (f"thresholds: served with 0.5 negative / 0.5 alert unless set{reason}; the shipped "
+    untuned = f"{Classifier.negative_threshold:g}"
+    return (f"thresholds: served with {untuned} negative / {untuned} alert unless set{reason}; the shipped "
             f"{SHIPPED_NEGATIVE_THRESHOLD:g} / {SHIPPED_ALERT_THRESHOLD:g} were chosen for the shipped model only\n"
             f"{how} (or train with --validation FILE to store thresholds chosen on it)")
 
