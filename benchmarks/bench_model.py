@@ -81,7 +81,6 @@ def _alerts(classifier, scores, examples, at: float, *, ratings: bool) -> list[b
 
 def worker(model: str, data: Path, variant: str) -> dict:
     """Runs inside the child process: load, time, note peak memory, then evaluate."""
-    from alerts.outbox.triage import label_for
     from classifiers import load_classifier
     from classifiers.evaluation import flagged_quality, macro_recall, per_class
 
@@ -111,7 +110,7 @@ def worker(model: str, data: Path, variant: str) -> dict:
         scores = classifier.classify([e.text for e in examples])
         gold = [e.label for e in examples]
         # The pipeline's label: negative from the model's negative threshold up.
-        labeled = [label_for(s, classifier.negative_threshold) for s in scores]
+        labeled = [s.label(classifier.negative_threshold) for s in scores]
         negative = next(r for r in per_class(gold, labeled) if r.label == "negative")
         precision, recall, _, flagged = flagged_quality(
             gold, _alerts(classifier, scores, examples, alert_at, ratings=name == "demo mentions"))

@@ -78,6 +78,7 @@ def _create(
         TransformerClassifier,
         model_languages,
         model_name,
+        model_thresholds,
     )
 
     if name == "default":
@@ -85,6 +86,7 @@ def _create(
             "default", name=SHIPPED_NAME, languages=frozenset({"en"}), batch_size=batch_size, int8=int8,
             negative_threshold=SHIPPED_NEGATIVE_THRESHOLD, alert_threshold=SHIPPED_ALERT_THRESHOLD,
         )
+    negative_threshold, alert_threshold = model_thresholds(name)
     return TransformerClassifier(
         name,
         name=model_name(name),
@@ -93,4 +95,6 @@ def _create(
         batch_size=batch_size,
         int8=int8,
         allow_download=allow_download,
+        negative_threshold=negative_threshold,
+        alert_threshold=alert_threshold,
     )

@@ -32,6 +32,13 @@ class Scores:
         )
         return ranked[0][0]
 
+    def label(self, negative_threshold: float) -> str:
+        """The label at ``negative_threshold``: negative when its probability reaches it, otherwise
+        the likelier of the rest (the pipeline's rule, ``alerts.outbox.triage``)."""
+        if self.negative >= negative_threshold:
+            return "negative"
+        return "positive" if self.positive > self.neutral else "neutral"
+
     def as_dict(self) -> dict[str, float]:
         return {"negative": self.negative, "neutral": self.neutral, "positive": self.positive}
 

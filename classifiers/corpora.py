@@ -58,6 +58,7 @@ class Example:
     label: str
     source: str
     rating: int | None = None
+    language: str | None = None  # as given in the data (a `language` column); None: detect it
 
 
 def package_dir(name: str) -> Path:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from monitor.core.records import LABELS
 
 DEFAULT_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9)
+# The negative precision an alert threshold is chosen to reach: three alerts in four a real complaint.
+TARGET_PRECISION = 0.75
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,12 @@ def negative_by_threshold(
     return rows
 
 
+def lowest_meeting(rows: Sequence[tuple[float, float]], target: float = TARGET_PRECISION) -> float | None:
+    """The lowest threshold of (threshold, precision) ``rows`` whose precision reaches ``target``:
+    the rule the shipped alert threshold was chosen by. None when none does."""
+    return min((threshold for threshold, precision in rows if precision >= target - 1e-9), default=None)
+
+
 def _same(threshold: float, chosen: float | None) -> bool:
     return chosen is not None and abs(threshold - chosen) < 1e-9
 
@@ -93,13 +101,17 @@ def render(
     labeled: Sequence[tuple[float, Sequence[bool]]] = (),
     label_threshold: float | None = None,
     alert_threshold: float | None = None,
+    target_precision: float = TARGET_PRECISION,
 ) -> str:
     """The report `listenpost eval` prints for one model.
 
     ``alerts`` holds, per alert threshold, which texts the pipeline would alert on (spam and
-    star-rating rules applied): the second decision, measured against the gold negatives.
-    ``labeled`` holds, per negative threshold, which texts the pipeline would label negative (star
-    ratings applied, as in stats and the digest); without it the label is the score alone.
+    star-rating rules applied): the second decision, measured against the gold negatives. Its table
+    marks the row the alert-threshold rule picks (the lowest, from ``label_threshold`` up, whose
+    precision reaches ``target_precision``) and the rows below ``label_threshold``, which the
+    configured thresholds cannot produce. ``labeled`` holds, per negative threshold, which texts the
+    pipeline would label negative (star ratings applied, as in stats and the digest); without it the
+    label is the score alone.
     """
     lines = [f"model: {name}   texts: {len(gold)}"]
     lines.append(f"macro-recall {macro_recall(gold, predicted):.3f}   accuracy {accuracy(gold, predicted):.3f}")
@@ -116,20 +128,40 @@ def render(
     by_threshold = labeled or [(t, [s >= t for s in negative_scores]) for t in DEFAULT_THRESHOLDS]
     lines.extend(_table(gold, by_threshold, "labeled negative when score >= threshold, star ratings applied "
                         "(stats, digest)" if labeled else "labeled negative when score >= threshold (stats, digest)",
-                        "flagged", label_threshold, "negative_threshold"))
+                        "flagged", [(label_threshold, "negative_threshold")]))
     if alerts:
         lines.append("")
-        lines.extend(_table(gold, alerts, "alerted (Slack, email) when score >= threshold, spam and star ratings "
-                            "applied", "alerts", alert_threshold, "alert_threshold"))
+        lines.extend(_alert_table(gold, alerts, label_threshold, alert_threshold, target_precision))
     return "\n".join(lines)
 
 
+def _alert_table(gold: Sequence[str], alerts: Sequence[tuple[float, Sequence[bool]]], label_threshold: float | None,
+                 alert_threshold: float | None, target: float) -> list[str]:
+    """The alert decision by threshold, with the rule for choosing one and what the table cannot show."""
+    floor = label_threshold if label_threshold is not None else 0.0
+    below = [t for t, _ in alerts if t < floor - 1e-9]
+    best = lowest_meeting([(t, flagged_quality(gold, flags)[0]) for t, flags in alerts if t not in below], target)
+    marks = [(alert_threshold, "alert_threshold"), (best, f"lowest with precision >= {target:g}")]
+    lines = _table(gold, alerts, "alerted (Slack, email) when score >= threshold, spam and star ratings applied",
+                   "alerts", marks, below)
+    found = f"here {best:.2f}" if best is not None else f"none here reaches {target:g}"
+    lines.append(f"choosing alert_threshold: the lowest threshold, from the negative threshold up, whose precision "
+                 f"reaches the target ({target:g}, --target-precision): {found}")
+    if below:
+        lines.append(f"* below the negative threshold ({floor:g}): not possible as configured, where alerts start at "
+                     "the negative threshold; these rows lower the negative threshold to the row's value too")
+    lines.append("eval applies the text, spam and star-rating rules only; relevance (brand queries, competitors, "
+                 "own accounts) is applied by the pipeline, so `listenpost import` may alert fewer rows")
+    return lines
+
+
 def _table(gold: Sequence[str], rows: Sequence[tuple[float, Sequence[bool]]], title: str, counted: str,
-           chosen: float | None, setting: str) -> list[str]:
-    """Negative precision/recall of one decision by threshold, the configured one marked."""
+           marks: Sequence[tuple[float | None, str]], starred: Sequence[float] = ()) -> list[str]:
+    """Negative precision/recall of one decision by threshold, the marked ones (settings, rules) named."""
     lines = [title, f"{'threshold':>10}{'precision':>11}{'recall':>8}{'F1':>7}{counted:>9}"]
     for threshold, flags in rows:
         precision, recall, f1, count = flagged_quality(gold, flags)
-        mark = f"  <- {setting}" if _same(threshold, chosen) else ""
+        names = [name for chosen, name in marks if _same(threshold, chosen)]
+        mark = f"  <- {', '.join(names)}" if names else "  *" if threshold in starred else ""
         lines.append(f"{threshold:>10.2f}{precision:>11.3f}{recall:>8.3f}{f1:>7.3f}{count:>9}{mark}")
     return lines

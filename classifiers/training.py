@@ -7,14 +7,22 @@ import logging
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifiers.base import LABELS
+from classifiers.base import LABELS, Classifier
 from classifiers.corpora import Example
-from classifiers.evaluation import macro_recall, per_class
+from classifiers.evaluation import (
+    DEFAULT_THRESHOLDS,
+    TARGET_PRECISION,
+    lowest_meeting,
+    macro_recall,
+    negative_by_threshold,
+    per_class,
+)
 from classifiers.normalize import normalize
 from classifiers.transformer import (
     MODEL_CARD,
@@ -25,12 +33,19 @@ from classifiers.transformer import (
     load_shipped,
     pad_batch,
     predict_proba,
+    quiet_transformers,
+    to_scores,
 )
 from monitor.core.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, float], None]
+
+# Fewer labeled examples than this barely move a model (a step or two), and measure it no better.
+FEW_EXAMPLES = 30
+# Fewer gold negatives than this in validation data make any precision figure a coin toss.
+FEW_NEGATIVES = 5
 
 
 @dataclass(frozen=True)
@@ -74,12 +89,13 @@ def load_base(base: str) -> Loaded:
         return load_shipped(Path(base))  # weights in the shipped form, such as a stage of the recipe
     if base == "minilm":
         path = base_encoder_dir()
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path,
-            num_labels=len(LABELS),
-            id2label=dict(enumerate(LABELS)),
-            label2id={label: i for i, label in enumerate(LABELS)},
-        )
+        with quiet_transformers():
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path,
+                num_labels=len(LABELS),
+                id2label=dict(enumerate(LABELS)),
+                label2id={label: i for i, label in enumerate(LABELS)},
+            )
         return Loaded(AutoTokenizer.from_pretrained(path), model, LABELS)
     return load_pretrained(base, label_map=None, allow_download=False)
 
@@ -114,7 +130,7 @@ def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> lis
 
 def measure(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> tuple[float, float]:
     """(macro-recall, negative F1) of ``loaded``'s likeliest class on normalized ``examples``."""
-    probabilities = predict_proba(loaded, [e.text for e in examples], batch_size=batch_size)
+    probabilities = predict_proba(loaded, [normalize(e.text) for e in examples], batch_size=batch_size)
     predicted = [loaded.labels[int(i)] for i in probabilities.argmax(axis=1)]
     gold = [e.label for e in examples]
     negative = next(r for r in per_class(gold, predicted) if r.label == "negative")
@@ -124,6 +140,53 @@ def measure(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -
 def evaluate(loaded: Loaded, examples: Sequence[Example], batch_size: int = 64) -> float:
     """Macro-averaged recall of ``loaded`` on ``examples``."""
     return measure(loaded, examples, batch_size)[0]
+
+
+def planned_steps(examples: int, recipe: Recipe) -> int:
+    """Optimizer steps a run takes: batches per epoch times epochs, at least one, capped by max_steps."""
+    total = max(1, int(math.ceil(examples / recipe.batch_size) * recipe.epochs))
+    return min(total, recipe.max_steps) if recipe.max_steps is not None else total
+
+
+def data_warnings(examples: Sequence[Example]) -> list[str]:
+    """What to know about training data before spending time on it: too little, or a single class."""
+    counts = Counter(e.label for e in examples)
+    warnings = []
+    if len(counts) == 1:
+        label = next(iter(counts))
+        warnings.append(f"all {len(examples)} examples are {label}: the model can only learn to push "
+                        f"everything toward {label}")
+    if len(examples) < FEW_EXAMPLES:
+        warnings.append(f"only {len(examples)} examples (fewer than {FEW_EXAMPLES}): too few to teach the model "
+                        "much; a few hundred labeled mentions of all three classes make a useful model")
+    return warnings
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Thresholds chosen on held-out labeled examples, the way the shipped model's were."""
+
+    negative: float
+    alert: float | None  # None: no threshold reached the target precision
+    examples: int
+    target_precision: float = TARGET_PRECISION
+
+
+def choose_thresholds(loaded: Loaded, validation: Sequence[Example],
+                      target_precision: float = TARGET_PRECISION) -> Thresholds | None:
+    """The negative threshold with the best macro-recall (ties go to the untuned 0.5) and, from it up,
+    the lowest alert threshold whose negative precision reaches ``target_precision``, both among the
+    thresholds `listenpost eval` tabulates and by the model alone. None when ``validation`` is too
+    small or has too few negatives to choose on."""
+    gold = [e.label for e in validation]
+    if len(gold) < FEW_EXAMPLES or gold.count("negative") < FEW_NEGATIVES:
+        return None
+    scores = to_scores(loaded, predict_proba(loaded, [normalize(e.text) for e in validation]))
+    candidates = sorted(DEFAULT_THRESHOLDS, key=lambda t: abs(t - Classifier.negative_threshold))
+    negative = max(candidates, key=lambda t: macro_recall(gold, [s.label(t) for s in scores]))
+    rows = negative_by_threshold(gold, [s.negative for s in scores], [t for t in DEFAULT_THRESHOLDS if t >= negative])
+    alert = lowest_meeting([(t, precision) for t, precision, _, _ in rows], target_precision)
+    return Thresholds(negative, alert, len(gold), target_precision)
 
 
 def train(
@@ -166,9 +229,7 @@ def train(
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=recipe.label_smoothing)
 
     steps_per_epoch = math.ceil(len(examples) / recipe.batch_size)
-    total = max(1, int(steps_per_epoch * recipe.epochs))
-    if recipe.max_steps is not None:
-        total = min(total, recipe.max_steps)
+    total = planned_steps(len(examples), recipe)
     freeze_lower_layers(model, recipe.frozen_layers)
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     no_decay = ("bias", "LayerNorm.weight")
@@ -249,15 +310,18 @@ def save_model_dir(loaded: Loaded, directory: Path, *, name: str, card: dict[str
     directory.mkdir(parents=True, exist_ok=True)
     loaded.model.config.id2label = dict(enumerate(loaded.labels))
     loaded.model.config.label2id = {label: i for i, label in enumerate(loaded.labels)}
-    loaded.model.save_pretrained(directory)
-    loaded.tokenizer.save_pretrained(directory)
+    with quiet_transformers():
+        loaded.model.save_pretrained(directory)
+        loaded.tokenizer.save_pretrained(directory)
     payload = {"name": name, "languages": ["en"], **card}
     (directory / MODEL_CARD).write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     return directory
 
 
-def recipe_card(recipe: Recipe, result: TrainResult, sources: dict[str, dict[str, int]]) -> dict[str, Any]:
-    return {
+def recipe_card(recipe: Recipe, result: TrainResult, sources: dict[str, dict[str, int]],
+                thresholds: Thresholds | None = None, chosen_on: str = "") -> dict[str, Any]:
+    """What `listenpost.json` records of a run; thresholds chosen on validation data are served with the model."""
+    card: dict[str, Any] = {
         "recipe": asdict(recipe),
         "steps": result.steps,
         "seconds": round(result.seconds),
@@ -265,6 +329,11 @@ def recipe_card(recipe: Recipe, result: TrainResult, sources: dict[str, dict[str
         "history": result.history,
         "data": sources,
     }
+    if thresholds is not None:
+        card |= {"negative_threshold": thresholds.negative, "alert_threshold": thresholds.alert,
+                 "thresholds_chosen_on": {"data": chosen_on, "examples": thresholds.examples,
+                                          "target_precision": thresholds.target_precision}}
+    return card
 
 
 def reproduce(

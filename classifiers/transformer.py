@@ -9,7 +9,8 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,25 @@ SHIPPED_ALERT_THRESHOLD = 0.72
 # Written next to a model that `listenpost train` produced: its name and languages.
 MODEL_CARD = "listenpost.json"
 _MULTILINGUAL_HINTS = ("multilingual", "xlm", "mdeberta", "labse", "mbert")
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """transformers' progress bars ("Loading weights", "Writing model shards") and notices off while it
+    loads or saves a model: they are noise in a command's output. Errors still show, as exceptions
+    and at error level; the previous settings come back afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def base_encoder_dir() -> Path:
@@ -155,7 +175,8 @@ def load_shipped(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
         label2id={label: i for i, label in enumerate(labels)},
         architectures=["BertForSequenceClassification"],
     )
-    model = AutoModelForSequenceClassification.from_config(config)
+    with quiet_transformers():
+        model = AutoModelForSequenceClassification.from_config(config)
     state = {name: tensor.float() for name, tensor in load_file(str(weights)).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     # position_ids is a buffer some versions keep in the state dict and others do not.
@@ -174,9 +195,10 @@ def load_pretrained(name_or_path: str, *, label_map: dict[str, str] | None, allo
 
     local_only = not allow_download or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local_only)
-        model = AutoModelForSequenceClassification.from_pretrained(name_or_path, local_files_only=local_only)
-    except OSError as exc:
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local_only)
+            model = AutoModelForSequenceClassification.from_pretrained(name_or_path, local_files_only=local_only)
+    except (OSError, ValueError) as exc:  # a folder without a model or tokenizer is a ValueError
         hint = "" if allow_download else " (downloads are off: set [classifier] allow_download = true to fetch it)"
         raise ModelError(f"cannot load model {name_or_path!r}{hint}: {exc}") from exc
     model.eval()
@@ -217,11 +239,25 @@ def quantize(model: Any) -> Any:
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
+def model_card(name_or_path: str) -> dict[str, Any] | None:
+    """The listenpost.json that `listenpost train` writes next to a model, if there is one."""
+    path = Path(name_or_path) / MODEL_CARD
+    if not path.is_file():
+        return None
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelError(f"{path}: not a readable model card ({exc})") from exc
+    if not isinstance(card, dict):
+        raise ModelError(f"{path}: not a readable model card (expected a JSON object)")
+    return card
+
+
 def model_languages(name_or_path: str) -> frozenset[str] | None:
     """Languages a configured model covers: from its listenpost card, else a guess from its name."""
-    card = Path(name_or_path) / MODEL_CARD
-    if card.is_file():
-        languages = json.loads(card.read_text(encoding="utf-8")).get("languages")
+    card = model_card(name_or_path)
+    if card is not None:
+        languages = card.get("languages")
         return frozenset(languages) if languages else None
     if any(hint in name_or_path.lower() for hint in _MULTILINGUAL_HINTS):
         return None
@@ -229,10 +265,30 @@ def model_languages(name_or_path: str) -> frozenset[str] | None:
 
 
 def model_name(name_or_path: str) -> str:
-    card = Path(name_or_path) / MODEL_CARD
-    if card.is_file():
-        return str(json.loads(card.read_text(encoding="utf-8")).get("name") or name_or_path)
-    return name_or_path
+    card = model_card(name_or_path)
+    return str(card.get("name") or name_or_path) if card is not None else name_or_path
+
+
+def model_thresholds(name_or_path: str) -> tuple[float, float | None]:
+    """(negative, alert) thresholds a model was tuned for: those its card carries (`listenpost train
+    --validation` chooses them), else 0.5 and "every negative"."""
+    card = model_card(name_or_path) or {}
+    negative = _fraction(card.get("negative_threshold"))
+    return (Classifier.negative_threshold if negative is None else negative,
+            _fraction(card.get("alert_threshold")))
+
+
+def _fraction(value: Any) -> float | None:
+    """A threshold from a card: a number strictly between 0 and 1, else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1:
+        return float(value)
+    return None
+
+
+def to_scores(loaded: Loaded, probabilities: np.ndarray) -> list[Scores]:
+    """Rows of probabilities in ``loaded.labels`` order as Scores, outputs mapped to one class summed."""
+    totals = {label: [i for i, mapped in enumerate(loaded.labels) if mapped == label] for label in LABELS}
+    return [Scores(**{label: float(row[columns].sum()) for label, columns in totals.items()}) for row in probabilities]
 
 
 class TransformerClassifier(Classifier):
@@ -280,8 +336,4 @@ class TransformerClassifier(Classifier):
         if not texts:
             return []
         loaded = self.load()
-        probabilities = predict_proba(loaded, [normalize(t) for t in texts], batch_size=self.batch_size)
-        totals = {label: [i for i, mapped in enumerate(loaded.labels) if mapped == label] for label in LABELS}
-        return [
-            Scores(**{label: float(row[columns].sum()) for label, columns in totals.items()}) for row in probabilities
-        ]
+        return to_scores(loaded, predict_proba(loaded, [normalize(t) for t in texts], batch_size=self.batch_size))

@@ -94,13 +94,6 @@ class Decision:
     reason: str = ""
 
 
-def label_for(scores: Scores, negative_threshold: float) -> str:
-    """Negative when its probability reaches the threshold; otherwise the likelier of the rest."""
-    if scores.negative >= negative_threshold:
-        return "negative"
-    return "positive" if scores.positive > scores.neutral else "neutral"
-
-
 def by_rating(text: str, rating: int | None) -> Decision | None:
     """The decision a star rating makes on its own: 1-2 stars alert, 4-5 never; None for 3 or none."""
     if rating is not None and 1 <= rating <= 2:
@@ -115,7 +108,7 @@ def by_rating(text: str, rating: int | None) -> Decision | None:
 def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold: float,
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
-    label = label_for(scores, negative_threshold)
+    label = scores.label(negative_threshold)
     if label != "positive" and SAFETY_WORDS.search(text) and not spam_kind(text):
         # Before the stars too: "4 stars, but the charger overheated and burned my hand" needs a person.
         rated_label = by_rating(text, rating)

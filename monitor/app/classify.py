@@ -58,13 +58,13 @@ def _row_id(row: Row, index: int) -> Any:
     return index
 
 
-def _readable(classifier: Classifier, text: str, data: dict[str, Any] | None) -> bool:
-    """Whether the pipeline would score this text: its language (given or detected) is the model's."""
+def readable(classifier: Classifier, text: str, given: Any = None) -> bool:
+    """Whether the pipeline would score this text: its language (``given`` in a `language` column, else
+    detected) is the model's. Otherwise it is left `unscored`."""
     if classifier.languages is None:
         return True
     from classifiers.language import detect_language
 
-    given = (data or {}).get("language")
     language = given if isinstance(given, str) and given.strip() else detect_language(text)
     return not language or language in classifier.languages
 
@@ -108,7 +108,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 outputs.append({"id": ids[-1], "label": None, "alert": None, "scores": None,
                                 "error": f"line {row.line}: {why}"})
                 report.errors += 1
-            elif not _readable(classifier, text, row.data):
+            elif not readable(classifier, text, (row.data or {}).get("language")):
                 # As the pipeline does: a language the model cannot read is not scored, and only
                 # a star rating can alert it.
                 from alerts.outbox.triage import by_rating, unscored

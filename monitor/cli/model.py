@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from alerts.message import plural
 from monitor.cli import App, pass_app
 from monitor.core.errors import InputError
 from monitor.core.records import LABELS
@@ -16,6 +17,7 @@ from monitor.core.records import LABELS
 if TYPE_CHECKING:
     from classifiers.base import Classifier, Scores
     from classifiers.corpora import Example
+    from classifiers.training import Recipe, Thresholds
 
 LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 
@@ -39,7 +41,9 @@ def read_labeled(path: str | Path) -> list[Example]:
         if row.error or not isinstance(text, str) or not text.strip() or label not in LABELS:
             problems.append(row.line)
             continue
-        examples.append(Example(text, label, Path(path).name, rating))
+        language = data.get("language")
+        examples.append(Example(text, label, Path(path).name, rating,
+                                language if isinstance(language, str) and language.strip() else None))
     if problems:
         shown = ", ".join(map(str, problems[:5])) + (" …" if len(problems) > 5 else "")
         click.echo(
@@ -109,7 +113,8 @@ class _Bar:
 @click.option(
     "--validation",
     type=click.Path(exists=True),
-    help="Labeled file that picks the best checkpoint (with --reproduce: the TweetEval folder).",
+    help="Labeled file, never trained on, that picks the best checkpoint and, from 30 rows with 5 negatives, "
+    "the negative and alert thresholds stored with the model (with --reproduce: the TweetEval folder).",
 )
 @click.option("--name", help="Name stored with each classification (default: the output folder's name).")
 @click.option("--epochs", type=click.FloatRange(min=0.01), help="Passes over the data (default 1).")
@@ -117,10 +122,12 @@ class _Bar:
 @click.option("--max-steps", type=click.IntRange(min=1), help="Stop after this many steps, for a quick trial.")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--corrections", is_flag=True,
-              help="Also learn from the corrections staff made on alerts (False positive clicks) in the database.")
+              help="Also learn from the corrections staff made on alerts (False positive clicks) in the database, "
+              "one per mention.")
 @click.option("--reviews", is_flag=True,
               help="Also learn from the star-rated reviews stored in the database (1-2 stars negative, 3 neutral, "
-              "4-5 positive). A fifth of them is held out, and the model is measured on it before and after.")
+              "4-5 positive). A fifth of them is held out, and the model is measured on it before and after. "
+              "Fewer than 30 (or none of 1-2 stars) is an error alone, a warning beside DATA or --corrections.")
 @click.option("--brand", help="With --reviews: only this brand's reviews.")
 @pass_app
 def train(
@@ -147,6 +154,8 @@ def train(
                  then set `[classifier] model = "models/acme"` in settings.toml.
     Shipped model: listenpost train --reproduce --data-dir DIR   (docs/model.md)
     Runs on CPU; expect a third of a second to a second per step of 32 posts on two cores.
+    A new model is served with thresholds of 0.5 unless set or chosen on --validation data;
+    choose them with `listenpost eval FILE --model DIR`.
     """
     from dataclasses import replace
 
@@ -186,9 +195,10 @@ def train(
         if learning_rate is None:
             # Starting from an already fine-tuned model: smaller steps keep what it knew.
             recipe = replace(recipe, learning_rate=3e-5 if base == "default" else recipe.learning_rate)
-        review_train, review_held = _reviews(app, brand) if reviews else ([], [])
+        review_train, review_held = _reviews(app, brand, alone=not (data or corrections)) if reviews else ([], [])
         examples = (read_labeled(data) if data else []) + (_corrections(app) if corrections else []) + review_train
         held = read_labeled(validation) if validation else review_held
+        _before_training(examples, recipe, max_steps)
         before = training.measure(training.load_base(base), review_held) if review_held else None
         loaded, result = training.train(examples, base=base, recipe=recipe, validation=held, progress=bar)
         bar.close()
@@ -196,19 +206,64 @@ def train(
             after = training.measure(loaded, review_held)
             click.echo(f"held-out stored reviews ({len(review_held)}): macro-recall {before[0]:.3f} -> {after[0]:.3f}, "
                        f"negative F1 {before[1]:.3f} -> {after[1]:.3f} ({base} model before, the new one after)")
+        thresholds = training.choose_thresholds(loaded, held) if validation else None
         model_dir = Path(output)
         label_counts = {label: sum(e.label == label for e in examples) for label in LABELS}
         origin = " + ".join(([Path(data).name] if data else []) + (["corrections"] if corrections else [])
-                            + (["stored reviews"] if reviews else []))
-        card = training.recipe_card(recipe, result, {origin: label_counts}) | {"base": base}
+                            + (["stored reviews"] if review_train else []))
+        card = training.recipe_card(recipe, result, {origin: label_counts}, thresholds,
+                                    Path(validation).name if validation else "") | {"base": base}
         training.save_model_dir(loaded, model_dir, name=name or model_dir.name, card=card)
     finally:
         bar.close()
     score = f"; validation macro-recall {result.best_score:.3f}" if result.best_score is not None else ""
     click.echo(
-        f"wrote {model_dir} after {result.steps} steps in {result.seconds:.0f}s{score}\n"
+        f"wrote {model_dir} after {plural(result.steps, 'step')} in {result.seconds:.0f}s{score}\n"
         f'use it with:  [classifier] model = "{model_dir}"'
     )
+    click.echo(_threshold_advice(app, model_dir, thresholds, validation))
+
+
+def _before_training(examples: list[Example], recipe: Recipe, max_steps: int | None) -> None:
+    """Warn about data too small or one-sided to learn from, and say why a run is shorter than asked."""
+    from classifiers import training
+
+    for warning in training.data_warnings(examples):
+        click.secho(f"Warning: {warning}", fg="yellow", err=True)
+    steps = training.planned_steps(len(examples), recipe)
+    if max_steps is not None and steps < max_steps:
+        epochs = f"{recipe.epochs:g} epoch{'' if recipe.epochs == 1 else 's'}"
+        click.echo(f"{plural(steps, 'step')}: {plural(len(examples), 'example')} in batches of {recipe.batch_size}, "
+                   f"{epochs}; use --epochs to train longer", err=True)
+
+
+def _threshold_advice(app: App, model_dir: Path, thresholds: Thresholds | None, validation: str | None) -> str:
+    """Which thresholds the new model is served with, and how to choose them."""
+    from classifiers import Classifier, training
+    from classifiers.transformer import SHIPPED_ALERT_THRESHOLD, SHIPPED_NEGATIVE_THRESHOLD
+
+    how = (f"to choose them: `listenpost eval FILE --model {model_dir}` on labeled mentions it did not train on, "
+           "then set `[classifier] negative_threshold` and `alert_threshold`")
+    settings = app.settings.classifier
+    configured = [f"{key} = {value:g}" for key, value in (("negative_threshold", settings.negative_threshold),
+                                                          ("alert_threshold", settings.alert_threshold))
+                  if value is not None]
+    if configured:
+        return (f"thresholds: your settings' {' and '.join(configured)} apply to this model too, though chosen "
+                f"for another model's scores unless you chose them for this one\n{how}")
+    if thresholds is not None:
+        alert = (f"alert {thresholds.alert:g} (the lowest with negative precision >= {thresholds.target_precision:g})"
+                 if thresholds.alert is not None else
+                 f"alert: every negative (no threshold reached negative precision {thresholds.target_precision:g})")
+        return (f"thresholds chosen on {Path(validation or '').name} ({thresholds.examples} rows), stored with the "
+                f"model and served unless settings set them: negative {thresholds.negative:g}, {alert}\n"
+                f"to check them: `listenpost eval FILE --model {model_dir}` on other labeled mentions")
+    reason = (f" ({Path(validation).name} has too few rows or negatives to choose them on: at least "
+              f"{training.FEW_EXAMPLES} and {training.FEW_NEGATIVES})" if validation else "")
+    untuned = f"{Classifier.negative_threshold:g}"
+    return (f"thresholds: served with {untuned} negative / {untuned} alert unless set{reason}; the shipped "
+            f"{SHIPPED_NEGATIVE_THRESHOLD:g} / {SHIPPED_ALERT_THRESHOLD:g} were chosen for the shipped model only\n"
+            f"{how} (or train with --validation FILE to store thresholds chosen on it)")
 
 
 def _scores(classifier: Classifier, texts: list[str]) -> list[Scores]:
@@ -221,8 +276,9 @@ def _scores(classifier: Classifier, texts: list[str]) -> list[Scores]:
     return out
 
 
-def _reviews(app: App, brand: str | None) -> tuple[list[Example], list[Example]]:
-    """The database's rated reviews as (training, held-out) examples."""
+def _reviews(app: App, brand: str | None, *, alone: bool) -> tuple[list[Example], list[Example]]:
+    """The database's rated reviews as (training, held-out) examples; none, with a warning, when
+    there are too few and other data was given (``alone`` false)."""
     from classifiers.corpora import split_reviews
 
     with app.store() as store:
@@ -230,8 +286,12 @@ def _reviews(app: App, brand: str | None) -> tuple[list[Example], list[Example]]
     train, held = split_reviews(rows)
     where = f" of {brand}" if brand else ""
     if len(train) < 20 or len(held) < 5 or not any(e.label == "negative" for e in train):
-        raise InputError(f"{app.db_label}: {len(rows)} rated reviews{where} stored; fine-tuning needs "
-                         "at least 30, some of them 1-2 stars (collect the app stores for a while, or import reviews)")
+        problem = (f"{len(rows)} rated reviews{where} stored; learning from reviews needs at least 30, some of "
+                   "them 1-2 stars")
+        if alone:
+            raise InputError(f"{app.db_label}: {problem} (collect the app stores for a while, or import reviews)")
+        click.secho(f"Warning: {problem}: training without them", fg="yellow", err=True)
+        return [], []
     click.echo(f"adding {len(train)} rated reviews{where}; {len(held)} held out for measuring", err=True)
     return train, held
 
@@ -244,7 +304,7 @@ def _corrections(app: App) -> list[Example]:
         rows = store.labeled_examples()
     if not rows:
         raise InputError(f"{app.db_label}: no corrections stored yet (they come from alert buttons)")
-    click.echo(f"adding {len(rows)} corrections made by staff", err=True)
+    click.echo(f"adding {plural(len(rows), 'correction')} made by staff (one per mention)", err=True)
     return [Example(r.text, r.label, "corrections") for r in rows]
 
 
@@ -256,8 +316,9 @@ def _corrections(app: App) -> list[Example]:
     "--threshold",
     type=click.FloatRange(0, 1),
     help="Negative threshold (default: the `[classifier] negative_threshold` setting, else the one the "
-    "model was tuned for: 0.4 for the shipped model, 0.5 for others). The alert threshold comes from "
-    "`[classifier] alert_threshold`, else the model's own (0.72 for the shipped model).",
+    "model was tuned for: 0.4 for the shipped model, the one in a trained model's listenpost.json, 0.5 for "
+    "others). The alert threshold comes from `[classifier] alert_threshold`, else the model's own (0.72 for "
+    "the shipped model).",
 )
 @click.option(
     "--lexicon-weight",
@@ -265,40 +326,57 @@ def _corrections(app: App) -> list[Example]:
     help="Share of VADER's scores mixed into the model's (default: the `[classifier] lexicon_weight` "
     "setting, else none).",
 )
+@click.option(
+    "--target-precision", type=click.FloatRange(0, 1, min_open=True), default=0.75, show_default=True,
+    help="Negative precision the alert threshold should reach: the alert table marks the lowest threshold, "
+    "from the negative threshold up, that does.",
+)
 @pass_app
 def eval_command(
     app: App, file: str, model: str | None, compare: str | None, threshold: float | None,
-    lexicon_weight: float | None,
+    lexicon_weight: float | None, target_precision: float,
 ) -> None:
     """Measure a model on a labeled CSV/JSONL file (`text` and `label` columns).
 
     Prints macro-recall, per-class precision/recall/F1, the confusion matrix and two tables by
     threshold: negative precision/recall of the label (`negative_threshold`, stats and digest) and
     of the alert decision (`alert_threshold`, Slack and email; spam and an optional `rating`
-    column of 1-5 stars applied).
+    column of 1-5 stars applied), marking the lowest alert threshold that reaches
+    --target-precision. Rows in languages the model does not cover (an optional `language`
+    column, else detected) are left out, as the pipeline leaves them unscored. Relevance (brand
+    queries, competitors, own accounts) is the pipeline's, not measured here.
     """
     from dataclasses import replace
 
     from alerts.outbox.triage import decide_all
     from classifiers import load_active_classifier
     from classifiers.evaluation import DEFAULT_THRESHOLDS, macro_recall, per_class, render
+    from monitor.app.classify import readable
     from monitor.app.pipeline import alert_threshold, negative_threshold
 
     settings = app.settings.classifier
     configured = settings.negative_threshold if threshold is None else threshold
     examples = read_labeled(file)
-    gold = [e.label for e in examples]
-    texts = [e.text for e in examples]
-    ratings = [e.rating for e in examples]
     summaries = []
     for name in [model or settings.model, *([compare] if compare else [])]:
         classifier = load_active_classifier(app.settings.classifier, name, lexicon_weight=lexicon_weight)
+        covered = [e for e in examples if readable(classifier, e.text, e.language)]
+        if len(covered) < len(examples):
+            left = len(examples) - len(covered)
+            click.echo(f"{plural(left, 'row')} in other languages {'is' if left == 1 else 'are'} unscored by "
+                       f"{classifier.name}, as the pipeline leaves them; measured on the other {len(covered)}")
+        if not covered:
+            continue
+        gold = [e.label for e in covered]
+        texts = [e.text for e in covered]
+        ratings = [e.rating for e in covered]
         scores = _scores(classifier, texts)
         threshold = negative_threshold(classifier, configured)
         alerting = alert_threshold(classifier, replace(app.settings, classifier=replace(
             settings, negative_threshold=threshold)))
 
-        def decisions(at: float, labeled: float = threshold, scores: list[Scores] = scores) -> list[Any]:
+        def decisions(at: float, labeled: float = threshold, scores: list[Scores] = scores,
+                      texts: list[str] = texts, ratings: list[int | None] = ratings) -> list[Any]:
             return decide_all(scores, texts, ratings, negative_threshold=labeled, alert_threshold=at)
 
         predicted = [d.label for d in decisions(alerting)]
@@ -310,7 +388,7 @@ def eval_command(
                 alerts=[(t, [d.alert for d in decisions(t)]) for t in table],
                 labeled=[(t, [d.label == "negative" for d in decisions(t, t)])
                          for t in sorted({*DEFAULT_THRESHOLDS, threshold})],
-                label_threshold=threshold, alert_threshold=alerting,
+                label_threshold=threshold, alert_threshold=alerting, target_precision=target_precision,
             )
         )
         click.echo("")

@@ -63,7 +63,7 @@ class Source:
 class ClassifierSettings:
     model: str = "default"
     # Unset: the threshold the active model was tuned for (0.4 for the shipped model, chosen on
-    # the TweetEval validation tweets; 0.5 for any other).
+    # the TweetEval validation tweets; the one a trained model's listenpost.json carries; else 0.5).
     negative_threshold: float | None = None
     # Unset: the threshold the active model was tuned for, chosen for negative precision; a
     # negative below it is labeled but not alerted ("worth a look" in the digest).

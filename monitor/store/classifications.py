@@ -109,5 +109,10 @@ class ClassificationQueries(Connection):
         return [from_row(RatedReview, r) for r in self._query(sql, [brand] if brand else [])]
 
     def labeled_examples(self) -> list[LabeledExample]:
-        rows = self._query("SELECT text, label, origin FROM labeled_examples ORDER BY id")
+        """One example per mention, its newest label: closing an alert's copies on two channels
+        (Slack and email) stores the mention twice, yet it is one example."""
+        rows = self._query(
+            "SELECT text, label, origin FROM labeled_examples WHERE external_id IS NULL OR id IN"
+            " (SELECT max(id) FROM labeled_examples WHERE external_id IS NOT NULL GROUP BY source, external_id)"
+            " ORDER BY id")
         return [from_row(LabeledExample, r) for r in rows]
