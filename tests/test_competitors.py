@@ -141,3 +141,33 @@ def test_a_route_naming_a_competitor_is_refused(write_settings: Any) -> None:
                           '[[alerts.routes]]\nchannels = ["out"]\nbrands = ["Acme", "Rival"]\n')
     with pytest.raises(ConfigError, match=r"routes\[0\]\.brands: 'Rival' is a competitor"):
         load_settings(path)
+
+
+def test_a_post_comparing_us_with_a_competitor_is_judged_by_what_it_says_of_us(
+        store: Store, make_settings: Any, lexicon: Any) -> None:
+    settings = make_settings('[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Acme"\nqueries = ["acme"]\n' + RIVAL)
+    posts = {
+        "theirs": "Rival lost my data, terrible and awful, the worst. acme never did that",
+        "switched": "Switched from acme to rival: rival is awful, horrible garbage",
+        "ours": "Rival is great and wonderful, but acme deleted all my files, awful and terrible",
+    }
+    mentions = [Mention(source="x", external_id=k, text=t, brand="Acme", author=k, created_at=utcnow())
+                for k, t in posts.items()]
+    ingest(store, settings, mentions, lexicon)
+    assert {a.external_id for a in store.list_alerts(limit=10)} == {"ours"}
+    assert store.latest_label("x", "theirs")[0] != "negative"  # type: ignore[index]
+    assert store.latest_label("x", "switched")[0] != "negative"  # type: ignore[index]
+
+
+def test_the_clauses_about_our_brand(make_settings: Any) -> None:
+    from monitor.core.brands import own_clauses
+
+    settings = make_settings('[[brands]]\nname = "Acme"\nqueries = ["acme"]\n' + RIVAL)
+
+    def clauses(text: str) -> str | None:
+        return own_clauses(settings, Mention(source="x", external_id="1", text=text, brand="Acme",
+                                             created_at=utcnow()))
+
+    assert clauses("rival is great, but acme deleted my files, awful") == "acme deleted my files, awful"
+    assert clauses("acme is slower than rival, so frustrating") == "acme is slower than rival, so frustrating"
+    assert clauses("acme deleted my files") is None  # no competitor named: the whole post is judged

@@ -16,6 +16,7 @@ from alerts.outbox.incidents import group_key_for, raise_spikes
 from alerts.outbox.notices import incident_notice
 from alerts.outbox.router import channels_for, reach_threshold
 from collectors.base import Batch, BrandQuery, Collector, Window
+from monitor.core.brands import own_clauses
 from monitor.core.config import Settings
 from monitor.core.errors import ListenpostError
 from monitor.core.records import UNSCORED, Classification, Mention, RunKind
@@ -141,6 +142,11 @@ def classify_mentions(
     if to_score:
         texts = [f"{m.title}. {m.text}" if m.title and m.title != m.text else m.text for m in to_score]
         scores = classifier.classify(texts)
+        # A post that also names a competitor is judged by its clauses about our brand.
+        compared = [(i, clauses) for i, m in enumerate(to_score) if (clauses := own_clauses(settings, m))]
+        if compared:
+            for (i, _), judged in zip(compared, classifier.classify([c for _, c in compared]), strict=True):
+                scores[i] = judged
         decide = decider(classifier, settings)
         for m, text, s in zip(to_score, texts, scores, strict=True):
             # A comment's title is its post's or video's ("GIVEAWAY! Follow to win", "#ad"): the spam

@@ -93,3 +93,25 @@ def attribute(settings: Settings, text: str) -> str:
     """
     ordered = sorted(settings.brands, key=lambda brand: brand.competitor)  # stable: ours first, then theirs
     return next((brand.name for brand in ordered if matches(brand, text)), "")
+
+
+# Where a comparison turns from one brand to the other: sentence ends, "but", "whereas", "unlike".
+# Not "than": "acme is slower than zenith, so frustrating" is one judgement of acme.
+_CLAUSES = re.compile(r"(?<=[.!?;:])\s+|\s*;\s*|,?\s+(?:but|whereas|while|unlike)\s+", re.IGNORECASE)
+
+
+def own_clauses(settings: Settings, mention: Mention) -> str | None:
+    """For a post about one of our brands that also names a competitor, the clauses naming ours.
+
+    "zenith lost my data, terrible. acme never did that" is praise for acme, and "zenith is great,
+    but acme deleted my files" a complaint about it: read as a whole, either would be judged by the
+    competitor's half. None when the post names no competitor, or no single clause names our brand.
+    """
+    brand = brand_named(settings, mention.brand)
+    if brand is None or brand.competitor:
+        return None
+    text = mention.text
+    if not any(other.competitor and matches(other, text) for other in settings.brands):
+        return None
+    ours = [c for c in _CLAUSES.split(text) if c and c.strip() and matches(brand, c)]
+    return " ".join(c.strip() for c in ours) if ours else None
