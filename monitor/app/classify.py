@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -58,27 +58,28 @@ def _row_id(row: Row, index: int) -> Any:
     return index
 
 
-def _readable(classifier: Classifier, text: str, data: dict[str, Any] | None) -> bool:
+def _readable(classifier: Classifier, text: str, data: dict[str, Any] | None, names: Sequence[str]) -> bool:
     """Whether the pipeline would score this text: its language (given or detected) is the model's."""
     if classifier.languages is None:
         return True
     from classifiers.language import detect_language
 
     given = (data or {}).get("language")
-    language = given if isinstance(given, str) and given.strip() else detect_language(text)
+    language = given if isinstance(given, str) and given.strip() else detect_language(text, names)
     return not language or language in classifier.languages
 
 
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                   decide: Callable[[Scores, str, int | None], Decision], batch_size: int = 256,
-                  encoding: str | None = None,
+                  encoding: str | None = None, names: Sequence[str] = (),
                   progress: Callable[[int], None] | None = None) -> ClassifyReport:
     """Write {"id", "label", "alert", "scores"} per row; unreadable rows get {"id", "error"} instead.
 
     ``alert`` is the decision the pipeline would take for a mention of a brand the text is about:
     the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied. A text
-    in a language the model does not cover (a ``language`` value, else detected) is not scored, as in
-    the pipeline: label ``unscored``, scores null, alerted only by a 1-2 star rating.
+    in a language the model does not cover (a ``language`` value, else detected with ``names``, the
+    brands, left out) is not scored, as in the pipeline: label ``unscored``, scores null, alerted
+    only by a 1-2 star rating.
     """
     import time
 
@@ -108,7 +109,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 outputs.append({"id": ids[-1], "label": None, "alert": None, "scores": None,
                                 "error": f"line {row.line}: {why}"})
                 report.errors += 1
-            elif not _readable(classifier, text, row.data):
+            elif not _readable(classifier, text, row.data, names):
                 # As the pipeline does: a language the model cannot read is not scored, and only
                 # a star rating can alert it.
                 from alerts.outbox.triage import by_rating, unscored

@@ -262,7 +262,8 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
             progress(count_rows(file), "Classifying") as bar:
         report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,
-                               decide=decider(classifier, app.settings), progress=bar.update)
+                               decide=decider(classifier, app.settings), names=app.settings.brand_names,
+                               progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
                f"({rate:.0f}/s)" + (f"; {report.errors} row{'' if report.errors == 1 else 's'} not classified "
