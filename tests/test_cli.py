@@ -347,3 +347,19 @@ def test_config_show_saved_elsewhere_loads_back_the_same_database(runner, tmp_pa
     Path("sub/copy.toml").write_text(out, encoding="utf-8")
     original, copy = load_settings(Path("sub/s.toml")), load_settings(Path("sub/copy.toml"))
     assert Path(copy.database).resolve() == Path(original.database).resolve()
+
+
+def test_mentions_in_other_languages_are_listed_with_their_language(runner, project) -> None:
+    """What the digest points to: `mentions list --label unscored` shows the posts a person has to read."""
+    rows = [{"id": "es1", "text": "Acme me ha cobrado dos veces y nadie responde. Una vergüenza.",
+             "created_at": "2026-11-20T10:00:00Z", "author": "ana"},
+            {"id": "fr1", "text": "Livraison Acme impeccable, merci beaucoup !", "created_at": "2026-11-20T11:00:00Z",
+             "author": "luc"}, ROWS[0]]
+    Path("other.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    run(runner, "import", "other.jsonl")
+    listed = run(runner, "mentions", "list", "--label", "unscored")
+    assert "unscored es" in listed and "unscored fr" in listed
+    assert "me ha cobrado" in listed and "merci beaucoup" in listed and "lost my parcel" not in listed
+    assert listed.index("merci beaucoup") < listed.index("me ha cobrado")  # newest first
+    assert "unscored: in a language the model does not read" in " ".join(
+        run(runner, "mentions", "list", "--help").split())
