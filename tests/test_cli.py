@@ -178,11 +178,13 @@ def test_classify_does_not_score_other_languages_as_english(runner, project) -> 
     assert "1 texts classified" in result.output and "2 in languages the model does not cover" in result.output
 
 
-def test_classify_without_ids_numbers_rows(runner, project) -> None:
-    Path("in.jsonl").write_text('{"text": "awful"}\n{"text": "great"}\n', encoding="utf-8")
+def test_classify_ids_are_always_strings(runner, project) -> None:
+    """A row without an id gets its number, as a string like every other id; a JSON number id too."""
+    Path("in.jsonl").write_text('{"text": "awful"}\n{"text": "great"}\n{"id": 7, "text": "fine"}\n'
+                                '{"id": "r4", "text": "ok"}\n', encoding="utf-8")
     result = runner.invoke(cli, ["classify", "in.jsonl", "--model", "lexicon"])
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
-    assert ids == [1, 2]
+    assert ids == ["1", "2", "7", "r4"]
 
 
 def test_missing_input_file_is_a_usage_error(runner, project) -> None:

@@ -39,23 +39,25 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 def _field(data: dict[str, Any], name: str) -> Any:
     """A row's value for ``name`` under the column names `listenpost import` knows, ignoring case."""
-    from collectors.file import DEFAULT_COLUMNS
+    from collectors.file import known_columns
 
     folded = {key.strip().casefold(): key for key in reversed(list(data)) if isinstance(key, str)}
-    for column in DEFAULT_COLUMNS[name]:
-        key = column if column in data else folded.get(column)
+    for column in known_columns(data)[name]:
+        key = column if column in data else folded.get(column.casefold())
         if key is not None and data[key] not in (None, ""):
             return data[key]
     return None
 
 
-def _row_id(row: Row, index: int) -> Any:
+def _row_id(row: Row, index: int) -> str:
+    """Always a string, as a CSV's ids are: a JSON 7 is "7", a row without one its number "3"."""
     value = _field(row.data, "id") if row.data else None
-    if value is not None:
-        # Written back as JSON text: a lone surrogate cannot be, a nested value is no id.
-        return clean_text(value, limit=200) if isinstance(value, str) else value \
-            if isinstance(value, int | float) else clean_text(str(value), limit=200)
-    return index
+    if value is None:
+        return str(index)
+    if isinstance(value, bool | int | float):
+        value = json.dumps(value)
+    # Written back as JSON text: a lone surrogate cannot be, a nested value is no id.
+    return clean_text(value if isinstance(value, str) else str(value), limit=200)
 
 
 def _readable(classifier: Classifier, text: str, data: dict[str, Any] | None, names: Sequence[str]) -> bool:
