@@ -365,3 +365,42 @@ def test_mentions_in_other_languages_are_listed_with_their_language(runner, proj
     assert listed.index("merci beaucoup") < listed.index("me ha cobrado")  # newest first
     assert "unscored: in a language the model does not read" in " ".join(
         run(runner, "mentions", "list", "--help").split())
+
+
+TWO_CHANNELS = """
+database = "lp.db"
+[[brands]]
+name = "Acme"
+queries = ["acme"]
+[classifier]
+model = "lexicon"
+[alerts.channels.team]
+type = "jsonl"
+options = { path = "team.jsonl" }
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "alerts.jsonl" }
+[[alerts.routes]]
+channels = ["team", "file"]
+"""
+
+
+def test_an_alert_on_two_channels_is_listed_once_with_both_numbers_and_closes_once(
+        runner, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("settings.toml").write_text(TWO_CHANNELS, encoding="utf-8")
+    Path("export.jsonl").write_text(json.dumps(ROWS[0]) + "\n", encoding="utf-8")
+    run(runner, "import", "export.jsonl")
+    run(runner, "alerts", "dispatch")
+    listed = run(runner, "alerts", "list")
+    assert "#1 " in listed and "#2 " not in listed
+    assert "mention via team #1, file #2" in listed
+    assert "one number per channel" in " ".join(listed.split())
+
+    assert "alert #1 closed as resolved by sam" in run(runner, "alerts", "resolve", "1", "--as", "sam")
+    again = run(runner, "alerts", "resolve", "2", "--as", "kim")
+    assert "alert #2 (the file copy of #1) is already resolved by sam at " in again
+    assert again.rstrip().endswith("UTC; nothing changed")
+    claimed = run(runner, "alerts", "claim", "1", "--as", "kim")
+    assert "alert #1 is already resolved by sam" in claimed and "nothing changed" in claimed
+    assert "resolved by sam" in run(runner, "alerts", "list") and "kim" not in run(runner, "alerts", "list")
