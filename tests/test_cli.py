@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -197,8 +198,14 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     first = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
     assert max(len(line) for line in first.splitlines()) <= 80
-    assert "new)" in first and "would be alerted" in first and "demo.db browse --open" in first
+    assert "new)" in first and "demo.db browse --open" in first
     said = " ".join(first.split())
+    # The counts say what they count, and agree: messages per channel, complaints once each.
+    queued = re.search(r"(\d+) new alert messages queued \((\d+) complaints, .*?; one message per channel", said)
+    alerted = re.search(r"(\d+) complaints alerted to the team \(each once, whatever its channels\)", said)
+    assert queued and alerted and queued.group(2) == alerted.group(1)
+    assert int(queued.group(1)) > int(queued.group(2))  # praise and on-call messages too
+    assert re.search(r"Of these \d+ hand-labeled mentions, \d+ were alerted as complaints", said)
     assert "1 negative seen by 10,000 followers or more went straight to on-call" in said
     assert "Boxrunner (competitor, never alerted) 6%" in said
     from monitor.store import Store
@@ -207,7 +214,7 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
         mentions, alerts = store.count_mentions(), sum(store.alert_counts().values())
     assert mentions > 150 and alerts > 20
     second = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
-    assert "0 new)" in second and "0 new alerts" in second
+    assert "0 new)" in second and "0 new alert messages queued," in " ".join(second.split())
     with Store("demo.db") as store:
         assert store.count_mentions() == mentions
         assert sum(store.alert_counts().values()) == alerts
