@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -20,24 +21,28 @@ from monitor.core.values import parse_datetime, parse_rating, quote_value
 from monitor.store import MAX_TEXT
 
 # Column names tried, in order, for each field when no mapping is given.
+# "Review Text", "Review Submit Date and Time", "Reviewer Language", "App Version Name", "Review
+# Link": the Google Play Console's reviews CSV. "Nickname", "Last Modified": App Store Connect's
+# ratings and reviews ("Rating", "Title", "Review", "Date" are the usual names).
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     # "Full Text": Brandwatch; "Hit Sentence": Meltwater.
     "text": ("text", "body", "content", "message", "review", "tweet", "full text", "full_text",
-             "hit sentence"),
-    "id": ("id", "external_id", "tweet_id", "review_id", "guid"),
-    "created_at": ("created_at", "date", "timestamp", "time", "published", "created"),
-    "author": ("author", "user", "username", "screen_name", "handle"),
-    "url": ("url", "link", "permalink"),
-    "title": ("title", "subject"),
+             "hit sentence", "review text"),
+    "id": ("id", "external_id", "tweet_id", "review_id", "review id", "guid"),
+    "created_at": ("created_at", "date", "timestamp", "time", "published", "created",
+                   "review submit date and time", "last modified"),
+    "author": ("author", "user", "username", "screen_name", "handle", "nickname"),
+    "url": ("url", "link", "permalink", "review link"),
+    "title": ("title", "subject", "review title"),
     "brand": ("brand",),
     "source": ("source", "platform"),
     "kind": ("kind", "type"),
     # Not "score": in Reddit and Hacker News exports that is upvotes, and 5 upvotes read as
     # 5 stars would keep a complaint from ever alerting.
     "rating": ("rating", "stars", "star_rating", "star rating"),
-    "language": ("language", "lang"),
+    "language": ("language", "lang", "reviewer language"),
     "parent_id": ("parent_id", "in_reply_to"),
-    "app_version": ("app_version", "version"),
+    "app_version": ("app_version", "version", "app version name"),
     "country": ("country",),
     # "Reach (new)", "Twitter Followers": Brandwatch; "Audience": Sprout Social; "Follower Count".
     "reach": ("reach", "followers", "followers_count", "audience", "reach (new)", "twitter followers",
@@ -45,7 +50,28 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     # The monitoring tool's own verdict; exports call it plainly "Sentiment".
     "vendor_sentiment": ("vendor_sentiment", "sentiment"),
 }
+# Exports recognised by a column only they have, whose other names mean something else
+# elsewhere: in Google Play's review export (google-play-scraper, the Play Developer API) "score" is
+# the stars and "at" the date, while a Reddit export's "score" counts upvotes.
+EXPORT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "reviewid": {"id": ("reviewId",), "text": ("content",), "rating": ("score",), "created_at": ("at",),
+                 "author": ("userName",), "app_version": ("reviewCreatedVersion", "appVersion")},
+}
 _MULTIPLIERS = {"k": 1_000, "m": 1_000_000}
+
+
+def known_columns(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The column names tried for each field of this row: DEFAULT_COLUMNS, an export's own first."""
+    return _known_columns(frozenset(key.strip().casefold() for key in data if isinstance(key, str)))
+
+
+@functools.lru_cache(maxsize=32)
+def _known_columns(present: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    names = DEFAULT_COLUMNS
+    for signature, columns in EXPORT_COLUMNS.items():
+        if signature in present:
+            names = {field: columns.get(field, ()) + names[field] for field in names}
+    return names
 
 
 def parse_reach(value: Any) -> int:
@@ -118,6 +144,7 @@ class FileCollector(Collector):
         self.report = ImportReport()
         self._content_ids: dict[str, int] = {}
         self._source_noted = False
+        self._fraction_noted = False
         self._line = 0
         unknown = set(self.mapping) - set(DEFAULT_COLUMNS)
         if unknown:
@@ -203,7 +230,7 @@ class FileCollector(Collector):
             if key is None and "." in self.mapping[name]:
                 return self._path(data, self.mapping[name])
             return None if key is None else data[key]
-        for column in DEFAULT_COLUMNS[name]:
+        for column in known_columns(data)[name]:
             key = self._column(data, column)
             if key is not None and data[key] not in (None, ""):
                 return data[key]
@@ -272,8 +299,13 @@ class FileCollector(Collector):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         if rating not in (None, ""):
-            rating = parse_rating(rating)
+            given, rating = rating, parse_rating(rating)
             kind = "review" if kind == "post" else kind
+            if float(given) != rating and not self._fraction_noted:
+                self._fraction_noted = True
+                self.report.notes.append((self._line, f"rating {quote_value(given)} read as {rating} stars: a "
+                                                      "fraction of a star rounds to the nearest, a half up "
+                                                      "(2.5 is 3), on this line and any like it"))
         else:
             rating = None
         brand = self.brand_name(_checked("brand", self.brand or str(self._get(data, "brand") or ""))) \

@@ -206,7 +206,8 @@ channels = ["screen"]
     lines = listed.splitlines()
     assert lines[0].split()[:5] == ["alert", "delivery", "brand", "source", "handling"]
     assert sum(line.startswith("#") for line in lines) == 2  # two alerts, not one line per channel
-    assert "via file, screen" in listed and max(len(line) for line in lines) <= 72
+    assert "via file #3, screen #4" in listed and "via file #1, screen #2" in listed
+    assert max(len(line) for line in lines) <= 72
     missing = run("alerts", "claim", "1", code=2)
     assert "--as NAME" in missing and "LISTENPOST_USER" in missing
     monkeypatch.setenv("LISTENPOST_USER", "maria")

@@ -103,6 +103,60 @@ def test_detect_language(text: str, language: str | None) -> None:
     assert detect_language(text) == language
 
 
+# Short brand posts: the brand name, handle, link and emoji are no words of the post's language.
+SHORT_FOREIGN = [
+    ("FreshCrate me ha cobrado dos veces y nadie responde. Una vergüenza.", "es"),
+    ("La caja de FreshCrate llegó perfecta, me encanta…", "es"),
+    ("Muy contenta con FreshCrate, todo fresquísimo 😍", "es"),
+    ("@FreshCrate pedido perdido otra vez 😡", "es"),
+    ("Livraison FreshCrate impeccable, merci beaucoup !", "fr"),
+    ("Trop contente de ma box FreshCrate 🥰 https://t.co/abc", "fr"),
+    ("Colis FreshCrate arrivé abîmé, service client injoignable", "fr"),
+    ("FreshCrate hat meine Lieferung wieder vergessen. Sehr enttäuschend!", "de"),
+    ("Danke FreshCrate, die Box war perfekt!", "de"),
+    ("A entrega da FreshCrate atrasou de novo, péssimo atendimento", "pt"),
+    ("Adorei a caixa da FreshCrate, chegou tudo fresquinho!", "pt"),
+    ("Consegna FreshCrate in ritardo, pessimo servizio clienti", "it"),
+    ("Scatola FreshCrate perfetta, grazie mille!", "it"),
+]
+# English posts naming a foreign brand, or with a foreign word: English, or too unsure to say
+# (both are scored by an English model); never another language, which would leave them unscored.
+SHORT_ENGLISH = [
+    "My Deutsche Bahn train was cancelled again, so annoying",
+    "Ordered from Señor Taco tonight and it was cold again",
+    "Le Creuset pan arrived cracked, really disappointed",
+    "Loving my new Maison Kitsuné sweater, great quality",
+    "The Müller yoghurt was amazing",
+    "Pão de Açúcar delivery was fast and friendly",
+    "Über Eats order never arrived, worst app",
+    "@FreshCrate where is my order?? 😡 https://t.co/x",
+    "thanks FreshCrate love it 😍",
+    "Customer service = zero",
+    "Sushi was fresh, sashimi divine",
+    "Quinoa salad + kombucha = perfect lunch",
+    "Gracias amigo, see you tmrw",
+    "Merci for nothing, FreshCrate",
+]
+
+
+@pytest.mark.parametrize(("text", "language"), SHORT_FOREIGN)
+def test_short_foreign_brand_posts_are_told_apart_from_english(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize("text", SHORT_ENGLISH)
+def test_short_english_posts_with_foreign_names_are_not_taken_for_another_language(text: str) -> None:
+    assert detect_language(text) in (None, "en")
+
+
+def test_a_brand_name_given_is_left_out_of_detection() -> None:
+    """A plain-word brand name is English to the detector; named, it no longer votes."""
+    text = "Sunday Kitchen pessimo servizio"
+    assert detect_language(text) is None
+    assert detect_language(text, ["sunday kitchen"]) == "it"
+    assert detect_language("Sunday Kitchen delivered early, great", ["Sunday Kitchen"]) in (None, "en")
+
+
 def test_metrics_on_a_known_confusion_matrix() -> None:
     gold = ["negative"] * 4 + ["neutral"] * 3 + ["positive"] * 3
     predicted = [

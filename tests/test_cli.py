@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -178,11 +179,13 @@ def test_classify_does_not_score_other_languages_as_english(runner, project) -> 
     assert "1 texts classified" in result.output and "2 in languages the model does not cover" in result.output
 
 
-def test_classify_without_ids_numbers_rows(runner, project) -> None:
-    Path("in.jsonl").write_text('{"text": "awful"}\n{"text": "great"}\n', encoding="utf-8")
+def test_classify_ids_are_always_strings(runner, project) -> None:
+    """A row without an id gets its number, as a string like every other id; a JSON number id too."""
+    Path("in.jsonl").write_text('{"text": "awful"}\n{"text": "great"}\n{"id": 7, "text": "fine"}\n'
+                                '{"id": "r4", "text": "ok"}\n', encoding="utf-8")
     result = runner.invoke(cli, ["classify", "in.jsonl", "--model", "lexicon"])
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
-    assert ids == [1, 2]
+    assert ids == ["1", "2", "7", "r4"]
 
 
 def test_missing_input_file_is_a_usage_error(runner, project) -> None:
@@ -195,8 +198,14 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     first = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
     assert max(len(line) for line in first.splitlines()) <= 80
-    assert "new)" in first and "would be alerted" in first and "demo.db browse --open" in first
+    assert "new)" in first and "demo.db browse --open" in first
     said = " ".join(first.split())
+    # The counts say what they count, and agree: messages per channel, complaints once each.
+    queued = re.search(r"(\d+) new alert messages queued \((\d+) complaints, .*?; one message per channel", said)
+    alerted = re.search(r"(\d+) complaints alerted to the team \(each once, whatever its channels\)", said)
+    assert queued and alerted and queued.group(2) == alerted.group(1)
+    assert int(queued.group(1)) > int(queued.group(2))  # praise and on-call messages too
+    assert re.search(r"Of these \d+ hand-labeled mentions, \d+ were alerted as complaints", said)
     assert "1 negative seen by 10,000 followers or more went straight to on-call" in said
     assert "Boxrunner (competitor, never alerted) 6%" in said
     from monitor.store import Store
@@ -205,7 +214,7 @@ def test_demo_is_offline_and_idempotent(runner, tmp_path, monkeypatch) -> None:
         mentions, alerts = store.count_mentions(), sum(store.alert_counts().values())
     assert mentions > 150 and alerts > 20
     second = run(runner, "--db", "demo.db", "demo", "--model", "lexicon")
-    assert "0 new)" in second and "0 new alerts" in second
+    assert "0 new)" in second and "0 new alert messages queued," in " ".join(second.split())
     with Store("demo.db") as store:
         assert store.count_mentions() == mentions
         assert sum(store.alert_counts().values()) == alerts
@@ -347,3 +356,58 @@ def test_config_show_saved_elsewhere_loads_back_the_same_database(runner, tmp_pa
     Path("sub/copy.toml").write_text(out, encoding="utf-8")
     original, copy = load_settings(Path("sub/s.toml")), load_settings(Path("sub/copy.toml"))
     assert Path(copy.database).resolve() == Path(original.database).resolve()
+
+
+def test_mentions_in_other_languages_are_listed_with_their_language(runner, project) -> None:
+    """What the digest points to: `mentions list --label unscored` shows the posts a person has to read."""
+    rows = [{"id": "es1", "text": "Acme me ha cobrado dos veces y nadie responde. Una vergüenza.",
+             "created_at": "2026-11-20T10:00:00Z", "author": "ana"},
+            {"id": "fr1", "text": "Livraison Acme impeccable, merci beaucoup !", "created_at": "2026-11-20T11:00:00Z",
+             "author": "luc"}, ROWS[0]]
+    Path("other.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    run(runner, "import", "other.jsonl")
+    listed = run(runner, "mentions", "list", "--label", "unscored")
+    assert "unscored es" in listed and "unscored fr" in listed
+    assert "me ha cobrado" in listed and "merci beaucoup" in listed and "lost my parcel" not in listed
+    assert listed.index("merci beaucoup") < listed.index("me ha cobrado")  # newest first
+    assert "unscored: in a language the model does not read" in " ".join(
+        run(runner, "mentions", "list", "--help").split())
+
+
+TWO_CHANNELS = """
+database = "lp.db"
+[[brands]]
+name = "Acme"
+queries = ["acme"]
+[classifier]
+model = "lexicon"
+[alerts.channels.team]
+type = "jsonl"
+options = { path = "team.jsonl" }
+[alerts.channels.file]
+type = "jsonl"
+options = { path = "alerts.jsonl" }
+[[alerts.routes]]
+channels = ["team", "file"]
+"""
+
+
+def test_an_alert_on_two_channels_is_listed_once_with_both_numbers_and_closes_once(
+        runner, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("settings.toml").write_text(TWO_CHANNELS, encoding="utf-8")
+    Path("export.jsonl").write_text(json.dumps(ROWS[0]) + "\n", encoding="utf-8")
+    run(runner, "import", "export.jsonl")
+    run(runner, "alerts", "dispatch")
+    listed = run(runner, "alerts", "list")
+    assert "#1 " in listed and "#2 " not in listed
+    assert "mention via team #1, file #2" in listed
+    assert "one number per channel" in " ".join(listed.split())
+
+    assert "alert #1 closed as resolved by sam" in run(runner, "alerts", "resolve", "1", "--as", "sam")
+    again = run(runner, "alerts", "resolve", "2", "--as", "kim")
+    assert "alert #2 (the file copy of #1) is already resolved by sam at " in again
+    assert again.rstrip().endswith("UTC; nothing changed")
+    claimed = run(runner, "alerts", "claim", "1", "--as", "kim")
+    assert "alert #1 is already resolved by sam" in claimed and "nothing changed" in claimed
+    assert "resolved by sam" in run(runner, "alerts", "list") and "kim" not in run(runner, "alerts", "list")

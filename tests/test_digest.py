@@ -203,7 +203,8 @@ def test_digest_arrives_over_smtp_with_chart_links_and_escaped_text(
     # local time, failures and other-language mentions are all stated
     assert "(Europe/Berlin)" in p["text"] and "08:00 –" not in p["text"]
     assert "reddit: 1 of 1 collection runs failed (last error: reddit: 503 Service Unavailable)" in p["text"]
-    assert "1 mentions in languages the sentiment model does not cover" in p["text"]
+    assert "1 mention in languages the sentiment model does not cover: not scored, so read them" in p["text"]
+    assert "Paket seit 5 Tagen unterwegs" in p["text"]  # listed under its brand, not only counted
 
 
 def test_digest_compares_sources_with_the_previous_period(busy_store: Store, settings_for: Any) -> None:
@@ -516,3 +517,35 @@ def test_theme_labels_are_words_not_fragments() -> None:
     labels = [t.label for t in find_themes(rows)]
     assert labels and all("don" not in label.split() and "·" not in label for label in labels)
     assert all(label[0].isupper() for label in labels)
+
+
+def test_mentions_the_model_cannot_read_are_listed_for_a_person_newest_first(
+        store: Store, settings_for: Callable[..., Settings]) -> None:
+    """Counted is not read: a brand's unscored mentions are listed, capped, with the command for the rest."""
+    texts = ["Parcelly me ha cobrado dos veces y nadie responde. Una vergüenza.",
+             "Parcelly hat meine Lieferung wieder vergessen. Sehr enttäuschend!",
+             "Livraison Parcelly impeccable, merci beaucoup !", "Consegna Parcelly in ritardo",
+             "A entrega da Parcelly atrasou de novo", "Paczka Parcelly zaginęła", "Parcelly pakket kwijt"]
+    languages = ["es", "de", "fr", "it", "pt", "pl", "nl"]
+    for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+        store.save_mentions([Mention(source="bluesky", external_id=f"u{i}", text=text, brand="Parcelly",
+                                     created_at=NOW - timedelta(hours=i + 1), language=language,
+                                     url=f"https://bsky.app/profile/u{i}/post/1")])
+        store.save_classifications([Classification("bluesky", f"u{i}", "test", "unscored", None, None, None)])
+    add(store, "en1", "Parcelly lost my parcel", "negative", NOW - timedelta(hours=1))
+    add(store, "old", "Parcelly llegó tarde", "unscored", NOW - timedelta(days=2))  # the period before
+    digest = build_digest(store, settings_for(), now=NOW)
+    parcelly = next(b for b in digest.brands if b.name == "Parcelly")
+    assert parcelly.unscored_total == 7
+    assert [i.language for i in parcelly.unscored] == ["es", "de", "fr", "it", "pt"]
+    assert parcelly.unscored[0].url == "https://bsky.app/profile/u0/post/1"
+    _, text, html = render_digest(digest)
+    section = text.split("In other languages (7;")[1]
+    assert section.index("me ha cobrado") < section.index("Lieferung") < section.index("A entrega")
+    assert "- [Bluesky] es, 1 hour ago: Parcelly me ha cobrado" in section
+    assert "\n  https://bsky.app/profile/u0/post/1" in section
+    assert "Paczka" not in section and "llegó tarde" not in section
+    command = "listenpost mentions list --label unscored --brand Parcelly --since 2026-11-22T08:00:00Z --limit 20"
+    assert f"and 2 more: {command}" in section
+    assert "7 mentions in languages the sentiment model does not cover" in text
+    assert "In other languages (7)" in html and "me ha cobrado" in html and f"and 2 more: <code>{command}" in html

@@ -109,3 +109,20 @@ def test_a_map_to_a_missing_optional_column_is_said_not_silently_empty(runner, p
     code, out = invoke(runner, "import", "r.csv", "--map", "reach=follower")
     assert code == 0
     assert "no column 'follower' (from --map reach=follower), so no reach is read" in out and "'followers'" in out
+
+
+def test_errors_of_one_kind_keep_each_lines_value_and_half_stars_are_said(runner, project) -> None:
+    """Rating 0 on one line and 6 on the next are one kind of mistake, not two lines of '0'."""
+    Path("stars.csv").write_text(
+        "id,text,date,rating\n"
+        "s1,acme is fine,2026-11-20T10:00:00Z,5\n"
+        "s2,acme is fine again,2026-11-20T10:00:00Z,4\n"
+        "s3,acme is broken,2026-11-20T10:00:00Z,0\n"
+        "s4,acme is broken again,2026-11-20T10:00:00Z,6\n"
+        "s5,acme is nearly great,2026-11-20T10:00:00Z,4.5\n", encoding="utf-8")
+    code, out = invoke(runner, "import", "stars.csv")
+    assert code == 0, out
+    assert "  lines 4, 5: rating must be 1 to 5, not … (line 4: '0'; line 5: '6')" in out
+    assert "line 6: imported, rating '4.5' read as 5 stars: a fraction of a star rounds to the nearest" in out
+    with Store("lp.db") as store:
+        assert store.mention("file", "s5").rating == 5 and store.mention("file", "s3") is None

@@ -354,3 +354,44 @@ def test_reach_that_is_ambiguous_or_not_a_number_is_refused_not_misread() -> Non
     for bad in ("12,4", "12,40", "1e309", "nan", "inf", "abc"):
         with pytest.raises(ValueError, match="reach"):
             parse_reach(bad)
+
+
+def test_store_review_exports_need_no_map(store, settings, tmp_path, lexicon) -> None:
+    """Google Play's export (reviewId, content, score, at) and App Store Connect's (Nickname, Last Modified)."""
+    play = tmp_path / "play.csv"
+    play.write_text("reviewId,userName,content,score,thumbsUpCount,reviewCreatedVersion,at\n"
+                    "gp:1,ann,Brewmatic app logs me out every day. Awful.,1,3,4.2.0,2026-11-20 10:00:00\n"
+                    "gp:2,bob,Brewmatic app is lovely,5,0,4.2.0,2026-11-21 10:00:00\n", encoding="utf-8")
+    collector, report = _import(store, settings, play, lexicon)
+    assert collector.report.errors == [] and report.new == 2
+    ann = store.mention("file", "gp:1")
+    assert (ann.author, ann.rating, ann.app_version, ann.kind) == ("ann", 1, "4.2.0", "review")
+    assert ann.created_at.isoformat() == "2026-11-20T10:00:00+00:00"
+    assert store.mention("file", "gp:2").rating == 5
+
+    appstore = tmp_path / "appstore.csv"
+    appstore.write_text("Rating,Title,Review,Last Modified,Nickname\n"
+                        "2,Crashes,Brewmatic crashes on launch,2026-11-22T08:00:00Z,cara\n", encoding="utf-8")
+    collector, report = _import(store, settings, appstore, lexicon)
+    assert collector.report.errors == [] and report.new == 1
+    [cara] = [m for m in store.list_mentions() if m.author == "cara"]
+    assert cara.title == "Crashes" and store.mention("file", cara.external_id).rating == 2
+
+    console = tmp_path / "console.csv"
+    console.write_text("Package Name,App Version Name,Reviewer Language,Review Submit Date and Time,Star Rating,"
+                       "Review Title,Review Text,Review Link\n"
+                       "com.brewmatic,4.1.0,en,2026-11-22T09:00:00Z,1,,Brewmatic app will not pair,"
+                       "https://play.google.com/r/1\n", encoding="utf-8")
+    collector, report = _import(store, settings, console, lexicon)
+    assert collector.report.errors == [] and report.new == 1
+    [row] = [m for m in store.list_mentions() if m.url == "https://play.google.com/r/1"]
+    assert store.mention("file", row.external_id).app_version == "4.1.0"
+
+
+def test_score_and_at_are_stars_and_date_only_in_a_google_play_export(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("id,score,at,created_at,text\n"
+                    "r1,5,somewhere,2026-11-20T10:00:00Z,Brewmatic lost my order again. Terrible awful service.\n",
+                    encoding="utf-8")
+    collector, _ = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and store.mention("file", "r1").rating is None

@@ -142,3 +142,25 @@ def test_a_new_model_rescores_without_alerting_twice(store, settings, tmp_path, 
     assert classify_pending(store, settings, NextModel(), limit=3) == 1
     assert classify_pending(store, settings, NextModel()) == 0
     assert sum(store.alert_counts().values()) == before
+
+
+def test_short_foreign_posts_are_unscored_whichever_way_they_lean(store, make_settings, tmp_path, lexicon) -> None:
+    """Praise in Spanish or French is no more English than a complaint is; a brand's name does not make it so."""
+    settings = make_settings('[[brands]]\nname = "FreshCrate"\nqueries = ["freshcrate"]\n\n'
+                             '[[brands]]\nname = "Sunday Kitchen"\nqueries = ["sunday kitchen"]\n')
+    path = tmp_path / "export.csv"
+    path.write_text("id,created_at,text\n"
+                    "es-,2026-11-20T10:00:00Z,FreshCrate me ha cobrado dos veces y nadie responde. Una vergüenza.\n"
+                    "de-,2026-11-20T10:01:00Z,FreshCrate hat meine Lieferung wieder vergessen. Sehr enttäuschend!\n"
+                    "es+,2026-11-20T10:02:00Z,\"La caja de FreshCrate llegó perfecta, me encanta…\"\n"
+                    "fr+,2026-11-20T10:03:00Z,\"Livraison FreshCrate impeccable, merci beaucoup !\"\n"
+                    "it-,2026-11-20T10:04:00Z,Sunday Kitchen pessimo servizio\n"
+                    "en+,2026-11-20T10:05:00Z,\"Just got my FreshCrate box, everything was great!\"\n",
+                    encoding="utf-8")
+    _, report = _import(store, settings, path, lexicon)
+    assert report.unscored == 5
+    languages = {i: store.mention("file", i).language for i in ("es-", "de-", "es+", "fr+", "it-", "en+")}
+    assert languages == {"es-": "es", "de-": "de", "es+": "es", "fr+": "fr", "it-": "it", "en+": "en"}
+    labels = dict(store._rows("SELECT external_id, label FROM classifications"))
+    assert labels == {"es-": "unscored", "de-": "unscored", "es+": "unscored", "fr+": "unscored",
+                      "it-": "unscored", "en+": "positive"}

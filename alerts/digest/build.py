@@ -25,6 +25,7 @@ TOP_NEGATIVES = 5
 PRAISE_SHOWN = 5
 UNANSWERED_SHOWN = 6
 WORTH_A_LOOK_SHOWN = 5
+UNSCORED_SHOWN = 5
 THEME_TEXTS = 20000  # newest negatives of a period read for themes
 SNIPPET = 280
 NO_BRAND = "Other mentions"
@@ -43,6 +44,7 @@ class Item:
     claimed_by: str = ""
     brand: str = ""
     reach: str = ""  # the audience figures in words, for praise to thank
+    language: str = ""  # detected or given, for mentions the model does not read
 
 
 @dataclass
@@ -71,6 +73,9 @@ class BrandSection:
     # Negatives below the alert threshold: nobody was interrupted for them, so they are listed here.
     worth_a_look: list[Item] = field(default_factory=list)
     worth_a_look_total: int = 0
+    # In languages the model does not read: no score, so a person has to read them.
+    unscored: list[Item] = field(default_factory=list)
+    unscored_total: int = 0
 
     def count(self, label: str | None = None, *, previous: bool = False) -> int:
         return sum(
@@ -171,7 +176,8 @@ def _item(row: ReportedMention | Praise, tz: ZoneInfo) -> Item:
                 text=plain(truncate(text, SNIPPET)), url=link_target(row.url or "") or "",
                 posted=posted.astimezone(tz), claimed=bool(claimed_at),
                 claimed_by=inline(claimed_by or ""), brand=inline(row.brand or ""),
-                reach=reach_words(row.reach, row.engagement) if isinstance(row, Praise) else "")
+                reach=reach_words(row.reach, row.engagement) if isinstance(row, Praise) else "",
+                language="" if isinstance(row, Praise) else inline(row.language or ""))
 
 
 def _brand_sections(store: Store, settings: Settings, since: datetime, until: datetime,
@@ -302,6 +308,10 @@ def build_digest(store: Store, settings: Settings, *, period: timedelta = timede
         section = sections.setdefault(r.brand or NO_BRAND, BrandSection(r.brand or NO_BRAND))
         section.worth_a_look.append(_item(r, tz))
         section.worth_a_look_total = r.total
+    for r in ours(store.unscored_mentions(since, until, per_brand=UNSCORED_SHOWN)):
+        section = sections.setdefault(r.brand or NO_BRAND, BrandSection(r.brand or NO_BRAND))
+        section.unscored.append(_item(r, tz))
+        section.unscored_total = r.total
     reasons = store.triage_counts(since, until)
     digest.spam, digest.off_topic = reasons.get(triage.SPAM, 0), reasons.get(triage.OFF_TOPIC, 0)
     digest.brands = list(sections.values())

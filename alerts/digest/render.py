@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerts.digest.build import Digest, Item, build_digest
+from alerts.digest.build import NO_BRAND, Digest, Item, build_digest
 from alerts.digest.voice import percent, points
 from alerts.mailer import SmtpOptions, send_email
 from alerts.message import ago, plain
@@ -84,6 +84,17 @@ def _environment() -> Any:
     return env
 
 
+def unscored_command(digest: Digest, count: int, brand: str = "") -> str:
+    """The command that lists a brand's (or every brand's) ``count`` unscored mentions of the period."""
+    import shlex
+
+    words = ["listenpost", "mentions", "list", "--label", "unscored"]
+    if brand and brand != NO_BRAND:
+        words += ["--brand", brand]
+    words += ["--since", f"{digest.since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}", "--limit", str(max(count, 20))]
+    return shlex.join(words)
+
+
 def _waiting(item: Item, now: datetime) -> str:
     """'waiting 2 days · claimed by sam' for an unanswered mention."""
     who = f"claimed by {item.claimed_by}" if item.claimed_by else "claimed" if item.claimed else "unclaimed"
@@ -101,7 +112,8 @@ def render_digest(digest: Digest, *, inline_images: bool = False) -> tuple[str, 
         return f"cid:{cid}"
 
     context = {"d": digest, "title": title(digest), "image": image, "ago": lambda when: ago(when, now),
-               "waiting": lambda item: _waiting(item, now), "local": lambda when: when.astimezone(digest.tz)}
+               "waiting": lambda item: _waiting(item, now), "local": lambda when: when.astimezone(digest.tz),
+               "unscored_command": lambda count, brand="": unscored_command(digest, count, brand)}
     text = env.get_template("digest.txt.j2").render(context)
     html = env.get_template("digest.html.j2").render(context)
     return subject(digest), text, html

@@ -35,7 +35,7 @@ class CaseActions:
         return store
 
     def apply(self, alert_id: int, action: str, who: str) -> Outcome:
-        outcome = apply_action(self.store, alert_id, action, who)
+        outcome = apply_action(self.store, alert_id, action, who, tz=self.settings.tz)
         log.info("%s", outcome.summary)
         refresh_case(self.store, self.settings, outcome.alert_ids or [alert_id], self.channels)
         return outcome

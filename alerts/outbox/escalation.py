@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from monitor.core.config import Channel as ChannelSettings
@@ -14,6 +14,7 @@ from monitor.core.errors import ListenpostError
 from monitor.core.names import parse_quiet_hours
 from monitor.core.records import utcnow
 from monitor.core.rows import OutboxAlert
+from monitor.core.times import local_time
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,31 +49,52 @@ class Outcome:
     summary: str
 
 
+def alert_name(store: Store, row: OutboxAlert) -> str:
+    """'alert #39', or 'alert #40 (the file copy of #39)': `alerts list` shows an alert by its first
+    row, one per channel it went to, and any of them names it."""
+    copies = store.alert_copies(row.id)
+    first = copies[0][0] if copies else row.id
+    return f"alert #{row.id}" if first == row.id else f"alert #{row.id} (the {row.channel} copy of #{first})"
+
+
+def _closed(row: OutboxAlert, tz: tzinfo) -> str:
+    """'resolved by sam at 2026-11-20 10:00 UTC'."""
+    how = (row.resolution or "closed").replace("_", " ")
+    return f"{how} by {row.closed_by or 'someone'} at {local_time(row.closed_at, tz)}"
+
+
 def apply_action(store: Store, alert_id: int, action: str, who: str, *,
-                 now: datetime | None = None) -> Outcome:
-    """Apply a person's action to the alert and every other alert of the same mention."""
+                 now: datetime | None = None, tz: tzinfo = UTC) -> Outcome:
+    """Apply a person's action to the alert and every other alert of the same mention.
+
+    An alert already closed (replied, resolved, false positive) stays as its closer left it:
+    claiming or closing it again changes nothing and says who closed it and when (in ``tz``).
+    """
     now = now or utcnow()
     row = store.alert(alert_id)
     if row is None:
         raise UnknownAlert(f"no alert #{alert_id}")
     who = who.strip()[:80] or "someone"
+    name = alert_name(store, row)
+    if action in ("claim", "replied", "resolve", "false_positive") and row.closed_at:
+        return Outcome([], f"{name} is already {_closed(row, tz)}; nothing changed")
     if action == "claim":
         ids = store.update_case(alert_id, only_unset="claimed_at", claimed_at=now, claimed_by=who)
         if not ids:
             current = store.alert(alert_id)
-            return Outcome([], f"alert #{alert_id} is already claimed by {current.claimed_by if current else None}")
-        return Outcome(ids, f"alert #{alert_id} claimed by {who}")
+            return Outcome([], f"{name} is already claimed by {current.claimed_by if current else None}")
+        return Outcome(ids, f"{name} claimed by {who}")
     if action == "replied":
         ids = store.update_case(alert_id, replied_at=now, replied_by=who, closed_at=now, closed_by=who,
                                 resolution="replied")
         store.update_case(alert_id, only_unset="claimed_at", claimed_at=now, claimed_by=who)
-        return Outcome(ids, f"alert #{alert_id} marked replied by {who}")
+        return Outcome(ids, f"{name} marked replied by {who}")
     if action in ("resolve", "false_positive"):
         resolution = "resolved" if action == "resolve" else "false_positive"
         ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution=resolution)
         if action == "false_positive":
             _label_false_positive(store, row, who)
-        return Outcome(ids, f"alert #{alert_id} closed as {resolution.replace('_', ' ')} by {who}")
+        return Outcome(ids, f"{name} closed as {resolution.replace('_', ' ')} by {who}")
     if action in ("thanked", "notice_posted"):
         # Each belongs to one kind of alert: a complaint is never "thanked", a mention never closed as a
         # notice. A second click (replayed, or a colleague's) keeps the first person's record.

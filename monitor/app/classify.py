@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -39,46 +39,49 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 def _field(data: dict[str, Any], name: str) -> Any:
     """A row's value for ``name`` under the column names `listenpost import` knows, ignoring case."""
-    from collectors.file import DEFAULT_COLUMNS
+    from collectors.file import known_columns
 
     folded = {key.strip().casefold(): key for key in reversed(list(data)) if isinstance(key, str)}
-    for column in DEFAULT_COLUMNS[name]:
-        key = column if column in data else folded.get(column)
+    for column in known_columns(data)[name]:
+        key = column if column in data else folded.get(column.casefold())
         if key is not None and data[key] not in (None, ""):
             return data[key]
     return None
 
 
-def _row_id(row: Row, index: int) -> Any:
+def _row_id(row: Row, index: int) -> str:
+    """Always a string, as a CSV's ids are: a JSON 7 is "7", a row without one its number "3"."""
     value = _field(row.data, "id") if row.data else None
-    if value is not None:
-        # Written back as JSON text: a lone surrogate cannot be, a nested value is no id.
-        return clean_text(value, limit=200) if isinstance(value, str) else value \
-            if isinstance(value, int | float) else clean_text(str(value), limit=200)
-    return index
+    if value is None:
+        return str(index)
+    if isinstance(value, bool | int | float):
+        value = json.dumps(value)
+    # Written back as JSON text: a lone surrogate cannot be, a nested value is no id.
+    return clean_text(value if isinstance(value, str) else str(value), limit=200)
 
 
-def readable(classifier: Classifier, text: str, given: Any = None) -> bool:
+def readable(classifier: Classifier, text: str, given: Any = None, names: Sequence[str] = ()) -> bool:
     """Whether the pipeline would score this text: its language (``given`` in a `language` column, else
-    detected) is the model's. Otherwise it is left `unscored`."""
+    detected, leaving the brand ``names`` out) is the model's. Otherwise it is left `unscored`."""
     if classifier.languages is None:
         return True
     from classifiers.language import detect_language
 
-    language = given if isinstance(given, str) and given.strip() else detect_language(text)
+    language = given if isinstance(given, str) and given.strip() else detect_language(text, names)
     return not language or language in classifier.languages
 
 
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                   decide: Callable[[Scores, str, int | None], Decision], batch_size: int = 256,
-                  encoding: str | None = None,
+                  encoding: str | None = None, names: Sequence[str] = (),
                   progress: Callable[[int], None] | None = None) -> ClassifyReport:
     """Write {"id", "label", "alert", "scores"} per row; unreadable rows get {"id", "error"} instead.
 
     ``alert`` is the decision the pipeline would take for a mention of a brand the text is about:
     the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied. A text
-    in a language the model does not cover (a ``language`` value, else detected) is not scored, as in
-    the pipeline: label ``unscored``, scores null, alerted only by a 1-2 star rating.
+    in a language the model does not cover (a ``language`` value, else detected with ``names``, the
+    brands, left out) is not scored, as in the pipeline: label ``unscored``, scores null, alerted
+    only by a 1-2 star rating.
     """
     import time
 
@@ -108,7 +111,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 outputs.append({"id": ids[-1], "label": None, "alert": None, "scores": None,
                                 "error": f"line {row.line}: {why}"})
                 report.errors += 1
-            elif not readable(classifier, text, (row.data or {}).get("language")):
+            elif not readable(classifier, text, (row.data or {}).get("language"), names):
                 # As the pipeline does: a language the model cannot read is not scored, and only
                 # a star rating can alert it.
                 from alerts.outbox.triage import by_rating, unscored

@@ -129,7 +129,9 @@ class DemoReport:
     pipeline: RunReport
     sent: DispatchReport
     stats: list[LabelCount]
-    negatives: int
+    # Outbox rows this run queued, per kind: one row per channel an alert goes to.
+    queued: dict[str, int]
+    negatives: int  # complaints alerted to the team: mentions, each counted once whatever its channels
     agreement: Agreement | None
     reach: ReachSummary
     voice: list[Voice]
@@ -184,6 +186,7 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
     announce(f"Loading the {settings.classifier.model} sentiment model …")
     classifier = load_classifier(settings.classifier.model)
     collector = DemoCollector(settings)
+    run_started = utcnow()
     with Store(db_path) as store:
         with progress(count_rows(demo_data_path()), "Collecting and classifying") as bar:
             report = run_collector(store, settings, collector, kind="demo",
@@ -191,7 +194,9 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
         # The dispatch writes alerts to the demo's file channel; re-runs find nothing due.
         sent = dispatch_due(store, settings, limit=1000)
         stats = store.stats()
-        negatives = [r for r in store.list_alerts(limit=1000) if r.kind == "mention"]
+        queued = store.alert_kinds(run_started)
+        complaints = [r for r in store.list_alerts(limit=5000) if r.kind == "mention"]
+        negatives = list({(r.source, r.external_id): r for r in complaints}.values())
         agreement = _agreement(store, classifier.name)
         reach = store.reach_summary()
         voice = share_of_voice(store, settings, utcnow() - timedelta(days=7), utcnow())
@@ -203,7 +208,8 @@ def run_demo(*, db_path: str, model: str | None, show: int, columns: int = 80,
                                  ChannelContext.of(settings))
         rendered = [console.render(build_message(store, settings, row)) for row in shown]
         in_slack = preview(build_message(store, settings, shown[0]), tz=settings.tz, columns=columns) if shown else ""
-    return DemoReport(db_path=shown_as, pipeline=report, sent=sent, stats=stats, negatives=len(negatives),
+    return DemoReport(db_path=shown_as, pipeline=report, sent=sent, stats=stats, queued=queued,
+                      negatives=len(negatives),
                       agreement=agreement, reach=reach, voice=list(voice), notices=list(notices),
                       praise=list(praise), praise_total=praise_total, rendered=rendered, in_slack=in_slack,
                       elapsed=time.perf_counter() - started)

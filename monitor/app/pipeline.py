@@ -128,8 +128,9 @@ def classify_mentions(
 
     to_score: list[Mention] = []
     results: list[Classification] = []
+    names = settings.brand_names
     for m in mentions:
-        language = m.language or detect_language(m.text)
+        language = m.language or detect_language(m.text, names)
         if language != m.language:
             store.set_language(m.source, m.external_id, language)
         if language and classifier.languages is not None and language not in classifier.languages:

@@ -57,6 +57,14 @@ def _handling(rows: list[ListedAlert]) -> str:
     return "open" if first.kind in ("mention", "escalation") else ""
 
 
+def _channels(case: list[ListedAlert]) -> str:
+    """'slack' for one channel; 'slack #39, file #40' when the alert went to several."""
+    rows = sorted(case, key=lambda r: r.id)
+    if len(rows) == 1:
+        return inline(rows[0].channel)
+    return ", ".join(f"{inline(r.channel)} #{r.id}" for r in rows)
+
+
 @alerts.command("list")
 @click.option("--status", type=click.Choice([*ALERT_STATUSES, *HANDLING]),
               help="Delivery (pending, sent, failed, ...) or handling: open (nobody has it yet), "
@@ -84,11 +92,14 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
         line = (f"{ident:<7}{cell(delivery, 10)}{cell(first.brand or '-', 11)}"
                 f"{cell(first.source, 13)}{cell(_handling(case), 20)}{inline(first.author or '')}")
         click.echo(fit(line, columns))
-        channels = ", ".join(sorted({inline(r.channel) for r in case}))
         errors = {inline(r.last_error) for r in case if r.last_error and r.status != "sent"}
-        details = f"{first.kind} via {channels}" + (f"; last error: {'; '.join(sorted(errors))}" if errors else "")
+        details = f"{first.kind} via {_channels(case)}" + (f"; last error: {'; '.join(sorted(errors))}"
+                                                          if errors else "")
         click.echo(fit(f"       {details}", columns))
         click.echo(fit(f"       {plain(truncate(first.text or '', columns))}", columns))
+    if any(len(case) > 1 for case in cases):
+        say("An alert sent to several channels has one number per channel (\"slack #39, file #40\"); the list "
+            "shows the first, and any of them works with alerts show, claim, replied and resolve.")
 
 
 @alerts.command("show")
@@ -129,7 +140,7 @@ def _act(app: App, alert_id: int, action: str, who: str) -> None:
     from alerts.outbox.escalation import apply_action
 
     with app.store() as store:
-        outcome = apply_action(store, alert_id, action, who)
+        outcome = apply_action(store, alert_id, action, who, tz=app.settings.tz)
         # The Slack messages show the change too, as if the button had been clicked.
         refresh_case(store, app.settings, outcome.alert_ids)
     click.echo(outcome.summary)

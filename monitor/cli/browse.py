@@ -27,11 +27,12 @@ def _print_mentions(app: App, rows: list[ListedMention]) -> None:
     click.echo(fit(f"{'posted':<21}{'source':<13}{'brand':<12}{'sentiment':<13}author", columns))
     for r in rows:
         label = r.label or "unclassified"
+        shown = f"{label} {inline(r.language)}"[:12] if label == UNSCORED and r.language else label
         head = f"{local_time(r.created_at, app.settings.tz):<21}{cell(r.source, 13)}{cell(r.brand or '-', 12)}"
         why = REASON_TEXT.get(r.reason or "")
         rest = inline(r.author or "") + (f"  ({why})" if why else "")
-        tail = fit(f"{head}{label:<13}{rest}", columns)[len(head) + 13:]
-        click.echo(head + click.style(f"{label:<13}", fg=LABEL_COLOURS.get(label)) + tail)
+        tail = fit(f"{head}{shown:<13}{rest}", columns)[len(head) + 13:]
+        click.echo(head + click.style(f"{shown:<13}", fg=LABEL_COLOURS.get(label)) + tail)
         click.echo(f"    {plain(truncate(r.text, columns - 4))}")
         if r.url:
             click.echo("\n".join(wrap(inline(r.url), "    ", columns)))
@@ -40,7 +41,9 @@ def _print_mentions(app: App, rows: list[ListedMention]) -> None:
 _filters = [
     click.option("--brand", help="Only this brand."),
     click.option("--source", help="Only this source."),
-    click.option("--label", type=click.Choice([*LABELS, UNSCORED])),
+    click.option("--label", type=click.Choice([*LABELS, UNSCORED]),
+                 help="Only this latest sentiment; unscored: in a language the model does not read "
+                 "(shown with the language), for a person to read."),
     click.option("--since", help="Only newer than this: 24h, 7d, or a date."),
     click.option("--triage", type=click.Choice(["alerted", "worth-a-look", "spam", "off-topic"]),
                  help="Only mentions alerted, negatives below the alert threshold (worth a look), "

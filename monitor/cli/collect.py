@@ -38,16 +38,42 @@ def _line_ranges(lines: list[int], shown: int = 6) -> str:
     return f"lines {head}" + (f", … ({len(lines)} lines)" if len(lines) > shown else "")
 
 
+# The values in an error message: a quoted value ('0', "x"), or a number (found 7 columns).
+_VALUE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+")
+
+
+def _grouped(lines: list[int], messages: list[str], shown: int = 6) -> str:
+    """One kind of error on several lines, each line's own values kept apart.
+
+    "lines 4, 5: rating must be 1 to 5, not … (line 4: '0'; line 5: '6')": one row's value is
+    never shown as every row's.
+    """
+    if len(set(messages)) == 1:
+        return f"{_line_ranges(lines, shown)}: {messages[0]}"
+    parts = [_VALUE.split(m) for m in messages]
+    values = [_VALUE.findall(m) for m in messages]
+    if len({len(v) for v in values}) != 1 or any(p != parts[0] for p in parts):
+        # Not one message with other values (dates' errors say different things): the first as an example.
+        return f"{_line_ranges(lines, shown)}, e.g. line {lines[0]}: {messages[0]}"
+    varying = [i for i in range(len(values[0])) if len({v[i] for v in values}) > 1]
+    template = parts[0][0] + "".join("…" + parts[0][i + 1] if i in varying else value + parts[0][i + 1]
+                                     for i, value in enumerate(values[0]))
+    each = "; ".join(f"line {line}: {', '.join(v[i] for i in varying)}"
+                     for line, v in list(zip(lines, values, strict=True))[:shown])
+    more = ", …" if len(lines) > shown else ""
+    return f"{_line_ranges(lines, shown)}: {template} ({each}{more})"
+
+
 def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
-    """Each distinct error once, with the lines it hit; then what might fix it."""
-    by_error: dict[str, list[int]] = {}
+    """Each kind of error once, with the lines it hit and each line's value; then what might fix it."""
+    by_error: dict[str, list[tuple[int, str]]] = {}
     for line, error in errors:
-        # Dates and line numbers differ per row; the same mistake is one problem.
-        key = "cannot read the date" if error.startswith("cannot read the date") else re.sub(r"\d+", "#", error)
-        by_error.setdefault(key, []).append(line)
-    for lines in list(by_error.values())[:10]:
-        example = next(e for n, e in errors if n == lines[0])
-        click.secho(f"  {_line_ranges(lines)}: {plain(example)}", fg="yellow", err=True)
+        # Dates, values and line numbers differ per row; the same mistake is one problem.
+        key = "cannot read the date" if error.startswith("cannot read the date") else _VALUE.sub("#", error)
+        by_error.setdefault(key, []).append((line, error))
+    for group in list(by_error.values())[:10]:
+        lines, messages = [n for n, _ in group], [e for _, e in group]
+        click.secho(f"  {plain(_grouped(lines, messages))}", fg="yellow", err=True)
     if len(by_error) > 10:
         click.secho(f"  … and {len(by_error) - 10} other kinds of error", fg="yellow", err=True)
     if columns and any("column" in e or e.startswith("no ") for e in by_error):
@@ -262,7 +288,8 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
             progress(count_rows(file), "Classifying") as bar:
         report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,
-                               decide=decider(classifier, app.settings), progress=bar.update)
+                               decide=decider(classifier, app.settings), names=app.settings.brand_names,
+                               progress=bar.update)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
                f"({rate:.0f}/s)" + (f"; {report.errors} row{'' if report.errors == 1 else 's'} not classified "

@@ -22,13 +22,26 @@ def demo_command(db_path: str, model: str | None, show: int, *, only_demo_brands
     print_report(report, columns)
 
 
+# What each kind of outbox row is, in the words of the demo's summary.
+KIND_WORDS = {"mention": "complaint", "escalation": "on-call escalation", "notice": "status notice",
+              "praise": "praise alert", "spike": "spike warning"}
+
+
+def queued_words(queued: dict[str, int]) -> str:
+    """'53 alert messages queued (51 complaints, 1 status notice, …; one per channel)'."""
+    total = sum(queued.values())
+    kinds = [plural(n, KIND_WORDS.get(kind, kind)) for kind, n in sorted(
+        queued.items(), key=lambda item: list(KIND_WORDS).index(item[0]) if item[0] in KIND_WORDS else 99) if n]
+    text = f"{plural(total, 'new alert message')} queued"
+    return text + (f" ({', '.join(kinds)}; one message per channel it goes to)" if kinds else "")
+
+
 def print_report(report: DemoReport, columns: int) -> None:
     run, sent, db_path = report.pipeline, report.sent, report.db_path
     summary = (f"{plural(run.fetched, 'mention')} read ({run.fetched - run.new} already stored, "
                f"{run.new} new); {plural(run.negatives, 'new negative')}, {run.unscored} in "
                f"languages the model does not cover (stored as unscored); "
-               f"{plural(run.alerts, 'new alert')} (complaints, on-call, notices, praise), "
-               f"{sent.sent} delivered to the demo's alert files"
+               f"{queued_words(report.queued)}, {sent.sent} delivered to the demo's alert files"
                + (f", {sent.grouped} grouped into an earlier incident." if sent.grouped else "."))
 
     def say(text: str) -> None:
@@ -43,9 +56,10 @@ def print_report(report: DemoReport, columns: int) -> None:
         say(f"Agreement with the hand labels bundled with the demo data: "
             f"{a.agreed}/{a.labeled} ({a.agreed / a.labeled:.0%}).")
         if a.alerts:
-            say(f"Alerts: {a.alerts}, of which {a.alerts_negative} hand-labeled negative "
-                f"({a.alerts_negative / a.alerts:.0%} precision, {a.alerts_negative}/{a.negatives} of the "
-                f"negatives) and {a.alerts_positive} hand-labeled positive.")
+            say(f"Of these {a.labeled} hand-labeled mentions, {a.alerts} were alerted as complaints: "
+                f"{a.alerts_negative} hand-labeled negative ({a.alerts_negative / a.alerts:.0%} precision, "
+                f"{a.alerts_negative}/{a.negatives} of the negatives) and {a.alerts_positive} hand-labeled "
+                f"positive.")
     reach = report.reach
     say(f"Reach: {reach.given} of {reach.total} mentions carry an audience figure (the others' sources "
         f"gave none); {plural(reach.escalated, 'negative')} seen by {DEMO_ESCALATE_REACH:,} followers or "
@@ -66,7 +80,10 @@ def print_report(report: DemoReport, columns: int) -> None:
         f"({percent(v.negative_share)} negative)" for v in report.voice) + ".")
     say(f"Kept without an alert: {run.worth_a_look} possibly negative (listed as \"worth a look\" in "
         f"the digest), {run.spam} spam, {run.off_topic} not about the brands.")
-    click.echo(f"\n{report.negatives} negative mentions would be alerted. The {len(report.rendered)} newest:\n")
+    click.echo()
+    say(f"{plural(report.negatives, 'complaint')} alerted to the team (each once, whatever its channels). "
+        f"The {len(report.rendered)} newest:")
+    click.echo()
     for text in report.rendered:
         click.echo(text + "\n")
     if report.in_slack:

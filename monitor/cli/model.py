@@ -360,7 +360,7 @@ def eval_command(
     summaries = []
     for name in [model or settings.model, *([compare] if compare else [])]:
         classifier = load_active_classifier(app.settings.classifier, name, lexicon_weight=lexicon_weight)
-        covered = [e for e in examples if readable(classifier, e.text, e.language)]
+        covered = [e for e in examples if readable(classifier, e.text, e.language, app.settings.brand_names)]
         if len(covered) < len(examples):
             left = len(examples) - len(covered)
             click.echo(f"{plural(left, 'row')} in other languages {'is' if left == 1 else 'are'} unscored by "

@@ -185,6 +185,11 @@ class Settings:
     def brand(self, name: str) -> Brand | None:
         return next((b for b in self.brands if b.name == name), None)
 
+    @property
+    def brand_names(self) -> list[str]:
+        """Every brand's name and handles (without "@"): names, not words of the post's language."""
+        return [n for b in self.brands for n in (b.name, *(h.lstrip("@") for h in b.handles))]
+
 
 def _env_value(raw: str) -> Any:
     """Environment values are read as TOML literals when they parse, otherwise as strings."""

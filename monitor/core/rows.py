@@ -140,6 +140,7 @@ class ReportedMention:
     total: int = 0
     claimed_by: str | None = None
     claimed_at: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,13 @@ class CaseQueries(OutboxQueries):
             " WHERE a.id = ? ORDER BY b.id", [alert_id],
         )]
 
+    def alert_copies(self, alert_id: int) -> list[tuple[int, str]]:
+        """(id, channel) of the alert's rows, one per channel it went to: the same mention and kind."""
+        return [(int(r[0]), str(r[1])) for r in self._execute(
+            "SELECT b.id, b.channel FROM alerts a JOIN alerts b ON b.source = a.source"
+            " AND b.external_id = a.external_id AND b.kind = a.kind WHERE a.id = ? ORDER BY b.id", [alert_id],
+        )]
+
     def update_case(self, alert_id: int, *, only_unset: str | None = None, **values: Any) -> list[int]:
         """Set fields on every row of the alert's case; ``only_unset`` keeps the first writer
         (a second Claim does not take a claimed alert). Returns the rows changed."""

@@ -174,6 +174,11 @@ class OutboxQueries(Connection):
     def alert_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self._execute("SELECT status, count(*) FROM alerts GROUP BY 1")}
 
+    def alert_kinds(self, since: datetime) -> dict[str, int]:
+        """Outbox rows queued since ``since`` per kind (mention, escalation, notice, praise, spike)."""
+        return {r[0]: r[1] for r in self._execute(
+            "SELECT kind, count(*) FROM alerts WHERE created_at >= ? GROUP BY 1", [ts(since)])}
+
 
 assert set(HANDLING_FILTERS) == set(HANDLING)
 __all__ = ["ALERT_STATUSES", "HANDLING_FILTERS", "OutboxQueries", "outbox_alert"]

@@ -88,6 +88,23 @@ class ReportQueries(Connection):
             [ts(since), ts(until), per_brand],
         )]
 
+    def unscored_mentions(self, since: datetime, until: datetime, *, per_brand: int) -> list[ReportedMention]:
+        """Mentions posted in [since, until) in a language the model does not read: nobody saw a score.
+
+        Newest first, at most ``per_brand`` per brand; ``total`` is the brand's full count.
+        """
+        return [from_row(ReportedMention, r) for r in self._query(
+            "SELECT * FROM (SELECT m.brand, m.source, m.external_id, m.author, m.url, m.title,"
+            " substr(m.text, 1, 2000) AS text, m.created_at, m.language, row_number() OVER"
+            " (PARTITION BY m.brand ORDER BY m.created_at DESC, m.external_id) AS rank,"
+            " count(*) OVER (PARTITION BY m.brand) AS total"
+            " FROM mentions m JOIN latest_labels c"
+            " ON c.source = m.source AND c.external_id = m.external_id"
+            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'unscored') ranked"
+            " WHERE rank <= ? ORDER BY brand, rank",
+            [ts(since), ts(until), per_brand],
+        )]
+
     def triage_counts(self, since: datetime, until: datetime) -> dict[str, int]:
         """Mentions posted in [since, until) per triage reason (alerts.outbox.triage): spam, off-topic, ..."""
         rows = self._execute(
