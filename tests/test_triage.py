@@ -392,6 +392,12 @@ def test_an_import_counts_a_brands_own_post_once(runner, write_settings, tmp_pat
     "the tidewell steam wand burned my hand",
     "Considering a lawsuit against Tidewell after they lost my passport",
     "my tidewell account was hacked and someone ordered 3 bottles",
+    "my tidewell power bank started smoking in my bag",
+    "the tidewell battery is swelling up, the case is bulging. Is it safe to use?",
+    "tidewell charger sparked when I plugged it in",
+    "Tidewell recall notice: what's the process for the refund?",
+    "small burn on my hand from the tidewell kettle, what should I do?",
+    "kid got a shock from the tidewell lamp",
 ])
 def test_safety_and_legal_reports_are_alerted_however_calm_they_read(text: str) -> None:
     calm = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)
@@ -406,6 +412,7 @@ def test_safety_and_legal_reports_are_alerted_however_calm_they_read(text: str) 
     "to add insult to injury, tidewell lost my bag",
     "that tidewell ad hurt my feelings lol",
     "Sue from tidewell support was great",
+    "If you're getting an overheating warning on your tidewell charger, try a different outlet first, worked for me",
 ])
 def test_idioms_are_not_safety_reports(text: str) -> None:
     assert decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8).reason != SAFETY

@@ -117,6 +117,12 @@ def topic_of(text: str) -> str:
     return found[0] if found else "your experience"
 
 
+def gives_advice(text: str) -> bool:
+    """Advice to someone else or an outsider's account ("try a different outlet first, worked for
+    me", "when I worked there..."), not the writer's own problem."""
+    return bool(_OTHER.search(text.lower()))
+
+
 def intent_of(text: str, label: str | None) -> str:
     """complaint, question, praise or other, from the post's words and its sentiment label."""
     lowered = text.lower()

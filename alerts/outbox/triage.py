@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from alerts.outbox.drafts import intent_of
+from alerts.outbox.drafts import gives_advice, intent_of
 from classifiers.spam import spam_kind
 from monitor.core.brands import about_brand, is_competitor
 from monitor.core.config import Settings
@@ -47,13 +47,20 @@ SAFETY_WORDS = re.compile(r"\b(?:" + "|".join([
     r"(?:got|was|were|been) (?:so |really |violently )?(?:sick|ill) (?:after|from)",
     r"allergic (?:reaction|to)", r"(?:nut|peanut|gluten|dairy|egg|soy|shellfish|sesame) allerg(?:y|ies)",
     r"anaphyla\w*", r"epi-?pen",
-    r"caught fire", r"(?:burst into|catch(?:es|ing)?) (?:fire|flames)", r"fire hazard", r"overheat(?:ed|ing|s)",
-    r"explod(?:ed|es|ing)", r"electric(?:al)? shock", r"shocked me", r"electrocut\w*",
+    r"caught fire", r"(?:burst into|catch(?:es|ing)?) (?:fire|flames)", r"fire hazard", r"overheat(?:ed|ing|s)?",
+    r"too hot to (?:touch|hold)", r"melt(?:ed|ing)",
+    r"(?:smok(?:ed|ing)|smoke (?:came|coming|pouring)) (?:in|from|out)",
+    r"spark(?:ed|ing) (?:when|from|out|in|inside)",
+    r"sparks? (?:flying|came|coming|from|out)", r"swell(?:ing|ed)", r"swollen", r"bulg(?:ing|ed)",
+    r"explod(?:ed|es|ing)", r"electric(?:al)? shock", r"(?:shocked|zapped) me", r"got (?:a|an electric) shock",
+    r"electrocut\w*",
     _WHO + r" (?:was |were |got |have been |has been )?(?:injured|burned|burnt|scalded) (?:by|from|on|when|after)",
     r"(?:injured|burned|burnt|scalded) (?:me|my|us|our|him|her)\b", r"(?:got|gave \w+) (?:a )?burns?\b",
+    r"burns? on (?:my|his|her|their|the)\b",
     r"(?:ended up|was|were|went) (?:in|to) (?:the )?(?:hospital|er|a&e)", r"hospitali[sz]ed", r"ambulance",
     r"chok(?:ing|ed) hazard", r"carbon monoxide", r"gas leak",
     r"(?:the|a|this|safety|product|voluntary) recall", r"recall(?:ed|ing) (?:the|its|all|every|\d[\d,]*)",
+    r"recall (?:notice|letter|email|page|program(?:me)?|list)",
     r"(?:been|being|was|were|is|are) recalled",
     r"lawsuit", r"class action", r"lawyers?", r"attorneys?", r"legal action", r"small claims", r"suing",
     r"data breach",
@@ -109,10 +116,14 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
     label = scores.label(negative_threshold)
-    if label != "positive" and SAFETY_WORDS.search(text) and not spam_kind(text):
-        # Before the stars too: "4 stars, but the charger overheated and burned my hand" needs a person.
+    safety = bool(SAFETY_WORDS.search(text)) and not spam_kind(text) and not gives_advice(text)
+    if safety:
         rated_label = by_rating(text, rating)
-        return Decision(rated_label.label if rated_label else label, alert=True, reason=SAFETY)
+        if label != "positive":
+            # Before the stars too: "4 stars, but the charger overheated and burned my hand" needs a person.
+            return Decision(rated_label.label if rated_label else label, alert=True, reason=SAFETY)
+        # Reads positive ("love it, but a bit worried about it overheating"): not alerted, never thanked.
+        return Decision(rated_label.label if rated_label else label, alert=False)
     rated = by_rating(text, rating)
     if rated is not None:
         if rated.reason == RATING_HIGH and scores.negative >= alert_threshold:
@@ -124,8 +135,11 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
     spam = spam_kind(text)
     if spam:
         return Decision(label, alert=False, reason=SPAM)
-    if (label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise"
-            and not IRONY.search(text)):
+    if label == "positive" and IRONY.search(text):
+        # "Great, another cable that stopped working. Love that for me 🙃": praise-shaped words with a
+        # sign of irony are worth a look, not a thank-you; not an alert, since they can be sincere.
+        return Decision("negative", alert=False, reason=LOW_CONFIDENCE)
+    if label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise":
         return Decision(label, alert=False, reason=PRAISE)
     if label != "negative":
         return Decision(label, alert=False)

@@ -113,5 +113,27 @@ def own_clauses(settings: Settings, mention: Mention) -> str | None:
     text = mention.text
     if not any(other.competitor and matches(other, text) for other in settings.brands):
         return None
-    ours = [c for c in _CLAUSES.split(text) if c and c.strip() and matches(brand, c)]
-    return " ".join(c.strip() for c in ours) if ours else None
+    clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
+    if not any(matches(brand, c) for c in clauses):
+        return None
+    # A clause naming no brand ("Nice.", "terrible.") speaks of the brand named just before it (or,
+    # at the start, just after it); a clause naming only other brands is what the post says of them.
+    kept: list[str] = []
+    waiting: list[str] = []
+    ours: bool | None = None
+    for clause in clauses:
+        if matches(brand, clause):
+            ours = True
+        elif any(matches(b, clause) for b in settings.brands):
+            ours = False
+        else:  # no brand named: it goes with the last one named, or waits for the first
+            if ours:
+                kept.append(clause)
+            elif ours is None:
+                waiting.append(clause)
+            continue
+        if ours:
+            kept.extend(waiting)
+            kept.append(clause)
+        waiting = []
+    return " ".join(kept)
