@@ -118,7 +118,8 @@ def validate(settings: Settings) -> None:
         from monitor.core.query import check_query
 
         for j, query in enumerate(brand.queries):
-            check_query(query, f"brands[{i}].queries[{j}]", brand.exclude)  # here, not at the first collection
+            # Here, not at the first collection.
+            check_query(query, f"brands[{i}].queries[{j}]", brand.exclude, brand.name)
         for j, term in enumerate(brand.exclude):
             if not str(term).strip():
                 # An empty term is found in every text: each mention of the brand would be off-topic.
