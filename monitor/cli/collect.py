@@ -38,6 +38,15 @@ def _line_ranges(lines: list[int], shown: int = 6) -> str:
     return f"lines {head}" + (f", … ({len(lines)} lines)" if len(lines) > shown else "")
 
 
+def _unknown_brands(app: App, counts: dict[str, int]) -> str:
+    """One warning for brand column values that name no configured brand: those rows were matched by their text."""
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    named = ", ".join(f"{plain(name)!r} ({n})" for name, n in ranked[:5]) + (", …" if len(ranked) > 5 else "")
+    configured = ", ".join(plain(b.name) for b in app.settings.brands) or "none"
+    return (f"  brand column: {plural(sum(counts.values()), 'row')} named no configured brand ({named}), so they "
+            f"were matched by their text like rows without a brand; the configured brands: {configured}")
+
+
 def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
     """Each distinct error once, with the lines it hit; then what might fix it."""
     by_error: dict[str, list[int]] = {}
@@ -64,7 +73,8 @@ def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
                    "language, parent_id, app_version, country, reach, vendor_sentiment) from COLUMN (in JSON, "
                    "author.name for a nested value). Repeatable.")
 @click.option("--source", "source_name", help="Source name for every row (default: a 'source' column, else 'file').")
-@click.option("--brand", help="Brand for every row (default: a 'brand' column, else matched by the brands' queries).")
+@click.option("--brand", help="Brand for every row (default: a 'brand' column naming a configured brand, "
+                   "else matched by the brands' queries).")
 @click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822 "
                    "(e.g. '%m/%d/%Y %I:%M %p').")
 @click.option("--timezone", "zone", metavar="ZONE",
@@ -98,6 +108,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     _report_errors(errors, collector.report.columns)
     for line, note in collector.report.notes[:50]:
         click.secho(f"  line {line}: imported, {note}", fg="yellow", err=True)
+    if collector.report.unknown_brands:
+        click.secho(_unknown_brands(app, collector.report.unknown_brands), fg="yellow", err=True)
     click.echo(
         f"Read {plural(collector.report.rows, 'row')}: {plural(report.new, 'new mention')}, "
         f"{report.fetched - report.new} already stored, {plural(len(errors), 'line')} with errors"
