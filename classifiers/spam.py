@@ -57,7 +57,7 @@ def _readings(text: str) -> tuple[str, ...]:
     return tuple(_ZEROS.sub(lambda m: "0" * len(m.group()), reading) for reading in readings(text))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8)  # few: a text may be a million characters
 def spam_kind(text: str) -> str | None:
     """``recruiting``, ``affiliate``, ``giveaway`` or ``scam`` when the text sells something else; else None.
 

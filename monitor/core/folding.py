@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Unicode's format characters (category Cf): zero-width spaces and joiners, the soft hyphen, bidi
 # controls, tag characters. Listed rather than computed, so importing stays instant; a test checks the
@@ -44,6 +45,9 @@ def fold(text: str, invisible: str = "") -> str:
     return text.translate(_LOOKALIKES)
 
 
+# One mention is read by every brand's queries, handles and exclusions in turn; few kept, as a text
+# may be a million characters.
+@lru_cache(maxsize=8)
 def readings(text: str) -> tuple[str, ...]:
     """The folded text, and, when it holds invisible characters, a second reading with them as spaces.
 
