@@ -78,8 +78,8 @@ def _check_alert_threshold(settings: Settings) -> None:
     labeled = negative_threshold(classifier, None)
     if alert < labeled:
         raise ConfigError(alert_below_negative(
-            alert, labeled, f"the negative threshold model {settings.classifier.model!r} was tuned for "
-            "(negative_threshold is not set):"))
+            alert, labeled, "the negative threshold",
+            f" that model {settings.classifier.model!r} was tuned for (negative_threshold is not set)"))
 
 
 def short_send_lease(settings: Settings) -> str | None:

@@ -84,9 +84,10 @@ def _email_address(value: str) -> bool:
     return bool(at and local and domain) and not any(c.isspace() for c in address) and "\n" not in value
 
 
-def alert_below_negative(alert: float, negative: float, whose: str = "classifier.negative_threshold") -> str:
+def alert_below_negative(alert: float, negative: float, whose: str = "classifier.negative_threshold",
+                         note: str = "") -> str:
     """Why an alert threshold under the negative threshold is refused: it would change nothing."""
-    return (f"classifier.alert_threshold: {alert:g} is below {whose} {negative:g}; a post is alerted only "
+    return (f"classifier.alert_threshold: {alert:g} is below {whose} {negative:g}{note}; a post is alerted only "
             f"once it is labeled negative, so it would have no effect: set alert_threshold to {negative:g} "
             f"or more, or negative_threshold to {alert:g} or less")
 
