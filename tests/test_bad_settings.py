@@ -349,3 +349,13 @@ def test_an_alert_threshold_below_a_trained_models_own_negative_threshold_is_ref
         '[classifier]\nmodel = "lexicon"\nalert_threshold = 0.6\nnegative_threshold = 0.6\n'
         '[[brands]]\nname = "Acme"\nqueries = ["Acme"]\n', encoding="utf-8")
     assert run("config", "check").exit_code == 0
+
+
+def test_import_refuses_an_alert_threshold_below_the_models_negative_threshold_before_reading(project: Path) -> None:
+    settings = BASE.replace('model = "lexicon"\n', 'model = "lexicon"\nalert_threshold = 0.45\n')
+    (project / "settings.toml").write_text(settings, encoding="utf-8")
+    (project / "posts.csv").write_text("id,created_at,text\n1,2026-11-20,Acme is bad\n", encoding="utf-8")
+    result = run("import", "posts.csv")
+    assert result.exit_code == 2 and "0.45 is below the negative threshold 0.5" in result.output, result.output
+    assert "new mention" not in result.output  # refused before a row was read
+    assert run("import", "posts.csv", "--no-classify").exit_code == 0  # storing only: no threshold applies

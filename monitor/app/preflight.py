@@ -57,14 +57,12 @@ def check_settings(settings: Settings, *, build: bool = False) -> None:
             for error in _channel_errors(settings).values():
                 if not isinstance(error, MissingCredential):
                     raise error
-        _check_alert_threshold(settings)
     except ConfigError as exc:
-        where = ENV_PREFIX + "CLASSIFIER__ALERT_THRESHOLD"
-        label = where if str(exc).startswith("classifier.alert_threshold:") and os.environ.get(where) else None
-        raise ConfigError(f"{label or settings.path or 'settings'}: {exc}") from None
+        raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None
+    check_alert_threshold(settings)
 
 
-def _check_alert_threshold(settings: Settings) -> None:
+def check_alert_threshold(settings: Settings) -> None:
     """An alert threshold set under the model's own negative threshold (negative_threshold unset) is
     refused as settings validation refuses one under a set negative_threshold. Only the classifier's
     tuned thresholds are read (the model card), never its weights."""
@@ -77,7 +75,9 @@ def _check_alert_threshold(settings: Settings) -> None:
     classifier = load_active_classifier(settings.classifier)
     labeled = negative_threshold(classifier, None)
     if alert < labeled:
-        raise ConfigError(alert_below_negative(
+        variable = ENV_PREFIX + "CLASSIFIER__ALERT_THRESHOLD"
+        where = variable if os.environ.get(variable) else settings.path or "settings"
+        raise ConfigError(f"{where}: " + alert_below_negative(
             alert, labeled, "the negative threshold",
             f" that model {settings.classifier.model!r} was tuned for (negative_threshold is not set)"))
 

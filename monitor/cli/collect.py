@@ -100,6 +100,10 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         brand = _configured_brand(app, brand)
     collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping), source_name=source_name,
                               brand=brand, date_format=date_format, timezone=_zone(zone))
+    if not no_classify:
+        from monitor.app.preflight import check_alert_threshold
+
+        check_alert_threshold(app.settings)
     classifier = None if no_classify else load_active_classifier(app.settings.classifier)
     with app.store() as store, progress(count_rows(file), f"Importing {click.format_filename(file)}") as bar:
         report = run_collector(store, app.settings, collector, kind="import",
