@@ -113,6 +113,8 @@ class ImportReport:
     columns: list[str] = field(default_factory=list)  # the first readable row's, for error messages
     #: rows imported with a change the user should know of (text cut to the store's limit)
     notes: list[tuple[int, str]] = field(default_factory=list)
+    #: brand column values naming no configured brand, with their row counts (matched by their text)
+    unknown_brands: dict[str, int] = field(default_factory=dict)
 
 
 class FileCollector(Collector):
@@ -330,11 +332,16 @@ class FileCollector(Collector):
     def brand_name(self, name: str) -> str:
         """A brand given by the file or --brand, spelled as configured: "acme " or "ACME" is brand Acme.
 
-        Stored as typed, it would name no configured brand and every complaint would be off-topic.
+        Stored as typed, it would name no configured brand and every complaint would be off-topic; a
+        name that is no configured brand ("Acme Inc") is counted in the report and the row is matched
+        by its text, as if the file had no brand column.
         """
         if not name.strip():
             return ""
-        return configured_name(self.settings, name) or name
+        known = configured_name(self.settings, name)
+        if known is None:
+            self.report.unknown_brands[name] = self.report.unknown_brands.get(name, 0) + 1
+        return known or ""
 
 
 def _author(value: Any) -> str:

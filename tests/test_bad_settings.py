@@ -307,3 +307,55 @@ def test_a_duration_string_that_is_not_one_says_what_is(project: Path, value: st
     # Was "... not a string" for a value that plainly is a string.
     (project / "settings.toml").write_text(BASE + f"[alerts]\ngroup_window = {value}\n", encoding="utf-8")
     assert one_line_error(run("config", "check")) == f"Error: settings.toml: alerts.group_window: {expected}"
+
+
+@pytest.mark.parametrize(("body", "env", "label", "named"), [
+    ("alert_threshold = 0.3\nnegative_threshold = 0.6\n", {}, "settings.toml",
+     "0.3 is below classifier.negative_threshold 0.6"),
+    ("negative_threshold = 0.6\n", {"LISTENPOST_CLASSIFIER__ALERT_THRESHOLD": "0.3"},
+     "LISTENPOST_CLASSIFIER__ALERT_THRESHOLD", "0.3 is below classifier.negative_threshold 0.6"),
+    # Only the alert threshold set: the other is the model's own (the lexicon's is 0.5).
+    ("alert_threshold = 0.45\n", {}, "settings.toml",
+     "0.45 is below the negative threshold 0.5 that model 'lexicon' was tuned for"),
+    ("", {"LISTENPOST_CLASSIFIER__ALERT_THRESHOLD": "0.45"}, "LISTENPOST_CLASSIFIER__ALERT_THRESHOLD",
+     "0.45 is below the negative threshold 0.5 that model 'lexicon' was tuned for"),
+])
+def test_an_alert_threshold_below_the_negative_threshold_is_refused(project: Path, body: str,
+                                                                   env: dict[str, str], label: str,
+                                                                   named: str) -> None:
+    settings = BASE.replace('model = "lexicon"\n', 'model = "lexicon"\n' + body)
+    (project / "settings.toml").write_text(settings, encoding="utf-8")
+    result = run("config", "check", env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: {label}: classifier.alert_threshold: {named}"), result.output
+    assert "only once it is labeled negative" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_an_alert_threshold_below_a_trained_models_own_negative_threshold_is_refused(project: Path) -> None:
+    model = project / "model"
+    model.mkdir()  # the card alone: config check reads it and never the weights, which are not there
+    (model / "listenpost.json").write_text('{"negative_threshold": 0.6, "alert_threshold": 0.8}', encoding="utf-8")
+    (project / "settings.toml").write_text(
+        f'[classifier]\nmodel = "{model}"\nalert_threshold = 0.5\n[[brands]]\nname = "Acme"\nqueries = ["Acme"]\n',
+        encoding="utf-8")
+    result = run("config", "check")
+    assert result.exit_code == 2, result.output
+    assert f"0.5 is below the negative threshold 0.6 that model '{model}' was tuned for" in result.output
+    (project / "settings.toml").write_text(
+        f'[classifier]\nmodel = "{model}"\nalert_threshold = 0.6\n[[brands]]\nname = "Acme"\nqueries = ["Acme"]\n',
+        encoding="utf-8")
+    assert run("config", "check").exit_code == 0
+    (project / "settings.toml").write_text(
+        '[classifier]\nmodel = "lexicon"\nalert_threshold = 0.6\nnegative_threshold = 0.6\n'
+        '[[brands]]\nname = "Acme"\nqueries = ["Acme"]\n', encoding="utf-8")
+    assert run("config", "check").exit_code == 0
+
+
+def test_import_refuses_an_alert_threshold_below_the_models_negative_threshold_before_reading(project: Path) -> None:
+    settings = BASE.replace('model = "lexicon"\n', 'model = "lexicon"\nalert_threshold = 0.45\n')
+    (project / "settings.toml").write_text(settings, encoding="utf-8")
+    (project / "posts.csv").write_text("id,created_at,text\n1,2026-11-20,Acme is bad\n", encoding="utf-8")
+    result = run("import", "posts.csv")
+    assert result.exit_code == 2 and "0.45 is below the negative threshold 0.5" in result.output, result.output
+    assert "new mention" not in result.output  # refused before a row was read
+    assert run("import", "posts.csv", "--no-classify").exit_code == 0  # storing only: no threshold applies

@@ -126,3 +126,24 @@ def test_errors_of_one_kind_keep_each_lines_value_and_half_stars_are_said(runner
     assert "line 6: imported, rating '4.5' read as 5 stars: a fraction of a star rounds to the nearest" in out
     with Store("lp.db") as store:
         assert store.mention("file", "s5").rating == 5 and store.mention("file", "s3") is None
+
+
+def test_a_brand_column_naming_no_configured_brand_falls_back_to_the_text(runner, project) -> None:
+    Path("reviews.csv").write_text(
+        "id,created_at,brand,rating,text\n"
+        "r1,2026-11-20 10:00,Acme Inc,1,acme cloud deleted my files. Terrible\n"
+        "r2,2026-11-20 10:01,Acme Inc,1,my landlord deleted my files. Terrible\n"
+        "r3,2026-11-20 10:02,Zenith,1,acme lost my data. Awful\n"
+        "r4,2026-11-20 10:03, acme ,1,the parcel never came. Terrible\n",
+        encoding="utf-8")
+    code, out = invoke(runner, "import", "reviews.csv")
+    assert code == 0, out
+    warnings = [line for line in out.splitlines() if "named no configured brand" in line]
+    assert warnings == ["  brand column: 3 rows named no configured brand ('Acme Inc' (2), 'Zenith' (1)), so they "
+                        "were matched by their text like rows without a brand; the configured brands: Acme"]
+    assert "1 matched no brand" in out and "3 alerts queued" in out
+    with Store("lp.db") as store:
+        assert [store.mention("file", i).brand for i in ("r1", "r2", "r3", "r4")] == ["Acme", "", "Acme", "Acme"]
+        assert {a.external_id for a in store.list_alerts(limit=10)} == {"r1", "r3", "r4"}
+    code, out = invoke(runner, "import", "reviews.csv", "--brand", "Acme Inc")
+    assert code == 2 and "Acme Inc" in out  # given as a flag, a wrong brand is still refused

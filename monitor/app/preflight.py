@@ -7,11 +7,15 @@ options each one takes is known only to its class, so `config check`, `run`, `co
 
 from __future__ import annotations
 
+import os
+
 from alerts import channel_class
 from alerts.channels import build_channels
 from collectors import build_collectors, collector_class
 from monitor.core.config import Settings, secret
 from monitor.core.errors import ConfigError, ListenpostError, MissingCredential
+from monitor.core.names import ENV_PREFIX
+from monitor.core.validation import alert_below_negative
 
 
 def check_settings(settings: Settings, *, build: bool = False) -> None:
@@ -55,6 +59,27 @@ def check_settings(settings: Settings, *, build: bool = False) -> None:
                     raise error
     except ConfigError as exc:
         raise ConfigError(f"{settings.path or 'settings'}: {exc}") from None
+    check_alert_threshold(settings)
+
+
+def check_alert_threshold(settings: Settings) -> None:
+    """An alert threshold set under the model's own negative threshold (negative_threshold unset) is
+    refused as settings validation refuses one under a set negative_threshold. Only the classifier's
+    tuned thresholds are read (the model card), never its weights."""
+    alert = settings.classifier.alert_threshold
+    if alert is None or settings.classifier.negative_threshold is not None:
+        return  # nothing set to check, or both set: settings validation compared them
+    from classifiers import load_active_classifier
+    from monitor.app.pipeline import negative_threshold
+
+    classifier = load_active_classifier(settings.classifier)
+    labeled = negative_threshold(classifier, None)
+    if alert < labeled:
+        variable = ENV_PREFIX + "CLASSIFIER__ALERT_THRESHOLD"
+        where = variable if os.environ.get(variable) else settings.path or "settings"
+        raise ConfigError(f"{where}: " + alert_below_negative(
+            alert, labeled, "the negative threshold",
+            f" that model {settings.classifier.model!r} was tuned for (negative_threshold is not set)"))
 
 
 def short_send_lease(settings: Settings) -> str | None:

@@ -64,6 +64,15 @@ def _grouped(lines: list[int], messages: list[str], shown: int = 6) -> str:
     return f"{_line_ranges(lines, shown)}: {template} ({each}{more})"
 
 
+def _unknown_brands(app: App, counts: dict[str, int]) -> str:
+    """One warning for brand column values that name no configured brand: those rows were matched by their text."""
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    named = ", ".join(f"{plain(name)!r} ({n})" for name, n in ranked[:5]) + (", …" if len(ranked) > 5 else "")
+    configured = ", ".join(plain(b.name) for b in app.settings.brands) or "none"
+    return (f"  brand column: {plural(sum(counts.values()), 'row')} named no configured brand ({named}), so they "
+            f"were matched by their text like rows without a brand; the configured brands: {configured}")
+
+
 def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
     """Each kind of error once, with the lines it hit and each line's value; then what might fix it."""
     by_error: dict[str, list[tuple[int, str]]] = {}
@@ -90,7 +99,8 @@ def _report_errors(errors: list[tuple[int, str]], columns: list[str]) -> None:
                    "language, parent_id, app_version, country, reach, vendor_sentiment) from COLUMN (in JSON, "
                    "author.name for a nested value). Repeatable.")
 @click.option("--source", "source_name", help="Source name for every row (default: a 'source' column, else 'file').")
-@click.option("--brand", help="Brand for every row (default: a 'brand' column, else matched by the brands' queries).")
+@click.option("--brand", help="Brand for every row (default: a 'brand' column naming a configured brand, "
+                   "else matched by the brands' queries).")
 @click.option("--date-format", help="strptime format of the date column, when it is not ISO 8601, epoch or RFC 2822 "
                    "(e.g. '%m/%d/%Y %I:%M %p').")
 @click.option("--timezone", "zone", metavar="ZONE",
@@ -116,6 +126,10 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
         brand = _configured_brand(app, brand)
     collector = FileCollector(app.settings, file, mapping=_parse_mapping(mapping), source_name=source_name,
                               brand=brand, date_format=date_format, timezone=_zone(zone))
+    if not no_classify:
+        from monitor.app.preflight import check_alert_threshold
+
+        check_alert_threshold(app.settings)
     classifier = None if no_classify else load_active_classifier(app.settings.classifier)
     with app.store() as store, progress(count_rows(file), f"Importing {click.format_filename(file)}") as bar:
         report = run_collector(store, app.settings, collector, kind="import",
@@ -124,6 +138,8 @@ def import_file(app: App, file: str, mapping: tuple[str, ...], source_name: str 
     _report_errors(errors, collector.report.columns)
     for line, note in collector.report.notes[:50]:
         click.secho(f"  line {line}: imported, {note}", fg="yellow", err=True)
+    if collector.report.unknown_brands:
+        click.secho(_unknown_brands(app, collector.report.unknown_brands), fg="yellow", err=True)
     click.echo(
         f"Read {plural(collector.report.rows, 'row')}: {plural(report.new, 'new mention')}, "
         f"{report.fetched - report.new} already stored, {plural(len(errors), 'line')} with errors"

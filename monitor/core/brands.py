@@ -6,7 +6,8 @@ import re
 from functools import lru_cache
 
 from monitor.core.config import Brand, Settings
-from monitor.core.query import Query, _nfc, contains_term, parse_query
+from monitor.core.folding import fold, readings
+from monitor.core.query import Query, contains_term, parse_query
 from monitor.core.records import Mention
 
 
@@ -24,8 +25,9 @@ def _handle_pattern(handles: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def names_handle(brand: Brand, text: str) -> bool:
-    pattern = _handle_pattern(tuple(_nfc(h) for h in brand.handles))
-    return bool(pattern and pattern.search(_nfc(text)))
+    """The text names one of the brand's @handles, read as the queries are (folded, "＠acme" counts)."""
+    pattern = _handle_pattern(tuple(fold(h) for h in brand.handles))
+    return bool(pattern and any(pattern.search(reading) for reading in readings(text)))
 
 
 def _excluded(brand: Brand, text: str) -> bool:

@@ -2,19 +2,25 @@
 
 Grammar: terms and "quoted phrases"; juxtaposition or AND means both; OR means either;
 a leading - or NOT excludes; parentheses group. Matching is case-insensitive on word
-boundaries, so `acme` does not match `acmeville`.
+boundaries, so `acme` does not match `acmeville`, on text folded as a reader sees it
+(monitor.core.folding: "ａｃｍｅ", Cyrillic look-alikes); a phrase's words may be joined by
+spaces, a hyphen, an underscore or a dot ("acme-cloud" is the phrase "acme cloud").
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 from monitor.core.errors import ConfigError
+from monitor.core.folding import fold, readings
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|(-?)"([^"]*)"|(-?)([^\s()"]+))')
+
+
+# Nodes are matched against a text's readings (monitor.core.folding.readings): a term is present
+# when any reading holds it, so an excluded word stays excluded whichever reading shows it.
 
 
 @dataclass(frozen=True)
@@ -22,7 +28,11 @@ class Term:
     text: str
 
     def matches(self, haystack: str) -> bool:
-        return _pattern(self.text).search(_nfc(haystack)) is not None
+        return self.holds(readings(haystack))
+
+    def holds(self, texts: tuple[str, ...]) -> bool:
+        pattern = _pattern(self.text)
+        return any(pattern.search(text) for text in texts)
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,10 @@ class Not:
     node: Node
 
     def matches(self, haystack: str) -> bool:
-        return not self.node.matches(haystack)
+        return self.holds(readings(haystack))
+
+    def holds(self, texts: tuple[str, ...]) -> bool:
+        return not self.node.holds(texts)
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,10 @@ class All:
     nodes: tuple[Node, ...]
 
     def matches(self, haystack: str) -> bool:
-        return all(n.matches(haystack) for n in self.nodes)
+        return self.holds(readings(haystack))
+
+    def holds(self, texts: tuple[str, ...]) -> bool:
+        return all(n.holds(texts) for n in self.nodes)
 
 
 @dataclass(frozen=True)
@@ -46,22 +62,23 @@ class Any_:
     nodes: tuple[Node, ...]
 
     def matches(self, haystack: str) -> bool:
-        return any(n.matches(haystack) for n in self.nodes)
+        return self.holds(readings(haystack))
+
+    def holds(self, texts: tuple[str, ...]) -> bool:
+        return any(n.holds(texts) for n in self.nodes)
 
 
 Node = Term | Not | All | Any_
 
-
-def _nfc(text: str) -> str:
-    """One spelling of accented letters: "café" typed as e + combining accent still matches café."""
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+# Between a phrase's words: spaces, or one hyphen, underscore or dot ("acme-cloud", "acme_cloud").
+_JOINER = re.compile(r"\s+|(?<=[^\W_])[-_.](?=[^\W_])")
 
 
 @cache
 def _pattern(text: str) -> re.Pattern[str]:
-    text = _nfc(text)
-    words = [re.escape(w) for w in text.lower().split()]
-    body = r"\s+".join(words)
+    text = fold(text).strip()
+    words = [re.escape(w) for w in _JOINER.split(text.lower()) if w]
+    body = r"(?:\s+|[-_.])".join(words)
     # Word boundaries only where the term starts/ends with a word character (#tags, @handles).
     left = r"(?<!\w)" if text[:1].isalnum() or text[:1] == "_" else ""
     right = r"(?!\w)" if text[-1:].isalnum() or text[-1:] == "_" else ""
@@ -69,8 +86,8 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 
 def contains_term(term: str, text: str) -> bool:
-    """Whether ``text`` holds ``term`` (a word or phrase) on word boundaries, ignoring case."""
-    return _pattern(term).search(_nfc(text)) is not None
+    """Whether ``text`` holds ``term`` (a word or phrase) on word boundaries, ignoring case, folded."""
+    return Term(term).matches(text)
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -187,10 +204,10 @@ class Query:
     exclude: tuple[str, ...] = ()
 
     def matches(self, text: str) -> bool:
-        text = _nfc(text)
-        if any(_pattern(e).search(text) for e in self.exclude):
+        texts = readings(text)
+        if any(Term(e).holds(texts) for e in self.exclude):
             return False
-        return self.root.matches(text)
+        return self.root.holds(texts)
 
     def positive_terms(self) -> list[str]:
         """The terms a search must ask a source for (everything not under a NOT)."""
@@ -224,11 +241,32 @@ def parse_query(text: str, exclude: tuple[str, ...] | list[str] = ()) -> Query:
     return Query(text=text, root=_Parser(text).parse(), exclude=tuple(exclude))
 
 
-def check_query(text: str, where: str, exclude: tuple[str, ...] | list[str] = ()) -> None:
-    """ConfigError naming ``where`` when ``text`` is not a readable query."""
+def _looks_for_something(node: Node) -> bool:
+    """Whether every text the node matches must hold some term: false for `-hiring`, `NOT acme`, `acme OR -x`."""
+    if isinstance(node, Term):
+        return True
+    if isinstance(node, All):
+        return any(_looks_for_something(child) for child in node.nodes)
+    if isinstance(node, Any_):
+        return all(_looks_for_something(child) for child in node.nodes)
+    return False
+
+
+def check_query(text: str, where: str, exclude: tuple[str, ...] | list[str] = (), brand: str = "") -> None:
+    """ConfigError naming ``where`` when ``text`` is not a readable query.
+
+    With ``brand``, a query (or one side of its OR) made only of exclusions is refused too: it
+    matches every post without the excluded words, so every post would become that brand's.
+    """
     try:
-        parse_query(text, exclude)
+        query = parse_query(text, exclude)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{where}: parentheses nested too deeply") from None
+    if brand and not _looks_for_something(query.root):
+        part = "one side of its OR has" if isinstance(query.root, Any_) else "it has"
+        raise ConfigError(
+            f"{where}: brand {brand!r}, query {text!r}: {part} only exclusions, so it would match every post; "
+            f"write an exclusion after a term (\"acme -hiring\") or in the brand's exclude setting"
+        )

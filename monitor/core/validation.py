@@ -84,6 +84,14 @@ def _email_address(value: str) -> bool:
     return bool(at and local and domain) and not any(c.isspace() for c in address) and "\n" not in value
 
 
+def alert_below_negative(alert: float, negative: float, whose: str = "classifier.negative_threshold",
+                         note: str = "") -> str:
+    """Why an alert threshold under the negative threshold is refused: it would change nothing."""
+    return (f"classifier.alert_threshold: {alert:g} is below {whose} {negative:g}{note}; a post is alerted only "
+            f"once it is labeled negative, so it would have no effect: set alert_threshold to {negative:g} "
+            f"or more, or negative_threshold to {alert:g} or less")
+
+
 def validate(settings: Settings) -> None:
     """Raise ConfigError for the first rule the settings break."""
     parse_database(settings.database)  # a file path or a postgresql:// URL; any other scheme is refused
@@ -104,6 +112,8 @@ def validate(settings: Settings) -> None:
     alert_threshold = settings.classifier.alert_threshold
     if alert_threshold is not None and not 0.0 < alert_threshold < 1.0:
         raise ConfigError("classifier.alert_threshold: must be between 0 and 1")
+    if threshold is not None and alert_threshold is not None and alert_threshold < threshold:
+        raise ConfigError(alert_below_negative(alert_threshold, threshold))
     weight = settings.classifier.lexicon_weight
     if weight is not None and not 0.0 <= weight < 1.0:
         raise ConfigError("classifier.lexicon_weight: must be at least 0 and below 1")
@@ -118,7 +128,8 @@ def validate(settings: Settings) -> None:
         from monitor.core.query import check_query
 
         for j, query in enumerate(brand.queries):
-            check_query(query, f"brands[{i}].queries[{j}]", brand.exclude)  # here, not at the first collection
+            # Here, not at the first collection.
+            check_query(query, f"brands[{i}].queries[{j}]", brand.exclude, brand.name)
         for j, term in enumerate(brand.exclude):
             if not str(term).strip():
                 # An empty term is found in every text: each mention of the brand would be off-topic.
