@@ -10,6 +10,8 @@ from datetime import datetime
 from monitor.core.records import AlertKind, source_name, utcnow
 
 # C0/C1 controls (ANSI escapes start with ESC) and bidi overrides that can disguise text.
+# What an alert raised by the safety rule (alerts.outbox.triage) says instead of how negative it is.
+SAFETY_TEXT = "safety or legal"
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -180,6 +182,8 @@ class AlertMessage:
             return f"Praise for {self.brand} on {source_name(self.source)}: say thanks"
         if self.kind == "test":
             return "listenpost test alert"
+        if self.reason == SAFETY_TEXT:
+            return f"Safety or legal report about {self.brand} on {source_name(self.source)}"
         return f"Negative mention of {self.brand} on {source_name(self.source)}"
 
     def byline(self) -> str:

@@ -428,9 +428,14 @@ def test_a_positive_post_about_a_recall_is_not_alerted() -> None:
 def test_a_safety_alert_says_why_it_was_sent(store, settings, lexicon) -> None:
     from alerts.outbox.dispatch import build_message
 
-    ingest(store, settings, [mention("How do I check if my Tidewell unit is affected by the recall?", eid="r1")],
+    ingest(store, settings, [mention("Is my Tidewell bottle part of the recall?", eid="r1")],
            lexicon)
     (row,) = store.list_alerts(limit=10)
     message = build_message(store, settings, row)
     assert "safety or legal" in message.facts("kim on X")
     assert not any("negative" in part for part in message.facts("kim on X"))
+    assert message.headline == "Safety or legal report about Tidewell on X"
+    # a calm safety report is listed among the alerted and the unanswered, whatever its label
+    assert store.latest_label("x", "r1")[0] != "negative"  # type: ignore[index]
+    assert [m.external_id for m in store.list_mentions(reason="alerted")] == ["r1"]
+    assert [m.external_id for m in store.unanswered_negatives(utcnow() - timedelta(days=1), per_brand=5)] == ["r1"]

@@ -39,7 +39,7 @@ class JsonlChannel(Channel):
             "created_at": message.created_at.isoformat(), "label": message.label,
             "negative": message.negative, "author_history": message.author_history,
             "reply_draft": message.reply_draft, "group_count": message.group_count, "reach": message.reach,
-            "engagement": message.engagement,
+            "engagement": message.engagement, "reason": message.reason,
         }
         line = json.dumps(record, ensure_ascii=False) + "\n"
         try:

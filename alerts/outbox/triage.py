@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from alerts.message import SAFETY_TEXT
 from alerts.outbox.drafts import gives_advice, intent_of
 from classifiers.spam import spam_kind
 from monitor.core.brands import about_brand, is_competitor
@@ -90,7 +91,7 @@ REASON_TEXT = {
     OFF_TOPIC: "not about the brand",
     COMPETITOR: "about a competitor",
     PRAISE: "praise",
-    SAFETY: "safety or legal",
+    SAFETY: SAFETY_TEXT,
 }
 
 

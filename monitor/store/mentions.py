@@ -36,6 +36,8 @@ def stored_mention(row: dict[str, Any]) -> Mention:
 
 # A labeled negative that was worth an alert; verdicts stored before alert decisions existed count.
 ALERTED = "coalesce(c.alert, 1) = 1"
+# Any verdict that was worth an alert: those negatives, and a safety report of any label.
+ALERT_VERDICT = "(c.alert = 1 OR (c.alert IS NULL AND c.label = 'negative'))"
 
 
 class MentionQueries(Connection):
@@ -108,7 +110,7 @@ class MentionQueries(Connection):
         params: list[Any] = []
         if reason == "alerted":
             # Alerted means a route queued it: a negative of a brand no route takes was sent to no one.
-            where.append("c.label = 'negative' AND " + ALERTED + " AND EXISTS (SELECT 1 FROM alerts a"
+            where.append(ALERT_VERDICT + " AND EXISTS (SELECT 1 FROM alerts a"
                          " WHERE a.source = m.source AND a.external_id = m.external_id)")
         elif reason:
             where.append("c.reason = ?")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from monitor.core.rows import HourCount, LabelCount, ReportedMention, ResponseTime, RunSummary, from_row
 from monitor.store.connection import Connection
-from monitor.store.mentions import ALERTED
+from monitor.store.mentions import ALERT_VERDICT, ALERTED
 from monitor.store.values import ts
 
 
@@ -63,7 +63,7 @@ class ReportQueries(Connection):
             " count(*) OVER (PARTITION BY m.brand) AS total"
             " FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
-            " WHERE m.created_at >= ? AND c.label = 'negative' AND " + ALERTED + " AND NOT EXISTS ("
+            " WHERE m.created_at >= ? AND " + ALERT_VERDICT + " AND NOT EXISTS ("
             "  SELECT 1 FROM alerts a WHERE a.source = m.source AND a.external_id = m.external_id"
             "  AND (a.replied_at IS NOT NULL OR a.closed_at IS NOT NULL))) ranked"
             " WHERE rank <= ? ORDER BY brand, rank",
