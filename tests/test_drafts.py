@@ -79,6 +79,11 @@ def test_a_draft_does_not_ask_for_an_order_number_the_post_gives(settings) -> No
      "it not working as it should"),
     ("App crashes when I open brew history. Pixel 7, Android 15.", "the app not working for you"),
     ("the website is down again", "the app not working for you"),
+    # a battery's charge is no bill
+    ("Won't charge at all, tried three cables", "your experience"),
+    ("Doesn't even show the charge level correctly", "your experience"),
+    ("they charged me twice and nobody answers my emails", "the charge on your account"),
+    ("an unauthorised charge on my card", "the charge on your account"),
 ])
 def test_topics_match_whole_words(text, topic) -> None:
     assert topic_of(text) == topic
@@ -143,3 +148,12 @@ def test_an_order_number_quoted_from_someone_else_is_not_used(settings, text) ->
     assert draft and "ZZ-99999" not in draft
     own = reply_draft(settings, brand="Acme", author="dan", text="Acme lost my order #ZZ-99999, awful")
     assert "order ZZ-99999" in own
+
+
+@pytest.mark.parametrize("text", [
+    "my acme power bank started smoking in my bag",
+    "Is my acme charger part of the recall? It gets too hot to touch",
+])
+def test_a_safety_report_gets_a_safety_first_draft(settings, text) -> None:
+    draft = reply_draft(settings, brand="Acme", author="kim", text=text, label="neutral")
+    assert "please stop using it for now" in draft and "sorry it has caused you trouble" not in draft

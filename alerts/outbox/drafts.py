@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from alerts.message import plain
+from alerts.outbox.safety import SAFETY_WORDS
 from monitor.core.config import Brand, Settings
 
 DEFAULT_TEMPLATE = (
@@ -23,6 +24,13 @@ QUESTION_TEMPLATE = (
     "{contact} and we'll help. – {signature}"
 )
 PRAISE_TEMPLATE = "{greeting} thank you for the kind words, it means a lot to the team. – {signature}"
+# A report of harm or danger (alerts.outbox.safety): safety first, then the details; never a
+# brand's everyday complaint template.
+SAFETY_TEMPLATE = (
+    "{greeting} thank you for letting us know, and I'm sorry this happened. For your safety, please "
+    "stop using it for now. Could you send us {details} via {contact}? We'll look into it as a "
+    "priority. – {signature}"
+)
 NOTICE_TEMPLATE = ("We know some of you are having trouble with {subject} and we're working on it. "
                    "We'll post updates here. Sorry for the disruption.")
 # Once the brand posted a status notice for the incident, replies point to it.
@@ -41,8 +49,11 @@ INTENTS = ("complaint", "question", "praise", "other")
 _APP_PROBLEM = "the app not working for you"
 # (pattern, the problem in a reply's words, the fix on offer); every pattern ends on a word boundary.
 _TOPICS = [
-    (r"\b(refunds?|refunded|charged|charges?|billing|billed|invoices?|overcharged|prices?|pricing|"
-     r"price (rise|hike)|subscriptions?|cancel(led|ed)?)\b",
+    # "charge" as money, not as a battery: "won't charge", "fully charged" are a fault, not a bill.
+    (r"\b(refunds?|refunded|charged (me|us|twice|again|my|for)|(double|over)[- ]?charged|"
+     r"(a|the|this|that|extra|hidden|monthly|annual|late|unauthori[sz]ed) charges?(?! (level|port|cable|time|rate|"
+     r"indicator|cycles?|speed))|charges? (on|to|for) my|"
+     r"billing|billed|invoices?|prices?|pricing|price (rise|hike)|subscriptions?|cancel(led|ed)?)\b",
      "the charge on your account", "We'll check the charge and refund anything taken in error."),
     (r"\b(crash(es|ing|ed)?|bugs?|buggy|freez(e|es|ing)|frozen|won'?t (load|open)|errors?|down|outage|"
      r"log(ging)? (me )?out|login|log in|502|spinning)\b",
@@ -210,7 +221,11 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
     if rating is not None and 1 <= rating <= 2:
         label = "negative"
     intent = intent_of(post, label)
-    if intent == "other":
+    # A report of danger gets the safety draft, however calm; harm to a person or a legal threat
+    # (_SENSITIVE) still gets none, and advice to someone else is no report.
+    safety = (intent != "praise" and bool(SAFETY_WORDS.search(post)) and not _SENSITIVE.search(post.lower())
+              and not gives_advice(post))
+    if intent == "other" and not safety:
         return ""
     config = settings.brand(brand) or Brand(name=brand)
     name = greeting_name(author)
@@ -229,6 +244,8 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
         "brand": brand,
         "answer": "You'll find the steps in our help pages, or we can walk you through it.",
     }
+    if safety:
+        return SAFETY_TEMPLATE.format_map(values)
     if intent == "question":
         return QUESTION_TEMPLATE.format_map(values)
     if intent == "praise":
