@@ -40,7 +40,11 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:crypto|forex|bitcoin|btc)\s+(?:signals|trading\s+group|investment\s+plan)\b|"
         # "DM me for more info" sells; "DM me for the screenshots of the double charge" complains.
         r"\b(?:dm|inbox|message)\s+me\s+(?:for\s+(?:more\s+)?(?:info|information|details|(?:the\s+|a\s+)?link|"
-        r"prices?|deals?|discounts?|codes?|promos?|collabs?|business)|to\s+(?:earn|learn|join|get\s+paid))\b", re.I)),
+        r"prices?|deals?|discounts?|codes?|promos?|collabs?|business)|to\s+(?:earn|learn|join|get\s+paid))\b|"
+        # "Claim your free gift card now!!! click here", "wholesale chargers, contact us on whatsapp"
+        r"\bclaim\s+your\s+free\s+(?:\w+\s+){0,2}(?:gift\s*cards?|iphones?|prizes?|rewards?)\b|"
+        r"\bfree\s+(?:\w+\s+)?gift\s*cards?\b.{0,80}(?:\bclick\s+here\b|\bclaim\s+(?:it\s+)?now\b|\bbit\.ly/)|"
+        r"\bwholesale\b.{0,80}\b(?:whatsapp|telegram|wechat|contact\s+us|dm\s+us)\b", re.I | re.S)),
 )
 
 

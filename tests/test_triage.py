@@ -61,6 +61,8 @@ def scores(negative: float, positive: float = 0.0) -> Scores:
     ("Use my code TIDE20 for 20% off your tidewell bottle", "affiliate"),
     ("new tidewell unboxing, link in bio #ad", "affiliate"),
     ("GIVEAWAY: win a tidewell bottle! Follow + retweet to enter", "giveaway"),
+    ("Claim your free Tidewell gift card now!!! click here bit.ly/xyz", "scam"),
+    ("Cheap Tidewell bottles wholesale, contact us on whatsapp", "scam"),
 ])
 def test_spam_is_recognised(text: str, kind: str) -> None:
     assert spam_kind(text) == kind
@@ -71,6 +73,8 @@ def test_spam_is_recognised(text: str, kind: str) -> None:
     "I entered the tidewell giveaway and never got my prize, nobody answers",
     "my tidewell lid leaks, support asked me to apply a sticker??",
     "the hiring manager at tidewell was rude on the phone",
+    "the free tidewell gift card they promised never arrived, I clicked the link 3 times",
+    "I asked Tidewell support on WhatsApp and nobody answered",
 ])
 def test_complaints_that_mention_money_or_giveaways_are_not_spam(text: str) -> None:
     assert spam_kind(text) is None
