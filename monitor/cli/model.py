@@ -358,7 +358,7 @@ def eval_command(
     configured = settings.negative_threshold if threshold is None else threshold
     examples = read_labeled(file)
     summaries = []
-    for name in [model or settings.model, *([compare] if compare else [])]:
+    for name in [settings.model if model is None else model, *([compare] if compare else [])]:
         classifier = load_active_classifier(app.settings.classifier, name, lexicon_weight=lexicon_weight)
         covered = [e for e in examples if readable(classifier, e.text, e.language)]
         if len(covered) < len(examples):
