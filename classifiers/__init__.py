@@ -87,7 +87,8 @@ def _create(
             "default", name=SHIPPED_NAME, languages=frozenset({"en"}), batch_size=batch_size, int8=int8,
             negative_threshold=SHIPPED_NEGATIVE_THRESHOLD, alert_threshold=SHIPPED_ALERT_THRESHOLD,
         )
-    check_model_source(name)
+    if not name.strip():
+        check_model_source(name)  # a folder is checked when the model loads, on first use
     negative_threshold, alert_threshold = model_thresholds(name)
     return TransformerClassifier(
         name,

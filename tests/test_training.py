@@ -123,6 +123,10 @@ def test_quiet_transformers_restores_logging_and_lets_errors_through(tmp_path: P
     with quiet_transformers():
         assert hf_logging.get_verbosity() == hf_logging.ERROR and not hf_logging.is_progress_bar_enabled()
     assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before
+    with pytest.raises(ModelError, match="not a model folder"):  # refused before transformers sees it
+        load_pretrained(str(tmp_path), label_map=None, allow_download=False)
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"not weights")
     with pytest.raises(ModelError, match="cannot load model"):
         load_pretrained(str(tmp_path), label_map=None, allow_download=False)
     assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before
