@@ -251,7 +251,6 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     `rating` column (1-5 stars), 1-2 stars always alert and 4-5 never do.
     Throughput goes to standard error.
 
-    \b
     Exit status: 0 when done (an empty or header-only file too: "0 texts classified");
     2 when no row could be classified, every row having an error (an --output file is then
     left as it was); 130 when interrupted (Ctrl-C): an --output file is left as it was,
