@@ -359,6 +359,8 @@ def test_classify_reads_standard_input_and_writes_standard_output(runner, projec
     result = runner.invoke(cli, ["classify", "-", "--model", "lexicon", "-o", "out.jsonl"], input=csv_in)
     assert result.exit_code == 0, result.output
     assert json.loads(Path("out.jsonl").read_text(encoding="utf-8"))["id"] == "r1"
+    result = runner.invoke(cli, ["classify", "-", "--model", "lexicon"], input='[{"id": "a", "text": "Awful"}]')
+    assert result.exit_code == 0 and '"id": "a", "label": "negative"' in result.output, result.output
 
 
 def test_classify_exits_2_when_no_row_could_be_classified_and_0_for_an_empty_file(runner, project) -> None:

@@ -345,22 +345,26 @@ def whole_file(path: str | Path) -> Iterator[IO[str]]:
     name and renamed over it when the block ends without an error, so an interrupted run leaves
     the old file (or none) rather than a truncated one. A symbolic link at ``path`` is replaced by
     the new file; the file it pointed to is left as it was, mode included. Anything but a regular
-    file (a pipe, /dev/null) is written directly, as ``private_file`` does.
+    file (a pipe, /dev/null), or a file in a folder that cannot take a new one, is written in place,
+    as ``private_file`` does.
     """
     special = False
     with contextlib.suppress(OSError):
         special = not stat.S_ISREG(os.stat(path).st_mode)  # followed: a link to /dev/null writes there
-    if special:
-        with private_file(path) as direct:
-            yield direct
-        return
     if not os.path.islink(path):
         _refuse_database(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".partial")
-    except OSError as exc:  # named after the file asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
+        fd, temporary = (-1, "") if special else tempfile.mkstemp(
+            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".partial")
+    except OSError as exc:
+        if not (os.path.isfile(path) and os.access(path, os.W_OK)):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None  # named as asked, not the temporary
+        special = True  # a file we may write in a folder we may not: written in place, as before
+    if special:
+        with private_file(path) as direct:
+            yield direct
+        return
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
@@ -373,11 +377,13 @@ def whole_file(path: str | Path) -> Iterator[IO[str]]:
 
 def spool(stream: IO[bytes], folder: str | Path) -> Path:
     """Standard input copied to a file in ``folder``, named for its format: JSON lines when its first
-    character (after any byte-order mark and blank space) is ``{``, else CSV (TSV with tabs and no commas)."""
+    character (after any byte-order mark and blank space) is ``{``, a JSON array when it is ``[``, else
+    CSV (TSV with tabs and no commas)."""
     head = stream.read(1 << 16)
     start = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
     first = start.split(b"\n", 1)[0]
-    suffix = ".jsonl" if start.startswith(b"{") else ".tsv" if b"\t" in first and b"," not in first else ".csv"
+    suffix = (".jsonl" if start.startswith(b"{") else ".json" if start.startswith(b"[")
+              else ".tsv" if b"\t" in first and b"," not in first else ".csv")
     path = Path(folder) / f"stdin{suffix}"
     with open(path, "wb") as fh:
         fh.write(head)
