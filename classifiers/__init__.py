@@ -59,7 +59,7 @@ def load_classifier(
 def load_active_classifier(settings: ClassifierSettings, model: str | None = None, *,
                            lexicon_weight: float | None = None) -> Classifier:
     """The classifier the ``[classifier]`` settings name (or ``model``), with their options."""
-    return load_classifier(model or settings.model, label_map=settings.label_map or None,
+    return load_classifier(settings.model if model is None else model, label_map=settings.label_map or None,
                            batch_size=settings.batch_size, allow_download=settings.allow_download, int8=settings.int8,
                            lexicon_weight=settings.lexicon_weight if lexicon_weight is None else lexicon_weight)
 
@@ -76,6 +76,7 @@ def _create(
         SHIPPED_NAME,
         SHIPPED_NEGATIVE_THRESHOLD,
         TransformerClassifier,
+        check_model_source,
         model_languages,
         model_name,
         model_thresholds,
@@ -86,6 +87,8 @@ def _create(
             "default", name=SHIPPED_NAME, languages=frozenset({"en"}), batch_size=batch_size, int8=int8,
             negative_threshold=SHIPPED_NEGATIVE_THRESHOLD, alert_threshold=SHIPPED_ALERT_THRESHOLD,
         )
+    if not name.strip():
+        check_model_source(name)  # a folder is checked when the model loads, on first use
     negative_threshold, alert_threshold = model_thresholds(name)
     return TransformerClassifier(
         name,

@@ -189,9 +189,29 @@ def load_shipped(weights: Path = SHIPPED_WEIGHTS) -> Loaded:
     return Loaded(AutoTokenizer.from_pretrained(base), model, labels)
 
 
+def check_model_source(name_or_path: str) -> None:
+    """Refuse, in one line, a model name that cannot name a model: empty, a folder (or file) that
+    holds no model, a path that does not exist. Hub ids pass; loading tells whether they exist."""
+    if not name_or_path.strip():
+        raise ModelError("the model name is empty: give default, lexicon, a Hugging Face model id or a model folder")
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        weights = any(path.glob("*.safetensors")) or any(path.glob("pytorch_model*.bin"))
+        if (path / "config.json").is_file() and weights:
+            return
+    elif not path.exists() and not name_or_path.startswith((".", "/", "~", os.sep)):
+        return  # a Hub id such as cardiffnlp/twitter-roberta-base-sentiment-latest
+    elif not path.exists():
+        raise ModelError(f"{name_or_path}: no such model folder")
+    raise ModelError(f"{name_or_path}: not a model folder (expected config.json and weights: "
+                     "model.safetensors or pytorch_model.bin)")
+
+
 def load_pretrained(name_or_path: str, *, label_map: dict[str, str] | None, allow_download: bool) -> Loaded:
     """Any sequence-classification model by Hub id or local directory, mapped onto our three labels."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    check_model_source(name_or_path)
 
     local_only = not allow_download or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:

@@ -17,7 +17,7 @@ from monitor.core.brands import attribute, configured_name
 from monitor.core.config import Settings
 from monitor.core.records import KINDS, MAX_REACH, Mention
 from monitor.core.textfile import detect_encoding, read_rows
-from monitor.core.values import parse_datetime, parse_rating, quote_value
+from monitor.core.values import content_key, export_id, parse_datetime, parse_rating, quote_value
 from monitor.store import MAX_TEXT
 
 # Column names tried, in order, for each field when no mapping is given.
@@ -180,7 +180,7 @@ class FileCollector(Collector):
                 self.report.errors.append((row.line, str(exc)))
                 skipped += 1
                 continue
-            if self._get(row.data, "id") in (None, ""):
+            if export_id(self._get(row.data, "id")) is None:
                 # Its id comes from its date and text: two customers posting the same words on
                 # the same day ("Great app", a date without a time) would be one mention.
                 first = self._content_ids.setdefault(mention.external_id, row.line)
@@ -289,10 +289,10 @@ class FileCollector(Collector):
             raise ValueError(f"{exc}: give its format with --date-format "
                              "(e.g. '%m/%d/%Y %I:%M %p' for 11/28/2026 2:03 pm)") from None
         source = _checked("source", self.source_name or self._source_column(data))
-        external_id = self._get(data, "id")
-        if external_id in (None, ""):
+        external_id = export_id(self._get(data, "id"))
+        if external_id is None:
             # Stable id from the content, so importing the same export twice adds nothing.
-            digest = hashlib.sha256(f"{created_at.isoformat()}\n{text}".encode("utf-8", "replace"))
+            digest = hashlib.sha256(f"{created_at.isoformat()}\n{content_key(text)}".encode("utf-8", "replace"))
             external_id = digest.hexdigest()[:24]
         kind = str(self._get(data, "kind") or "post")
         if kind not in KINDS and "kind" not in self.mapping and self._column(data, "kind") is None:
@@ -323,7 +323,7 @@ class FileCollector(Collector):
             source=source, external_id=_checked("id", str(external_id)), text=text, created_at=created_at,
             brand=brand, kind=kind, author=_author(self._get(data, "author")),
             url=str(self._get(data, "url") or ""), title=title, rating=rating,
-            language=optional("language"), parent_id=optional("parent_id"),
+            language=optional("language"), parent_id=export_id(self._get(data, "parent_id")),
             app_version=optional("app_version"), country=optional("country"),
             reach=parse_reach(reach) if reach is not None else None,
             vendor_sentiment=optional("vendor_sentiment"), raw=data,

@@ -261,3 +261,33 @@ def test_a_comment_draft_ignores_its_threads_title(store, settings, lexicon) -> 
     ingest(store, settings, [comment], lexicon)
     draft = build_message(store, settings, store.alert(1)).reply_draft
     assert draft and "ZZ-99999" not in draft
+
+
+def test_an_alert_closed_before_delivery_is_not_sent(runner, store, settings, lexicon, database, tmp_path) -> None:
+    from alerts.outbox.escalation import apply_action
+
+    ingest(store, settings, [mention(1), mention(2, "RT " + COMPLAINT)], lexicon)
+    apply_action(store, 1, "false_positive", "maria")  # closes the whole incident, both reports
+    base = ["--config", settings.path, "--db", database]
+    result = runner.invoke(cli, [*base, "alerts", "dispatch"])
+    assert result.exit_code == 0, result.output
+    assert "0 sent" in result.output and "2 not sent (closed before delivery)" in result.output
+    assert not (tmp_path / "alerts.jsonl").exists() or not (tmp_path / "alerts.jsonl").read_text()
+    assert {store.alert(i).status for i in (1, 2)} == {"skipped"}
+    listed = runner.invoke(cli, [*base, "alerts", "list"]).output
+    assert "skipped: closed before delivery" in listed
+    assert "skipped: closed before delivery" in runner.invoke(cli, [*base, "alerts", "show", "1"]).output
+
+
+def test_an_escalation_of_a_case_closed_before_it_went_out_is_not_sent(store, settings, lexicon, tmp_path) -> None:
+    from alerts.outbox.escalation import apply_action
+
+    ingest(store, settings, [mention(1)], lexicon)
+    dispatch_due(store, settings)
+    assert escalate_due(store, settings, now=utcnow() + timedelta(minutes=31)) == 1
+    apply_action(store, 1, "replied", "maria")
+    report = dispatch_due(store, settings)
+    assert (report.sent, report.skipped) == (0, 1)
+    assert not (tmp_path / "oncall.jsonl").exists() or not (tmp_path / "oncall.jsonl").read_text()
+    (escalation,) = [r for r in store.list_alerts() if r.kind == "escalation"]
+    assert (escalation.status, escalation.last_error) == ("skipped", "closed before delivery")

@@ -84,6 +84,32 @@ def test_config_check_refuses_what_run_would_trip_on(project: Path, body: str, k
         assert "settings.toml" in line and key in line, line
 
 
+def test_an_empty_model_name_is_refused_by_config_check(project: Path) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    line = one_line_error(run("config", "check", env={"LISTENPOST_CLASSIFIER__MODEL": ""}))
+    assert line.startswith("Error: LISTENPOST_CLASSIFIER__MODEL: classifier.model: empty")
+    (project / "settings.toml").write_text(BASE.replace('"lexicon"', '"  "'), encoding="utf-8")
+    assert "settings.toml: classifier.model: empty" in one_line_error(run("config", "check"))
+
+
+@pytest.mark.parametrize("command", [["classify", "in.csv", "--model"], ["eval", "labeled.csv", "--model"],
+                                     ["train", "labeled.csv", "-o", "out", "--base"]])
+def test_a_folder_that_holds_no_model_is_one_line(project: Path, command: list[str]) -> None:
+    (project / "settings.toml").write_text(BASE, encoding="utf-8")
+    (project / "in.csv").write_text("text\nAcme is awful\n", encoding="utf-8")
+    (project / "labeled.csv").write_text("text,label\nAcme is awful,negative\nAcme rocks,positive\n",
+                                         encoding="utf-8")
+    junk = project / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("not a model", encoding="utf-8")
+    line = one_line_error(run(*command, str(junk)), code=1)
+    assert line == (f"Error: {junk}: not a model folder (expected config.json and weights: "
+                    "model.safetensors or pytorch_model.bin)")
+    line = one_line_error(run(*command, "./missing-model"), code=1)
+    assert line == "Error: ./missing-model: no such model folder"
+    assert "the model name is empty" in one_line_error(run(*command, ""), code=1)
+
+
 def test_a_misspelled_environment_override_is_refused(project: Path) -> None:
     line = one_line_error(run("config", "check", env={"LISTENPOST_CLASSIFER__MODEL": "lexicon"}))
     assert "LISTENPOST_CLASSIFER__MODEL" in line and "classifer" in line

@@ -411,3 +411,88 @@ def test_an_alert_on_two_channels_is_listed_once_with_both_numbers_and_closes_on
     claimed = run(runner, "alerts", "claim", "1", "--as", "kim")
     assert "alert #1 is already resolved by sam" in claimed and "nothing changed" in claimed
     assert "resolved by sam" in run(runner, "alerts", "list") and "kim" not in run(runner, "alerts", "list")
+
+
+def test_classify_reads_standard_input_and_writes_standard_output(runner, project) -> None:
+    rows = "\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(["I hate this so much", "Lovely"]))
+    result = runner.invoke(cli, ["classify", "-", "--model", "lexicon"], input=rows + "\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [(line["id"], line["label"]) for line in lines] == [(0, "negative"), (1, "positive")]
+    csv_in = "id,text\nr1,I hate this so much\n"
+    result = runner.invoke(cli, ["classify", "-", "--model", "lexicon", "-o", "out.jsonl"], input=csv_in)
+    assert result.exit_code == 0, result.output
+    assert json.loads(Path("out.jsonl").read_text(encoding="utf-8"))["id"] == "r1"
+    result = runner.invoke(cli, ["classify", "-", "--model", "lexicon"], input='[{"id": "a", "text": "Awful"}]')
+    assert result.exit_code == 0 and '"id": "a", "label": "negative"' in result.output, result.output
+
+
+def test_classify_exits_2_when_no_row_could_be_classified_and_0_for_an_empty_file(runner, project) -> None:
+    Path("out.jsonl").write_text("earlier results\n", encoding="utf-8")
+    Path("notext.csv").write_text("id,body_text\n1,a\n2,b\n", encoding="utf-8")
+    result = runner.invoke(cli, ["classify", "notext.csv", "--model", "lexicon", "-o", "out.jsonl"])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert errors == ["Error: notext.csv: nothing was classified, every row has an error "
+                      "(line 2: no 'text' value); out.jsonl left as it was"]
+    assert Path("out.jsonl").read_text(encoding="utf-8") == "earlier results\n"
+    for empty in ("id,text\n", ""):
+        Path("empty.csv").write_text(empty, encoding="utf-8")
+        result = runner.invoke(cli, ["classify", "empty.csv", "--model", "lexicon"])
+        assert result.exit_code == 0 and "0 texts classified" in result.output, result.output
+    Path("latin1.csv").write_bytes("id,text\n1,caf\xe9 awful\n".encode("latin-1"))
+    result = runner.invoke(cli, ["classify", "latin1.csv", "--model", "lexicon"])
+    assert result.exit_code == 2 and "nothing was classified: save the file as UTF-8 and classify it again" \
+        in result.output and "imported" not in result.output
+
+
+def test_classify_through_a_link_replaces_the_link_and_leaves_its_target(runner, project) -> None:
+    Path("in.csv").write_text("id,text\nr1,I hate this so much\n", encoding="utf-8")
+    target = Path("shared.jsonl")
+    target.write_text("someone else's\n", encoding="utf-8")
+    target.chmod(0o644)
+    Path("link.jsonl").symlink_to(target)
+    result = runner.invoke(cli, ["classify", "in.csv", "--model", "lexicon", "-o", "link.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert not Path("link.jsonl").is_symlink() and '"r1"' in Path("link.jsonl").read_text(encoding="utf-8")
+    assert stat.S_IMODE(os.stat("link.jsonl").st_mode) == 0o600
+    assert target.read_text(encoding="utf-8") == "someone else's\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("to_file", [True, False], ids=["file", "stdout"])
+def test_classify_interrupted_leaves_the_old_output_or_says_what_is_partial(project, to_file: bool) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    with Path("big.csv").open("w", encoding="utf-8") as fh:
+        fh.write("id,text\n" + "".join(f"{i},Acme is awful number {i}, I hate it\n" for i in range(100_000)))
+    Path("out.jsonl").write_text("earlier results\n", encoding="utf-8")
+    command = [sys.executable, "-m", "monitor", "classify", "big.csv", "--model", "lexicon", "--batch-size", "16"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(command + (["-o", "out.jsonl"] if to_file else []), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    if to_file:
+        while time.monotonic() < deadline and not any(p.stat().st_size for p in project.glob(".out.jsonl.*.partial")):
+            time.sleep(0.05)
+    else:
+        assert process.stdout is not None and process.stdout.readline().startswith(b"{")
+    process.send_signal(signal.SIGINT)
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout.read(), process.stderr.read()  # read whole: communicate() skips what is buffered
+    assert process.wait(timeout=60) == 130, err
+    assert b"Traceback" not in err and b"Aborted" not in err
+    if to_file:
+        assert "interrupted: nothing written to out.jsonl, left as it was" in err.decode()
+        assert Path("out.jsonl").read_text(encoding="utf-8") == "earlier results\n"
+        assert not list(project.glob(".out.jsonl.*"))
+    else:
+        import re
+
+        said = re.search(r"interrupted: (\d+) of 100000 rows written to standard output \(partial\)", err.decode())
+        assert said, err
+        assert int(said[1]) <= len(out.splitlines()) + 1 < 100_000  # every row it counts was written

@@ -395,3 +395,24 @@ def test_score_and_at_are_stars_and_date_only_in_a_google_play_export(store, set
                     encoding="utf-8")
     collector, _ = _import(store, settings, path, lexicon)
     assert collector.report.errors == [] and store.mention("file", "r1").rating is None
+
+
+def test_one_post_is_one_mention_however_the_export_writes_its_id(store, settings, tmp_path, lexicon) -> None:
+    import json
+
+    complaint = "Brewmatic broke on day two, awful, I want a refund"
+    path = tmp_path / "posts.jsonl"
+    for n, raw in enumerate(['1', '1.0', '"1 "', '" 1"', '1e22', '10000000000000000000000', '"01"']):
+        path.write_text(json.dumps({"text": complaint, "created_at": "2026-11-20T10:00:00Z", "source": "x"})[:-1]
+                        + f', "id": {raw}}}\n', encoding="utf-8")
+        collector, report = _import(store, settings, path, lexicon)
+        assert collector.report.errors == [], raw
+        assert report.new == (1 if n in (0, 4, 6) else 0), raw  # "01" is the export's own string
+    assert sorted(m.external_id for m in store.list_mentions()) == ["01", "1", "10000000000000000000000"]
+    assert len([a for a in store.list_alerts() if a.kind == "mention"]) == 3
+    # Without an id the date and text make it: blank space around or inside the words is no new post.
+    path = tmp_path / "reviews.csv"
+    for n, text in enumerate(["Brewmatic great", "Brewmatic great ", " Brewmatic  great"]):
+        path.write_text(f"Date,Review\n2026-11-20,{text}\n", encoding="utf-8")
+        collector, report = _import(store, settings, path, lexicon)
+        assert (collector.report.errors, report.new) == ([], 1 if n == 0 else 0), text

@@ -123,6 +123,10 @@ def test_quiet_transformers_restores_logging_and_lets_errors_through(tmp_path: P
     with quiet_transformers():
         assert hf_logging.get_verbosity() == hf_logging.ERROR and not hf_logging.is_progress_bar_enabled()
     assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before
+    with pytest.raises(ModelError, match="not a model folder"):  # refused before transformers sees it
+        load_pretrained(str(tmp_path), label_map=None, allow_download=False)
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"not weights")
     with pytest.raises(ModelError, match="cannot load model"):
         load_pretrained(str(tmp_path), label_map=None, allow_download=False)
     assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before
@@ -200,3 +204,29 @@ def test_too_few_reviews_beside_a_file_warn_and_train_on_the_file(tmp_path: Path
            "training without them" in result.output
     card = json.loads((tmp_path / "fc" / "listenpost.json").read_text(encoding="utf-8"))
     assert card["data"] == {"mentions.csv": {"negative": 31, "neutral": 31, "positive": 31}}
+
+
+@needs_weights
+def test_train_checks_its_output_folder_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = labeled_csv(tmp_path / "data.csv", 12)
+    (tmp_path / "afile").write_text("keep me", encoding="utf-8")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for name in ("notes.txt", "photo.jpg", "todo.md", "zz.csv"):
+        (junk / name).write_text("mine", encoding="utf-8")
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["train", str(data), "--max-steps", "1", "-o", "afile"])
+    assert refused.exit_code == 2 and "afile is a file, not a folder" in refused.output
+    assert "Training" not in refused.output and (tmp_path / "afile").read_text(encoding="utf-8") == "keep me"
+    refused = runner.invoke(cli, ["train", str(data), "--max-steps", "1", "-o", "junk"])
+    assert refused.exit_code == 2, refused.output
+    assert "junk is not empty and not a listenpost model folder (it holds notes.txt, photo.jpg, todo.md and 1 more)" \
+        in refused.output and "--force" in refused.output
+    assert sorted(p.name for p in junk.iterdir()) == ["notes.txt", "photo.jpg", "todo.md", "zz.csv"]
+    forced = runner.invoke(cli, ["train", str(data), "--max-steps", "1", "-o", "junk", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert (junk / "listenpost.json").is_file() and (junk / "notes.txt").read_text(encoding="utf-8") == "mine"
+    # A listenpost model's folder is written over without --force.
+    again = runner.invoke(cli, ["train", str(data), "--max-steps", "1", "-o", "junk"])
+    assert again.exit_code == 0, again.output

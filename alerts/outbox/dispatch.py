@@ -34,6 +34,7 @@ RETRY_AFTER_CAP = 86400.0  # a day
 BACKOFF_CAP = 3600.0
 LEASE = 120.0  # a 'sending' row older than this belongs to a dispatcher that died
 CLAIM_BATCH = 10  # alerts claimed at a time; each one's lease is renewed right before its send
+SKIPPED_CLOSED = "closed before delivery"
 
 
 @dataclass
@@ -43,6 +44,7 @@ class DispatchReport:
     failed: int = 0
     grouped: int = 0
     rerouted: int = 0
+    skipped: int = 0  # closed (resolved, replied, false positive) before they went out
 
 
 def build_message(store: Store, settings: Settings, row: OutboxAlert) -> AlertMessage:
@@ -141,6 +143,14 @@ def _dispatch_one(store: Store, settings: Settings, channels: dict[str, Channel]
                   row: OutboxAlert, report: DispatchReport, *, now: datetime) -> None:
     if not store.renew_sending(row.id, now=now):
         log.info("alert %s on %s: skipped, another dispatcher took it over", row.id, row.channel)
+        return
+    current = store.alert(row.id)
+    if current is not None and current.closed_at:
+        # Someone handled the case before it went out (another channel's copy, or `alerts resolve`):
+        # sending it now would ask the team to act on something already done.
+        store.set_alert_fields(row.id, status="skipped", last_error=SKIPPED_CLOSED)
+        log.info("alert %s on %s: not sent, %s", row.id, row.channel, SKIPPED_CLOSED)
+        report.skipped += 1
         return
     channel = channels[row.channel]
     if row.channel in quiet and row.kind != "escalation":

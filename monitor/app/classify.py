@@ -23,6 +23,7 @@ class ClassifyReport:
     scored: int = 0
     unscored: int = 0  # languages the model does not cover
     errors: int = 0
+    first_error: str = ""  # "line 2: no 'text' value"
     seconds: float = 0.0
 
 
@@ -111,6 +112,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 outputs.append({"id": ids[-1], "label": None, "alert": None, "scores": None,
                                 "error": f"line {row.line}: {why}"})
                 report.errors += 1
+                report.first_error = report.first_error or outputs[-1]["error"]
             elif not readable(classifier, text, (row.data or {}).get("language"), names):
                 # As the pipeline does: a language the model cannot read is not scored, and only
                 # a star rating can alert it.
@@ -129,8 +131,7 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
             decision = decide(scores, text, rating)
             outputs[pos].update(label=decision.label, alert=decision.alert,
                                 scores={k: round(v, 9) for k, v in scores.as_dict().items()})
-        for line in outputs:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        out.write("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in outputs))  # a batch at once
         report.rows += len(batch)
         report.scored += len(texts)
         if progress:

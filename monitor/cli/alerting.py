@@ -92,9 +92,11 @@ def alerts_list(app: App, status: str | None, brand: str | None, limit: int) -> 
         line = (f"{ident:<7}{cell(delivery, 10)}{cell(first.brand or '-', 11)}"
                 f"{cell(first.source, 13)}{cell(_handling(case), 20)}{inline(first.author or '')}")
         click.echo(fit(line, columns))
-        errors = {inline(r.last_error) for r in case if r.last_error and r.status != "sent"}
-        details = f"{first.kind} via {_channels(case)}" + (f"; last error: {'; '.join(sorted(errors))}"
-                                                          if errors else "")
+        errors = {inline(r.last_error) for r in case if r.last_error and r.status not in ("sent", "skipped")}
+        skipped = {inline(r.last_error) for r in case if r.last_error and r.status == "skipped"}
+        details = (f"{first.kind} via {_channels(case)}"
+                   + (f"; last error: {'; '.join(sorted(errors))}" if errors else "")
+                   + (f"; skipped: {'; '.join(sorted(skipped))}" if skipped else ""))
         click.echo(fit(f"       {details}", columns))
         click.echo(fit(f"       {plain(truncate(first.text or '', columns))}", columns))
     if any(len(case) > 1 for case in cases):
@@ -130,7 +132,7 @@ def alerts_show(app: App, alert_id: int) -> None:
             say(f"{verb} by {inline(who)} at {local_time(at, tz)}", "  ")
     for label, value, is_time in (("resolution", row.resolution, False), ("snoozed until", row.snoozed_until, True),
                                   ("escalated", row.escalated_at, True), ("incident", row.group_key, False),
-                                  ("last error", row.last_error, False)):
+                                  ("skipped" if row.status == "skipped" else "last error", row.last_error, False)):
         if value:
             say(f"{label}: {local_time(value, tz) if is_time else inline(value)}", "  ")
 
@@ -238,7 +240,8 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
         escalated = escalate_due(store, app.settings)
         report = dispatch_due(store, app.settings, lease=lease)
     click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
-               f"{report.grouped} joined an incident, {escalated} escalated.")
+               f"{report.grouped} joined an incident, {escalated} escalated"
+               + (f", {report.skipped} not sent (closed before delivery)." if report.skipped else "."))
 
 
 @click.command()

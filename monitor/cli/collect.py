@@ -6,7 +6,7 @@ import contextlib
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -272,17 +272,19 @@ def collect(app: App, source: str | None) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Where to write the JSON lines (default: standard output); a file is owner-only.")
+              help="Where to write the JSON lines (default, or -: standard output). A file is written whole "
+                   "or not at all, owner-only; a symbolic link there is replaced, not followed.")
 @click.option("--model", help="Classifier: default, lexicon, a model directory or a Hugging Face id.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
 @pass_app
 def classify(app: App, file: str, output: str, model: str | None, batch_size: int) -> None:
-    """Classify a CSV or JSONL file with a `text` column (and optional `id`).
+    """Classify a CSV or JSONL file (- for standard input) with a `text` column (and optional `id`).
 
     The text, id and rating columns are found as `listenpost import` finds them, ignoring case
-    (`Review`, `body`, `content`, `message`; `Rating`, `stars`).
+    (`Review`, `body`, `content`, `message`; `Rating`, `stars`). Standard input is read as JSON
+    lines when it starts with `{`, else as CSV.
 
     Writes one JSON line per input row, in input order:
     {"id": ..., "label": "negative"|"neutral"|"positive", "alert": true|false, "scores": {"negative": p, ...}}.
@@ -290,22 +292,59 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     confident negative (`[classifier] alert_threshold`), not spam, and, when the row has a
     `rating` column (1-5 stars), 1-2 stars always alert and 4-5 never do.
     Throughput goes to standard error.
+
+    Exit status: 0 when done (an empty or header-only file too: "0 texts classified");
+    2 when no row could be classified, every row having an error (an --output file is then
+    left as it was); 130 when interrupted (Ctrl-C): an --output file is left as it was,
+    standard output has the rows written so far.
     """
+    import tempfile
+
+    from monitor.core.textfile import spool
+
+    with tempfile.TemporaryDirectory(prefix="listenpost-classify-") as folder:
+        path = spool(sys.stdin.buffer, folder) if file == "-" else Path(file)
+        _classify(app, path, "standard input" if file == "-" else click.format_filename(file),
+                  output, model, batch_size)
+
+
+def _classify(app: App, path: Path, shown: str, output: str, model: str | None, batch_size: int) -> None:
     from monitor.app.classify import classify_file
     from monitor.app.pipeline import decider
-    from monitor.core.textfile import detect_encoding, private_file
+    from monitor.core.textfile import detect_encoding, whole_file
 
-    encoding = detect_encoding(Path(file))  # before the model loads or the output is created
-    if output != "-" and Path(output).exists() and Path(output).samefile(file):
-        # Opening the output empties it: the file to classify would be read back empty and lost.
+    encoding = detect_encoding(path, command="classify")  # before the model loads or the output is created
+    if output != "-" and Path(output).exists() and Path(output).samefile(path):
+        # The results would replace the file being classified.
         raise click.BadParameter(f"{click.format_filename(output)} is the file being classified; "
                                  "write the results to another file", param_hint="--output")
-    classifier = load_active_classifier(app.settings.classifier, model)
-    with (private_file(output) if output != "-" else contextlib.nullcontext(sys.stdout)) as out, \
-            progress(count_rows(file), "Classifying") as bar:
-        report = classify_file(file, out, classifier, batch_size=batch_size, encoding=encoding,
-                               decide=decider(classifier, app.settings), names=app.settings.brand_names,
-                               progress=bar.update)
+    target = "standard output" if output == "-" else click.format_filename(output)
+    total, written = count_rows(path), 0
+    try:
+        classifier = load_active_classifier(app.settings.classifier, model)
+        sink: contextlib.AbstractContextManager[IO[str]] = (
+            whole_file(output) if output != "-" else contextlib.nullcontext(sys.stdout))
+        with sink as out, progress(total, "Classifying") as bar:
+            def step(rows: int) -> None:
+                nonlocal written
+                written += rows
+                bar.update(rows)
+
+            report = classify_file(path, out, classifier, batch_size=batch_size, encoding=encoding,
+                                   decide=decider(classifier, app.settings), names=app.settings.brand_names,
+                                   progress=step)
+            if report.rows and report.errors == report.rows:
+                kept = "" if output == "-" else f"; {target} left as it was"
+                raise InputError(f"{shown}: nothing was classified, every row has an error "
+                                 f"({report.first_error}){kept}")
+    except KeyboardInterrupt:
+        if output == "-":
+            click.echo(f"interrupted: {written} of {plural(total, 'row')} written to standard output (partial)",
+                       err=True)
+        else:
+            click.echo(f"interrupted: nothing written to {target}, left as it was "
+                       f"({written} of {plural(total, 'row')} had been classified)", err=True)
+        sys.exit(130)
     rate = report.scored / report.seconds if report.seconds else 0.0
     click.echo(f"{report.scored} texts classified with {classifier.name} in {report.seconds:.1f}s "
                f"({rate:.0f}/s)" + (f"; {report.errors} row{'' if report.errors == 1 else 's'} not classified "

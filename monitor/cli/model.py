@@ -129,6 +129,8 @@ class _Bar:
               "4-5 positive). A fifth of them is held out, and the model is measured on it before and after. "
               "Fewer than 30 (or none of 1-2 stars) is an error alone, a warning beside DATA or --corrections.")
 @click.option("--brand", help="With --reviews: only this brand's reviews.")
+@click.option("--force", is_flag=True,
+              help="Write the model into --output even when that folder holds other files (not a listenpost model).")
 @pass_app
 def train(
     app: App,
@@ -146,11 +148,13 @@ def train(
     corrections: bool,
     reviews: bool,
     brand: str | None,
+    force: bool,
 ) -> None:
     """Fine-tune a sentiment model on labeled posts (CSV/JSONL with `text` and `label`).
 
     \b
     Team data:   listenpost train labeled.csv --output models/acme
+                 (a new or empty folder, or an earlier model's: checked before training)
                  then set `[classifier] model = "models/acme"` in settings.toml.
     Shipped model: listenpost train --reproduce --data-dir DIR   (docs/model.md)
     Runs on CPU; expect a third of a second to a second per step of 32 posts on two cores.
@@ -192,6 +196,7 @@ def train(
         if not (data or corrections or reviews) or not output:
             raise click.UsageError(
                 "give a labeled DATA file and/or --corrections or --reviews, and --output DIR (or use --reproduce)")
+        _check_model_output(Path(output), force=force)
         if learning_rate is None:
             # Starting from an already fine-tuned model: smaller steps keep what it knew.
             recipe = replace(recipe, learning_rate=3e-5 if base == "default" else recipe.learning_rate)
@@ -222,6 +227,27 @@ def train(
         f'use it with:  [classifier] model = "{model_dir}"'
     )
     click.echo(_threshold_advice(app, model_dir, thresholds, validation))
+
+
+def _check_model_output(path: Path, *, force: bool) -> None:
+    """Refuse, before any training, an --output the model cannot go to or would be lost among."""
+    from classifiers.transformer import MODEL_CARD
+
+    shown = click.format_filename(str(path))
+    if path.exists() and not path.is_dir():
+        raise click.BadParameter(f"{shown} is a file, not a folder: give a new folder for the model",
+                                 param_hint="--output")
+    if not path.is_dir() or force or (path / MODEL_CARD).is_file():
+        return  # new, or an earlier model's folder to write over, or the user's say-so
+    try:
+        entries = sorted(p.name for p in path.iterdir())
+    except OSError as exc:
+        raise click.BadParameter(f"{shown}: cannot read the folder ({exc.strerror})", param_hint="--output") from exc
+    if entries:
+        listed = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+        raise click.BadParameter(
+            f"{shown} is not empty and not a listenpost model folder (it holds {listed}): give a new or empty "
+            "folder, or --force to write the model among those files", param_hint="--output")
 
 
 def _before_training(examples: list[Example], recipe: Recipe, max_steps: int | None) -> None:
@@ -358,7 +384,7 @@ def eval_command(
     configured = settings.negative_threshold if threshold is None else threshold
     examples = read_labeled(file)
     summaries = []
-    for name in [model or settings.model, *([compare] if compare else [])]:
+    for name in [settings.model if model is None else model, *([compare] if compare else [])]:
         classifier = load_active_classifier(app.settings.classifier, name, lexicon_weight=lexicon_weight)
         covered = [e for e in examples if readable(classifier, e.text, e.language, app.settings.brand_names)]
         if len(covered) < len(examples):

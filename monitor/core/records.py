@@ -14,7 +14,7 @@ KINDS: tuple[MentionKind, ...] = get_args(MentionKind)
 AlertKind = Literal["mention", "escalation", "notice", "praise", "spike", "test"]
 ALERT_KINDS: tuple[AlertKind, ...] = get_args(AlertKind)
 # Where an outbox row stands.
-AlertStatus = Literal["pending", "sending", "sent", "failed", "suppressed"]
+AlertStatus = Literal["pending", "sending", "sent", "failed", "suppressed", "skipped"]
 ALERT_STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
 # Where a person's handling of an alert stands: nobody has it, someone claimed it, it is closed.
 Handling = Literal["open", "claimed", "closed"]

@@ -9,8 +9,10 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +59,14 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "utf-32-le"), (codecs.BOM_UTF32_BE, "ut
          (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
 
 
-def detect_encoding(path: Path) -> str:
+def detect_encoding(path: Path, *, command: str = "import") -> str:
     """The file's encoding: UTF-8, or UTF-8/16/32 with a byte-order mark; anything else is an InputError.
 
     The whole file is checked before a row is read, with a byte-order mark too: an import never
-    stops half-way, and never stores U+FFFD in place of the text it could not decode.
+    stops half-way, and never stores U+FFFD in place of the text it could not decode. ``command``
+    (import, classify) is what the error says was not done.
     """
+    done = {"import": "imported", "classify": "classified"}.get(command, f"{command}ed")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     with open(path, "rb") as fh:
@@ -91,14 +95,14 @@ def detect_encoding(path: Path) -> str:
                 bad = exc.object[exc.start: max(exc.end, exc.start + 1)].hex(" ")
                 raise InputError(
                     f"{path}: line {line}, column {column}: not valid {name} (byte{'s' * (' ' in bad)} "
-                    f"0x{bad.replace(' ', ' 0x')}); nothing was imported: save the file as UTF-8 and "
-                    "import it again"
+                    f"0x{bad.replace(' ', ' 0x')}); nothing was {done}: save the file as UTF-8 and "
+                    f"{command} it again"
                 ) from None
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise InputError(f"{path}: line {line}: the file ends inside a {name} character; "
-                             "nothing was imported") from None
+                             f"nothing was {done}") from None
     return encoding
 
 
@@ -313,14 +317,7 @@ def private_file(path: str | Path) -> IO[str]:
     What listenpost writes out (reports, scores, digest previews) holds mention text and
     author names, as the database does.
     """
-    regular = False
-    with contextlib.suppress(OSError):
-        regular = stat.S_ISREG(os.stat(path).st_mode)  # never open a pipe to read it: that waits
-    with contextlib.suppress(OSError), open(path, "rb") if regular else contextlib.nullcontext() as existing:
-        # `report --csv listenpost.db` emptied the database itself, and said "Written to".
-        if existing is not None and existing.read(16) == b"SQLite format 3\x00":
-            raise InputError(f"{path}: is an SQLite database (listenpost's, perhaps); "
-                             "choose another file to write to")
+    _refuse_database(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     # A file that was already there keeps its old mode otherwise; one that is not ours to
     # change (a shared folder) is still written, as the user asked. Only a regular file: run as
@@ -329,6 +326,69 @@ def private_file(path: str | Path) -> IO[str]:
         if stat.S_ISREG(os.fstat(fd).st_mode):
             os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def _refuse_database(path: str | Path) -> None:
+    regular = False
+    with contextlib.suppress(OSError):
+        regular = stat.S_ISREG(os.stat(path).st_mode)  # never open a pipe to read it: that waits
+    with contextlib.suppress(OSError), open(path, "rb") if regular else contextlib.nullcontext() as existing:
+        # `report --csv listenpost.db` emptied the database itself, and said "Written to".
+        if existing is not None and existing.read(16) == b"SQLite format 3\x00":
+            raise InputError(f"{path}: is an SQLite database (listenpost's, perhaps); "
+                             "choose another file to write to")
+
+
+@contextlib.contextmanager
+def whole_file(path: str | Path) -> Iterator[IO[str]]:
+    """A file written whole or not at all, owner-only: written beside ``path`` under a temporary
+    name and renamed over it when the block ends without an error, so an interrupted run leaves
+    the old file (or none) rather than a truncated one. A symbolic link at ``path`` is replaced by
+    the new file; the file it pointed to is left as it was, mode included. Anything but a regular
+    file (a pipe, /dev/null), or a file in a folder that cannot take a new one, is written in place,
+    as ``private_file`` does.
+    """
+    special = False
+    with contextlib.suppress(OSError):
+        special = not stat.S_ISREG(os.stat(path).st_mode)  # followed: a link to /dev/null writes there
+    if not os.path.islink(path):
+        _refuse_database(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temporary = (-1, "") if special else tempfile.mkstemp(
+            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".partial")
+    except OSError as exc:
+        if not (os.path.isfile(path) and os.access(path, os.W_OK)):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None  # named as asked, not the temporary
+        special = True  # a file we may write in a folder we may not: written in place, as before
+    if special:
+        with private_file(path) as direct:
+            yield direct
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def spool(stream: IO[bytes], folder: str | Path) -> Path:
+    """Standard input copied to a file in ``folder``, named for its format: JSON lines when its first
+    character (after any byte-order mark and blank space) is ``{``, a JSON array when it is ``[``, else
+    CSV (TSV with tabs and no commas)."""
+    head = stream.read(1 << 16)
+    start = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+    first = start.split(b"\n", 1)[0]
+    suffix = (".jsonl" if start.startswith(b"{") else ".json" if start.startswith(b"[")
+              else ".tsv" if b"\t" in first and b"," not in first else ".csv")
+    path = Path(folder) / f"stdin{suffix}"
+    with open(path, "wb") as fh:
+        fh.write(head)
+        shutil.copyfileobj(stream, fh)
+    return path
 
 
 def count_rows(path: str | Path) -> int:

@@ -106,6 +106,8 @@ def validate(settings: Settings) -> None:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
+    if not settings.classifier.model.strip():
+        raise ConfigError("classifier.model: empty; give default, lexicon, a Hugging Face model id or a model folder")
     threshold = settings.classifier.negative_threshold
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise ConfigError("classifier.negative_threshold: must be between 0 and 1")

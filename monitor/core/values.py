@@ -78,3 +78,23 @@ def parse_rating(value: Any) -> int | None:
         raise ValueError(f"rating must be 1 to 5, not {quote_value(value)}")
     return math.floor(number + 0.5)
 
+
+
+def export_id(value: Any) -> str | None:
+    """A post's id as an export gives it, as stored; None when there is none.
+
+    One post must be one id however the export wrote it: surrounding blank space is trimmed, and
+    a JSON number that is whole is written without a fraction or exponent (1.0 is "1", 1e22 is
+    "10000000000000000000000"). A string is the export's own otherwise: "01" stays "01".
+    """
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
+def content_key(text: str) -> str:
+    """A text as it is hashed for an id when the export gives none: its words, whatever the blank
+    space between, before and after them (a trailing space or CRLF line ends make no new post)."""
+    return " ".join(text.split())
