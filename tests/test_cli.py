@@ -418,7 +418,7 @@ def test_classify_reads_standard_input_and_writes_standard_output(runner, projec
     result = runner.invoke(cli, ["classify", "-", "--model", "lexicon"], input=rows + "\n")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
-    assert [(line["id"], line["label"]) for line in lines] == [(0, "negative"), (1, "positive")]
+    assert [(line["id"], line["label"]) for line in lines] == [("0", "negative"), ("1", "positive")]
     csv_in = "id,text\nr1,I hate this so much\n"
     result = runner.invoke(cli, ["classify", "-", "--model", "lexicon", "-o", "out.jsonl"], input=csv_in)
     assert result.exit_code == 0, result.output
