@@ -150,11 +150,13 @@ def test_a_post_comparing_us_with_a_competitor_is_judged_by_what_it_says_of_us(
         "theirs": "Rival lost my data, terrible and awful, the worst. acme never did that",
         "switched": "Switched from acme to rival: rival is awful, horrible garbage",
         "ours": "Rival is great and wonderful, but acme deleted all my files, awful and terrible",
+        "their fire": "Rival chargers are catching fire everywhere. Just bought acme",  # no acme safety report
+        "our fire": "Rival is fine, but my acme charger caught fire last night",
     }
     mentions = [Mention(source="x", external_id=k, text=t, brand="Acme", author=k, created_at=utcnow())
                 for k, t in posts.items()]
     ingest(store, settings, mentions, lexicon)
-    assert {a.external_id for a in store.list_alerts(limit=10)} == {"ours"}
+    assert {a.external_id for a in store.list_alerts(limit=10)} == {"ours", "our fire"}
     assert store.latest_label("x", "theirs")[0] != "negative"  # type: ignore[index]
     assert store.latest_label("x", "switched")[0] != "negative"  # type: ignore[index]
 

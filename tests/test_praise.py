@@ -45,18 +45,16 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     ("it's fine I guess, works", (0.05, 0.40, 0.55), None, ""),  # positive, not clearly
     ("Great app", (0.3, 0.3, 0.4), 5, RATING_HIGH),  # the customer's own five stars
     ("Love it! Use my code SAVE50 for 50% off", (0.02, 0.08, 0.90), None, SPAM),
-    # praise-shaped words meant the other way: never thanked, worth a look (not alerted on that score)
+    # praise-shaped words meant the other way: never thanked (nor alerted on that score alone)
     ("Oh great, Acme forgot the protein again. Vegetarian week it is I guess, thanks so much",
-     (0.05, 0.05, 0.90), None, "low-confidence"),
-    ("Great, another lid that leaks all over my laptop bag. Love that for me 🙃", (0.1, 0.1, 0.8), None,
-     "low-confidence"),
-    ("Wow. So generous. 😒", (0.1, 0.1, 0.8), None, "low-confidence"),
-    ("Cool cool cool. Best update ever", (0.1, 0.1, 0.8), None, "low-confidence"),
-    # safety words in a post that reads positive: not alerted, not thanked either
-    ("Love my Acme bank but it gets hot while charging, a bit worried about overheating", (0.05, 0.15, 0.8), 5,
-     ""),
+     (0.05, 0.05, 0.90), None, ""),
+    ("Great, another lid that leaks all over my laptop bag. Love that for me 🙃", (0.1, 0.1, 0.8), None, ""),
+    ("Wow. So generous. 😒", (0.1, 0.1, 0.8), None, ""),
+    ("Cool cool cool. Best update ever", (0.1, 0.1, 0.8), None, ""),
+    ("oh great, broke after one day. love that for me", (0.1, 0.1, 0.8), 5, ""),
+    ("Loving the Acme /s-series bottle", (0.02, 0.08, 0.90), None, PRAISE),  # a model name, not "/s"
     ("Thanks so much for the quick refund, Acme!", (0.02, 0.08, 0.90), None, PRAISE),  # sincere
-    # five stars whose words are clearly negative: a slip or a grudge, never thanked
+    # five stars whose words are clearly negative: a slip or a grudge, never thanked, worth a look
     ("Terrible. Box never came and no refund.", (0.9, 0.05, 0.05), 5, "low-confidence"),
 ])
 def test_what_counts_as_praise(text: str, scores: tuple[float, float, float], rating: int | None,

@@ -89,9 +89,9 @@ def test_complaints_that_mention_money_or_giveaways_are_not_spam(text: str) -> N
     (0.7, 4, "positive", False, RATING_HIGH),  # 4-5 stars are never a complaint
     (0.79, 5, "positive", False, RATING_HIGH),
     # ...nor thanked when the words are clearly negative ("Terrible. Never came." at 5 stars):
-    # not alerted, listed as worth a look
-    (0.97, 4, "negative", False, LOW_CONFIDENCE),
-    (0.8, 5, "negative", False, LOW_CONFIDENCE),
+    # counted as the stars say, not alerted, listed as worth a look
+    (0.97, 4, "positive", False, LOW_CONFIDENCE),
+    (0.8, 5, "positive", False, LOW_CONFIDENCE),
     (0.97, 3, "negative", True, CONFIDENT),  # 3 stars: the model decides
     (0.6, 3, "negative", False, LOW_CONFIDENCE),
 ])
@@ -206,7 +206,7 @@ def test_classify_rows_carry_the_alert_decision_and_read_ratings(runner, write_s
     out = {row["id"]: row for row in map(json.loads, [line for line in result.stdout.splitlines() if line])}
     assert (out["a"]["label"], out["a"]["alert"]) == ("negative", True)
     assert (out["b"]["label"], out["b"]["alert"]) == ("negative", True)
-    assert (out["c"]["label"], out["c"]["alert"]) == ("negative", False)  # 5 stars, words clearly negative
+    assert (out["c"]["label"], out["c"]["alert"]) == ("positive", False)  # 5 stars, however the words read
     assert out["d"]["alert"] is False
     assert out["e"]["alert"] is None and "rating" in out["e"]["error"]
 
@@ -402,6 +402,13 @@ def test_an_import_counts_a_brands_own_post_once(runner, write_settings, tmp_pat
     "Tidewell recall notice: what's the process for the refund?",
     "small burn on my hand from the tidewell kettle, what should I do?",
     "kid got a shock from the tidewell lamp",
+    "My tidewell caught on fire overnight",
+    "the tidewell heater set my desk on fire",
+    "I'm going to sue tidewell",
+    "Contacting my solicitor about tidewell tomorrow",
+    "my son choked on the tidewell toy lid",
+    "got food poisoning from the tidewell meal kit, threw up all night",
+    "someone logged into my tidewell account and my password was leaked",
 ])
 def test_safety_and_legal_reports_are_alerted_however_calm_they_read(text: str) -> None:
     calm = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)
@@ -422,11 +429,26 @@ def test_idioms_are_not_safety_reports(text: str) -> None:
     assert decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8).reason != SAFETY
 
 
-def test_a_positive_post_about_a_recall_is_not_alerted() -> None:
-    praise = Scores(0.02, 0.08, 0.9)
-    decision = decide(praise, text="the tidewell recall page is super clear, thanks for being upfront", rating=None,
-                      negative_threshold=0.5, alert_threshold=0.8)
-    assert not decision.alert and decision.reason != SAFETY
+def test_a_safety_report_is_alerted_whatever_its_tone_or_stars() -> None:
+    happy = Scores(0.02, 0.08, 0.9)
+    for text, rating in (("Love it! Though the tidewell charger overheated and burned my hand", 5),
+                         ("Great product, 5 stars, but my tidewell caught fire on day two", 5),
+                         ("Works well. Is my tidewell unit affected by the recall?", 4)):
+        decision = decide(happy, text=text, rating=rating, negative_threshold=0.5, alert_threshold=0.8)
+        assert (decision.label, decision.alert, decision.reason) == ("positive", True, SAFETY), text
+
+
+@pytest.mark.parametrize("text", [
+    "my tidewell charger never overheats, even in summer",
+    "Not a fire hazard at all, tidewell did their homework",
+    "tidewell bottles have never been recalled",
+    "Does the tidewell power bank have overheating protection?",
+    "tidewell's new ad campaign is exploding on TikTok",
+    "My brother is a lawyer and he swears by tidewell",
+])
+def test_a_denied_or_unrelated_safety_word_is_no_report(text: str) -> None:
+    decision = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)
+    assert decision.reason != SAFETY
 
 
 def test_a_safety_alert_says_why_it_was_sent(store, settings, lexicon) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from alerts.message import plain
-from alerts.outbox.safety import SAFETY_WORDS
+from alerts.outbox.safety import safety_report
 from monitor.core.config import Brand, Settings
 
 DEFAULT_TEMPLATE = (
@@ -223,7 +223,7 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
     intent = intent_of(post, label)
     # A report of danger gets the safety draft, however calm; harm to a person or a legal threat
     # (_SENSITIVE) still gets none, and advice to someone else is no report.
-    safety = (intent != "praise" and bool(SAFETY_WORDS.search(post)) and not _SENSITIVE.search(post.lower())
+    safety = (intent != "praise" and safety_report(post) and not _SENSITIVE.search(post.lower())
               and not gives_advice(post))
     if intent == "other" and not safety:
         return ""

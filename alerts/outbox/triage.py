@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from alerts.message import SAFETY_TEXT
 from alerts.outbox.drafts import gives_advice, intent_of
-from alerts.outbox.safety import SAFETY_WORDS
+from alerts.outbox.safety import safety_report
 from classifiers.spam import spam_kind
 from monitor.core.brands import about_brand, is_competitor
 from monitor.core.config import Settings
@@ -45,7 +45,7 @@ PRAISE_MIN = 0.7
 IRONY = re.compile(
     "|".join([
         "[\U0001F643\U0001F612\U0001F644\U0001F611\U0001F926]",  # upside-down, unamused, eye-roll, blank, facepalm
-        r"(?<![\w/])/s\b", r"\byeah,? right\b", r"\boh,? (?:great|good|joy|wonderful|perfect|fantastic)\b",
+        r"(?<![\w/])/s(?![\w-])", r"\byeah,? right\b", r"\boh,? (?:great|good|joy|wonderful|perfect|fantastic)\b",
         r"\bjust (?:great|perfect|wonderful|what i needed)\b", r"\blove that for me\b",
         r"\bthanks? for nothing\b", r"(?:^|[.!?,]\s*)so much for\b", r"\b(?:what a|big) surprise\b", r"\bshocker\b",
         r"\bcool,? cool\b", r"\bwow\W+so\b", r"\bagain\b.{0,80}\bthanks so much\b", r"\bi guess\b.{0,40}\bthanks\b",
@@ -88,30 +88,26 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
     label = scores.label(negative_threshold)
-    safety = bool(SAFETY_WORDS.search(text)) and not spam_kind(text) and not gives_advice(text)
-    if safety:
+    if safety_report(text) and not spam_kind(text) and not gives_advice(text):
+        # Whatever the tone or the stars: "Love it! Though the charger overheated and burned my
+        # hand" at 5 stars needs a person. The label stays the stars' or the words'.
         rated_label = by_rating(text, rating)
-        if label != "positive":
-            # Before the stars too: "4 stars, but the charger overheated and burned my hand" needs a person.
-            return Decision(rated_label.label if rated_label else label, alert=True, reason=SAFETY)
-        # Reads positive ("love it, but a bit worried about it overheating"): not alerted, never thanked.
-        return Decision(rated_label.label if rated_label else label, alert=False)
+        return Decision(rated_label.label if rated_label else label, alert=True, reason=SAFETY)
     rated = by_rating(text, rating)
     if rated is not None:
         if rated.reason == RATING_HIGH and scores.negative >= alert_threshold:
             # The stars say happy, the words clearly do not ("Terrible. Box never came."): a slip of
-            # the finger or a grudging 4 stars. Never alerted, as the rating rule says, but never
-            # thanked either: listed as worth a look, and counted as the words read.
-            return Decision("negative", alert=False, reason=LOW_CONFIDENCE)
+            # the finger or a grudging 4 stars. Counted as the stars say and never alerted, as the
+            # rating rule says, but never thanked either: listed as worth a look.
+            return Decision(rated.label, alert=False, reason=LOW_CONFIDENCE)
+        if rated.reason == RATING_HIGH and IRONY.search(text):
+            return Decision(rated.label, alert=False)  # "oh great, broke after a day. love that for me"
         return rated
     spam = spam_kind(text)
     if spam:
         return Decision(label, alert=False, reason=SPAM)
-    if label == "positive" and IRONY.search(text):
-        # "Great, another cable that stopped working. Love that for me 🙃": praise-shaped words with a
-        # sign of irony are worth a look, not a thank-you; not an alert, since they can be sincere.
-        return Decision("negative", alert=False, reason=LOW_CONFIDENCE)
-    if label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise":
+    if (label == "positive" and scores.positive >= PRAISE_MIN and intent_of(text, label) == "praise"
+            and not IRONY.search(text)):
         return Decision(label, alert=False, reason=PRAISE)
     if label != "negative":
         return Decision(label, alert=False)

@@ -143,16 +143,17 @@ def classify_mentions(
     if to_score:
         texts = [f"{m.title}. {m.text}" if m.title and m.title != m.text else m.text for m in to_score]
         scores = classifier.classify(texts)
-        # A post that also names a competitor is judged by its clauses about our brand.
-        compared = [(i, clauses) for i, m in enumerate(to_score) if (clauses := own_clauses(settings, m))]
+        # A post that also names a competitor is judged by its clauses about our brand: its tone,
+        # and its safety words ("Zenith chargers catch fire; switched to Acme" is no Acme report).
+        compared = {i: clauses for i, m in enumerate(to_score) if (clauses := own_clauses(settings, m))}
         if compared:
-            for (i, _), judged in zip(compared, classifier.classify([c for _, c in compared]), strict=True):
+            for i, judged in zip(compared, classifier.classify(list(compared.values())), strict=True):
                 scores[i] = judged
         decide = decider(classifier, settings)
-        for m, text, s in zip(to_score, texts, scores, strict=True):
+        for i, (m, text, s) in enumerate(zip(to_score, texts, scores, strict=True)):
             # A comment's title is its post's or video's ("GIVEAWAY! Follow to win", "#ad"): the spam
             # rules read what the commenter wrote, as the relevance rules do.
-            own = m.text if m.kind == "comment" else text
+            own = compared.get(i) or (m.text if m.kind == "comment" else text)
             decision = triage.with_relevance(decide(s, own, m.rating), settings, m)
             results.append(Classification(m.source, m.external_id, classifier.name, decision.label,
                                           s.negative, s.neutral, s.positive,

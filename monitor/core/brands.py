@@ -97,9 +97,14 @@ def attribute(settings: Settings, text: str) -> str:
     return next((brand.name for brand in ordered if matches(brand, text)), "")
 
 
-# Where a comparison turns from one brand to the other: sentence ends, "but", "whereas", "unlike".
+# Where a comparison turns from one brand to the other: sentence ends (with or without a space),
+# line breaks, "...", a dash or slash between spaces, "but", "whereas", "while", "unlike".
 # Not "than": "acme is slower than zenith, so frustrating" is one judgement of acme.
-_CLAUSES = re.compile(r"(?<=[.!?;:])\s+|\s*;\s*|,?\s+(?:but|whereas|while|unlike)\s+", re.IGNORECASE)
+_CLAUSES = re.compile(r"(?<=[.!?;:…])\s+|(?<=[a-z])[.!?](?=[A-Z])|\.{2,}|…|\n|;|\s[-–—/]\s"
+                      r"|,?\s(?i:but|whereas|while|unlike)\s")
+# Read for clauses: the model reads the first few hundred characters, and long runs of blank
+# space are squeezed first, so a pasted wall of newlines costs nothing.
+_CLAUSE_TEXT = 4000
 
 
 def own_clauses(settings: Settings, mention: Mention) -> str | None:
@@ -112,7 +117,7 @@ def own_clauses(settings: Settings, mention: Mention) -> str | None:
     brand = brand_named(settings, mention.brand)
     if brand is None or brand.competitor:
         return None
-    text = mention.text
+    text = re.sub(r"[^\S\n]+", " ", re.sub(r"\s*\n\s*", "\n", mention.text[: _CLAUSE_TEXT * 4]))[:_CLAUSE_TEXT]
     if not any(other.competitor and matches(other, text) for other in settings.brands):
         return None
     clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]

@@ -71,7 +71,8 @@ class ReportQueries(Connection):
         )]
 
     def worth_a_look(self, since: datetime, until: datetime, *, per_brand: int) -> list[ReportedMention]:
-        """Negatives below the alert threshold posted in [since, until): not alerted, not lost.
+        """Negatives below the alert threshold (and 4-5 star reviews whose words read clearly
+        negative) posted in [since, until): not alerted, not lost.
 
         Most negative first, at most ``per_brand`` per brand; ``total`` is the brand's full count.
         """
@@ -82,7 +83,7 @@ class ReportQueries(Connection):
             " count(*) OVER (PARTITION BY m.brand) AS total"
             " FROM mentions m JOIN latest_labels c"
             " ON c.source = m.source AND c.external_id = m.external_id"
-            " WHERE m.created_at >= ? AND m.created_at < ? AND c.label = 'negative'"
+            " WHERE m.created_at >= ? AND m.created_at < ?"
             " AND c.reason = 'low-confidence') ranked"
             " WHERE rank <= ? ORDER BY brand, rank",
             [ts(since), ts(until), per_brand],
