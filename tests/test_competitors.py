@@ -170,10 +170,11 @@ def test_the_clauses_about_our_brand(make_settings: Any) -> None:
         return own_clauses(settings, Mention(source="x", external_id="1", text=text, brand="Acme",
                                              created_at=utcnow()))
 
-    assert clauses("rival is great, but acme deleted my files, awful") == "acme deleted my files, awful"
-    assert clauses("Unlike rival, acme actually answered my email. Nice.") == \
-        "Unlike rival, acme actually answered my email. Nice."
+    assert clauses("rival is great, but acme deleted my files, awful") == "acme deleted my files awful"
+    assert clauses("Unlike rival, acme actually answered my email. Nice.") == "acme actually answered my email. Nice."
+    assert clauses("acme is fine, my neighbour's rival caught fire though") == "acme is fine"
+    assert clauses("rival is garbage | acme is gold") == "acme is gold"
     assert clauses("rival lost my data. terrible. acme never did that") == "acme never did that"
     assert clauses("Ugh. acme lost my parcel. rival never did.") == "Ugh. acme lost my parcel."
-    assert clauses("acme is slower than rival, so frustrating") == "acme is slower than rival, so frustrating"
+    assert clauses("acme is slower than rival, so frustrating") == "acme is slower than rival so frustrating"
     assert clauses("acme deleted my files") is None  # no competitor named: the whole post is judged

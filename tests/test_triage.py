@@ -409,6 +409,16 @@ def test_an_import_counts_a_brands_own_post_once(runner, write_settings, tmp_pat
     "my son choked on the tidewell toy lid",
     "got food poisoning from the tidewell meal kit, threw up all night",
     "someone logged into my tidewell account and my password was leaked",
+    # written any which way: spacing, look-alike letters, a typo of a space
+    "Tidewell charger caught  fire",
+    "tidewell charger caught\u00a0fire last night",
+    "my tidewell charger caught f\u0456re",  # Cyrillic i
+    "Tidewell power bank over heats like crazy",
+    # a denial earlier in another sentence is no denial; a warning to others is a report
+    "Never again. My tidewell charger caught fire in my kid's room",
+    "No joke, the tidewell power bank exploded on my desk",
+    "Unplug your tidewell now, mine caught fire!",
+    "My tidewell power bank is swollen but it works",
 ])
 def test_safety_and_legal_reports_are_alerted_however_calm_they_read(text: str) -> None:
     calm = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)
@@ -445,6 +455,10 @@ def test_a_safety_report_is_alerted_whatever_its_tone_or_stars() -> None:
     "Does the tidewell power bank have overheating protection?",
     "tidewell's new ad campaign is exploding on TikTok",
     "My brother is a lawyer and he swears by tidewell",
+    "Haven't had a single issue with overheating on my tidewell",
+    "tidewell has overheat and surge protection",
+    "tidewell made me sick with laughter",
+    "my heart melted when tidewell sent a handwritten note",
 ])
 def test_a_denied_or_unrelated_safety_word_is_no_report(text: str) -> None:
     decision = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)

@@ -128,12 +128,6 @@ def topic_of(text: str) -> str:
     return found[0] if found else "your experience"
 
 
-def gives_advice(text: str) -> bool:
-    """Advice to someone else or an outsider's account ("try a different outlet first, worked for
-    me", "when I worked there..."), not the writer's own problem."""
-    return bool(_OTHER.search(text.lower()))
-
-
 def intent_of(text: str, label: str | None) -> str:
     """complaint, question, praise or other, from the post's words and its sentiment label."""
     lowered = text.lower()
@@ -222,9 +216,8 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
         label = "negative"
     intent = intent_of(post, label)
     # A report of danger gets the safety draft, however calm; harm to a person or a legal threat
-    # (_SENSITIVE) still gets none, and advice to someone else is no report.
-    safety = (intent != "praise" and safety_report(post) and not _SENSITIVE.search(post.lower())
-              and not gives_advice(post))
+    # (_SENSITIVE) still gets none.
+    safety = intent != "praise" and safety_report(post) and not _SENSITIVE.search(post.lower())
     if intent == "other" and not safety:
         return ""
     config = settings.brand(brand) or Brand(name=brand)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from monitor.core.folding import readings
+
 # A report of harm, a recall, a legal threat or a breach needs a person even when it reads calm
 # ("Is my unit affected by the recall?") or happy ("Love it! Though the charger overheated and
 # burned my hand", 5 stars): it is alerted whatever its label, like every alert only when it is
@@ -20,7 +22,7 @@ _THING = (r"(?:it|battery|batteries|charger|cable|plug|device|unit|phone|power ?
 _PHRASES = [
     # illness and allergy
     r"food[- ]poison(?:ing|ed)|food poisioning", r"salmonella", r"e\.? ?coli", r"listeria",
-    r"(?:made|making|left) (?:me|us|him|her|them|my \w+) (?:so |really |violently )?(?:sick|ill)",
+    r"(?:made|making|left) (?:me|us|him|her|them|my \w+) (?:so |really |violently )?(?:sick|ill)(?! (?:with|of) laugh)",
     r"(?:got|was|were|been) (?:so |really |violently )?(?:sick|ill) (?:after|from)",
     r"(?:threw|throwing) up (?:all night|after)", r"vomit(?:ing|ed)", r"diarrh(?:o)?ea",
     r"allergic (?:reaction|to)", r"(?:nut|peanut|gluten|dairy|egg|soy|shellfish|sesame) allerg(?:y|ies)",
@@ -28,52 +30,83 @@ _PHRASES = [
     r"had an? (?:bad |severe |allergic )?reaction (?:to|after|from)",
     # fire, heat, electricity
     r"caught (?:on )?fire", r"(?:burst into|catch(?:es|ing)? (?:on )?) ?(?:fire|flames)", r"fire hazard",
-    r"(?:set|started) (?:a |my |the |our )?(?:\w+ )?(?:on )?fire", r"overheat(?:ed|ing|s)?|overheatting",
-    r"too hot to (?:touch|hold)", r"dangerously hot", r"melt(?:ed|ing)",
-    r"(?:smok(?:ed|ing)|smoke (?:came|coming|pouring)) (?:in|from|out)",
+    r"(?:went|go(?:es|ing)?) up in flames", r"fire waiting to happen", r"(?:set|caught|catch) (?:\w+ ){0,2}alight",
+    r"set off (?:the|my|our) (?:smoke|fire) alarm", r"burning (?:smell|plastic)", r"smells? (?:like )?burn(?:ing|t)",
+    r"burn marks?", r"scorch(?:ed|ing|es)?\b", r"(?:battery|it|bank) (?:is |was |went |got )?puff(?:y|ed up|ing up)",
+    r"(?:set|started) (?:a |my |the |our )?(?:\w+ )?(?:on )?fire", r"over[- ]?heat(?:ed|ing|s)?|overheatting",
+    r"too hot to (?:touch|hold)", r"dangerously hot",
+    _THING + r" (?:has |had |is |was )?melt(?:ed|ing)", r"melted (?:the|through|a hole|into)", r"melting plastic",
+    r"(?:smok(?:ed|ing)|smoke (?:came|coming|pouring)) (?:in|from|out)", r"(?:started|began|kept|is|was) smoking\b",
     r"spark(?:ed|ing) (?:when|from|out|in|inside)", r"sparks? (?:flying|came|coming|from|out)",
     r"swell(?:ing|ed)", r"swollen", r"bulg(?:ing|ed)",
     _THING + r" (?:has |had |just )?(?:exploded|blew up|burst)", r"explosion",
-    r"electric(?:al)? sho(?:ck|k)", r"(?:shocked|zapped) me", r"got (?:a|an electric) shock", r"electrocut\w*",
+    r"electric(?:al)? sho(?:ck|k)", r"(?:shocked|zapped) (?:me|him|her|us|them|my)\b", r"got (?:shocked|zapped)",
+    r"got (?:a|an electric) shock", r"electrocut\w*",
     # injury
     _WHO + r" (?:was |were |got |have been |has been )?(?:injured|burned|burnt|scalded|cut) "
     r"(?:by|from|on|when|after|using|while)",
     r"(?:injured|burned|burnt|scalded) (?:me|my|us|our|him|her|him ?self|her ?self|them ?selves|my ?self)\b",
     r"(?:got|gave \w+) (?:a )?burns?\b(?!-)", r"burns? on (?:my|his|her|their|the)\b",
-    r"chok(?:ed|ing) on", r"chok(?:ing|ed) hazard", r"carbon monoxide", r"gas leak",
+    r"chok(?:ed|ing) on", r"chok(?:ing|ed) hazard", r"carbon monoxide", r"gas leak", r"cut (?:me|my|his|her)\b",
+    r"(?:nearly |almost )?swallow(?:ed|ing) (?:it|a|the|one|part|battery|magnet)",
     r"(?:ended up|was|were|went|been|got) (?:rushed )?(?:in|to|into) (?:the )?(?:hospital|er|a&e|emergency)"
     r"\b(?! episode)",
     r"admitted to (?:the )?hospital", r"hospitali[sz]ed", r"(?:called|call|calling) (?:an |the )?ambulance",
     # recalls
-    r"(?:the|a|this|safety|product|voluntary) recall", r"recall(?:ed|ing) (?:the|its|all|every|\d[\d,]*)",
+    r"(?:the|a|this|safety|product|voluntary) recall",
+    r"recall(?:ed|ing) (?:the|its|all|every|my|our|this|that|\d[\d,]*)",
+    r"recall(?:ed|ing) (?:\w+ ){0,2}(?:models?|units?|batch(?:es)?|products?|batteries|chargers)",
     r"recalls? (?:notice|letter|email|page|program(?:me)?|list|announced)",
     r"(?:been|being|was|were|is|are|get|got) recalled",
     # legal threats
-    r"lawsuit", r"class action", r"legal action", r"small claims", r"see you in court", r"suing",
+    r"lawsuit", r"class action", r"legal action", r"small claims", r"see (?:you|u) in court", r"suing",
+    r"trading standards", r"cpsc", r"(?:report(?:ed|ing)?|complain(?:ed|t|ing)) (?:\w+ ){0,3}to (?:the )?(?:ftc|fda|"
+    r"consumer (?:protection|agency|council))",
     r"(?:going to|gonna|will|i'?ll|we'?ll) sue", r"take (?:you|them|\w+) to court",
     r"(?:contact(?:ing|ed)?|call(?:ing|ed)?|hir(?:e|ing|ed)|get(?:ting)?|consult(?:ing|ed)?|talk(?:ing|ed)? to|"
     r"spoke to|speak to|hear from) (?:a|an|my|our) (?:lawyer|solicitor|attorney|legal team)",
     r"(?:my|our) (?:lawyer|solicitor|attorney|legal team) (?:will|is|are|has|says|said)",
     # breaches
-    r"data breach", r"(?:password|data|details|address|card(?: number)?) (?:was |were |got |has been )?leaked",
-    r"(?:leaked|exposed|sold) (?:my|our|customers'?) (?:personal )?(?:data|details|information|address|"
-    r"card|credit card(?: number)?|password)",
+    r"data (?:breach|leak)",
+    r"(?:password|data|details|address|card(?: number)?) (?:was |were |got |has been )?leak(?:ed)?",
+    r"(?:leaked|exposed|sold) (?:my|our|customers'?) (?:personal |payment |card |bank )?(?:data|details|information|"
+    r"address|card|credit card(?: number)?|password)",
     r"(?:account|card|details) (?:was |were |got |has been )?(?:hacked|stolen|compromised)",
     r"(?:someone|somebody|a stranger) (?:logged|got) in(?:to)? (?:to )?my (?:\w+ )?account",
 ]
 SAFETY_WORDS = re.compile(r"\b(?:" + "|".join(_PHRASES) + r")", re.IGNORECASE)
-# "never overheats", "not a fire hazard", "hasn't been recalled", "overheating protection?": a
-# phrase denied or asked about as a feature is no report.
-_DENIED = re.compile(r"(?:\b(?:never|not|no|without|isn'?t|wasn'?t|hasn'?t|haven'?t|doesn'?t|didn'?t|won'?t|"
-                     r"zero|nothing)\b|n't)\W+(?:\w+\W+){0,3}$", re.IGNORECASE)
-_FEATURE = re.compile(r"^\W*(?:protection|prevention|proof|resistant|safe\b|warning light)", re.IGNORECASE)
+# "never overheats", "not a fire hazard", "hasn't been recalled", "no issues with overheating": a
+# phrase denied in its own sentence ("Never again. It caught fire" is no denial), or asked about as
+# a feature ("overheating protection?", "overheat and surge protection"), is no report.
+_DENIED = re.compile(r"(?:\b(?:never|not|no|without|zero|nothing|isn'?t|wasn'?t|hasn'?t|haven'?t|doesn'?t|didn'?t|"
+                     r"won'?t)\b|n't)(?:\W+\w+){0,3}\W*$|\b(?:no|zero|never any|without|"
+                     r"(?:haven'?t|hasn'?t|never|not) (?:had|seen|noticed)) (?:\w+ ){0,2}"
+                     r"(?:issues?|problems?|trouble|complaints?) (?:with|from)\W*$", re.IGNORECASE)
+_SAYINGS = re.compile(r"\b(?:no (?:joke|lie|kidding|exaggeration)|not (?:gonna|going to) lie|not even kidding)\b",
+                      re.IGNORECASE)
+_SENTENCE = re.compile(r"[.!?;]")
+_FEATURE = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:protection|prevention|cut-?off|proof|resistant|sensor|safety feature)",
+                      re.IGNORECASE)
+# Advice to someone else is no report of one's own ("try another outlet first, worked for me"); an
+# imperative warning ("Unplug your charger now, mine caught fire!") is.
+_ADVICE = re.compile(r"\b(?:worked for me|what worked|fixed (?:it|mine) by|"
+                     r"you (?:can|could|should|might) (?:just )?try|"
+                     r"try (?:a|an|another|a different|unplugging|resetting|holding))\b", re.IGNORECASE)
+# The phrases are written with single spaces; what the rules read has its look-alike letters folded
+# (monitor.core.folding) and every run of blank space made one space.
+SCANNED = 100_000
 
 
 def safety_report(text: str) -> bool:
-    """Whether the text reports harm, a recall, a legal threat or a breach (one phrase not denied)."""
-    for match in SAFETY_WORDS.finditer(text[:20_000]):
-        before = text[max(0, match.start() - 60):match.start()]
-        if _DENIED.search(before) or _FEATURE.match(text[match.end():match.end() + 30]):
-            continue
-        return True
+    """Whether the text reports harm, a recall, a legal threat or a breach (a phrase not denied)."""
+    head = text[:SCANNED]
+    if _ADVICE.search(head):
+        return False
+    for reading in readings(head):
+        line = " ".join(reading.split())
+        for match in SAFETY_WORDS.finditer(line):
+            before = _SAYINGS.sub("", _SENTENCE.split(line[max(0, match.start() - 80):match.start()])[-1])
+            if _DENIED.search(before) or _FEATURE.match(line[match.end():match.end() + 40]):
+                continue
+            return True
     return False

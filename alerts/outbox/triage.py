@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from alerts.message import SAFETY_TEXT
-from alerts.outbox.drafts import gives_advice, intent_of
+from alerts.outbox.drafts import intent_of
 from alerts.outbox.safety import safety_report
 from classifiers.spam import spam_kind
 from monitor.core.brands import about_brand, is_competitor
@@ -88,7 +88,7 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
     label = scores.label(negative_threshold)
-    if safety_report(text) and not spam_kind(text) and not gives_advice(text):
+    if safety_report(text) and not spam_kind(text):
         # Whatever the tone or the stars: "Love it! Though the charger overheated and burned my
         # hand" at 5 stars needs a person. The label stays the stars' or the words'.
         rated_label = by_rating(text, rating)

@@ -98,10 +98,11 @@ def attribute(settings: Settings, text: str) -> str:
 
 
 # Where a comparison turns from one brand to the other: sentence ends (with or without a space),
-# line breaks, "...", a dash or slash between spaces, "but", "whereas", "while", "unlike".
+# line breaks, "...", a dash, slash or bar between spaces, commas, "but", "whereas", "while",
+# "unlike". A clause naming no brand then goes with the brand named before it.
 # Not "than": "acme is slower than zenith, so frustrating" is one judgement of acme.
-_CLAUSES = re.compile(r"(?<=[.!?;:…])\s+|(?<=[a-z])[.!?](?=[A-Z])|\.{2,}|…|\n|;|\s[-–—/]\s"
-                      r"|,?\s(?i:but|whereas|while|unlike)\s")
+_CLAUSES = re.compile(r",?\s(?i:but|whereas|while|unlike)\s|(?<=[.!?;:…])\s+|(?<=[a-z])[.!?](?=[A-Z])|\.{2,}|…|\n|;"
+                      r"|\s[-–—/|]\s|,\s")
 # Read for clauses: the model reads the first few hundred characters, and long runs of blank
 # space are squeezed first, so a pasted wall of newlines costs nothing.
 _CLAUSE_TEXT = 4000
