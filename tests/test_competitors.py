@@ -178,3 +178,20 @@ def test_the_clauses_about_our_brand(make_settings: Any) -> None:
     assert clauses("Ugh. acme lost my parcel. rival never did.") == "Ugh. acme lost my parcel."
     assert clauses("acme is slower than rival, so frustrating") == "acme is slower than rival so frustrating"
     assert clauses("acme deleted my files") is None  # no competitor named: the whole post is judged
+
+
+def test_classify_judges_a_comparison_as_the_pipeline_does(tmp_path: Path, monkeypatch: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "settings.toml").write_text('[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Acme"\n'
+                                            'queries = ["acme"]\n' + RIVAL, encoding="utf-8")
+    rows = [{"id": "theirs", "text": "Rival lost my data, terrible and awful, the worst. acme never did that"},
+            {"id": "ours", "text": "Rival is great and wonderful, but acme deleted all my files, awful and terrible"}]
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["classify", "rows.jsonl"])
+    assert result.exit_code == 0, result.output
+    alert = {r["id"]: r["alert"] for r in map(json.loads, [x for x in result.stdout.splitlines() if x.startswith("{")])}
+    assert alert == {"theirs": False, "ours": True}

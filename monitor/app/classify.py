@@ -75,6 +75,7 @@ def readable(classifier: Classifier, text: str, given: Any = None, names: Sequen
 def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                   decide: Callable[[Scores, str, int | None], Decision], batch_size: int = 256,
                   encoding: str | None = None, names: Sequence[str] = (),
+                  clauses: Callable[[str], str | None] | None = None,
                   progress: Callable[[int], None] | None = None) -> ClassifyReport:
     """Write {"id", "label", "alert", "scores"} per row; unreadable rows get {"id", "error"} instead.
 
@@ -82,7 +83,8 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
     the confidence threshold, spam rules and the row's optional ``rating`` (1-5 stars) applied. A text
     in a language the model does not cover (a ``language`` value, else detected with ``names``, the
     brands, left out) is not scored, as in the pipeline: label ``unscored``, scores null, alerted
-    only by a 1-2 star rating.
+    only by a 1-2 star rating. ``clauses`` gives, for a text that compares one of our brands with a
+    competitor, the part about ours, which is judged instead, as the pipeline does.
     """
     import time
 
@@ -126,8 +128,9 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
                 texts.append(text)
                 ratings.append(rating)
                 outputs.append({"id": ids[-1]})
-        scored = classifier.classify(texts) if texts else []
-        for pos, text, rating, scores in zip(positions, texts, ratings, scored, strict=True):
+        judged = [(clauses(t) if clauses else None) or t for t in texts]
+        scored = classifier.classify(judged) if texts else []
+        for pos, text, rating, scores in zip(positions, judged, ratings, scored, strict=True):
             decision = decide(scores, text, rating)
             outputs[pos].update(label=decision.label, alert=decision.alert,
                                 scores={k: round(v, 9) for k, v in scores.as_dict().items()})

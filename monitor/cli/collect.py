@@ -13,6 +13,7 @@ import click
 from alerts.message import plain, plural
 from classifiers import load_active_classifier
 from monitor.cli import App, pass_app, progress
+from monitor.core.brands import attribute, comparison_clauses
 from monitor.core.errors import ConfigError, InputError, MissingCredential
 from monitor.core.textfile import count_rows
 
@@ -332,6 +333,8 @@ def _classify(app: App, path: Path, shown: str, output: str, model: str | None, 
 
             report = classify_file(path, out, classifier, batch_size=batch_size, encoding=encoding,
                                    decide=decider(classifier, app.settings), names=app.settings.brand_names,
+                                   clauses=lambda text: comparison_clauses(
+                                       app.settings, attribute(app.settings, text), text),
                                    progress=step)
             if report.rows and report.errors == report.rows:
                 kept = "" if output == "-" else f"; {target} left as it was"

@@ -115,10 +115,15 @@ def own_clauses(settings: Settings, mention: Mention) -> str | None:
     but acme deleted my files" a complaint about it: read as a whole, either would be judged by the
     competitor's half. None when the post names no competitor, or no single clause names our brand.
     """
-    brand = brand_named(settings, mention.brand)
+    return comparison_clauses(settings, mention.brand, mention.text)
+
+
+def comparison_clauses(settings: Settings, brand_name: str, text: str) -> str | None:
+    """``own_clauses`` for a text and the brand it is about (``attribute`` finds it in the text)."""
+    brand = brand_named(settings, brand_name)
     if brand is None or brand.competitor:
         return None
-    text = re.sub(r"[^\S\n]+", " ", re.sub(r"\s*\n\s*", "\n", mention.text[: _CLAUSE_TEXT * 4]))[:_CLAUSE_TEXT]
+    text = re.sub(r"[^\S\n]+", " ", re.sub(r"\s*\n\s*", "\n", text[: _CLAUSE_TEXT * 4]))[:_CLAUSE_TEXT]
     if not any(other.competitor and matches(other, text) for other in settings.brands):
         return None
     clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
