@@ -410,8 +410,7 @@ def test_eval_label_table_applies_star_ratings_like_the_per_class_table(tmp_path
     data = tmp_path / "gold.csv"
     rows = ["text,label,rating",
             '"Love this app, use it every day",positive,1',        # 1 star: labeled negative
-            # 5 stars, words clearly negative: counted as the words read (never alerted)
-            '"Crashes constantly, lost all my data",negative,5',
+            '"Crashes constantly, lost all my data",negative,5',   # 5 stars: labeled positive
             '"Terrible, broken, awful, worst ever",negative,',
             '"Great, lovely, works perfectly",positive,']
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -420,9 +419,9 @@ def test_eval_label_table_applies_star_ratings_like_the_per_class_table(tmp_path
     out = result.output
     negative = next(line for line in out.splitlines() if line.startswith("negative "))
     precision, recall = (float(x) for x in negative.split()[1:3])
-    assert (precision, recall) == (0.667, 1.0)
+    assert (precision, recall) == (0.5, 0.5)
     marked = next(line for line in out.splitlines() if line.endswith("<- negative_threshold"))
-    assert marked.split()[1:5] == ["0.667", "1.000", "0.800", "3"], marked
+    assert marked.split()[1:5] == ["0.500", "0.500", "0.500", "2"], marked
     assert "star ratings applied (stats, digest)" in out
 
 
