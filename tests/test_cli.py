@@ -374,21 +374,10 @@ def test_mentions_in_other_languages_are_listed_with_their_language(runner, proj
         run(runner, "mentions", "list", "--help").split())
 
 
-TWO_CHANNELS = """
-database = "lp.db"
-[[brands]]
-name = "Acme"
-queries = ["acme"]
-[classifier]
-model = "lexicon"
+TWO_CHANNELS = SETTINGS.replace('channels = ["file"]', 'channels = ["team", "file"]') + """
 [alerts.channels.team]
 type = "jsonl"
 options = { path = "team.jsonl" }
-[alerts.channels.file]
-type = "jsonl"
-options = { path = "alerts.jsonl" }
-[[alerts.routes]]
-channels = ["team", "file"]
 """
 
 
