@@ -34,8 +34,9 @@ SINGLE_TEXTS = 200
 def _demo_examples() -> list:
     """The demo's hand-labeled brand mentions (reviews keep their star rating)."""
     from classifiers.corpora import Example
+    from monitor.app.demo import demo_data_path
 
-    demo = ROOT / "monitor" / "demo_data" / "mentions.jsonl"
+    demo = demo_data_path()
     rows = [json.loads(line) for line in demo.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [Example(r["text"] if not r.get("title") else f"{r['title']}. {r['text']}", r["label"], "demo",
                     r.get("rating")) for r in rows if r.get("label") in ("negative", "neutral", "positive")]
@@ -62,7 +63,9 @@ def _speed_texts(data: Path) -> list[str]:
     tweeteval = data / "tweeteval-val"
     if tweeteval.is_dir():
         return (tweeteval / "val_text.txt").read_text(encoding="utf-8").splitlines()[:SPEED_TEXTS]
-    demo = ROOT / "monitor" / "demo_data" / "mentions.jsonl"
+    from monitor.app.demo import demo_data_path
+
+    demo = demo_data_path()
     texts = [json.loads(line)["text"] for line in demo.read_text(encoding="utf-8").splitlines() if line.strip()]
     return (texts * (SPEED_TEXTS // len(texts) + 1))[:SPEED_TEXTS]
 
