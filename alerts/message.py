@@ -36,11 +36,15 @@ def plural(n: int, word: str, words: str | None = None) -> str:
 
 
 def ago(when: datetime, now: datetime | None = None) -> str:
-    seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
+    """'3 hours ago'; a time ahead of now says so ('2 hours in the future': a clock or time-zone
+    mistake in the source or the export), rather than passing for 'just now'."""
+    seconds = int(((now or utcnow()) - when).total_seconds())
+    ahead = seconds < -60
+    seconds = abs(seconds) if ahead else max(0, seconds)
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             n = seconds // size
-            return f"{plural(n, unit)} ago"
+            return f"{plural(n, unit)} {'in the future' if ahead else 'ago'}"
     return "just now"
 
 

@@ -121,3 +121,15 @@ def test_a_case_reaches_the_renderers_as_typed_fields() -> None:
     ping = replace(message(), kind="escalation", reason="quiet hours", on_call="<!subteam^S1>")
     shown = preview(ping, tz=ZoneInfo("UTC"))
     assert shown.startswith("│ <!subteam^S1> Negative mention of Acme on Reddit (quiet hours")
+
+
+def test_a_post_dated_ahead_of_now_says_so() -> None:
+    from datetime import timedelta
+
+    from alerts.message import ago
+    from monitor.core.records import utcnow
+
+    now = utcnow()
+    assert ago(now - timedelta(hours=3), now) == "3 hours ago"
+    assert ago(now + timedelta(hours=2), now) == "2 hours in the future"  # a clock or time-zone mistake
+    assert ago(now + timedelta(seconds=20), now) == "just now"  # a clock a little ahead is no mistake

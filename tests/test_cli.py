@@ -392,6 +392,8 @@ def test_an_alert_on_two_channels_is_listed_once_with_both_numbers_and_closes_on
     assert "#1 " in listed and "#2 " not in listed
     assert "mention via team #1, file #2" in listed
     assert "one number per channel" in " ".join(listed.split())
+    assert "alert #2 (the file copy of #1)" in run(runner, "alerts", "show", "2")
+    assert "copy of" not in run(runner, "alerts", "show", "1")
 
     assert "alert #1 closed as resolved by sam" in run(runner, "alerts", "resolve", "1", "--as", "sam")
     again = run(runner, "alerts", "resolve", "2", "--as", "kim")

@@ -189,8 +189,8 @@ def test_digest_arrives_over_smtp_with_chart_links_and_escaped_text(
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert 'href="https://x.com/u/status/7"' in p["html"]
     assert "https://reddit.com/r/p/0" in p["text"]
-    assert "[X] waiting 9 hours · claimed by jo: Is Parcelly down?" in p["text"]
-    assert "[Reddit] waiting 1 day · unclaimed: parcel marked delivered but not here 2" in p["text"]
+    assert "[X] user_out7, waiting 9 hours · claimed by jo: Is Parcelly down?" in p["text"]
+    assert "[Reddit] user_old2, waiting 1 day · unclaimed: parcel marked delivered but not here 2" in p["text"]
     # hostile text is escaped, its bidi override removed, its javascript: link not linked
     assert "<script" not in p["html"] and "<img src=x" not in p["html"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in p["html"]

@@ -112,7 +112,7 @@ def alerts_show(app: App, alert_id: int) -> None:
     from alerts.channels.base import ChannelContext
     from alerts.channels.console import ConsoleChannel
     from alerts.outbox.dispatch import build_message
-    from alerts.outbox.escalation import UnknownAlert
+    from alerts.outbox.escalation import UnknownAlert, alert_name
     from monitor.core.config import Channel
 
     with app.store() as store:
@@ -120,10 +120,13 @@ def alerts_show(app: App, alert_id: int) -> None:
         if row is None:
             raise UnknownAlert(f"no alert #{alert_id}")
         message = build_message(store, app.settings, row)
+        name = alert_name(store, row)
     console = ConsoleChannel("show", Channel(type="console", options={"width": 2000}), ChannelContext.of(app.settings))
     click.echo(console.render(message))
     click.echo()
     tz = app.settings.tz
+    if name != f"alert #{row.id}":
+        say(name, "  ")  # the channel copy of the alert that `alerts list` shows
     say(f"status {row.status} on {row.channel} after {plural(row.attempts, 'attempt')}; "
         f"queued {local_time(row.created_at, tz)}, sent {local_time(row.sent_at, tz)}", "  ")
     for verb, who, at in (("claimed", row.claimed_by, row.claimed_at), ("replied", row.replied_by, row.replied_at),
