@@ -59,6 +59,7 @@ class Example:
     source: str
     rating: int | None = None
     language: str | None = None  # as given in the data (a `language` column); None: detect it
+    alert: bool | None = None  # a team's own verdict, "should this interrupt a person" (an `alert` column)
 
 
 def package_dir(name: str) -> Path:

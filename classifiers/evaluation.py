@@ -102,6 +102,7 @@ def render(
     label_threshold: float | None = None,
     alert_threshold: float | None = None,
     target_precision: float = TARGET_PRECISION,
+    expected: Sequence[bool | None] = (),
 ) -> str:
     """The report `listenpost eval` prints for one model.
 
@@ -111,7 +112,8 @@ def render(
     precision reaches ``target_precision``) and the rows below ``label_threshold``, which the
     configured thresholds cannot produce. ``labeled`` holds, per negative threshold, which texts the
     pipeline would label negative (star ratings applied, as in stats and the digest); without it the
-    label is the score alone.
+    label is the score alone. ``expected`` holds a team's own alert verdict per text (None where the
+    file gives none); when any is given, the alert decision is measured against it as well.
     """
     lines = [f"model: {name}   texts: {len(gold)}"]
     lines.append(f"macro-recall {macro_recall(gold, predicted):.3f}   accuracy {accuracy(gold, predicted):.3f}")
@@ -132,6 +134,17 @@ def render(
     if alerts:
         lines.append("")
         lines.extend(_alert_table(gold, alerts, label_threshold, alert_threshold, target_precision))
+    marked = [i for i, e in enumerate(expected) if e is not None]
+    if alerts and marked:
+        # Their verdicts as the gold: "negative" where the team says alert, so precision reads "of the
+        # alerts, how many the team wanted" and recall "of the ones they wanted, how many were alerted".
+        verdicts = ["negative" if expected[i] else "neutral" for i in marked]
+        wanted = sum(bool(expected[i]) for i in marked)
+        lines.append("")
+        lines.extend(_table(verdicts, [(t, [flags[i] for i in marked]) for t, flags in alerts],
+                            f"alerted, measured against your `alert` column ({len(marked)} rows, {wanted} marked "
+                            "alert): precision = alerts you marked alert, recall = rows marked alert that were alerted",
+                            "alerts", [(alert_threshold, "alert_threshold")]))
     return "\n".join(lines)
 
 

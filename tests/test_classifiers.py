@@ -479,3 +479,22 @@ def test_training_on_stored_rated_reviews_reports_before_and_after(tmp_path: Pat
     assert f"held-out stored reviews ({len(held)}): macro-recall " in result.output
     card = json.loads((tmp_path / "m" / "listenpost.json").read_text(encoding="utf-8"))
     assert card["data"]["stored reviews"]["negative"] > 0
+
+
+def test_eval_measures_alerts_against_a_teams_own_alert_column(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "verdicts.csv"
+    data.write_text("text,label,alert\n"
+                    '"I hate this awful terrible service",negative,true\n'
+                    '"Terrible awful day at work lol",negative,false\n'   # negative, but nothing to answer
+                    '"Lovely, great, works perfectly",positive,no\n'
+                    '"meh",neutral,\n'                                     # no verdict: left out of that table
+                    '"bad",negative,maybe\n', encoding="utf-8")           # unreadable: skipped, said
+    result = CliRunner().invoke(cli, ["eval", str(data), "--model", "lexicon", "--threshold", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 rows with an `alert` that is not true/false" in result.output
+    table = result.output[result.output.index("measured against your `alert` column (3 rows, 1 marked alert)"):]
+    marked = next(line for line in table.splitlines() if line.endswith("<- alert_threshold"))
+    # both negatives alerted, one of them wanted: precision 0.5, recall 1
+    assert marked.split()[1:5] == ["0.500", "1.000", "0.667", "2"], marked

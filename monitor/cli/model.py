@@ -28,7 +28,7 @@ def read_labeled(path: str | Path) -> list[Example]:
     from monitor.core.textfile import read_rows
     from monitor.core.values import parse_rating
 
-    examples, problems, bad_ratings = [], [], []
+    examples, problems, bad_ratings, bad_alerts = [], [], [], []
     for row in read_rows(path):
         data = row.data or {}
         text, label = data.get("text"), str(data.get("label") or "").strip().lower()
@@ -38,12 +38,17 @@ def read_labeled(path: str | Path) -> list[Example]:
         except ValueError:
             bad_ratings.append(row.line)
             continue
+        alert = _verdict(data.get("alert"))
+        if alert is ValueError:
+            bad_alerts.append(row.line)
+            continue
         if row.error or not isinstance(text, str) or not text.strip() or label not in LABELS:
             problems.append(row.line)
             continue
         language = data.get("language")
         examples.append(Example(text, label, Path(path).name, rating,
-                                language if isinstance(language, str) and language.strip() else None))
+                                language if isinstance(language, str) and language.strip() else None,
+                                alert if isinstance(alert, bool) else None))
     if problems:
         shown = ", ".join(map(str, problems[:5])) + (" …" if len(problems) > 5 else "")
         click.echo(
@@ -53,9 +58,28 @@ def read_labeled(path: str | Path) -> list[Example]:
     if bad_ratings:
         shown = ", ".join(map(str, bad_ratings[:5])) + (" …" if len(bad_ratings) > 5 else "")
         click.echo(f"skipped {len(bad_ratings)} rows with a rating that is not 1 to 5 stars (lines {shown})", err=True)
+    if bad_alerts:
+        shown = ", ".join(map(str, bad_alerts[:5])) + (" …" if len(bad_alerts) > 5 else "")
+        click.echo(f"skipped {len(bad_alerts)} rows with an `alert` that is not true/false, yes/no or 1/0 "
+                   f"(lines {shown})", err=True)
     if not examples:
         raise InputError(f"{path}: no rows with `text` and a `label` of negative, neutral or positive")
     return examples
+
+
+_TRUE, _FALSE = {"true", "yes", "y", "1", "alert"}, {"false", "no", "n", "0", "no alert", "none"}
+
+
+def _verdict(value: Any) -> bool | type[ValueError] | None:
+    """An `alert` column's value: True, False, None when blank or absent; ValueError when unreadable."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    word = str(value).strip().lower()
+    if not word:
+        return None
+    return True if word in _TRUE else False if word in _FALSE else ValueError
 
 
 class _Bar:
@@ -368,9 +392,11 @@ def eval_command(
     threshold: negative precision/recall of the label (`negative_threshold`, stats and digest) and
     of the alert decision (`alert_threshold`, Slack and email; spam and an optional `rating`
     column of 1-5 stars applied), marking the lowest alert threshold that reaches
-    --target-precision. Rows in languages the model does not cover (an optional `language`
-    column, else detected) are left out, as the pipeline leaves them unscored. Relevance (brand
-    queries, competitors, own accounts) is the pipeline's, not measured here.
+    --target-precision. An optional `alert` column (true/false: should this interrupt a person?)
+    adds a third table: the alert decision measured against the team's own verdicts. Rows in
+    languages the model does not cover (an optional `language` column, else detected) are left
+    out, as the pipeline leaves them unscored. Relevance (brand queries, competitors, own
+    accounts) is the pipeline's, not measured here.
     """
     from dataclasses import replace
 
@@ -415,6 +441,7 @@ def eval_command(
                 labeled=[(t, [d.label == "negative" for d in decisions(t, t)])
                          for t in sorted({*DEFAULT_THRESHOLDS, threshold})],
                 label_threshold=threshold, alert_threshold=alerting, target_precision=target_precision,
+                expected=[e.alert for e in covered],
             )
         )
         click.echo("")
