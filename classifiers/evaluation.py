@@ -141,10 +141,15 @@ def render(
         verdicts = ["negative" if expected[i] else "neutral" for i in marked]
         wanted = sum(bool(expected[i]) for i in marked)
         lines.append("")
-        lines.extend(_table(verdicts, [(t, [flags[i] for i in marked]) for t, flags in alerts],
+        theirs = [(t, [flags[i] for i in marked]) for t, flags in alerts]
+        floor = label_threshold if label_threshold is not None else 0.0
+        best = lowest_meeting([(t, flagged_quality(verdicts, flags)[0]) for t, flags in theirs if t >= floor - 1e-9],
+                              target_precision)
+        lines.extend(_table(verdicts, theirs,
                             f"alerted, measured against your `alert` column ({len(marked)} rows, {wanted} marked "
                             "alert): precision = alerts you marked alert, recall = rows marked alert that were alerted",
-                            "alerts", [(alert_threshold, "alert_threshold")]))
+                            "alerts", [(alert_threshold, "alert_threshold"),
+                                       (best, f"lowest with precision >= {target_precision:g}")]))
     return "\n".join(lines)
 
 

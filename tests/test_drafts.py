@@ -157,3 +157,19 @@ def test_an_order_number_quoted_from_someone_else_is_not_used(settings, text) ->
 def test_a_safety_report_gets_a_safety_first_draft(settings, text) -> None:
     draft = reply_draft(settings, brand="Acme", author="kim", text=text, label="neutral")
     assert "please stop using it for now" in draft and "sorry it has caused you trouble" not in draft
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Is my acme bottle part of the recall?", "confirmed whether yours is affected"),
+    ("my acme account was hacked and someone ordered 3 bottles", "change your password now"),
+    ("found glass in my acme pesto", "please stop using it for now"),
+    ("I'm going to sue acme", ""),  # a legal threat: for a person to write
+])
+def test_each_kind_of_safety_report_gets_its_own_draft(settings, text, expected) -> None:
+    draft = reply_draft(settings, brand="Acme", author="kim", text=text, label="negative")
+    assert (expected in draft) if expected else draft == ""
+
+
+def test_a_bug_in_food_is_no_software_fault() -> None:
+    assert topic_of("a hair and a bug in my acme salad") != "it not working as it should"
+    assert topic_of("acme app is buggy and crashes on login") == "the app not working for you"

@@ -52,6 +52,7 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     ("Wow. So generous. 😒", (0.1, 0.1, 0.8), None, ""),
     ("Cool cool cool. Best update ever", (0.1, 0.1, 0.8), None, ""),
     ("oh great, broke after one day. love that for me", (0.1, 0.1, 0.8), 5, ""),
+    ("Great, another crushed box. Thanks a lot.", (0.1, 0.1, 0.8), 4, ""),
     ("Loving the Acme /s-series bottle", (0.02, 0.08, 0.90), None, PRAISE),  # a model name, not "/s"
     ("Thanks so much for the quick refund, Acme!", (0.02, 0.08, 0.90), None, PRAISE),  # sincere
     # five stars whose words are clearly negative: a slip or a grudge, never thanked, worth a look

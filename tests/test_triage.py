@@ -419,6 +419,11 @@ def test_an_import_counts_a_brands_own_post_once(runner, write_settings, tmp_pat
     "No joke, the tidewell power bank exploded on my desk",
     "Unplug your tidewell now, mine caught fire!",
     "My tidewell power bank is swollen but it works",
+    # food
+    "found glass in the tidewell pesto jar, kids were about to eat it",
+    "metal wire in my tidewell beef",
+    "Love it! Though the tidewell chicken made my whole family sick.",
+    "Reporting tidewell to the BBB and the attorney general",
 ])
 def test_safety_and_legal_reports_are_alerted_however_calm_they_read(text: str) -> None:
     calm = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)

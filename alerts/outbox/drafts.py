@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from alerts.message import plain
-from alerts.outbox.safety import safety_report
+from alerts.outbox.safety import safety_kind
 from monitor.core.config import Brand, Settings
 
 DEFAULT_TEMPLATE = (
@@ -31,6 +31,20 @@ SAFETY_TEMPLATE = (
     "stop using it for now. Could you send us {details} via {contact}? We'll look into it as a "
     "priority. – {signature}"
 )
+# A recall question: whether theirs is affected, not an apology for harm nobody reported.
+RECALL_TEMPLATE = (
+    "{greeting} thanks for checking. Please stop using it until we've confirmed whether yours is "
+    "affected: send us the model and batch or serial number via {contact} and we'll tell you what "
+    "to do next. – {signature}"
+)
+# A breach: secure the account first.
+BREACH_TEMPLATE = (
+    "{greeting} I'm sorry, that's worrying. Please change your password now and check your recent "
+    "orders and payment methods, then send us the details via {contact} so we can secure your "
+    "account and look into it as a priority. – {signature}"
+)
+# Legal threats get no draft: what is said to them is for a person to write.
+_SAFETY_TEMPLATES = {"harm": SAFETY_TEMPLATE, "recall": RECALL_TEMPLATE, "breach": BREACH_TEMPLATE}
 NOTICE_TEMPLATE = ("We know some of you are having trouble with {subject} and we're working on it. "
                    "We'll post updates here. Sorry for the disruption.")
 # Once the brand posted a status notice for the incident, replies point to it.
@@ -115,8 +129,11 @@ _APP_WORDS = re.compile(r"\b(apps?|website|site|web ?page|checkout|log(ging)? (m
 
 def _topic(lowered: str) -> tuple[str, str] | None:
     for pattern, problem, fix in _TOPICS:
-        if re.search(pattern, lowered):
+        found = re.search(pattern, lowered)
+        if found:
             if problem == _APP_PROBLEM and not _APP_WORDS.search(lowered):
+                if found.group(0).startswith("bug"):
+                    continue  # "a bug in my salad", "a stomach bug": no software in sight
                 problem = "it not working as it should"
             return problem, fix
     return None
@@ -215,10 +232,12 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
     if rating is not None and 1 <= rating <= 2:
         label = "negative"
     intent = intent_of(post, label)
-    # A report of danger gets the safety draft, however calm; harm to a person or a legal threat
-    # (_SENSITIVE) still gets none.
-    safety = intent != "praise" and safety_report(post) and not _SENSITIVE.search(post.lower())
-    if intent == "other" and not safety:
+    # A report of danger gets a draft of its kind, however calm; a legal threat, or harm naming a
+    # hurt or dead person (_SENSITIVE), gets none: those are for a person to write.
+    kind = safety_kind(post) if intent != "praise" else None
+    if kind == "legal" or (kind and _SENSITIVE.search(post.lower())):
+        return ""
+    if intent == "other" and not kind:
         return ""
     config = settings.brand(brand) or Brand(name=brand)
     name = greeting_name(author)
@@ -237,8 +256,8 @@ def reply_draft(settings: Settings, *, brand: str, author: str, text: str, label
         "brand": brand,
         "answer": "You'll find the steps in our help pages, or we can walk you through it.",
     }
-    if safety:
-        return SAFETY_TEMPLATE.format_map(values)
+    if kind:
+        return _SAFETY_TEMPLATES[kind].format_map(values)
     if intent == "question":
         return QUESTION_TEMPLATE.format_map(values)
     if intent == "praise":

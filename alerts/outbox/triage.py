@@ -48,7 +48,8 @@ IRONY = re.compile(
         r"(?<![\w/])/s(?![\w-])", r"\byeah,? right\b", r"\boh,? (?:great|good|joy|wonderful|perfect|fantastic)\b",
         r"\bjust (?:great|perfect|wonderful|what i needed)\b", r"\blove that for me\b",
         r"\bthanks? for nothing\b", r"(?:^|[.!?,]\s*)so much for\b", r"\b(?:what a|big) surprise\b", r"\bshocker\b",
-        r"\bcool,? cool\b", r"\bwow\W+so\b", r"\bagain\b.{0,80}\bthanks so much\b", r"\bi guess\b.{0,40}\bthanks\b",
+        r"\bcool,? cool\b", r"\bgreat,? another\b", r"\bwow\W+so\b", r"\bagain\b.{0,80}\bthanks so much\b",
+        r"\bi guess\b.{0,40}\bthanks\b",
     ]),
     re.IGNORECASE | re.DOTALL,
 )
