@@ -26,7 +26,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("recruiting", re.compile(
         r"\b(?:we(?:'re|\s+are)\s+hiring|now\s+hiring|join\s+(?:my|our)\s+team|apply\s+(?:now|today|here)|"
         # "I can't work from home anymore" is a complaint.
-        r"(?<!n't\s)(?<!not\s)(?<!\bto\s)(?<!\bcannot\s)work\s+from\s+home|"
+        r"(?<!n't\s)(?<!not\s)(?<!\bto\s)(?<!\bcannot\s)work\s+from\s+home\s+(?:and\s+)?(?:earn|make|jobs?|"
+        r"opportunit(?:y|ies)|positions?|\$)|"
         r"be\s+your\s+own\s+boss|side\s+hustle|no\s+experience\s+(?:needed|required))\b", re.I)),
     ("affiliate", re.compile(
         # "Use my code": an invitation, not "I tried to use code SAVE20 and it was rejected".

@@ -424,6 +424,8 @@ def test_an_import_counts_a_brands_own_post_once(runner, write_settings, tmp_pat
     "metal wire in my tidewell beef",
     "Love it! Though the tidewell chicken made my whole family sick.",
     "Reporting tidewell to the BBB and the attorney general",
+    # spam-like words in a real report do not silence it
+    "I work from home and my tidewell charger caught fire last night and burned my hand",
 ])
 def test_safety_and_legal_reports_are_alerted_however_calm_they_read(text: str) -> None:
     calm = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)
@@ -464,6 +466,9 @@ def test_a_safety_report_is_alerted_whatever_its_tone_or_stars() -> None:
     "tidewell has overheat and surge protection",
     "tidewell made me sick with laughter",
     "my heart melted when tidewell sent a handwritten note",
+    "Watching a movie with a huge explosion, my tidewell charger kept the laptop alive. Love it!",
+    "Huge thanks to tidewell, I am suing nobody this year",
+    "tidewell has scorching hot Black Friday deals",
 ])
 def test_a_denied_or_unrelated_safety_word_is_no_report(text: str) -> None:
     decision = decide(scores(0.1), text=text, rating=None, negative_threshold=0.5, alert_threshold=0.8)

@@ -48,7 +48,7 @@ KINDS: dict[str, list[str]] = {
         r"(?:went|go(?:es|ing)?) up in flames", r"fire waiting to happen", r"(?:set|caught|catch) (?:\w+ ){0,2}alight",
         r"set off (?:the|my|our) (?:smoke|fire) alarm", r"burning (?:smell|plastic)",
         r"smells? (?:like )?burn(?:ing|t)",
-        r"burn marks?", r"scorch(?:ed|ing|es)?\b",
+        r"burn marks?", r"scorch(?:ed|es)? (?:marks?|the|my|our)\b", r"scorch marks?",
         r"(?:battery|it|bank) (?:is |was |went |got )?puff(?:y|ed up|ing up)",
         r"(?:set|started) (?:a |my |the |our )?(?:\w+ )?(?:on )?fire", r"over[- ]?heat(?:ed|ing|s)?|overheatting",
         r"too hot to (?:touch|hold)", r"dangerously hot",
@@ -57,7 +57,7 @@ KINDS: dict[str, list[str]] = {
         r"spark(?:ed|ing) (?:when|from|out|in|inside)", r"sparks? (?:flying|came|coming|from|out)",
         _THING + r" (?:is |was |has |had |started |keeps |kept )?(?:swelling|swollen|swelled|bulging|bulged)(?: up)?",
         r"(?:swollen|bulging) (?:battery|batteries|case|bank|cell)",
-        _THING + r" (?:has |had |just )?(?:exploded|blew up|burst)", r"explosion",
+        _THING + r" (?:has |had |just )?(?:exploded|blew up|burst)",
         r"electric(?:al)? sho(?:ck|k)", r"(?:shocked|zapped) (?:me|him|her|us|them|my)\b", r"got (?:shocked|zapped)",
         r"got (?:a|an electric) shock", r"electrocut\w*",
         # injury
@@ -81,7 +81,10 @@ KINDS: dict[str, list[str]] = {
     ],
     "legal": [
         # legal threats
-        r"lawsuit", r"class action", r"legal action", r"small claims", r"see (?:you|u) in court", r"suing",
+        r"lawsuit against",
+        r"(?:file|filing|filed|start|starting|join|joining|joined) (?:a |the )?(?:class action )?lawsuit",
+        r"class action", r"legal action", r"small claims", r"see (?:you|u) in court",
+        r"(?:i'?m|we'?re|am|are|be) suing(?! (?:nobody|no one|anyone))", r"suing (?:you|them|\w+ (?:for|over))",
         r"trading standards", r"cpsc", r"attorney general", r"better business bureau",
         r"(?:report(?:ed|ing)?|complain(?:ed|t|ing)) (?:\w+ ){0,3}to (?:the )?(?:ftc|fda|bbb|ombudsman|regulators?|"
         r"consumer (?:protection|agency|council))",

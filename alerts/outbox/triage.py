@@ -89,7 +89,7 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
     label = scores.label(negative_threshold)
-    if safety_report(text) and not spam_kind(text):
+    if safety_report(text):  # before the spam rules: "I work from home and the charger caught fire"
         # Whatever the tone or the stars: "Love it! Though the charger overheated and burned my
         # hand" at 5 stars needs a person. The label stays the stars' or the words'.
         rated_label = by_rating(text, rating)
