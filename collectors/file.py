@@ -180,7 +180,7 @@ class FileCollector(Collector):
                 self.report.errors.append((row.line, str(exc)))
                 skipped += 1
                 continue
-            if export_id(self._get(row.data, "id")) is None:
+            if self._get(row.data, "id") is None or not str(self._get(row.data, "id")).strip():
                 # Its id comes from its date and text: two customers posting the same words on
                 # the same day ("Great app", a date without a time) would be one mention.
                 first = self._content_ids.setdefault(mention.external_id, row.line)

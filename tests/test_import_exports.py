@@ -416,3 +416,15 @@ def test_one_post_is_one_mention_however_the_export_writes_its_id(store, setting
         path.write_text(f"Date,Review\n2026-11-20,{text}\n", encoding="utf-8")
         collector, report = _import(store, settings, path, lexicon)
         assert (collector.report.errors, report.new) == ([], 1 if n == 0 else 0), text
+
+
+def test_an_id_that_is_no_id_is_a_line_error_not_a_merge(store, settings, tmp_path, lexicon) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"id": NaN, "text": "Brewmatic lid cracked", "created_at": "2026-11-20T10:00:00Z"}\n'
+                    '{"id": NaN, "text": "Brewmatic app deleted my files", "created_at": "2026-11-20T11:00:00Z"}\n'
+                    '{"id": true, "text": "Brewmatic broke again", "created_at": "2026-11-20T12:00:00Z"}\n',
+                    encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert report.new == 0
+    assert [line for line, _ in collector.report.errors] == [1, 2, 3]
+    assert "id NaN is not an id" in collector.report.errors[0][1]

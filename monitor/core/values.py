@@ -89,9 +89,19 @@ def export_id(value: Any) -> str | None:
     """
     if value is None:
         return None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+        # true, NaN, Infinity: no export numbers its posts so; as text, every such row would be one post
+        raise ValueError(f"id {json_literal(value)} is not an id (a number or a text is)")
+    if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip() or None
+
+
+def json_literal(value: bool | float) -> str:
+    """How JSON writes true, NaN or Infinity, for a message about it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
 
 
 def content_key(text: str) -> str:
