@@ -487,3 +487,16 @@ def test_classify_interrupted_leaves_the_old_output_or_says_what_is_partial(proj
         said = re.search(r"interrupted: (\d+) of 100000 rows written to standard output \(partial\)", err.decode())
         assert said, err
         assert int(said[1]) <= len(out.splitlines()) + 1 < 100_000  # every row it counts was written
+
+
+def test_alerts_dispatch_sends_everything_due_not_only_the_first_pass(runner, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("settings.toml").write_text(SETTINGS, encoding="utf-8")
+    rows = [{"id": f"c{i}", "text": f"Acme lost parcel number {i * 7919} and order {i}: terrible, awful service",
+             "created_at": "2026-11-20T10:00:00Z", "author": f"user{i}"} for i in range(230)]
+    Path("many.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run(runner, "import", "many.jsonl")
+    out = run(runner, "alerts", "dispatch")
+    sent, grouped = (int(out.split(" sent")[0].split()[-1]), int(out.split(" joined")[0].split()[-1]))
+    assert sent + grouped == 230, out
+    assert "pending" not in run(runner, "alerts", "list", "--status", "pending", "--limit", "5")

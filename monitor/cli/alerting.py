@@ -222,6 +222,9 @@ def alerts_test(app: App, channel: str) -> None:
     click.echo(f"Test message sent through {channel}" + (f" ({message_id})." if message_id else "."))
 
 
+PASS = 100  # alerts one dispatch pass takes
+
+
 @alerts.command("dispatch")
 @click.option("--watch", is_flag=True, help="Keep running: deliver new alerts as they are queued.")
 @click.option("--poll", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
@@ -239,9 +242,23 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
         with contextlib.suppress(KeyboardInterrupt):
             run_dispatcher(app.settings, poll=poll, lease=lease)
         return
+    from dataclasses import fields
+
+    from alerts.outbox.dispatch import DispatchReport
+
+    report = DispatchReport()
     with app.store() as store:
         escalated = escalate_due(store, app.settings)
-        report = dispatch_due(store, app.settings, lease=lease)
+        # A pass takes up to PASS alerts; a big import queues more: pass again until one takes fewer,
+        # so "sends them now" sends them all (Ctrl-C stops between passes with what went out).
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                step = dispatch_due(store, app.settings, limit=PASS, lease=lease)
+                for f in fields(DispatchReport):
+                    setattr(report, f.name, getattr(report, f.name) + getattr(step, f.name))
+                handled = step.sent + step.retried + step.failed + step.grouped + step.skipped
+                if handled < PASS:
+                    break
     click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
                f"{report.grouped} joined an incident, {escalated} escalated"
                + (f", {report.skipped} not sent (closed before delivery)." if report.skipped else "."))
