@@ -452,7 +452,8 @@ def test_classify_through_a_link_replaces_the_link_and_leaves_its_target(runner,
 
 
 @pytest.mark.parametrize("to_file", [True, False], ids=["file", "stdout"])
-def test_classify_interrupted_leaves_the_old_output_or_says_what_is_partial(project, to_file: bool) -> None:
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])  # Ctrl-C; timeout, systemd and docker stop
+def test_classify_interrupted_leaves_the_old_output_or_says_what_is_partial(project, to_file: bool, stop: str) -> None:
     import signal
     import subprocess
     import sys
@@ -472,7 +473,7 @@ def test_classify_interrupted_leaves_the_old_output_or_says_what_is_partial(proj
             time.sleep(0.05)
     else:
         assert process.stdout is not None and process.stdout.readline().startswith(b"{")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, stop))
     assert process.stdout is not None and process.stderr is not None
     out, err = process.stdout.read(), process.stderr.read()  # read whole: communicate() skips what is buffered
     assert process.wait(timeout=60) == 130, err

@@ -299,14 +299,22 @@ def classify(app: App, file: str, output: str, model: str | None, batch_size: in
     left as it was); 130 when interrupted (Ctrl-C): an --output file is left as it was,
     standard output has the rows written so far.
     """
+    import signal
     import tempfile
 
     from monitor.core.textfile import spool
 
-    with tempfile.TemporaryDirectory(prefix="listenpost-classify-") as folder:
-        path = spool(sys.stdin.buffer, folder) if file == "-" else Path(file)
-        _classify(app, path, "standard input" if file == "-" else click.format_filename(file),
-                  output, model, batch_size)
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM (timeout, systemd, docker stop) cleans up as Ctrl-C does
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with tempfile.TemporaryDirectory(prefix="listenpost-classify-") as folder:
+            path = spool(sys.stdin.buffer, folder) if file == "-" else Path(file)
+            _classify(app, path, "standard input" if file == "-" else click.format_filename(file),
+                      output, model, batch_size)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _classify(app: App, path: Path, shown: str, output: str, model: str | None, batch_size: int) -> None:
