@@ -485,7 +485,7 @@ def test_eval_measures_alerts_against_a_teams_own_alert_column(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     data = tmp_path / "verdicts.csv"
-    data.write_text("text,label,alert\n"
+    data.write_text("Text,Label,Alert\n"  # any case, as `listenpost import` reads columns
                     '"I hate this awful terrible service",negative,true\n'
                     '"Terrible awful day at work lol",negative,false\n'   # negative, but nothing to answer
                     '"Lovely, great, works perfectly",positive,no\n'
@@ -493,7 +493,8 @@ def test_eval_measures_alerts_against_a_teams_own_alert_column(tmp_path: Path,
                     '"bad",negative,maybe\n', encoding="utf-8")           # unreadable: skipped, said
     result = CliRunner().invoke(cli, ["eval", str(data), "--model", "lexicon", "--threshold", "0.5"])
     assert result.exit_code == 0, result.output
-    assert "skipped 1 rows with an `alert` that is not true/false" in result.output
+    assert "1 rows have an `alert` that is not true/false" in result.output
+    assert "texts: 5" in result.output  # that row still counts for the labels
     table = result.output[result.output.index("measured against your `alert` column (3 rows, 1 marked alert)"):]
     marked = next(line for line in table.splitlines() if line.endswith("<- alert_threshold"))
     # both negatives alerted, one of them wanted: precision 0.5, recall 1

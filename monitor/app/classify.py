@@ -38,7 +38,7 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield batch
 
 
-def _field(data: dict[str, Any], name: str) -> Any:
+def column_value(data: dict[str, Any], name: str) -> Any:
     """A row's value for ``name`` under the column names `listenpost import` knows, ignoring case."""
     from collectors.file import known_columns
 
@@ -52,7 +52,7 @@ def _field(data: dict[str, Any], name: str) -> Any:
 
 def _row_id(row: Row, index: int) -> str:
     """Always a string, as a CSV's ids are: a JSON 7 is "7", a row without one its number "3"."""
-    value = _field(row.data, "id") if row.data else None
+    value = column_value(row.data, "id") if row.data else None
     if value is None:
         return str(index)
     if isinstance(value, bool | int | float):
@@ -100,14 +100,14 @@ def classify_file(path: str | Path, out: IO[str], classifier: Classifier, *,
         for row in batch:
             index += 1
             ids.append(_row_id(row, index))
-            text = _field(row.data, "text") if row.data else None
+            text = column_value(row.data, "text") if row.data else None
             why = row.error if row.data is None else None
             rating = None
             if why is None and (not isinstance(text, str) or not text.strip()):
                 why = "no 'text' value"
             if why is None and row.data is not None:
                 try:
-                    rating = parse_rating(_field(row.data, "rating"))
+                    rating = parse_rating(column_value(row.data, "rating"))
                 except ValueError as exc:
                     why = str(exc)
             if why is not None or not isinstance(text, str):

@@ -25,27 +25,35 @@ LABEL_ALIASES = {"neg": "negative", "neu": "neutral", "pos": "positive"}
 def read_labeled(path: str | Path) -> list[Example]:
     """Rows with `text` and `label` (negative, neutral, positive) from a CSV/TSV/JSONL file."""
     from classifiers.corpora import Example
+    from monitor.app.classify import column_value
     from monitor.core.textfile import read_rows
     from monitor.core.values import parse_rating
 
     examples, problems, bad_ratings, bad_alerts = [], [], [], []
     for row in read_rows(path):
         data = row.data or {}
-        text, label = data.get("text"), str(data.get("label") or "").strip().lower()
+
+        def column(name: str, data: dict[str, Any] = data) -> Any:
+            """A column by its name in any case ("Label", " ALERT ")."""
+            return next((v for k, v in data.items() if isinstance(k, str) and k.strip().casefold() == name), None)
+
+        # text, rating and language under the names `listenpost import` knows (Text, content, score…)
+        text = column_value(data, "text") if data else None
+        label = str(column("label") or "").strip().lower()
         label = LABEL_ALIASES.get(label, label)
         try:
-            rating = parse_rating(data.get("rating"))
+            rating = parse_rating(column_value(data, "rating") if data else None)
         except ValueError:
             bad_ratings.append(row.line)
             continue
-        alert = _verdict(data.get("alert"))
-        if alert is ValueError:
+        alert = _verdict(column("alert"))
+        if alert is ValueError:  # the row still counts for the labels; only its alert verdict is unread
             bad_alerts.append(row.line)
-            continue
+            alert = None
         if row.error or not isinstance(text, str) or not text.strip() or label not in LABELS:
             problems.append(row.line)
             continue
-        language = data.get("language")
+        language = column_value(data, "language") if data else None
         examples.append(Example(text, label, Path(path).name, rating,
                                 language if isinstance(language, str) and language.strip() else None,
                                 alert if isinstance(alert, bool) else None))
@@ -60,8 +68,8 @@ def read_labeled(path: str | Path) -> list[Example]:
         click.echo(f"skipped {len(bad_ratings)} rows with a rating that is not 1 to 5 stars (lines {shown})", err=True)
     if bad_alerts:
         shown = ", ".join(map(str, bad_alerts[:5])) + (" …" if len(bad_alerts) > 5 else "")
-        click.echo(f"skipped {len(bad_alerts)} rows with an `alert` that is not true/false, yes/no or 1/0 "
-                   f"(lines {shown})", err=True)
+        click.echo(f"{len(bad_alerts)} rows have an `alert` that is not true/false, yes/no or 1/0: left out of "
+                   f"the table against your `alert` column (lines {shown})", err=True)
     if not examples:
         raise InputError(f"{path}: no rows with `text` and a `label` of negative, neutral or positive")
     return examples
@@ -76,7 +84,7 @@ def _verdict(value: Any) -> bool | type[ValueError] | None:
         return value
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
-    word = str(value).strip().lower()
+    word = " ".join(str(value).replace("\u200b", "").split()).lower().removesuffix(".0")
     if not word:
         return None
     return True if word in _TRUE else False if word in _FALSE else ValueError
