@@ -277,3 +277,30 @@ def test_a_post_cut_because_escaping_made_it_long_still_gets_its_more_link() -> 
     _, blocks = render(message, tz=ZoneInfo("UTC"))
     body = blocks[2]["text"]["text"]
     assert "the refund" not in body and body.endswith("<https://x.example/1|more>")
+
+
+def test_an_alert_closed_while_slack_was_posting_it_is_shown_closed(store, database, settings, slack,
+                                                                    lexicon) -> None:
+    import threading
+    import time
+
+    from alerts.outbox.escalation import apply_action
+    from monitor.store import Store
+
+    ingest(store, settings, [mention(1)], lexicon)
+    slack.post_delay = 1.0  # Slack keeps the message, then answers a second later
+
+    def resolve_meanwhile() -> None:
+        deadline = time.monotonic() + 10
+        while not slack.posts() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with Store(database) as other:  # another person, another connection
+            apply_action(other, 1, "resolve", "maria")
+
+    closer = threading.Thread(target=resolve_meanwhile)
+    closer.start()
+    dispatch_due(store, settings)
+    closer.join()
+    (message,) = slack.posts()
+    assert message.get("updates", 0) >= 1  # re-rendered after the post, as the button would have done
+    assert "maria" in json.dumps(message["blocks"])

@@ -190,6 +190,11 @@ def _deliver(store: Store, settings: Settings, channel: Channel, row: OutboxAler
         message_id = channel.send(message)
     store.mark_sent(row.id, message_id, reply_draft=message.reply_draft)
     report.sent += 1
+    closed = store.alert(row.id)
+    if closed is not None and closed.closed_at:
+        # Closed while the channel was sending: the message went out as open; show it closed, as
+        # the button would have (where the channel can re-render a message).
+        _refresh(store, settings, channel, closed)
     if root is not None:
         report.grouped += 1
         _refresh(store, settings, channel, root, group_count=count)
