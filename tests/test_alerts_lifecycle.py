@@ -291,3 +291,19 @@ def test_an_escalation_of_a_case_closed_before_it_went_out_is_not_sent(store, se
     assert not (tmp_path / "oncall.jsonl").exists() or not (tmp_path / "oncall.jsonl").read_text()
     (escalation,) = [r for r in store.list_alerts() if r.kind == "escalation"]
     assert (escalation.status, escalation.last_error) == ("skipped", "closed before delivery")
+
+
+def test_two_people_closing_one_alert_at_once_leave_the_first_record_whole(store, settings, lexicon,
+                                                                            monkeypatch) -> None:
+    from alerts.outbox.escalation import apply_action
+
+    ingest(store, settings, [mention(1)], lexicon)
+    dispatch_due(store, settings)
+    seen_open = store.alert(1)  # bob's command read the alert while it was open...
+    assert apply_action(store, 1, "resolve", "alice").alert_ids  # ...then alice closed it
+    monkeypatch.setattr(store, "alert", lambda alert_id: seen_open)
+    outcome = apply_action(store, 1, "replied", "bob")
+    monkeypatch.undo()
+    assert outcome.alert_ids == [] and "nothing changed" in outcome.summary
+    row = store.alert(1)
+    assert (row.closed_by, row.resolution, row.replied_by) == ("alice", "resolved", None)

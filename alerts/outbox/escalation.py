@@ -85,13 +85,20 @@ def apply_action(store: Store, alert_id: int, action: str, who: str, *,
             return Outcome([], f"{name} is already claimed by {current.claimed_by if current else None}")
         return Outcome(ids, f"{name} claimed by {who}")
     if action == "replied":
-        ids = store.update_case(alert_id, replied_at=now, replied_by=who, closed_at=now, closed_by=who,
-                                resolution="replied")
+        # Only a case still open is closed (under a row lock): two people closing it at once, or a
+        # Slack click racing `alerts resolve`, leave the first one's record whole.
+        ids = store.update_case(alert_id, only_unset="closed_at", replied_at=now, replied_by=who, closed_at=now,
+                                closed_by=who, resolution="replied")
+        if not ids:
+            return _closed_meanwhile(store, alert_id, name, tz)
         store.update_case(alert_id, only_unset="claimed_at", claimed_at=now, claimed_by=who)
         return Outcome(ids, f"{name} marked replied by {who}")
     if action in ("resolve", "false_positive"):
         resolution = "resolved" if action == "resolve" else "false_positive"
-        ids = store.update_case(alert_id, closed_at=now, closed_by=who, resolution=resolution)
+        ids = store.update_case(alert_id, only_unset="closed_at", closed_at=now, closed_by=who,
+                                resolution=resolution)
+        if not ids:
+            return _closed_meanwhile(store, alert_id, name, tz)
         if action == "false_positive":
             _label_false_positive(store, row, who)
         return Outcome(ids, f"{name} closed as {resolution.replace('_', ' ')} by {who}")
@@ -112,6 +119,13 @@ def apply_action(store: Store, alert_id: int, action: str, who: str, *,
         ids = store.update_case(alert_id, snoozed_until=now + SNOOZE)
         return Outcome(ids, f"alert #{alert_id} snoozed for an hour by {who}")
     raise ListenpostError(f"unknown action {action!r} (known: {', '.join(ACTIONS)})")
+
+
+def _closed_meanwhile(store: Store, alert_id: int, name: str, tz: tzinfo) -> Outcome:
+    """The case was closed by someone else between reading it and closing it."""
+    current = store.alert(alert_id)
+    how = _closed(current, tz) if current is not None and current.closed_at else "closed"
+    return Outcome([], f"{name} is already {how}; nothing changed")
 
 
 def _label_false_positive(store: Store, row: OutboxAlert, who: str) -> None:
