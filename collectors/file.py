@@ -58,6 +58,9 @@ EXPORT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
                  "author": ("userName",), "app_version": ("reviewCreatedVersion", "appVersion")},
 }
 _MULTIPLIERS = {"k": 1_000, "m": 1_000_000}
+# Where store exports name the app a review is of (Play Console, App Store Connect, tools' CSVs).
+_APP_COLUMNS = ("package name", "package_name", "packagename", "app id", "app_id", "appid", "bundle id",
+                "bundle_id", "app apple id")
 
 
 def known_columns(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -311,7 +314,7 @@ class FileCollector(Collector):
         else:
             rating = None
         brand = self.brand_name(_checked("brand", self.brand or str(self._get(data, "brand") or ""))) \
-            or attribute(self.settings, f"{title}\n{text}")
+            or self._brand_by_app(data) or attribute(self.settings, f"{title}\n{text}")
 
         def optional(name: str) -> str | None:
             value = self._get(data, name)
@@ -328,6 +331,18 @@ class FileCollector(Collector):
             reach=parse_reach(reach) if reach is not None else None,
             vendor_sentiment=optional("vendor_sentiment"), raw=data,
         )
+
+    def _brand_by_app(self, data: dict[str, Any]) -> str:
+        """The brand whose `apps` list the row's app (a Play Console `Package Name`, an `App ID`): a
+        review of the brand's own app is about the brand whether or not its words name it."""
+        folded = {k.strip().casefold(): v for k, v in data.items() if isinstance(k, str)}
+        for column in _APP_COLUMNS:
+            value = str(folded.get(column) or "").strip()
+            if value:
+                for brand in self.settings.brands:
+                    if any(value == str(app).strip() for apps in brand.apps.values() for app in apps):
+                        return brand.name
+        return ""
 
     def brand_name(self, name: str) -> str:
         """A brand given by the file or --brand, spelled as configured: "acme " or "ACME" is brand Acme.

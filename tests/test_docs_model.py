@@ -34,4 +34,4 @@ def test_model_doc_has_each_section_once() -> None:
 
 def test_import_docs_say_imported_app_reviews_need_a_brand() -> None:
     doc = " ".join((ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").split())
-    assert "An export carries no app id" in doc and "Give them a `brand` column (or `--brand`)" in doc
+    assert "Most exports carry no app id" in doc and "give those rows a `brand` column (or `--brand`)" in doc

@@ -428,3 +428,17 @@ def test_an_id_that_is_no_id_is_a_line_error_not_a_merge(store, settings, tmp_pa
     assert report.new == 0
     assert [line for line, _ in collector.report.errors] == [1, 2, 3]
     assert "id NaN is not an id" in collector.report.errors[0][1]
+
+
+def test_a_review_of_the_brands_own_app_is_the_brands_by_its_package_name(store, make_settings, tmp_path,
+                                                                           lexicon) -> None:
+    settings = make_settings('[classifier]\nmodel = "lexicon"\n[[brands]]\nname = "Brewmatic"\n'
+                             'queries = ["brewmatic"]\napps = { googleplay = ["com.brewmatic.app"] }\n')
+    path = tmp_path / "console.csv"
+    path.write_text("Package Name,Review Submit Date and Time,Star Rating,Review Text\n"
+                    "com.brewmatic.app,2026-11-22T09:00:00Z,1,Logs me out every day. Useless.\n"
+                    "com.other.app,2026-11-22T09:05:00Z,1,Logs me out every day. Useless!\n", encoding="utf-8")
+    collector, report = _import(store, settings, path, lexicon)
+    assert collector.report.errors == [] and report.new == 2
+    assert sorted(m.brand for m in store.list_mentions()) == ["", "Brewmatic"]
+    assert len(store.list_alerts(limit=10)) == 1  # the brand's own app's 1-star review alerts; the other app's not
