@@ -254,3 +254,12 @@ def test_only_a_url_carrying_a_password_counts_as_one(url: str, has: bool) -> No
     from monitor.core.database import has_password
 
     assert has_password(url) is has
+
+
+def test_an_empty_listenpost_config_means_the_default_settings_file(runner: CliRunner, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "settings.toml").write_text('[[brands]]\nname = "Acme"\nqueries = ["acme"]\n', encoding="utf-8")
+    result = runner.invoke(cli, ["config", "check"], env={"LISTENPOST_CONFIG": ""})
+    assert result.exit_code == 0, result.output
+    assert "settings are valid" in result.output

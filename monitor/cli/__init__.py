@@ -179,7 +179,8 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
-    ctx.obj = App(config_path=config_path, db_path=db_path)
+    # LISTENPOST_CONFIG set but empty (an unset variable in a compose or systemd file) means no choice made.
+    ctx.obj = App(config_path=config_path if config_path and config_path.strip() else None, db_path=db_path)
 
 
 def main() -> None:

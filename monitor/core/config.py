@@ -265,8 +265,10 @@ def load_settings(
     from monitor.core.validation import refuse_secrets, validate
 
     environ = os.environ if environ is None else environ
-    explicit = path is not None or ENV_PREFIX + "CONFIG" in environ
-    file = Path(path if path is not None else environ.get(ENV_PREFIX + "CONFIG", DEFAULT_SETTINGS))
+    # LISTENPOST_CONFIG set but empty (an unset variable in a compose or systemd file) names no file.
+    chosen = environ.get(ENV_PREFIX + "CONFIG", "").strip() or None
+    explicit = path is not None or chosen is not None
+    file = Path(path if path is not None else chosen or DEFAULT_SETTINGS)
     data: dict[str, Any] = {}
     label = str(file)
     if file.exists():
