@@ -335,9 +335,9 @@ class FileCollector(Collector):
     def _brand_by_app(self, data: dict[str, Any]) -> str:
         """The brand whose `apps` list the row's app (a Play Console `Package Name`, an `App ID`): a
         review of the brand's own app is about the brand whether or not its words name it."""
-        folded = {k.strip().casefold(): v for k, v in data.items() if isinstance(k, str)}
         for column in _APP_COLUMNS:
-            value = str(folded.get(column) or "").strip()
+            key = self._column(data, column)
+            value = str(data[key] or "").strip() if key is not None else ""
             if value:
                 for brand in self.settings.brands:
                     if any(value == str(app).strip() for apps in brand.apps.values() for app in apps):

@@ -46,6 +46,15 @@ class DispatchReport:
     rerouted: int = 0
     skipped: int = 0  # closed (resolved, replied, false positive) before they went out
 
+    def add(self, other: DispatchReport) -> None:
+        for name in ("sent", "retried", "failed", "grouped", "rerouted", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def handled(self) -> int:
+        """Alerts a pass took and settled: sent, to retry, failed, grouped or skipped."""
+        return self.sent + self.retried + self.failed + self.grouped + self.skipped
+
 
 def build_message(store: Store, settings: Settings, row: OutboxAlert) -> AlertMessage:
     """The AlertMessage for an outbox row: the mention, its score, its author's history, a draft."""

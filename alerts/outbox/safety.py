@@ -105,7 +105,6 @@ KINDS: dict[str, list[str]] = {
     ],
 }
 _KIND_WORDS = {kind: re.compile(r"\b(?:" + "|".join(phrases) + r")", re.IGNORECASE) for kind, phrases in KINDS.items()}
-SAFETY_WORDS = re.compile(r"\b(?:" + "|".join(p for phrases in KINDS.values() for p in phrases) + r")", re.IGNORECASE)
 # "never overheats", "not a fire hazard", "hasn't been recalled", "no issues with overheating": a
 # phrase denied in its own sentence ("Never again. It caught fire" is no denial), or asked about as
 # a feature ("overheating protection?", "overheat and surge protection"), is no report.

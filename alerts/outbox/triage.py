@@ -89,12 +89,11 @@ def decide(scores: Scores, *, text: str, rating: int | None, negative_threshold:
            alert_threshold: float) -> Decision:
     """The label for stats and whether the mention needs a person, before relevance is known."""
     label = scores.label(negative_threshold)
+    rated = by_rating(text, rating)
     if safety_report(text):  # before the spam rules: "I work from home and the charger caught fire"
         # Whatever the tone or the stars: "Love it! Though the charger overheated and burned my
         # hand" at 5 stars needs a person. The label stays the stars' or the words'.
-        rated_label = by_rating(text, rating)
-        return Decision(rated_label.label if rated_label else label, alert=True, reason=SAFETY)
-    rated = by_rating(text, rating)
+        return Decision(rated.label if rated else label, alert=True, reason=SAFETY)
     if rated is not None:
         if rated.reason == RATING_HIGH and scores.negative >= alert_threshold:
             # The stars say happy, the words clearly do not ("Terrible. Box never came."): a slip of

@@ -39,11 +39,12 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 
 def column_value(data: dict[str, Any], name: str) -> Any:
-    """A row's value for ``name`` under the column names `listenpost import` knows, ignoring case."""
+    """A row's value for ``name`` under the column names `listenpost import` knows (a field it does
+    not know, such as `label`, under its own name), ignoring case."""
     from collectors.file import known_columns
 
     folded = {key.strip().casefold(): key for key in reversed(list(data)) if isinstance(key, str)}
-    for column in known_columns(data)[name]:
+    for column in known_columns(data).get(name, (name,)):
         key = column if column in data else folded.get(column.casefold())
         if key is not None and data[key] not in (None, ""):
             return data[key]

@@ -242,8 +242,6 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
         with contextlib.suppress(KeyboardInterrupt):
             run_dispatcher(app.settings, poll=poll, lease=lease)
         return
-    from dataclasses import fields
-
     from alerts.outbox.dispatch import DispatchReport
 
     report = DispatchReport()
@@ -254,10 +252,8 @@ def alerts_dispatch(app: App, watch: bool, poll: float, lease: float) -> None:
         with contextlib.suppress(KeyboardInterrupt):
             while True:
                 step = dispatch_due(store, app.settings, limit=PASS, lease=lease)
-                for f in fields(DispatchReport):
-                    setattr(report, f.name, getattr(report, f.name) + getattr(step, f.name))
-                handled = step.sent + step.retried + step.failed + step.grouped + step.skipped
-                if handled < PASS:
+                report.add(step)
+                if step.handled < PASS:
                     break
     click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
                f"{report.grouped} joined an incident, {escalated} escalated"

@@ -32,21 +32,17 @@ def read_labeled(path: str | Path) -> list[Example]:
     examples, problems, bad_ratings, bad_alerts = [], [], [], []
     for row in read_rows(path):
         data = row.data or {}
-
-        def column(name: str, data: dict[str, Any] = data) -> Any:
-            """A column by its name in any case ("Label", " ALERT ")."""
-            return next((v for k, v in data.items() if isinstance(k, str) and k.strip().casefold() == name), None)
-
-        # text, rating and language under the names `listenpost import` knows (Text, content, score…)
+        # every column in any case ("Label", " ALERT "); text, rating and language also under the
+        # names `listenpost import` knows (content, score…)
         text = column_value(data, "text") if data else None
-        label = str(column("label") or "").strip().lower()
+        label = str(column_value(data, "label") or "").strip().lower()
         label = LABEL_ALIASES.get(label, label)
         try:
             rating = parse_rating(column_value(data, "rating") if data else None)
         except ValueError:
             bad_ratings.append(row.line)
             continue
-        alert = _verdict(column("alert"))
+        alert = _verdict(column_value(data, "alert"))
         if alert is ValueError:  # the row still counts for the labels; only its alert verdict is unread
             bad_alerts.append(row.line)
             alert = None
